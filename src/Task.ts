@@ -1,0 +1,152 @@
+/**
+ * The task model: a publish request being carried out, its state machine and
+ * its history.
+ *
+ * `pending → in_progress → completed | failed`, and `cancelled` from any
+ * non-final state. Nothing leaves a final state. Each transition is kept in
+ * `history` with its time (taken from `Clock`, so tests use `TestClock`).
+ *
+ * @since 0.1.0
+ */
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
+import { MediaFile, PublishedPost, UploadedVideo, UploadProgress } from "./Platform.js"
+import { HostId, PlatformId } from "./PlatformId.js"
+import { InvalidTransition } from "./PublishError.js"
+import { PublishRequest } from "./PublishRequest.js"
+import { TaskId } from "./TaskId.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export const TaskState: Schema.Literal<["pending", "in_progress", "completed", "failed", "cancelled"]> = Schema
+  .Literal("pending", "in_progress", "completed", "failed", "cancelled")
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type TaskState = typeof TaskState.Type
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isFinal = (state: TaskState): boolean =>
+  state === "completed" || state === "failed" || state === "cancelled"
+
+const allowed: Readonly<Record<TaskState, ReadonlyArray<TaskState>>> = {
+  pending: ["in_progress", "cancelled", "failed"],
+  in_progress: ["completed", "failed", "cancelled"],
+  completed: [],
+  failed: [],
+  cancelled: []
+}
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const canTransition = (from: TaskState, to: TaskState): boolean => allowed[from].includes(to)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export class HistoryEntry extends Schema.Class<HistoryEntry>("@medusa/HistoryEntry")({
+  state: TaskState,
+  /** Epoch milliseconds. */
+  at: Schema.Number,
+  message: Schema.optional(Schema.String)
+}) {}
+
+/**
+ * A platform failure as recorded on the task (the error's data, no cause).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class TaskFailure extends Schema.Class<TaskFailure>("@medusa/TaskFailure")({
+  platform: Schema.optional(PlatformId),
+  /** Stable snake_case reason: `quota_exceeded`, `post_outcome_unknown`, … */
+  code: Schema.String,
+  /** Human message: `"YouTube API error: <the platform's own message>"`. */
+  message: Schema.String,
+  status: Schema.optional(Schema.Number),
+  platformCode: Schema.optional(Schema.String)
+}) {}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export class Task extends Schema.Class<Task>("@medusa/Task")({
+  id: TaskId,
+  request: PublishRequest,
+  media: MediaFile,
+  state: TaskState,
+  /** Epoch milliseconds. */
+  createdAt: Schema.Number,
+  updatedAt: Schema.Number,
+  history: Schema.Array(HistoryEntry),
+  /** Human-readable progress, e.g. `"Uploading to YouTube... 42%"`. */
+  message: Schema.optional(Schema.String),
+  /** Latest upload progress per host. */
+  progress: Schema.Array(UploadProgress),
+  /** Uploads that finished, in completion order. */
+  videos: Schema.Array(UploadedVideo),
+  /** Posts that went out, in completion order. */
+  posts: Schema.Array(PublishedPost),
+  /** Every failure (one under fail-fast; possibly several under best-effort). */
+  failures: Schema.Array(TaskFailure),
+  /** Platforms skipped under best-effort because a host they needed failed. */
+  skipped: Schema.Array(PlatformId),
+  /** Epoch milliseconds; the task stays pending until then. */
+  runAt: Schema.optional(Schema.Number)
+}) {}
+
+/**
+ * Applies a state transition, recording it in the history.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const transition = (
+  task: Task,
+  to: TaskState,
+  at: number,
+  message?: string
+): Either.Either<Task, InvalidTransition> =>
+  canTransition(task.state, to) ?
+    Either.right(
+      new Task({
+        ...task,
+        state: to,
+        updatedAt: at,
+        message,
+        history: [...task.history, new HistoryEntry({ state: to, at, message })]
+      })
+    ) :
+    Either.left(new InvalidTransition({ taskId: task.id, from: task.state, to }))
+
+/**
+ * Replaces the progress of one host.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withProgress = (task: Task, progress: UploadProgress, message: string, at: number): Task =>
+  new Task({
+    ...task,
+    updatedAt: at,
+    message,
+    progress: [...task.progress.filter((p) => p.host !== progress.host), progress]
+  })
+
+/**
+ * @since 0.1.0
+ * @category getters
+ */
+export const hostsOf = (task: Task): ReadonlyArray<HostId> =>
+  task.request.platforms.filter((p): p is HostId => p === "youtube" || p === "vimeo")

@@ -1,0 +1,101 @@
+/**
+ * Where tasks live. The in-memory store keeps them in a `SubscriptionRef`;
+ * durable stores (SQLite, PostgreSQL) implement the same service, so the
+ * engine, `watch`, `changes` and the Promise facade never know which one runs.
+ *
+ * Besides tasks, a store keeps what resuming needs: upload sessions (the
+ * resumable URI and acknowledged offset per host) and post records
+ * (intent → done per publisher), so that nothing is uploaded or posted twice.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
+import type * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import type * as Stream from "effect/Stream"
+import type { UploadSession } from "./Platform.js"
+import { PublishedPost } from "./Platform.js"
+import { PublisherId } from "./PlatformId.js"
+import type { HostId } from "./PlatformId.js"
+import type { InvalidTransition, StoreError, TaskNotFound } from "./PublishError.js"
+import type { Task, TaskState } from "./Task.js"
+import type { TaskId } from "./TaskId.js"
+
+/**
+ * A change to one task, as delivered by `changes`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TaskChange {
+  readonly task: Task
+  /** The state before the change; equal to `task.state` for progress updates. */
+  readonly previous: TaskState | undefined
+}
+
+/**
+ * The record of one post attempt: `intent` is written before the request is
+ * sent, `done` once the platform confirmed it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class PostRecord extends Schema.Class<PostRecord>("@medusa/PostRecord")({
+  publisher: PublisherId,
+  state: Schema.Literal("intent", "done"),
+  /** Epoch milliseconds of the last change. */
+  at: Schema.Number,
+  post: Schema.optional(PublishedPost)
+}) {}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ListOptions {
+  readonly status?: TaskState | undefined
+  readonly limit?: number | undefined
+  readonly offset?: number | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** Stores a new task. */
+  readonly insert: (task: Task) => Effect.Effect<void, StoreError>
+  readonly get: (id: TaskId) => Effect.Effect<Task, TaskNotFound | StoreError>
+  /**
+   * Atomically replaces a task with `f(task)`. `f` may refuse (an invalid
+   * transition); implementations run it under their own lock or transaction.
+   */
+  readonly update: (
+    id: TaskId,
+    f: (task: Task) => Either.Either<Task, InvalidTransition>
+  ) => Effect.Effect<Task, TaskNotFound | InvalidTransition | StoreError>
+  /** Newest first. */
+  readonly list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<Task>, StoreError>
+  /** The current task, then each change, ending after a final state. */
+  readonly watch: (id: TaskId) => Stream.Stream<Task, TaskNotFound | StoreError>
+  /** Every change to every task, from subscription on. */
+  readonly changes: Stream.Stream<TaskChange, StoreError>
+
+  readonly saveUploadSession: (id: TaskId, session: UploadSession) => Effect.Effect<void, StoreError>
+  readonly loadUploadSession: (id: TaskId, host: HostId) => Effect.Effect<Option.Option<UploadSession>, StoreError>
+
+  readonly recordPostIntent: (id: TaskId, publisher: PublisherId) => Effect.Effect<void, StoreError>
+  readonly recordPostDone: (id: TaskId, post: PublishedPost) => Effect.Effect<void, StoreError>
+  readonly loadPostRecord: (id: TaskId, publisher: PublisherId) => Effect.Effect<Option.Option<PostRecord>, StoreError>
+
+  /** Deletes finished tasks last updated before `before` (epoch ms); returns how many. */
+  readonly prune: (before: number) => Effect.Effect<number, StoreError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class TaskStore extends Context.Tag("@medusa/TaskStore")<TaskStore, Service>() {}

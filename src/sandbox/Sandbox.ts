@@ -1,0 +1,354 @@
+/**
+ * The sandbox: local emulators of every platform's HTTP API, on ephemeral
+ * loopback ports, with inspectable state, injectable faults and a clock that
+ * tests drive.
+ *
+ * ```ts
+ * const sandbox = await Sandbox.start()
+ * const configPath = await sandbox.writeConfig("/tmp/medusa-sandbox")
+ * sandbox.inject({ platform: "youtube", route: "upload", action: { kind: "drop", afterBytes: 1_000_000 } })
+ * // … run Medusa with configPath …
+ * sandbox.state().posts
+ * await sandbox.close()
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { chmod, mkdir, writeFile } from "node:fs/promises"
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import * as path from "node:path"
+import type { PlatformId } from "../PlatformId.js"
+import * as Credentials from "./Credentials.js"
+import { makeFacebook } from "./emulators/facebook.js"
+import { makeLinkedIn } from "./emulators/linkedin.js"
+import { makeVimeo } from "./emulators/vimeo.js"
+import { makeX } from "./emulators/x.js"
+import { makeYouTube } from "./emulators/youtube.js"
+import {
+  dispatch,
+  type Emulator,
+  type EmulatorEnv,
+  FaultEngine,
+  type FaultRule,
+  makeClock,
+  type RandomFaults,
+  type SandboxClock,
+  SandboxState
+} from "./internal/framework.js"
+
+export type {
+  FaultAction,
+  FaultRule,
+  RandomFaults,
+  SandboxClock,
+  StoredPost,
+  StoredUpload
+} from "./internal/framework.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SandboxOptions {
+  /** Override credentials (e.g. canary tokens in tests). */
+  readonly credentials?: {
+    readonly [K in keyof Credentials.SandboxCredentials]?: Partial<Credentials.SandboxCredentials[K]>
+  }
+  /** Start the sandbox clock at this epoch-ms time (default: real time). */
+  readonly clockStart?: number
+  /** Keep uploaded bytes in memory (default false: they are hashed and counted only). */
+  readonly keepBytes?: boolean
+  /** Seed for ids and random faults (default 1). */
+  readonly seed?: number
+  /** Facebook Graph API version served (default `v26.0`). */
+  readonly graphVersion?: string
+  /** LinkedIn versions answered with `426` (sunset). Default: anything before `202511`. */
+  readonly linkedinMinVersion?: string
+  /** Latency added to every request, in ms (default 0). */
+  readonly latencyMillis?: number
+  /** Host to bind (default `127.0.0.1`). */
+  readonly host?: string
+  /** Fixed ports per platform (default: ephemeral). */
+  readonly ports?: Partial<Record<PlatformId | "control", number>>
+}
+
+/**
+ * A running sandbox.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Sandbox {
+  /** Base URL of each platform's emulator. */
+  readonly urls: Readonly<Record<PlatformId, string>>
+  /** `GET` this for the state as JSON. */
+  readonly stateUrl: string
+  /** Base URL of the control server (`/_sandbox/...`). */
+  readonly controlUrl: string
+  readonly credentials: Credentials.SandboxCredentials
+  readonly clock: SandboxClock
+  /** Uploads, posts, counters and the (redacted) request log. */
+  readonly state: () => ReturnType<SandboxState["toJSON"]> & { readonly platforms: Record<PlatformId, unknown> }
+  /** The live state object (uploads with their hashes, posts). */
+  readonly raw: SandboxState
+  readonly inject: (rule: FaultRule) => void
+  readonly injectRandom: (spec: RandomFaults) => void
+  readonly clearFaults: () => void
+  readonly expireToken: (platform: PlatformId) => void
+  readonly exhaustQuota: (platform: PlatformId) => void
+  /**
+   * Writes `medusa.config.json` (plus YouTube's client-secrets and credentials
+   * files) pointing at this sandbox into `dir`; returns the config's path.
+   */
+  readonly writeConfig: (dir: string) => Promise<string>
+  readonly close: () => Promise<void>
+}
+
+const listen = (server: Server, host: string, port: number) =>
+  new Promise<number>((resolve, reject) => {
+    server.once("error", reject)
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port))
+  })
+
+const closeServer = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.close(() => resolve())
+    server.closeAllConnections()
+  })
+
+/**
+ * Starts every emulator and the control server.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const start = async (options: SandboxOptions = {}): Promise<Sandbox> => {
+  const host = options.host ?? "127.0.0.1"
+  const credentials = Credentials.make(options.credentials)
+  const clock = makeClock(options.clockStart)
+  const state = new SandboxState(options.keepBytes ?? false)
+  const faults = new FaultEngine()
+  const env: EmulatorEnv = { state, clock, credentials, options }
+  const emulators: Record<PlatformId, Emulator> = {
+    youtube: makeYouTube(env),
+    vimeo: makeVimeo(env),
+    facebook: makeFacebook(env),
+    x: makeX(env),
+    linkedin: makeLinkedIn(env)
+  }
+  const servers: Array<Server> = []
+  const urls = {} as Record<PlatformId, string>
+
+  const snapshot = () => ({
+    ...state.toJSON(),
+    faults: faults.toJSON(),
+    clock: clock.now(),
+    platforms: Object.fromEntries(
+      Object.entries(emulators).map(([id, e]) => [id, e.snapshot()])
+    ) as Record<PlatformId, unknown>
+  })
+
+  const control = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
+    if (!url.pathname.startsWith("/_sandbox/")) return false
+    const reply = (status: number, body?: unknown) => {
+      const payload = Buffer.from(JSON.stringify(body ?? {}))
+      res.writeHead(status, { "content-type": "application/json", "content-length": payload.length })
+      res.end(payload)
+    }
+    const readJson = async (): Promise<any> => {
+      const chunks: Array<Buffer> = []
+      for await (const c of req) chunks.push(c as Buffer)
+      const text = Buffer.concat(chunks).toString("utf8")
+      return text ? JSON.parse(text) : {}
+    }
+    try {
+      const route = `${req.method} ${url.pathname}`
+      switch (route) {
+        case "GET /_sandbox/state":
+          reply(200, snapshot())
+          return true
+        case "POST /_sandbox/faults": {
+          const body = await readJson()
+          const rules: Array<FaultRule> = Array.isArray(body) ? body : Array.isArray(body.rules) ? body.rules : [body]
+          rules.forEach((r) => handle.inject(r))
+          reply(200, faults.toJSON())
+          return true
+        }
+        case "POST /_sandbox/faults/random":
+          handle.injectRandom(await readJson())
+          reply(200, faults.toJSON())
+          return true
+        case "DELETE /_sandbox/faults":
+          faults.clear()
+          reply(200, faults.toJSON())
+          return true
+        case "POST /_sandbox/tokens/expire":
+          handle.expireToken((await readJson()).platform)
+          reply(200, { ok: true })
+          return true
+        case "POST /_sandbox/quota/exhaust":
+          handle.exhaustQuota((await readJson()).platform)
+          reply(200, { ok: true })
+          return true
+        case "POST /_sandbox/clock": {
+          const body = await readJson()
+          if (typeof body.set === "number") clock.set(body.set)
+          if (typeof body.advanceMillis === "number") clock.advance(body.advanceMillis)
+          reply(200, { now: clock.now() })
+          return true
+        }
+        default:
+          reply(404, { error: `Unknown sandbox control route ${route}` })
+          return true
+      }
+    } catch (error) {
+      reply(400, { error: String(error) })
+      return true
+    }
+  }
+
+  const latency = options.latencyMillis ?? 0
+  const serve = async (emulator: Emulator | undefined, baseUrl: () => string) => {
+    const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
+      const url = new URL(req.url ?? "/", baseUrl())
+      void (async () => {
+        if (await control(req, res, url)) return
+        if (!emulator) {
+          res.writeHead(404).end()
+          return
+        }
+        if (latency > 0) await new Promise((r) => setTimeout(r, latency))
+        await dispatch(emulator, faults, env, baseUrl(), req, res)
+      })().catch((error) => {
+        if (!res.headersSent) res.writeHead(500).end(String(error))
+      })
+    })
+    servers.push(server)
+    return server
+  }
+
+  let controlUrl = ""
+  try {
+    for (const [id, emulator] of Object.entries(emulators) as Array<[PlatformId, Emulator]>) {
+      const server = await serve(emulator, () => urls[id])
+      const port = await listen(server, host, options.ports?.[id] ?? 0)
+      urls[id] = `http://${host}:${port}`
+    }
+    const controlServer = await serve(undefined, () => controlUrl)
+    controlUrl = `http://${host}:${await listen(controlServer, host, options.ports?.control ?? 0)}`
+  } catch (error) {
+    await Promise.all(servers.map(closeServer))
+    throw error
+  }
+
+  const handle: Sandbox = {
+    urls,
+    stateUrl: `${controlUrl}/_sandbox/state`,
+    controlUrl,
+    credentials,
+    clock,
+    raw: state,
+    state: snapshot,
+    inject: (rule) => faults.add(rule),
+    injectRandom: (spec) => faults.addRandom(spec),
+    clearFaults: () => faults.clear(),
+    expireToken: (platform) => emulators[platform].expireTokens(),
+    exhaustQuota: (platform) => emulators[platform].exhaustQuota(),
+    writeConfig: (dir) => writeConfig(dir, urls, credentials),
+    close: () => Promise.all(servers.map(closeServer)).then(() => undefined)
+  }
+  return handle
+}
+
+/**
+ * Writes a ready `medusa.config.json` for a sandbox into `dir`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const writeConfig = async (
+  dir: string,
+  urls: Readonly<Record<PlatformId, string>>,
+  credentials: Credentials.SandboxCredentials
+): Promise<string> => {
+  await mkdir(dir, { recursive: true })
+  const secretsFile = path.join(dir, "youtube-client-secrets.json")
+  const credentialsFile = path.join(dir, "youtube-credentials.json")
+  const configFile = path.join(dir, "medusa.config.json")
+  const write = async (file: string, value: unknown) => {
+    await writeFile(file, JSON.stringify(value, null, 2) + "\n", { mode: 0o600 })
+    await chmod(file, 0o600)
+  }
+  await write(secretsFile, {
+    installed: {
+      client_id: credentials.youtube.clientId,
+      client_secret: credentials.youtube.clientSecret,
+      project_id: "medusa-sandbox",
+      auth_uri: `${urls.youtube}/o/oauth2/v2/auth`,
+      token_uri: `${urls.youtube}/token`,
+      redirect_uris: ["http://127.0.0.1"]
+    }
+  })
+  await write(credentialsFile, {
+    refresh_token: credentials.youtube.refreshToken,
+    access_token: credentials.youtube.accessToken,
+    token_type: "Bearer",
+    scope: "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube",
+    expiry_date: Date.now() + 3_600_000
+  })
+  await write(configFile, {
+    youtube: { client_secrets_file: secretsFile, credentials_file: credentialsFile, base_url: urls.youtube },
+    vimeo: { access_token: credentials.vimeo.accessToken, base_url: urls.vimeo },
+    facebook: {
+      page_id: credentials.facebook.pageId,
+      access_token: credentials.facebook.pageAccessToken,
+      base_url: urls.facebook
+    },
+    twitter: {
+      api_key: credentials.x.apiKey,
+      api_secret: credentials.x.apiSecret,
+      access_token: credentials.x.accessToken,
+      access_token_secret: credentials.x.accessTokenSecret,
+      base_url: urls.x
+    },
+    linkedin: {
+      access_token: credentials.linkedin.accessToken,
+      author_urn: credentials.linkedin.authorUrn,
+      base_url: urls.linkedin
+    }
+  })
+  return configFile
+}
+
+// =============================================================================
+// Effect API
+// =============================================================================
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class SandboxService extends Context.Tag("@medusa/Sandbox")<SandboxService, Sandbox>() {}
+
+/**
+ * Starts the sandbox for the life of the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: SandboxOptions = {}): Effect.Effect<Sandbox, never, import("effect/Scope").Scope> =>
+  Effect.acquireRelease(
+    Effect.promise(() => start(options)),
+    (sandbox) => Effect.promise(() => sandbox.close())
+  )
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: SandboxOptions = {}): Layer.Layer<SandboxService> =>
+  Layer.scoped(SandboxService, make(options))

@@ -1,0 +1,16 @@
+/**
+ * Vimeo emulator (placeholder: routes arrive with the sandbox work).
+ *
+ * @internal
+ */
+import type { Emulator, EmulatorEnv } from "../internal/framework.js"
+
+/** @internal */
+export const makeVimeo = (_env: EmulatorEnv): Emulator => ({
+  platform: "vimeo",
+  routes: [],
+  errorResponse: (status, options) => ({ body: { error: { code: status, message: options.message ?? "error" } } }),
+  expireTokens: () => {},
+  exhaustQuota: () => {},
+  snapshot: () => ({})
+})

@@ -1,0 +1,16 @@
+/**
+ * YouTube emulator (placeholder: routes arrive with the sandbox work).
+ *
+ * @internal
+ */
+import type { Emulator, EmulatorEnv } from "../internal/framework.js"
+
+/** @internal */
+export const makeYouTube = (_env: EmulatorEnv): Emulator => ({
+  platform: "youtube",
+  routes: [],
+  errorResponse: (status, options) => ({ body: { error: { code: status, message: options.message ?? "error" } } }),
+  expireTokens: () => {},
+  exhaustQuota: () => {},
+  snapshot: () => ({})
+})

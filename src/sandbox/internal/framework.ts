@@ -1,0 +1,600 @@
+/**
+ * The sandbox's machinery shared by every emulator: routing, request log,
+ * counters, fault injection, the sandbox clock and stored uploads and posts.
+ *
+ * Emulators are plain `node:http` handlers on purpose: they must stream
+ * gigabytes at loopback speed and be able to misbehave at the byte level
+ * (drop a connection after K body bytes, acknowledge less than received).
+ *
+ * @internal
+ */
+import { createHash, type Hash } from "node:crypto"
+import type { IncomingMessage, ServerResponse } from "node:http"
+import type { PlatformId } from "../../PlatformId.js"
+
+// =============================================================================
+// Clock
+// =============================================================================
+
+/** @internal */
+export interface SandboxClock {
+  /** Epoch milliseconds as the sandbox sees them. */
+  readonly now: () => number
+  readonly advance: (millis: number) => void
+  readonly set: (epochMillis: number) => void
+}
+
+/** Real time plus an offset that tests move. @internal */
+export const makeClock = (start?: number): SandboxClock => {
+  let offset = start === undefined ? 0 : start - Date.now()
+  return {
+    now: () => Date.now() + offset,
+    advance: (millis) => {
+      offset += millis
+    },
+    set: (epochMillis) => {
+      offset = epochMillis - Date.now()
+    }
+  }
+}
+
+// =============================================================================
+// Faults
+// =============================================================================
+
+/** @internal */
+export type FaultAction =
+  /** Answer this status with the platform's own error body. */
+  | { readonly kind: "status"; readonly status: number; readonly code?: string; readonly message?: string }
+  /** Destroy the connection after K request-body bytes were received (they are kept). */
+  | { readonly kind: "drop"; readonly afterBytes: number }
+  /** Acknowledge `bytes` fewer than received (YouTube `308` Range / tus offset), as real servers may. */
+  | { readonly kind: "partialAck"; readonly bytes: number }
+  /** Wait before handling. */
+  | { readonly kind: "latency"; readonly millis: number }
+  /** The platform's `429` with `Retry-After`. */
+  | { readonly kind: "rateLimit"; readonly retryAfterSeconds: number }
+
+/** @internal */
+export interface FaultRule {
+  readonly platform: PlatformId
+  /** Route name (see each emulator's routes), or any route when omitted. */
+  readonly route?: string | undefined
+  readonly method?: string | undefined
+  /** How many matching requests it applies to (default 1). `Infinity` for all. */
+  readonly times?: number | undefined
+  readonly action: FaultAction
+}
+
+/** @internal */
+export interface RandomFaults {
+  readonly seed: number
+  /** Chance (0..1) that a matching request gets one of `actions`. */
+  readonly probability: number
+  readonly platform?: PlatformId | undefined
+  readonly route?: string | undefined
+  readonly actions: ReadonlyArray<FaultAction>
+}
+
+/** mulberry32: small, fast, reproducible from a seed. @internal */
+export const prng = (seed: number): () => number => {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+// =============================================================================
+// State
+// =============================================================================
+
+/** @internal */
+export interface StoredUpload {
+  readonly platform: PlatformId
+  readonly id: string
+  /** Platform video/media id once known. */
+  videoId?: string | undefined
+  totalBytes: number | undefined
+  /** Bytes committed (acknowledged). */
+  bytes: number
+  complete: boolean
+  /** Hex sha256 of the committed bytes (of the whole file once complete). */
+  sha256: string
+  metadata: unknown
+  /** Number of requests that carried body bytes for this upload. */
+  requests: number
+  createdAt: number
+  /** Internal incremental hash; not serialised. */
+  hash: Hash
+  /** The bytes themselves, only when the sandbox was asked to keep them. */
+  chunks: Array<Buffer> | undefined
+}
+
+/** @internal */
+export interface StoredPost {
+  readonly platform: PlatformId
+  readonly id: string
+  readonly text: string
+  readonly link?: string | undefined
+  readonly url?: string | undefined
+  readonly createdAt: number
+  readonly extra?: Record<string, unknown> | undefined
+}
+
+/** @internal */
+export interface Counters {
+  requests: number
+  bodyBytes: number
+  faults: number
+}
+
+/** @internal */
+export interface LogEntry {
+  readonly at: number
+  readonly platform: PlatformId | "control"
+  readonly method: string
+  readonly path: string
+  status: number | "dropped"
+  readonly headers: Record<string, string>
+}
+
+const SECRET_HEADERS = new Set(["authorization", "cookie", "x-api-key", "proxy-authorization"])
+const SECRET_PARAMS =
+  /(access_token|refresh_token|client_secret|input_token|code_verifier|code|oauth_signature|oauth_token)=([^&\s]+)/g
+
+/** Redacts credentials from a path's query string. @internal */
+export const redactPath = (path: string): string => path.replace(SECRET_PARAMS, "$1=<redacted>")
+
+/** @internal */
+export class SandboxState {
+  readonly uploads = new Map<string, StoredUpload>()
+  readonly posts: Array<StoredPost> = []
+  readonly counters: Record<PlatformId, Counters> = {
+    youtube: { requests: 0, bodyBytes: 0, faults: 0 },
+    vimeo: { requests: 0, bodyBytes: 0, faults: 0 },
+    facebook: { requests: 0, bodyBytes: 0, faults: 0 },
+    x: { requests: 0, bodyBytes: 0, faults: 0 },
+    linkedin: { requests: 0, bodyBytes: 0, faults: 0 }
+  }
+  readonly log: Array<LogEntry> = []
+  private readonly logLimit = 2000
+  private idCounter = 0
+
+  constructor(readonly keepBytes: boolean) {}
+
+  /** A unique id with a prefix, deterministic within a sandbox. */
+  nextId(prefix = ""): string {
+    this.idCounter += 1
+    return `${prefix}${Date.now().toString(36)}${this.idCounter.toString(36).padStart(4, "0")}`
+  }
+
+  newUpload(platform: PlatformId, id: string, totalBytes: number | undefined, metadata: unknown, now: number) {
+    const upload: StoredUpload = {
+      platform,
+      id,
+      totalBytes,
+      bytes: 0,
+      complete: false,
+      sha256: createHash("sha256").digest("hex"),
+      metadata,
+      requests: 0,
+      createdAt: now,
+      hash: createHash("sha256"),
+      chunks: this.keepBytes ? [] : undefined
+    }
+    this.uploads.set(id, upload)
+    return upload
+  }
+
+  addPost(post: StoredPost): StoredPost {
+    this.posts.push(post)
+    return post
+  }
+
+  postsOf(platform: PlatformId): ReadonlyArray<StoredPost> {
+    return this.posts.filter((p) => p.platform === platform)
+  }
+
+  addLog(entry: LogEntry): void {
+    this.log.push(entry)
+    if (this.log.length > this.logLimit) this.log.splice(0, this.log.length - this.logLimit)
+  }
+
+  toJSON() {
+    return {
+      uploads: [...this.uploads.values()].map((u) => ({
+        platform: u.platform,
+        id: u.id,
+        videoId: u.videoId,
+        totalBytes: u.totalBytes,
+        bytes: u.bytes,
+        complete: u.complete,
+        sha256: u.sha256,
+        metadata: u.metadata,
+        requests: u.requests,
+        createdAt: u.createdAt
+      })),
+      posts: this.posts,
+      counters: this.counters,
+      requestLog: this.log
+    }
+  }
+}
+
+/**
+ * Feeds request-body bytes into an upload: hashes and counts them, keeps them
+ * only when asked, and commits all but `holdBack` trailing bytes (the
+ * partial-acknowledgement fault). @internal
+ */
+export const commitBytes = (upload: StoredUpload, chunk: Buffer): void => {
+  upload.hash.update(chunk)
+  upload.bytes += chunk.length
+  upload.chunks?.push(chunk)
+}
+
+/** Finalises the digest of a complete upload. @internal */
+export const completeUpload = (upload: StoredUpload): void => {
+  upload.complete = true
+  upload.sha256 = upload.hash.copy().digest("hex")
+}
+
+/** Current digest of the committed prefix. @internal */
+export const currentDigest = (upload: StoredUpload): string => upload.hash.copy().digest("hex")
+
+// =============================================================================
+// Requests
+// =============================================================================
+
+/** @internal */
+export interface RequestContext {
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  readonly url: URL
+  /** Named groups of the route's pattern. */
+  readonly params: Record<string, string>
+  readonly platform: PlatformId
+  readonly route: string
+  /** `http://127.0.0.1:<port>` of this emulator. */
+  readonly baseUrl: string
+  readonly now: () => number
+  readonly state: SandboxState
+  /** Bytes to acknowledge fewer than received (partial-acknowledgement fault), 0 normally. */
+  readonly holdBack: number
+  /**
+   * Streams the request body to `onChunk`. Resolves with the bytes seen and
+   * whether the connection was dropped by a fault (then do not answer: the
+   * framework destroys the socket).
+   */
+  readonly consume: (onChunk: (chunk: Buffer) => void) => Promise<{ readonly bytes: number; readonly dropped: boolean }>
+  /** Reads a small body whole (JSON, forms), at most 16 MiB. */
+  readonly readBody: () => Promise<Buffer>
+  readonly json: () => Promise<unknown>
+  readonly form: () => Promise<URLSearchParams>
+  /** Answers JSON (or no body when `body` is undefined). */
+  readonly send: (status: number, body?: unknown, headers?: Record<string, string | number>) => void
+  /** Answers with the platform's own error format. */
+  readonly fail: (status: number, options?: ErrorOptions) => void
+}
+
+/** @internal */
+export interface ErrorOptions {
+  /** Platform-specific code: YouTube reason, Graph code, Vimeo error_code, … */
+  readonly code?: string | undefined
+  readonly message?: string | undefined
+  readonly headers?: Record<string, string | number> | undefined
+  /** Extra fields some formats carry (Graph `error_subcode`, …). */
+  readonly extra?: Record<string, unknown> | undefined
+}
+
+/** @internal */
+export interface Route {
+  /** Stable name, used to target faults (e.g. `"upload"`, `"tweets"`). */
+  readonly name: string
+  readonly method: string
+  /** Exact path, or a RegExp over the path with named groups. */
+  readonly path: string | RegExp
+  readonly handler: (ctx: RequestContext) => void | Promise<void>
+}
+
+/** @internal */
+export interface Emulator {
+  readonly platform: PlatformId
+  readonly routes: ReadonlyArray<Route>
+  /** Renders an error in the platform's own format. */
+  readonly errorResponse: (
+    status: number,
+    options: ErrorOptions
+  ) => { readonly body: unknown; readonly headers?: Record<string, string | number> | undefined }
+  /** Invalidates every access token issued so far (the next request gets the platform's 401). */
+  readonly expireTokens: () => void
+  /** Uses up the platform's quota (the next metered request fails as the platform does). */
+  readonly exhaustQuota: () => void
+  /** Platform-specific state for `/_sandbox/state`. */
+  readonly snapshot: () => unknown
+}
+
+/** What every emulator factory receives. @internal */
+export interface EmulatorEnv {
+  readonly state: SandboxState
+  readonly clock: SandboxClock
+  readonly credentials: import("../Credentials.js").SandboxCredentials
+  readonly options: import("../Sandbox.js").SandboxOptions
+}
+
+const MAX_SMALL_BODY = 16 * 1024 * 1024
+
+/** @internal */
+export class FaultEngine {
+  private rules: Array<{ rule: FaultRule; remaining: number }> = []
+  private random: Array<{ spec: RandomFaults; next: () => number }> = []
+
+  add(rule: FaultRule): void {
+    this.rules.push({ rule, remaining: rule.times ?? 1 })
+  }
+
+  addRandom(spec: RandomFaults): void {
+    this.random.push({ spec, next: prng(spec.seed) })
+  }
+
+  clear(): void {
+    this.rules = []
+    this.random = []
+  }
+
+  /** Takes every action that applies to this request (consuming rule counts). */
+  take(platform: PlatformId, route: string, method: string): Array<FaultAction> {
+    const actions: Array<FaultAction> = []
+    for (const entry of this.rules) {
+      const { rule } = entry
+      if (entry.remaining <= 0) continue
+      if (rule.platform !== platform) continue
+      if (rule.route !== undefined && rule.route !== route) continue
+      if (rule.method !== undefined && rule.method.toUpperCase() !== method) continue
+      entry.remaining -= 1
+      actions.push(rule.action)
+    }
+    this.rules = this.rules.filter((e) => e.remaining > 0)
+    for (const { next, spec } of this.random) {
+      if (spec.platform !== undefined && spec.platform !== platform) continue
+      if (spec.route !== undefined && spec.route !== route) continue
+      if (next() < spec.probability && spec.actions.length > 0) {
+        actions.push(spec.actions[Math.floor(next() * spec.actions.length)]!)
+      }
+    }
+    return actions
+  }
+
+  toJSON() {
+    return {
+      rules: this.rules.map(({ remaining, rule }) => ({ ...rule, remaining })),
+      random: this.random.map(({ spec }) => spec)
+    }
+  }
+}
+
+const matchRoute = (
+  routes: ReadonlyArray<Route>,
+  method: string,
+  path: string
+): { route: Route; params: Record<string, string> } | undefined => {
+  for (const route of routes) {
+    if (route.method !== method) continue
+    if (typeof route.path === "string") {
+      if (route.path === path) return { route, params: {} }
+    } else {
+      const m = route.path.exec(path)
+      if (m) return { route, params: { ...m.groups } }
+    }
+  }
+  return undefined
+}
+
+const redactHeaders = (headers: IncomingMessage["headers"]): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue
+    out[k] = SECRET_HEADERS.has(k) ? "<redacted>" : Array.isArray(v) ? v.join(", ") : v
+  }
+  return out
+}
+
+const sleep = (millis: number) => new Promise<void>((resolve) => setTimeout(resolve, millis))
+
+/**
+ * Handles one request for an emulator: log, count, faults, route.
+ * @internal
+ */
+export const dispatch = async (
+  emulator: Emulator,
+  faults: FaultEngine,
+  env: EmulatorEnv,
+  baseUrl: string,
+  req: IncomingMessage,
+  res: ServerResponse
+): Promise<void> => {
+  const url = new URL(req.url ?? "/", baseUrl)
+  const method = req.method ?? "GET"
+  const counters = env.state.counters[emulator.platform]
+  counters.requests += 1
+  const entry: LogEntry = {
+    at: env.clock.now(),
+    platform: emulator.platform,
+    method,
+    path: redactPath(url.pathname + url.search),
+    status: 0,
+    headers: redactHeaders(req.headers)
+  }
+  env.state.addLog(entry)
+  res.on("finish", () => {
+    entry.status = res.statusCode
+  })
+
+  const fail = (status: number, options: ErrorOptions = {}) => {
+    const rendered = emulator.errorResponse(status, options)
+    send(status, rendered.body, { ...rendered.headers, ...options.headers })
+  }
+  const send = (status: number, body?: unknown, headers: Record<string, string | number> = {}) => {
+    if (res.headersSent || res.destroyed) return
+    if (body === undefined) {
+      res.writeHead(status, { "content-length": 0, ...headers })
+      res.end()
+    } else {
+      const payload = Buffer.from(JSON.stringify(body))
+      res.writeHead(status, {
+        "content-type": "application/json; charset=UTF-8",
+        "content-length": payload.length,
+        ...headers
+      })
+      res.end(payload)
+    }
+  }
+
+  const matched = matchRoute(emulator.routes, method, url.pathname)
+  if (!matched) {
+    drain(req)
+    return fail(404, { message: `The sandbox's ${emulator.platform} emulator has no route ${method} ${url.pathname}` })
+  }
+
+  const actions = faults.take(emulator.platform, matched.route.name, method)
+  if (actions.length > 0) counters.faults += actions.length
+  let dropAfter: number | undefined
+  let holdBack = 0
+  for (const action of actions) {
+    switch (action.kind) {
+      case "latency":
+        await sleep(action.millis)
+        break
+      case "status":
+        drain(req)
+        return fail(action.status, { code: action.code, message: action.message })
+      case "rateLimit":
+        drain(req)
+        return fail(429, {
+          code: "rate_limited",
+          message: "Rate limit exceeded (sandbox fault)",
+          headers: { "retry-after": action.retryAfterSeconds }
+        })
+      case "drop":
+        dropAfter = action.afterBytes
+        break
+      case "partialAck":
+        holdBack = action.bytes
+        break
+    }
+  }
+
+  let consumed = false
+  let dropped = false
+  const consume = (onChunk: (chunk: Buffer) => void) =>
+    new Promise<{ bytes: number; dropped: boolean }>((resolve, reject) => {
+      consumed = true
+      let bytes = 0
+      const onData = (chunk: Buffer) => {
+        if (dropAfter !== undefined && bytes + chunk.length >= dropAfter) {
+          const keep = dropAfter - bytes
+          if (keep > 0) {
+            onChunk(chunk.subarray(0, keep))
+            bytes += keep
+          }
+          counters.bodyBytes += Math.max(0, keep)
+          dropped = true
+          req.off("data", onData)
+          req.pause()
+          resolve({ bytes, dropped: true })
+          return
+        }
+        bytes += chunk.length
+        counters.bodyBytes += chunk.length
+        onChunk(chunk)
+      }
+      req.on("data", onData)
+      req.once("end", () => resolve({ bytes, dropped: false }))
+      req.once("error", (e) => dropped ? resolve({ bytes, dropped: true }) : reject(e))
+      req.once("aborted", () => resolve({ bytes, dropped: true }))
+    })
+  const readBody = async () => {
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const { dropped } = await consume((c) => {
+      size += c.length
+      if (size <= MAX_SMALL_BODY) chunks.push(c)
+    })
+    if (dropped) throw new DroppedConnection()
+    return Buffer.concat(chunks)
+  }
+
+  const ctx: RequestContext = {
+    req,
+    res,
+    url,
+    params: matched.params,
+    platform: emulator.platform,
+    route: matched.route.name,
+    baseUrl,
+    now: env.clock.now,
+    state: env.state,
+    holdBack,
+    consume,
+    readBody,
+    json: async () => {
+      const body = await readBody()
+      return body.length === 0 ? undefined : JSON.parse(body.toString("utf8"))
+    },
+    form: async () => new URLSearchParams((await readBody()).toString("utf8")),
+    send,
+    fail
+  }
+
+  try {
+    await matched.route.handler(ctx)
+  } catch (error) {
+    if (!(error instanceof DroppedConnection)) {
+      if (error instanceof SyntaxError) fail(400, { message: `Malformed request body: ${error.message}` })
+      else fail(500, { message: `Sandbox emulator failure: ${String(error)}` })
+    }
+  }
+  if (dropped) {
+    entry.status = "dropped"
+    req.socket.destroy()
+    return
+  }
+  if (!consumed) drain(req)
+  if (!res.headersSent && !res.destroyed) fail(500, { message: "The sandbox emulator sent no answer" })
+}
+
+class DroppedConnection extends Error {}
+
+const drain = (req: IncomingMessage) => {
+  if (!req.complete) req.resume()
+}
+
+// =============================================================================
+// Small helpers for emulators
+// =============================================================================
+
+/** `Authorization: Bearer <token>` → token. @internal */
+export const bearer = (req: IncomingMessage): string | undefined => {
+  const h = req.headers.authorization
+  if (!h) return undefined
+  const m = /^bearer\s+(.+)$/i.exec(h)
+  return m?.[1]?.trim()
+}
+
+/** A random-looking id of the given length from [A-Za-z0-9_-]. @internal */
+export const randomId = (next: () => number, length: number): string => {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+  let s = ""
+  for (let i = 0; i < length; i++) s += alphabet[Math.floor(next() * alphabet.length)]
+  return s
+}
+
+/** Numeric id string of the given length. @internal */
+export const numericId = (next: () => number, length: number): string => {
+  let s = String(1 + Math.floor(next() * 9))
+  for (let i = 1; i < length; i++) s += String(Math.floor(next() * 10))
+  return s
+}
