@@ -128,7 +128,7 @@ describe("OAuth 1.0a", () => {
             method: "post",
             url,
             authorization,
-            formParams: new URLSearchParams(formParams.map(([k, v]) => [k, v])),
+            formParams: new URLSearchParams(formParams.map(([k, v]): [string, string] => [k, v])),
             secretsFor: () => ({ consumerSecret, tokenSecret: "ts" })
           })
           return result.ok
