@@ -1,0 +1,543 @@
+/**
+ * The YouTube host: OAuth credentials refreshed with `google-auth-library`,
+ * Google's resumable upload protocol implemented here (streamed from disk,
+ * resumed from what the server acknowledges), metadata validated before a
+ * byte is sent, a local quota ledger, and the thumbnail, playlist and
+ * processing steps through `@googleapis/youtube`.
+ *
+ * ```ts
+ * const YouTubeLive = YouTube.layer({
+ *   clientSecretsFile: "~/.config/medusa/youtube-client-secrets.json",
+ *   credentialsFile: "~/.config/medusa/youtube-credentials.json"
+ * }).pipe(Layer.provide(NodeHttpClient.layerUndici), Layer.provide(NodeFileSystem.layer))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import { createReadStream } from "node:fs"
+import * as path from "node:path"
+import * as Quota from "./internal/quota.js"
+import * as Resumable from "./internal/resumable.js"
+import * as Auth from "./internal/youtubeAuth.js"
+import { fromResponse, isRetryableStatus, parseErrorBody, parseErrorValue } from "./internal/youtubeErrors.js"
+import * as Metadata from "./internal/youtubeMetadata.js"
+import type { Host, UploadContext } from "./Platform.js"
+import { UploadedVideo, YouTubeHost } from "./Platform.js"
+import { PlatformRejected, PlatformUnavailable } from "./PublishError.js"
+import type { Issue, PlatformError } from "./PublishError.js"
+import type { YouTubeMetadata } from "./PublishRequest.js"
+
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  YouTubeHost
+} from "./Platform.js"
+
+// =============================================================================
+// Options
+// =============================================================================
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Google's OAuth client JSON (the `installed` file the Cloud Console downloads). */
+  readonly clientSecretsFile: string
+  /** Refresh token, access token and expiry, as written by `medusa auth youtube`. */
+  readonly credentialsFile: string
+  /** Replaces `https://www.googleapis.com` (uploads, API, `/token`, `/o/oauth2/v2/auth`). */
+  readonly baseUrl?: string | undefined
+  /** Bytes per PUT, a multiple of 256 KiB. The whole file in one PUT when absent (Google's advice). */
+  readonly chunkSize?: number | undefined
+  /** Wait for YouTube to process the video after upload (default false). */
+  readonly waitForProcessing?: boolean | undefined
+  /** The quota ledger; default `youtube-quota.json` beside the credentials file. */
+  readonly quotaFile?: string | undefined
+  /** Daily limits of the Google project (defaults: 100 uploads, 10,000 units). */
+  readonly quota?: Partial<Quota.Limits> | undefined
+  /** Channel the ledger is kept for; default the credentials file's `channel_id`, else `default`. */
+  readonly channelId?: string | undefined
+  /** Largest thumbnail accepted (default 2 MiB, the conservative reading of YouTube's docs). */
+  readonly thumbnailMaxBytes?: number | undefined
+  /** Back-off of the upload (defaults: 1 s doubling, jittered, capped at 60 s, 8 retries without progress). */
+  readonly retry?: Resumable.RetryOptions | undefined
+  /** Smallest interval between two progress events (default 250 ms). */
+  readonly progressIntervalMillis?: number | undefined
+  /** Polling of `videos.list` when `waitForProcessing` is on. */
+  readonly processing?: {
+    readonly interval?: Duration.DurationInput | undefined
+    readonly timeout?: Duration.DurationInput | undefined
+  } | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_BASE_URL = "https://www.googleapis.com"
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const CHUNK_GRANULARITY = 256 * 1024
+
+/**
+ * The URL YouTube shows a video at.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const videoUrl = (videoId: string): string => `https://youtube.com/watch?v=${videoId}`
+
+// =============================================================================
+// Constructor
+// =============================================================================
+
+const parseRange = (header: string | undefined): number => {
+  // `Range: bytes=0-N` → the server holds N + 1 bytes; no header → none.
+  const m = header === undefined ? null : /bytes=(\d+)-(\d+)/.exec(header)
+  return m === null ? 0 : Number(m[2]) + 1
+}
+
+const transport = (what: string) => (error: HttpClientError.HttpClientError): Resumable.Transient =>
+  new Resumable.Transient({
+    reason: "transport",
+    // The error's message names the method and URL only; never its headers.
+    description: `${what}: connection failed or dropped (${error.reason})`
+  })
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Options
+): Effect.Effect<Host<YouTubeMetadata>, never, HttpClient.HttpClient | FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const http = yield* HttpClient.HttpClient
+    const base = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "")
+    const getAuth = yield* Auth.makeLazy(options)
+    const limits: Quota.Limits = { ...Quota.defaultLimits, ...options.quota }
+    const ledger = yield* Quota.make(
+      options.quotaFile ?? path.join(path.dirname(options.credentialsFile), "youtube-quota.json"),
+      limits
+    )
+    const retryPolicy = Resumable.makeUploadRetryPolicy(options.retry)
+    const thumbnailMaxBytes = options.thumbnailMaxBytes ?? Metadata.limits.thumbnailBytes
+    const provideFs = Effect.provideService(FileSystem.FileSystem, fs)
+
+    const quotaKey = (auth: Auth.Auth): string =>
+      `project ${auth.secrets.projectId ?? auth.secrets.clientId} / channel ${
+        options.channelId ?? (typeof auth.stored.channel_id === "string" ? auth.stored.channel_id : "default")
+      }`
+
+    /** Records what YouTube said about the quota so the next task fails early. */
+    const noteQuota = (key: string, error: PlatformError) =>
+      error._tag === "QuotaExceeded" && error.reason === "quota_exceeded" ?
+        ledger.exhaust(key, "units") :
+        error._tag === "QuotaExceeded" && error.reason === "rate_limited" ?
+        ledger.exhaust(key, "uploads") :
+        Effect.void
+
+    const failWith = (response: HttpClientResponse.HttpClientResponse, text: string, what: string, key: string) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const error = fromResponse(response.status, parseErrorBody(text), {
+          what,
+          now,
+          retryAfterMillis: Resumable.parseRetryAfter(response.headers["retry-after"], now)
+        })
+        yield* noteQuota(key, error)
+        return yield* Effect.fail(error)
+      })
+
+    const transient = (response: HttpClientResponse.HttpClientResponse, text: string, what: string) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const body = parseErrorBody(text)
+        return yield* new Resumable.Transient({
+          reason: "server_error",
+          status: response.status,
+          retryAfterMillis: Resumable.parseRetryAfter(response.headers["retry-after"], now),
+          code: body.reason,
+          platformMessage: body.message,
+          description: `${what} answered ${response.status}`
+        })
+      })
+
+    const validate = (metadata: YouTubeMetadata, media: import("./Platform.js").MediaFile) =>
+      Metadata.validate(metadata, media, { thumbnailMaxBytes }).pipe(provideFs)
+
+    const plannedUnits = (metadata: YouTubeMetadata): number =>
+      (metadata.thumbnail !== undefined ? Quota.costs["thumbnails.set"] : 0) +
+      (metadata.playlistId !== undefined ? Quota.costs["playlistItems.insert"] : 0) +
+      (options.waitForProcessing ? Quota.costs["videos.list"] : 0)
+
+    const upload = Effect.fn("YouTube.upload")(function*(context: UploadContext<YouTubeMetadata>) {
+      const { media, metadata } = context
+      if (
+        options.chunkSize !== undefined &&
+        (!Number.isInteger(options.chunkSize) || options.chunkSize <= 0 || options.chunkSize % CHUNK_GRANULARITY !== 0)
+      ) {
+        return yield* new PlatformRejected({
+          platform: "youtube",
+          reason: "rejected",
+          description: `chunk size ${options.chunkSize} is not a positive multiple of 262144 (256 KiB); use e.g. ${
+            32 * CHUNK_GRANULARITY
+          } (8 MiB) or leave it unset to send the file in one request`
+        })
+      }
+      const issues = yield* validate(metadata, media)
+      if (issues.length > 0) return yield* invalidMetadata(issues)
+
+      const auth = yield* getAuth
+      const key = quotaKey(auth)
+      if (Option.isNone(context.resume)) yield* ledger.check(key, plannedUnits(metadata))
+
+      const authorize = (request: HttpClientRequest.HttpClientRequest) =>
+        Effect.map(auth.accessToken, (token) => HttpClientRequest.bearerToken(request, token))
+
+      const execute = (request: HttpClientRequest.HttpClientRequest, what: string) =>
+        authorize(request).pipe(
+          Effect.flatMap((r) => http.execute(r)),
+          Effect.flatMap((response) => Effect.map(response.text, (text) => ({ response, text }))),
+          Effect.catchTags({
+            RequestError: (e) => Effect.fail(transport(what)(e)),
+            ResponseError: (e) => Effect.fail(transport(what)(e))
+          })
+        )
+
+      const initiate = HttpClientRequest.post(`${base}/upload/youtube/v3/videos`).pipe(
+        HttpClientRequest.setUrlParams({
+          uploadType: "resumable",
+          part: "snippet,status",
+          ...(metadata.notifySubscribers !== undefined ?
+            { notifySubscribers: String(metadata.notifySubscribers) } :
+            {})
+        }),
+        HttpClientRequest.setHeaders({
+          "x-upload-content-length": String(media.size),
+          "x-upload-content-type": media.mimeType.startsWith("video/") ? media.mimeType : "application/octet-stream"
+        }),
+        HttpClientRequest.setBody(
+          HttpBody.text(JSON.stringify(Metadata.toResource(metadata)), "application/json; charset=UTF-8")
+        )
+      )
+
+      const create = Effect.gen(function*() {
+        let attempt = yield* execute(initiate, "creating the upload session")
+        if (attempt.response.status === 401) {
+          yield* auth.forceRefresh
+          attempt = yield* execute(initiate, "creating the upload session")
+        }
+        // Every call counts against the bucket, even a refused one.
+        yield* ledger.spend(key, { uploads: Quota.costs["videos.insert"] })
+        const { response, text } = attempt
+        if (isRetryableStatus(response.status)) {
+          return yield* transient(response, text, "creating the upload session")
+        }
+        if (response.status !== 200 && response.status !== 201) {
+          return yield* failWith(response, text, "creating the upload session", key)
+        }
+        const location = response.headers["location"]
+        if (location === undefined || location.length === 0) {
+          return yield* new PlatformUnavailable({
+            platform: "youtube",
+            reason: "server_error",
+            status: response.status,
+            description: "YouTube created no upload session (no Location header); try again"
+          })
+        }
+        return { uri: new URL(location, `${base}/`).toString() } satisfies Resumable.Target
+      })
+
+      const answer = (
+        response: HttpClientResponse.HttpClientResponse,
+        text: string,
+        what: string
+      ): Effect.Effect<Resumable.Probe<UploadedVideo>, PlatformError | Resumable.Transient> =>
+        Effect.gen(function*() {
+          const status = response.status
+          if (status === 200 || status === 201) {
+            const video = yield* Effect.try({
+              try: () => JSON.parse(text) as { id?: unknown },
+              catch: () =>
+                new PlatformUnavailable({
+                  platform: "youtube",
+                  reason: "server_error",
+                  status,
+                  description: "YouTube finished the upload but its answer was not JSON"
+                })
+            })
+            if (typeof video.id !== "string" || video.id.length === 0) {
+              return yield* new PlatformUnavailable({
+                platform: "youtube",
+                reason: "server_error",
+                status,
+                description: "YouTube finished the upload but returned no video id"
+              })
+            }
+            return {
+              _tag: "Complete",
+              result: new UploadedVideo({ host: "youtube", videoId: video.id, url: videoUrl(video.id) })
+            } as const
+          }
+          if (status === 308) {
+            const now = yield* Clock.currentTimeMillis
+            return {
+              _tag: "Incomplete",
+              acknowledged: parseRange(response.headers["range"]),
+              retryAfterMillis: Resumable.parseRetryAfter(response.headers["retry-after"], now)
+            } as const
+          }
+          if (status === 404 || status === 410) return { _tag: "Expired" } as const
+          if (status === 401) {
+            const now = yield* Clock.currentTimeMillis
+            return {
+              _tag: "Unauthorized",
+              error: fromResponse(401, parseErrorBody(text), { what, now })
+            } as const
+          }
+          if (isRetryableStatus(status)) return yield* transient(response, text, what)
+          return yield* failWith(response, text, what, key)
+        })
+
+      const query = (target: Resumable.Target) =>
+        execute(
+          HttpClientRequest.put(target.uri).pipe(
+            HttpClientRequest.setHeaders({ "content-range": `bytes */${media.size}`, "content-length": "0" })
+          ),
+          "asking YouTube how much of the upload it holds"
+        ).pipe(Effect.flatMap(({ response, text }) => answer(response, text, "the upload status query")))
+
+      const send = (target: Resumable.Target, offset: number, end: number, body: HttpBody.HttpBody) =>
+        execute(
+          HttpClientRequest.put(target.uri).pipe(
+            HttpClientRequest.setBody(body),
+            HttpClientRequest.setHeader("content-range", `bytes ${offset}-${end - 1}/${media.size}`)
+          ),
+          "uploading the video"
+        ).pipe(Effect.flatMap(({ response, text }) => answer(response, text, "the upload")))
+
+      const video = yield* Resumable.run<UploadedVideo>({
+        protocol: {
+          host: "youtube",
+          create,
+          query,
+          send,
+          refreshAuth: Effect.as(auth.forceRefresh, true)
+        },
+        path: media.path,
+        size: media.size,
+        contentType: media.mimeType.startsWith("video/") ? media.mimeType : "application/octet-stream",
+        chunkSize: options.chunkSize,
+        resume: context.resume,
+        onSession: context.onSession,
+        onProgress: context.onProgress,
+        retryPolicy,
+        progressIntervalMillis: options.progressIntervalMillis
+      }).pipe(provideFs)
+      return video
+    })
+
+    // =========================================================================
+    // After the upload: thumbnail, playlist, processing (googleapis)
+    // =========================================================================
+
+    const callOptions = options.baseUrl !== undefined ? { rootUrl: `${base}/` } : {}
+
+    const loadYouTube = Effect.promise(() => import("@googleapis/youtube"))
+
+    const google = <A>(what: string, key: string, units: number, f: () => Promise<A>) =>
+      Effect.tryPromise({
+        try: f,
+        catch: (cause) => cause
+      }).pipe(
+        Effect.onExit(() => ledger.spend(key, { units })),
+        Effect.catchAll((cause) =>
+          Effect.gen(function*() {
+            const now = yield* Clock.currentTimeMillis
+            // Keep only the status and YouTube's body: the GaxiosError holds the request headers.
+            const e = cause as { response?: { status?: number; data?: unknown; headers?: unknown } }
+            const status = e.response?.status
+            if (status === undefined) {
+              return yield* new PlatformUnavailable({
+                platform: "youtube",
+                reason: "transport",
+                description: `${what}: could not reach YouTube`
+              })
+            }
+            const error = fromResponse(status, parseErrorValue(e.response?.data), { what, now })
+            yield* noteQuota(key, error)
+            return yield* Effect.fail(error)
+          })
+        )
+      )
+
+    const processingPoll = Schedule.spaced(options.processing?.interval ?? "10 seconds")
+    const processingTimeout = options.processing?.timeout ?? "30 minutes"
+
+    const afterUpload = Effect.fn("YouTube.afterUpload")(
+      function*(video: UploadedVideo, metadata: YouTubeMetadata, _taskId: import("./TaskId.js").TaskId) {
+        if (metadata.thumbnail === undefined && metadata.playlistId === undefined && !options.waitForProcessing) return
+        const auth = yield* getAuth
+        const key = quotaKey(auth)
+        const { youtube } = yield* loadYouTube
+        const yt = youtube({ version: "v3", auth: auth.client })
+
+        if (metadata.thumbnail !== undefined) {
+          const file = metadata.thumbnail
+          const head = yield* Effect.scoped(Effect.flatMap(fs.open(file), (f) => f.readAlloc(8))).pipe(
+            Effect.orElseSucceed(() => Option.none<Uint8Array>())
+          )
+          const mimeType = Option.isSome(head) ? Metadata.sniffImage(head.value) ?? "image/jpeg" : "image/jpeg"
+          yield* google(
+            `setting the thumbnail of video ${video.videoId}`,
+            key,
+            Quota.costs["thumbnails.set"],
+            () =>
+              yt.thumbnails.set(
+                { videoId: video.videoId, media: { mimeType, body: createReadStream(file) } },
+                callOptions
+              )
+          )
+        }
+
+        if (metadata.playlistId !== undefined) {
+          const playlistId = metadata.playlistId
+          yield* google(
+            `adding video ${video.videoId} to playlist ${playlistId}`,
+            key,
+            Quota.costs["playlistItems.insert"],
+            () =>
+              yt.playlistItems.insert(
+                {
+                  part: ["snippet"],
+                  requestBody: {
+                    snippet: { playlistId, resourceId: { kind: "youtube#video", videoId: video.videoId } }
+                  }
+                },
+                callOptions
+              )
+          )
+        }
+
+        if (options.waitForProcessing) {
+          const poll = google(
+            `checking the processing of video ${video.videoId}`,
+            key,
+            Quota.costs["videos.list"],
+            () => yt.videos.list({ part: ["status", "processingDetails"], id: [video.videoId] }, callOptions)
+          ).pipe(
+            Effect.flatMap((response) => {
+              const item = response.data.items?.[0]
+              const upload = item?.status?.uploadStatus
+              const processing = item?.processingDetails?.processingStatus
+              if (item === undefined) {
+                return Effect.fail(
+                  new PlatformRejected({
+                    platform: "youtube",
+                    reason: "not_found",
+                    description: `video ${video.videoId} is not listed by videos.list`
+                  })
+                )
+              }
+              if (upload === "failed" || upload === "rejected" || upload === "deleted" || processing === "failed") {
+                const why = item.status?.failureReason ?? item.status?.rejectionReason ?? processing ?? upload
+                return Effect.fail(
+                  new PlatformRejected({
+                    platform: "youtube",
+                    reason: "processing_failed",
+                    code: why ?? undefined,
+                    description: `YouTube could not process video ${video.videoId} (${upload}${why ? `: ${why}` : ""})`
+                  })
+                )
+              }
+              return Effect.succeed(upload === "processed" || processing === "succeeded")
+            })
+          )
+          const done = yield* poll.pipe(
+            Effect.repeat({ schedule: processingPoll, until: (processed) => processed }),
+            Effect.timeoutOption(processingTimeout)
+          )
+          if (Option.isNone(done)) {
+            return yield* new PlatformUnavailable({
+              platform: "youtube",
+              reason: "timeout",
+              description: `video ${video.videoId} was still processing after ${
+                Duration.format(Duration.decode(processingTimeout))
+              }; it is uploaded, check it in YouTube Studio`
+            })
+          }
+        }
+        yield* auth.persist
+      }
+    )
+
+    return {
+      id: "youtube",
+      maxFileBytes: Metadata.limits.fileBytes,
+      validate,
+      upload,
+      afterUpload
+    } satisfies Host<YouTubeMetadata>
+  })
+
+const invalidMetadata = (issues: ReadonlyArray<Issue>): Effect.Effect<never, PlatformRejected> =>
+  Effect.fail(
+    new PlatformRejected({
+      platform: "youtube",
+      reason: "invalid_metadata",
+      description: issues.map((i) => `${i.location}: ${i.message}`).join("; ")
+    })
+  )
+
+// =============================================================================
+// Layers
+// =============================================================================
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Options
+): Layer.Layer<YouTubeHost, never, HttpClient.HttpClient | FileSystem.FileSystem> =>
+  Layer.effect(YouTubeHost, make(options))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options>
+): Layer.Layer<YouTubeHost, ConfigError.ConfigError, HttpClient.HttpClient | FileSystem.FileSystem> =>
+  Layer.effect(YouTubeHost, Effect.flatMap(Config.unwrap(config), make))
+
+/**
+ * The upload retry policy with its defaults (1 s doubling, jittered, capped at
+ * 60 s, never shorter than `Retry-After`, 8 retries without progress).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const retryPolicy: Schedule.Schedule<unknown, Resumable.Transient> = Resumable.uploadRetryPolicy
