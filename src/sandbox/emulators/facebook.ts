@@ -1,16 +1,499 @@
 /**
- * Facebook emulator (placeholder: routes arrive with the sandbox work).
+ * Facebook Graph API emulator (Pages): page posts with scheduling, the token
+ * introspection endpoints, Graph's error bodies and its usage headers.
+ *
+ * Routes (names for fault injection): `feed` (POST), `feed.list` (GET),
+ * `scheduled_posts`, `debug_token`, `permissions`, `me`.
  *
  * @internal
  */
-import type { Emulator, EmulatorEnv } from "../internal/framework.js"
+import type { IncomingMessage } from "node:http"
+import type { Emulator, EmulatorEnv, ErrorOptions, RequestContext } from "../internal/framework.js"
+import { prng, randomId } from "../internal/framework.js"
+
+/**
+ * Settings of the Facebook emulator (`Sandbox.start({ facebook: {...} })`).
+ * @internal
+ */
+export interface FacebookEmulatorOptions {
+  /** Graph version served (default: the sandbox's `graphVersion`, else `v26.0`); others get Graph's error. */
+  readonly graphVersion?: string | undefined
+  /** Earliest `scheduled_publish_time`, in seconds ahead of the sandbox clock (default 600). */
+  readonly scheduleMinSeconds?: number | undefined
+  /** Latest `scheduled_publish_time`, in seconds ahead (default 75 days, the Page feed reference's bound). */
+  readonly scheduleMaxSeconds?: number | undefined
+  /** Percentage points of `call_count` each call adds to the usage headers (default 1). */
+  readonly usagePerCall?: number | undefined
+  /** Usage at the start of each window, in percent (default 0). */
+  readonly usageStart?: number | undefined
+  /** Length of the usage window by the sandbox clock, in ms (default one hour, Graph's rolling hour). */
+  readonly usageWindowMillis?: number | undefined
+  /** A post with the same message on the page within this many ms is a duplicate (default 24 h). */
+  readonly duplicateWindowMillis?: number | undefined
+  /** Permissions granted to the page token (default the posting set). */
+  readonly scopes?: ReadonlyArray<string> | undefined
+  /** When the page token expires, epoch seconds by the sandbox clock (default never, like a long-lived page token). */
+  readonly tokenExpiresAt?: number | undefined
+  /** The page's display name (default `Medusa Sandbox Page`). */
+  readonly pageName?: string | undefined
+}
 
 /** @internal */
-export const makeFacebook = (_env: EmulatorEnv): Emulator => ({
-  platform: "facebook",
-  routes: [],
-  errorResponse: (status, options) => ({ body: { error: { code: status, message: options.message ?? "error" } } }),
-  expireTokens: () => {},
-  exhaustQuota: () => {},
-  snapshot: () => ({})
-})
+export const DEFAULT_GRAPH_VERSION = "v26.0"
+
+/** @internal */
+export const DEFAULT_SCOPES: ReadonlyArray<string> = [
+  "pages_manage_posts",
+  "pages_read_engagement",
+  "pages_show_list",
+  "public_profile"
+]
+
+const DAY = 86_400_000
+
+// Graph's messages for the codes clients key on (F8). Subcodes marked "unverified" are plausible but unconfirmed.
+const CODES: Record<number, { readonly type: string; readonly message: string; readonly status: number }> = {
+  1: { type: "OAuthException", message: "An unknown error occurred", status: 500 },
+  2: {
+    type: "OAuthException",
+    message: "An unexpected error has occurred. Please retry your request later.",
+    status: 503
+  },
+  4: { type: "OAuthException", message: "(#4) Application request limit reached", status: 400 },
+  10: { type: "OAuthException", message: "(#10) Application does not have permission for this action", status: 403 },
+  12: { type: "OAuthException", message: "(#12) This Graph API version is not available", status: 400 },
+  17: { type: "OAuthException", message: "(#17) User request limit reached", status: 400 },
+  32: { type: "OAuthException", message: "(#32) Page request limit reached", status: 400 },
+  100: { type: "OAuthException", message: "(#100) Invalid parameter", status: 400 },
+  102: { type: "OAuthException", message: "Session key invalid or no longer valid", status: 400 },
+  104: { type: "OAuthException", message: "An access token is required to request this resource.", status: 400 },
+  190: { type: "OAuthException", message: "Invalid OAuth access token - Cannot parse access token", status: 400 },
+  200: {
+    type: "OAuthException",
+    message:
+      "(#200) If posting to a page, requires both pages_read_engagement and pages_manage_posts permission with page token",
+    status: 403
+  },
+  341: { type: "OAuthException", message: "(#341) Application limit reached", status: 400 },
+  368: {
+    type: "OAuthException",
+    message: "(#368) The action attempted has been deemed abusive or is otherwise disallowed",
+    status: 400
+  },
+  506: { type: "OAuthException", message: "(#506) Duplicate status message", status: 400 },
+  613: { type: "OAuthException", message: "(#613) Calls to this api have exceeded the rate limit.", status: 400 },
+  80001: {
+    type: "OAuthException",
+    message: "(#80001) There have been too many calls to this Page account. Wait a bit and try again. " +
+      "For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
+    status: 400
+  }
+}
+
+const codeForStatus = (status: number): number => {
+  if (status === 401) return 190
+  if (status === 403) return 200
+  if (status === 429) return 32
+  if (status === 500) return 1
+  if (status >= 500) return 2
+  return 100
+}
+
+interface FbPost {
+  readonly id: string
+  readonly message: string | undefined
+  readonly link: string | undefined
+  readonly createdTime: number
+  /** Epoch ms; undefined for posts published at once. */
+  readonly scheduledAt: number | undefined
+  readonly published: boolean
+}
+
+/** `2026-11-21T20:38:11+0000`, Graph's time format. */
+const graphTime = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "+0000")
+
+const readOptions = (env: EmulatorEnv): FacebookEmulatorOptions =>
+  (env.options as { readonly facebook?: FacebookEmulatorOptions }).facebook ?? {}
+
+/** @internal */
+export const makeFacebook = (env: EmulatorEnv): Emulator => {
+  const options = readOptions(env)
+  const version = options.graphVersion ?? env.options.graphVersion ?? DEFAULT_GRAPH_VERSION
+  const creds = env.credentials.facebook
+  const minSchedule = (options.scheduleMinSeconds ?? 600) * 1000
+  const maxSchedule = (options.scheduleMaxSeconds ?? 75 * 86_400) * 1000
+  const perCall = options.usagePerCall ?? 1
+  const usageWindow = options.usageWindowMillis ?? 3_600_000
+  const duplicateWindow = options.duplicateWindowMillis ?? DAY
+  const scopes = options.scopes ?? DEFAULT_SCOPES
+  const pageName = options.pageName ?? "Medusa Sandbox Page"
+  const random = prng((env.options.seed ?? 1) ^ 0xfb)
+  const posts: Array<FbPost> = []
+  let postCounter = 0
+  let tokenExpiresAt = options.tokenExpiresAt === undefined ? 0 : options.tokenExpiresAt * 1000
+
+  // ---------------------------------------------------------------------------
+  // Usage: every answer counts one call; the window rolls by the sandbox clock.
+  // ---------------------------------------------------------------------------
+  let windowStart = env.clock.now()
+  let calls = 0
+  let exhausted = false
+  const rollWindow = () => {
+    const now = env.clock.now()
+    if (now - windowStart >= usageWindow) {
+      windowStart = now
+      calls = 0
+      exhausted = false
+    }
+  }
+  const usage = (): number => {
+    rollWindow()
+    return exhausted ? 100 : Math.min(100, Math.floor((options.usageStart ?? 0) + calls * perCall))
+  }
+  const minutesToRegain = () => Math.max(1, Math.ceil((windowStart + usageWindow - env.clock.now()) / 60_000))
+  const usageHeaders = (): Record<string, string> => {
+    calls += 1
+    const pct = usage()
+    const time = Math.floor(pct / 2)
+    return {
+      "x-app-usage": JSON.stringify({ call_count: pct, total_cputime: time, total_time: time }),
+      "x-business-use-case-usage": JSON.stringify({
+        [creds.pageId]: [{
+          type: "pages",
+          call_count: pct,
+          total_cputime: time,
+          total_time: time,
+          estimated_time_to_regain_access: pct >= 100 ? minutesToRegain() : 0
+        }]
+      })
+    }
+  }
+
+  const render = (status: number, opts: ErrorOptions) => {
+    const parsed = opts.code !== undefined && /^\d+$/.test(opts.code) ? Number(opts.code) : undefined
+    const code = parsed ?? codeForStatus(status)
+    const known = CODES[code]
+    const body: Record<string, unknown> = {
+      message: opts.message ?? known?.message ?? `(#${code}) Sandbox fault`,
+      type: known?.type ?? (status === 404 ? "GraphMethodException" : "OAuthException"),
+      code,
+      ...(code === 1 || code === 2 ? { is_transient: true } : {}),
+      ...opts.extra,
+      fbtrace_id: randomId(random, 27)
+    }
+    const headers: Record<string, string> = usageHeaders()
+    if (code === 190) headers["www-authenticate"] = `OAuth "Facebook Platform" "invalid_token" "${body.message}"`
+    return { body: { error: body }, headers }
+  }
+
+  const graphError = (ctx: RequestContext, code: number, extra?: Record<string, unknown>, message?: string) =>
+    ctx.fail(CODES[code]?.status ?? 400, {
+      code: String(code),
+      ...(message === undefined ? {} : { message }),
+      ...(extra === undefined ? {} : { extra })
+    })
+
+  const ok = (ctx: RequestContext, body: unknown) => ctx.send(200, body, usageHeaders())
+
+  // ---------------------------------------------------------------------------
+  // Request parsing
+  // ---------------------------------------------------------------------------
+
+  /** Query params merged with a form or JSON body (Graph accepts either). */
+  const params = async (ctx: RequestContext): Promise<Map<string, string>> => {
+    const out = new Map<string, string>(ctx.url.searchParams)
+    if (ctx.req.method === "POST") {
+      const type = ctx.req.headers["content-type"] ?? ""
+      if (/application\/json/i.test(type)) {
+        const json = await ctx.json()
+        if (json !== null && typeof json === "object") {
+          for (const [k, v] of Object.entries(json)) {
+            out.set(k, typeof v === "string" ? v : JSON.stringify(v))
+          }
+        }
+      } else {
+        for (const [k, v] of await ctx.form()) out.set(k, v)
+      }
+    }
+    return out
+  }
+
+  const tokenOf = (req: IncomingMessage, p: Map<string, string>): string | undefined => {
+    const fromParams = p.get("access_token")
+    if (fromParams !== undefined && fromParams !== "") return fromParams
+    const m = /^(?:bearer|oauth)\s+(.+)$/i.exec(req.headers.authorization ?? "")
+    return m?.[1]?.trim()
+  }
+
+  const tokenState = (token: string | undefined): "missing" | "invalid" | "expired" | "valid" => {
+    if (token === undefined) return "missing"
+    if (token !== creds.pageAccessToken) return "invalid"
+    if (tokenExpiresAt > 0 && env.clock.now() >= tokenExpiresAt) return "expired"
+    return "valid"
+  }
+
+  /** Version, throttle and token checks shared by every route; `false` when an error was sent. */
+  const guard = (ctx: RequestContext, token: string | undefined): boolean => {
+    const asked = ctx.params.version
+    if (asked !== version) {
+      graphError(ctx, 12, undefined, `(#12) Graph API ${asked} is not served by this sandbox, which serves ${version}`)
+      return false
+    }
+    if (usage() >= 100) {
+      graphError(ctx, 80001, { error_subcode: 2446079, estimated_time_to_regain_access: minutesToRegain() })
+      return false
+    }
+    switch (tokenState(token)) {
+      case "missing":
+        graphError(ctx, 104)
+        return false
+      case "invalid":
+        graphError(ctx, 190)
+        return false
+      case "expired":
+        graphError(
+          ctx,
+          190,
+          { error_subcode: 463 },
+          `Error validating access token: Session has expired on ${new Date(tokenExpiresAt).toUTCString()}.`
+        )
+        return false
+      case "valid":
+        return true
+    }
+  }
+
+  const isPage = (id: string | undefined) => id === creds.pageId || id === "me"
+
+  const unknownObject = (ctx: RequestContext, id: string, method: string) =>
+    ctx.fail(400, {
+      code: "100",
+      message: `Unsupported ${method} request. Object with ID '${id}' does not exist, cannot be loaded due to ` +
+        "missing permissions, or does not support this operation.",
+      extra: { error_subcode: 33 }
+    })
+
+  /** Parses `scheduled_publish_time`: Unix seconds, ISO 8601 with offset, or a date string. */
+  const parseWhen = (value: string): number | undefined => {
+    if (/^\d+$/.test(value)) return Number(value) * 1000
+    const t = Date.parse(value)
+    return Number.isNaN(t) ? undefined : t
+  }
+
+  const isDue = (p: FbPost) => p.published || (p.scheduledAt !== undefined && p.scheduledAt <= env.clock.now())
+
+  // ---------------------------------------------------------------------------
+  // Handlers
+  // ---------------------------------------------------------------------------
+
+  const createPost = async (ctx: RequestContext) => {
+    const p = await params(ctx)
+    if (!guard(ctx, tokenOf(ctx.req, p))) return
+    const page = ctx.params.page!
+    if (!isPage(page)) return unknownObject(ctx, page, "post")
+    if (!scopes.includes("pages_manage_posts") || !scopes.includes("pages_read_engagement")) {
+      return graphError(ctx, 200)
+    }
+    const message = p.get("message")
+    const link = p.get("link")
+    if ((message === undefined || message === "") && (link === undefined || link === "")) {
+      return graphError(ctx, 100, undefined, "(#100) Missing message or attachment")
+    }
+    if (message !== undefined && message.length > 63_206) {
+      return graphError(ctx, 100, undefined, "(#100) The message is longer than 63206 characters")
+    }
+    if (link !== undefined && link !== "") {
+      let valid = false
+      try {
+        valid = /^https?:$/.test(new URL(link).protocol)
+      } catch {
+        valid = false
+      }
+      if (!valid) return graphError(ctx, 100, undefined, `(#100) The parameter link is not a valid URL: ${link}`)
+    }
+    const publishedParam = p.get("published")
+    const published = publishedParam === undefined || !/^(false|0)$/i.test(publishedParam)
+    const whenParam = p.get("scheduled_publish_time")
+    let scheduledAt: number | undefined
+    if (whenParam !== undefined && whenParam !== "") {
+      if (published) {
+        return graphError(
+          ctx,
+          100,
+          undefined,
+          "(#100) You cannot specify a scheduled publish time on a published post; send published=false"
+        )
+      }
+      scheduledAt = parseWhen(whenParam)
+      const ahead = scheduledAt === undefined ? NaN : scheduledAt - env.clock.now()
+      if (!(ahead >= minSchedule && ahead <= maxSchedule)) {
+        // error_subcode 1363003 is unverified; the code and wording follow Graph's invalid-parameter errors.
+        return graphError(ctx, 100, {
+          error_subcode: 1363003,
+          error_user_title: "Invalid Scheduled Publish Time",
+          error_user_msg: `The scheduled publish time must be between ${Math.round(minSchedule / 60_000)} minutes ` +
+            `and ${Math.round(maxSchedule / DAY)} days from now`
+        }, "(#100) The specified scheduled publish time is invalid.")
+      }
+    }
+    const now = env.clock.now()
+    if (message !== undefined && message !== "") {
+      const duplicate = posts.some((q) => q.message === message && now - q.createdTime < duplicateWindow)
+      if (duplicate) {
+        // error_subcode and user texts unverified; code 506 is documented.
+        return graphError(ctx, 506, {
+          error_subcode: 1455006,
+          is_transient: false,
+          error_user_title: "Duplicate Status Update",
+          error_user_msg: "This status update is identical to the last one you posted. Try posting something different."
+        })
+      }
+    }
+    postCounter += 1
+    const id = `${creds.pageId}_${(122_100_000_000_000_000n + BigInt(postCounter)).toString()}`
+    const post: FbPost = { id, message, link, createdTime: now, scheduledAt, published }
+    posts.push(post)
+    env.state.addPost({
+      platform: "facebook",
+      id,
+      text: message ?? "",
+      link,
+      url: `https://www.facebook.com/${id}`,
+      createdAt: now,
+      extra: {
+        published,
+        ...(scheduledAt === undefined ? {} : { scheduledPublishTime: Math.floor(scheduledAt / 1000) })
+      }
+    })
+    return ok(ctx, { id })
+  }
+
+  const FIELDS = ["id", "message", "created_time", "scheduled_publish_time", "is_published", "permalink_url"]
+  const renderPost = (post: FbPost, fields: ReadonlyArray<string>) => {
+    const all: Record<string, unknown> = {
+      id: post.id,
+      message: post.message,
+      created_time: graphTime(post.createdTime),
+      scheduled_publish_time: post.scheduledAt === undefined ? undefined : Math.floor(post.scheduledAt / 1000),
+      is_published: isDue(post),
+      permalink_url: `https://www.facebook.com/${post.id}`
+    }
+    return Object.fromEntries(fields.filter((f) => all[f] !== undefined).map((f) => [f, all[f]]))
+  }
+  const fieldsOf = (ctx: RequestContext, defaults: ReadonlyArray<string>) => {
+    const asked = ctx.url.searchParams.get("fields")
+    return asked ? asked.split(",").map((f) => f.trim()).filter((f) => FIELDS.includes(f)) : defaults
+  }
+  const limitOf = (ctx: RequestContext) => {
+    const n = Number(ctx.url.searchParams.get("limit") ?? 25)
+    return Number.isInteger(n) && n > 0 ? Math.min(n, 100) : 25
+  }
+
+  const listPosts = (scheduled: boolean) => async (ctx: RequestContext) => {
+    const p = await params(ctx)
+    if (!guard(ctx, tokenOf(ctx.req, p))) return
+    const page = ctx.params.page!
+    if (!isPage(page)) return unknownObject(ctx, page, "get")
+    const selected = posts
+      .filter((post) => scheduled ? !isDue(post) && post.scheduledAt !== undefined : isDue(post))
+      .sort((a, b) => (b.scheduledAt ?? b.createdTime) - (a.scheduledAt ?? a.createdTime) || (a.id < b.id ? 1 : -1))
+      .slice(0, limitOf(ctx))
+    const fields = fieldsOf(
+      ctx,
+      scheduled ? ["id", "message", "created_time", "scheduled_publish_time"] : ["id", "message", "created_time"]
+    )
+    return ok(ctx, {
+      data: selected.map((post) => renderPost(post, fields)),
+      paging: selected.length === 0
+        ? undefined
+        : { cursors: { before: Buffer.from(selected[0]!.id).toString("base64"), after: "" } }
+    })
+  }
+
+  const debugToken = async (ctx: RequestContext) => {
+    const p = await params(ctx)
+    if (!guard(ctx, tokenOf(ctx.req, p))) return
+    const input = p.get("input_token")
+    if (input === undefined || input === "") {
+      return graphError(ctx, 100, undefined, "(#100) The parameter input_token is required")
+    }
+    const state = tokenState(input)
+    const now = env.clock.now()
+    if (state !== "valid" && state !== "expired") {
+      return ok(ctx, {
+        data: { error: { code: 190, message: "Invalid OAuth access token." }, is_valid: false, scopes: [] }
+      })
+    }
+    return ok(ctx, {
+      data: {
+        app_id: creds.appId,
+        type: "PAGE",
+        application: "Medusa Sandbox",
+        data_access_expires_at: Math.floor((now + 90 * DAY) / 1000),
+        expires_at: Math.floor(tokenExpiresAt / 1000),
+        is_valid: state === "valid",
+        ...(state === "expired" ? { error: { code: 190, subcode: 463, message: "Session has expired" } } : {}),
+        issued_at: Math.floor((now - DAY) / 1000),
+        profile_id: creds.pageId,
+        scopes,
+        granular_scopes: scopes
+          .filter((s) => s.startsWith("pages_"))
+          .map((scope) => ({ scope, target_ids: [creds.pageId] })),
+        user_id: "3000000000003"
+      }
+    })
+  }
+
+  const permissions = async (ctx: RequestContext) => {
+    const p = await params(ctx)
+    if (!guard(ctx, tokenOf(ctx.req, p))) return
+    return ok(ctx, { data: scopes.map((permission) => ({ permission, status: "granted" })) })
+  }
+
+  const me = async (ctx: RequestContext) => {
+    const p = await params(ctx)
+    if (!guard(ctx, tokenOf(ctx.req, p))) return
+    const all: Record<string, string> = { id: creds.pageId, name: pageName }
+    const asked = (ctx.url.searchParams.get("fields") ?? "id,name").split(",").map((f) => f.trim())
+    return ok(ctx, Object.fromEntries(asked.filter((f) => f in all).map((f) => [f, all[f]])))
+  }
+
+  const V = "(?<version>[^/]+)"
+  return {
+    platform: "facebook",
+    routes: [
+      { name: "feed", method: "POST", path: new RegExp(`^/${V}/(?<page>[^/]+)/feed$`), handler: createPost },
+      { name: "feed.list", method: "GET", path: new RegExp(`^/${V}/(?<page>[^/]+)/feed$`), handler: listPosts(false) },
+      {
+        name: "scheduled_posts",
+        method: "GET",
+        path: new RegExp(`^/${V}/(?<page>[^/]+)/scheduled_posts$`),
+        handler: listPosts(true)
+      },
+      { name: "debug_token", method: "GET", path: new RegExp(`^/${V}/debug_token$`), handler: debugToken },
+      { name: "permissions", method: "GET", path: new RegExp(`^/${V}/me/permissions$`), handler: permissions },
+      { name: "me", method: "GET", path: new RegExp(`^/${V}/me$`), handler: me }
+    ],
+    errorResponse: render,
+    expireTokens: () => {
+      tokenExpiresAt = env.clock.now()
+    },
+    exhaustQuota: () => {
+      rollWindow()
+      exhausted = true
+    },
+    snapshot: () => ({
+      graphVersion: version,
+      pageId: creds.pageId,
+      tokenExpiresAt: tokenExpiresAt === 0 ? null : tokenExpiresAt,
+      usage: { callCount: usage(), calls, windowStart },
+      posts: posts.map((p) => ({
+        id: p.id,
+        message: p.message,
+        link: p.link,
+        published: isDue(p),
+        scheduledPublishTime: p.scheduledAt === undefined ? undefined : Math.floor(p.scheduledAt / 1000)
+      }))
+    })
+  }
+}

@@ -1,16 +1,359 @@
 /**
- * LinkedIn emulator (placeholder: routes arrive with the sandbox work).
+ * LinkedIn Posts API emulator (REST, versioned): `POST /rest/posts` with the
+ * version and Rest.li protocol headers required, the author checked against
+ * the token's member, "little text" commentary, duplicate and daily limits,
+ * and LinkedIn's error bodies.
+ *
+ * Routes (names for fault injection): `posts` (POST), `posts.find` (GET).
  *
  * @internal
  */
-import type { Emulator, EmulatorEnv } from "../internal/framework.js"
+import type { Emulator, EmulatorEnv, ErrorOptions, RequestContext } from "../internal/framework.js"
+import { bearer } from "../internal/framework.js"
+
+/**
+ * Settings of the LinkedIn emulator (`Sandbox.start({ linkedin: {...} })`).
+ * @internal
+ */
+export interface LinkedInEmulatorOptions {
+  /** Posts per member per UTC day before `429` (default 150, a third-party figure: LinkedIn publishes none). */
+  readonly dailyPostLimit?: number | undefined
+  /** A post with the same text by the same author within this many ms is a duplicate (default 24 h). */
+  readonly duplicateWindowMillis?: number | undefined
+  /** Longest commentary, in characters of the text as sent (default 3000). */
+  readonly maxCommentary?: number | undefined
+}
 
 /** @internal */
-export const makeLinkedIn = (_env: EmulatorEnv): Emulator => ({
-  platform: "linkedin",
-  routes: [],
-  errorResponse: (status, options) => ({ body: { error: { code: status, message: options.message ?? "error" } } }),
-  expireTokens: () => {},
-  exhaustQuota: () => {},
-  snapshot: () => ({})
-})
+export const DEFAULT_MIN_VERSION = "202511"
+
+/** Characters LinkedIn's "little text" format reserves; they must arrive backslash-escaped. @internal */
+export const RESERVED = new Set(["\\", "|", "{", "}", "@", "[", "]", "(", ")", "<", ">", "#", "*", "_", "~"])
+
+/**
+ * Turns little-text commentary into the text a reader sees: `\x` escapes
+ * removed, `@[Name](urn:li:…)` mentions become `Name`, `{hashtag|\#|tag}`
+ * becomes `#tag`. An unescaped reserved character is an error, since LinkedIn
+ * then cuts or garbles the post.
+ * @internal
+ */
+export const unescapeLittleText = (
+  commentary: string
+): { readonly ok: true; readonly text: string } | {
+  readonly ok: false
+  readonly index: number
+  readonly char: string
+} => {
+  let out = ""
+  let i = 0
+  while (i < commentary.length) {
+    const c = commentary[i]!
+    if (c === "\\") {
+      const next = commentary[i + 1]
+      if (next !== undefined && RESERVED.has(next)) {
+        out += next
+        i += 2
+        continue
+      }
+      return { ok: false, index: i, char: c }
+    }
+    if (c === "@") {
+      const mention = /^@\[([^\]]*)\]\((urn:li:[^)]+)\)/.exec(commentary.slice(i))
+      if (mention) {
+        out += mention[1]!
+        i += mention[0].length
+        continue
+      }
+    }
+    if (c === "{") {
+      const hashtag = /^\{hashtag\|\\#\|([^}]*)\}/.exec(commentary.slice(i))
+      if (hashtag) {
+        out += `#${hashtag[1]!}`
+        i += hashtag[0].length
+        continue
+      }
+    }
+    if (RESERVED.has(c)) return { ok: false, index: i, char: c }
+    out += c
+    i += 1
+  }
+  return { ok: true, text: out }
+}
+
+interface LiPost {
+  readonly id: string
+  readonly author: string
+  readonly commentary: string
+  readonly text: string
+  readonly body: Record<string, unknown>
+  readonly createdAt: number
+}
+
+const readOptions = (env: EmulatorEnv): LinkedInEmulatorOptions =>
+  (env.options as { readonly linkedin?: LinkedInEmulatorOptions }).linkedin ?? {}
+
+const yyyymm = (millis: number): string => {
+  const d = new Date(millis)
+  return `${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, "0")}`
+}
+
+/** @internal */
+export const makeLinkedIn = (env: EmulatorEnv): Emulator => {
+  const options = readOptions(env)
+  const creds = env.credentials.linkedin
+  const minVersion = env.options.linkedinMinVersion ?? DEFAULT_MIN_VERSION
+  const dailyLimit = options.dailyPostLimit ?? 150
+  const duplicateWindow = options.duplicateWindowMillis ?? 86_400_000
+  const maxCommentary = options.maxCommentary ?? 3000
+  const posts: Array<LiPost> = []
+  let counter = 0
+  let tokenExpired = false
+  const daily = new Map<string, { day: string; count: number }>()
+
+  const render = (status: number, opts: ErrorOptions) => {
+    const serviceErrorCode = opts.code !== undefined && /^\d+$/.test(opts.code) ? Number(opts.code) : undefined
+    const fallback: Record<number, string> = {
+      400: "Bad request",
+      401: "Invalid access token",
+      403: "Not enough permissions to access this resource",
+      404: "Not Found",
+      422: "Unprocessable entity",
+      429: "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.",
+      500: "Internal Server Error",
+      503: "Service Unavailable"
+    }
+    return {
+      body: {
+        message: opts.message ?? fallback[status] ?? "Error",
+        ...(serviceErrorCode === undefined ? {} : { serviceErrorCode }),
+        ...opts.extra,
+        status
+      }
+    }
+  }
+
+  const fail = (ctx: RequestContext, status: number, message: string, serviceErrorCode?: number, extra?: object) =>
+    ctx.fail(status, {
+      message,
+      ...(serviceErrorCode === undefined ? {} : { code: String(serviceErrorCode) }),
+      ...(extra === undefined ? {} : { extra: extra as Record<string, unknown> })
+    })
+
+  /** Token, version and protocol checks shared by both routes; `false` when an error was sent. */
+  const guard = (ctx: RequestContext): boolean => {
+    const token = bearer(ctx.req)
+    if (token === undefined) {
+      // serviceErrorCode 65604 is unverified; 401 for a missing token is documented.
+      fail(ctx, 401, "Empty oauth2_access_token", 65604)
+      return false
+    }
+    if (token !== creds.accessToken) {
+      fail(ctx, 401, "Invalid access token", 65600)
+      return false
+    }
+    if (tokenExpired) {
+      fail(ctx, 401, "The token used in the request has expired", 65601)
+      return false
+    }
+    const version = ctx.req.headers["linkedin-version"]
+    if (version === undefined || version === "") {
+      fail(
+        ctx,
+        400,
+        "A version must be present. Please specify a version by adding the LinkedIn-Version header (YYYYMM).",
+        undefined,
+        { code: "VERSION_MISSING" }
+      )
+      return false
+    }
+    const v = String(version)
+    if (!/^\d{6}(\.\d{2})?$/.test(v)) {
+      fail(ctx, 400, `LinkedIn-Version '${v}' is not of the form YYYYMM (e.g. ${minVersion})`, undefined, {
+        code: "INVALID_VERSION"
+      })
+      return false
+    }
+    const month = v.slice(0, 6)
+    if (month < minVersion || month > yyyymm(env.clock.now())) {
+      fail(ctx, 426, `Requested version ${v} is not active`, undefined, { code: "NONEXISTENT_VERSION" })
+      return false
+    }
+    if (ctx.req.headers["x-restli-protocol-version"] !== "2.0.0") {
+      fail(ctx, 400, "The X-Restli-Protocol-Version header must be 2.0.0 for the versioned REST API")
+      return false
+    }
+    return true
+  }
+
+  const required = (ctx: RequestContext, field: string) => {
+    fail(ctx, 422, `ERROR :: /${field} :: field is required but not found and has no default value`)
+  }
+
+  const create = async (ctx: RequestContext) => {
+    if (!guard(ctx)) return
+    if (!/application\/json/i.test(ctx.req.headers["content-type"] ?? "")) {
+      return fail(ctx, 400, "Content-Type must be application/json")
+    }
+    const body = await ctx.json()
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+      return fail(ctx, 400, "The request body must be a JSON object")
+    }
+    const post = body as Record<string, unknown>
+    for (const field of ["author", "visibility", "distribution", "lifecycleState"]) {
+      if (post[field] === undefined) return required(ctx, field)
+    }
+    if (post.author !== creds.authorUrn) {
+      return fail(
+        ctx,
+        403,
+        `Not enough permissions to access: partnerApiPostsExternal.CREATE.${minVersion}01 ` +
+          `(author ${String(post.author)} is not the token's member ${creds.authorUrn})`,
+        100
+      )
+    }
+    if (!["PUBLIC", "CONNECTIONS", "LOGGED_IN", "CONTAINER"].includes(String(post.visibility))) {
+      return fail(ctx, 422, `ERROR :: /visibility :: ${String(post.visibility)} is not a valid Visibility`)
+    }
+    const distribution = post.distribution as { feedDistribution?: unknown } | null
+    if (distribution === null || typeof distribution !== "object") {
+      return fail(ctx, 422, "ERROR :: /distribution :: must be an object")
+    }
+    if (!["MAIN_FEED", "NONE"].includes(String(distribution.feedDistribution))) {
+      return distribution.feedDistribution === undefined
+        ? required(ctx, "distribution/feedDistribution")
+        : fail(
+          ctx,
+          422,
+          `ERROR :: /distribution/feedDistribution :: ${String(distribution.feedDistribution)} is invalid`
+        )
+    }
+    if (!["PUBLISHED", "DRAFT"].includes(String(post.lifecycleState))) {
+      return fail(ctx, 422, `ERROR :: /lifecycleState :: ${String(post.lifecycleState)} is not a valid state`)
+    }
+    const commentary = post.commentary ?? ""
+    if (typeof commentary !== "string") return fail(ctx, 422, "ERROR :: /commentary :: must be a string")
+    // Counted on the text as sent (escapes included): the stricter reading, since LinkedIn's counting is unverified.
+    if (commentary.length > maxCommentary) {
+      return fail(
+        ctx,
+        422,
+        `ERROR :: /commentary :: length ${commentary.length} exceeds the maximum of ${maxCommentary} characters`
+      )
+    }
+    const parsed = unescapeLittleText(commentary)
+    if (!parsed.ok) {
+      return fail(
+        ctx,
+        422,
+        `ERROR :: /commentary :: reserved character '${parsed.char}' at index ${parsed.index} must be escaped ` +
+          "with a backslash (little text format)"
+      )
+    }
+    const content = post.content as { article?: { source?: unknown }; media?: { id?: unknown } } | undefined
+    let link: string | undefined
+    if (content !== undefined) {
+      if (content === null || typeof content !== "object") {
+        return fail(ctx, 422, "ERROR :: /content :: must be an object")
+      }
+      if (content.article !== undefined) {
+        const source = content.article?.source
+        let valid = false
+        try {
+          valid = typeof source === "string" && /^https?:$/.test(new URL(source).protocol)
+        } catch {
+          valid = false
+        }
+        if (!valid) return fail(ctx, 422, `ERROR :: /content/article/source :: ${String(source)} is not a valid URL`)
+        link = source as string
+      }
+      if (content.media !== undefined && !/^urn:li:(video|image|document):/.test(String(content.media?.id))) {
+        return fail(ctx, 422, `ERROR :: /content/media/id :: ${String(content.media?.id)} is not a media URN`)
+      }
+    }
+    if (parsed.text === "" && content === undefined) {
+      return fail(ctx, 422, "ERROR :: /commentary :: a post needs commentary or content")
+    }
+    const now = env.clock.now()
+    const duplicate = posts.find((p) =>
+      p.author === post.author && p.text === parsed.text && parsed.text !== "" && now - p.createdAt < duplicateWindow
+    )
+    if (duplicate) {
+      return ctx.send(422, { message: `Content is a duplicate of ${duplicate.id}`, status: 422 })
+    }
+    const day = new Date(now).toISOString().slice(0, 10)
+    const used = daily.get(creds.authorUrn)
+    const count = used?.day === day ? used.count : 0
+    if (count >= dailyLimit) {
+      return fail(ctx, 429, "Resource level throttle MEMBER DAY limit for calls to this resource is reached.")
+    }
+    daily.set(creds.authorUrn, { day, count: count + 1 })
+    counter += 1
+    const id = `urn:li:share:${(7_400_000_000_000_000_000n + BigInt(counter)).toString()}`
+    posts.push({ id, author: creds.authorUrn, commentary, text: parsed.text, body: post, createdAt: now })
+    env.state.addPost({
+      platform: "linkedin",
+      id,
+      text: parsed.text,
+      link,
+      url: `https://www.linkedin.com/feed/update/${id}/`,
+      createdAt: now,
+      extra: { commentary, lifecycleState: post.lifecycleState, visibility: post.visibility }
+    })
+    return ctx.send(201, undefined, {
+      "x-restli-id": id,
+      "x-linkedin-id": id,
+      location: `/rest/posts/${encodeURIComponent(id)}`
+    })
+  }
+
+  const find = (ctx: RequestContext) => {
+    if (!guard(ctx)) return
+    const q = ctx.url.searchParams
+    if (q.get("q") !== "author") return fail(ctx, 400, "Finder 'q' must be 'author' (q=author&author=<urn>)")
+    const author = q.get("author")
+    if (author === null || author === "") return fail(ctx, 400, "Query parameter 'author' is required")
+    if (author !== creds.authorUrn) {
+      return fail(ctx, 403, `Not enough permissions to access posts of ${author}`, 100)
+    }
+    const start = Math.max(0, Number(q.get("start") ?? 0) || 0)
+    const count = Math.min(100, Math.max(1, Number(q.get("count") ?? 10) || 10))
+    const mine = posts.filter((p) => p.author === author).sort((a, b) =>
+      b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)
+    )
+    return ctx.send(200, {
+      elements: mine.slice(start, start + count).map((p) => ({
+        ...p.body,
+        id: p.id,
+        author: p.author,
+        commentary: p.commentary,
+        createdAt: p.createdAt,
+        publishedAt: p.createdAt,
+        lastModifiedAt: p.createdAt
+      })),
+      paging: { start, count, total: mine.length, links: [] }
+    })
+  }
+
+  return {
+    platform: "linkedin",
+    routes: [
+      { name: "posts", method: "POST", path: "/rest/posts", handler: create },
+      { name: "posts.find", method: "GET", path: "/rest/posts", handler: find }
+    ],
+    errorResponse: render,
+    expireTokens: () => {
+      tokenExpired = true
+    },
+    exhaustQuota: () => {
+      daily.set(creds.authorUrn, { day: new Date(env.clock.now()).toISOString().slice(0, 10), count: dailyLimit })
+    },
+    snapshot: () => ({
+      minVersion,
+      authorUrn: creds.authorUrn,
+      tokenExpired,
+      dailyPostLimit: dailyLimit,
+      postsToday: Object.fromEntries([...daily].map(([urn, d]) => [urn, d])),
+      posts: posts.map((p) => ({ id: p.id, text: p.text, commentary: p.commentary }))
+    })
+  }
+}
