@@ -1,0 +1,393 @@
+/**
+ * The LinkedIn publisher: posts the filled text as commentary with the first
+ * host's link as an article, through the versioned REST Posts API.
+ *
+ * ```ts
+ * const LinkedInLive = LinkedIn.layer({
+ *   accessToken: Redacted.make(token), authorUrn: "urn:li:person:abc123"
+ * }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import * as LittleText from "./internal/littleText.js"
+import * as PostOnce from "./internal/postOnce.js"
+import {
+  LinkedInPublisher,
+  type MediaFile,
+  type PostContext,
+  PublishedPost,
+  type Publisher,
+  type UploadedVideo
+} from "./Platform.js"
+import { AuthExpired, Issue, PlatformRejected, PlatformUnavailable } from "./PublishError.js"
+import type { LinkedInMetadata } from "./PublishRequest.js"
+
+// =============================================================================
+// Options
+// =============================================================================
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultBaseUrl: string = "https://api.linkedin.com"
+
+/**
+ * The `LinkedIn-Version` sent when none is configured (latest in the fact
+ * sheet). LinkedIn supports a version for at least a year, then answers
+ * `426`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultApiVersion: string = "202607"
+
+/**
+ * Longest commentary, in characters. Counted on the escaped text (what is
+ * sent), the stricter reading of an undocumented detail.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxCommentaryLength: number = 3000
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  readonly accessToken: Redacted.Redacted<string>
+  /** `urn:li:person:{id}` or `urn:li:organization:{id}`. */
+  readonly authorUrn: string
+  /** Replaces `https://api.linkedin.com` (the sandbox, a proxy). */
+  readonly baseUrl?: string | undefined
+  /** `LinkedIn-Version` (`YYYYMM`), default `202607`. */
+  readonly apiVersion?: string | undefined
+  /** Attempts of one post in all, when LinkedIn says nothing was created (default 4). */
+  readonly maxAttempts?: number | undefined
+  /** A rate-limit wait longer than this fails the task with `rate_limited` instead (default 15 minutes). */
+  readonly maxRateLimitWait?: Duration.DurationInput | undefined
+  /** A post request unanswered for this long has an unknown outcome (default 60 seconds). */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+}
+
+// =============================================================================
+// Internals
+// =============================================================================
+
+interface Answer {
+  readonly status: number
+  readonly headers: Headers.Headers
+  readonly body: unknown
+}
+
+const millis = (input: Duration.DurationInput | undefined, fallback: Duration.DurationInput): number =>
+  Duration.toMillis(Duration.decode(input ?? fallback))
+
+const asRecord = (u: unknown): Record<string, unknown> | undefined =>
+  typeof u === "object" && u !== null ? (u as Record<string, unknown>) : undefined
+
+const postUrl = (urn: string): string => `https://www.linkedin.com/feed/update/${urn}/`
+
+const toPost = (urn: string): PublishedPost =>
+  new PublishedPost({ publisher: "linkedin", postId: urn, url: postUrl(urn) })
+
+/** Next midnight UTC: LinkedIn's daily limits reset then. */
+const nextMidnightUtc = (now: number): number => {
+  const d = new Date(now)
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1)
+}
+
+/** The article card's title: the file name without its extension. */
+const articleTitle = (media: MediaFile): string => media.name.replace(/\.[^.]+$/, "") || media.name
+
+const DUPLICATE = /duplicate/i
+
+// =============================================================================
+// Constructor
+// =============================================================================
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata>, never, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const base = (options.baseUrl ?? defaultBaseUrl).replace(/\/+$/, "")
+    const version = options.apiVersion ?? defaultApiVersion
+    const http = yield* HttpClient.HttpClient
+    const policy: PostOnce.PostPolicy = {
+      maxAttempts: options.maxAttempts ?? PostOnce.defaultPolicy.maxAttempts,
+      maxWaitMillis: millis(options.maxRateLimitWait, Duration.millis(PostOnce.defaultPolicy.maxWaitMillis)),
+      timeoutMillis: millis(options.requestTimeout, Duration.millis(PostOnce.defaultPolicy.timeoutMillis))
+    }
+    const permission = options.authorUrn.startsWith("urn:li:organization:") ?
+      "w_organization_social" :
+      "w_member_social"
+
+    const send = (
+      request: HttpClientRequest.HttpClientRequest
+    ): Effect.Effect<Answer, HttpClientError.HttpClientError> =>
+      http.execute(
+        request.pipe(
+          HttpClientRequest.prependUrl(base),
+          HttpClientRequest.bearerToken(options.accessToken),
+          HttpClientRequest.setHeaders({ "LinkedIn-Version": version, "X-Restli-Protocol-Version": "2.0.0" }),
+          HttpClientRequest.acceptJson
+        )
+      ).pipe(
+        Effect.flatMap((response) =>
+          Effect.map(PostOnce.jsonBody(response), (body): Answer => ({
+            status: response.status,
+            headers: response.headers,
+            body
+          }))
+        ),
+        Effect.scoped
+      )
+
+    const classify = (answer: Answer, now: number, what: string): PostOnce.AttemptFailed => {
+      const body = asRecord(answer.body)
+      const message = typeof body?.message === "string" ? body.message : undefined
+      const code = body?.serviceErrorCode !== undefined ? String(body.serviceErrorCode) : undefined
+      const common = {
+        platform: "linkedin" as const,
+        status: answer.status,
+        ...(code !== undefined ? { code } : {}),
+        ...(message !== undefined ? { platformMessage: message } : {})
+      }
+      switch (answer.status) {
+        case 401:
+          return PostOnce.fail(
+            new AuthExpired({
+              ...common,
+              reason: "auth_expired",
+              description: "the LinkedIn access token is expired or revoked (they last 60 days); authorize the app " +
+                "again and update linkedin.access_token"
+            })
+          )
+        case 403:
+          return PostOnce.fail(
+            new AuthExpired({
+              ...common,
+              reason: "permission_missing",
+              description: `LinkedIn refused ${what}: the token needs the ${permission} scope for ` +
+                `${options.authorUrn}; authorize the app with it and update linkedin.access_token`
+            })
+          )
+        case 426:
+          return PostOnce.fail(
+            new PlatformRejected({
+              ...common,
+              reason: "version_sunset",
+              description: `LinkedIn no longer serves API version ${version}; raise linkedin.api_version to a ` +
+                `current YYYYMM version (e.g. ${defaultApiVersion} or later)`
+            })
+          )
+        case 429: {
+          const wait = PostOnce.retryAfterMillis(answer.headers["retry-after"], now)
+          if (wait !== undefined) {
+            return PostOnce.rateLimited({
+              platform: "linkedin",
+              status: answer.status,
+              code,
+              platformMessage: message,
+              waitMillis: wait,
+              fallbackMillis: wait,
+              now
+            })
+          }
+          // No hint: LinkedIn's limits are daily and reset at midnight UTC.
+          const resetsAt = nextMidnightUtc(now)
+          return PostOnce.rateLimited({
+            platform: "linkedin",
+            status: answer.status,
+            code,
+            platformMessage: message,
+            waitMillis: resetsAt - now,
+            fallbackMillis: resetsAt - now,
+            now,
+            description: `LinkedIn's daily limit for this app or member is reached; it resets at ${
+              new Date(resetsAt).toISOString()
+            }`
+          })
+        }
+      }
+      if ((answer.status === 400 || answer.status === 409 || answer.status === 422) && DUPLICATE.test(message ?? "")) {
+        return PostOnce.fail(
+          new PlatformRejected({
+            ...common,
+            reason: "duplicate_post",
+            description: "LinkedIn already has this post; change metadata.linkedin.text"
+          })
+        )
+      }
+      if (answer.status === 400 || answer.status === 422) {
+        return PostOnce.fail(
+          new PlatformRejected({ ...common, reason: "invalid_metadata", description: `LinkedIn rejected ${what}` })
+        )
+      }
+      if (answer.status === 404) {
+        return PostOnce.fail(
+          new PlatformRejected({
+            ...common,
+            reason: "not_found",
+            description: `LinkedIn does not know ${options.authorUrn} or the route; check linkedin.author_urn`
+          })
+        )
+      }
+      if (answer.status >= 500) {
+        return PostOnce.unknown(
+          new PlatformUnavailable({
+            ...common,
+            reason: "server_error",
+            description: `LinkedIn answered ${answer.status}`
+          })
+        )
+      }
+      return PostOnce.fail(
+        new PlatformRejected({ ...common, reason: "rejected", description: `LinkedIn answered ${answer.status}` })
+      )
+    }
+
+    const validate = (metadata: LinkedInMetadata, _media: MediaFile) =>
+      Effect.sync(() => {
+        const issues: Array<Issue> = []
+        const text = PostOnce.fillPlaceholders(metadata.text)
+        if (text.trim() === "") {
+          issues.push(new Issue({ path: ["text"], message: "the LinkedIn text is empty; write the post text" }))
+        }
+        const escaped = LittleText.escape(text)
+        if (escaped.length > maxCommentaryLength) {
+          issues.push(
+            new Issue({
+              path: ["text"],
+              message: `the LinkedIn text is ${escaped.length} characters once filled and escaped (each of ` +
+                `\\ | { } @ [ ] ( ) < > # * _ ~ takes 2); LinkedIn allows ${maxCommentaryLength}: remove ${
+                  escaped.length - maxCommentaryLength
+                }`
+            })
+          )
+        }
+        return issues as ReadonlyArray<Issue>
+      })
+
+    const search = (text: string, since: number | undefined) =>
+      Effect.gen(function*() {
+        const answer = yield* send(
+          HttpClientRequest.get("/rest/posts").pipe(
+            HttpClientRequest.setUrlParams({
+              q: "author",
+              author: options.authorUrn,
+              count: "20",
+              sortBy: "LAST_MODIFIED"
+            })
+          )
+        ).pipe(Effect.mapError((e) => PostOnce.transportError("linkedin", e, "searching the author's posts")))
+        if (answer.status >= 400) {
+          return yield* Effect.fail(classify(answer, yield* Clock.currentTimeMillis, "the post search").error)
+        }
+        const elements = asRecord(answer.body)?.elements
+        const found = (Array.isArray(elements) ? elements : []).map(asRecord).find((p) =>
+          typeof p?.id === "string" && typeof p.commentary === "string" &&
+          PostOnce.sameText(LittleText.unescape(p.commentary), text) &&
+          (since === undefined || p.createdAt === undefined || (PostOnce.parseTime(p.createdAt) ?? Infinity) >= since)
+        )
+        return found === undefined ? Option.none() : Option.some(toPost(found.id as string))
+      })
+
+    const requestBody = (text: string, videos: ReadonlyArray<UploadedVideo>, media: MediaFile) => {
+      const first = videos[0]
+      return {
+        author: options.authorUrn,
+        commentary: LittleText.escape(text),
+        visibility: "PUBLIC",
+        distribution: { feedDistribution: "MAIN_FEED", targetEntities: [], thirdPartyDistributionChannels: [] },
+        lifecycleState: "PUBLISHED",
+        isReshareDisabledByAuthor: false,
+        ...(first === undefined ? {} : { content: { article: { source: first.url, title: articleTitle(media) } } })
+      }
+    }
+
+    const attempt = (context: PostContext<LinkedInMetadata>) =>
+      Effect.gen(function*() {
+        const answer = yield* send(
+          HttpClientRequest.post("/rest/posts").pipe(
+            HttpClientRequest.bodyUnsafeJson(requestBody(context.metadata.text, context.videos, context.media))
+          )
+        ).pipe(Effect.mapError((e) => PostOnce.classifyPostTransport("linkedin", e)))
+        const now = yield* Clock.currentTimeMillis
+        if (answer.status >= 200 && answer.status < 300) {
+          const id = answer.headers["x-restli-id"] ?? asRecord(answer.body)?.id
+          if (typeof id === "string" && id !== "") return toPost(id)
+          return yield* Effect.fail(
+            PostOnce.unknown(
+              new PlatformUnavailable({
+                platform: "linkedin",
+                reason: "server_error",
+                status: answer.status,
+                description: "LinkedIn accepted the post but its answer carried no x-restli-id"
+              })
+            )
+          )
+        }
+        return yield* Effect.fail(classify(answer, now, "the post"))
+      })
+
+    const post = Effect.fn("LinkedIn.post")(function*(context: PostContext<LinkedInMetadata>) {
+      const escaped = LittleText.escape(context.metadata.text)
+      if (escaped.length > maxCommentaryLength) {
+        return yield* Effect.fail(
+          new PlatformRejected({
+            platform: "linkedin",
+            reason: "invalid_metadata",
+            description: `metadata.linkedin.text is ${escaped.length} characters once filled and escaped; ` +
+              `LinkedIn allows ${maxCommentaryLength}`
+          })
+        )
+      }
+      return yield* PostOnce.postOnce({
+        platform: "linkedin",
+        policy,
+        attempt: attempt(context),
+        find: (since) => search(context.metadata.text, since),
+        hint: `Check the recent activity of ${options.authorUrn} on https://www.linkedin.com for this text ` +
+          "before running the task again."
+      })
+    })
+
+    const find = Effect.fn("LinkedIn.find")(function*(context: PostContext<LinkedInMetadata>) {
+      return yield* search(context.metadata.text, undefined)
+    })
+
+    return LinkedInPublisher.of({ id: "linkedin", validate, post, find, canFind: true })
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<LinkedInPublisher, never, HttpClient.HttpClient> =>
+  Layer.effect(LinkedInPublisher, make(options))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Config.Config.Wrap<Options>
+): Layer.Layer<LinkedInPublisher, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(LinkedInPublisher, Effect.flatMap(Config.unwrap(options), make))
