@@ -1,0 +1,514 @@
+/**
+ * The Vimeo host: `POST /me/videos` with `upload.approach = "tus"`, then the
+ * tus upload of the file (one `PATCH` streamed from the current offset,
+ * `HEAD` to learn the offset after a failure, `409` answered by asking again),
+ * with the same back-off, session hook and progress events as YouTube (the
+ * loop is shared, see `internal/resumable.ts`).
+ *
+ * ```ts
+ * const VimeoLive = Vimeo.layer({ accessToken: Redacted.make(process.env.VIMEO_TOKEN!) }).pipe(
+ *   Layer.provide(NodeHttpClient.layerUndici),
+ *   Layer.provide(NodeFileSystem.layer)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Resumable from "./internal/resumable.js"
+import type { Host, MediaFile, UploadContext } from "./Platform.js"
+import { UploadedVideo, VimeoHost } from "./Platform.js"
+import { AuthExpired, Issue, PlatformRejected, PlatformUnavailable, QuotaExceeded } from "./PublishError.js"
+import type { PlatformError } from "./PublishError.js"
+import type { VimeoMetadata } from "./PublishRequest.js"
+import type { TaskId } from "./TaskId.js"
+
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  VimeoHost
+} from "./Platform.js"
+
+// =============================================================================
+// Options
+// =============================================================================
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** A personal access token with the `upload` scope. */
+  readonly accessToken: Redacted.Redacted<string>
+  /** Replaces `https://api.vimeo.com`. */
+  readonly baseUrl?: string | undefined
+  /** Back-off of the upload (defaults: 1 s doubling, jittered, capped at 60 s, 8 retries without progress). */
+  readonly retry?: Resumable.RetryOptions | undefined
+  /** Smallest interval between two progress events (default 250 ms). */
+  readonly progressIntervalMillis?: number | undefined
+  /** Wait for Vimeo to transcode the video after upload (default false). */
+  readonly waitForProcessing?: boolean | undefined
+  readonly processing?: {
+    readonly interval?: Duration.DurationInput | undefined
+    readonly timeout?: Duration.DurationInput | undefined
+  } | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_BASE_URL = "https://api.vimeo.com"
+
+const ACCEPT = "application/vnd.vimeo.*+json;version=3.4"
+const TUS_VERSION = "1.0.0"
+const tokenHint = "create a personal access token with the upload scope at https://developer.vimeo.com/apps"
+
+/**
+ * Limits checked before upload. Vimeo does not publish the name and
+ * description limits in the API reference; these are the conservative values
+ * its web editor enforces (unverified).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const limits = {
+  titleCharacters: 128,
+  descriptionCharacters: 5000
+} as const
+
+/**
+ * The URL of a video when Vimeo gave no `link`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const videoUrl = (videoId: string): string => `https://vimeo.com/${videoId}`
+
+// =============================================================================
+// Validation
+// =============================================================================
+
+const privacyValues: ReadonlyArray<string> = ["anybody", "nobody", "unlisted", "password", "disable"]
+
+/**
+ * @since 0.1.0
+ * @category validation
+ */
+export const validateMetadata = (metadata: VimeoMetadata, media: MediaFile): ReadonlyArray<Issue> => {
+  const issues: Array<Issue> = []
+  const add = (path: ReadonlyArray<string | number>, message: string) =>
+    issues.push(new Issue({ path: [...path], message }))
+  if (metadata.title.trim().length === 0) add(["title"], "must not be empty")
+  const titleLength = [...metadata.title].length
+  if (titleLength > limits.titleCharacters) {
+    add(["title"], `is ${titleLength} characters; Vimeo allows at most ${limits.titleCharacters}`)
+  }
+  if (metadata.description !== undefined) {
+    const length = [...metadata.description].length
+    if (length > limits.descriptionCharacters) {
+      add(["description"], `is ${length} characters; Medusa allows at most ${limits.descriptionCharacters} on Vimeo`)
+    }
+  }
+  if (metadata.privacy !== undefined && !privacyValues.includes(metadata.privacy)) {
+    add(
+      ["privacy"],
+      `must be one of ${privacyValues.map((v) => `"${v}"`).join(", ")} (got ${JSON.stringify(metadata.privacy)})`
+    )
+  }
+  if (metadata.privacy === "password" && (metadata.password === undefined || metadata.password.length === 0)) {
+    add(["password"], `is required when privacy is "password"`)
+  }
+  if (metadata.password !== undefined && metadata.privacy !== "password") {
+    add(["password"], `is only used with privacy "password"; set privacy to "password" or remove it`)
+  }
+  if (media.size === 0) add([], `the media file ${media.path} is empty`)
+  return issues
+}
+
+// =============================================================================
+// Errors
+// =============================================================================
+
+interface VimeoErrorBody {
+  readonly code: string | undefined
+  readonly message: string | undefined
+}
+
+const parseError = (text: string): VimeoErrorBody => {
+  try {
+    const json = JSON.parse(text) as { error?: unknown; error_code?: unknown; developer_message?: unknown }
+    return {
+      code: typeof json.error_code === "number" || typeof json.error_code === "string" ?
+        String(json.error_code) :
+        undefined,
+      message: typeof json.error === "string" ?
+        json.error :
+        typeof json.developer_message === "string" ?
+        json.developer_message :
+        undefined
+    }
+  } catch {
+    return { code: undefined, message: undefined }
+  }
+}
+
+/**
+ * Maps a non-retryable Vimeo answer from its status and `error_code`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const fromResponse = (
+  status: number,
+  body: { readonly code: string | undefined; readonly message: string | undefined },
+  what: string,
+  retryAfterMillis?: number
+): PlatformError => {
+  const common = { platform: "vimeo" as const, status, code: body.code, platformMessage: body.message }
+  if (status === 401) {
+    return new AuthExpired({
+      ...common,
+      reason: "auth_invalid",
+      description: `Vimeo refused the access token during ${what}; ${tokenHint}`
+    })
+  }
+  if (body.code === "4102") {
+    return new QuotaExceeded({
+      ...common,
+      reason: "quota_exceeded",
+      description: "the account's Vimeo upload quota is reached; wait for it to renew or upgrade the plan"
+    })
+  }
+  if (body.code === "4101") {
+    return new QuotaExceeded({
+      ...common,
+      reason: "quota_exceeded",
+      description: "the account's Vimeo storage is full; delete videos or upgrade the plan"
+    })
+  }
+  if (status === 429) {
+    return new QuotaExceeded({
+      ...common,
+      reason: "rate_limited",
+      retryAfter: retryAfterMillis,
+      description: `Vimeo rate-limited ${what}`
+    })
+  }
+  if (status === 403) {
+    return new AuthExpired({
+      ...common,
+      reason: "permission_missing",
+      description: `the token may not ${what}; ${tokenHint}`
+    })
+  }
+  if (status === 400 || status === 422) {
+    return new PlatformRejected({
+      ...common,
+      reason: body.code === "2204" || body.code === "2205" || body.code === "2230" || body.code === "3116" ?
+        "invalid_metadata" :
+        "rejected",
+      description: `Vimeo rejected ${what}`
+    })
+  }
+  if (status === 404) return new PlatformRejected({ ...common, reason: "not_found", description: `${what}: not found` })
+  if (status >= 500) {
+    return new PlatformUnavailable({ ...common, reason: "server_error", description: `${what} failed` })
+  }
+  return new PlatformRejected({ ...common, reason: "rejected", description: `Vimeo refused ${what}` })
+}
+
+const isRetryableStatus = (status: number): boolean =>
+  status === 500 || status === 502 || status === 503 || status === 504
+
+const transport = (what: string) => (error: HttpClientError.HttpClientError): Resumable.Transient =>
+  new Resumable.Transient({
+    reason: "transport",
+    description: `${what}: connection failed or dropped (${error.reason})`
+  })
+
+/** `/videos/123` → `123`. */
+const idFromUri = (uri: string): string | undefined => /\/videos\/(\d+|[A-Za-z0-9]+)/.exec(uri)?.[1]
+
+// =============================================================================
+// Constructor
+// =============================================================================
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Options
+): Effect.Effect<Host<VimeoMetadata>, never, HttpClient.HttpClient | FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const http = yield* HttpClient.HttpClient
+    const base = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "")
+    const retryPolicy = Resumable.makeUploadRetryPolicy(options.retry)
+
+    const execute = (request: HttpClientRequest.HttpClientRequest, what: string) =>
+      http.execute(request).pipe(
+        Effect.flatMap((response) => Effect.map(response.text, (text) => ({ response, text }))),
+        Effect.catchTags({
+          RequestError: (e) => Effect.fail(transport(what)(e)),
+          ResponseError: (e) => Effect.fail(transport(what)(e))
+        })
+      )
+
+    const api = (request: HttpClientRequest.HttpClientRequest) =>
+      request.pipe(HttpClientRequest.setHeader("accept", ACCEPT), HttpClientRequest.bearerToken(options.accessToken))
+
+    const failure = (response: HttpClientResponse.HttpClientResponse, text: string, what: string) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const body = parseError(text)
+        const retryAfterMillis = Resumable.parseRetryAfter(response.headers["retry-after"], now)
+        if (isRetryableStatus(response.status) || response.status === 423 || response.status === 460) {
+          return yield* new Resumable.Transient({
+            reason: "server_error",
+            status: response.status,
+            retryAfterMillis,
+            code: body.code,
+            platformMessage: body.message,
+            description: `${what} answered ${response.status}`
+          })
+        }
+        return yield* Effect.fail(fromResponse(response.status, body, what, retryAfterMillis))
+      })
+
+    const upload = Effect.fn("Vimeo.upload")(function*(context: UploadContext<VimeoMetadata>) {
+      const { media, metadata } = context
+      const issues = validateMetadata(metadata, media)
+      if (issues.length > 0) {
+        return yield* new PlatformRejected({
+          platform: "vimeo",
+          reason: "invalid_metadata",
+          description: issues.map((i) => `${i.location}: ${i.message}`).join("; ")
+        })
+      }
+
+      const create = Effect.gen(function*() {
+        const body: Record<string, unknown> = {
+          upload: { approach: "tus", size: String(media.size) },
+          name: metadata.title
+        }
+        if (metadata.description !== undefined) body.description = metadata.description
+        if (metadata.privacy !== undefined) body.privacy = { view: metadata.privacy }
+        if (metadata.password !== undefined) body.password = metadata.password
+        const { response, text } = yield* execute(
+          api(HttpClientRequest.post(`${base}/me/videos`)).pipe(
+            HttpClientRequest.setUrlParams({ fields: "uri,name,link,upload" }),
+            HttpClientRequest.setBody(HttpBody.text(JSON.stringify(body), "application/json"))
+          ),
+          "creating the video"
+        )
+        if (response.status !== 200 && response.status !== 201) {
+          return yield* failure(response, text, "creating the video")
+        }
+        const video = yield* Effect.try({
+          try: () => JSON.parse(text) as { uri?: unknown; link?: unknown; upload?: { upload_link?: unknown } },
+          catch: () =>
+            new PlatformUnavailable({
+              platform: "vimeo",
+              reason: "server_error",
+              status: response.status,
+              description: "Vimeo created the video but its answer was not JSON"
+            })
+        })
+        const uploadLink = video.upload?.upload_link
+        const videoId = typeof video.uri === "string" ? idFromUri(video.uri) : undefined
+        if (typeof uploadLink !== "string" || uploadLink.length === 0 || videoId === undefined) {
+          return yield* new PlatformUnavailable({
+            platform: "vimeo",
+            reason: "server_error",
+            status: response.status,
+            description: "Vimeo created the video without a tus upload_link or video uri; try again"
+          })
+        }
+        return {
+          uri: uploadLink,
+          videoId,
+          videoUrl: typeof video.link === "string" && video.link.length > 0 ? video.link : videoUrl(videoId)
+        } satisfies Resumable.Target
+      })
+
+      const done = (target: Resumable.Target): Resumable.Probe<UploadedVideo> => {
+        const videoId = target.videoId ?? "unknown"
+        return {
+          _tag: "Complete",
+          result: new UploadedVideo({ host: "vimeo", videoId, url: target.videoUrl ?? videoUrl(videoId) })
+        }
+      }
+
+      const offsetOf = (response: HttpClientResponse.HttpClientResponse): number | undefined => {
+        const value = response.headers["upload-offset"]
+        const n = value === undefined ? Number.NaN : Number(value)
+        return Number.isInteger(n) && n >= 0 ? n : undefined
+      }
+
+      const answer = (
+        target: Resumable.Target,
+        response: HttpClientResponse.HttpClientResponse,
+        text: string,
+        what: string
+      ): Effect.Effect<Resumable.Probe<UploadedVideo>, PlatformError | Resumable.Transient> => {
+        const status = response.status
+        if (status === 200 || status === 204) {
+          const offset = offsetOf(response)
+          if (offset === undefined) {
+            return Effect.fail(
+              new Resumable.Transient({
+                reason: "server_error",
+                status,
+                description: `${what}: no Upload-Offset header`
+              })
+            )
+          }
+          return Effect.succeed(offset >= media.size ? done(target) : { _tag: "Incomplete", acknowledged: offset })
+        }
+        if (status === 409) return Effect.succeed({ _tag: "Conflict" })
+        if (status === 404 || status === 410) return Effect.succeed({ _tag: "Expired" })
+        return failure(response, text, what)
+      }
+
+      const query = (target: Resumable.Target) =>
+        execute(
+          HttpClientRequest.head(target.uri).pipe(HttpClientRequest.setHeader("tus-resumable", TUS_VERSION)),
+          "asking Vimeo how much of the upload it holds"
+        ).pipe(
+          // A tus server answers HEAD for a missing upload with 403, 404 or 410.
+          Effect.flatMap(({ response, text }) =>
+            response.status === 403 ?
+              Effect.succeed<Resumable.Probe<UploadedVideo>>({ _tag: "Expired" }) :
+              answer(target, response, text, "the tus offset query")
+          )
+        )
+
+      const send = (target: Resumable.Target, offset: number, _end: number, body: HttpBody.HttpBody) =>
+        execute(
+          // The upload link is pre-signed: the access token is not sent to it.
+          HttpClientRequest.patch(target.uri).pipe(
+            HttpClientRequest.setBody(body),
+            HttpClientRequest.setHeaders({ "tus-resumable": TUS_VERSION, "upload-offset": String(offset) })
+          ),
+          "uploading the video"
+        ).pipe(Effect.flatMap(({ response, text }) => answer(target, response, text, "the tus upload")))
+
+      return yield* Resumable.run<UploadedVideo>({
+        protocol: { host: "vimeo", create, query, send, refreshAuth: Effect.succeed(false) },
+        path: media.path,
+        size: media.size,
+        contentType: "application/offset+octet-stream",
+        resume: context.resume,
+        onSession: context.onSession,
+        onProgress: context.onProgress,
+        retryPolicy,
+        progressIntervalMillis: options.progressIntervalMillis
+      }).pipe(Effect.provideService(FileSystem.FileSystem, fs))
+    })
+
+    const processingPoll = Schedule.spaced(options.processing?.interval ?? "10 seconds")
+    const processingTimeout = options.processing?.timeout ?? "30 minutes"
+
+    const afterUpload = Effect.fn("Vimeo.afterUpload")(
+      function*(video: UploadedVideo, _metadata: VimeoMetadata, _taskId: TaskId) {
+        if (!options.waitForProcessing) return
+        const check = Effect.gen(function*() {
+          const what = `checking the transcoding of video ${video.videoId}`
+          const { response, text } = yield* execute(
+            api(HttpClientRequest.get(`${base}/videos/${video.videoId}`)).pipe(
+              HttpClientRequest.setUrlParams({ fields: "uri,status,transcode.status" })
+            ),
+            what
+          )
+          if (response.status !== 200) return yield* failure(response, text, what)
+          const json = yield* Effect.try({
+            try: () => JSON.parse(text) as { transcode?: { status?: unknown }; status?: unknown },
+            catch: () =>
+              new PlatformUnavailable({ platform: "vimeo", reason: "server_error", description: `${what}: not JSON` })
+          })
+          const status = json.transcode?.status ?? json.status
+          if (status === "error" || status === "transcode_error" || status === "upload_error") {
+            return yield* new PlatformRejected({
+              platform: "vimeo",
+              reason: "processing_failed",
+              code: String(status),
+              description: `Vimeo could not transcode video ${video.videoId}`
+            })
+          }
+          return status === "complete" || status === "available"
+        }).pipe(
+          Effect.catchTag("Transient", (t) =>
+            Effect.fail(
+              new PlatformUnavailable({
+                platform: "vimeo",
+                reason: t.reason,
+                status: t.status,
+                code: t.code,
+                platformMessage: t.platformMessage,
+                description: t.description
+              })
+            ))
+        )
+        const result = yield* check.pipe(
+          Effect.repeat({ schedule: processingPoll, until: (ready) => ready }),
+          Effect.timeoutOption(processingTimeout)
+        )
+        if (Option.isNone(result)) {
+          return yield* new PlatformUnavailable({
+            platform: "vimeo",
+            reason: "timeout",
+            description: `video ${video.videoId} was still transcoding after ${
+              Duration.format(Duration.decode(processingTimeout))
+            }; it is uploaded, check it on Vimeo`
+          })
+        }
+      }
+    )
+
+    return {
+      id: "vimeo",
+      // Vimeo's limit depends on the account's plan; it answers 4101/4102 when over.
+      maxFileBytes: Number.MAX_SAFE_INTEGER,
+      validate: (metadata, media) => Effect.succeed(validateMetadata(metadata, media)),
+      upload,
+      afterUpload
+    } satisfies Host<VimeoMetadata>
+  })
+
+// =============================================================================
+// Layers
+// =============================================================================
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<VimeoHost, never, HttpClient.HttpClient | FileSystem.FileSystem> =>
+  Layer.effect(VimeoHost, make(options))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options>
+): Layer.Layer<VimeoHost, ConfigError.ConfigError, HttpClient.HttpClient | FileSystem.FileSystem> =>
+  Layer.effect(VimeoHost, Effect.flatMap(Config.unwrap(config), make))
