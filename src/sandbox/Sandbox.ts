@@ -74,6 +74,44 @@ export interface SandboxOptions {
   readonly host?: string
   /** Fixed ports per platform (default: ephemeral). */
   readonly ports?: Partial<Record<PlatformId | "control", number>>
+  /** YouTube emulator settings. */
+  readonly youtube?: YouTubeOptions
+  /** Vimeo emulator settings. */
+  readonly vimeo?: VimeoOptions
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface YouTubeOptions {
+  /** How long an upload session lives, in sandbox ms (default 1 day). */
+  readonly sessionLifetimeMillis?: number
+  /** `videos.list` polls that still report `processing` after an upload (default 1). */
+  readonly processingPolls?: number
+  /** Sandbox ms after which processing has succeeded regardless of polls (default 5 minutes). */
+  readonly processingMillis?: number
+  /** Outcome of processing (default `succeeded`). */
+  readonly processingOutcome?: "succeeded" | "failed"
+  /** The daily "Video Uploads" bucket (default 100 calls). */
+  readonly uploadsPerDay?: number
+  /** The daily unit pool (default 10,000). */
+  readonly unitsPerDay?: number
+  /** Uploads per channel per day before `uploadLimitExceeded` (400); default unlimited. */
+  readonly channelUploadLimit?: number
+  /** Largest thumbnail accepted, in bytes (default 2 MiB, the stricter documented limit). */
+  readonly thumbnailMaxBytes?: number
+  /** When set, `playlistItems.insert` into any other playlist id gets `playlistNotFound`. */
+  readonly playlists?: ReadonlyArray<string>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface VimeoOptions {
+  /** Upload quota in bytes (default 500 GiB); a larger `upload.size` gets error 4102. */
+  readonly quotaBytes?: number
 }
 
 /**

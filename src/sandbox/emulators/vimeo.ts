@@ -1,16 +1,330 @@
 /**
- * Vimeo emulator (placeholder: routes arrive with the sandbox work).
+ * Vimeo API emulator: `POST /me/videos` with the tus approach, `GET
+ * /videos/:id`, and the tus 1.0.0 upload endpoint the returned `upload_link`
+ * points at (HEAD, PATCH, OPTIONS), with Vimeo's error bodies.
  *
  * @internal
  */
-import type { Emulator, EmulatorEnv } from "../internal/framework.js"
+import {
+  bearer,
+  completeUpload,
+  type Emulator,
+  type EmulatorEnv,
+  type ErrorOptions,
+  makeCommitter,
+  numericId,
+  prng,
+  randomId,
+  RawBody,
+  type RequestContext,
+  type Route,
+  type StoredUpload
+} from "../internal/framework.js"
+
+const TUS_VERSION = "1.0.0"
+const TUS_ROUTES = new Set(["tus.head", "tus.patch", "tus.options"])
+
+const PRIVACY_VIEW = new Set(["anybody", "contacts", "disable", "nobody", "password", "unlisted", "users"])
+
+const DEFAULT_CODE: Record<number, number> = {
+  400: 2204,
+  401: 8002,
+  403: 4102,
+  404: 5000,
+  429: 9000,
+  500: 4003,
+  503: 4003
+}
+
+interface Video {
+  readonly id: string
+  readonly upload: StoredUpload
+  readonly ticket: string
+  readonly size: number
+  readonly name: string | undefined
+  readonly description: string | undefined
+  readonly privacy: Record<string, unknown>
+  readonly createdAt: number
+}
+
+class Failure {
+  constructor(readonly status: number, readonly options: ErrorOptions) {}
+}
+
+const fail = (status: number, code: number, message: string): never => {
+  throw new Failure(status, { code: String(code), message })
+}
 
 /** @internal */
-export const makeVimeo = (_env: EmulatorEnv): Emulator => ({
-  platform: "vimeo",
-  routes: [],
-  errorResponse: (status, options) => ({ body: { error: { code: status, message: options.message ?? "error" } } }),
-  expireTokens: () => {},
-  exhaustQuota: () => {},
-  snapshot: () => ({})
-})
+export const makeVimeo = (env: EmulatorEnv): Emulator => {
+  const { clock, credentials, state } = env
+  const random = prng((env.options.seed ?? 1) * 104_729 + 3)
+  const quotaBytes = env.options.vimeo?.quotaBytes ?? 500 * 1024 ** 3
+  const validTokens = new Set([credentials.vimeo.accessToken])
+  let quotaUsed = 0
+  const videos = new Map<string, Video>()
+  const tickets = new Map<string, Video>()
+
+  const errorResponse = (status: number, options: ErrorOptions) => {
+    if (options.route !== undefined && TUS_ROUTES.has(options.route)) {
+      // tus servers answer errors as plain text, always with Tus-Resumable.
+      return {
+        body: new RawBody(`${options.message ?? `Sandbox fault (${status})`}\n`),
+        headers: { "tus-resumable": TUS_VERSION }
+      }
+    }
+    const errorCode = options.code !== undefined && /^\d+$/.test(options.code)
+      ? Number(options.code)
+      : DEFAULT_CODE[status] ?? 5000
+    const message = options.message ?? `Sandbox fault (${status})`
+    return {
+      body: { error: message, link: null, developer_message: message, error_code: errorCode },
+      headers: { "content-type": "application/vnd.vimeo.error+json" }
+    }
+  }
+
+  const authorize = (ctx: RequestContext) => {
+    const token = bearer(ctx.req)
+    if (token === undefined || !validTokens.has(token)) {
+      fail(
+        401,
+        8002,
+        token === undefined
+          ? "You must provide a valid authenticated access token."
+          : "The access token is not valid for any user: it is unknown, revoked or expired."
+      )
+    }
+  }
+
+  const renderVideo = (video: Video, fields: string | null) => {
+    const complete = video.upload.complete
+    const full: Record<string, unknown> = {
+      uri: `/videos/${video.id}`,
+      name: video.name ?? "Untitled",
+      description: video.description ?? null,
+      type: "video",
+      link: `https://vimeo.com/${video.id}`,
+      player_embed_url: `https://player.vimeo.com/video/${video.id}`,
+      created_time: new Date(video.createdAt).toISOString(),
+      privacy: { view: "anybody", embed: "public", comments: "anybody", download: false, ...video.privacy },
+      status: complete ? "available" : "uploading",
+      upload: {
+        status: complete ? "complete" : "in_progress",
+        approach: "tus",
+        upload_link: `${envBase.url}/files/${video.ticket}`,
+        size: video.size,
+        form: null,
+        complete_uri: null,
+        redirect_url: null,
+        link: null
+      },
+      transcode: { status: complete ? "complete" : "in_progress" }
+    }
+    if (!fields) return full
+    const wanted = fields.split(",").map((f) => f.trim().split(".")[0]!)
+    return Object.fromEntries(Object.entries(full).filter(([k]) => wanted.includes(k)))
+  }
+  // The emulator's own origin, learned from the first request (the framework binds the port after construction).
+  const envBase = { url: "" }
+
+  const create = async (ctx: RequestContext) => {
+    envBase.url = ctx.baseUrl
+    authorize(ctx)
+    let body: Record<string, any> | undefined
+    try {
+      body = (await ctx.json()) as Record<string, any> | undefined
+    } catch {
+      fail(400, 2205, "The request body is not valid JSON.")
+    }
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      fail(400, 2205, "The request body must be a JSON object with an `upload` object.")
+    }
+    const b = body as Record<string, any>
+    if (b.type !== undefined && b.upload?.approach === undefined) {
+      fail(400, 3116, "Use `upload.approach` instead of `type` to choose the upload approach.")
+    }
+    const upload = b.upload as Record<string, unknown> | undefined
+    if (typeof upload !== "object" || upload === null) {
+      fail(400, 2204, "The parameter `upload` is required: {\"upload\":{\"approach\":\"tus\",\"size\":<bytes>}}.")
+    }
+    const approach = upload!.approach
+    if (approach !== "tus") {
+      fail(
+        400,
+        2230,
+        `The upload approach '${String(approach)}' is not valid here: the sandbox emulates upload.approach "tus".`
+      )
+    }
+    const size = Number(upload!.size)
+    if (upload!.size === undefined || upload!.size === "" || !Number.isSafeInteger(size) || size < 0) {
+      fail(400, 2204, `The parameter upload.size '${String(upload!.size)}' must be the file size in bytes.`)
+    }
+    const privacy = (b.privacy ?? {}) as Record<string, unknown>
+    if (privacy.view !== undefined && !PRIVACY_VIEW.has(String(privacy.view))) {
+      fail(
+        400,
+        2204,
+        `The parameter privacy.view '${String(privacy.view)}' is not one of ${[...PRIVACY_VIEW].join(", ")}.`
+      )
+    }
+    if (privacy.view === "password" && (typeof b.password !== "string" || b.password.length === 0)) {
+      fail(400, 2204, "privacy.view 'password' requires the top-level `password` parameter.")
+    }
+    if (b.name !== undefined && typeof b.name !== "string") fail(400, 2204, "The parameter `name` must be a string.")
+    if (quotaUsed + size > quotaBytes) {
+      fail(
+        403,
+        4102,
+        `The upload of ${size} bytes exceeds the remaining upload quota of ${quotaBytes - quotaUsed} bytes.`
+      )
+    }
+    quotaUsed += size
+    const id = numericId(random, 9)
+    const ticket = randomId(random, 32)
+    const metadata = {
+      name: b.name,
+      description: b.description,
+      privacy: b.privacy
+    }
+    const stored = state.newUpload("vimeo", ticket, size, metadata, clock.now())
+    stored.videoId = id
+    const video: Video = {
+      id,
+      upload: stored,
+      ticket,
+      size,
+      name: b.name,
+      description: typeof b.description === "string" ? b.description : undefined,
+      privacy,
+      createdAt: clock.now()
+    }
+    if (size === 0) completeUpload(stored)
+    videos.set(id, video)
+    tickets.set(ticket, video)
+    ctx.send(201, renderVideo(video, ctx.url.searchParams.get("fields")), {
+      "content-type": "application/vnd.vimeo.video+json"
+    })
+  }
+
+  const get = (ctx: RequestContext) => {
+    envBase.url = ctx.baseUrl
+    authorize(ctx)
+    const video = videos.get(ctx.params.id ?? "")
+    if (!video) fail(404, 5000, `The requested video '${ctx.params.id}' couldn't be found.`)
+    ctx.send(200, renderVideo(video!, ctx.url.searchParams.get("fields")), {
+      "content-type": "application/vnd.vimeo.video+json"
+    })
+  }
+
+  // --- tus 1.0.0 -------------------------------------------------------------
+  const tusHeaders = { "tus-resumable": TUS_VERSION }
+
+  const tusVersionOk = (ctx: RequestContext): boolean => {
+    if (ctx.req.headers["tus-resumable"] === TUS_VERSION) return true
+    ctx.send(412, new RawBody(`Tus-Resumable must be ${TUS_VERSION}\n`), { ...tusHeaders, "tus-version": TUS_VERSION })
+    return false
+  }
+
+  const findTicket = (ctx: RequestContext): Video | undefined => tickets.get(ctx.params.ticket ?? "")
+
+  const head = (ctx: RequestContext) => {
+    if (!tusVersionOk(ctx)) return
+    const video = findTicket(ctx)
+    if (!video) return ctx.send(404, undefined, { ...tusHeaders, "cache-control": "no-store" })
+    ctx.send(200, undefined, {
+      ...tusHeaders,
+      "upload-offset": video.upload.bytes,
+      "upload-length": video.size,
+      "cache-control": "no-store"
+    })
+  }
+
+  const patch = async (ctx: RequestContext) => {
+    const drainAnd = async (status: number, message: string, headers: Record<string, string | number> = {}) => {
+      const { dropped } = await ctx.consume(() => {})
+      if (!dropped) ctx.send(status, new RawBody(`${message}\n`), { ...tusHeaders, ...headers })
+    }
+    if (ctx.req.headers["tus-resumable"] !== TUS_VERSION) {
+      return drainAnd(412, `Tus-Resumable must be ${TUS_VERSION}`, { "tus-version": TUS_VERSION })
+    }
+    const video = findTicket(ctx)
+    if (!video) return drainAnd(404, "Upload not found")
+    const contentType = String(ctx.req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
+    if (contentType !== "application/offset+octet-stream") {
+      return drainAnd(415, `Content-Type must be application/offset+octet-stream, not '${contentType || "(none)"}'`)
+    }
+    const offsetText = ctx.req.headers["upload-offset"]
+    const offset = Number(offsetText)
+    if (offsetText === undefined || !/^\d+$/.test(String(offsetText))) {
+      return drainAnd(400, `Upload-Offset '${String(offsetText ?? "(missing)")}' must be a non-negative integer`)
+    }
+    const { upload } = video
+    if (offset !== upload.bytes) {
+      return drainAnd(409, `Upload-Offset ${offset} does not match the current offset ${upload.bytes}`)
+    }
+    const lengthText = ctx.req.headers["content-length"]
+    const remaining = video.size - upload.bytes
+    if (lengthText !== undefined && Number(lengthText) > remaining) {
+      return drainAnd(413, `The body of ${lengthText} bytes goes past Upload-Length ${video.size}`)
+    }
+    // Keep as many received bytes as possible (tus), capped at Upload-Length.
+    const committer = makeCommitter(upload, ctx.holdBack, remaining)
+    upload.requests += 1
+    const { dropped } = await ctx.consume(committer.push)
+    committer.end()
+    if (upload.bytes === video.size && !upload.complete) completeUpload(upload)
+    if (dropped) return
+    ctx.send(204, undefined, { ...tusHeaders, "upload-offset": upload.bytes })
+  }
+
+  const options = (ctx: RequestContext) => {
+    ctx.send(204, undefined, {
+      ...tusHeaders,
+      "tus-version": TUS_VERSION,
+      "tus-max-size": quotaBytes,
+      "tus-extension": ""
+    })
+  }
+
+  const guard = (handler: (ctx: RequestContext) => void | Promise<void>) => async (ctx: RequestContext) => {
+    try {
+      await handler(ctx)
+    } catch (error) {
+      if (error instanceof Failure) return ctx.fail(error.status, error.options)
+      throw error
+    }
+  }
+
+  const routes: Array<Route> = [
+    { name: "videos.create", method: "POST", path: "/me/videos", handler: guard(create) },
+    { name: "videos.get", method: "GET", path: /^\/videos\/(?<id>\d+)$/, handler: guard(get) },
+    { name: "tus.head", method: "HEAD", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: guard(head) },
+    { name: "tus.patch", method: "PATCH", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: guard(patch) },
+    { name: "tus.options", method: "OPTIONS", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: guard(options) }
+  ]
+
+  return {
+    platform: "vimeo",
+    routes,
+    errorResponse,
+    expireTokens: () => validTokens.clear(),
+    exhaustQuota: () => {
+      quotaUsed = quotaBytes
+    },
+    snapshot: () => ({
+      quota: { bytes: quotaBytes, used: quotaUsed, left: Math.max(0, quotaBytes - quotaUsed) },
+      videos: [...videos.values()].map((v) => ({
+        id: v.id,
+        uri: `/videos/${v.id}`,
+        link: `https://vimeo.com/${v.id}`,
+        name: v.name,
+        description: v.description,
+        privacy: v.privacy,
+        size: v.size,
+        bytes: v.upload.bytes,
+        complete: v.upload.complete,
+        sha256: v.upload.complete ? v.upload.sha256 : v.upload.hash.copy().digest("hex")
+      }))
+    })
+  }
+}

@@ -142,9 +142,10 @@ export interface LogEntry {
   readonly headers: Record<string, string>
 }
 
-const SECRET_HEADERS = new Set(["authorization", "cookie", "x-api-key", "proxy-authorization"])
+const SECRET_HEADERS = new Set(["authorization", "cookie", "set-cookie", "x-api-key", "proxy-authorization"])
+// Anchored on `?`/`&` so that e.g. `error_code=` or `oauth_token_secret=` are matched by their own name only.
 const SECRET_PARAMS =
-  /(access_token|refresh_token|client_secret|input_token|code_verifier|code|oauth_signature|oauth_token)=([^&\s]+)/g
+  /([?&](?:access_token|refresh_token|client_secret|input_token|code_verifier|code|oauth_signature|oauth_token|oauth_token_secret|id_token|password|api_key|key|token|assertion))=([^&#\s]*)/gi
 
 /** Redacts credentials from a path's query string. @internal */
 export const redactPath = (path: string): string => path.replace(SECRET_PARAMS, "$1=<redacted>")
@@ -213,7 +214,7 @@ export class SandboxState {
         totalBytes: u.totalBytes,
         bytes: u.bytes,
         complete: u.complete,
-        sha256: u.sha256,
+        sha256: u.complete ? u.sha256 : u.hash.copy().digest("hex"),
         metadata: u.metadata,
         requests: u.requests,
         createdAt: u.createdAt
@@ -226,14 +227,66 @@ export class SandboxState {
 }
 
 /**
- * Feeds request-body bytes into an upload: hashes and counts them, keeps them
- * only when asked, and commits all but `holdBack` trailing bytes (the
- * partial-acknowledgement fault). @internal
+ * Commits request-body bytes to an upload: hashes and counts them, keeps them
+ * only when asked. Use `makeCommitter` to honour `holdBack`. @internal
  */
 export const commitBytes = (upload: StoredUpload, chunk: Buffer): void => {
   upload.hash.update(chunk)
   upload.bytes += chunk.length
-  upload.chunks?.push(chunk)
+  upload.chunks?.push(Buffer.from(chunk))
+}
+
+/**
+ * Streams chunks into an upload while holding back the last `holdBack` bytes
+ * of this request (the partial-acknowledgement fault): only the acknowledged
+ * prefix is hashed, counted and kept. `limit` caps how many bytes this request
+ * may commit (e.g. a chunk rounded down to a granularity). @internal
+ */
+export interface Committer {
+  readonly push: (chunk: Buffer) => void
+  /** Commits what may be committed; returns the bytes committed by this request. */
+  readonly end: () => number
+}
+
+/** @internal */
+export const makeCommitter = (upload: StoredUpload, holdBack: number, limit = Infinity): Committer => {
+  let committed = 0
+  let pending: Array<Buffer> = []
+  let pendingBytes = 0
+  const budget = () => limit - committed
+  const commit = (chunk: Buffer) => {
+    const room = budget()
+    if (room <= 0) return
+    const piece = chunk.length > room ? chunk.subarray(0, room) : chunk
+    commitBytes(upload, piece)
+    committed += piece.length
+  }
+  return {
+    push: (chunk) => {
+      if (holdBack <= 0) return commit(chunk)
+      // Keep at most `holdBack` bytes pending; everything older is acknowledged.
+      pending.push(chunk)
+      pendingBytes += chunk.length
+      while (pending.length > 0 && pendingBytes - pending[0]!.length >= holdBack) {
+        const head = pending.shift()!
+        pendingBytes -= head.length
+        commit(head)
+      }
+      const excess = pendingBytes - holdBack
+      if (excess > 0) {
+        const head = pending[0]!
+        commit(head.subarray(0, excess))
+        pending[0] = head.subarray(excess)
+        pendingBytes -= excess
+      }
+    },
+    end: () => {
+      // The held-back tail is forgotten: the client must send it again.
+      pending = []
+      pendingBytes = 0
+      return committed
+    }
+  }
 }
 
 /** Finalises the digest of a complete upload. @internal */
@@ -288,6 +341,16 @@ export interface ErrorOptions {
   readonly headers?: Record<string, string | number> | undefined
   /** Extra fields some formats carry (Graph `error_subcode`, …). */
   readonly extra?: Record<string, unknown> | undefined
+  /** Route name the error answers (set by the framework when known), for platforms whose format varies by endpoint. */
+  readonly route?: string | undefined
+}
+
+/**
+ * A non-JSON body (e.g. tus's plain-text errors): `send` writes it as is.
+ * @internal
+ */
+export class RawBody {
+  constructor(readonly body: string | Buffer, readonly contentType = "text/plain; charset=utf-8") {}
 }
 
 /** @internal */
@@ -381,16 +444,20 @@ const matchRoute = (
   method: string,
   path: string
 ): { route: Route; params: Record<string, string> } | undefined => {
-  for (const route of routes) {
-    if (route.method !== method) continue
-    if (typeof route.path === "string") {
-      if (route.path === path) return { route, params: {} }
-    } else {
-      const m = route.path.exec(path)
-      if (m) return { route, params: { ...m.groups } }
+  const find = (wanted: string) => {
+    for (const route of routes) {
+      if (route.method !== wanted) continue
+      if (typeof route.path === "string") {
+        if (route.path === path) return { route, params: {} }
+      } else {
+        const m = route.path.exec(path)
+        if (m) return { route, params: { ...m.groups } }
+      }
     }
+    return undefined
   }
-  return undefined
+  // HTTP semantics: HEAD is GET without a body, unless an emulator routes HEAD itself (tus).
+  return find(method) ?? (method === "HEAD" ? find("GET") : undefined)
 }
 
 const redactHeaders = (headers: IncomingMessage["headers"]): Record<string, string> => {
@@ -406,6 +473,12 @@ const sleep = (millis: number) => new Promise<void>((resolve) => setTimeout(reso
 
 /**
  * Handles one request for an emulator: log, count, faults, route.
+ *
+ * A `drop` fault means the client never gets an answer: at most `afterBytes`
+ * body bytes reach the handler, then the socket is destroyed. When the body is
+ * shorter than `afterBytes` the handler runs to completion and its answer is
+ * lost instead (the "request landed, response lost" case).
+ *
  * @internal
  */
 export const dispatch = async (
@@ -430,18 +503,27 @@ export const dispatch = async (
   }
   env.state.addLog(entry)
   res.on("finish", () => {
-    entry.status = res.statusCode
+    if (entry.status !== "dropped") entry.status = res.statusCode
   })
 
-  const fail = (status: number, options: ErrorOptions = {}) => {
-    const rendered = emulator.errorResponse(status, options)
-    send(status, rendered.body, { ...rendered.headers, ...options.headers })
-  }
+  let dropAfter: number | undefined
+  let dropped = false
+  let routeName: string | undefined
+
   const send = (status: number, body?: unknown, headers: Record<string, string | number> = {}) => {
     if (res.headersSent || res.destroyed) return
+    if (dropAfter !== undefined) {
+      // The answer is lost on a dropped connection.
+      dropped = true
+      return
+    }
     if (body === undefined) {
       res.writeHead(status, { "content-length": 0, ...headers })
       res.end()
+    } else if (body instanceof RawBody) {
+      const payload = typeof body.body === "string" ? Buffer.from(body.body) : body.body
+      res.writeHead(status, { "content-type": body.contentType, "content-length": payload.length, ...headers })
+      res.end(payload)
     } else {
       const payload = Buffer.from(JSON.stringify(body))
       res.writeHead(status, {
@@ -452,16 +534,20 @@ export const dispatch = async (
       res.end(payload)
     }
   }
+  const fail = (status: number, options: ErrorOptions = {}) => {
+    const rendered = emulator.errorResponse(status, { route: routeName, ...options })
+    send(status, rendered.body, { ...rendered.headers, ...options.headers })
+  }
 
   const matched = matchRoute(emulator.routes, method, url.pathname)
   if (!matched) {
     drain(req)
     return fail(404, { message: `The sandbox's ${emulator.platform} emulator has no route ${method} ${url.pathname}` })
   }
+  routeName = matched.route.name
 
   const actions = faults.take(emulator.platform, matched.route.name, method)
   if (actions.length > 0) counters.faults += actions.length
-  let dropAfter: number | undefined
   let holdBack = 0
   for (const action of actions) {
     switch (action.kind) {
@@ -479,51 +565,76 @@ export const dispatch = async (
           headers: { "retry-after": action.retryAfterSeconds }
         })
       case "drop":
-        dropAfter = action.afterBytes
+        dropAfter = Math.max(0, action.afterBytes)
         break
       case "partialAck":
-        holdBack = action.bytes
+        holdBack = Math.max(0, action.bytes)
         break
     }
   }
 
   let consumed = false
-  let dropped = false
   const consume = (onChunk: (chunk: Buffer) => void) =>
     new Promise<{ bytes: number; dropped: boolean }>((resolve, reject) => {
       consumed = true
       let bytes = 0
+      let settled = false
+      const settle = (value: { bytes: number; dropped: boolean }) => {
+        if (settled) return
+        settled = true
+        req.off("data", onData)
+        resolve(value)
+      }
+      const cut = () => {
+        dropped = true
+        req.pause()
+        settle({ bytes, dropped: true })
+      }
       const onData = (chunk: Buffer) => {
+        if (settled) return
         if (dropAfter !== undefined && bytes + chunk.length >= dropAfter) {
           const keep = dropAfter - bytes
           if (keep > 0) {
-            onChunk(chunk.subarray(0, keep))
             bytes += keep
+            counters.bodyBytes += keep
+            onChunk(chunk.subarray(0, keep))
           }
-          counters.bodyBytes += Math.max(0, keep)
-          dropped = true
-          req.off("data", onData)
-          req.pause()
-          resolve({ bytes, dropped: true })
-          return
+          return cut()
         }
         bytes += chunk.length
         counters.bodyBytes += chunk.length
         onChunk(chunk)
       }
+      if (dropAfter === 0) return cut()
       req.on("data", onData)
-      req.once("end", () => resolve({ bytes, dropped: false }))
-      req.once("error", (e) => dropped ? resolve({ bytes, dropped: true }) : reject(e))
-      req.once("aborted", () => resolve({ bytes, dropped: true }))
+      req.once("end", () => settle({ bytes, dropped: false }))
+      req.once("error", (e) => {
+        if (settled) return
+        if (dropped || !req.complete) {
+          dropped = true
+          settle({ bytes, dropped: true })
+        } else {
+          settled = true
+          reject(e)
+        }
+      })
+      // The client went away mid-body: what arrived is kept, nobody is answered.
+      req.once("close", () => {
+        if (!req.complete) {
+          dropped = true
+          settle({ bytes, dropped: true })
+        }
+      })
     })
   const readBody = async () => {
     const chunks: Array<Buffer> = []
     let size = 0
-    const { dropped } = await consume((c) => {
+    const result = await consume((c) => {
       size += c.length
       if (size <= MAX_SMALL_BODY) chunks.push(c)
     })
-    if (dropped) throw new DroppedConnection()
+    if (result.dropped) throw new DroppedConnection()
+    if (size > MAX_SMALL_BODY) throw new BodyTooLarge(size)
     return Buffer.concat(chunks)
   }
 
@@ -554,10 +665,11 @@ export const dispatch = async (
   } catch (error) {
     if (!(error instanceof DroppedConnection)) {
       if (error instanceof SyntaxError) fail(400, { message: `Malformed request body: ${error.message}` })
+      else if (error instanceof BodyTooLarge) fail(413, { message: error.message })
       else fail(500, { message: `Sandbox emulator failure: ${String(error)}` })
     }
   }
-  if (dropped) {
+  if (dropped || dropAfter !== undefined) {
     entry.status = "dropped"
     req.socket.destroy()
     return
@@ -567,6 +679,12 @@ export const dispatch = async (
 }
 
 class DroppedConnection extends Error {}
+
+class BodyTooLarge extends Error {
+  constructor(size: number) {
+    super(`Request body of ${size} bytes is larger than the sandbox's ${MAX_SMALL_BODY}-byte limit for this endpoint`)
+  }
+}
 
 const drain = (req: IncomingMessage) => {
   if (!req.complete) req.resume()

@@ -1,0 +1,111 @@
+import { expect, layer } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Sandbox from "../../src/sandbox/Sandbox.js"
+import { bytes, json, request, sha256 } from "./sandbox-http.js"
+
+const create = (sb: Sandbox.Sandbox, body: unknown, token = sb.credentials.vimeo.accessToken) =>
+  request(`${sb.urls.vimeo}/me/videos?fields=uri,name,link,upload`, {
+    method: "POST",
+    headers: {
+      authorization: `bearer ${token}`,
+      "content-type": "application/json",
+      accept: "application/vnd.vimeo.*+json;version=3.4"
+    },
+    body: typeof body === "string" ? body : json(body)
+  })
+
+const patch = (link: string, offset: number, body: Buffer, headers: Record<string, string> = {}) =>
+  request(link, {
+    method: "PATCH",
+    headers: {
+      "tus-resumable": "1.0.0",
+      "upload-offset": offset,
+      "content-type": "application/offset+octet-stream",
+      ...headers
+    },
+    body
+  })
+
+const head = (link: string, headers: Record<string, string> = { "tus-resumable": "1.0.0" }) =>
+  request(link, { method: "HEAD", headers })
+
+layer(Sandbox.layer())("vimeo emulator", (it) => {
+  it.effect("create + tus HEAD/PATCH stores the file; 409 on offset mismatch changes nothing", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const data = bytes(100_000, 5)
+      const c = yield* Effect.promise(() =>
+        create(sb, {
+          upload: { approach: "tus", size: String(data.length) },
+          name: "Launch",
+          privacy: { view: "anybody" }
+        })
+      )
+      expect(c.status).toBe(201)
+      expect(c.json.uri).toMatch(/^\/videos\/\d+$/)
+      expect(c.json.link).toBe(`https://vimeo.com/${c.json.uri.split("/")[2]}`)
+      expect(c.json.upload.approach).toBe("tus")
+      expect(c.json.upload.size).toBe(data.length)
+      const link: string = c.json.upload.upload_link
+      expect(link.startsWith(sb.urls.vimeo)).toBe(true)
+
+      const h0 = yield* Effect.promise(() => head(link))
+      expect(h0.status).toBe(200)
+      expect(h0.headers["upload-offset"]).toBe("0")
+      expect(h0.headers["upload-length"]).toBe(String(data.length))
+      expect(h0.headers["cache-control"]).toBe("no-store")
+      expect(h0.headers["tus-resumable"]).toBe("1.0.0")
+
+      const p1 = yield* Effect.promise(() => patch(link, 0, data.subarray(0, 40_000)))
+      expect(p1.status).toBe(204)
+      expect(p1.headers["upload-offset"]).toBe("40000")
+      const conflict = yield* Effect.promise(() => patch(link, 0, data.subarray(0, 10)))
+      expect(conflict.status).toBe(409)
+      expect(conflict.headers["tus-resumable"]).toBe("1.0.0")
+      const h1 = yield* Effect.promise(() => head(link))
+      expect(h1.headers["upload-offset"]).toBe("40000")
+      const p2 = yield* Effect.promise(() => patch(link, 40_000, data.subarray(40_000)))
+      expect(p2.status).toBe(204)
+      expect(p2.headers["upload-offset"]).toBe(String(data.length))
+
+      const video = sb.state().uploads.find((u) => u.platform === "vimeo" && u.videoId === c.json.uri.split("/")[2])!
+      expect(video.complete).toBe(true)
+      expect(video.sha256).toBe(sha256(data))
+      const got = yield* Effect.promise(() =>
+        request(`${sb.urls.vimeo}${c.json.uri}`, {
+          headers: { authorization: `bearer ${sb.credentials.vimeo.accessToken}` }
+        })
+      )
+      expect(got.status).toBe(200)
+      expect(got.json.upload.status).toBe("complete")
+    }))
+
+  it.effect("tus rejects a wrong version (412 + Tus-Version) and a wrong content type (415)", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const c = yield* Effect.promise(() => create(sb, { upload: { approach: "tus", size: 10 } }))
+      const link: string = c.json.upload.upload_link
+      const v = yield* Effect.promise(() => head(link, { "tus-resumable": "0.2.2" }))
+      expect(v.status).toBe(412)
+      expect(v.headers["tus-version"]).toBe("1.0.0")
+      const t = yield* Effect.promise(() => patch(link, 0, Buffer.alloc(10), { "content-type": "application/json" }))
+      expect(t.status).toBe(415)
+      expect(t.headers["tus-resumable"]).toBe("1.0.0")
+    }))
+
+  it.effect("Vimeo error bodies: bad token 8002, bad JSON 2205, wrong approach 2230, `type` 3116", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const bad = yield* Effect.promise(() => create(sb, { upload: { approach: "tus", size: 1 } }, "wrong"))
+      expect(bad.status).toBe(401)
+      expect(bad.json).toMatchObject({ error_code: 8002, link: null })
+      expect(typeof bad.json.developer_message).toBe("string")
+      const malformed = yield* Effect.promise(() => create(sb, "{not json"))
+      expect(malformed.status).toBe(400)
+      expect(malformed.json.error_code).toBe(2205)
+      const post = yield* Effect.promise(() => create(sb, { upload: { approach: "post", size: 1 } }))
+      expect(post.json.error_code).toBe(2230)
+      const type = yield* Effect.promise(() => create(sb, { type: "streaming", upload: { size: 1 } }))
+      expect(type.json.error_code).toBe(3116)
+    }))
+})
