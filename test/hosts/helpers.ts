@@ -1,0 +1,108 @@
+/**
+ * Shared fixtures for the host tests: files of pseudo-random bytes, a sandbox
+ * per test, and the hosts wired to it over real loopback HTTP.
+ */
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
+import { createHash } from "node:crypto"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
+import { MediaFile, UploadProgress, UploadSession } from "../../src/Platform.js"
+import type { UploadContext } from "../../src/Platform.js"
+import * as Sandbox from "../../src/sandbox/Sandbox.js"
+import * as TaskId from "../../src/TaskId.js"
+
+/** Deterministic bytes (xorshift) so a failing case can be replayed from its seed. */
+export const bytes = (size: number, seed = 1): Buffer => {
+  const out = Buffer.allocUnsafe(size)
+  let x = (seed * 2654435761) >>> 0 || 1
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13
+    x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5
+    x >>>= 0
+    out[i] = x & 0xff
+  }
+  return out
+}
+
+export const sha256 = (data: Uint8Array): string => createHash("sha256").update(data).digest("hex")
+
+/** A temporary directory removed with the scope. */
+export const tempDir: Effect.Effect<string, never, Scope.Scope> = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(path.join(tmpdir(), "medusa-hosts-"))),
+  (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
+)
+
+/** Writes a media file of `size` pseudo-random bytes. */
+export const mediaFile = (dir: string, size: number, seed = 1, name = "video.mp4") => {
+  const data = bytes(size, seed)
+  const file = path.join(dir, name)
+  writeFileSync(file, data)
+  return {
+    media: new MediaFile({ path: file, name, size, mimeType: "video/mp4" }),
+    sha256: sha256(data)
+  }
+}
+
+export const sandbox = (options: Sandbox.SandboxOptions = {}): Effect.Effect<Sandbox.Sandbox, never, Scope.Scope> =>
+  Sandbox.make(options)
+
+/** Node's http client (the one the benchmark found fastest) plus the file system. */
+export const platform: Layer.Layer<HttpClient.HttpClient | FileSystem.FileSystem> = Layer.merge(
+  NodeHttpClient.layer,
+  NodeFileSystem.layer
+)
+
+/** Undici, the other client applications may provide. */
+export const platformUndici: Layer.Layer<HttpClient.HttpClient | FileSystem.FileSystem> = Layer.merge(
+  NodeHttpClient.layerUndici,
+  NodeFileSystem.layer
+)
+
+/** A retry policy fast enough for tests. */
+export const fastRetry = { baseDelay: "1 millis", maxDelay: "5 millis", maxRetries: 6 } as const
+
+/** Records every session and progress report of an upload. */
+export const recorder = Effect.gen(function*() {
+  const sessions = yield* Ref.make<ReadonlyArray<UploadSession>>([])
+  const progress = yield* Ref.make<ReadonlyArray<UploadProgress>>([])
+  return {
+    sessions,
+    progress,
+    onSession: (s: UploadSession) => Ref.update(sessions, (all) => [...all, s]),
+    onProgress: (p: UploadProgress) => Ref.update(progress, (all) => [...all, p])
+  }
+})
+
+export const context = <M>(
+  media: MediaFile,
+  metadata: M,
+  hooks: Pick<UploadContext<M>, "onSession" | "onProgress">,
+  resume: Option.Option<UploadSession> = Option.none()
+) =>
+  Effect.map(TaskId.make, (taskId): UploadContext<M> => ({
+    taskId,
+    media,
+    metadata,
+    resume,
+    onSession: hooks.onSession,
+    onProgress: hooks.onProgress
+  }))
+
+/** Request-log entries of one platform's route path (the log is redacted by the sandbox). */
+export const requests = (sb: Sandbox.Sandbox, platform: string, method?: string, pathPrefix?: string) =>
+  sb.state().requestLog.filter((e) =>
+    e.platform === platform && (method === undefined || e.method === method) &&
+    (pathPrefix === undefined || e.path.startsWith(pathPrefix))
+  )
