@@ -233,7 +233,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
   }
 
   /** Version, throttle and token checks shared by every route; `false` when an error was sent. */
-  const guard = (ctx: RequestContext, token: string | undefined): boolean => {
+  const guard = (ctx: RequestContext, token: string | undefined, appTokenAllowed = false): boolean => {
     const asked = ctx.params.version
     if (asked !== version) {
       graphError(ctx, 12, undefined, `(#12) Graph API ${asked} is not served by this sandbox, which serves ${version}`)
@@ -243,6 +243,8 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
       graphError(ctx, 80001, { error_subcode: 2446079, estimated_time_to_regain_access: minutesToRegain() })
       return false
     }
+    // An app token (`<app-id>|<secret>`) may inspect tokens; the sandbox does not know the app secret.
+    if (appTokenAllowed && token !== undefined && token.startsWith(`${creds.appId}|`)) return true
     switch (tokenState(token)) {
       case "missing":
         graphError(ctx, 104)
@@ -412,7 +414,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
 
   const debugToken = async (ctx: RequestContext) => {
     const p = await params(ctx)
-    if (!guard(ctx, tokenOf(ctx.req, p))) return
+    if (!guard(ctx, tokenOf(ctx.req, p), true)) return
     const input = p.get("input_token")
     if (input === undefined || input === "") {
       return graphError(ctx, 100, undefined, "(#100) The parameter input_token is required")
