@@ -74,7 +74,13 @@ export class TaskFailure extends Schema.Class<TaskFailure>("@medusa/TaskFailure"
   /** Human message: `"YouTube API error: <the platform's own message>"`. */
   message: Schema.String,
   status: Schema.optional(Schema.Number),
-  platformCode: Schema.optional(Schema.String)
+  platformCode: Schema.optional(Schema.String),
+  /** The platform's own message, verbatim (lets the typed error be rebuilt from the task). */
+  platformMessage: Schema.optional(Schema.String),
+  /** Medusa's explanation, as in the error's `description`. */
+  description: Schema.optional(Schema.String),
+  /** The error's `_tag` (`QuotaExceeded`, …), to rebuild the typed error. */
+  tag: Schema.optional(Schema.String)
 }) {}
 
 /**

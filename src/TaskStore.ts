@@ -10,11 +10,13 @@
  * @since 0.1.0
  */
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import type * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
+import * as memoryStore from "./internal/memoryStore.js"
 import type { UploadSession } from "./Platform.js"
 import { PublishedPost } from "./Platform.js"
 import { PublisherId } from "./PlatformId.js"
@@ -99,3 +101,13 @@ export interface Service {
  * @category tags
  */
 export class TaskStore extends Context.Tag("@medusa/TaskStore")<TaskStore, Service>() {}
+
+/**
+ * The in-memory store: tasks in a `SubscriptionRef` that drives `watch` and
+ * `changes`. Nothing survives the process; pruning of finished tasks is done
+ * by `Medusa` after its `retention`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<TaskStore> = Layer.effect(TaskStore, Effect.suspend(() => memoryStore.make))

@@ -24,3 +24,15 @@ export * as TaskId from "./TaskId.js"
 
 /** @since 0.1.0 */
 export * as TaskStore from "./TaskStore.js"
+
+/** @since 0.1.0 */
+export * as Medusa from "./Medusa.js"
+
+/** @since 0.1.0 */
+export * as TaskStatus from "./TaskStatus.js"
+
+/** @since 0.1.0 */
+export * as Template from "./Template.js"
+
+/** @since 0.1.0 */
+export * as TestPlatforms from "./TestPlatforms.js"

@@ -1,0 +1,410 @@
+/**
+ * The `Medusa` service: submit publish requests, follow them as tasks, wait
+ * for them, cancel them.
+ *
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { Medusa, TestPlatforms } from "medusa"
+ *
+ * const program = Effect.gen(function*() {
+ *   const task = yield* Medusa.publish({
+ *     mediaFile: "video.mp4",
+ *     platforms: ["youtube", "facebook"],
+ *     metadata: { youtube: { title: "Launch" }, facebook: { message: "Watch: {youtube_url}" } }
+ *   })
+ *   console.log(task.state)
+ * })
+ *
+ * program.pipe(Effect.provide(Medusa.layerMemory().pipe(Layer.provide(TestPlatforms.layer()))), Effect.runPromise)
+ * ```
+ *
+ * Tasks run on fibers owned by the service's scope (a `FiberMap` keyed by
+ * task id), bounded by `maxConcurrentTasks` and by a per-platform bound.
+ * Platforms are whichever of the tags in `Platform` are provided when the
+ * layer is built.
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberMap from "effect/FiberMap"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as Engine from "./internal/engine.js"
+import type { PlatformId } from "./PlatformId.js"
+import { all as allPlatforms } from "./PlatformId.js"
+import type { InvalidRequest, PlatformError, StoreError } from "./PublishError.js"
+import { InvalidTransition, TaskCancelled, TaskNotFound } from "./PublishError.js"
+import type { PublishRequestInput } from "./PublishRequest.js"
+import type { Task, TaskState } from "./Task.js"
+import { isFinal } from "./Task.js"
+import * as TaskId from "./TaskId.js"
+import type { ListOptions, TaskChange } from "./TaskStore.js"
+import { layerMemory as storeLayerMemory, TaskStore } from "./TaskStore.js"
+
+// =============================================================================
+// Service
+// =============================================================================
+
+/**
+ * The errors of `publish` and `await`: the failed platform's typed error, or
+ * the task was cancelled.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type TaskError = PlatformError | TaskCancelled
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /**
+   * Validates the request (every problem at once, with field paths), stores
+   * a pending task and starts it. Returns as soon as the task is stored.
+   */
+  readonly submit: (request: PublishRequestInput) => Effect.Effect<TaskId.TaskId, InvalidRequest | StoreError>
+  /**
+   * Submits, then waits for the final state. Fails with the typed error of
+   * the (first) failed platform, or `TaskCancelled`.
+   */
+  readonly publish: (request: PublishRequestInput) => Effect.Effect<Task, InvalidRequest | TaskError | StoreError>
+  /** The task as it is now. The status JSON is `TaskStatus.toJSON(task)`. */
+  readonly status: (id: string) => Effect.Effect<Task, TaskNotFound | StoreError>
+  /** Waits for the final state; like `publish`'s second half. */
+  readonly await: (id: string) => Effect.Effect<Task, TaskError | TaskNotFound | StoreError>
+  /** The current task, then each change, ending at a final state. */
+  readonly watch: (id: string) => Stream.Stream<Task, TaskNotFound | StoreError>
+  /** Every change to every task, from subscription on. */
+  readonly changes: Stream.Stream<TaskChange, StoreError>
+  /**
+   * Interrupts a task; it ends `cancelled`. Fails with `InvalidTransition`
+   * when the task already reached a final state.
+   */
+  readonly cancel: (id: string) => Effect.Effect<Task, TaskNotFound | InvalidTransition | StoreError>
+  /** Newest first. */
+  readonly list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<Task>, StoreError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Medusa extends Context.Tag("@medusa/Medusa")<Medusa, Service>() {
+  /** `yield* Medusa.submit(request)` */
+  static readonly submit = (
+    request: PublishRequestInput
+  ): Effect.Effect<TaskId.TaskId, InvalidRequest | StoreError, Medusa> =>
+    Effect.flatMap(Medusa, (m) => m.submit(request))
+  /** `yield* Medusa.publish(request)` */
+  static readonly publish = (
+    request: PublishRequestInput
+  ): Effect.Effect<Task, InvalidRequest | TaskError | StoreError, Medusa> =>
+    Effect.flatMap(Medusa, (m) => m.publish(request))
+  /** `yield* Medusa.status(id)` */
+  static readonly status = (id: string): Effect.Effect<Task, TaskNotFound | StoreError, Medusa> =>
+    Effect.flatMap(Medusa, (m) => m.status(id))
+  /** `yield* Medusa.await(id)` */
+  static readonly await = (id: string): Effect.Effect<Task, TaskError | TaskNotFound | StoreError, Medusa> =>
+    Effect.flatMap(Medusa, (m) => m.await(id))
+  /** `Medusa.watch(id)` */
+  static readonly watch = (id: string): Stream.Stream<Task, TaskNotFound | StoreError, Medusa> =>
+    Stream.unwrap(Effect.map(Medusa, (m) => m.watch(id)))
+  /** `Medusa.changes` */
+  static readonly changes: Stream.Stream<TaskChange, StoreError, Medusa> = Stream.unwrap(
+    Effect.map(Medusa, (m) => m.changes)
+  )
+  /** `yield* Medusa.cancel(id)` */
+  static readonly cancel = (id: string): Effect.Effect<Task, TaskNotFound | InvalidTransition | StoreError, Medusa> =>
+    Effect.flatMap(Medusa, (m) => m.cancel(id))
+  /** `yield* Medusa.list({ status: "failed" })` */
+  static readonly list = (options?: ListOptions): Effect.Effect<ReadonlyArray<Task>, StoreError, Medusa> =>
+    Effect.flatMap(Medusa, (m) => m.list(options))
+}
+
+// =============================================================================
+// Accessors
+// =============================================================================
+
+/**
+ * @since 0.1.0
+ * @category accessors
+ */
+export const submit: (
+  request: PublishRequestInput
+) => Effect.Effect<TaskId.TaskId, InvalidRequest | StoreError, Medusa> = Medusa.submit
+
+/**
+ * @since 0.1.0
+ * @category accessors
+ */
+export const publish: (
+  request: PublishRequestInput
+) => Effect.Effect<Task, InvalidRequest | TaskError | StoreError, Medusa> = Medusa.publish
+
+/**
+ * @since 0.1.0
+ * @category accessors
+ */
+export const status: (id: string) => Effect.Effect<Task, TaskNotFound | StoreError, Medusa> = Medusa.status
+
+const awaitTask: (id: string) => Effect.Effect<Task, TaskError | TaskNotFound | StoreError, Medusa> = Medusa.await
+
+export {
+  /**
+   * @since 0.1.0
+   * @category accessors
+   */
+  awaitTask as await
+}
+
+/**
+ * @since 0.1.0
+ * @category accessors
+ */
+export const watch: (id: string) => Stream.Stream<Task, TaskNotFound | StoreError, Medusa> = Medusa.watch
+
+/**
+ * @since 0.1.0
+ * @category accessors
+ */
+export const changes: Stream.Stream<TaskChange, StoreError, Medusa> = Medusa.changes
+
+/**
+ * @since 0.1.0
+ * @category accessors
+ */
+export const cancel: (id: string) => Effect.Effect<Task, TaskNotFound | InvalidTransition | StoreError, Medusa> =
+  Medusa.cancel
+
+/**
+ * @since 0.1.0
+ * @category accessors
+ */
+export const list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<Task>, StoreError, Medusa> = Medusa.list
+
+// =============================================================================
+// Constructors
+// =============================================================================
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Tasks running at once; the others wait `pending`. Default 4. */
+  readonly maxConcurrentTasks?: number | undefined
+  /**
+   * Uploads or posts running at once on one platform, across tasks: one
+   * number for all, or per platform. Default: `maxConcurrentTasks`.
+   */
+  readonly perPlatformConcurrency?: number | Readonly<Partial<Record<PlatformId, number>>> | undefined
+  /** How long finished tasks are kept before pruning. Default 24 hours; `Duration.infinity` keeps them. */
+  readonly retention?: Duration.DurationInput | undefined
+  /** How often pruning runs. Default 1 minute. */
+  readonly pruneInterval?: Duration.DurationInput | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaults: {
+  readonly maxConcurrentTasks: number
+  readonly retention: Duration.Duration
+  readonly pruneInterval: Duration.Duration
+} = {
+  maxConcurrentTasks: 4,
+  retention: Duration.hours(24),
+  pruneInterval: Duration.minutes(1)
+}
+
+const perPlatform = (options: Options, maxTasks: number): Record<PlatformId, number> => {
+  const out = {} as Record<PlatformId, number>
+  const given = options.perPlatformConcurrency
+  for (const id of allPlatforms) {
+    out[id] = typeof given === "number" ? given : given?.[id] ?? maxTasks
+  }
+  return out
+}
+
+const parseId = (id: string): Effect.Effect<TaskId.TaskId, TaskNotFound> =>
+  TaskId.is(id) ? Effect.succeed(id) : Effect.fail(new TaskNotFound({ taskId: id }))
+
+/**
+ * The outcome of a finished task as `publish` / `await` report it.
+ */
+const outcome = (task: Task): Effect.Effect<Task, TaskError> => {
+  switch (task.state) {
+    case "completed":
+      return Effect.succeed(task)
+    case "cancelled":
+      return Effect.fail(new TaskCancelled({ taskId: task.id }))
+    default: {
+      const failure = task.failures[0]
+      const error = failure === undefined ? undefined : Engine.errorOf(failure)
+      return error !== undefined ?
+        Effect.fail(error) :
+        Effect.dieMessage(failure?.message ?? `Task ${task.id} ended ${task.state} without a recorded failure`)
+    }
+  }
+}
+
+/**
+ * Builds the service. Platform services are taken from the context when this
+ * runs (each tag is optional); tasks run on fibers owned by `Scope`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<Service, never, TaskStore | Scope.Scope> =>
+  Effect.gen(function*() {
+    const store = yield* TaskStore
+    const platforms = yield* Engine.resolvePlatforms
+    const maxTasks = Math.max(1, options.maxConcurrentTasks ?? defaults.maxConcurrentTasks)
+    const engine = yield* Engine.makeEngine(store, platforms, perPlatform(options, maxTasks))
+    const taskPermits = yield* Effect.makeSemaphore(maxTasks)
+    const fibers = yield* FiberMap.make<TaskId.TaskId>()
+    // Ids whose interruption is a user's cancel (not the service shutting down).
+    const cancelling = new Set<TaskId.TaskId>()
+
+    const retention = Duration.decode(options.retention ?? defaults.retention)
+    if (Duration.isFinite(retention)) {
+      const prune = Effect.flatMap(Clock.currentTimeMillis, (now) => store.prune(now - Duration.toMillis(retention)))
+        .pipe(
+          Effect.catchAll((error) => Effect.logWarning(`Medusa could not prune finished tasks: ${error.message}`))
+        )
+      yield* Effect.forkScoped(
+        Effect.repeat(prune, Schedule.spaced(Duration.decode(options.pruneInterval ?? defaults.pruneInterval)))
+      )
+    }
+
+    const markCancelled = (id: TaskId.TaskId) =>
+      Engine.transitionTo(engine, id, "cancelled", { message: "Cancelled" }).pipe(
+        Effect.catchTags({ TaskNotFound: () => Effect.void, InvalidTransition: () => Effect.void }),
+        Effect.catchAll((error) =>
+          Effect.logError(`Medusa could not record the cancellation of ${id}: ${error.message}`)
+        )
+      )
+
+    const run = (task: Task): Effect.Effect<void> => {
+      const id = task.id
+      const body = Effect.gen(function*() {
+        if (task.runAt !== undefined) {
+          const now = yield* Clock.currentTimeMillis
+          if (task.runAt > now) yield* Effect.sleep(Duration.millis(task.runAt - now))
+        }
+        yield* taskPermits.withPermits(1)(Engine.runTask(engine, id))
+      })
+      return body.pipe(
+        Effect.catchAllCause((cause) => {
+          if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+          const failure = Cause.failureOption(cause)
+          if (Option.isSome(failure)) {
+            return Effect.logError(`Medusa task ${id} stopped: ${failure.value.message}`)
+          }
+          const defect = Cause.squash(cause)
+          const description = defect instanceof Error ? defect.message : String(defect)
+          return Effect.logError(`Medusa task ${id} failed with a defect`, cause).pipe(
+            Effect.zipRight(Engine.failWithDefect(engine, id, description)),
+            Effect.catchAll((error) =>
+              Effect.logError(`Medusa could not record the failure of ${id}: ${error.message}`)
+            )
+          )
+        }),
+        Effect.onInterrupt(() => (cancelling.has(id) ? markCancelled(id) : Effect.void)),
+        Effect.ensuring(Effect.sync(() => cancelling.delete(id)))
+      )
+    }
+
+    const start = (task: Task) => Effect.asVoid(FiberMap.run(fibers, task.id, run(task), { onlyIfMissing: true }))
+
+    const submit = Effect.fn("Medusa.submit")(function*(input: PublishRequestInput) {
+      const { media, request } = yield* Engine.validateRequest(input, platforms)
+      const id = yield* TaskId.make
+      const now = yield* Clock.currentTimeMillis
+      const task = Engine.makeTask(id, request, media, now)
+      yield* store.insert(task)
+      yield* start(task)
+      return id
+    })
+
+    const status = (id: string) => Effect.flatMap(parseId(id), (taskId) => store.get(taskId))
+
+    const watch = (id: string): Stream.Stream<Task, TaskNotFound | StoreError> =>
+      Stream.unwrap(Effect.map(parseId(id), (taskId) => store.watch(taskId)))
+
+    const awaitFinal = Effect.fn("Medusa.await")(function*(id: string) {
+      const taskId = yield* parseId(id)
+      const current = yield* store.get(taskId)
+      if (isFinal(current.state)) return yield* outcome(current)
+      const last = yield* Stream.runLast(store.watch(taskId))
+      if (Option.isNone(last) || !isFinal(last.value.state)) {
+        // The watch ended without a final state: the task was pruned or deleted.
+        return yield* new TaskNotFound({ taskId })
+      }
+      return yield* outcome(last.value)
+    })
+
+    const publish = Effect.fn("Medusa.publish")(function*(input: PublishRequestInput) {
+      const id = yield* submit(input)
+      return yield* awaitFinal(id).pipe(
+        // Just submitted: it cannot be unknown unless the store lost it.
+        Effect.catchTag("TaskNotFound", (e) => Effect.die(e))
+      )
+    })
+
+    const cancel = Effect.fn("Medusa.cancel")(function*(id: string) {
+      const taskId = yield* parseId(id)
+      const task = yield* store.get(taskId)
+      if (isFinal(task.state)) {
+        return yield* new InvalidTransition({ taskId, from: task.state, to: "cancelled" satisfies TaskState })
+      }
+      cancelling.add(taskId)
+      // Interrupts and waits for the fiber, whose interruption handler records `cancelled`.
+      yield* FiberMap.remove(fibers, taskId)
+      cancelling.delete(taskId)
+      const after = yield* store.get(taskId)
+      if (isFinal(after.state)) return after
+      // Not running here (another process's task, or not started yet): record it directly.
+      return yield* Engine.transitionTo(engine, taskId, "cancelled", { message: "Cancelled" })
+    })
+
+    const list = (options?: ListOptions) => store.list(options)
+
+    return Medusa.of({
+      submit,
+      publish,
+      status,
+      await: awaitFinal,
+      watch,
+      changes: store.changes,
+      cancel,
+      list
+    })
+  })
+
+/**
+ * The service over whatever `TaskStore` and platform layers are provided.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<Medusa, never, TaskStore> =>
+  Layer.scoped(Medusa, make(options))
+
+/**
+ * The service with the in-memory store (which it also provides).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory = (options: Options = {}): Layer.Layer<Medusa | TaskStore> =>
+  layer(options).pipe(Layer.provideMerge(storeLayerMemory))

@@ -1,0 +1,186 @@
+/**
+ * The status JSON: the wire format that the Promise facade, the CLI and any
+ * HTTP front end hand to users.
+ *
+ * ```json
+ * {"status":"completed","results":{"youtube_url":"https://youtube.com/watch?v=…","youtube_video_id":"…","facebook_post_id":"…"}}
+ * {"status":"failed","error":"YouTube API error: <the platform's own message>","failed_platform":"youtube","error_code":"quota_exceeded","results":{}}
+ * {"status":"in_progress","message":"Uploading to YouTube... 42%","progress":{"youtube":{"bytes_sent":…,"total_bytes":…}}}
+ * {"status":"pending"}
+ * {"status":"cancelled"}
+ * ```
+ *
+ * Every status also carries `task_id`, `created_at` and `updated_at` (ISO
+ * 8601). Nothing in it ever holds a credential: it is built only from the
+ * task's recorded data.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+import { PlatformId } from "./PlatformId.js"
+import type { Task } from "./Task.js"
+import { TaskState } from "./Task.js"
+
+/**
+ * Bytes sent and total per host, while uploading.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const HostProgress: Schema.Struct<{
+  bytes_sent: typeof Schema.Number
+  bytes_acknowledged: typeof Schema.Number
+  total_bytes: typeof Schema.Number
+  percent: typeof Schema.Number
+}> = Schema.Struct({
+  bytes_sent: Schema.Number,
+  bytes_acknowledged: Schema.Number,
+  total_bytes: Schema.Number,
+  percent: Schema.Number
+})
+
+/**
+ * One platform failure (every failure of a best-effort task is listed).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const FailureJson: Schema.Struct<{
+  platform: Schema.optional<typeof PlatformId>
+  error: typeof Schema.String
+  error_code: typeof Schema.String
+}> = Schema.Struct({
+  platform: Schema.optional(PlatformId),
+  error: Schema.String,
+  error_code: Schema.String
+})
+
+/**
+ * The status JSON. `status` is always present; the other keys depend on it
+ * (see the module overview).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const TaskStatus = Schema.Struct({
+  status: TaskState,
+  task_id: Schema.String,
+  created_at: Schema.String,
+  updated_at: Schema.String,
+  /** in_progress: `"Uploading to YouTube... 42%"`, `"Posting to Facebook, X..."`. */
+  message: Schema.optional(Schema.String),
+  /** in_progress: per host. */
+  progress: Schema.optional(Schema.Record({ key: Schema.String, value: HostProgress })),
+  /** completed, failed: `<host>_url`, `<host>_video_id`, `<publisher>_post_id`, `<publisher>_post_url`. */
+  results: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
+  /** failed: the first failure's message, `"YouTube API error: …"`. */
+  error: Schema.optional(Schema.String),
+  /** failed: stable snake_case reason, e.g. `quota_exceeded`. */
+  error_code: Schema.optional(Schema.String),
+  failed_platform: Schema.optional(PlatformId),
+  /** failed: every failure, in the order they happened. */
+  failures: Schema.optional(Schema.Array(FailureJson)),
+  /** Platforms not attempted (best-effort: a host they needed failed; fail-fast: a post failed first). */
+  skipped: Schema.optional(Schema.Array(PlatformId))
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type TaskStatus = typeof TaskStatus.Type
+
+const iso = (millis: number): string => new Date(millis).toISOString()
+
+/**
+ * The results of a task: what the uploads and posts produced so far.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const resultsOf = (task: Task): Record<string, string> => {
+  const results: Record<string, string> = {}
+  for (const video of task.videos) {
+    results[`${video.host}_url`] = video.url
+    results[`${video.host}_video_id`] = video.videoId
+  }
+  for (const post of task.posts) {
+    results[`${post.publisher}_post_id`] = post.postId
+    if (post.url !== undefined) results[`${post.publisher}_post_url`] = post.url
+  }
+  return results
+}
+
+/**
+ * The status JSON of a task.
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const toJSON = (task: Task): TaskStatus => {
+  const base = {
+    status: task.state,
+    task_id: task.id,
+    created_at: iso(task.createdAt),
+    updated_at: iso(task.updatedAt)
+  }
+  switch (task.state) {
+    case "pending":
+    case "cancelled": {
+      const results = resultsOf(task)
+      // A cancelled task may have uploaded or posted before it was stopped.
+      return Object.keys(results).length > 0 ? { ...base, results } : base
+    }
+    case "in_progress": {
+      const progress: Record<string, typeof HostProgress.Type> = {}
+      for (const p of task.progress) {
+        progress[p.host] = {
+          bytes_sent: p.bytesSent,
+          bytes_acknowledged: p.bytesAcknowledged,
+          total_bytes: p.totalBytes,
+          percent: percentOf(p.bytesSent, p.totalBytes)
+        }
+      }
+      return {
+        ...base,
+        message: task.message ?? "Starting...",
+        progress,
+        results: resultsOf(task)
+      }
+    }
+    case "completed":
+      return { ...base, results: resultsOf(task) }
+    case "failed": {
+      const first = task.failures[0]
+      const failures = task.failures.map((f) => ({
+        ...(f.platform !== undefined ? { platform: f.platform } : {}),
+        error: f.message,
+        error_code: f.code
+      }))
+      return {
+        ...base,
+        error: first?.message ?? task.message ?? "Task failed",
+        error_code: first?.code ?? "unknown",
+        ...(first?.platform !== undefined ? { failed_platform: first.platform } : {}),
+        results: resultsOf(task),
+        failures,
+        ...(task.skipped.length > 0 ? { skipped: task.skipped } : {})
+      }
+    }
+  }
+}
+
+/**
+ * Whole percent, floored, so 100 means every byte was sent.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const percentOf = (sent: number, total: number): number =>
+  total <= 0 ? 0 : Math.min(100, Math.floor((sent / total) * 100))
+
+/**
+ * @since 0.1.0
+ * @category conversions
+ */
+export const toJSONString = (task: Task): string => JSON.stringify(toJSON(task))

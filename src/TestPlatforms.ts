@@ -1,0 +1,454 @@
+/**
+ * In-process implementations of the five platform services, for engine
+ * tests, examples and benchmarks: no network, configurable delay (driven by
+ * `Clock`, so `TestClock` controls it), failure at a given point with a given
+ * `PlatformError`, progress events, call recording, and hooks (`started`,
+ * `interrupted`, gates) that let a test observe what happened instead of
+ * assuming it.
+ *
+ * ```ts
+ * const layer = Medusa.layerMemory().pipe(Layer.provideMerge(TestPlatforms.layer({
+ *   youtube: { delay: "2 seconds", progressEvents: 4 },
+ *   vimeo: { fail: { at: "upload", error: new QuotaExceeded({ platform: "vimeo", reason: "quota_exceeded" }) } }
+ * })))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import type { Host, Platforms, PostContext, Publisher, UploadContext } from "./Platform.js"
+import {
+  FacebookPublisher,
+  LinkedInPublisher,
+  PublishedPost,
+  UploadedVideo,
+  UploadProgress,
+  UploadSession,
+  VimeoHost,
+  XPublisher,
+  YouTubeHost
+} from "./Platform.js"
+import type { HostId, PlatformId, PublisherId } from "./PlatformId.js"
+import { all as allPlatforms } from "./PlatformId.js"
+import type { Issue, PlatformError } from "./PublishError.js"
+import type { TaskId } from "./TaskId.js"
+
+// =============================================================================
+// Options
+// =============================================================================
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface HostOptions {
+  /** Total upload time (default 0: instant). */
+  readonly delay?: Duration.DurationInput | undefined
+  /** Progress reports during the upload, evenly spaced (default 4; 0 for none). */
+  readonly progressEvents?: number | undefined
+  /** Fail with `error` during `upload` (after `afterProgress` progress reports, default 0) or in `afterUpload`. */
+  readonly fail?: {
+    readonly at: "upload" | "afterUpload"
+    readonly error: PlatformError
+    readonly afterProgress?: number | undefined
+  } | undefined
+  /** Default 256 GB. */
+  readonly maxFileBytes?: number | undefined
+  /** Problems `validate` reports (paths relative to the metadata). */
+  readonly issues?: ReadonlyArray<Issue> | undefined
+  /** Hold each upload until `release(host)` is called. */
+  readonly gated?: boolean | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface PublisherOptions {
+  /** Time each post takes (default 0). */
+  readonly delay?: Duration.DurationInput | undefined
+  readonly fail?: { readonly at: "post" | "find"; readonly error: PlatformError } | undefined
+  readonly issues?: ReadonlyArray<Issue> | undefined
+  /** Whether `find` searches the posts made (default true). */
+  readonly canFind?: boolean | undefined
+  /** Hold each post until `release(publisher)` is called. */
+  readonly gated?: boolean | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  readonly youtube?: HostOptions | undefined
+  readonly vimeo?: HostOptions | undefined
+  readonly facebook?: PublisherOptions | undefined
+  readonly x?: PublisherOptions | undefined
+  readonly linkedin?: PublisherOptions | undefined
+  /** Record every call (default true; the benchmark turns it off). */
+  readonly record?: boolean | undefined
+}
+
+// =============================================================================
+// Control
+// =============================================================================
+
+/**
+ * One recorded call.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Call {
+  readonly platform: PlatformId
+  readonly operation: "validate" | "upload" | "afterUpload" | "post" | "find"
+  readonly taskId?: TaskId | undefined
+  /** The metadata passed (for `post`: with templates filled). */
+  readonly metadata?: unknown
+  /** For `upload`: whether a saved session was passed to resume. */
+  readonly resumed?: boolean | undefined
+  /** Epoch ms, from `Clock`. */
+  readonly at: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Control {
+  /** Every call, in order. */
+  readonly calls: Effect.Effect<ReadonlyArray<Call>>
+  readonly callsTo: (platform: PlatformId) => Effect.Effect<ReadonlyArray<Call>>
+  /** Completes once an upload or post on `platform` has started. */
+  readonly started: (platform: PlatformId) => Effect.Effect<void>
+  /** Completes once an upload or post on `platform` has been interrupted. */
+  readonly interrupted: (platform: PlatformId) => Effect.Effect<void>
+  readonly wasInterrupted: (platform: PlatformId) => Effect.Effect<boolean>
+  /** Opens the gate of a `gated` platform (for good). */
+  readonly release: (platform: PlatformId) => Effect.Effect<void>
+  /** Uploads or posts running now on `platform`. */
+  readonly inFlight: (platform: PlatformId) => Effect.Effect<number>
+  /** The most that ever ran at once on `platform`. */
+  readonly maxInFlight: (platform: PlatformId) => Effect.Effect<number>
+  /** Waits until at least `n` uploads or posts run at once on `platform`. */
+  readonly awaitInFlight: (platform: PlatformId, n: number) => Effect.Effect<void>
+  /** Posts made, per publisher. */
+  readonly posts: (publisher: PublisherId) => Effect.Effect<ReadonlyArray<PublishedPost>>
+  /** Forgets a post, so `find` cannot see it (to test `PostOutcomeUnknown`). */
+  readonly forgetPosts: (publisher: PublisherId) => Effect.Effect<void>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class TestPlatforms extends Context.Tag("@medusa/TestPlatforms")<TestPlatforms, Control>() {}
+
+interface Internal extends Control {
+  readonly record: (call: Omit<Call, "at">) => Effect.Effect<void>
+  readonly track: <A, E>(platform: PlatformId, effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
+  readonly gate: (platform: PlatformId) => Effect.Effect<void>
+  readonly addPost: (taskId: TaskId, post: PublishedPost) => Effect.Effect<void>
+  readonly findPost: (taskId: TaskId, publisher: PublisherId) => Effect.Effect<Option.Option<PublishedPost>>
+  readonly next: () => number
+}
+
+const makeControl = (recordCalls: boolean): Effect.Effect<Internal> =>
+  Effect.gen(function*() {
+    const calls: Array<Call> = []
+    const started = {} as Record<PlatformId, Deferred.Deferred<void>>
+    const interrupted = {} as Record<PlatformId, Deferred.Deferred<void>>
+    const gates = {} as Record<PlatformId, Effect.Latch>
+    for (const id of allPlatforms) {
+      started[id] = yield* Deferred.make<void>()
+      interrupted[id] = yield* Deferred.make<void>()
+      gates[id] = yield* Effect.makeLatch(false)
+    }
+    const zero = () => Object.fromEntries(allPlatforms.map((id) => [id, 0])) as Record<PlatformId, number>
+    const inFlight = yield* SubscriptionRef.make(zero())
+    const maxInFlight = zero()
+    const posts = new Map<string, PublishedPost>()
+    let counter = 0
+
+    const record = (call: Omit<Call, "at">) =>
+      recordCalls ?
+        Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.sync(() => void calls.push({ ...call, at }))) :
+        Effect.void
+
+    const track = <A, E>(platform: PlatformId, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+      Effect.acquireUseRelease(
+        SubscriptionRef.update(inFlight, (m) => {
+          const n = m[platform] + 1
+          if (n > maxInFlight[platform]) maxInFlight[platform] = n
+          return { ...m, [platform]: n }
+        }).pipe(Effect.zipRight(Deferred.succeed(started[platform], undefined))),
+        () => effect.pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted[platform], undefined))),
+        () => SubscriptionRef.update(inFlight, (m) => ({ ...m, [platform]: m[platform] - 1 }))
+      )
+
+    const control: Internal = {
+      calls: Effect.sync(() => [...calls]),
+      callsTo: (platform) => Effect.sync(() => calls.filter((c) => c.platform === platform)),
+      started: (platform) => Deferred.await(started[platform]),
+      interrupted: (platform) => Deferred.await(interrupted[platform]),
+      wasInterrupted: (platform) => Deferred.isDone(interrupted[platform]),
+      release: (platform) => gates[platform].open,
+      inFlight: (platform) => Effect.map(SubscriptionRef.get(inFlight), (m) => m[platform]),
+      maxInFlight: (platform) => Effect.sync(() => maxInFlight[platform]),
+      awaitInFlight: (platform, n) => inFlight.changes.pipe(Stream.takeUntil((m) => m[platform] >= n), Stream.runDrain),
+      posts: (publisher) => Effect.sync(() => [...posts.values()].filter((p) => p.publisher === publisher)),
+      forgetPosts: (publisher) =>
+        Effect.sync(() => {
+          for (const [key, post] of posts) if (post.publisher === publisher) posts.delete(key)
+        }),
+      record,
+      track,
+      gate: (platform) => gates[platform].await,
+      addPost: (taskId, post) => Effect.sync(() => void posts.set(`${taskId}/${post.publisher}`, post)),
+      findPost: (taskId, publisher) => Effect.sync(() => Option.fromNullable(posts.get(`${taskId}/${publisher}`))),
+      next: () => ++counter
+    }
+    return control
+  })
+
+class InternalControl extends Context.Tag("@medusa/TestPlatforms/Internal")<InternalControl, Internal>() {}
+
+/**
+ * The control service alone (the platform layers below need it).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerControl = (options: { readonly record?: boolean | undefined } = {}): Layer.Layer<
+  TestPlatforms | InternalControl
+> =>
+  Layer.effectContext(
+    Effect.map(
+      makeControl(options.record ?? true),
+      (control) => Context.make(TestPlatforms, control as Control).pipe(Context.add(InternalControl, control))
+    )
+  )
+
+// =============================================================================
+// Hosts
+// =============================================================================
+
+const videoOf = (host: HostId, n: number): UploadedVideo => {
+  if (host === "youtube") {
+    const videoId = `vid${String(n).padStart(8, "0")}`
+    return new UploadedVideo({ host, videoId, url: `https://youtube.com/watch?v=${videoId}` }, true)
+  }
+  const videoId = String(100_000_000 + n)
+  return new UploadedVideo({ host, videoId, url: `https://vimeo.com/${videoId}` }, true)
+}
+
+const makeHost = <M>(id: HostId, options: HostOptions): Effect.Effect<Host<M>, never, InternalControl> =>
+  Effect.map(InternalControl, (control) => {
+    const delay = Duration.decode(options.delay ?? 0)
+    const events = Math.max(0, options.progressEvents ?? 4)
+    const fail = options.fail
+
+    const upload = (context: UploadContext<M>): Effect.Effect<UploadedVideo, PlatformError> =>
+      control.track(
+        id,
+        Effect.gen(function*() {
+          yield* control.record({
+            platform: id,
+            operation: "upload",
+            taskId: context.taskId,
+            metadata: context.metadata,
+            resumed: Option.isSome(context.resume)
+          })
+          if (options.gated) yield* control.gate(id)
+          const total = context.media.size
+          const createdAt = yield* Clock.currentTimeMillis
+          let session = Option.getOrElse(context.resume, () =>
+            new UploadSession({
+              host: id,
+              uri: `test://${id}/upload/${context.taskId}`,
+              totalBytes: total,
+              acknowledged: 0,
+              createdAt
+            }, true))
+          yield* context.onSession(session)
+          const start = session.acknowledged
+          const steps = Math.max(events, 1)
+          const stepDelay = Duration.isZero(delay) ? undefined : Duration.times(delay, 1 / steps)
+          for (let k = 1; k <= steps; k++) {
+            if (fail?.at === "upload" && (fail.afterProgress ?? 0) === k - 1) return yield* fail.error
+            if (stepDelay !== undefined) yield* Effect.sleep(stepDelay)
+            const sent = Math.round(start + ((total - start) * k) / steps)
+            if (events > 0) {
+              session = new UploadSession({ ...session, acknowledged: sent }, true)
+              yield* context.onSession(session)
+              yield* context.onProgress(
+                new UploadProgress({ host: id, bytesSent: sent, bytesAcknowledged: sent, totalBytes: total }, true)
+              )
+            }
+          }
+          if (fail?.at === "upload") return yield* fail.error
+          return videoOf(id, control.next())
+        })
+      )
+
+    const afterUpload = (video: UploadedVideo, metadata: M, taskId: TaskId): Effect.Effect<void, PlatformError> =>
+      Effect.gen(function*() {
+        yield* control.record({ platform: id, operation: "afterUpload", taskId, metadata: { video, metadata } })
+        if (fail?.at === "afterUpload") return yield* fail.error
+      })
+
+    return {
+      id,
+      maxFileBytes: options.maxFileBytes ?? 256 * 1024 ** 3,
+      validate: (metadata: M) =>
+        Effect.as(control.record({ platform: id, operation: "validate", metadata }), options.issues ?? []),
+      upload,
+      afterUpload
+    }
+  })
+
+// =============================================================================
+// Publishers
+// =============================================================================
+
+const postOf = (publisher: PublisherId, n: number): PublishedPost => {
+  switch (publisher) {
+    case "facebook":
+      return new PublishedPost(
+        { publisher, postId: `1234567890_${n}`, url: `https://www.facebook.com/1234567890_${n}` },
+        true
+      )
+    case "x": {
+      const postId = String(1_900_000_000_000_000_000n + BigInt(n))
+      return new PublishedPost({ publisher, postId, url: `https://x.com/i/web/status/${postId}` }, true)
+    }
+    case "linkedin":
+      return new PublishedPost(
+        { publisher, postId: `urn:li:share:${7000000000000000000n + BigInt(n)}` },
+        true
+      )
+  }
+}
+
+const makePublisher = <M>(
+  id: PublisherId,
+  options: PublisherOptions
+): Effect.Effect<Publisher<M>, never, InternalControl> =>
+  Effect.map(InternalControl, (control) => {
+    const delay = Duration.decode(options.delay ?? 0)
+    const fail = options.fail
+    const canFind = options.canFind ?? true
+
+    const post = (context: PostContext<M>): Effect.Effect<PublishedPost, PlatformError> =>
+      control.track(
+        id,
+        Effect.gen(function*() {
+          yield* control.record({ platform: id, operation: "post", taskId: context.taskId, metadata: context.metadata })
+          if (options.gated) yield* control.gate(id)
+          if (!Duration.isZero(delay)) yield* Effect.sleep(delay)
+          if (fail?.at === "post") return yield* fail.error
+          const made = postOf(id, control.next())
+          yield* control.addPost(context.taskId, made)
+          return made
+        })
+      )
+
+    const find = (context: PostContext<M>): Effect.Effect<Option.Option<PublishedPost>, PlatformError> =>
+      Effect.gen(function*() {
+        yield* control.record({ platform: id, operation: "find", taskId: context.taskId, metadata: context.metadata })
+        if (fail?.at === "find") return yield* fail.error
+        return canFind ? yield* control.findPost(context.taskId, id) : Option.none()
+      })
+
+    return {
+      id,
+      validate: (metadata: M) =>
+        Effect.as(control.record({ platform: id, operation: "validate", metadata }), options.issues ?? []),
+      post,
+      find,
+      canFind
+    }
+  })
+
+// =============================================================================
+// Layers
+// =============================================================================
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerYouTube = (options: HostOptions = {}): Layer.Layer<YouTubeHost, never, InternalControl> =>
+  Layer.effect(YouTubeHost, makeHost("youtube", options))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerVimeo = (options: HostOptions = {}): Layer.Layer<VimeoHost, never, InternalControl> =>
+  Layer.effect(VimeoHost, makeHost("vimeo", { maxFileBytes: 500 * 1024 ** 3, ...options }))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFacebook = (options: PublisherOptions = {}): Layer.Layer<FacebookPublisher, never, InternalControl> =>
+  Layer.effect(FacebookPublisher, makePublisher("facebook", options))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerX = (options: PublisherOptions = {}): Layer.Layer<XPublisher, never, InternalControl> =>
+  Layer.effect(XPublisher, makePublisher("x", options))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerLinkedIn = (options: PublisherOptions = {}): Layer.Layer<LinkedInPublisher, never, InternalControl> =>
+  Layer.effect(LinkedInPublisher, makePublisher("linkedin", options))
+
+/**
+ * All five test platforms and their `TestPlatforms` control.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<Platforms | TestPlatforms> =>
+  layerFor(allPlatforms, options) as Layer.Layer<Platforms | TestPlatforms>
+
+/**
+ * Only the given platforms (the others stay unconfigured, as when a config
+ * file has no section for them), and the `TestPlatforms` control. The
+ * platform tags are in the context (the engine finds them) but not in the
+ * type, since which ones depends on `platforms`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFor = (
+  platforms: ReadonlyArray<PlatformId>,
+  options: Options = {}
+): Layer.Layer<TestPlatforms> => {
+  // A layer that provides more is usable where less is expected, so each part widens to `never`.
+  const parts: Array<Layer.Layer<never, never, InternalControl>> = []
+  if (platforms.includes("youtube")) parts.push(layerYouTube(options.youtube))
+  if (platforms.includes("vimeo")) parts.push(layerVimeo(options.vimeo))
+  if (platforms.includes("facebook")) parts.push(layerFacebook(options.facebook))
+  if (platforms.includes("x")) parts.push(layerX(options.x))
+  if (platforms.includes("linkedin")) parts.push(layerLinkedIn(options.linkedin))
+  const merged = parts.reduce<Layer.Layer<never, never, InternalControl>>(
+    (acc, part) => Layer.merge(acc, part),
+    Layer.empty as Layer.Layer<never, never, InternalControl>
+  )
+  return merged.pipe(Layer.provideMerge(layerControl({ record: options.record })))
+}

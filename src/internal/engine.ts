@@ -1,0 +1,581 @@
+/**
+ * The task, as separately callable steps so that a durable executor can wrap
+ * each one as an activity:
+ *
+ * - `validateRequest(input, platforms)` → `{ request, media }` (re-exported)
+ * - `makeTask(id, request, media, now)` → a pending `Task`
+ * - `uploadStep(engine, taskId, host)` → the uploaded video, recorded on the task
+ * - `postStep(engine, taskId, publisher, videos)` → the post, recorded (intent → done)
+ * - `runTask(engine, taskId)` → composes them with the fail-fast / best-effort policies
+ *
+ * Steps do not take platform permits themselves; `runTask` wraps each step in
+ * `withPlatformPermit`, so callers composing steps differently should too.
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import type { MediaFile, PublishedPost, UploadedVideo, UploadProgress, UploadSession } from "../Platform.js"
+import type { HostId, PlatformId, PublisherId } from "../PlatformId.js"
+import { all as allPlatforms, displayName, hosts as allHosts, publishers as allPublishers } from "../PlatformId.js"
+import {
+  AuthExpired,
+  InvalidTransition,
+  isPlatformError,
+  PlatformRejected,
+  PlatformUnavailable,
+  PostOutcomeUnknown,
+  QuotaExceeded,
+  StoreError
+} from "../PublishError.js"
+import type { PlatformError, TaskNotFound } from "../PublishError.js"
+import type { PublishRequest } from "../PublishRequest.js"
+import { HistoryEntry, isFinal, Task, TaskFailure } from "../Task.js"
+import type { TaskState } from "../Task.js"
+import type { TaskId } from "../TaskId.js"
+import { percentOf } from "../TaskStatus.js"
+import type { Service as StoreService } from "../TaskStore.js"
+import * as Template from "../Template.js"
+import type { ResolvedPlatforms } from "./validation.js"
+
+export {
+  /** @internal */
+  type ResolvedPlatforms,
+  /** @internal */
+  resolvePlatforms,
+  /** @internal */
+  validateRequest
+} from "./validation.js"
+
+// =============================================================================
+// Engine context
+// =============================================================================
+
+/**
+ * What the steps need: the store, the platform services and the
+ * per-platform bounds.
+ *
+ * @internal
+ */
+export interface Engine {
+  readonly store: StoreService
+  readonly platforms: ResolvedPlatforms
+  readonly permits: Readonly<Record<PlatformId, Effect.Semaphore>>
+}
+
+/** @internal */
+export const makeEngine = (
+  store: StoreService,
+  platforms: ResolvedPlatforms,
+  perPlatformConcurrency: Readonly<Record<PlatformId, number>>
+): Effect.Effect<Engine> =>
+  Effect.gen(function*() {
+    const permits = {} as Record<PlatformId, Effect.Semaphore>
+    for (const id of allPlatforms) {
+      permits[id] = yield* Effect.makeSemaphore(Math.max(1, perPlatformConcurrency[id]))
+    }
+    return { store, platforms, permits }
+  })
+
+/**
+ * Runs `effect` holding one permit of the platform's bound.
+ *
+ * @internal
+ */
+export const withPlatformPermit = <A, E, R>(
+  engine: Engine,
+  platform: PlatformId,
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> => engine.permits[platform].withPermits(1)(effect)
+
+// =============================================================================
+// Task updates
+// =============================================================================
+
+/**
+ * Builds the pending task for a validated request.
+ *
+ * @internal
+ */
+export const makeTask = (id: TaskId, request: PublishRequest, media: MediaFile, now: number): Task => {
+  const runAt = request.runAt !== undefined ? Date.parse(request.runAt) : undefined
+  return new Task(
+    {
+      id,
+      request,
+      media,
+      state: "pending",
+      createdAt: now,
+      updatedAt: now,
+      history: [new HistoryEntry({ state: "pending", at: now }, true)],
+      progress: [],
+      videos: [],
+      posts: [],
+      failures: [],
+      skipped: [],
+      ...(runAt !== undefined && runAt > now ? { runAt } : {})
+    },
+    true
+  )
+}
+
+// Tasks are rebuilt on every change; their fields were validated when the
+// request was decoded, so the constructor's validation is skipped.
+const rebuild = (task: Task, changes: Partial<Task>): Task => new Task({ ...task, ...changes }, true)
+
+const vanished = (id: TaskId) =>
+  new StoreError({ reason: "conflict", description: `task ${id} disappeared from the store while it was running` })
+
+/**
+ * Applies a change that cannot be refused.
+ *
+ * @internal
+ */
+export const modify = (
+  engine: Engine,
+  id: TaskId,
+  f: (task: Task) => Task
+): Effect.Effect<Task, StoreError> =>
+  engine.store.update(id, (task) => Either.right(f(task))).pipe(
+    Effect.catchTags({
+      TaskNotFound: () => Effect.fail(vanished(id)),
+      InvalidTransition: (e) => Effect.die(e)
+    })
+  )
+
+const allowed: Readonly<Record<TaskState, ReadonlyArray<TaskState>>> = {
+  pending: ["in_progress", "cancelled", "failed"],
+  in_progress: ["completed", "failed", "cancelled"],
+  completed: [],
+  failed: [],
+  cancelled: []
+}
+
+/**
+ * `Task.transition` (same rules) without revalidating the whole task, and
+ * applying other changes in the same step.
+ *
+ * @internal
+ */
+export const transition = (
+  task: Task,
+  to: TaskState,
+  at: number,
+  changes?: Partial<Task>
+): Either.Either<Task, InvalidTransition> => {
+  if (!allowed[task.state].includes(to)) {
+    return Either.left(new InvalidTransition({ taskId: task.id, from: task.state, to }))
+  }
+  const message = changes?.message
+  return Either.right(
+    rebuild(task, {
+      ...changes,
+      state: to,
+      updatedAt: at,
+      message,
+      history: [
+        ...task.history,
+        new HistoryEntry(message === undefined ? { state: to, at } : { state: to, at, message }, true)
+      ]
+    })
+  )
+}
+
+/**
+ * Moves a task to `to`, recording the time from `Clock`.
+ *
+ * @internal
+ */
+export const transitionTo = (
+  engine: Engine,
+  id: TaskId,
+  to: TaskState,
+  changes?: Partial<Task>
+): Effect.Effect<Task, TaskNotFound | InvalidTransition | StoreError> =>
+  Effect.flatMap(
+    Clock.currentTimeMillis,
+    (now) => engine.store.update(id, (task) => transition(task, to, now, changes))
+  )
+
+/**
+ * The task's record of a platform error (data only, no cause).
+ *
+ * @internal
+ */
+export const failureOf = (error: PlatformError): TaskFailure =>
+  new TaskFailure(
+    {
+      platform: error.platform,
+      code: error.reason,
+      message: error.message,
+      tag: error._tag,
+      ...(error.status !== undefined ? { status: error.status } : {}),
+      ...(error.code !== undefined ? { platformCode: error.code } : {}),
+      ...(error.platformMessage !== undefined ? { platformMessage: error.platformMessage } : {}),
+      ...(error.description !== undefined ? { description: error.description } : {})
+    },
+    true
+  )
+
+/**
+ * Rebuilds the typed error from a recorded failure (for `publish` / `await`,
+ * which may read a task another process ran). `undefined` for failures that
+ * were not platform errors (an internal defect).
+ *
+ * @internal
+ */
+export const errorOf = (failure: TaskFailure): PlatformError | undefined => {
+  if (failure.platform === undefined) return undefined
+  const fields = {
+    platform: failure.platform,
+    ...(failure.status !== undefined ? { status: failure.status } : {}),
+    ...(failure.platformCode !== undefined ? { code: failure.platformCode } : {}),
+    ...(failure.platformMessage !== undefined ? { platformMessage: failure.platformMessage } : {}),
+    ...(failure.description !== undefined ? { description: failure.description } : {})
+  }
+  const code = failure.code as any
+  switch (failure.code) {
+    case "auth_expired":
+    case "auth_invalid":
+    case "permission_missing":
+      return new AuthExpired({ ...fields, reason: code })
+    case "quota_exceeded":
+    case "upload_limit_exceeded":
+    case "rate_limited":
+      return new QuotaExceeded({ ...fields, reason: code })
+    case "transport":
+    case "server_error":
+    case "session_expired":
+    case "timeout":
+      return new PlatformUnavailable({ ...fields, reason: code })
+    case "post_outcome_unknown":
+      return new PostOutcomeUnknown({ ...fields, reason: "post_outcome_unknown" })
+    case "invalid_metadata":
+    case "duplicate_post":
+    case "version_sunset":
+    case "blocked":
+    case "not_found":
+    case "processing_failed":
+    case "rejected":
+      return new PlatformRejected({ ...fields, reason: code })
+    default:
+      return undefined
+  }
+}
+
+// =============================================================================
+// Messages
+// =============================================================================
+
+/** @internal */
+export const hostsOf = (request: PublishRequest): ReadonlyArray<HostId> =>
+  allHosts.filter((h) => request.platforms.includes(h))
+
+/** @internal */
+export const publishersOf = (request: PublishRequest): ReadonlyArray<PublisherId> =>
+  allPublishers.filter((p) => request.platforms.includes(p))
+
+const names = (ids: ReadonlyArray<PlatformId>): string => ids.map((id) => displayName[id]).join(", ")
+
+/**
+ * `"Uploading to YouTube... 42%"`, `"Uploading to YouTube... 42%, Vimeo... 7%"`.
+ *
+ * @internal
+ */
+export const uploadMessage = (hosts: ReadonlyArray<HostId>, progress: ReadonlyArray<UploadProgress>): string =>
+  "Uploading to " + hosts.map((h) => {
+    const p = progress.find((x) => x.host === h)
+    const percent = p === undefined ? 0 : percentOf(p.bytesSent, p.totalBytes)
+    return `${displayName[h]}... ${percent}%`
+  }).join(", ")
+
+/**
+ * `"Posting to Facebook, X..."`.
+ *
+ * @internal
+ */
+export const postMessage = (publishers: ReadonlyArray<PublisherId>): string => `Posting to ${names(publishers)}...`
+
+const startMessage = (request: PublishRequest): string => {
+  const hosts = hostsOf(request)
+  return hosts.length > 0 ? uploadMessage(hosts, []) : postMessage(publishersOf(request))
+}
+
+/**
+ * Template values from the uploaded videos.
+ *
+ * @internal
+ */
+export const templateValues = (videos: ReadonlyArray<UploadedVideo>): Record<string, string> => {
+  const values: Record<string, string> = {}
+  for (const v of videos) {
+    values[`${v.host}_url`] = v.url
+    values[`${v.host}_video_id`] = v.videoId
+  }
+  return values
+}
+
+// =============================================================================
+// Steps
+// =============================================================================
+
+const logStoreFailure = (what: string) => (error: StoreError) =>
+  Effect.logWarning(`Medusa could not ${what}: ${error.message}`)
+
+/**
+ * Uploads the media file to one host, or reuses the video already recorded
+ * on the task. Resumes a saved session; saves each new session and
+ * acknowledged offset; reports progress on the task; then runs `afterUpload`.
+ *
+ * @internal
+ */
+export const uploadStep = (
+  engine: Engine,
+  taskId: TaskId,
+  hostId: HostId
+): Effect.Effect<UploadedVideo, PlatformError | StoreError> =>
+  Effect.gen(function*() {
+    const host = engine.platforms.hosts[hostId]
+    if (host === undefined) return yield* Effect.dieMessage(`${hostId} is not configured`)
+    const task = yield* Effect.catchTag(engine.store.get(taskId), "TaskNotFound", () => Effect.fail(vanished(taskId)))
+    const metadata = task.request.metadata[hostId]
+    const hosts = hostsOf(task.request)
+    const recorded = task.videos.find((v) => v.host === hostId)
+    const video = recorded ?? (yield* Effect.gen(function*() {
+      const resume = yield* engine.store.loadUploadSession(taskId, hostId)
+      const onSession = (session: UploadSession) =>
+        engine.store.saveUploadSession(taskId, session).pipe(
+          Effect.catchAll(logStoreFailure(`save the ${displayName[hostId]} upload session`))
+        )
+      const onProgress = (progress: UploadProgress) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          modify(engine, taskId, (t) => {
+            if (t.state !== "in_progress") return t
+            const all = [...t.progress.filter((p) => p.host !== progress.host), progress]
+            return rebuild(t, { progress: all, message: uploadMessage(hosts, all), updatedAt: now })
+          })).pipe(Effect.asVoid, Effect.catchAll(logStoreFailure("record upload progress")))
+      const uploaded = yield* host.upload({ taskId, media: task.media, metadata, resume, onSession, onProgress })
+      const now = yield* Clock.currentTimeMillis
+      yield* modify(engine, taskId, (t) =>
+        rebuild(t, {
+          videos: [...t.videos.filter((v) => v.host !== hostId), uploaded],
+          updatedAt: now
+        }))
+      return uploaded
+    }))
+    yield* host.afterUpload(video, metadata, taskId)
+    return video
+  })
+
+/**
+ * Posts to one publisher with the templates filled from `videos`, through
+ * the store's post record: `intent` before the request, `done` after. When
+ * the store already holds an `intent` without `done` (a crash or an
+ * interruption after sending), it asks the publisher's `find` and records the
+ * post if found; otherwise it fails with `PostOutcomeUnknown`. It never
+ * re-posts blindly.
+ *
+ * @internal
+ */
+export const postStep = (
+  engine: Engine,
+  taskId: TaskId,
+  publisherId: PublisherId,
+  videos: ReadonlyArray<UploadedVideo>
+): Effect.Effect<PublishedPost, PlatformError | StoreError> =>
+  Effect.gen(function*() {
+    const publisher = engine.platforms.publishers[publisherId]
+    if (publisher === undefined) return yield* Effect.dieMessage(`${publisherId} is not configured`)
+    const task = yield* Effect.catchTag(engine.store.get(taskId), "TaskNotFound", () => Effect.fail(vanished(taskId)))
+    const metadata = Template.fillMetadata(
+      publisherId,
+      task.request.metadata[publisherId] as object,
+      templateValues(videos)
+    )
+    const context = { taskId, metadata, media: task.media, videos }
+    const record = yield* engine.store.loadPostRecord(taskId, publisherId)
+    let post: PublishedPost
+    if (Option.isSome(record) && record.value.state === "done" && record.value.post !== undefined) {
+      post = record.value.post
+    } else if (Option.isSome(record)) {
+      const found = yield* publisher.find(context)
+      if (Option.isNone(found)) {
+        return yield* new PostOutcomeUnknown({
+          platform: publisherId,
+          reason: "post_outcome_unknown",
+          description: publisher.canFind ?
+            `a post was sent to ${displayName[publisherId]} before an interruption and no such post was found; ` +
+            "check the account before posting again" :
+            `a post was sent to ${displayName[publisherId]} before an interruption and ${
+              displayName[publisherId]
+            } cannot be searched for it; check the account before posting again`
+        })
+      }
+      post = found.value
+      yield* engine.store.recordPostDone(taskId, post)
+    } else {
+      yield* engine.store.recordPostIntent(taskId, publisherId)
+      post = yield* publisher.post(context)
+      yield* engine.store.recordPostDone(taskId, post)
+    }
+    const now = yield* Clock.currentTimeMillis
+    yield* modify(engine, taskId, (t) =>
+      rebuild(t, {
+        posts: [...t.posts.filter((p) => p.publisher !== publisherId), post],
+        updatedAt: now
+      }))
+    return post
+  })
+
+const recordFailure = (engine: Engine, taskId: TaskId, error: PlatformError) =>
+  Effect.flatMap(
+    Clock.currentTimeMillis,
+    (now) => modify(engine, taskId, (t) => rebuild(t, { failures: [...t.failures, failureOf(error)], updatedAt: now }))
+  )
+
+const ignoreRefused = <A>(
+  effect: Effect.Effect<A, TaskNotFound | InvalidTransition | StoreError>
+): Effect.Effect<A | undefined, StoreError> =>
+  effect.pipe(
+    Effect.catchTags({
+      TaskNotFound: () => Effect.succeed(undefined),
+      InvalidTransition: () => Effect.succeed(undefined)
+    })
+  )
+
+/**
+ * The whole task: uploads to every selected host concurrently, then posts to
+ * every publisher concurrently with the templates filled, then the final
+ * state.
+ *
+ * - fail-fast: the first failed upload interrupts the others and nothing is
+ *   posted. A failed post fails the task; posts already in flight finish, and
+ *   no post starts once a failure is known.
+ * - best-effort: a failed host only skips the publishers whose templates
+ *   need it; the task fails if anything failed.
+ *
+ * Resumable: a task already `in_progress` continues (recorded videos and
+ * posts are reused); a final task is returned as is.
+ *
+ * @internal
+ */
+export const runTask = (engine: Engine, taskId: TaskId): Effect.Effect<Task, StoreError> =>
+  Effect.gen(function*() {
+    const initial = yield* Effect.catchTag(
+      engine.store.get(taskId),
+      "TaskNotFound",
+      () => Effect.fail(vanished(taskId))
+    )
+    if (isFinal(initial.state)) return initial
+    const request = initial.request
+    if (initial.state === "pending") {
+      const started = yield* ignoreRefused(
+        transitionTo(engine, taskId, "in_progress", { message: startMessage(request) })
+      )
+      // Cancelled in the meantime (by another process, for durable stores).
+      if (started === undefined) {
+        return yield* engine.store.get(taskId).pipe(Effect.catchAll(() => Effect.fail(vanished(taskId))))
+      }
+    }
+    const hosts = hostsOf(request)
+    const publishers = publishersOf(request)
+    const failFast = request.policy === "fail-fast"
+    const failedHosts = new Set<HostId>()
+
+    const upload = (host: HostId) => withPlatformPermit(engine, host, uploadStep(engine, taskId, host))
+    if (failFast) {
+      // forEach interrupts the sibling uploads as soon as one fails.
+      const result = yield* Effect.either(Effect.forEach(hosts, upload, { concurrency: "unbounded", discard: true }))
+      if (Either.isLeft(result)) {
+        if (!isPlatformError(result.left)) return yield* result.left
+        yield* recordFailure(engine, taskId, result.left)
+        failedHosts.add(result.left.platform as HostId)
+      }
+    } else {
+      yield* Effect.forEach(hosts, (host) =>
+        upload(host).pipe(
+          Effect.catchIf(isPlatformError, (error) => {
+            failedHosts.add(host)
+            return recordFailure(engine, taskId, error)
+          })
+        ), { concurrency: "unbounded", discard: true })
+    }
+
+    const skipped: Array<PlatformId> = []
+    const toPost: Array<PublisherId> = []
+    if (failFast && failedHosts.size > 0) {
+      skipped.push(...publishers)
+    } else {
+      for (const p of publishers) {
+        if (Template.hostsNeeded(p, request.metadata).some((h) => failedHosts.has(h))) skipped.push(p)
+        else toPost.push(p)
+      }
+    }
+
+    if (toPost.length > 0) {
+      const now = yield* Clock.currentTimeMillis
+      const afterUploads = yield* modify(
+        engine,
+        taskId,
+        (t) => rebuild(t, { message: postMessage(toPost), updatedAt: now })
+      )
+      const videos = allHosts.flatMap((h) => afterUploads.videos.filter((v) => v.host === h))
+      let postFailed = false
+      yield* Effect.forEach(toPost, (publisher) =>
+        withPlatformPermit(
+          engine,
+          publisher,
+          Effect.suspend(() => {
+            // Checked once the permit is held: nothing starts after a failure is known.
+            if (failFast && postFailed) {
+              skipped.push(publisher)
+              return Effect.void
+            }
+            return postStep(engine, taskId, publisher, videos).pipe(
+              Effect.asVoid,
+              Effect.catchIf(isPlatformError, (error) => {
+                postFailed = true
+                return recordFailure(engine, taskId, error)
+              })
+            )
+          })
+        ), { concurrency: "unbounded", discard: true })
+    }
+
+    const current = yield* Effect.catchTag(
+      engine.store.get(taskId),
+      "TaskNotFound",
+      () => Effect.fail(vanished(taskId))
+    )
+    const orderedSkipped = allPlatforms.filter((p) => skipped.includes(p))
+    const final = yield* ignoreRefused(
+      current.failures.length > 0 ?
+        transitionTo(engine, taskId, "failed", {
+          skipped: orderedSkipped,
+          message: current.failures[0]!.message
+        }) :
+        transitionTo(engine, taskId, "completed", { skipped: orderedSkipped })
+    )
+    return final ??
+      (yield* Effect.catchTag(engine.store.get(taskId), "TaskNotFound", () => Effect.fail(vanished(taskId))))
+  })
+
+/**
+ * Records an unexpected defect as the task's failure, so that it never stays
+ * `in_progress` forever.
+ *
+ * @internal
+ */
+export const failWithDefect = (
+  engine: Engine,
+  taskId: TaskId,
+  description: string
+): Effect.Effect<void, StoreError> =>
+  Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const failure = new TaskFailure({ code: "internal_error", message: `Internal error: ${description}` }, true)
+    yield* ignoreRefused(engine.store.update(taskId, (t) => {
+      const withFailure = rebuild(t, { failures: [...t.failures, failure] })
+      return transition(withFailure, "failed", now, { message: failure.message })
+    }))
+  })

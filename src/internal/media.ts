@@ -1,0 +1,114 @@
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { open, stat } from "node:fs/promises"
+import * as path from "node:path"
+import { MediaFile } from "../Platform.js"
+
+const HEAD_BYTES = 64
+
+/**
+ * Recognises a video container by its first bytes. `undefined` when none
+ * matches (a text file renamed `.mp4` ends here).
+ *
+ * @internal
+ */
+export const sniff = (head: Uint8Array): string | undefined => {
+  const ascii = (from: number, to: number) => String.fromCharCode(...head.subarray(from, to))
+  if (head.length >= 12) {
+    const box = ascii(4, 8)
+    if (box === "ftyp") {
+      const brand = ascii(8, 12)
+      return brand === "qt  " ? "video/quicktime" : "video/mp4"
+    }
+    // Old QuickTime files may start with another atom than `ftyp`.
+    if (box === "moov" || box === "mdat" || box === "wide" || box === "free" || box === "pnot" || box === "skip") {
+      return "video/quicktime"
+    }
+    if (ascii(0, 4) === "RIFF" && ascii(8, 12) === "AVI ") return "video/x-msvideo"
+  }
+  if (head.length >= 4 && head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) {
+    // EBML header: the DocType tells WebM from Matroska.
+    return ascii(4, head.length).includes("webm") ? "video/webm" : "video/x-matroska"
+  }
+  return undefined
+}
+
+const describeErrno = (error: unknown): string => {
+  const code = (error as { code?: string } | undefined)?.code
+  switch (code) {
+    case "ENOENT":
+      return "file not found"
+    case "EACCES":
+    case "EPERM":
+      return "permission denied: the file is not readable (check its permissions)"
+    case "ENOTDIR":
+      return "a parent of this path is not a directory"
+    default:
+      return `cannot be read (${code ?? String(error)})`
+  }
+}
+
+/**
+ * Checks that `file` is a regular, non-empty, readable video file and
+ * describes it. Fails with a message naming the file and what is wrong.
+ *
+ * @internal
+ */
+export const inspect = (file: string): Effect.Effect<MediaFile, string> =>
+  Effect.async<MediaFile, string>((resume, signal) => {
+    const absolute = path.resolve(file)
+    const run = async (): Promise<Either.Either<MediaFile, string>> => {
+      let size: number
+      try {
+        const info = await stat(absolute)
+        if (info.isDirectory()) return Either.left(`${absolute} is a directory; give the path of a video file`)
+        if (!info.isFile()) return Either.left(`${absolute} is not a regular file; give the path of a video file`)
+        if (info.size === 0) return Either.left(`${absolute} is empty (0 bytes); give a video file`)
+        size = info.size
+      } catch (error) {
+        return Either.left(`${absolute}: ${describeErrno(error)}`)
+      }
+      let head: Uint8Array
+      try {
+        const handle = await open(absolute, "r")
+        try {
+          const buffer = new Uint8Array(HEAD_BYTES)
+          const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0)
+          head = buffer.subarray(0, bytesRead)
+        } finally {
+          await handle.close()
+        }
+      } catch (error) {
+        return Either.left(`${absolute}: ${describeErrno(error)}`)
+      }
+      const mimeType = sniff(head)
+      if (mimeType === undefined) {
+        return Either.left(
+          `${absolute} is not a video: its first bytes match no supported container (MP4/MOV, Matroska/WebM, AVI); ` +
+            "renaming a file does not make it a video"
+        )
+      }
+      return Either.right(new MediaFile({ path: absolute, name: path.basename(absolute), size, mimeType }, true))
+    }
+    if (signal.aborted) return
+    run().then(
+      (result) => resume(Either.isRight(result) ? Effect.succeed(result.right) : Effect.fail(result.left)),
+      (error) => resume(Effect.fail(`${absolute}: ${describeErrno(error)}`))
+    )
+  })
+
+/**
+ * `1.5 GB`, `256 GB`, `12 KB`.
+ *
+ * @internal
+ */
+export const formatBytes = (bytes: number): string => {
+  const units = ["bytes", "KB", "MB", "GB", "TB"]
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit += 1
+  }
+  return unit === 0 ? `${bytes} bytes` : `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`
+}

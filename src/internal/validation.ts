@@ -1,0 +1,241 @@
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+import type { Host, MediaFile, Publisher } from "../Platform.js"
+import { FacebookPublisher, LinkedInPublisher, VimeoHost, XPublisher, YouTubeHost } from "../Platform.js"
+import type { HostId, PlatformId, PublisherId } from "../PlatformId.js"
+import {
+  all as allPlatforms,
+  displayName,
+  hosts as allHosts,
+  isHost,
+  publishers as allPublishers
+} from "../PlatformId.js"
+import { InvalidRequest, Issue } from "../PublishError.js"
+import { PublishRequest } from "../PublishRequest.js"
+import * as Template from "../Template.js"
+import { formatBytes, inspect } from "./media.js"
+
+/**
+ * The platform services provided to the engine (whichever layers were given).
+ *
+ * @internal
+ */
+export interface ResolvedPlatforms {
+  readonly hosts: Readonly<Partial<Record<HostId, Host<any>>>>
+  readonly publishers: Readonly<Partial<Record<PublisherId, Publisher<any>>>>
+}
+
+/**
+ * Looks up every platform tag; absent ones are simply not configured.
+ *
+ * @internal
+ */
+export const resolvePlatforms: Effect.Effect<ResolvedPlatforms> = Effect.gen(function*() {
+  const youtube = yield* Effect.serviceOption(YouTubeHost)
+  const vimeo = yield* Effect.serviceOption(VimeoHost)
+  const facebook = yield* Effect.serviceOption(FacebookPublisher)
+  const x = yield* Effect.serviceOption(XPublisher)
+  const linkedin = yield* Effect.serviceOption(LinkedInPublisher)
+  const hosts: Partial<Record<HostId, Host<any>>> = {}
+  const publishers: Partial<Record<PublisherId, Publisher<any>>> = {}
+  if (Option.isSome(youtube)) hosts.youtube = youtube.value
+  if (Option.isSome(vimeo)) hosts.vimeo = vimeo.value
+  if (Option.isSome(facebook)) publishers.facebook = facebook.value
+  if (Option.isSome(x)) publishers.x = x.value
+  if (Option.isSome(linkedin)) publishers.linkedin = linkedin.value
+  return { hosts, publishers }
+})
+
+/** @internal */
+export const isConfigured = (platforms: ResolvedPlatforms, id: PlatformId): boolean =>
+  isHost(id) ? platforms.hosts[id] !== undefined : platforms.publishers[id] !== undefined
+
+/**
+ * `twitter` is accepted as a metadata key for `x`; renamed before decoding so
+ * that Schema sees one spelling.
+ *
+ * @internal
+ */
+export const normalise = (input: unknown): { readonly input: unknown; readonly issues: ReadonlyArray<Issue> } => {
+  if (!Predicate.isRecord(input) || !Predicate.isRecord(input.metadata) || !("twitter" in input.metadata)) {
+    return { input, issues: [] }
+  }
+  const { twitter, ...rest } = input.metadata
+  if ("x" in rest) {
+    return {
+      input: { ...input, metadata: rest },
+      issues: [
+        new Issue({
+          path: ["metadata", "twitter"],
+          message: "both metadata.twitter and metadata.x are given; they name the same platform, keep only one"
+        })
+      ]
+    }
+  }
+  return { input: { ...input, metadata: { ...rest, x: twitter } }, issues: [] }
+}
+
+const decodeRequest = Schema.decodeUnknownEither(PublishRequest)
+
+/**
+ * ParseError → one Issue per problem, each with its path.
+ *
+ * @internal
+ */
+export const issuesFromParseError = (
+  error: ParseResult.ParseError,
+  prefix: ReadonlyArray<string | number> = []
+): ReadonlyArray<Issue> => {
+  const all = ParseResult.ArrayFormatter.formatErrorSync(error)
+  // An optional field of the wrong shape is reported twice: once inside, and
+  // once as "Expected undefined" for the field itself. Keep the useful one.
+  const key = (path: ReadonlyArray<PropertyKey>) => path.map(String).join("\u0000")
+  const deeper = (path: ReadonlyArray<PropertyKey>) =>
+    all.some((o) => o.path.length > path.length && key(o.path.slice(0, path.length)) === key(path))
+  return all.filter((i) => !(i.message.startsWith("Expected undefined") && deeper(i.path))).map((i) => {
+    const path = [...prefix, ...i.path.map((p) => (typeof p === "number" ? p : String(p)))]
+    const message = i._tag === "Missing" ?
+      "is required but missing" :
+      i._tag === "Unexpected" ?
+      `is not a known field; remove it (known fields are listed in the docs)` :
+      i.message.replace(/^Expected undefined, actual .*$/, "has the wrong type; see the request format")
+    return new Issue({ path, message })
+  })
+}
+
+const issue = (path: ReadonlyArray<string | number>, message: string): Issue => new Issue({ path, message })
+
+/**
+ * Decodes and checks a request: its shape, the platforms against the
+ * configured services and the metadata, the templates, the media file, and
+ * each platform's own rules. Fails with one `InvalidRequest` listing every
+ * problem found, each with its field path.
+ *
+ * @internal
+ */
+export const validateRequest = (
+  input: unknown,
+  platforms: ResolvedPlatforms
+): Effect.Effect<{ readonly request: PublishRequest; readonly media: MediaFile }, InvalidRequest> =>
+  Effect.gen(function*() {
+    const normalised = normalise(input)
+    const issues: Array<Issue> = [...normalised.issues]
+    const decoded = decodeRequest(normalised.input, { errors: "all", onExcessProperty: "error" })
+    const rawMediaFile = Predicate.isRecord(normalised.input) ? normalised.input.mediaFile : undefined
+
+    // The media file is checked even when the rest of the request is malformed,
+    // so that one answer lists every problem.
+    const media = typeof rawMediaFile === "string" && rawMediaFile.length > 0 ?
+      yield* Effect.either(inspect(rawMediaFile)) :
+      undefined
+    if (media !== undefined && Either.isLeft(media)) issues.push(issue(["mediaFile"], media.left))
+    if (typeof rawMediaFile === "string" && rawMediaFile.length === 0) {
+      issues.push(issue(["mediaFile"], "is empty; give the path of a video file"))
+    }
+
+    if (Either.isLeft(decoded)) issues.push(...issuesFromParseError(decoded.left))
+
+    // The cross-field checks read the raw input, so that they run (and report)
+    // even when some field is malformed.
+    const raw = Predicate.isRecord(normalised.input) ? normalised.input : {}
+    const rawPlatforms: ReadonlyArray<unknown> = Array.isArray(raw.platforms) ? raw.platforms : []
+    const rawMetadata: Record<string, unknown> = Predicate.isRecord(raw.metadata) ? raw.metadata : {}
+    if (Array.isArray(raw.platforms) && rawPlatforms.length === 0) {
+      issues.push(issue(["platforms"], `is empty; select at least one of ${allPlatforms.join(", ")}`))
+    }
+    const seen = new Set<PlatformId>()
+    rawPlatforms.forEach((name, i) => {
+      const id = name === "twitter" ? "x" : name
+      if (typeof id !== "string" || !(allPlatforms as ReadonlyArray<string>).includes(id)) return
+      const platform = id as PlatformId
+      if (seen.has(platform)) {
+        issues.push(issue(["platforms", i], `${platform} is selected twice (twitter and x are the same platform)`))
+      }
+      seen.add(platform)
+      if (!isConfigured(platforms, platform)) {
+        issues.push(
+          issue(
+            ["platforms", i],
+            `${platform} is not configured: add a "${platform === "x" ? "twitter" : platform}" section to ` +
+              `medusa.config.json (or provide the ${displayName[platform]} layer)`
+          )
+        )
+      }
+    })
+    const selectedHosts = allHosts.filter((h) => seen.has(h))
+    const selectedPublishers = allPublishers.filter((p) => seen.has(p))
+
+    if (Array.isArray(raw.platforms)) {
+      for (const id of allPlatforms) {
+        const given = rawMetadata[id] !== undefined
+        if (seen.has(id) && !given) {
+          issues.push(issue(["metadata", id], `is required because ${id} is selected in platforms`))
+        } else if (!seen.has(id) && given) {
+          issues.push(
+            issue(["metadata", id], `is given but ${id} is not selected in platforms; add it there or remove this`)
+          )
+        }
+      }
+    }
+
+    for (const id of selectedPublishers) {
+      const section = rawMetadata[id]
+      if (!Predicate.isRecord(section)) continue
+      for (const field of Template.templateFields[id]) {
+        const template = section[field]
+        if (typeof template !== "string") continue
+        issues.push(
+          ...Template.validate(template, { platform: id, path: ["metadata", id, field], hosts: selectedHosts })
+        )
+      }
+    }
+
+    if (typeof raw.runAt === "string" && Number.isNaN(Date.parse(raw.runAt))) {
+      issues.push(
+        issue(["runAt"], `${JSON.stringify(raw.runAt)} is not a date; use ISO 8601, e.g. 2030-01-31T09:00:00Z`)
+      )
+    }
+
+    if (media !== undefined && Either.isRight(media) && Either.isRight(decoded)) {
+      const request = decoded.right
+      const file = media.right
+      for (const id of selectedHosts) {
+        const host = platforms.hosts[id]
+        if (host !== undefined && file.size > host.maxFileBytes) {
+          issues.push(
+            issue(
+              ["mediaFile"],
+              `${file.name} is ${formatBytes(file.size)}, larger than ${displayName[id]}'s limit of ${
+                formatBytes(host.maxFileBytes)
+              }`
+            )
+          )
+        }
+      }
+      // Platform rules need a media file; they are skipped when it is unusable.
+      for (const id of selectedHosts) {
+        const host = platforms.hosts[id]
+        const metadata = request.metadata[id]
+        if (host === undefined || metadata === undefined) continue
+        const found = yield* host.validate(metadata, file)
+        issues.push(...found.map((i) => issue(["metadata", id, ...i.path], i.message)))
+      }
+      for (const id of selectedPublishers) {
+        const publisher = platforms.publishers[id]
+        const metadata = request.metadata[id]
+        if (publisher === undefined || metadata === undefined) continue
+        // Publishers check lengths on the text as it will roughly be once filled.
+        const found = yield* publisher.validate(Template.fillMetadata(id, metadata, Template.placeholders), file)
+        issues.push(...found.map((i) => issue(["metadata", id, ...i.path], i.message)))
+      }
+    }
+
+    if (issues.length > 0 || media === undefined || Either.isLeft(media) || Either.isLeft(decoded)) {
+      return yield* new InvalidRequest({ issues })
+    }
+    return { request: decoded.right, media: media.right } as const
+  })
