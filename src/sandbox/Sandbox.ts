@@ -34,7 +34,11 @@ import {
   type EmulatorEnv,
   FaultEngine,
   type FaultRule,
+  InvalidControlRequest,
   makeClock,
+  parseFaultRule,
+  parsePlatform,
+  parseRandomFaults,
   type RandomFaults,
   type SandboxClock,
   SandboxState
@@ -142,7 +146,7 @@ export interface Sandbox {
    * Writes `medusa.config.json` (plus YouTube's client-secrets and credentials
    * files) pointing at this sandbox into `dir`; returns the config's path.
    */
-  readonly writeConfig: (dir: string) => Promise<string>
+  readonly writeConfig: (dir: string, options?: WriteConfigOptions) => Promise<string>
   readonly close: () => Promise<void>
 }
 
@@ -199,59 +203,116 @@ export const start = async (options: SandboxOptions = {}): Promise<Sandbox> => {
     }
     const readJson = async (): Promise<any> => {
       const chunks: Array<Buffer> = []
-      for await (const c of req) chunks.push(c as Buffer)
+      let size = 0
+      for await (const c of req) {
+        size += (c as Buffer).length
+        if (size > 1024 * 1024) throw new InvalidControlRequest("Control request bodies are limited to 1 MiB")
+        chunks.push(c as Buffer)
+      }
       const text = Buffer.concat(chunks).toString("utf8")
-      return text ? JSON.parse(text) : {}
+      if (!text) return {}
+      try {
+        return JSON.parse(text)
+      } catch (error) {
+        throw new InvalidControlRequest(`The body is not valid JSON (${(error as Error).message})`)
+      }
     }
+    const route = `${req.method} ${url.pathname}`
     try {
-      const route = `${req.method} ${url.pathname}`
       switch (route) {
         case "GET /_sandbox/state":
           reply(200, snapshot())
           return true
+        case "GET /_sandbox/faults":
+          reply(200, faults.toJSON())
+          return true
         case "POST /_sandbox/faults": {
           const body = await readJson()
-          const rules: Array<FaultRule> = Array.isArray(body) ? body : Array.isArray(body.rules) ? body.rules : [body]
-          rules.forEach((r) => handle.inject(r))
+          const list: Array<unknown> = Array.isArray(body) ? body : Array.isArray(body?.rules) ? body.rules : [body]
+          // Validate every rule before adding any, so a bad batch changes nothing.
+          const rules = list.map((r, i) => {
+            try {
+              return parseFaultRule(r)
+            } catch (error) {
+              throw new InvalidControlRequest(
+                list.length > 1 ? `rules[${i}]: ${(error as Error).message}` : (error as Error).message
+              )
+            }
+          })
+          rules.forEach((r) => faults.add(r))
           reply(200, faults.toJSON())
           return true
         }
         case "POST /_sandbox/faults/random":
-          handle.injectRandom(await readJson())
+          faults.addRandom(parseRandomFaults(await readJson()))
           reply(200, faults.toJSON())
           return true
         case "DELETE /_sandbox/faults":
           faults.clear()
           reply(200, faults.toJSON())
           return true
-        case "POST /_sandbox/tokens/expire":
-          handle.expireToken((await readJson()).platform)
-          reply(200, { ok: true })
+        case "POST /_sandbox/tokens/expire": {
+          const platform = parsePlatform((await readJson())?.platform)
+          emulators[platform].expireTokens()
+          reply(200, { ok: true, platform })
           return true
-        case "POST /_sandbox/quota/exhaust":
-          handle.exhaustQuota((await readJson()).platform)
-          reply(200, { ok: true })
+        }
+        case "POST /_sandbox/quota/exhaust": {
+          const platform = parsePlatform((await readJson())?.platform)
+          emulators[platform].exhaustQuota()
+          reply(200, { ok: true, platform })
+          return true
+        }
+        case "GET /_sandbox/clock":
+          reply(200, { now: clock.now(), iso: new Date(clock.now()).toISOString() })
           return true
         case "POST /_sandbox/clock": {
           const body = await readJson()
-          if (typeof body.set === "number") clock.set(body.set)
-          if (typeof body.advanceMillis === "number") clock.advance(body.advanceMillis)
-          reply(200, { now: clock.now() })
+          if (body?.set !== undefined) {
+            const at = typeof body.set === "string" ? Date.parse(body.set) : body.set
+            if (typeof at !== "number" || !Number.isFinite(at)) {
+              throw new InvalidControlRequest(
+                `set must be epoch milliseconds or an ISO 8601 date-time; got ${JSON.stringify(body.set)}`
+              )
+            }
+            clock.set(at)
+          }
+          for (const [field, factor] of [["advanceMillis", 1], ["advanceSeconds", 1000]] as const) {
+            const value = body?.[field]
+            if (value === undefined) continue
+            if (typeof value !== "number" || !Number.isFinite(value)) {
+              throw new InvalidControlRequest(`${field} must be a number; got ${JSON.stringify(value)}`)
+            }
+            clock.advance(value * factor)
+          }
+          reply(200, { now: clock.now(), iso: new Date(clock.now()).toISOString() })
           return true
         }
         default:
-          reply(404, { error: `Unknown sandbox control route ${route}` })
+          reply(404, {
+            error: `Unknown sandbox control route ${route}`,
+            routes: [
+              "GET /_sandbox/state",
+              "GET|POST|DELETE /_sandbox/faults",
+              "POST /_sandbox/faults/random",
+              "POST /_sandbox/tokens/expire",
+              "POST /_sandbox/quota/exhaust",
+              "GET|POST /_sandbox/clock"
+            ]
+          })
           return true
       }
     } catch (error) {
-      reply(400, { error: String(error) })
+      if (error instanceof InvalidControlRequest) reply(400, { error: `${route}: ${error.message}` })
+      else reply(500, { error: `${route}: ${String(error)}` })
       return true
     }
   }
 
   const latency = options.latencyMillis ?? 0
   const serve = async (emulator: Emulator | undefined, baseUrl: () => string) => {
-    const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
+    // No request timeout: a multi-gigabyte upload may legitimately take long.
+    const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 0 }, (req, res) => {
       const url = new URL(req.url ?? "/", baseUrl())
       void (async () => {
         if (await control(req, res, url)) return
@@ -291,15 +352,24 @@ export const start = async (options: SandboxOptions = {}): Promise<Sandbox> => {
     clock,
     raw: state,
     state: snapshot,
-    inject: (rule) => faults.add(rule),
-    injectRandom: (spec) => faults.addRandom(spec),
+    inject: (rule) => faults.add(parseFaultRule(rule)),
+    injectRandom: (spec) => faults.addRandom(parseRandomFaults(spec)),
     clearFaults: () => faults.clear(),
     expireToken: (platform) => emulators[platform].expireTokens(),
     exhaustQuota: (platform) => emulators[platform].exhaustQuota(),
-    writeConfig: (dir) => writeConfig(dir, urls, credentials),
+    writeConfig: (dir, writeOptions) => writeConfig(dir, urls, credentials, writeOptions),
     close: () => Promise.all(servers.map(closeServer)).then(() => undefined)
   }
   return handle
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface WriteConfigOptions {
+  /** Name of the config file inside the directory (default `medusa.config.json`). */
+  readonly fileName?: string
 }
 
 /**
@@ -311,12 +381,13 @@ export const start = async (options: SandboxOptions = {}): Promise<Sandbox> => {
 export const writeConfig = async (
   dir: string,
   urls: Readonly<Record<PlatformId, string>>,
-  credentials: Credentials.SandboxCredentials
+  credentials: Credentials.SandboxCredentials,
+  options: WriteConfigOptions = {}
 ): Promise<string> => {
   await mkdir(dir, { recursive: true })
   const secretsFile = path.join(dir, "youtube-client-secrets.json")
   const credentialsFile = path.join(dir, "youtube-credentials.json")
-  const configFile = path.join(dir, "medusa.config.json")
+  const configFile = path.join(dir, options.fileName ?? "medusa.config.json")
   const write = async (file: string, value: unknown) => {
     await writeFile(file, JSON.stringify(value, null, 2) + "\n", { mode: 0o600 })
     await chmod(file, 0o600)

@@ -76,6 +76,115 @@ export interface RandomFaults {
   readonly actions: ReadonlyArray<FaultAction>
 }
 
+const PLATFORMS: ReadonlyArray<PlatformId> = ["youtube", "vimeo", "facebook", "x", "linkedin"]
+
+/** Thrown for a malformed fault rule or control request; the message names the field and the fix. @internal */
+export class InvalidControlRequest extends Error {}
+
+const invalid = (message: string): never => {
+  throw new InvalidControlRequest(message)
+}
+
+/** A platform id from JSON, or a typed complaint naming `field`. @internal */
+export const parsePlatform = (value: unknown, field = "platform"): PlatformId =>
+  PLATFORMS.includes(value as PlatformId)
+    ? value as PlatformId
+    : invalid(`${field} must be one of ${PLATFORMS.join(", ")}; got ${JSON.stringify(value)}`)
+
+const nonNegative = (value: unknown, field: string): number =>
+  typeof value === "number" && Number.isFinite(value) && value >= 0
+    ? value
+    : invalid(`${field} must be a non-negative number; got ${JSON.stringify(value)}`)
+
+/** Validates a fault action from JSON. @internal */
+export const parseFaultAction = (input: unknown, field = "action"): FaultAction => {
+  if (typeof input !== "object" || input === null) {
+    return invalid(`${field} must be an object with a "kind" (status, drop, partialAck, latency, rateLimit)`)
+  }
+  const a = input as Record<string, unknown>
+  switch (a.kind) {
+    case "status": {
+      const status = a.status
+      if (typeof status !== "number" || !Number.isInteger(status) || status < 100 || status > 599) {
+        return invalid(`${field}.status must be an HTTP status between 100 and 599; got ${JSON.stringify(status)}`)
+      }
+      if (a.code !== undefined && typeof a.code !== "string") return invalid(`${field}.code must be a string`)
+      if (a.message !== undefined && typeof a.message !== "string") return invalid(`${field}.message must be a string`)
+      return {
+        kind: "status",
+        status,
+        ...(a.code !== undefined ? { code: a.code as string } : {}),
+        ...(a.message !== undefined ? { message: a.message as string } : {})
+      }
+    }
+    case "drop":
+      return { kind: "drop", afterBytes: nonNegative(a.afterBytes, `${field}.afterBytes`) }
+    case "partialAck":
+      return { kind: "partialAck", bytes: nonNegative(a.bytes, `${field}.bytes`) }
+    case "latency":
+      return { kind: "latency", millis: nonNegative(a.millis, `${field}.millis`) }
+    case "rateLimit":
+      return { kind: "rateLimit", retryAfterSeconds: nonNegative(a.retryAfterSeconds, `${field}.retryAfterSeconds`) }
+    default:
+      return invalid(
+        `${field}.kind must be one of status, drop, partialAck, latency, rateLimit; got ${JSON.stringify(a.kind)}`
+      )
+  }
+}
+
+/**
+ * Validates a fault rule from JSON. `times` may be a count, or `null`,
+ * `"Infinity"` or `-1` for every matching request (JSON has no Infinity).
+ * @internal
+ */
+export const parseFaultRule = (input: unknown): FaultRule => {
+  if (typeof input !== "object" || input === null) {
+    return invalid("A fault rule must be an object: {\"platform\", \"route\"?, \"times\"?, \"action\"}")
+  }
+  const r = input as Record<string, unknown>
+  const platform = parsePlatform(r.platform)
+  if (r.route !== undefined && typeof r.route !== "string") return invalid("route must be a string (a route name)")
+  if (r.method !== undefined && typeof r.method !== "string") return invalid("method must be a string")
+  let times: number | undefined
+  if (r.times === null || r.times === "Infinity" || r.times === -1 || r.times === Infinity) times = Infinity
+  else if (r.times !== undefined) {
+    if (typeof r.times !== "number" || !Number.isInteger(r.times) || r.times < 1) {
+      return invalid(
+        `times must be a positive integer, or null / "Infinity" for always; got ${JSON.stringify(r.times)}`
+      )
+    }
+    times = r.times
+  }
+  return {
+    platform,
+    ...(r.route !== undefined ? { route: r.route as string } : {}),
+    ...(r.method !== undefined ? { method: r.method as string } : {}),
+    ...(times !== undefined ? { times } : {}),
+    action: parseFaultAction(r.action)
+  }
+}
+
+/** Validates random-fault settings from JSON. @internal */
+export const parseRandomFaults = (input: unknown): RandomFaults => {
+  if (typeof input !== "object" || input === null) {
+    return invalid("Random faults must be an object: {\"seed\", \"probability\", \"actions\": [...]}")
+  }
+  const r = input as Record<string, unknown>
+  if (typeof r.seed !== "number" || !Number.isFinite(r.seed)) return invalid("seed must be a number")
+  if (typeof r.probability !== "number" || r.probability < 0 || r.probability > 1) {
+    return invalid(`probability must be between 0 and 1; got ${JSON.stringify(r.probability)}`)
+  }
+  if (!Array.isArray(r.actions) || r.actions.length === 0) return invalid("actions must be a non-empty array")
+  if (r.route !== undefined && typeof r.route !== "string") return invalid("route must be a string (a route name)")
+  return {
+    seed: r.seed,
+    probability: r.probability,
+    ...(r.platform !== undefined ? { platform: parsePlatform(r.platform) } : {}),
+    ...(r.route !== undefined ? { route: r.route as string } : {}),
+    actions: r.actions.map((a, i) => parseFaultAction(a, `actions[${i}]`))
+  }
+}
+
 /** mulberry32: small, fast, reproducible from a seed. @internal */
 export const prng = (seed: number): () => number => {
   let a = seed >>> 0
@@ -433,7 +542,11 @@ export class FaultEngine {
 
   toJSON() {
     return {
-      rules: this.rules.map(({ remaining, rule }) => ({ ...rule, remaining })),
+      rules: this.rules.map(({ remaining, rule }) => ({
+        ...rule,
+        times: rule.times === Infinity ? null : rule.times,
+        remaining: remaining === Infinity ? null : remaining
+      })),
       random: this.random.map(({ spec }) => spec)
     }
   }
