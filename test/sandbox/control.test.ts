@@ -1,0 +1,156 @@
+import { expect, layer } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Sandbox from "../../src/sandbox/Sandbox.js"
+import { bytes, json, request } from "./sandbox-http.js"
+
+const CANARY = {
+  youtube: {
+    clientSecret: "CANARY-yt-secret",
+    refreshToken: "CANARY-yt-refresh",
+    accessToken: "CANARY-yt-access"
+  },
+  vimeo: { accessToken: "CANARY-vimeo" },
+  facebook: { pageAccessToken: "CANARY-fb" },
+  x: { apiSecret: "CANARY-x-secret", accessTokenSecret: "CANARY-x-token-secret", accessToken: "1-CANARY-x-token" },
+  linkedin: { accessToken: "CANARY-li" }
+}
+
+const control = (sb: Sandbox.Sandbox, method: string, path: string, body?: unknown) =>
+  request(`${sb.controlUrl}${path}`, {
+    method,
+    ...(body !== undefined
+      ? { headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : json(body) }
+      : {})
+  })
+
+const ytList = (sb: Sandbox.Sandbox) =>
+  request(`${sb.urls.youtube}/youtube/v3/videos?part=status&id=x&access_token=${CANARY.youtube.accessToken}`, {
+    headers: { authorization: `Bearer ${CANARY.youtube.accessToken}` }
+  })
+
+layer(Sandbox.layer({ credentials: CANARY }))("control API", (it) => {
+  it.effect("faults over HTTP: inject, list, apply N times in the platform's format, clear", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const added = yield* Effect.promise(() =>
+        control(sb, "POST", "/_sandbox/faults", {
+          platform: "youtube",
+          route: "videos.list",
+          times: 2,
+          action: { kind: "status", status: 503 }
+        })
+      )
+      expect(added.status).toBe(200)
+      expect(added.json.rules[0]).toMatchObject({ platform: "youtube", route: "videos.list", remaining: 2 })
+      const a = yield* Effect.promise(() => ytList(sb))
+      const b = yield* Effect.promise(() => ytList(sb))
+      const c = yield* Effect.promise(() => ytList(sb))
+      expect([a.status, b.status, c.status]).toEqual([503, 503, 200])
+      expect(a.json.error.errors[0].reason).toBe("backendError")
+      expect(a.json.error.status).toBe("UNAVAILABLE")
+
+      yield* Effect.promise(() =>
+        control(sb, "POST", "/_sandbox/faults", [
+          { platform: "vimeo", times: null, action: { kind: "latency", millis: 1 } }
+        ])
+      )
+      const listed = yield* Effect.promise(() => control(sb, "GET", "/_sandbox/faults"))
+      expect(listed.json.rules).toEqual([
+        { platform: "vimeo", times: null, remaining: null, action: { kind: "latency", millis: 1 } }
+      ])
+      const cleared = yield* Effect.promise(() => control(sb, "DELETE", "/_sandbox/faults"))
+      expect(cleared.json.rules).toEqual([])
+    }))
+
+  it.effect("bad control input gets a 400 naming the field; a bad batch adds nothing", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const r = yield* Effect.promise(() =>
+        control(sb, "POST", "/_sandbox/faults", [
+          { platform: "youtube", action: { kind: "drop", afterBytes: 1 } },
+          { platform: "youtube", action: { kind: "explode" } }
+        ])
+      )
+      expect(r.status).toBe(400)
+      expect(r.json.error).toContain("rules[1]: action.kind must be one of")
+      expect((yield* Effect.promise(() => control(sb, "GET", "/_sandbox/faults"))).json.rules).toEqual([])
+      const expire = yield* Effect.promise(() => control(sb, "POST", "/_sandbox/tokens/expire", { platform: "tiktok" }))
+      expect(expire.status).toBe(400)
+      expect(expire.json.error).toContain("platform must be one of")
+      const notJson = yield* Effect.promise(() => control(sb, "POST", "/_sandbox/clock", "{"))
+      expect(notJson.status).toBe(400)
+      expect(notJson.json.error).toContain("not valid JSON")
+      const unknown = yield* Effect.promise(() => control(sb, "GET", "/_sandbox/nothing"))
+      expect(unknown.status).toBe(404)
+    }))
+
+  it.effect("tokens/expire and quota/exhaust over HTTP", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      yield* Effect.promise(() => control(sb, "POST", "/_sandbox/quota/exhaust", { platform: "youtube" }))
+      const q = yield* Effect.promise(() => ytList(sb))
+      expect(q.status).toBe(403)
+      expect(q.json.error.errors[0]).toMatchObject({ reason: "quotaExceeded", domain: "youtube.quota" })
+      yield* Effect.promise(() => control(sb, "POST", "/_sandbox/tokens/expire", { platform: "youtube" }))
+      const t = yield* Effect.promise(() => ytList(sb))
+      expect(t.status).toBe(401)
+    }))
+
+  it.effect("the clock moves over HTTP; quota resets at midnight Pacific", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      // 23:59 PST on 2026-01-15 is 07:59 UTC on 2026-01-16.
+      const set = yield* Effect.promise(() => control(sb, "POST", "/_sandbox/clock", { set: "2026-01-16T07:59:00Z" }))
+      expect(set.json.iso).toMatch(/^2026-01-16T07:59:0/)
+      sb.exhaustQuota("youtube")
+      expect((sb.state().platforms.youtube as any).quota.unitsLeft).toBe(0)
+      const moved = yield* Effect.promise(() => control(sb, "POST", "/_sandbox/clock", { advanceSeconds: 120 }))
+      expect(moved.json.iso).toMatch(/^2026-01-16T08:01:0/)
+      const quota = (sb.state().platforms.youtube as any).quota
+      expect(quota.day).toBe("2026-01-16")
+      expect(quota.unitsLeft).toBe(10_000)
+      expect(quota.uploadsLeft).toBe(100)
+    }))
+
+  it.effect("the state JSON has uploads, counters and a request log, and no credential anywhere", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const data = bytes(5000)
+      const init = yield* Effect.promise(() =>
+        request(`${sb.urls.youtube}/upload/youtube/v3/videos?uploadType=resumable&part=snippet`, {
+          method: "POST",
+          headers: { authorization: "Bearer CANARY-yt-access", "x-upload-content-length": data.length },
+          body: json({ snippet: { title: "t" } })
+        })
+      )
+      // The clock test above moved time: the initial token is valid for an hour of sandbox time, so refresh.
+      expect([200, 401]).toContain(init.status)
+      const token = yield* Effect.promise(() =>
+        request(`${sb.urls.youtube}/token`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body:
+            `grant_type=refresh_token&refresh_token=${CANARY.youtube.refreshToken}&client_id=${sb.credentials.youtube.clientId}&client_secret=${CANARY.youtube.clientSecret}`
+        })
+      )
+      expect(token.status).toBe(200)
+      const issued: string = token.json.access_token
+      const init2 = yield* Effect.promise(() =>
+        request(`${sb.urls.youtube}/upload/youtube/v3/videos?uploadType=resumable&part=snippet`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${issued}`, "x-upload-content-length": data.length },
+          body: json({ snippet: { title: "t" } })
+        })
+      )
+      expect(init2.status).toBe(200)
+      yield* Effect.promise(() => request(init2.headers.location!, { method: "PUT", body: data }))
+      const state = yield* Effect.promise(() => request(sb.stateUrl))
+      expect(state.status).toBe(200)
+      expect(state.json.counters.youtube.requests).toBeGreaterThan(5)
+      expect(state.json.counters.youtube.bodyBytes).toBeGreaterThanOrEqual(data.length)
+      expect(state.json.uploads.some((u: any) => u.complete && u.bytes === data.length)).toBe(true)
+      expect(state.json.requestLog.length).toBeGreaterThan(3)
+      expect(state.text).not.toContain("CANARY")
+      expect(state.text).not.toContain(issued)
+    }))
+})
