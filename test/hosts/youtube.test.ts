@@ -36,10 +36,18 @@ const setup = (options: { sandbox?: SandboxOptions; host?: Partial<YouTube.Optio
     return { dir, sb, files, host: Context.get(ctx, YouTubeHost) }
   })
 
-const meta = new YouTubeMetadata({ title: "Launch day", description: "A video", privacy: "private", tags: ["a", "b c"] })
+const meta = new YouTubeMetadata({
+  title: "Launch day",
+  description: "A video",
+  privacy: "private",
+  tags: ["a", "b c"]
+})
 
 /** Sandbox view of the stored upload of a session URI. */
-const stored = (sb: { raw: { uploads: Map<string, { sha256: string; bytes: number; complete: boolean }> } }, uri: string) => {
+const stored = (
+  sb: { raw: { uploads: Map<string, { sha256: string; bytes: number; complete: boolean }> } },
+  uri: string
+) => {
   const id = new URL(uri).searchParams.get("upload_id") ?? ""
   return sb.raw.uploads.get(id)
 }
@@ -64,5 +72,370 @@ describe("YouTube host", () => {
       assert.strictEqual(last?.bytesAcknowledged, file.media.size)
       assert.strictEqual(last?.bytesSent, file.media.size)
       assert.strictEqual(sessions.at(-1)?.acknowledged, file.media.size)
+    }))
+})
+
+const uploadedBytes = (sb: Parameters<typeof requests>[0]) =>
+  requests(sb, "youtube", "PUT").filter((e) =>
+    e.headers["content-range"] !== undefined && !e.headers["content-range"].includes("*")
+  )
+
+describe("YouTube resumable protocol", () => {
+  it.scopedLive("a partial 308 resumes from the byte after the acknowledged range", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const file = mediaFile(dir, 2 * MiB + 5, 2)
+      const holdBack = 300_001
+      sb.inject({ platform: "youtube", route: "upload", action: { kind: "partialAck", bytes: holdBack } })
+      const rec = yield* recorder
+      yield* host.upload(yield* context(file.media, meta, rec))
+      const sessions = yield* Ref.get(rec.sessions)
+      assert.strictEqual(stored(sb, sessions[0]!.uri)?.sha256, file.sha256)
+      const puts = uploadedBytes(sb)
+      assert.strictEqual(puts.length, 2)
+      const resumedAt = file.media.size - holdBack
+      assert.strictEqual(
+        puts[1]!.headers["content-range"],
+        `bytes ${resumedAt}-${file.media.size - 1}/${file.media.size}`
+      )
+      assert.strictEqual(puts[1]!.headers["content-length"], String(holdBack))
+      // The partial acknowledgement was reported through the session hook.
+      assert.isTrue(sessions.some((s) => s.acknowledged === resumedAt))
+    }))
+
+  it.scopedLive(
+    "connection drops at any offsets: the stored sha256 always equals the file's",
+    () =>
+      Effect.gen(function*() {
+        const size = 1 * MiB + 333
+        const property = fc.asyncProperty(
+          fc.uniqueArray(fc.integer({ min: 1, max: size - 1 }), { minLength: 1, maxLength: 3 }),
+          fc.integer({ min: 1, max: 1000 }),
+          (offsets, seed) =>
+            Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+              const drops = [...offsets].sort((a, b) => a - b)
+              const { dir, host, sb } = yield* setup()
+              const file = mediaFile(dir, size, seed)
+              let next = 0
+              const injectNext = (acknowledged: number) => {
+                while (next < drops.length && drops[next]! <= acknowledged) next++
+                if (next < drops.length) {
+                  sb.inject({
+                    platform: "youtube",
+                    route: "upload",
+                    action: { kind: "drop", afterBytes: drops[next]! - acknowledged }
+                  })
+                  next++
+                }
+              }
+              const rec = yield* recorder
+              // Each drop is armed when the server has acknowledged the bytes before it, so that
+              // status queries (PUTs without a body) never consume it.
+              const ctx = yield* context(file.media, meta, {
+                onSession: (s: UploadSession) =>
+                  Effect.zipRight(rec.onSession(s), Effect.sync(() => injectNext(s.acknowledged))),
+                onProgress: rec.onProgress
+              })
+              yield* host.upload(ctx)
+              const sessions = yield* Ref.get(rec.sessions)
+              assert.strictEqual(new Set(sessions.map((s) => s.uri)).size, 1, "one session, resumed")
+              const upload = stored(sb, sessions[0]!.uri)
+              assert.strictEqual(upload?.sha256, file.sha256)
+              assert.strictEqual(upload?.bytes, size)
+              assert.strictEqual(sb.state().requestLog.filter((e) => e.status === "dropped").length, drops.length)
+            })))
+        )
+        yield* Effect.promise(() => fc.assert(property, { numRuns: 6 }))
+      }),
+    60_000
+  )
+
+  it.scopedLive("a burst of 503s is retried with back-off, then the upload resumes", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const file = mediaFile(dir, 512 * KiB + 1, 3)
+      sb.inject({ platform: "youtube", route: "upload", times: 4, action: { kind: "status", status: 503 } })
+      const rec = yield* recorder
+      yield* host.upload(yield* context(file.media, meta, rec))
+      const sessions = yield* Ref.get(rec.sessions)
+      assert.strictEqual(stored(sb, sessions[0]!.uri)?.sha256, file.sha256)
+      assert.strictEqual(requests(sb, "youtube", "PUT").filter((e) => e.status === 503).length, 4)
+    }))
+
+  it.scopedLive("503s that never stop end in PlatformUnavailable after the policy's retries, session kept", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const file = mediaFile(dir, 64 * KiB, 4)
+      sb.inject({ platform: "youtube", route: "upload", times: Infinity, action: { kind: "status", status: 503 } })
+      const rec = yield* recorder
+      const error = yield* Effect.flip(host.upload(yield* context(file.media, meta, rec)))
+      assert.strictEqual(error._tag, "PlatformUnavailable")
+      assert.strictEqual(error.reason, "server_error")
+      assert.strictEqual(error.status, 503)
+      // 1 send + 6 retries (fastRetry.maxRetries), each a status query.
+      assert.strictEqual(requests(sb, "youtube", "PUT").length, 1 + fastRetry.maxRetries)
+      assert.strictEqual((yield* Ref.get(rec.sessions)).length, 1)
+    }))
+
+  it.scopedLive("a 401 mid-upload refreshes the token once, rewrites the credentials file atomically (0600) and resumes", () =>
+    Effect.gen(function*() {
+      const { dir, files, host, sb } = yield* setup()
+      const file = mediaFile(dir, 700 * KiB, 5)
+      const before = JSON.parse(readFileSync(files.credentialsFile, "utf8"))
+      const inodeBefore = statSync(files.credentialsFile).ino
+      const rec = yield* recorder
+      let expired = false
+      const ctx = yield* context(file.media, meta, {
+        // The session exists; the token dies before the first byte is sent.
+        onSession: (s) =>
+          Effect.zipRight(
+            rec.onSession(s),
+            Effect.sync(() => {
+              if (!expired) {
+                expired = true
+                sb.expireToken("youtube")
+              }
+            })
+          ),
+        onProgress: rec.onProgress
+      })
+      yield* host.upload(ctx)
+      const sessions = yield* Ref.get(rec.sessions)
+      assert.strictEqual(new Set(sessions.map((s) => s.uri)).size, 1)
+      assert.strictEqual(stored(sb, sessions[0]!.uri)?.sha256, file.sha256)
+      assert.isTrue(requests(sb, "youtube", "PUT").some((e) => e.status === 401))
+      assert.strictEqual(requests(sb, "youtube", "POST", "/token").length, 1)
+
+      const after = JSON.parse(readFileSync(files.credentialsFile, "utf8"))
+      assert.notStrictEqual(after.access_token, before.access_token)
+      assert.strictEqual(after.refresh_token, before.refresh_token)
+      assert.isAbove(after.expiry_date, Date.now())
+      const st = statSync(files.credentialsFile)
+      assert.strictEqual(st.mode & 0o777, 0o600)
+      assert.notStrictEqual(st.ino, inodeBefore, "written to a new file and renamed over the old one")
+    }))
+
+  it.scopedLive("a token close to expiry is refreshed before the upload starts", () =>
+    Effect.gen(function*() {
+      const { dir, files, host, sb } = yield* setup()
+      const creds = JSON.parse(readFileSync(files.credentialsFile, "utf8"))
+      writeFileSync(files.credentialsFile, JSON.stringify({ ...creds, expiry_date: Date.now() + 60_000 }))
+      const file = mediaFile(dir, 10 * KiB, 6)
+      const rec = yield* recorder
+      yield* host.upload(yield* context(file.media, meta, rec))
+      const log = sb.state().requestLog.filter((e) => e.platform === "youtube")
+      assert.strictEqual(log[0]?.path, "/token", "refreshed ahead of the first API call")
+      assert.isFalse(log.some((e) => e.status === 401))
+    }))
+
+  it.scopedLive("an expired session (404) starts a new session from byte 0 and says so in the progress", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup({ sandbox: { youtube: { sessionLifetimeMillis: 60_000 } } })
+      const file = mediaFile(dir, 400 * KiB, 7)
+      let aged = false
+      const rec = yield* recorder
+      const ctx = yield* context(file.media, meta, {
+        onSession: (s) =>
+          Effect.zipRight(
+            rec.onSession(s),
+            Effect.sync(() => {
+              if (!aged) {
+                aged = true
+                sb.clock.advance(61_000)
+              }
+            })
+          ),
+        onProgress: rec.onProgress
+      })
+      yield* host.upload(ctx)
+      const sessions = yield* Ref.get(rec.sessions)
+      const uris = [...new Set(sessions.map((s) => s.uri))]
+      assert.strictEqual(uris.length, 2)
+      assert.strictEqual(sessions.find((s) => s.uri === uris[1])?.acknowledged, 0)
+      assert.strictEqual(stored(sb, uris[1]!)?.sha256, file.sha256)
+      assert.isTrue(requests(sb, "youtube", "PUT").some((e) => e.status === 404))
+      const notes = (yield* Ref.get(rec.progress)).flatMap((p) => p.note ? [p.note] : [])
+      assert.isTrue(notes.some((n) => n.includes("expired")))
+    }))
+
+  it.scopedLive("resumes a saved session after the uploading fiber was interrupted", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const size = 900 * KiB
+      const file = mediaFile(dir, size, 8)
+      const dropAt = 333_333
+      sb.inject({ platform: "youtube", route: "upload", action: { kind: "drop", afterBytes: dropAt } })
+      const saved = yield* Deferred.make<UploadSession>()
+      // The first attempt stops (hangs in the hook) as soon as the server holds part of the file.
+      const first = yield* context(file.media, meta, {
+        onSession: (s) => s.acknowledged > 0 ? Effect.zipRight(Deferred.succeed(saved, s), Effect.never) : Effect.void,
+        onProgress: () => Effect.void
+      })
+      const fiber = yield* Effect.fork(host.upload(first))
+      const session = yield* Deferred.await(saved)
+      yield* Fiber.interrupt(fiber)
+      assert.strictEqual(session.acknowledged, dropAt)
+
+      const rec = yield* recorder
+      const video = yield* host.upload(yield* context(file.media, meta, rec, Option.some(session)))
+      assert.isString(video.videoId)
+      assert.strictEqual(requests(sb, "youtube", "POST", "/upload/youtube/v3/videos").length, 1, "no new session")
+      assert.strictEqual(stored(sb, session.uri)?.sha256, file.sha256)
+      const last = (yield* Ref.get(rec.progress)).at(-1)
+      assert.strictEqual(last?.bytesSent, size - dropAt, "only the missing bytes were sent again")
+    }))
+
+  it.scopedLive("chunked upload (multiples of 256 KiB) stores the file; an invalid chunk size sends nothing", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup({ host: { chunkSize: 512 * KiB } })
+      const file = mediaFile(dir, 1300 * KiB, 9)
+      const rec = yield* recorder
+      yield* host.upload(yield* context(file.media, meta, rec))
+      const sessions = yield* Ref.get(rec.sessions)
+      assert.strictEqual(stored(sb, sessions[0]!.uri)?.sha256, file.sha256)
+      assert.strictEqual(uploadedBytes(sb).length, 3)
+
+      const bad = yield* setup({ host: { chunkSize: 100_000 } })
+      const error = yield* Effect.flip(bad.host.upload(yield* context(file.media, meta, rec)))
+      assert.strictEqual(error._tag, "PlatformRejected")
+      assert.include(error.message, "262144")
+      assert.lengthOf(bad.sb.state().requestLog, 0)
+    }))
+})
+
+describe("YouTube metadata and quota", () => {
+  it.scopedLive("invalid metadata names every violation and sends zero bytes", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const file = mediaFile(dir, 1000, 10)
+      const thumb = path.join(dir, "thumb.gif")
+      writeFileSync(thumb, Buffer.from("GIF89a........"))
+      const bad = new YouTubeMetadata({
+        title: "x".repeat(99) + "<>",
+        description: "é".repeat(2501),
+        tags: ["ok", "has space", "t".repeat(490)],
+        privacy: "public",
+        publishAt: "2020-01-01T00:00:00Z",
+        categoryId: "music",
+        thumbnail: thumb
+      })
+      const issues = yield* host.validate(bad, file.media)
+      const paths = issues.map((i) => i.location)
+      for (const p of ["title", "description", "tags", "publishAt", "categoryId", "thumbnail"]) {
+        assert.include(paths, p)
+      }
+      assert.isTrue(issues.some((i) => i.location === "title" && i.message.includes("101 characters")))
+      assert.isTrue(issues.some((i) => i.location === "publishAt" && i.message.includes("private")))
+      assert.isTrue(issues.some((i) => i.location === "publishAt" && i.message.includes("future")))
+      const error = yield* Effect.flip(host.upload(yield* context(file.media, bad, yield* recorder)))
+      assert.strictEqual(error._tag, "PlatformRejected")
+      assert.strictEqual(error.reason, "invalid_metadata")
+      assert.lengthOf(sb.state().requestLog, 0, "the sandbox saw no request at all")
+      assert.lengthOf(issues, (yield* host.validate(bad, file.media)).length)
+      assert.lengthOf(yield* host.validate(meta, file.media), 0)
+    }))
+
+  it.scopedLive("an exhausted quota: YouTube's 429 is recorded, and the next task fails before uploading", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const file = mediaFile(dir, 1000, 11)
+      sb.exhaustQuota("youtube")
+      const first = yield* Effect.flip(host.upload(yield* context(file.media, meta, yield* recorder)))
+      assert.strictEqual(first._tag, "QuotaExceeded")
+      assert.strictEqual(first.reason, "rate_limited")
+      assert.strictEqual(first.code, "rateLimitExceeded")
+      const seen = sb.state().requestLog.length
+
+      const second = yield* Effect.flip(host.upload(yield* context(file.media, meta, yield* recorder)))
+      assert.strictEqual(second._tag, "QuotaExceeded")
+      assert.strictEqual(second.reason, "quota_exceeded")
+      assert.isNumber(second._tag === "QuotaExceeded" ? second.resetsAt : undefined)
+      const resetsAt = second._tag === "QuotaExceeded" ? second.resetsAt! : 0
+      assert.include(second.message, new Date(resetsAt).toISOString())
+      assert.include(second.message, "midnight Pacific")
+      assert.strictEqual(sb.state().requestLog.length, seen, "nothing sent for the second task")
+    }))
+
+  it.scopedLive("the local ledger stops a task that would exceed the daily uploads, before any request", () =>
+    Effect.gen(function*() {
+      const { dir, files, host, sb } = yield* setup({ host: { quota: { uploadsPerDay: 1 } } })
+      const file = mediaFile(dir, 1000, 12)
+      yield* host.upload(yield* context(file.media, meta, yield* recorder))
+      const seen = sb.state().requestLog.length
+      const error = yield* Effect.flip(host.upload(yield* context(file.media, meta, yield* recorder)))
+      assert.strictEqual(error._tag, "QuotaExceeded")
+      assert.strictEqual(error.reason, "quota_exceeded")
+      assert.include(error.message, "1/1 uploads")
+      assert.strictEqual(sb.state().requestLog.length, seen)
+      // Persisted beside the credentials file.
+      const ledger = JSON.parse(
+        readFileSync(path.join(path.dirname(files.credentialsFile), "youtube-quota.json"), "utf8")
+      )
+      const entry = Object.values(ledger.entries)[0] as { uploads: number }
+      assert.strictEqual(entry.uploads, 1)
+    }))
+
+  it.scopedLive("quotaExceeded (403), uploadLimitExceeded (400) and rateLimitExceeded (429) map to distinct reasons", () =>
+    Effect.gen(function*() {
+      const cases = [
+        { status: 403, code: "quotaExceeded", reason: "quota_exceeded" },
+        { status: 400, code: "uploadLimitExceeded", reason: "upload_limit_exceeded" },
+        { status: 429, code: "rateLimitExceeded", reason: "rate_limited" }
+      ] as const
+      for (const c of cases) {
+        const { dir, host, sb } = yield* setup()
+        const file = mediaFile(dir, 1000, 13)
+        sb.inject({
+          platform: "youtube",
+          route: "upload.initiate",
+          action: { kind: "status", status: c.status, code: c.code }
+        })
+        const error = yield* Effect.flip(host.upload(yield* context(file.media, meta, yield* recorder)))
+        assert.strictEqual(error._tag, "QuotaExceeded", c.code)
+        assert.strictEqual(error.reason, c.reason)
+        assert.strictEqual(error.status, c.status)
+      }
+    }))
+})
+
+describe("YouTube after the upload", () => {
+  it.scopedLive("sets the thumbnail, adds to the playlist and waits for processing through googleapis", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup({
+        host: { waitForProcessing: true, processing: { interval: "5 millis", timeout: "10 seconds" } }
+      })
+      const file = mediaFile(dir, 2000, 14)
+      const thumb = path.join(dir, "thumb.png")
+      const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(100, 7)])
+      writeFileSync(thumb, png)
+      const metadata = new YouTubeMetadata({ title: "With extras", thumbnail: thumb, playlistId: "PLsandbox01" })
+      const video = yield* host.upload(yield* context(file.media, metadata, yield* recorder))
+      yield* host.afterUpload(video, metadata, (yield* context(file.media, metadata, yield* recorder)).taskId)
+      const snapshot = sb.state().platforms.youtube as {
+        thumbnails: Array<{ videoId: string; bytes: number }>
+        playlistItems: Array<{ videoId: string; playlistId: string }>
+      }
+      assert.deepStrictEqual(snapshot.thumbnails.map((t) => [t.videoId, t.bytes]), [[video.videoId, png.length]])
+      assert.deepStrictEqual(snapshot.playlistItems.map((p) => [p.videoId, p.playlistId]), [[
+        video.videoId,
+        "PLsandbox01"
+      ]])
+      assert.isAbove(requests(sb, "youtube", "GET", "/youtube/v3/videos").length, 1, "polled until processed")
+    }))
+
+  it.scopedLive("a failing after-upload step fails with a typed error (the video id is already known)", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup({ sandbox: { youtube: { playlists: ["PLexists"] } } })
+      const file = mediaFile(dir, 2000, 15)
+      const metadata = new YouTubeMetadata({ title: "Missing playlist", playlistId: "PLmissing" })
+      const video = yield* host.upload(yield* context(file.media, metadata, yield* recorder))
+      const error = yield* Effect.flip(
+        host.afterUpload(video, metadata, (yield* context(file.media, metadata, yield* recorder)).taskId)
+      )
+      assert.strictEqual(error._tag, "PlatformRejected")
+      assert.strictEqual(error.reason, "not_found")
+      assert.strictEqual(error.code, "playlistNotFound")
+      const uploads = (sb.state().platforms.youtube as { uploads: Array<{ videoId: string }> }).uploads
+      assert.deepStrictEqual(uploads.map((u) => u.videoId), [video.videoId], "the upload itself stands")
     }))
 })
