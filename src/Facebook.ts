@@ -117,7 +117,8 @@ interface Client {
   readonly send: (
     request: HttpClientRequest.HttpClientRequest
   ) => Effect.Effect<Answer, HttpClientError.HttpClientError>
-  readonly usage: Ref.Ref<Option.Option<Usage>>
+  /** The last usage reading and when it was read (epoch ms). */
+  readonly usage: Ref.Ref<Option.Option<{ readonly usage: Usage; readonly at: number }>>
 }
 
 const makeClient = (options: Options): Effect.Effect<Client, never, HttpClient.HttpClient> =>
@@ -128,7 +129,7 @@ const makeClient = (options: Options): Effect.Effect<Client, never, HttpClient.H
     // Tracing is off for Graph requests: `debug_token` carries the token in its
     // query string, and span attributes record the full URL.
     const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
-    const usage = yield* Ref.make(Option.none<Usage>())
+    const usage = yield* Ref.make(Option.none<{ readonly usage: Usage; readonly at: number }>())
     const send = (request: HttpClientRequest.HttpClientRequest) =>
       http.execute(
         request.pipe(
@@ -146,7 +147,9 @@ const makeClient = (options: Options): Effect.Effect<Client, never, HttpClient.H
         ),
         Effect.tap((answer) => {
           const reading = parseUsage(answer.headers)
-          return reading === undefined ? Effect.void : Ref.set(usage, Option.some(reading))
+          return reading === undefined ?
+            Effect.void :
+            Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.set(usage, Option.some({ usage: reading, at })))
         }),
         Effect.scoped
       )
@@ -262,49 +265,57 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
         return issues as ReadonlyArray<Issue>
       })
 
-    /** Holds a new post while the last usage reading is above the threshold. */
+    /**
+     * Holds a new post while the last usage reading is above the threshold:
+     * until the time to regain access the reading gave, else the fallback
+     * wait, counted from the reading (a rate-limit wait may already have
+     * covered it).
+     */
     const awaitUsage = Effect.gen(function*() {
-      const reading = yield* Ref.get(client.usage)
-      if (Option.isNone(reading) || reading.value.percent <= threshold) return
-      const wait = reading.value.regainMillis ?? fallbackWaitMillis
+      const last = yield* Ref.get(client.usage)
+      if (Option.isNone(last) || last.value.usage.percent <= threshold) return
+      const now = yield* Clock.currentTimeMillis
+      const wait = last.value.at + (last.value.usage.regainMillis ?? fallbackWaitMillis) - now
+      if (wait <= 0) return
       if (wait > policy.maxWaitMillis) {
-        return yield* Effect.fail(PostOnce.fail(usageExceeded(reading.value, wait, yield* Clock.currentTimeMillis)))
+        return yield* Effect.fail(PostOnce.fail(usageExceeded(last.value.usage, wait, now)))
       }
-      yield* Effect.logInfo(`Facebook: Graph API usage at ${reading.value.percent}%, holding the post`).pipe(
+      yield* Effect.logInfo(`Facebook: Graph API usage at ${last.value.usage.percent}%, holding the post`).pipe(
         Effect.annotateLogs({ waitMillis: wait })
       )
       yield* Effect.sleep(Duration.millis(wait))
-      // The reading is stale now; the next answer brings a fresh one.
-      yield* Ref.set(client.usage, Option.none())
     })
 
-    const search = (message: string, since: number | undefined) =>
+    /** Looks for a post with the same message among the Page's recent (and, when asked, scheduled) posts. */
+    const search = (message: string, since: number | undefined, scheduled: boolean) =>
       Effect.gen(function*() {
-        const answer = yield* client.send(
-          HttpClientRequest.get(`/${options.pageId}/feed`).pipe(
-            HttpClientRequest.setUrlParams({ fields: "id,message,created_time", limit: "50" })
+        for (const edge of scheduled ? ["scheduled_posts", "feed"] : ["feed"]) {
+          const answer = yield* client.send(
+            HttpClientRequest.get(`/${options.pageId}/${edge}`).pipe(
+              HttpClientRequest.setUrlParams({ fields: "id,message,created_time", limit: "50" })
+            )
+          ).pipe(Effect.mapError((e) => PostOnce.transportError("facebook", e, `searching the Page's ${edge}`)))
+          if (answer.status >= 400) {
+            return yield* Effect.fail(
+              graphError({
+                ...answer,
+                permission: "pages_read_engagement",
+                now: yield* Clock.currentTimeMillis,
+                fallbackWaitMillis
+              })
+            )
+          }
+          const found = feedPosts(answer.body).find((p) =>
+            p.message !== undefined && PostOnce.sameText(p.message, message) &&
+            (since === undefined || p.createdAt === undefined || p.createdAt >= since)
           )
-        ).pipe(Effect.mapError((e) => PostOnce.transportError("facebook", e, "searching the Page's posts")))
-        if (answer.status >= 400) {
-          return yield* Effect.fail(
-            graphError({
-              ...answer,
-              permission: "pages_read_engagement",
-              now: yield* Clock.currentTimeMillis,
-              fallbackWaitMillis
-            })
-          )
+          if (found !== undefined) return Option.some(toPost(found.id))
         }
-        const found = feedPosts(answer.body).find((p) =>
-          p.message !== undefined && PostOnce.sameText(p.message, message) &&
-          (since === undefined || p.createdAt === undefined || p.createdAt >= since)
-        )
-        return Option.map(Option.fromNullable(found), (p) => toPost(p.id))
+        return Option.none<PublishedPost>()
       })
 
     const attempt = (metadata: FacebookMetadata) =>
       Effect.gen(function*() {
-        yield* awaitUsage
         const params: Record<string, string> = { message: metadata.message }
         if (metadata.link !== undefined && metadata.link.trim() !== "") params.link = metadata.link.trim()
         if (metadata.scheduledPublishTime !== undefined) {
@@ -355,8 +366,9 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
       return yield* PostOnce.postOnce({
         platform: "facebook",
         policy,
+        gate: awaitUsage,
         attempt: attempt(context.metadata),
-        find: (since) => search(context.metadata.message, since),
+        find: (since) => search(context.metadata.message, since, context.metadata.scheduledPublishTime !== undefined),
         hint: `Check the Page's posts${
           context.metadata.scheduledPublishTime === undefined ? "" : " and its scheduled posts"
         } (https://www.facebook.com/${options.pageId}) for this message before running the task again.`
@@ -364,7 +376,7 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
     })
 
     const find = Effect.fn("Facebook.find")(function*(context: PostContext<FacebookMetadata>) {
-      return yield* search(context.metadata.message, undefined)
+      return yield* search(context.metadata.message, undefined, context.metadata.scheduledPublishTime !== undefined)
     })
 
     return FacebookPublisher.of({

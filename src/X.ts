@@ -388,7 +388,6 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
 
     const attempt = (text: string, mediaId: string | undefined) =>
       Effect.gen(function*() {
-        yield* awaitWindow
         const answer = yield* send("POST", "/2/tweets", {
           body: HttpBody.unsafeJson(mediaId === undefined ? { text } : { text, media: { media_ids: [mediaId] } })
         }).pipe(Effect.mapError((e) => PostOnce.classifyPostTransport("x", e)))
@@ -435,6 +434,7 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
       return yield* PostOnce.postOnce({
         platform: "x",
         policy,
+        gate: awaitWindow,
         attempt: attempt(text, mediaId),
         find: (since) => search(text, since),
         hint: "Check the account's posts on https://x.com for this text before running the task again."

@@ -270,6 +270,9 @@ const FIND_SKEW_MILLIS = 15 * 60_000
 export const postOnce = <A>(options: {
   readonly platform: PublisherId
   readonly policy: PostPolicy
+  /** Runs before each attempt, outside its timeout (waits for a known rate-limit window). */
+  readonly gate?: Effect.Effect<void, AttemptFailed> | undefined
+  /** One post request; `timeoutMillis` applies to it. */
   readonly attempt: Effect.Effect<A, AttemptFailed>
   /** Searches the platform for the post; `None` when it is not there. */
   readonly find: (sinceMillis: number) => Effect.Effect<Option.Option<A>, PlatformError>
@@ -277,18 +280,21 @@ export const postOnce = <A>(options: {
 }): Effect.Effect<A, PlatformError> =>
   Effect.gen(function*() {
     const startedAt = yield* Clock.currentTimeMillis
-    const timed = options.attempt.pipe(
-      Effect.timeoutFail({
-        duration: Duration.millis(options.policy.timeoutMillis),
-        onTimeout: () =>
-          unknown(
-            new PlatformUnavailable({
-              platform: options.platform,
-              reason: "timeout",
-              description: `no answer to the post request within ${Math.round(options.policy.timeoutMillis / 1000)} s`
-            })
-          )
-      })
+    const timed = Effect.zipRight(
+      options.gate ?? Effect.void,
+      options.attempt.pipe(
+        Effect.timeoutFail({
+          duration: Duration.millis(options.policy.timeoutMillis),
+          onTimeout: () =>
+            unknown(
+              new PlatformUnavailable({
+                platform: options.platform,
+                reason: "timeout",
+                description: `no answer to the post request within ${Math.round(options.policy.timeoutMillis / 1000)} s`
+              })
+            )
+        })
+      )
     )
     return yield* timed.pipe(
       Effect.retry(postRetryPolicy(options.policy)),

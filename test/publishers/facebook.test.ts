@@ -1,0 +1,358 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as TestClock from "effect/TestClock"
+import * as Facebook from "../../src/Facebook.js"
+import { FacebookMetadata } from "../../src/PublishRequest.js"
+import type * as Sandbox from "../../src/sandbox/Sandbox.js"
+import {
+  alignClocks,
+  awaitSleep,
+  captureLogs,
+  closedPort,
+  context,
+  exposed,
+  Http,
+  media,
+  sandbox,
+  type SandboxOptions
+} from "./helpers.js"
+
+const options = (sb: Sandbox.Sandbox, overrides: Partial<Facebook.Options> = {}): Facebook.Options => ({
+  pageId: sb.credentials.facebook.pageId,
+  accessToken: Redacted.make(sb.credentials.facebook.pageAccessToken),
+  baseUrl: sb.urls.facebook,
+  ...overrides
+})
+
+const publisher = (sb: Sandbox.Sandbox, overrides: Partial<Facebook.Options> = {}) =>
+  Facebook.make(options(sb, overrides))
+
+const fbPosts = (sb: Sandbox.Sandbox) => sb.raw.postsOf("facebook")
+
+const message = (text: string, link?: string) =>
+  new FacebookMetadata({ message: text, ...(link === undefined ? {} : { link }) })
+
+const setup = (sandboxOptions: SandboxOptions = {}, overrides: Partial<Facebook.Options> = {}) =>
+  Effect.gen(function*() {
+    const sb = yield* sandbox(sandboxOptions)
+    yield* alignClocks(sb)
+    const fb = yield* publisher(sb, overrides)
+    return { sb, fb }
+  })
+
+describe("Facebook publisher", () => {
+  it.scoped("posts the message and link; the sandbox stores both", () =>
+    Effect.gen(function*() {
+      const { fb, sb } = yield* setup()
+      const post = yield* fb.post(
+        context(message("New video: https://www.youtube.com/watch?v=dQw4w9WgXcQ", "https://youtu.be/dQw4w9WgXcQ"))
+      )
+      const stored = fbPosts(sb)
+      expect(stored).toHaveLength(1)
+      expect(stored[0]!.text).toBe("New video: https://www.youtube.com/watch?v=dQw4w9WgXcQ")
+      expect(stored[0]!.link).toBe("https://youtu.be/dQw4w9WgXcQ")
+      expect(post.publisher).toBe("facebook")
+      expect(post.postId).toBe(stored[0]!.id)
+      const [page, id] = post.postId.split("_")
+      expect(post.url).toBe(`https://www.facebook.com/${page}/posts/${id}`)
+      // The token travels in the Authorization header, never in the URL.
+      const logged = sb.raw.log.filter((e) => e.platform === "facebook")
+      expect(logged.every((e) => !e.path.includes("access_token"))).toBe(true)
+      expect(logged[0]!.headers.authorization).toBe("<redacted>")
+    }).pipe(Effect.provide(Http)))
+
+  it.scoped("find returns the post with the same message, and None for another", () =>
+    Effect.gen(function*() {
+      const { fb } = yield* setup()
+      const posted = yield* fb.post(context(message("Find me https://vimeo.com/76979871")))
+      const found = yield* fb.find(context(message("Find me https://vimeo.com/76979871")))
+      expect(Option.getOrThrow(found).postId).toBe(posted.postId)
+      expect(Option.isNone(yield* fb.find(context(message("Something else"))))).toBe(true)
+      expect(fb.canFind).toBe(true)
+    }).pipe(Effect.provide(Http)))
+
+  it.scoped("a scheduled post is created unpublished with scheduled_publish_time", () =>
+    Effect.gen(function*() {
+      const { fb, sb } = yield* setup()
+      const at = Math.floor(sb.clock.now() / 1000) + 3600
+      const metadata = new FacebookMetadata({ message: "Premiere in an hour", scheduledPublishTime: at })
+      expect(yield* fb.validate(metadata, media)).toEqual([])
+      const post = yield* fb.post(context(metadata))
+      const stored = fbPosts(sb)
+      expect(stored).toHaveLength(1)
+      expect(stored[0]!.extra).toEqual({ published: false, scheduledPublishTime: at })
+      // A scheduled post is found among the Page's scheduled posts.
+      expect(Option.getOrThrow(yield* fb.find(context(metadata))).postId).toBe(post.postId)
+    }).pipe(Effect.provide(Http)))
+
+  it.scoped("validate keeps scheduled times within 10 minutes to 30 days and names the field", () =>
+    Effect.gen(function*() {
+      const { fb, sb } = yield* setup()
+      const now = sb.clock.now()
+      const issuesFor = (scheduledPublishTime: string | number) =>
+        fb.validate(new FacebookMetadata({ message: "m", scheduledPublishTime }), media)
+      const soon = yield* issuesFor(Math.floor(now / 1000) + 300)
+      expect(soon).toHaveLength(1)
+      expect(soon[0]!.path).toEqual(["scheduledPublishTime"])
+      expect(soon[0]!.message).toMatch(/less than 10 minutes ahead/)
+      const late = yield* issuesFor(new Date(now + 31 * 86_400_000).toISOString())
+      expect(late[0]!.message).toMatch(/more than 30 days ahead/)
+      const garbage = yield* issuesFor("next tuesday")
+      expect(garbage[0]!.message).toMatch(/"next tuesday" is not an ISO 8601 date-time/)
+      const millis = yield* issuesFor(now + 3_600_000)
+      expect(millis[0]!.message).toMatch(/looks like milliseconds/)
+      expect(yield* issuesFor(new Date(now + 2 * 86_400_000).toISOString())).toEqual([])
+      const badLink = yield* fb.validate(new FacebookMetadata({ message: "m", link: "youtube" }), media)
+      expect(badLink[0]!.path).toEqual(["link"])
+      // A template link is measured with a placeholder URL.
+      expect(yield* fb.validate(new FacebookMetadata({ message: "m", link: "{youtube_url}" }), media)).toEqual([])
+    }).pipe(Effect.provide(Http)))
+
+  describe("maps Graph errors by body code", () => {
+    const cases: ReadonlyArray<
+      readonly [code: string, tag: string, reason: string, pattern: RegExp]
+    > = [
+      ["190", "AuthExpired", "auth_expired", /get a new Page token/],
+      ["10", "AuthExpired", "permission_missing", /pages_manage_posts/],
+      ["200", "AuthExpired", "permission_missing", /pages_read_engagement/],
+      ["368", "PlatformRejected", "blocked", /temporarily blocked/],
+      ["506", "PlatformRejected", "duplicate_post", /change the message/],
+      ["100", "PlatformRejected", "invalid_metadata", /metadata\.facebook/]
+    ]
+    for (const [code, tag, reason, pattern] of cases) {
+      it.scoped(`code ${code} → ${reason}`, () =>
+        Effect.gen(function*() {
+          const { fb, sb } = yield* setup()
+          sb.inject({ platform: "facebook", route: "feed", action: { kind: "status", status: 400, code } })
+          const error = yield* Effect.flip(fb.post(context(message(`code ${code}`))))
+          expect(error._tag).toBe(tag)
+          expect(error.reason).toBe(reason)
+          expect(error.code).toBe(code)
+          expect(error.message).toMatch(pattern)
+          expect(error.message).toMatch(/^Facebook API error: /)
+          expect(fbPosts(sb)).toHaveLength(0)
+          // Definitive answers are never retried.
+          expect(sb.raw.log.filter((e) => e.platform === "facebook" && e.method === "POST")).toHaveLength(1)
+        }).pipe(Effect.provide(Http)))
+    }
+
+    it.scoped("an expired token (the sandbox's own 190/463) → auth_expired", () =>
+      Effect.gen(function*() {
+        const { fb, sb } = yield* setup()
+        sb.expireToken("facebook")
+        const error = yield* Effect.flip(fb.post(context(message("expired"))))
+        expect(error._tag).toBe("AuthExpired")
+        expect(error.code).toBe("190/463")
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped("a real duplicate (506 from the emulator) → duplicate_post, one post stored", () =>
+      Effect.gen(function*() {
+        const { fb, sb } = yield* setup()
+        yield* fb.post(context(message("Same text twice")))
+        const error = yield* Effect.flip(fb.post(context(message("Same text twice"))))
+        expect(error.reason).toBe("duplicate_post")
+        expect(fbPosts(sb)).toHaveLength(1)
+      }).pipe(Effect.provide(Http)))
+  })
+
+  describe("rate limits", () => {
+    for (const code of ["4", "17", "32", "341", "613"]) {
+      it.scoped(`code ${code} waits (fallback, no usage hint) and then posts once`, () =>
+        Effect.gen(function*() {
+          const { fb, sb } = yield* setup({}, { rateLimitFallbackWait: "5 minutes" })
+          sb.inject({ platform: "facebook", route: "feed", action: { kind: "status", status: 400, code } })
+          const fiber = yield* Effect.fork(fb.post(context(message(`rate limited ${code}`))))
+          const wait = yield* awaitSleep(4 * 60_000, 5 * 60_000)
+          expect(fbPosts(sb)).toHaveLength(0)
+          yield* TestClock.adjust(wait)
+          const post = yield* Fiber.join(fiber)
+          expect(fbPosts(sb).map((p) => p.id)).toEqual([post.postId])
+        }).pipe(Effect.provide(Http)))
+    }
+
+    it.scoped("80001 waits estimated_time_to_regain_access from X-Business-Use-Case-Usage", () =>
+      Effect.gen(function*() {
+        const { fb, sb } = yield* setup({}, { maxRateLimitWait: "2 hours" })
+        sb.exhaustQuota("facebook")
+        const fiber = yield* Effect.fork(fb.post(context(message("after the throttle"))))
+        // The emulator's window is one hour by the sandbox clock.
+        const wait = yield* awaitSleep(50 * 60_000, 61 * 60_000)
+        expect(fbPosts(sb)).toHaveLength(0)
+        sb.clock.advance(wait + 1000)
+        yield* TestClock.adjust(wait + 1000)
+        yield* Fiber.join(fiber)
+        expect(fbPosts(sb)).toHaveLength(1)
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped("a wait longer than maxRateLimitWait fails with rate_limited and when to retry", () =>
+      Effect.gen(function*() {
+        const { fb, sb } = yield* setup({}, { maxRateLimitWait: "10 minutes" })
+        sb.exhaustQuota("facebook")
+        const error = yield* Effect.flip(fb.post(context(message("too long a wait"))))
+        expect(error._tag).toBe("QuotaExceeded")
+        expect(error.reason).toBe("rate_limited")
+        expect(error.code).toBe("80001/2446079")
+        expect(error._tag === "QuotaExceeded" && error.retryAfter! > 10 * 60_000).toBe(true)
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped("usage above 90% holds the next post until the window has room", () =>
+      Effect.gen(function*() {
+        const { fb, sb } = yield* setup({ facebook: { usageStart: 91 } }, { rateLimitFallbackWait: "5 minutes" })
+        yield* fb.post(context(message("first, usage read from its answer")))
+        const fiber = yield* Effect.fork(fb.post(context(message("second, held"))))
+        const wait = yield* awaitSleep(4 * 60_000, 5 * 60_000)
+        expect(fbPosts(sb)).toHaveLength(1)
+        yield* TestClock.adjust(wait)
+        yield* Fiber.join(fiber)
+        expect(fbPosts(sb).map((p) => p.text)).toEqual(["first, usage read from its answer", "second, held"])
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped("transient code 2 is retried after backoff", () =>
+      Effect.gen(function*() {
+        const { fb, sb } = yield* setup()
+        sb.inject({ platform: "facebook", route: "feed", action: { kind: "status", status: 503, code: "2" } })
+        const fiber = yield* Effect.fork(fb.post(context(message("transient"))))
+        const wait = yield* awaitSleep(500, 2000)
+        yield* TestClock.adjust(wait)
+        yield* Fiber.join(fiber)
+        expect(fbPosts(sb)).toHaveLength(1)
+      }).pipe(Effect.provide(Http)))
+  })
+
+  describe("never posts twice", () => {
+    it.scoped("answer lost after the post landed: found on the Page, one post", () =>
+      Effect.gen(function*() {
+        const { fb, sb } = yield* setup()
+        sb.inject({ platform: "facebook", route: "feed", action: { kind: "drop", afterBytes: 1_000_000 } })
+        const post = yield* fb.post(context(message("Landed, answer lost")))
+        expect(fbPosts(sb)).toHaveLength(1)
+        expect(post.postId).toBe(fbPosts(sb)[0]!.id)
+        expect(sb.raw.log.filter((e) => e.platform === "facebook" && e.method === "POST")).toHaveLength(1)
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped("connection dropped mid-request: nothing found → post_outcome_unknown, no retry", () =>
+      Effect.gen(function*() {
+        const { fb, sb } = yield* setup()
+        sb.inject({ platform: "facebook", route: "feed", action: { kind: "drop", afterBytes: 5 } })
+        const error = yield* Effect.flip(fb.post(context(message("Cut mid-body"))))
+        expect(error._tag).toBe("PostOutcomeUnknown")
+        expect(error.reason).toBe("post_outcome_unknown")
+        expect(error.message).toMatch(/Check the Page's posts/)
+        expect(error.message).toMatch(/did not retry/)
+        expect(fbPosts(sb)).toHaveLength(0)
+        expect(sb.raw.log.filter((e) => e.platform === "facebook" && e.method === "POST")).toHaveLength(1)
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped("a 5xx without a Graph code is an unknown outcome, resolved by find", () =>
+      Effect.gen(function*() {
+        const { fb, sb } = yield* setup()
+        sb.inject({ platform: "facebook", route: "feed", action: { kind: "drop", afterBytes: 1_000_000 } })
+        sb.inject({ platform: "facebook", route: "feed.list", action: { kind: "status", status: 500, code: "1" } })
+        const error = yield* Effect.flip(fb.post(context(message("Search fails too"))))
+        expect(error._tag).toBe("PostOutcomeUnknown")
+        expect(error.message).toMatch(/Looking for the post failed too/)
+        expect(fbPosts(sb)).toHaveLength(1)
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped("connection refused (nothing sent) is retried, and posts once the platform is up", () =>
+      Effect.gen(function*() {
+        const port = yield* closedPort()
+        const sbOptions = { ports: { facebook: port } }
+        const placeholder = yield* sandbox()
+        const fb = yield* publisher(placeholder, { baseUrl: `http://127.0.0.1:${port}` })
+        yield* alignClocks(placeholder)
+        const fiber = yield* Effect.fork(fb.post(context(message("Refused first"))))
+        const wait = yield* awaitSleep(500, 1500)
+        const sb = yield* sandbox(sbOptions)
+        yield* TestClock.adjust(wait)
+        const post = yield* Fiber.join(fiber)
+        expect(fbPosts(sb).map((p) => p.id)).toEqual([post.postId])
+      }).pipe(Effect.provide(Http)))
+
+    it.live("no answer within requestTimeout: unknown outcome, and the late post is not duplicated", () =>
+      Effect.gen(function*() {
+        const sb = yield* sandbox()
+        const fb = yield* publisher(sb, { requestTimeout: "100 millis" })
+        sb.inject({ platform: "facebook", route: "feed", action: { kind: "latency", millis: 400 } })
+        const error = yield* Effect.flip(fb.post(context(message("Slow answer"))))
+        expect(error._tag).toBe("PostOutcomeUnknown")
+        expect(error.platformMessage).toMatch(/no answer to the post request within/)
+        // Poll (bounded) until the sandbox has finished with the slow request: one POST was sent, never a second.
+        const posts = () => sb.raw.log.filter((e) => e.platform === "facebook" && e.method === "POST")
+        for (let i = 0; i < 200 && posts().some((e) => e.status === 0); i++) yield* Effect.sleep("10 millis")
+        expect(posts()).toHaveLength(1)
+        expect(fbPosts(sb).length).toBeLessThanOrEqual(1)
+      }).pipe(Effect.scoped, Effect.provide(Http)))
+  })
+
+  describe("checkCredentials", () => {
+    it.scoped("reports the page, scopes and expiry of a valid token", () =>
+      Effect.gen(function*() {
+        const sb = yield* sandbox()
+        const report = yield* Facebook.checkCredentials(options(sb))
+        expect(report.ok).toBe(true)
+        expect(report.valid).toBe(true)
+        expect(report.tokenType).toBe("PAGE")
+        expect(report.pageId).toBe(sb.credentials.facebook.pageId)
+        expect(report.pageName).toBe("Medusa Sandbox Page")
+        expect(report.missingScopes).toEqual([])
+        expect(report.scopes).toEqual(expect.arrayContaining(["pages_manage_posts", "pages_read_engagement"]))
+        expect(report.expiresAt).toBeUndefined()
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped("names a missing scope, an expiry and a page mismatch", () =>
+      Effect.gen(function*() {
+        const sb = yield* sandbox({
+          facebook: { scopes: ["pages_manage_posts"], tokenExpiresAt: Math.floor(Date.now() / 1000) + 86_400 }
+        })
+        const report = yield* Facebook.checkCredentials(options(sb, { pageId: "999" }))
+        expect(report.ok).toBe(false)
+        expect(report.missingScopes).toEqual(["pages_read_engagement"])
+        expect(report.expiresAt).toBeGreaterThan(Date.now())
+        expect(report.problems.join("\n")).toMatch(/lacks pages_read_engagement/)
+        expect(report.problems.join("\n")).toMatch(/facebook\.page_id is 999/)
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped("an invalid token is a report, not a failure", () =>
+      Effect.gen(function*() {
+        const sb = yield* sandbox()
+        const report = yield* Facebook.checkCredentials(options(sb, { accessToken: Redacted.make("wrong") }))
+        expect(report.valid).toBe(false)
+        expect(report.ok).toBe(false)
+        expect(report.problems[0]).toMatch(/not valid/)
+      }).pipe(Effect.provide(Http)))
+  })
+
+  it.scoped("canary token never appears in errors, logs or the sandbox's request log", () =>
+    Effect.gen(function*() {
+      const canary = "CANARY-fb-7f3a9c1e55"
+      const sb = yield* sandbox({ credentials: { facebook: { pageAccessToken: canary } } })
+      yield* alignClocks(sb)
+      const fb = yield* publisher(sb)
+      const logs = captureLogs()
+      yield* Effect.gen(function*() {
+        sb.inject({ platform: "facebook", route: "feed", action: { kind: "drop", afterBytes: 1_000_000 } })
+        yield* fb.post(context(message("canary post")))
+        const errors: Array<unknown> = []
+        sb.inject({ platform: "facebook", route: "feed", action: { kind: "drop", afterBytes: 3 } })
+        errors.push(yield* Effect.flip(fb.post(context(message("canary unknown")))))
+        errors.push(yield* Effect.flip(fb.post(context(message("canary post")))))
+        sb.expireToken("facebook")
+        errors.push(yield* Effect.flip(fb.post(context(message("canary expired")))))
+        const report = yield* Facebook.checkCredentials(options(sb))
+        expect(errors.map((e) => (e as { reason: string }).reason)).toEqual([
+          "post_outcome_unknown",
+          "duplicate_post",
+          "auth_expired"
+        ])
+        for (const e of errors) expect(exposed(e)).not.toContain(canary)
+        expect(JSON.stringify(report)).not.toContain(canary)
+      }).pipe(Effect.provide(logs.layer))
+      expect(logs.lines.length).toBeGreaterThan(0)
+      expect(logs.lines.join("\n")).not.toContain(canary)
+      expect(JSON.stringify(sb.state())).not.toContain(canary)
+    }).pipe(Effect.provide(Http)))
+})

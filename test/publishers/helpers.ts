@@ -1,0 +1,109 @@
+/**
+ * Shared setup for the publisher tests: a sandbox per test (fresh posts and
+ * faults), real loopback HTTP through undici, a post context, and the
+ * synchronisation with the TestClock for rate-limit waits.
+ */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import type * as Scope from "effect/Scope"
+import * as TestClock from "effect/TestClock"
+import { createServer } from "node:net"
+import { MediaFile, type PostContext, UploadedVideo } from "../../src/Platform.js"
+import * as Sandbox from "../../src/sandbox/Sandbox.js"
+import { TaskId } from "../../src/TaskId.js"
+
+/** The sandbox options, with the per-emulator settings the emulators read. */
+export type SandboxOptions = Sandbox.SandboxOptions & {
+  readonly facebook?: Record<string, unknown>
+  readonly x?: Record<string, unknown>
+  readonly linkedin?: Record<string, unknown>
+}
+
+/** Starts a sandbox for the test's scope. */
+export const sandbox = (options: SandboxOptions = {}): Effect.Effect<Sandbox.Sandbox, never, Scope.Scope> =>
+  Sandbox.make(options as Sandbox.SandboxOptions)
+
+/** The HTTP client the application would provide. */
+export const Http: Layer.Layer<HttpClient.HttpClient> = NodeHttpClient.layerUndici
+
+export const media = new MediaFile({
+  path: "/nonexistent/launch-video.mp4",
+  name: "launch-video.mp4",
+  size: 1_000_000,
+  mimeType: "video/mp4"
+})
+
+export const youtubeVideo = new UploadedVideo({
+  host: "youtube",
+  videoId: "dQw4w9WgXcQ",
+  url: "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+})
+
+export const vimeoVideo = new UploadedVideo({ host: "vimeo", videoId: "76979871", url: "https://vimeo.com/76979871" })
+
+export const context = <M>(
+  metadata: M,
+  options: { readonly videos?: ReadonlyArray<UploadedVideo>; readonly media?: MediaFile } = {}
+): PostContext<M> => ({
+  taskId: TaskId.make("medusa_task_5b1f0c2e-8a4d-4c3b-9e7f-1a2b3c4d5e6f"),
+  metadata,
+  media: options.media ?? media,
+  videos: options.videos ?? [youtubeVideo, vimeoVideo]
+})
+
+/** Aligns the TestClock with the sandbox clock, so that both sides agree on "now". */
+export const alignClocks = (sb: Sandbox.Sandbox): Effect.Effect<void> => TestClock.setTime(sb.clock.now())
+
+/**
+ * Waits until the fiber under test sleeps on the TestClock for between `min`
+ * and `max` ms from now (a rate-limit wait, not a request timeout). The fiber
+ * does real HTTP on the event loop first, so the loop yields to it for real;
+ * it is bounded, and fails the test if the wait never starts.
+ */
+export const awaitSleep = (min: number, max: number): Effect.Effect<number> =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 1000; i++) {
+      const now = yield* TestClock.currentTimeMillis
+      const pending = Chunk.toReadonlyArray(yield* TestClock.sleeps()).map((at) => at - now)
+      const match = pending.find((d) => d >= min && d <= max)
+      if (match !== undefined) return match
+      yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 5)))
+    }
+    return yield* Effect.dieMessage(`no TestClock sleep between ${min} and ${max} ms was ever scheduled`)
+  })
+
+/** A loopback port nothing listens on (connections to it are refused). */
+export const closedPort = (): Effect.Effect<number> =>
+  Effect.promise(() =>
+    new Promise<number>((resolve, reject) => {
+      const server = createServer()
+      server.once("error", reject)
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address()
+        const port = typeof address === "object" && address !== null ? address.port : 0
+        server.close(() => resolve(port))
+      })
+    })
+  )
+
+/** A logger that keeps every line (message and annotations) for the canary checks. */
+export const captureLogs = (): { readonly lines: Array<string>; readonly layer: Layer.Layer<never> } => {
+  const lines: Array<string> = []
+  const logger = Logger.make(({ annotations, cause, message }) => {
+    lines.push(JSON.stringify({ message, annotations: [...annotations], cause: String(cause) }))
+  })
+  return { lines, layer: Logger.add(logger) }
+}
+
+/** Everything a user could see of an error: tag, message, JSON and the cause. */
+export const exposed = (error: unknown): string =>
+  [
+    String(error),
+    (error as { readonly message?: string }).message ?? "",
+    JSON.stringify(error),
+    String((error as { readonly cause?: unknown }).cause ?? "")
+  ].join("\n")
