@@ -1,0 +1,429 @@
+/**
+ * The `medusa` command line: commands, options, help texts with examples.
+ *
+ * Handlers load their implementation (`internal/commands.ts`, and through it
+ * the engine, the adapters, the Google client and SQL) with a dynamic
+ * `import()`, so parsing the command line and printing help stay cheap.
+ *
+ * @since 0.1.0
+ */
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import type { CliExit } from "./internal/exit.js"
+
+// =============================================================================
+// Shared options
+// =============================================================================
+
+const config = Options.file("config").pipe(
+  Options.withAlias("c"),
+  Options.withDescription("The Medusa config file (credentials and base URLs)."),
+  Options.withDefault("medusa.config.json")
+)
+
+const sandbox = Options.boolean("sandbox").pipe(
+  Options.withDescription(
+    "Start an embedded sandbox (local emulators of all five platforms) for this command and use its config instead of --config."
+  )
+)
+
+const store = Options.text("store").pipe(
+  Options.withDescription(
+    "Where tasks are kept: a SQLite file (default .medusa/medusa.db, shared by every medusa process in this directory), or `memory` for this process only."
+  ),
+  Options.optional
+)
+
+const common = { config, sandbox, store }
+
+/**
+ * Options every command accepts.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CommonOptions {
+  readonly config: string
+  readonly sandbox: boolean
+  readonly store: Option.Option<string>
+}
+
+const json = Options.boolean("json").pipe(
+  Options.withDescription("Machine-readable output: one status JSON object per line.")
+)
+
+const taskId = Args.text({ name: "task-id" }).pipe(Args.withDescription("A task id (medusa_task_…)."))
+
+/**
+ * A description followed by examples. Being a sequence rather than one
+ * paragraph, it is left out of the parent's COMMANDS list (which would
+ * otherwise repeat every example there); the root lists the commands itself.
+ */
+const examples = (description: string, lines: ReadonlyArray<string>): HelpDoc.HelpDoc =>
+  HelpDoc.blocks([
+    HelpDoc.p(description),
+    HelpDoc.p(`Examples:\n${lines.map((l) => `  ${l}`).join("\n")}`)
+  ])
+
+const load = () => import("./internal/commands.js")
+
+// =============================================================================
+// publish
+// =============================================================================
+
+const text = (name: string, description: string) =>
+  Options.text(name).pipe(Options.withDescription(description), Options.optional)
+
+const publishOptions = {
+  ...common,
+  file: Args.file({ name: "file", exists: "yes" }).pipe(
+    Args.withDescription("The video to publish (MP4, MOV, WebM, MKV or AVI). Optional with --request."),
+    Args.optional
+  ),
+  to: text("to", "Platforms, comma separated: youtube,vimeo,facebook,x,linkedin (twitter = x)."),
+  request: Options.file("request", { exists: "yes" }).pipe(
+    Options.withDescription(
+      "A publish request in the library's JSON shape ({ mediaFile, platforms, metadata, policy }). Relative paths in it are resolved against its directory. Flags given beside it override its values."
+    ),
+    Options.optional
+  ),
+  title: text("title", "Video title (YouTube; also Vimeo unless --vimeo-title)."),
+  description: text("description", "Video description (YouTube; also Vimeo unless --vimeo-description)."),
+  privacy: Options.choice("privacy", ["public", "unlisted", "private"]).pipe(
+    Options.withDescription("YouTube privacy (Vimeo gets anybody / unlisted / nobody to match)."),
+    Options.optional
+  ),
+  tags: text("tags", "YouTube tags, comma separated."),
+  category: text("category", "YouTube category id, e.g. 22."),
+  thumbnail: text("thumbnail", "YouTube thumbnail (JPEG or PNG file)."),
+  playlist: text("playlist", "YouTube playlist id to add the video to."),
+  publishAt: text("publish-at", "YouTube scheduled publication (ISO 8601; implies private until then)."),
+  vimeoTitle: text("vimeo-title", "Vimeo title (default: --title)."),
+  vimeoDescription: text("vimeo-description", "Vimeo description (default: --description)."),
+  vimeoPrivacy: Options.choice("vimeo-privacy", ["anybody", "nobody", "unlisted", "password", "disable"]).pipe(
+    Options.withDescription("Vimeo privacy.view."),
+    Options.optional
+  ),
+  message: text("message", "Facebook post text (a template: {youtube_url}, {vimeo_url}, …)."),
+  link: text("link", "Facebook link (a template, e.g. {youtube_url})."),
+  xText: text("x-text", "X post text (a template; ≤ 280 weighted characters once filled)."),
+  xVideo: Options.boolean("x-video").pipe(
+    Options.withDescription("Also upload the video to X and attach it natively.")
+  ),
+  linkedinText: text("linkedin-text", "LinkedIn post text (a template; ≤ 3,000 characters once filled)."),
+  policy: Options.choice("policy", ["fail-fast", "best-effort"]).pipe(
+    Options.withDescription(
+      "fail-fast (default): the first failed upload stops everything and nothing is posted. best-effort: a failed host only skips the posts that need its link."
+    ),
+    Options.optional
+  ),
+  detach: Options.boolean("detach").pipe(
+    Options.withDescription(
+      "Print the task id and return; the task runs on in the background. Follow it with `medusa status <task-id> --watch`."
+    )
+  ),
+  json
+}
+
+/**
+ * Parsed `publish` options.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type PublishOptions = Command.Command.ParseConfig<typeof publishOptions>
+
+const publish = Command.make(
+  "publish",
+  publishOptions,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.publish(options))
+).pipe(
+  Command.withDescription(examples(
+    "Upload a video to YouTube and/or Vimeo, then post to Facebook, X and LinkedIn with the upload links filled into the texts. Draws a progress bar per platform on a terminal, plain lines otherwise, then a summary of links and post ids. Ctrl+C cancels the task (with the durable store, it detaches instead: resume with `medusa resume`).",
+    [
+      "medusa publish talk.mp4 --to youtube,x --title \"My talk\" --x-text \"New video: {youtube_url}\"",
+      "medusa publish talk.mp4 --to youtube,vimeo,facebook --title \"My talk\" --privacy unlisted --message \"Watch: {youtube_url} or {vimeo_url}\" --link \"{youtube_url}\"",
+      "medusa publish --request request.json --policy best-effort",
+      "medusa publish examples/media/sample.mp4 --sandbox --request examples/demo-request.json",
+      "medusa publish talk.mp4 --request request.json --detach && medusa status <task-id> --watch"
+    ]
+  ))
+)
+
+// =============================================================================
+// status, tasks, cancel, resume
+// =============================================================================
+
+const statusConfig = {
+  ...common,
+  taskId,
+  watch: Options.boolean("watch").pipe(
+    Options.withAlias("w"),
+    Options.withDescription("Follow the task until it ends (works from any process sharing the store).")
+  ),
+  json
+}
+
+const status = Command.make(
+  "status",
+  statusConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.status(options))
+).pipe(
+  Command.withDescription(examples(
+    "Show a task's status: its state, upload progress, links and post ids, or its error. Exits 1 if the task failed.",
+    [
+      "medusa status medusa_task_0b5c…",
+      "medusa status medusa_task_0b5c… --watch",
+      "medusa status medusa_task_0b5c… --json"
+    ]
+  ))
+)
+
+const tasksConfig = {
+  ...common,
+  status: Options.choice("status", ["pending", "in_progress", "completed", "failed", "cancelled"]).pipe(
+    Options.withDescription("Only tasks in this state."),
+    Options.optional
+  ),
+  limit: Options.integer("limit").pipe(
+    Options.withAlias("n"),
+    Options.withDescription("At most this many tasks, newest first."),
+    Options.withDefault(20)
+  ),
+  json
+}
+
+const tasks = Command.make(
+  "tasks",
+  tasksConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.tasks(options))
+).pipe(
+  Command.withDescription(examples("List tasks, newest first.", [
+    "medusa tasks",
+    "medusa tasks --status failed --limit 5",
+    "medusa tasks --json"
+  ]))
+)
+
+const cancelConfig = { ...common, taskId }
+
+const cancel = Command.make(
+  "cancel",
+  cancelConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.cancel(options))
+).pipe(
+  Command.withDescription(examples(
+    "Cancel a pending or running task. Posts already made stay; nothing more is uploaded or posted.",
+    ["medusa cancel medusa_task_0b5c…"]
+  ))
+)
+
+const resumeConfig = {
+  ...common,
+  taskId: taskId.pipe(Args.optional),
+  json
+}
+
+const resume = Command.make(
+  "resume",
+  resumeConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.resume(options))
+).pipe(
+  Command.withDescription(examples(
+    "Carry on unfinished tasks of the durable store (after Ctrl+C, a crash or a reboot): uploads continue from what the server already holds, and nothing is posted twice. Without a task id, every unfinished task.",
+    ["medusa resume medusa_task_0b5c…", "medusa resume"]
+  ))
+)
+
+// =============================================================================
+// auth, config, sandbox
+// =============================================================================
+
+const authYouTubeConfig = {
+  ...common,
+  noBrowser: Options.boolean("no-browser").pipe(
+    Options.withDescription("Only print the consent URL; do not try to open a browser.")
+  )
+}
+
+const authYouTube = Command.make(
+  "youtube",
+  authYouTubeConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.authYouTube(options))
+).pipe(
+  Command.withDescription(examples(
+    "Log in to YouTube with Google's installed-app flow (PKCE, loopback redirect on 127.0.0.1) and write the credentials file named by youtube.credentials_file.",
+    ["medusa auth youtube", "medusa auth youtube --config ./prod.config.json --no-browser"]
+  ))
+)
+
+const authCheckConfig = { ...common, json }
+
+const authCheck = Command.make(
+  "check",
+  authCheckConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.authCheck(options))
+).pipe(
+  Command.withDescription(examples(
+    "Check every configured credential against its platform: valid or not, account or page, scopes, expiry, quota left. Exits 2 when one is not usable.",
+    ["medusa auth check", "medusa auth check --sandbox", "medusa auth check --json"]
+  ))
+)
+
+const auth = Command.make("auth").pipe(
+  Command.withDescription(HelpDoc.blocks([HelpDoc.p("Log in to a platform, or check the configured credentials.")])),
+  Command.withSubcommands([authYouTube, authCheck])
+)
+
+const configValidate = Command.make(
+  "validate",
+  common,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.configValidate(options))
+).pipe(
+  Command.withDescription(examples(
+    "Read and check the config file without contacting any platform. Names the file and the JSON path of every problem; exits 2 if there is one.",
+    ["medusa config validate", "medusa config validate --config ./prod.config.json"]
+  ))
+)
+
+const configCommand = Command.make("config").pipe(
+  Command.withDescription(HelpDoc.blocks([HelpDoc.p("Work with the config file.")])),
+  Command.withSubcommands([configValidate])
+)
+
+const sandboxConfig = {
+  configOut: Options.text("config-out").pipe(
+    Options.withDescription("Where to write the config pointing at the sandbox."),
+    Options.withDefault(".medusa/sandbox/medusa.config.json")
+  ),
+  port: Options.integer("port").pipe(
+    Options.withDescription(
+      "Base port: youtube, vimeo, facebook, x, linkedin and the control server take it and the next five (default: ephemeral ports)."
+    ),
+    Options.optional
+  ),
+  latency: Options.integer("latency").pipe(
+    Options.withDescription("Milliseconds of latency added to every request."),
+    Options.withDefault(0)
+  )
+}
+
+const sandboxCommand = Command.make(
+  "sandbox",
+  sandboxConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.sandbox(options))
+).pipe(
+  Command.withDescription(examples(
+    "Run the local emulators of YouTube, Vimeo, Facebook, X and LinkedIn in the foreground, print their URLs and write a config that points at them. Stops on Ctrl+C.",
+    [
+      "medusa sandbox",
+      "medusa sandbox --config-out /tmp/sb/medusa.config.json --port 8100",
+      "medusa publish video.mp4 --config .medusa/sandbox/medusa.config.json --to youtube --title Test"
+    ]
+  ))
+)
+
+// =============================================================================
+// Root
+// =============================================================================
+
+const root = Command.make("medusa", {}, () =>
+  Effect.sync(() => {
+    process.stdout.write("Run `medusa --help` for the commands.\n")
+  })).pipe(
+    Command.withDescription(examples(
+      [
+        "Publish one video everywhere: upload to YouTube and Vimeo, then post to Facebook, X and LinkedIn with the links, as tracked, resumable tasks.",
+        "",
+        "Commands (each has --help with examples):",
+        "  publish <file>     upload and post, with live progress",
+        "  status <task-id>   a task's state, links and post ids (--watch to follow it)",
+        "  tasks              list tasks (--status failed, --limit N)",
+        "  cancel <task-id>   cancel a pending or running task",
+        "  resume [<task-id>] carry on unfinished tasks of the durable store",
+        "  auth youtube       log in to YouTube (installed-app flow)",
+        "  auth check         check every configured credential",
+        "  config validate    check the config file",
+        "  sandbox            run local emulators of the five platforms",
+        "",
+        "Every command takes --config <path> (default ./medusa.config.json), --sandbox (an embedded sandbox for this command), --store <file> (default .medusa/medusa.db) and --help.",
+        "",
+        "Exit codes: 0 success, 1 the task failed, 2 bad input or config, 130 interrupted."
+      ].join("\n"),
+      [
+        "medusa publish video.mp4 --to youtube,x --title \"Launch\" --x-text \"New video: {youtube_url}\"",
+        "medusa publish examples/media/sample.mp4 --sandbox --request examples/demo-request.json",
+        "medusa status <task-id> --watch",
+        "medusa tasks --status failed",
+        "medusa auth check",
+        "medusa sandbox"
+      ]
+    )),
+    Command.withSubcommands([publish, status, tasks, cancel, resume, auth, configCommand, sandboxCommand])
+  )
+
+/**
+ * Every command path with a help text, for the help fast path (`help.json`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const commandPaths: ReadonlyArray<ReadonlyArray<string>> = [
+  [],
+  ["publish"],
+  ["status"],
+  ["tasks"],
+  ["cancel"],
+  ["resume"],
+  ["auth"],
+  ["auth", "youtube"],
+  ["auth", "check"],
+  ["config"],
+  ["config", "validate"],
+  ["sandbox"]
+]
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const version = "0.1.0"
+
+/**
+ * Runs the command line (`process.argv` shape: node, script, ...args).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const run: (
+  argv: ReadonlyArray<string>
+) => Effect.Effect<
+  void,
+  CliExit | import("@effect/cli/ValidationError").ValidationError,
+  import("@effect/cli/CliApp").CliApp.Environment
+> = Command.run(root, { name: "medusa", version })
+
+// =============================================================================
+// Parsed option types (for the implementation module)
+// =============================================================================
+
+/** @since 0.1.0 @category models */
+export type StatusOptions = Command.Command.ParseConfig<typeof statusConfig>
+/** @since 0.1.0 @category models */
+export type TasksOptions = Command.Command.ParseConfig<typeof tasksConfig>
+/** @since 0.1.0 @category models */
+export type CancelOptions = Command.Command.ParseConfig<typeof cancelConfig>
+/** @since 0.1.0 @category models */
+export type ResumeOptions = Command.Command.ParseConfig<typeof resumeConfig>
+/** @since 0.1.0 @category models */
+export type AuthYouTubeOptions = Command.Command.ParseConfig<typeof authYouTubeConfig>
+/** @since 0.1.0 @category models */
+export type AuthCheckOptions = Command.Command.ParseConfig<typeof authCheckConfig>
+/** @since 0.1.0 @category models */
+export type ConfigValidateOptions = Command.Command.ParseConfig<typeof common>
+/** @since 0.1.0 @category models */
+export type SandboxCommandOptions = Command.Command.ParseConfig<typeof sandboxConfig>

@@ -1,0 +1,387 @@
+/**
+ * What each command does. Loaded on demand by `Cli.ts`, and itself loading
+ * the engine and adapters on demand (`./live.js`), so that `--help` and bad
+ * arguments never pay for them.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { displayName } from "../../PlatformId.js"
+import type { Task } from "../../Task.js"
+import * as TaskId from "../../TaskId.js"
+import * as TaskStatus from "../../TaskStatus.js"
+import type {
+  AuthCheckOptions,
+  AuthYouTubeOptions,
+  CancelOptions,
+  CommonOptions,
+  ConfigValidateOptions,
+  PublishOptions,
+  ResumeOptions,
+  SandboxCommandOptions,
+  StatusOptions,
+  TasksOptions
+} from "../Cli.js"
+import type { Engine } from "./engine.js"
+import { badInput, CliExit, ExitCode } from "./exit.js"
+import { follow, type Output, poll, printSummary, stdout } from "./follow.js"
+import { buildRequest } from "./request.js"
+
+// =============================================================================
+// Environment: store, config, embedded sandbox
+// =============================================================================
+
+/** Default SQLite file, relative to the working directory. */
+const defaultStore = path.join(".medusa", "medusa.db")
+
+const storeOf = (common: CommonOptions): string => Option.getOrElse(common.store, () => defaultStore)
+
+/** Library errors the user can fix (bad request, config, unknown id) exit 2 with their message. */
+const userErrorTags = new Set([
+  "ConfigError",
+  "InvalidRequest",
+  "TaskNotFound",
+  "InvalidTransition",
+  "StoreError",
+  "ParseError"
+])
+
+/** Maps any failure of the library to the CLI's exit codes. */
+export const toCliExit = (error: unknown): CliExit => {
+  if (error instanceof CliExit) return error
+  const tag = typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : undefined
+  const message = error instanceof Error ? error.message : String(error)
+  if (tag !== undefined && userErrorTags.has(tag)) return badInput(message)
+  return new CliExit({ code: ExitCode.taskFailed, text: message })
+}
+
+const mapErrors = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, CliExit, R> =>
+  Effect.mapError(self, toCliExit)
+
+/**
+ * Starts an embedded sandbox for the life of the scope and returns the path of
+ * the config it wrote (in a fresh temporary directory).
+ */
+const embeddedSandbox: Effect.Effect<string, never, Scope.Scope> = Effect.gen(function*() {
+  const Sandbox = yield* Effect.promise(() => import("../../sandbox/Sandbox.js"))
+  const sandbox = yield* Sandbox.make()
+  const dir = yield* Effect.acquireRelease(
+    Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "medusa-sandbox-"))),
+    (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
+  )
+  return yield* Effect.promise(() => sandbox.writeConfig(dir))
+})
+
+const configFileOf = (common: CommonOptions): Effect.Effect<string, CliExit, Scope.Scope> =>
+  common.sandbox ? embeddedSandbox : Effect.succeed(path.resolve(common.config))
+
+/** Opens the engine on the config (or an embedded sandbox) and the store. */
+const openEngine = (
+  common: CommonOptions,
+  readOnly: boolean
+): Effect.Effect<Engine, CliExit, Scope.Scope> =>
+  Effect.gen(function*() {
+    const configFile = yield* configFileOf(common)
+    const live = yield* Effect.promise(() => import("./live.js"))
+    return yield* mapErrors(live.open({ configFile, store: storeOf(common), readOnly }))
+  })
+
+const parseTaskId = (input: string): Effect.Effect<TaskId.TaskId, CliExit> =>
+  TaskId.is(input) ? Effect.succeed(input) : Effect.fail(
+    badInput(
+      `<task-id>: ${JSON.stringify(input)} is not a task id (medusa_task_<uuid>); list them with \`medusa tasks\``
+    )
+  )
+
+const exitForFinal = (task: Task | undefined): Effect.Effect<void, CliExit> =>
+  task === undefined || task.state === "completed" ?
+    Effect.void :
+    Effect.fail(new CliExit({ code: task.state === "failed" || task.state === "cancelled" ? ExitCode.taskFailed : 0 }))
+
+// =============================================================================
+// publish
+// =============================================================================
+
+/** Set in a detached worker: the file descriptor to report the task id on. */
+const detachFdVariable = "MEDUSA_DETACH_FD"
+
+/**
+ * `--detach`: re-runs the same command without `--detach` as a background
+ * process whose output goes to a log file beside the store; it reports the
+ * task id on an extra pipe as soon as the task is submitted, then runs it.
+ */
+const detach = (options: PublishOptions, out: Output): Effect.Effect<void, CliExit> =>
+  Effect.async<void, CliExit>((resume) => {
+    const logDir = path.join(path.dirname(path.resolve(storeOf(options))), "logs")
+    fs.mkdirSync(logDir, { recursive: true })
+    const logFile = path.join(logDir, `detached-${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}.log`)
+    const log = fs.openSync(logFile, "a", 0o600)
+    const args = process.argv.slice(2).filter((a) => a !== "--detach")
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
+      detached: true,
+      stdio: ["ignore", log, log, "pipe"],
+      env: { ...process.env, [detachFdVariable]: "3" }
+    })
+    fs.closeSync(log)
+    let received = ""
+    const channel = child.stdio[3] as NodeJS.ReadableStream
+    channel.setEncoding("utf8")
+    channel.on("data", (chunk: string) => {
+      received += chunk
+    })
+    channel.on("end", () => {
+      const id = received.trim()
+      if (TaskId.is(id)) {
+        child.unref()
+        ;(channel as unknown as { destroy: () => void }).destroy()
+        out.write(
+          out.json ?
+            JSON.stringify({ status: "pending", task_id: id, log: logFile }) + "\n" :
+            `${id}\nDetached: the task runs in the background (log: ${logFile}).\nFollow it with: medusa status ${id} --watch\n`
+        )
+        resume(Effect.void)
+        return
+      }
+      // The worker ended before submitting (bad request or config): show why, with its exit code.
+      child.on("exit", (code) => {
+        const text = fs.readFileSync(logFile, "utf8").trim()
+        resume(Effect.fail(new CliExit({ code: code ?? ExitCode.taskFailed, text })))
+      })
+    })
+  })
+
+/** In a detached worker: report the id to the parent and close the channel. */
+const reportDetachedId = (id: TaskId.TaskId): void => {
+  const fd = process.env[detachFdVariable]
+  if (fd === undefined) return
+  try {
+    fs.writeSync(Number(fd), id + "\n")
+    fs.closeSync(Number(fd))
+  } catch {
+    // The parent is gone; the task runs anyway.
+  }
+}
+
+/** @internal */
+export const publish = (options: PublishOptions): Effect.Effect<void, CliExit> =>
+  Effect.gen(function*() {
+    const built = buildRequest(options)
+    if ("error" in built) return yield* Effect.fail(badInput(built.error))
+    const out = stdout(options.json)
+    if (options.detach) return yield* detach(options, out)
+    yield* Effect.scoped(Effect.gen(function*() {
+      const engine = yield* openEngine(options, false)
+      const id = yield* mapErrors(engine.submit(built.request))
+      reportDetachedId(id)
+      if (!out.json && out.isTTY) out.write(`Task ${id}\n\n`)
+      else if (!out.json) out.write(`task ${id} submitted\n`)
+      // Ctrl+C: a durable task is left to `medusa resume` (unless the platforms are an
+      // embedded sandbox that dies with this process); otherwise the task is cancelled.
+      const detachOnInterrupt = engine.durable && !options.sandbox
+      const last = yield* follow(engine.watch(id), out).pipe(
+        mapErrors,
+        Effect.onInterrupt(() =>
+          detachOnInterrupt ?
+            Effect.sync(() =>
+              process.stderr.write(
+                `\nInterrupted. Task ${id} is kept in ${engine.storeLabel}; uploads resume from what the servers hold.\nResume it with: medusa resume ${id}\n`
+              )
+            ) :
+            engine.cancel(id).pipe(
+              Effect.ignore,
+              Effect.zipRight(Effect.sync(() => process.stderr.write(`\nInterrupted: task ${id} cancelled.\n`)))
+            )
+        )
+      )
+      if (last) printSummary(last, out)
+      yield* exitForFinal(last)
+    }))
+  })
+
+// =============================================================================
+// status, tasks, cancel, resume
+// =============================================================================
+
+const printStatus = (task: Task, out: Output): void => {
+  if (out.json) {
+    out.write(JSON.stringify(TaskStatus.toJSON(task)) + "\n")
+    return
+  }
+  out.write(`Task     ${task.id}\n`)
+  out.write(`State    ${task.state}${task.message ? ` (${task.message})` : ""}\n`)
+  out.write(`Created  ${new Date(task.createdAt).toISOString()}\n`)
+  out.write(`Updated  ${new Date(task.updatedAt).toISOString()}\n`)
+  out.write(`File     ${task.media.path}\n`)
+  printSummary(task, out)
+}
+
+/** @internal */
+export const status = (options: StatusOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    const id = yield* parseTaskId(options.taskId)
+    const engine = yield* openEngine(options, true)
+    const out = stdout(options.json)
+    if (!options.watch) {
+      const task = yield* mapErrors(engine.get(id))
+      printStatus(task, out)
+      return yield* exitForFinal(task.state === "pending" || task.state === "in_progress" ? undefined : task)
+    }
+    const last = yield* mapErrors(follow(poll(engine.get(id), 200), out))
+    if (last) printSummary(last, out)
+    yield* exitForFinal(last)
+  }))
+
+const pad = (s: string, n: number) => s.padEnd(n)
+
+/** @internal */
+export const tasks = (options: TasksOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    if (options.limit <= 0) {
+      return yield* Effect.fail(badInput(`--limit must be a positive number, got ${options.limit}`))
+    }
+    const engine = yield* openEngine(options, true)
+    const list = yield* mapErrors(engine.list({ status: Option.getOrUndefined(options.status), limit: options.limit }))
+    const out = stdout(options.json)
+    if (out.json) {
+      for (const task of list) out.write(JSON.stringify(TaskStatus.toJSON(task)) + "\n")
+      return
+    }
+    if (list.length === 0) {
+      out.write(
+        `No tasks${Option.isSome(options.status) ? ` in state ${options.status.value}` : ""} in ${engine.storeLabel}.\n`
+      )
+      return
+    }
+    out.write(`${pad("TASK", 48)}  ${pad("STATE", 11)}  ${pad("CREATED", 20)}  PLATFORMS\n`)
+    for (const task of list) {
+      const created = new Date(task.createdAt).toISOString().slice(0, 19).replace("T", " ")
+      const platforms = task.request.platforms.map((p) => displayName[p]).join(",")
+      const failure = task.failures[0]
+      out.write(
+        `${pad(task.id, 48)}  ${pad(task.state, 11)}  ${pad(created, 20)}  ${platforms}${
+          failure ? `  ${failure.message.replace(/\s*\n\s*/g, " ")}` : ""
+        }\n`
+      )
+    }
+  }))
+
+/** @internal */
+export const cancel = (options: CancelOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    const id = yield* parseTaskId(options.taskId)
+    const engine = yield* openEngine(options, true)
+    yield* mapErrors(engine.cancel(id))
+    process.stdout.write(`Task ${id} cancelled.\n`)
+  }))
+
+/** @internal */
+export const resume = (options: ResumeOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    const only = Option.isSome(options.taskId) ? Option.some(yield* parseTaskId(options.taskId.value)) : Option.none()
+    const engine = yield* openEngine(options, false)
+    const ids = yield* mapErrors(engine.resume(only))
+    const out = stdout(options.json)
+    if (ids.length === 0) {
+      if (!out.json) out.write(`Nothing to resume in ${engine.storeLabel}.\n`)
+      return
+    }
+    let failed = false
+    for (const id of ids) {
+      if (!out.json) out.write(`Resuming task ${id}\n\n`)
+      const last = yield* mapErrors(follow(engine.watch(id), out))
+      if (last) printSummary(last, out)
+      if (last && last.state !== "completed") failed = true
+    }
+    if (failed) return yield* Effect.fail(new CliExit({ code: ExitCode.taskFailed }))
+  }))
+
+// =============================================================================
+// auth, config, sandbox
+// =============================================================================
+
+/** @internal */
+export const authYouTube = (options: AuthYouTubeOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    const configFile = yield* configFileOf(options)
+    const live = yield* Effect.promise(() => import("./live.js"))
+    yield* mapErrors(live.loginYouTube({ configFile, openBrowser: !options.noBrowser && !options.sandbox }))
+  }))
+
+/** @internal */
+export const authCheck = (options: AuthCheckOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    const configFile = yield* configFileOf(options)
+    const live = yield* Effect.promise(() => import("./live.js"))
+    const results = yield* mapErrors(live.checkCredentials(configFile))
+    const out = stdout(options.json)
+    if (out.json) out.write(JSON.stringify(results) + "\n")
+    else {
+      for (const r of results) {
+        out.write(`${displayName[r.platform].padEnd(9)} ${r.ok ? "ok     " : "FAILED "} ${r.summary}\n`)
+        for (const d of r.details) out.write(`          ${d}\n`)
+      }
+    }
+    if (results.some((r) => !r.ok)) {
+      return yield* Effect.fail(
+        badInput(
+          `Some credentials are not usable: ${
+            results.filter((r) => !r.ok).map((r) => displayName[r.platform]).join(", ")
+          }`
+        )
+      )
+    }
+  }))
+
+/** @internal */
+export const configValidate = (options: ConfigValidateOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    const configFile = yield* configFileOf(options)
+    const live = yield* Effect.promise(() => import("./live.js"))
+    const summary = yield* mapErrors(live.validateConfig(configFile))
+    process.stdout.write(`${configFile}: valid\n${summary.map((l) => `  ${l}\n`).join("")}`)
+  }))
+
+/** @internal */
+export const sandbox = (options: SandboxCommandOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    const Sandbox = yield* Effect.promise(() => import("../../sandbox/Sandbox.js"))
+    const base = Option.getOrUndefined(options.port)
+    if (base !== undefined && (base < 1 || base > 65_530)) {
+      return yield* Effect.fail(badInput(`--port must be between 1 and 65530, got ${base}`))
+    }
+    const ports = base === undefined ? undefined : {
+      youtube: base,
+      vimeo: base + 1,
+      facebook: base + 2,
+      x: base + 3,
+      linkedin: base + 4,
+      control: base + 5
+    }
+    const sb = yield* Sandbox.make({
+      latencyMillis: options.latency,
+      ...(ports ? { ports } : {})
+    }).pipe(Effect.catchAllDefect((e) => Effect.fail(badInput(`Cannot start the sandbox: ${String(e)}`))))
+    const target = path.resolve(options.configOut)
+    const written = yield* Effect.promise(() => sb.writeConfig(path.dirname(target)))
+    if (written !== target) fs.renameSync(written, target)
+    const out = process.stdout
+    out.write("Medusa sandbox running:\n")
+    for (const [id, url] of Object.entries(sb.urls)) {
+      out.write(`  ${displayName[id as keyof typeof displayName].padEnd(9)} ${url}\n`)
+    }
+    out.write(`  state     ${sb.stateUrl}\n`)
+    out.write(`Config written to ${target}\n`)
+    out.write(
+      `Try: medusa publish examples/media/sample.mp4 --config ${
+        path.relative(process.cwd(), target)
+      } --request examples/demo-request.json\n`
+    )
+    out.write("Press Ctrl+C to stop.\n")
+    return yield* Effect.never
+  }))

@@ -1,0 +1,50 @@
+/**
+ * What the commands need from the library, behind one small interface: the
+ * `Medusa` service and its store, built from the config file (or an embedded
+ * sandbox's), with the durable SQLite store by default.
+ *
+ * @internal
+ */
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import type * as Stream from "effect/Stream"
+import type {
+  ConfigError,
+  InvalidRequest,
+  InvalidTransition,
+  StoreError,
+  TaskCancelled,
+  TaskNotFound
+} from "../../PublishError.js"
+import type { PublishRequestInput } from "../../PublishRequest.js"
+import type { Task, TaskState } from "../../Task.js"
+import type { TaskId } from "../../TaskId.js"
+
+/** @internal */
+export interface Engine {
+  /** Whether tasks outlive this process (SQLite), so that Ctrl+C may detach. */
+  readonly durable: boolean
+  /** `.medusa/medusa.db` or `memory`, for messages. */
+  readonly storeLabel: string
+  readonly submit: (request: PublishRequestInput) => Effect.Effect<TaskId, InvalidRequest | ConfigError | StoreError>
+  readonly get: (id: TaskId) => Effect.Effect<Task, TaskNotFound | StoreError>
+  /** The current task, then each change, ending after a final state (tasks run by this process). */
+  readonly watch: (id: TaskId) => Stream.Stream<Task, TaskNotFound | StoreError>
+  readonly cancel: (id: TaskId) => Effect.Effect<void, TaskNotFound | InvalidTransition | StoreError | TaskCancelled>
+  readonly list: (options: {
+    readonly status?: TaskState | undefined
+    readonly limit?: number | undefined
+  }) => Effect.Effect<ReadonlyArray<Task>, StoreError>
+  /** Starts running unfinished tasks of the store in this process; returns their ids. */
+  readonly resume: (id: Option.Option<TaskId>) => Effect.Effect<ReadonlyArray<TaskId>, TaskNotFound | StoreError>
+}
+
+/** @internal */
+export interface OpenOptions {
+  /** The config file to load. */
+  readonly configFile: string
+  /** SQLite file, or `memory`. */
+  readonly store: string
+  /** Only read the store (status, tasks): never run or lock anything. */
+  readonly readOnly: boolean
+}

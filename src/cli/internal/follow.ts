@@ -1,0 +1,132 @@
+/**
+ * Follows a task's stream of snapshots on the output: progress bars redrawn in
+ * place on a terminal, plain lines otherwise, or status JSON lines; then the
+ * summary.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import type { Task } from "../../Task.js"
+import { isFinal } from "../../Task.js"
+import * as TaskStatus from "../../TaskStatus.js"
+import * as Progress from "../Progress.js"
+
+/** Where and how to print. @internal */
+export interface Output {
+  readonly write: (text: string) => void
+  readonly isTTY: boolean
+  readonly columns: () => number
+  readonly json: boolean
+}
+
+/** @internal */
+export const stdout: (json: boolean) => Output = (json) => ({
+  write: (text) => void process.stdout.write(text),
+  isTTY: process.stdout.isTTY === true && !json,
+  columns: () => process.stdout.columns ?? 100,
+  json
+})
+
+/** A terminal is redrawn at most this often; JSON and plain lines are not throttled. */
+const frameMillis = 80
+
+/**
+ * Renders `snapshots` until the stream ends; returns the last snapshot. On a
+ * terminal the drawing is left in a consistent state when interrupted.
+ *
+ * @internal
+ */
+export const follow = <E>(
+  snapshots: Stream.Stream<Task, E>,
+  out: Output
+): Effect.Effect<Task | undefined, E> =>
+  Effect.gen(function*() {
+    const last = yield* Ref.make<Task | undefined>(undefined)
+    if (out.json) {
+      let previous = ""
+      yield* Stream.runForEach(snapshots, (task) =>
+        Effect.sync(() => {
+          const line = JSON.stringify(TaskStatus.toJSON(task))
+          // Progress updates with the same JSON (same percent) are not repeated.
+          if (line !== previous) out.write(line + "\n")
+          previous = line
+        }).pipe(Effect.zipRight(Ref.set(last, task))))
+      return yield* Ref.get(last)
+    }
+    if (!out.isTTY) {
+      let plain = Progress.emptyPlain
+      yield* Stream.runForEach(snapshots, (task) =>
+        Effect.sync(() => {
+          const next = Progress.plainLines(plain, task)
+          plain = next.state
+          for (const line of next.lines) out.write(line + "\n")
+        }).pipe(Effect.zipRight(Ref.set(last, task))))
+      return yield* Ref.get(last)
+    }
+    let meter = Progress.emptyMeter
+    let drawn = 0
+    let lastDraw = 0
+    const draw = (task: Task) => {
+      const lines = Progress.renderFrame(task, meter, Math.max(40, out.columns() - 1))
+      out.write(Progress.redraw(drawn, lines))
+      drawn = lines.length
+    }
+    out.write(Progress.hideCursor)
+    return yield* Stream.runForEach(snapshots, (task) =>
+      Effect.sync(() => {
+        const now = Date.now()
+        meter = Progress.observe(meter, task, now)
+        if (isFinal(task.state) || now - lastDraw >= frameMillis || drawn === 0) {
+          lastDraw = now
+          draw(task)
+        }
+      }).pipe(Effect.zipRight(Ref.set(last, task)))).pipe(
+        Effect.zipRight(Ref.get(last)),
+        Effect.tap((task) => Effect.sync(() => task && draw(task))),
+        Effect.ensuring(Effect.sync(() => out.write(Progress.showCursor)))
+      )
+  })
+
+/** The summary table and the status line after a task ends. @internal */
+export const printSummary = (task: Task, out: Output): void => {
+  if (out.json) return
+  out.write("\n")
+  for (const line of Progress.renderSummary(task)) out.write(line + "\n")
+  out.write("\n")
+  switch (task.state) {
+    case "completed":
+      out.write(`Task ${task.id} completed.\n`)
+      break
+    case "failed": {
+      const first = task.failures[0]
+      out.write(`Task ${task.id} failed${first ? `: ${first.message}` : ""}\n`)
+      break
+    }
+    case "cancelled":
+      out.write(`Task ${task.id} was cancelled.\n`)
+      break
+    default:
+      out.write(`Task ${task.id} is ${task.state}${task.message ? `: ${task.message}` : ""}\n`)
+  }
+}
+
+/**
+ * Snapshots of a task run by another process: the store polled until the task
+ * ends. SQLite has no cross-process notification, so polling is what the
+ * process boundary leaves; it is cheap (one indexed read).
+ *
+ * @internal
+ */
+export const poll = <E>(
+  get: Effect.Effect<Task, E>,
+  intervalMillis: number
+): Stream.Stream<Task, E> =>
+  Stream.repeatEffectWithSchedule(get, pollSchedule(intervalMillis)).pipe(
+    Stream.changesWith((a, b) => a.updatedAt === b.updatedAt && a.state === b.state),
+    Stream.takeUntil((task) => isFinal(task.state))
+  )
+
+const pollSchedule = (millis: number) => Schedule.spaced(`${millis} millis`)

@@ -1,0 +1,56 @@
+/**
+ * Runs the command line and turns its outcome into an exit code: 0 success,
+ * 1 the task failed, 2 bad input or config (the typed error's message, never a
+ * stack trace), 130 interrupted.
+ *
+ * @internal
+ */
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Cli from "../Cli.js"
+import { ExitCode } from "./exit.js"
+
+/** Text of an unexpected failure: its message only, never its stack. @internal */
+export const describeUnknown = (error: unknown): string =>
+  error instanceof Error ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}` : String(error)
+
+/** The exit code for how the program ended, after printing what the user needs. @internal */
+export const exitCodeOf = (exit: Exit.Exit<unknown, unknown>, write: (text: string) => void): number => {
+  if (Exit.isSuccess(exit)) return ExitCode.success
+  const failure = Cause.failureOption(exit.cause)
+  if (Option.isSome(failure)) {
+    const error = failure.value
+    if (ValidationError.isValidationError(error)) return ExitCode.badInput // @effect/cli printed it
+    if (typeof error === "object" && error !== null && "_tag" in error && error._tag === "CliExit") {
+      const e = error as unknown as { readonly code: number; readonly text?: string | undefined }
+      if (e.text) write(e.text.endsWith("\n") ? e.text : `${e.text}\n`)
+      return e.code
+    }
+    write(`medusa: ${describeUnknown(error)}\n`)
+    return ExitCode.taskFailed
+  }
+  if (Cause.isInterruptedOnly(exit.cause)) return ExitCode.interrupted
+  const defect = Cause.squash(exit.cause)
+  write(`medusa: unexpected error: ${describeUnknown(defect)}\n`)
+  return ExitCode.taskFailed
+}
+
+/** @internal */
+export const main = (argv: ReadonlyArray<string>): void =>
+  Cli.run(argv).pipe(
+    Effect.provide(NodeContext.layer),
+    NodeRuntime.runMain({
+      disableErrorReporting: true,
+      disablePrettyLogger: true,
+      teardown: (exit: Exit.Exit<unknown, unknown>) => {
+        const code = exitCodeOf(exit, (text) => process.stderr.write(text))
+        // Exit now: open keep-alive sockets or a lingering sandbox must not hold the process.
+        process.exit(code)
+      }
+    })
+  )
