@@ -19,7 +19,7 @@ import {
 import { bytes, request, sha256 } from "./sandbox-http.js"
 
 /** A tiny emulator exercising the framework: an upload route, a GET route and a JSON route. */
-const makeTestEmulator = (env: EmulatorEnv, seen: { body: number; handled: number }): Emulator => ({
+const makeTestEmulator = (seen: { body: number; handled: number }): Emulator => ({
   platform: "youtube",
   routes: [
     {
@@ -66,7 +66,7 @@ const serve = () =>
       const faults = new FaultEngine()
       const env: EmulatorEnv = { state, clock: makeClock(), credentials: Credentials.make(), options: {} }
       const seen = { body: 0, handled: 0 }
-      const emulator = makeTestEmulator(env, seen)
+      const emulator = makeTestEmulator(seen)
       let base = ""
       const server = http.createServer((req, res) => void dispatch(emulator, faults, env, base, req, res))
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
