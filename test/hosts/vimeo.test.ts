@@ -66,3 +66,191 @@ describe("Vimeo host", () => {
       assert.strictEqual(sessions.at(-1)?.acknowledged, file.media.size)
     }), 10_000)
 })
+
+describe("Vimeo tus upload", () => {
+  it.scopedLive("a partial acknowledgement resumes from the server's Upload-Offset", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const file = mediaFile(dir, 600 * KiB, 22)
+      sb.inject({ platform: "vimeo", route: "tus.patch", action: { kind: "partialAck", bytes: 123_457 } })
+      const video = yield* host.upload(yield* context(file.media, meta, yield* recorder))
+      assert.strictEqual(videoOf(sb, video.videoId)?.sha256, file.sha256)
+      const patches = requests(sb, "vimeo", "PATCH")
+      assert.strictEqual(patches.length, 2)
+      assert.strictEqual(patches[1]!.headers["upload-offset"], String(file.media.size - 123_457))
+    }))
+
+  it.scopedLive(
+    "connection drops at any offsets: HEAD, then resume; the stored sha256 always equals the file's",
+    () =>
+      Effect.gen(function*() {
+        const size = 512 * KiB + 99
+        const property = fc.asyncProperty(
+          fc.uniqueArray(fc.integer({ min: 1, max: size - 1 }), { minLength: 1, maxLength: 3 }),
+          fc.integer({ min: 1, max: 1000 }),
+          fc.boolean(),
+          (offsets, seed, undici) =>
+            Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+              const drops = [...offsets].sort((a, b) => a - b)
+              const { dir, host, sb } = yield* setup({ undici })
+              const file = mediaFile(dir, size, seed)
+              let next = 0
+              const injectNext = (acknowledged: number) => {
+                while (next < drops.length && drops[next]! <= acknowledged) next++
+                if (next < drops.length) {
+                  sb.inject({
+                    platform: "vimeo",
+                    route: "tus.patch",
+                    action: { kind: "drop", afterBytes: drops[next]! - acknowledged }
+                  })
+                  next++
+                }
+              }
+              const rec = yield* recorder
+              const ctx = yield* context(file.media, meta, {
+                onSession: (s: UploadSession) =>
+                  Effect.zipRight(rec.onSession(s), Effect.sync(() => injectNext(s.acknowledged))),
+                onProgress: rec.onProgress
+              })
+              const video = yield* host.upload(ctx)
+              const stored = videoOf(sb, video.videoId)
+              assert.strictEqual(stored?.sha256, file.sha256)
+              assert.strictEqual(stored?.bytes, size)
+              assert.strictEqual(sb.state().requestLog.filter((e) => e.status === "dropped").length, drops.length)
+              assert.strictEqual(requests(sb, "vimeo", "HEAD").length, drops.length, "one HEAD after each failure")
+              assert.strictEqual(requests(sb, "vimeo", "POST").length, 1, "one video")
+            })))
+        )
+        yield* Effect.promise(() => fc.assert(property, { numRuns: 6 }))
+      }),
+    60_000
+  )
+
+  it.scopedLive("a 409 re-reads the offset with HEAD and continues", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const file = mediaFile(dir, 300 * KiB, 23)
+      sb.inject({ platform: "vimeo", route: "tus.patch", action: { kind: "status", status: 409 } })
+      const video = yield* host.upload(yield* context(file.media, meta, yield* recorder))
+      assert.strictEqual(videoOf(sb, video.videoId)?.sha256, file.sha256)
+      assert.deepStrictEqual(
+        sb.state().requestLog.filter((e) => e.platform === "vimeo").map((e) => `${e.method} ${e.status}`),
+        ["POST 201", "PATCH 409", "HEAD 200", "PATCH 204"]
+      )
+    }))
+
+  it.scopedLive("a burst of 503s is retried with back-off", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const file = mediaFile(dir, 200 * KiB, 24)
+      sb.inject({ platform: "vimeo", route: "tus.patch", times: 2, action: { kind: "status", status: 503 } })
+      sb.inject({ platform: "vimeo", route: "tus.head", times: 2, action: { kind: "status", status: 502 } })
+      const video = yield* host.upload(yield* context(file.media, meta, yield* recorder))
+      assert.strictEqual(videoOf(sb, video.videoId)?.sha256, file.sha256)
+      assert.strictEqual(requests(sb, "vimeo").filter((e) => e.status === 503 || e.status === 502).length, 4)
+    }))
+
+  it.scopedLive("an upload link that is gone (404) creates a new video and restarts from 0", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const file = mediaFile(dir, 100 * KiB, 25)
+      sb.inject({ platform: "vimeo", route: "tus.patch", action: { kind: "status", status: 404 } })
+      const rec = yield* recorder
+      const video = yield* host.upload(yield* context(file.media, meta, rec))
+      assert.strictEqual(videoOf(sb, video.videoId)?.sha256, file.sha256)
+      assert.strictEqual(requests(sb, "vimeo", "POST").length, 2)
+      const notes = (yield* Ref.get(rec.progress)).flatMap((p) => p.note ? [p.note] : [])
+      assert.isTrue(notes.some((n) => n.includes("expired")))
+    }))
+
+  it.scopedLive("resumes a saved session after the uploading fiber was interrupted", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const size = 640 * KiB
+      const file = mediaFile(dir, size, 26)
+      const dropAt = 200_003
+      sb.inject({ platform: "vimeo", route: "tus.patch", action: { kind: "drop", afterBytes: dropAt } })
+      const saved = yield* Deferred.make<UploadSession>()
+      const first = yield* context(file.media, meta, {
+        onSession: (s) => s.acknowledged > 0 ? Effect.zipRight(Deferred.succeed(saved, s), Effect.never) : Effect.void,
+        onProgress: () => Effect.void
+      })
+      const fiber = yield* Effect.fork(host.upload(first))
+      const session = yield* Deferred.await(saved)
+      yield* Fiber.interrupt(fiber)
+      assert.strictEqual(session.acknowledged, dropAt)
+      assert.isString(session.videoId)
+
+      const rec = yield* recorder
+      const video = yield* host.upload(yield* context(file.media, meta, rec, Option.some(session)))
+      assert.strictEqual(video.videoId, session.videoId)
+      assert.strictEqual(requests(sb, "vimeo", "POST").length, 1, "no new video")
+      assert.strictEqual(videoOf(sb, video.videoId)?.sha256, file.sha256)
+      assert.strictEqual((yield* Ref.get(rec.progress)).at(-1)?.bytesSent, size - dropAt)
+    }))
+})
+
+describe("Vimeo errors and metadata", () => {
+  it.scopedLive("invalid metadata names every violation and sends nothing", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const file = mediaFile(dir, 1000, 27)
+      const bad = new VimeoMetadata({ title: " ", description: "d".repeat(5001), privacy: "password" })
+      const issues = yield* host.validate(bad, file.media)
+      assert.deepStrictEqual(issues.map((i) => i.location).sort(), ["description", "password", "title"])
+      const error = yield* Effect.flip(host.upload(yield* context(file.media, bad, yield* recorder)))
+      assert.strictEqual(error._tag, "PlatformRejected")
+      assert.strictEqual(error.reason, "invalid_metadata")
+      assert.lengthOf(sb.state().requestLog, 0)
+    }))
+
+  it.scopedLive("error codes: 8002 → auth_invalid, 4102 → quota_exceeded, 2204 → invalid_metadata, 429 → rate_limited", () =>
+    Effect.gen(function*() {
+      const cases = [
+        { status: 401, code: "8002", tag: "AuthExpired", reason: "auth_invalid" },
+        { status: 403, code: "4102", tag: "QuotaExceeded", reason: "quota_exceeded" },
+        { status: 403, code: "4101", tag: "QuotaExceeded", reason: "quota_exceeded" },
+        { status: 400, code: "2204", tag: "PlatformRejected", reason: "invalid_metadata" },
+        { status: 429, code: undefined, tag: "QuotaExceeded", reason: "rate_limited" }
+      ] as const
+      for (const c of cases) {
+        const { dir, host, sb } = yield* setup()
+        const file = mediaFile(dir, 1000, 28)
+        sb.inject({
+          platform: "vimeo",
+          route: "videos.create",
+          action: c.status === 429 ?
+            { kind: "rateLimit", retryAfterSeconds: 42 } :
+            { kind: "status", status: c.status, code: c.code! }
+        })
+        const error = yield* Effect.flip(host.upload(yield* context(file.media, meta, yield* recorder)))
+        assert.strictEqual(error._tag, c.tag, `${c.status} ${c.code}`)
+        assert.strictEqual(error.reason, c.reason)
+        if (c.status === 429) assert.strictEqual(error._tag === "QuotaExceeded" ? error.retryAfter : 0, 42_000)
+        else assert.strictEqual(error.code, c.code)
+      }
+    }))
+
+  it.scopedLive("an exhausted quota fails with quota_exceeded before any byte is sent", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const file = mediaFile(dir, 1000, 29)
+      sb.exhaustQuota("vimeo")
+      const error = yield* Effect.flip(host.upload(yield* context(file.media, meta, yield* recorder)))
+      assert.strictEqual(error._tag, "QuotaExceeded")
+      assert.strictEqual(error.reason, "quota_exceeded")
+      assert.lengthOf(requests(sb, "vimeo", "PATCH"), 0)
+    }))
+
+  it.scopedLive("waits for transcoding when asked", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup({
+        host: { waitForProcessing: true, processing: { interval: "5 millis", timeout: "5 seconds" } }
+      })
+      const file = mediaFile(dir, 1000, 30)
+      const ctx = yield* context(file.media, meta, yield* recorder)
+      const video = yield* host.upload(ctx)
+      yield* host.afterUpload(video, meta, ctx.taskId)
+      assert.isAbove(requests(sb, "vimeo", "GET", `/videos/${video.videoId}`).length, 0)
+    }))
+})
