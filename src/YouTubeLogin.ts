@@ -149,7 +149,9 @@ export const login = (options: Options): Effect.Effect<Result, LoginError, FileS
       clientId: secrets.clientId,
       clientSecret: secrets.clientSecret,
       redirectUri,
-      ...(token !== undefined && auth !== undefined ? { endpoints: { oauth2TokenUrl: token, oauth2AuthBaseUrl: auth } } : {})
+      ...(token !== undefined && auth !== undefined
+        ? { endpoints: { oauth2TokenUrl: token, oauth2AuthBaseUrl: auth } }
+        : {})
     })
     const { codeChallenge, codeVerifier } = yield* Effect.promise(() => client.generateCodeVerifierAsync())
     const state = randomBytes(24).toString("base64url")
