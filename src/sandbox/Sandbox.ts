@@ -23,10 +23,10 @@ import type { AddressInfo } from "node:net"
 import * as path from "node:path"
 import type { PlatformId } from "../PlatformId.js"
 import * as Credentials from "./Credentials.js"
-import { makeFacebook } from "./emulators/facebook.js"
-import { makeLinkedIn } from "./emulators/linkedin.js"
+import { type FacebookEmulatorOptions, makeFacebook } from "./emulators/facebook.js"
+import { type LinkedInEmulatorOptions, makeLinkedIn } from "./emulators/linkedin.js"
 import { makeVimeo } from "./emulators/vimeo.js"
-import { makeX } from "./emulators/x.js"
+import { makeX, type XEmulatorOptions } from "./emulators/x.js"
 import { makeYouTube } from "./emulators/youtube.js"
 import {
   dispatch,
@@ -82,7 +82,21 @@ export interface SandboxOptions {
   readonly youtube?: YouTubeOptions
   /** Vimeo emulator settings. */
   readonly vimeo?: VimeoOptions
+  /** Facebook emulator settings (scheduling window, usage headers, scopes, token expiry). */
+  readonly facebook?: FacebookEmulatorOptions
+  /** X emulator settings (rate limits, OAuth timestamp window, media processing). */
+  readonly x?: XEmulatorOptions
+  /** LinkedIn emulator settings (daily post limit, duplicate window, commentary length). */
+  readonly linkedin?: LinkedInEmulatorOptions
 }
+
+/**
+ * Settings of the Facebook, X and LinkedIn emulators.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type { FacebookEmulatorOptions, LinkedInEmulatorOptions, XEmulatorOptions }
 
 /**
  * @since 0.1.0

@@ -260,7 +260,7 @@ layer(Sandbox.layer())("facebook emulator", (it) => {
 describe("facebook emulator, configured", () => {
   it.scoped("a token without pages_manage_posts gets code 200", () =>
     Effect.gen(function*() {
-      const sb = yield* Sandbox.make({ facebook: { scopes: ["pages_read_engagement"] } } as Sandbox.SandboxOptions)
+      const sb = yield* Sandbox.make({ facebook: { scopes: ["pages_read_engagement"] } })
       const r = yield* post(sb, { message: "hello", access_token: token(sb) })
       assert.strictEqual(r.status, 403)
       assert.strictEqual(r.json.error.code, 200)
@@ -270,7 +270,7 @@ describe("facebook emulator, configured", () => {
 
   it.scoped("usage grows to 100 and throttles with 80001 until the window rolls by the sandbox clock", () =>
     Effect.gen(function*() {
-      const sb = yield* Sandbox.make({ facebook: { usagePerCall: 30 } } as Sandbox.SandboxOptions)
+      const sb = yield* Sandbox.make({ facebook: { usagePerCall: 30 } })
       const usages: Array<number> = []
       for (let i = 0; i < 3; i++) {
         const r = yield* post(sb, { message: `usage ${i}`, access_token: token(sb) })

@@ -175,7 +175,7 @@ describe("linkedin emulator, configured", () => {
       const sb = yield* Sandbox.make({
         linkedin: { dailyPostLimit: 2 },
         clockStart: Date.parse("2026-11-21T12:00:00Z")
-      } as Sandbox.SandboxOptions)
+      })
       assert.strictEqual((yield* create(sb, body(sb, "one"))).status, 201)
       assert.strictEqual((yield* create(sb, body(sb, "two"))).status, 201)
       const three = yield* create(sb, body(sb, "three"))

@@ -398,7 +398,7 @@ layer(Sandbox.layer())("x emulator", (it) => {
 describe("x emulator, configured", () => {
   it.scoped("429 with code 88 once the window is used up; the sandbox clock resets it", () =>
     Effect.gen(function*() {
-      const sb = yield* Sandbox.make({ x: { rateLimits: { tweets: { limit: 2, windowSeconds: 60 } } } } as any)
+      const sb = yield* Sandbox.make({ x: { rateLimits: { tweets: { limit: 2, windowSeconds: 60 } } } })
       assert.strictEqual((yield* tweet(sb, { text: "one" })).status, 201)
       const two = yield* tweet(sb, { text: "two" })
       assert.strictEqual(two.headers["x-rate-limit-remaining"], "0")
@@ -433,7 +433,7 @@ describe("x emulator, configured", () => {
 
   it.scoped("processing can fail, and failed media cannot be attached", () =>
     Effect.gen(function*() {
-      const sb = yield* Sandbox.make({ x: { processingOutcome: "failed", processingPolls: 1 } } as any)
+      const sb = yield* Sandbox.make({ x: { processingOutcome: "failed", processingPolls: 1 } })
       const id = yield* uploadV2(sb, bytes(1000, 2), 1000)
       yield* postJson(sb, `/2/media/upload/${id}/finalize`, undefined)
       const s = yield* get(sb, `/2/media/upload?command=STATUS&media_id=${id}`)

@@ -13,7 +13,9 @@ import { prng, randomId } from "../internal/framework.js"
 
 /**
  * Settings of the Facebook emulator (`Sandbox.start({ facebook: {...} })`).
- * @internal
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface FacebookEmulatorOptions {
   /** Graph version served (default: the sandbox's `graphVersion`, else `v26.0`); others get Graph's error. */
@@ -112,8 +114,7 @@ interface FbPost {
 /** `2026-11-21T20:38:11+0000`, Graph's time format. */
 const graphTime = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "+0000")
 
-const readOptions = (env: EmulatorEnv): FacebookEmulatorOptions =>
-  (env.options as { readonly facebook?: FacebookEmulatorOptions }).facebook ?? {}
+const readOptions = (env: EmulatorEnv): FacebookEmulatorOptions => env.options.facebook ?? {}
 
 /** @internal */
 export const makeFacebook = (env: EmulatorEnv): Emulator => {

@@ -13,7 +13,9 @@ import { bearer } from "../internal/framework.js"
 
 /**
  * Settings of the LinkedIn emulator (`Sandbox.start({ linkedin: {...} })`).
- * @internal
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface LinkedInEmulatorOptions {
   /** Posts per member per UTC day before `429` (default 150, a third-party figure: LinkedIn publishes none). */
@@ -89,8 +91,7 @@ interface LiPost {
   readonly createdAt: number
 }
 
-const readOptions = (env: EmulatorEnv): LinkedInEmulatorOptions =>
-  (env.options as { readonly linkedin?: LinkedInEmulatorOptions }).linkedin ?? {}
+const readOptions = (env: EmulatorEnv): LinkedInEmulatorOptions => env.options.linkedin ?? {}
 
 const yyyymm = (millis: number): string => {
   const d = new Date(millis)

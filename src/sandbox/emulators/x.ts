@@ -24,7 +24,9 @@ export interface XRateLimit {
 
 /**
  * Settings of the X emulator (`Sandbox.start({ x: {...} })`).
- * @internal
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface XEmulatorOptions {
   /** Per-route rate limits (defaults: `tweets` 100 per 15 min, the others generous). */
@@ -261,7 +263,7 @@ const stage = (upload: StoredUpload): Stage => {
   }
 }
 
-const readOptions = (env: EmulatorEnv): XEmulatorOptions => (env.options as { readonly x?: XEmulatorOptions }).x ?? {}
+const readOptions = (env: EmulatorEnv): XEmulatorOptions => env.options.x ?? {}
 
 /** @internal */
 export const makeX = (env: EmulatorEnv): Emulator => {
