@@ -1,0 +1,89 @@
+/**
+ * Medusa's own tables, as versioned migrations (run at start by
+ * `@effect/sql`'s `Migrator`, recorded in `medusa_migrations`). On PostgreSQL
+ * the migrator locks its table, so workers starting together apply each
+ * migration once.
+ *
+ * Add a migration by appending a new numbered entry; never edit one that
+ * shipped.
+ *
+ * @internal
+ */
+import * as Migrator from "@effect/sql/Migrator"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlError from "@effect/sql/SqlError"
+import * as Effect from "effect/Effect"
+
+/** @internal */
+export const migrationsTable = "medusa_migrations"
+
+const initial: Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  // Times are epoch milliseconds (BIGINT: pg returns them as strings, the
+  // store converts). `body` is the whole encoded `Task` as JSON, so a read is
+  // one row; the columns beside it exist for filtering and ordering.
+  const seq = sql.onDialectOrElse({
+    pg: () => sql.literal("seq BIGSERIAL PRIMARY KEY"),
+    orElse: () => sql.literal("seq INTEGER PRIMARY KEY AUTOINCREMENT")
+  })
+  yield* sql`CREATE TABLE IF NOT EXISTS medusa_tasks (
+    id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    run_at BIGINT,
+    rev BIGINT NOT NULL,
+    body TEXT NOT NULL
+  )`
+  yield* sql`CREATE INDEX IF NOT EXISTS medusa_tasks_state_created ON medusa_tasks (state, created_at)`
+  yield* sql`CREATE INDEX IF NOT EXISTS medusa_tasks_created ON medusa_tasks (created_at)`
+  // One row per state change, with the task as it was right after it: the
+  // audit trail, and the log a watcher catches up from after a reconnect.
+  yield* sql`CREATE TABLE IF NOT EXISTS medusa_task_history (
+    ${seq},
+    task_id TEXT NOT NULL,
+    rev BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    previous TEXT,
+    at BIGINT NOT NULL,
+    message TEXT,
+    body TEXT NOT NULL
+  )`
+  yield* sql`CREATE INDEX IF NOT EXISTS medusa_task_history_task ON medusa_task_history (task_id, seq)`
+  yield* sql`CREATE TABLE IF NOT EXISTS medusa_upload_sessions (
+    task_id TEXT NOT NULL,
+    host TEXT NOT NULL,
+    uri TEXT NOT NULL,
+    video_id TEXT,
+    video_url TEXT,
+    total_bytes BIGINT NOT NULL,
+    acknowledged BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (task_id, host)
+  )`
+  yield* sql`CREATE TABLE IF NOT EXISTS medusa_posts (
+    task_id TEXT NOT NULL,
+    publisher TEXT NOT NULL,
+    state TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    post_id TEXT,
+    url TEXT,
+    PRIMARY KEY (task_id, publisher)
+  )`
+})
+
+/** @internal */
+export const migrations: Record<string, Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient>> = {
+  "1_initial": initial
+}
+
+/** @internal */
+export const run: Effect.Effect<
+  ReadonlyArray<readonly [id: number, name: string]>,
+  Migrator.MigrationError | SqlError.SqlError,
+  SqlClient.SqlClient
+> = Migrator.make({})({
+  loader: Migrator.fromRecord(migrations),
+  table: migrationsTable
+})

@@ -1,0 +1,534 @@
+/**
+ * The `TaskStore` on `@effect/sql` (SQLite and PostgreSQL).
+ *
+ * Every write runs in a transaction that also appends to the history (state
+ * changes) and, on PostgreSQL, `pg_notify`s the change, so a notification is
+ * delivered only if its rows committed. Changes reach `changes`/`watch` from
+ * three feeds, deduplicated by `(task id, revision)`:
+ * - local: this process's own commits, published right after the commit;
+ * - notify (PostgreSQL): `LISTEN` on `medusa_task_changes`;
+ * - poll: the history and the tasks table read every `pollInterval`, which
+ *   catches up what a dropped `LISTEN` connection missed, and is how a
+ *   read-only SQLite process sees the owner's writes.
+ *
+ * @internal
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlError from "@effect/sql/SqlError"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import type * as ParseResult from "effect/ParseResult"
+import * as PubSub from "effect/PubSub"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { PublishedPost, UploadSession } from "../../Platform.js"
+import type { HostId, PublisherId } from "../../PlatformId.js"
+import type { InvalidTransition } from "../../PublishError.js"
+import { StoreError, TaskNotFound } from "../../PublishError.js"
+import { isFinal, Task, type TaskState } from "../../Task.js"
+import type { TaskId } from "../../TaskId.js"
+import { PostRecord } from "../../TaskStore.js"
+import type { ListOptions, Service, TaskChange } from "../../TaskStore.js"
+
+/** @internal */
+export const notifyChannel = "medusa_task_changes"
+
+/** Keep NOTIFY payloads well under PostgreSQL's 8000-byte limit. */
+const maxNotifyPayload = 7_000
+
+/** @internal */
+export interface StoreOptions {
+  /** Feeds of changes made by other processes (default: none). */
+  readonly remote?: {
+    readonly notify?: boolean | undefined
+    /** Poll the history and the tasks table this often (default off). */
+    readonly pollInterval?: Duration.DurationInput | undefined
+  } | undefined
+  /** Refuse writes (a process that only reads a store another one owns). */
+  readonly readOnly?: boolean | undefined
+  /** Deletes the engine's own records of pruned tasks. */
+  readonly onPrune?: ((ids: ReadonlyArray<TaskId>) => Effect.Effect<void, unknown>) | undefined
+}
+
+/** @internal */
+export interface ChangeEvent {
+  readonly task: Task
+  readonly previous: TaskState | undefined
+  readonly rev: number
+}
+
+/** @internal */
+export interface SqlStore extends Service {
+  /** The task and its revision (incremented by every write). */
+  readonly getWithRev: (id: TaskId) => Effect.Effect<readonly [Task, number], TaskNotFound | StoreError>
+  /** Changes with their revisions, for callers that must order them. */
+  readonly events: Stream.Stream<ChangeEvent, StoreError>
+  /** Unfinished tasks, oldest first (what a restarted engine resumes). */
+  readonly unfinished: Effect.Effect<ReadonlyArray<Task>, StoreError>
+}
+
+const TaskJson = Schema.parseJson(Task)
+const encodeTask = Schema.encode(TaskJson)
+const decodeTask = Schema.decodeUnknown(TaskJson)
+
+const NotifyPayload = Schema.parseJson(Schema.Struct({
+  id: Schema.String,
+  rev: Schema.Number,
+  previous: Schema.NullOr(Schema.String),
+  /** History row of a state change (re-read when `task` did not fit). */
+  seq: Schema.NullOr(Schema.Number),
+  task: Schema.optional(Schema.Unknown)
+}))
+const decodeNotify = Schema.decodeUnknown(NotifyPayload)
+
+const unavailable = (what: string) => (cause: SqlError.SqlError | ParseResult.ParseError): StoreError =>
+  cause._tag === "ParseError" ?
+    new StoreError({
+      reason: "corrupt",
+      description: `${what}: a stored row does not decode as a Medusa record (${cause.message}). ` +
+        `Was the database written by a newer Medusa version?`,
+      cause
+    }) :
+    new StoreError({
+      reason: "unavailable",
+      description: `${what} failed: ${String(cause.message)}`,
+      cause
+    })
+
+const num = (u: unknown): number => typeof u === "number" ? u : Number(u)
+
+/** How many change keys are remembered to drop duplicates across feeds. */
+const dedupeWindow = 50_000
+
+/**
+ * Catch-up polling may see a later sequence number commit before an earlier
+ * one (sequence values are taken at insert, not commit), so it re-reads a
+ * window behind the highest seen and lets the dedupe drop repeats.
+ */
+const seqSlack = 500
+
+/** @internal */
+export const make = (
+  options: StoreOptions = {}
+): Effect.Effect<SqlStore, StoreError, SqlClient.SqlClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const isPg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
+    const hub = yield* Effect.acquireRelease(PubSub.unbounded<ChangeEvent>(), PubSub.shutdown)
+
+    // Deduplicate deliveries: the same change may arrive locally, by NOTIFY
+    // and by polling.
+    const seen = new Map<string, true>()
+    const deliver = (event: ChangeEvent): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const key = `${event.task.id}:${event.rev}`
+        if (seen.has(key)) return Effect.void
+        seen.set(key, true)
+        if (seen.size > dedupeWindow) {
+          const oldest = seen.keys().next()
+          if (!oldest.done) seen.delete(oldest.value)
+        }
+        return PubSub.publish(hub, event)
+      })
+
+    const refuseWrite = (what: string) =>
+      new StoreError({
+        reason: "locked",
+        description: `${what} refused: this process opened the task store read-only ` +
+          `(another process owns it). Run the command in the owning process, or stop it first.`
+      })
+    const guardWrite = <A, E, R>(what: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | StoreError, R> =>
+      options.readOnly ? Effect.fail(refuseWrite(what)) : effect
+
+    const notify = (payload: {
+      readonly id: string
+      readonly rev: number
+      readonly previous: string | null
+      readonly seq: number | null
+      readonly body: string
+    }) =>
+      isPg ?
+        Effect.suspend(() => {
+          const base = { id: payload.id, rev: payload.rev, previous: payload.previous, seq: payload.seq }
+          const full = `{"id":${JSON.stringify(base.id)},"rev":${base.rev},"previous":${
+            JSON.stringify(base.previous)
+          },"seq":${JSON.stringify(base.seq)},"task":${payload.body}}`
+          const text = Buffer.byteLength(full, "utf8") <= maxNotifyPayload ? full : JSON.stringify(base)
+          return sql`SELECT pg_notify(${notifyChannel}, ${text})`
+        }) :
+        Effect.void
+
+    const appendHistory = (task: Task, rev: number, previous: TaskState | undefined, body: string) =>
+      sql<{ seq: number | string }>`INSERT INTO medusa_task_history
+        (task_id, rev, state, previous, at, message, body)
+        VALUES (${task.id}, ${rev}, ${task.state}, ${previous ?? null}, ${task.updatedAt}, ${
+        task.message ?? null
+      }, ${body})
+        RETURNING seq`.pipe(Effect.map((rows) => num(rows[0]!.seq)))
+
+    // --- tasks ---------------------------------------------------------------
+
+    const insert = (task: Task): Effect.Effect<void, StoreError> =>
+      guardWrite(
+        "Storing a task",
+        Effect.gen(function*() {
+          const body = yield* encodeTask(task)
+          yield* sql.withTransaction(Effect.gen(function*() {
+            yield* sql`INSERT INTO medusa_tasks (id, state, created_at, updated_at, run_at, rev, body)
+              VALUES (${task.id}, ${task.state}, ${task.createdAt}, ${task.updatedAt}, ${
+              task.runAt ?? null
+            }, 1, ${body})`
+            const seq = yield* appendHistory(task, 1, undefined, body)
+            yield* notify({ id: task.id, rev: 1, previous: null, seq, body })
+          }))
+          yield* deliver({ task, previous: undefined, rev: 1 })
+        }).pipe(Effect.mapError(unavailable(`Storing task ${task.id}`)))
+      )
+
+    const selectRow = (
+      id: TaskId,
+      forUpdate: boolean
+    ): Effect.Effect<readonly [Task, number], TaskNotFound | SqlError.SqlError | ParseResult.ParseError> =>
+      Effect.flatMap(
+        forUpdate && isPg ?
+          sql<{ body: string; rev: number | string }>`SELECT body, rev FROM medusa_tasks WHERE id = ${id} FOR UPDATE` :
+          sql<{ body: string; rev: number | string }>`SELECT body, rev FROM medusa_tasks WHERE id = ${id}`,
+        (rows): Effect.Effect<readonly [Task, number], TaskNotFound | ParseResult.ParseError> =>
+          rows.length === 0 ?
+            Effect.fail(new TaskNotFound({ taskId: id })) :
+            Effect.map(decodeTask(rows[0]!.body), (task): readonly [Task, number] => [task, num(rows[0]!.rev)])
+      )
+
+    const getWithRev = (id: TaskId): Effect.Effect<readonly [Task, number], TaskNotFound | StoreError> =>
+      selectRow(id, false).pipe(
+        Effect.catchTags({
+          SqlError: (e) => Effect.fail(unavailable(`Reading task ${id}`)(e)),
+          ParseError: (e) => Effect.fail(unavailable(`Reading task ${id}`)(e))
+        })
+      )
+
+    const get = (id: TaskId): Effect.Effect<Task, TaskNotFound | StoreError> =>
+      Effect.map(getWithRev(id), ([task]) => task)
+
+    const update = (
+      id: TaskId,
+      f: (task: Task) => Either.Either<Task, InvalidTransition>
+    ): Effect.Effect<Task, TaskNotFound | InvalidTransition | StoreError> =>
+      guardWrite(
+        `Updating task ${id}`,
+        Effect.gen(function*() {
+          const event = yield* sql.withTransaction(Effect.gen(function*() {
+            const [current, rev] = yield* selectRow(id, true)
+            const next = f(current)
+            if (Either.isLeft(next)) return yield* Effect.fail(next.left)
+            const task = next.right
+            const body = yield* encodeTask(task)
+            const nextRev = rev + 1
+            yield* sql`UPDATE medusa_tasks SET state = ${task.state}, updated_at = ${task.updatedAt},
+              run_at = ${task.runAt ?? null}, rev = ${nextRev}, body = ${body} WHERE id = ${id}`
+            const changed = task.state !== current.state
+            const seq = changed ? yield* appendHistory(task, nextRev, current.state, body) : null
+            yield* notify({ id, rev: nextRev, previous: current.state, seq, body })
+            return { task, previous: current.state, rev: nextRev } satisfies ChangeEvent
+          }))
+          yield* deliver(event)
+          return event.task
+        }).pipe(
+          Effect.catchTags({
+            SqlError: (e) => Effect.fail(unavailable(`Updating task ${id}`)(e)),
+            ParseError: (e) => Effect.fail(unavailable(`Updating task ${id}`)(e))
+          })
+        )
+      )
+
+    const list = (listOptions: ListOptions = {}): Effect.Effect<ReadonlyArray<Task>, StoreError> =>
+      Effect.gen(function*() {
+        const limit = listOptions.limit ?? 2_147_483_647
+        const offset = listOptions.offset ?? 0
+        const rows = listOptions.status === undefined ?
+          yield* sql<{ body: string }>`SELECT body FROM medusa_tasks
+            ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}` :
+          yield* sql<{ body: string }>`SELECT body FROM medusa_tasks WHERE state = ${listOptions.status}
+            ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`
+        return yield* Effect.forEach(rows, (row) => decodeTask(row.body))
+      }).pipe(Effect.mapError(unavailable("Listing tasks")))
+
+    const unfinished: Effect.Effect<ReadonlyArray<Task>, StoreError> = Effect.gen(function*() {
+      const rows = yield* sql<{ body: string }>`SELECT body FROM medusa_tasks
+        WHERE state IN ('pending', 'in_progress') ORDER BY created_at ASC, id ASC`
+      return yield* Effect.forEach(rows, (row) => decodeTask(row.body))
+    }).pipe(Effect.mapError(unavailable("Listing unfinished tasks")))
+
+    // --- remote feeds ----------------------------------------------------------
+
+    const fromRemote = (rev: number, previous: string | null, task: Task): ChangeEvent => ({
+      task,
+      previous: (previous ?? undefined) as TaskState | undefined,
+      rev
+    })
+
+    const handleNotification = (text: string) =>
+      Effect.gen(function*() {
+        const payload = yield* decodeNotify(text)
+        if (seen.has(`${payload.id}:${payload.rev}`)) return
+        let task: Task
+        if (payload.task !== undefined) {
+          task = yield* Schema.decodeUnknown(Task)(payload.task)
+        } else if (payload.seq !== null) {
+          const rows = yield* sql<{ body: string }>`SELECT body FROM medusa_task_history WHERE seq = ${payload.seq}`
+          if (rows.length === 0) return
+          task = yield* decodeTask(rows[0]!.body)
+        } else {
+          // A progress change too large to carry: the current row is at least
+          // as new; deliver it under its own revision.
+          const rows = yield* sql<{ body: string; rev: number | string }>`SELECT body, rev FROM medusa_tasks
+            WHERE id = ${payload.id}`
+          if (rows.length === 0) return
+          task = yield* decodeTask(rows[0]!.body)
+          yield* deliver(fromRemote(num(rows[0]!.rev), payload.previous, task))
+          return
+        }
+        yield* deliver(fromRemote(payload.rev, payload.previous, task))
+      }).pipe(
+        Effect.catchAllCause((cause) => Effect.logWarning("Medusa: ignoring an unreadable task notification", cause))
+      )
+
+    let lastSeq = 0
+    let lastUpdated = 0
+    const pollOnce = Effect.gen(function*() {
+      const history = yield* sql<{
+        seq: number | string
+        task_id: string
+        rev: number | string
+        previous: string | null
+        body: string
+      }>`SELECT seq, task_id, rev, previous, body FROM medusa_task_history
+        WHERE seq > ${Math.max(0, lastSeq - seqSlack)} ORDER BY seq ASC LIMIT 5000`
+      for (const row of history) {
+        lastSeq = Math.max(lastSeq, num(row.seq))
+        if (seen.has(`${row.task_id}:${num(row.rev)}`)) continue
+        const task = yield* decodeTask(row.body)
+        yield* deliver(fromRemote(num(row.rev), row.previous, task))
+      }
+      // Progress and other non-state writes only live in the tasks table.
+      const since = Math.max(0, lastUpdated - 2_000)
+      const rows = yield* sql<{ id: string; rev: number | string; state: string; body: string; updated_at: unknown }>`
+        SELECT id, rev, state, body, updated_at FROM medusa_tasks WHERE updated_at >= ${since}
+        ORDER BY updated_at ASC LIMIT 5000`
+      for (const row of rows) {
+        lastUpdated = Math.max(lastUpdated, num(row.updated_at))
+        if (seen.has(`${row.id}:${num(row.rev)}`)) continue
+        const task = yield* decodeTask(row.body)
+        yield* deliver(fromRemote(num(row.rev), row.state, task))
+      }
+    })
+
+    const remote = options.remote
+    if (remote?.pollInterval !== undefined) {
+      // Start from now: the feed promises changes from subscription on.
+      const [maxSeq] = yield* sql<{ m: number | string | null }>`SELECT MAX(seq) AS m FROM medusa_task_history`.pipe(
+        Effect.mapError(unavailable("Reading the task history"))
+      )
+      lastSeq = num(maxSeq?.m ?? 0)
+      const [maxUpdated] = yield* sql<{ m: number | string | null }>`SELECT MAX(updated_at) AS m FROM medusa_tasks`
+        .pipe(Effect.mapError(unavailable("Reading the task table")))
+      lastUpdated = num(maxUpdated?.m ?? 0)
+      // Mark what already exists as seen so the first poll does not replay it.
+      const existing = yield* sql<{ id: string; rev: number | string }>`SELECT id, rev FROM medusa_tasks
+        WHERE updated_at >= ${Math.max(0, lastUpdated - 2_000)}`.pipe(
+        Effect.mapError(unavailable("Reading the task table"))
+      )
+      for (const row of existing) seen.set(`${row.id}:${num(row.rev)}`, true)
+      yield* pollOnce.pipe(
+        Effect.catchAllCause((cause) => Effect.logDebug("Medusa: task change poll failed; retrying", cause)),
+        Effect.repeat(Schedule.spaced(remote.pollInterval)),
+        Effect.forkScoped
+      )
+    }
+    if (remote?.notify && isPg) {
+      const listen = sql.onDialectOrElse({
+        pg: () => (sql as unknown as { listen?: (channel: string) => Stream.Stream<string, SqlError.SqlError> }).listen,
+        orElse: () => undefined
+      })
+      if (listen !== undefined) {
+        const started = yield* Effect.makeLatch(false)
+        yield* listen(notifyChannel).pipe(
+          Stream.onStart(started.open),
+          Stream.runForEach(handleNotification),
+          Effect.catchAllCause((cause) => Effect.logWarning("Medusa: LISTEN connection lost; reconnecting", cause)),
+          Effect.zipRight(pollOnce.pipe(Effect.ignore)),
+          Effect.repeat(listenRetry),
+          Effect.forkScoped
+        )
+        // Do not report the store ready before LISTEN is in place.
+        yield* started.await.pipe(Effect.timeoutOption(Duration.seconds(10)))
+      }
+    }
+
+    const events: Stream.Stream<ChangeEvent, StoreError> = Stream.fromPubSub(hub)
+
+    const changes: Stream.Stream<TaskChange, StoreError> = Stream.map(
+      events,
+      (e): TaskChange => ({ task: e.task, previous: e.previous })
+    )
+
+    const watch = (id: TaskId): Stream.Stream<Task, TaskNotFound | StoreError> =>
+      Stream.unwrapScoped(Effect.gen(function*() {
+        const subscription = yield* PubSub.subscribe(hub)
+        const [task, rev] = yield* getWithRev(id)
+        const later = Stream.fromQueue(subscription).pipe(
+          Stream.filter((e) => e.task.id === id),
+          Stream.mapAccum(rev, (last, e) => e.rev > last ? [e.rev, Option.some(e.task)] : [last, Option.none()]),
+          Stream.filterMap((o) => o)
+        )
+        return Stream.concat(Stream.make(task), later).pipe(Stream.takeUntil((t) => isFinal(t.state)))
+      }))
+
+    // --- upload sessions and post records --------------------------------------
+
+    const saveUploadSession = (id: TaskId, session: UploadSession): Effect.Effect<void, StoreError> =>
+      guardWrite(
+        "Saving an upload session",
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          sql`INSERT INTO medusa_upload_sessions
+            (task_id, host, uri, video_id, video_url, total_bytes, acknowledged, created_at, updated_at)
+            VALUES (${id}, ${session.host}, ${session.uri}, ${session.videoId ?? null}, ${session.videoUrl ?? null},
+              ${session.totalBytes}, ${session.acknowledged}, ${session.createdAt}, ${now})
+            ON CONFLICT (task_id, host) DO UPDATE SET uri = excluded.uri, video_id = excluded.video_id,
+              video_url = excluded.video_url, total_bytes = excluded.total_bytes,
+              acknowledged = excluded.acknowledged, created_at = excluded.created_at,
+              updated_at = excluded.updated_at`).pipe(
+            Effect.asVoid,
+            Effect.mapError(unavailable(`Saving the ${session.host} upload session of ${id}`))
+          )
+      )
+
+    const loadUploadSession = (id: TaskId, host: HostId): Effect.Effect<Option.Option<UploadSession>, StoreError> =>
+      sql<{
+        uri: string
+        video_id: string | null
+        video_url: string | null
+        total_bytes: unknown
+        acknowledged: unknown
+        created_at: unknown
+      }>`SELECT uri, video_id, video_url, total_bytes, acknowledged, created_at FROM medusa_upload_sessions
+        WHERE task_id = ${id} AND host = ${host}`.pipe(
+        Effect.map((rows) =>
+          Option.map(Option.fromNullable(rows[0]), (row) =>
+            new UploadSession({
+              host,
+              uri: row.uri,
+              ...(row.video_id === null ? {} : { videoId: row.video_id }),
+              ...(row.video_url === null ? {} : { videoUrl: row.video_url }),
+              totalBytes: num(row.total_bytes),
+              acknowledged: num(row.acknowledged),
+              createdAt: num(row.created_at)
+            }))
+        ),
+        Effect.mapError(unavailable(`Reading the ${host} upload session of ${id}`))
+      )
+
+    const recordPostIntent = (id: TaskId, publisher: PublisherId): Effect.Effect<void, StoreError> =>
+      guardWrite(
+        "Recording a post intent",
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          // An intent never overwrites a confirmed post.
+          sql`INSERT INTO medusa_posts (task_id, publisher, state, at) VALUES (${id}, ${publisher}, 'intent', ${now})
+            ON CONFLICT (task_id, publisher) DO UPDATE SET state = 'intent', at = excluded.at
+            WHERE medusa_posts.state <> 'done'`).pipe(
+            Effect.asVoid,
+            Effect.mapError(unavailable(`Recording the ${publisher} post intent of ${id}`))
+          )
+      )
+
+    const recordPostDone = (id: TaskId, post: PublishedPost): Effect.Effect<void, StoreError> =>
+      guardWrite(
+        "Recording a post",
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          sql`INSERT INTO medusa_posts (task_id, publisher, state, at, post_id, url)
+            VALUES (${id}, ${post.publisher}, 'done', ${now}, ${post.postId}, ${post.url ?? null})
+            ON CONFLICT (task_id, publisher) DO UPDATE SET state = 'done', at = excluded.at,
+              post_id = excluded.post_id, url = excluded.url`).pipe(
+            Effect.asVoid,
+            Effect.mapError(unavailable(`Recording the ${post.publisher} post of ${id}`))
+          )
+      )
+
+    const loadPostRecord = (id: TaskId, publisher: PublisherId): Effect.Effect<Option.Option<PostRecord>, StoreError> =>
+      sql<{ state: string; at: unknown; post_id: string | null; url: string | null }>`SELECT state, at, post_id, url
+        FROM medusa_posts WHERE task_id = ${id} AND publisher = ${publisher}`.pipe(
+        Effect.map((rows) =>
+          Option.map(Option.fromNullable(rows[0]), (row) =>
+            new PostRecord({
+              publisher,
+              state: row.state === "done" ? "done" : "intent",
+              at: num(row.at),
+              ...(row.post_id === null ? {} : {
+                post: new PublishedPost({
+                  publisher,
+                  postId: row.post_id,
+                  ...(row.url === null ? {} : { url: row.url })
+                })
+              })
+            }))
+        ),
+        Effect.mapError(unavailable(`Reading the ${publisher} post record of ${id}`))
+      )
+
+    // --- retention ---------------------------------------------------------------
+
+    const prune = (before: number): Effect.Effect<number, StoreError> =>
+      guardWrite(
+        "Pruning tasks",
+        Effect.gen(function*() {
+          const rows = yield* sql<{ id: string }>`SELECT id FROM medusa_tasks
+            WHERE state IN ('completed', 'failed', 'cancelled') AND updated_at < ${before}`
+          const ids = rows.map((r) => r.id as TaskId)
+          for (let i = 0; i < ids.length; i += 500) {
+            const batch = ids.slice(i, i + 500)
+            yield* sql.withTransaction(Effect.gen(function*() {
+              yield* sql`DELETE FROM medusa_task_history WHERE ${sql.in("task_id", batch)}`
+              yield* sql`DELETE FROM medusa_upload_sessions WHERE ${sql.in("task_id", batch)}`
+              yield* sql`DELETE FROM medusa_posts WHERE ${sql.in("task_id", batch)}`
+              yield* sql`DELETE FROM medusa_tasks WHERE ${sql.in("id", batch)}`
+            }))
+            if (options.onPrune) {
+              yield* options.onPrune(batch).pipe(
+                Effect.catchAllCause((cause) =>
+                  Effect.logWarning("Medusa: could not prune the engine records of finished tasks", cause)
+                )
+              )
+            }
+          }
+          return ids.length
+        }).pipe(Effect.mapError(unavailable("Pruning finished tasks")))
+      )
+
+    return {
+      insert,
+      get,
+      getWithRev,
+      update,
+      list,
+      watch,
+      changes,
+      events,
+      unfinished,
+      saveUploadSession,
+      loadUploadSession,
+      recordPostIntent,
+      recordPostDone,
+      loadPostRecord,
+      prune
+    }
+  })
+
+/** Reconnect backoff for the LISTEN connection. */
+const listenRetry = Schedule.exponential("200 millis").pipe(
+  Schedule.union(Schedule.spaced("5 seconds"))
+)
