@@ -313,9 +313,10 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
   }
 
   const requireParts = (ctx: RequestContext): Array<string> => {
-    const part = ctx.url.searchParams.get("part")
+    // Google accepts repeated parameters (`part=a&part=b`, as googleapis sends arrays) as well as commas.
+    const part = ctx.url.searchParams.getAll("part").join(",")
     if (!part) fail(400, "required", "Required parameter: part")
-    const parts = part!.split(",").map((p) => p.trim()).filter((p) => p.length > 0)
+    const parts = part.split(",").map((p) => p.trim()).filter((p) => p.length > 0)
     for (const p of parts) {
       if (!VIDEO_PARTS.has(p)) fail(400, "unknownPart", `Unknown part '${p}' in the part parameter`)
     }
@@ -780,7 +781,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
     authorize(ctx)
     charge(1)
     const parts = requireParts(ctx)
-    const ids = (ctx.url.searchParams.get("id") ?? "").split(",").map((s) => s.trim()).filter((s) => s.length > 0)
+    const ids = ctx.url.searchParams.getAll("id").join(",").split(",").map((s) => s.trim()).filter((s) => s.length > 0)
     if (ids.length === 0) fail(400, "missingRequiredParameter", "No filter selected: pass id=<video id>[,<id>…]")
     const items = ids.flatMap((id) => {
       const video = videos.get(id)
@@ -876,7 +877,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
   const playlistItemsInsert = async (ctx: RequestContext) => {
     authorize(ctx)
     const body = (await ctx.json()) as Record<string, any> | undefined
-    const part = ctx.url.searchParams.get("part")
+    const part = ctx.url.searchParams.getAll("part").join(",")
     if (!part || !part.split(",").map((p) => p.trim()).includes("snippet")) {
       charge(1)
       return fail(400, "required", "Required parameter: part (must include snippet)")
