@@ -78,7 +78,7 @@ export interface Options {
   readonly apiVersion?: string | undefined
   /** Attempts of one post in all, when LinkedIn says nothing was created (default 4). */
   readonly maxAttempts?: number | undefined
-  /** A rate-limit wait longer than this fails the task with `rate_limited` instead (default 15 minutes). */
+  /** A rate-limit wait longer than this fails the task with `rate_limited` instead (default 16 minutes). */
   readonly maxRateLimitWait?: Duration.DurationInput | undefined
   /** A post request unanswered for this long has an unknown outcome (default 60 seconds). */
   readonly requestTimeout?: Duration.DurationInput | undefined

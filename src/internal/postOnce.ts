@@ -221,7 +221,7 @@ export const rateLimited = (options: {
 export interface PostPolicy {
   /** Attempts in all, counting the first (default 4). */
   readonly maxAttempts: number
-  /** A rate-limit wait longer than this fails the task instead (default 15 minutes). */
+  /** A rate-limit wait longer than this fails the task instead (default 16 minutes: a 15-minute window and slack). */
   readonly maxWaitMillis: number
   /** One post request (send and answer) taking longer than this has an unknown outcome (default 60 s). */
   readonly timeoutMillis: number
@@ -230,7 +230,7 @@ export interface PostPolicy {
 /** @internal */
 export const defaultPolicy: PostPolicy = {
   maxAttempts: 4,
-  maxWaitMillis: 15 * 60_000,
+  maxWaitMillis: 16 * 60_000,
   timeoutMillis: 60_000
 }
 

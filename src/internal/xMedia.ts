@@ -17,6 +17,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
+import { randomBytes } from "node:crypto"
 import { open } from "node:fs/promises"
 import type { MediaFile } from "../Platform.js"
 import { type PlatformError, PlatformRejected, PlatformUnavailable } from "../PublishError.js"
@@ -88,6 +89,26 @@ const call = (
     Effect.mapError((e) => (e instanceof Transient ? e.error : e))
   )
 
+/**
+ * One APPEND body, `multipart/form-data` built by hand: undici's fetch body
+ * handling rejects Node's global `FormData`/`Blob` ("action is not a
+ * function"), and a segment is small enough to frame in memory.
+ */
+const multipart = (index: number, bytes: Uint8Array, fileName: string): HttpBody.HttpBody => {
+  const boundary = `medusa-${randomBytes(12).toString("hex")}`
+  const safeName = fileName.replace(/["\r\n]/g, "_")
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="segment_index"\r\n\r\n${index}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="media"; filename="${safeName}"\r\n` +
+      `Content-Type: application/octet-stream\r\n\r\n`
+  )
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
+  return HttpBody.uint8Array(
+    Buffer.concat([head, bytes, tail]),
+    `multipart/form-data; boundary=${boundary}`
+  )
+}
+
 const readSegment = (path: string, offset: number, length: number) =>
   Effect.acquireUseRelease(
     Effect.tryPromise(() => open(path, "r")),
@@ -142,15 +163,13 @@ export const uploadVideo = (deps: MediaDeps, media: MediaFile): Effect.Effect<st
     const segments = Math.max(1, Math.ceil(media.size / SEGMENT_BYTES))
     for (let index = 0; index < segments; index++) {
       const bytes = yield* readSegment(media.path, index * SEGMENT_BYTES, SEGMENT_BYTES)
-      const form = new FormData()
-      form.append("segment_index", String(index))
-      form.append("media", new Blob([bytes], { type: "application/octet-stream" }), media.name)
+      const body = multipart(index, bytes, media.name)
       yield* call(
         deps,
         `appending segment ${index + 1}/${segments} of the X media upload`,
         Effect.suspend(() =>
           deps.send("POST", `/2/media/upload/${encodeURIComponent(mediaId)}/append`, {
-            body: HttpBody.formData(form)
+            body
           })
         )
       )
