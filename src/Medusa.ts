@@ -36,11 +36,13 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as Config from "./Config.js"
+import type { MedusaConfig } from "./Config.js"
 import * as Engine from "./internal/engine.js"
 import type { PlatformId } from "./PlatformId.js"
 import { all as allPlatforms } from "./PlatformId.js"
 import type { InvalidRequest, PlatformError, StoreError } from "./PublishError.js"
-import { InvalidTransition, TaskCancelled, TaskNotFound } from "./PublishError.js"
+import { ConfigError, InvalidTransition, Issue, TaskCancelled, TaskNotFound } from "./PublishError.js"
 import type { PublishRequestInput } from "./PublishRequest.js"
 import type { Task, TaskState } from "./Task.js"
 import { isFinal } from "./Task.js"
@@ -205,7 +207,7 @@ export interface Options {
    * Uploads or posts running at once on one platform, across tasks: one
    * number for all, or per platform. Default: `maxConcurrentTasks`.
    */
-  readonly perPlatformConcurrency?: number | Readonly<Partial<Record<PlatformId, number>>> | undefined
+  readonly perPlatformConcurrency?: number | Readonly<Partial<Record<PlatformId, number | undefined>>> | undefined
   /** How long finished tasks are kept before pruning. Default 24 hours; `Duration.infinity` keeps them. */
   readonly retention?: Duration.DurationInput | undefined
   /** How often pruning runs. Default 1 minute. */
@@ -408,3 +410,88 @@ export const layer = (options: Options = {}): Layer.Layer<Medusa, never, TaskSto
  */
 export const layerMemory = (options: Options = {}): Layer.Layer<Medusa | TaskStore> =>
   layer(options).pipe(Layer.provideMerge(storeLayerMemory))
+
+// =============================================================================
+// Configuration
+// =============================================================================
+
+/**
+ * The engine options of a config file's `medusa` section.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const optionsFromConfig = (config: MedusaConfig): Options => Config.engineOptions(config)
+
+/**
+ * The service with the engine options of a decoded config (store and
+ * platforms still to provide).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (config: MedusaConfig): Layer.Layer<Medusa, never, TaskStore> =>
+  layer(optionsFromConfig(config))
+
+/**
+ * How a config becomes layers: the platform adapters for its sections, and
+ * the store its `medusa.store` names. The real adapters are wired in
+ * `Live.ts`; tests pass test platforms.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Wiring<E = never, R = never> {
+  /**
+   * The platform layers for the config's sections. Typed `Layer<never>`
+   * because which tags it provides depends on the config; the engine finds
+   * whichever are there.
+   */
+  readonly platforms?: ((config: MedusaConfig) => Layer.Layer<never, E, R>) | undefined
+  /** The store for `medusa.store`; default: the in-memory store for `"memory"`, an error otherwise. */
+  readonly store?: ((config: MedusaConfig) => Layer.Layer<TaskStore, E, R>) | undefined
+}
+
+const defaultStore = (config: MedusaConfig): Layer.Layer<TaskStore, ConfigError> =>
+  config.medusa.store === "memory" ?
+    storeLayerMemory :
+    Layer.fail(
+      new ConfigError({
+        file: config.file,
+        issues: [
+          new Issue({
+            path: ["medusa", "store"],
+            message: "a durable store needs its layer wired in (use the Live layers or the CLI); " +
+              "set \"store\": \"memory\" to keep tasks in memory"
+          })
+        ]
+      })
+    )
+
+/**
+ * The service, its store and its platforms from a decoded config.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFromConfig = <E = never, R = never>(
+  config: MedusaConfig,
+  wiring: Wiring<E, R> = {}
+): Layer.Layer<Medusa | TaskStore, E | ConfigError, R> => {
+  const store: Layer.Layer<TaskStore, E | ConfigError, R> = wiring.store ? wiring.store(config) : defaultStore(config)
+  const platforms: Layer.Layer<never, E, R> = wiring.platforms ? wiring.platforms(config) : Layer.empty
+  return layerConfig(config).pipe(Layer.provide(platforms), Layer.provideMerge(store))
+}
+
+/**
+ * Reads `file` (default `medusa.config.json`) and builds the service, its
+ * store and its platforms from it.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFromConfigFile = <E = never, R = never>(
+  file: string = Config.defaultFile,
+  wiring: Wiring<E, R> = {}
+): Layer.Layer<Medusa | TaskStore, E | ConfigError, R> =>
+  Layer.unwrapEffect(Effect.map(Config.load(file), (config) => layerFromConfig(config, wiring)))

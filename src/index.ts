@@ -36,3 +36,6 @@ export * as Template from "./Template.js"
 
 /** @since 0.1.0 */
 export * as TestPlatforms from "./TestPlatforms.js"
+
+/** @since 0.1.0 */
+export * as Config from "./Config.js"
