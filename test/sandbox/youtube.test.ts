@@ -1,5 +1,7 @@
-import { describe, expect, layer } from "@effect/vitest"
+import { describe, expect, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import fc from "fast-check"
+import { quotaDay, tagsLength } from "../../src/sandbox/emulators/youtube.js"
 import * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { bytes, json, request, sha256 } from "./sandbox-http.js"
 
@@ -219,3 +221,339 @@ layer(Sandbox.layer())("youtube resumable upload", (it) => {
       expect(snap.quota.unitsUsed).toBe(2 + 50 + 50)
     }))
 })
+
+const HOUR = 3_600_000
+
+describe("metadata checks", () => {
+  it("tagsLength counts commas and quotes around tags with spaces", () => {
+    expect(tagsLength(["Foo Baz"])).toBe(9)
+    expect(tagsLength(["Foo-Baz"])).toBe(7)
+    expect(tagsLength(["a", "b c"])).toBe(1 + 1 + 5)
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 30 }), { maxLength: 30 }), (tags) => {
+        const quoted = tags.map((t) => (t.includes(" ") ? `"${t}"` : t)).join(",")
+        expect(tagsLength(tags)).toBe([...quoted].length)
+      })
+    )
+  })
+
+  it("quota days turn over at midnight America/Los_Angeles (PST and PDT)", () => {
+    expect(quotaDay(Date.parse("2026-01-16T07:59:59Z"))).toBe("2026-01-15")
+    expect(quotaDay(Date.parse("2026-01-16T08:00:00Z"))).toBe("2026-01-16")
+    expect(quotaDay(Date.parse("2026-07-16T06:59:59Z"))).toBe("2026-07-15")
+    expect(quotaDay(Date.parse("2026-07-16T07:00:00Z"))).toBe("2026-07-16")
+  })
+})
+
+layer(Sandbox.layer())("youtube metadata checks", (it) => {
+  const cases: ReadonlyArray<[string, unknown, string, string]> = [
+    ["empty title", { snippet: { title: "" } }, "invalidTitle", "snippet.title"],
+    ["long title", { snippet: { title: "x".repeat(101) } }, "invalidTitle", "101 characters"],
+    ["title with <", { snippet: { title: "a <b>" } }, "invalidTitle", "'<'"],
+    [
+      "long description",
+      { snippet: { title: "t", description: "é".repeat(2501) } },
+      "invalidDescription",
+      "5002 bytes"
+    ],
+    ["description with >", { snippet: { title: "t", description: "a > b" } }, "invalidDescription", "'>'"],
+    // "ten chars!" has a space, so it counts as quoted: 50 × 12 + 49 commas = 649.
+    [
+      "tags too long",
+      { snippet: { title: "t", tags: Array.from({ length: 50 }, () => "ten chars!") } },
+      "invalidTags",
+      "649 characters"
+    ],
+    ["bad category", { snippet: { title: "t", categoryId: "31" } }, "invalidCategoryId", "'31'"],
+    ["bad privacy", { snippet: { title: "t" }, status: { privacyStatus: "secret" } }, "invalidValue", "privacyStatus"],
+    [
+      "publishAt when public",
+      { snippet: { title: "t" }, status: { privacyStatus: "public", publishAt: "2099-01-01T00:00:00Z" } },
+      "invalidPublishAt",
+      "'private'"
+    ],
+    [
+      "publishAt in the past",
+      { snippet: { title: "t" }, status: { privacyStatus: "private", publishAt: "2001-01-01T00:00:00Z" } },
+      "invalidPublishAt",
+      "not in the future"
+    ]
+  ]
+  for (const [name, body, reason, mentions] of cases) {
+    it.effect(`${name} → 400 ${reason}`, () =>
+      Effect.gen(function*() {
+        const sb = yield* Sandbox.SandboxService
+        const r = yield* Effect.promise(() => initiate(sb, 10, body))
+        expect(r.status).toBe(400)
+        expect(r.json.error.errors[0].reason).toBe(reason)
+        expect(r.json.error.message).toContain(mentions)
+        expect(r.headers.location).toBeUndefined()
+      }))
+  }
+
+  it.effect("a future publishAt on a private video is accepted and returned", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const at = new Date(sb.clock.now() + 48 * HOUR).toISOString()
+      const init = yield* Effect.promise(() =>
+        initiate(sb, 3, { snippet: { title: "later" }, status: { privacyStatus: "private", publishAt: at } })
+      )
+      expect(init.status).toBe(200)
+      const put = yield* Effect.promise(() => request(init.headers.location!, { method: "PUT", body: "abc" }))
+      expect(put.json.status.publishAt).toBe(at)
+    }))
+})
+
+layer(Sandbox.layer({ youtube: { uploadsPerDay: 2, channelUploadLimit: 1, sessionLifetimeMillis: HOUR } }))(
+  "youtube quota and limits",
+  (it) => {
+    it.effect("uploadLimitExceeded (400) after the channel limit, Video Uploads 429 after the bucket", () =>
+      Effect.gen(function*() {
+        const sb = yield* Sandbox.SandboxService
+        const first = yield* Effect.promise(() => initiate(sb, 10, meta))
+        expect(first.status).toBe(200)
+        const second = yield* Effect.promise(() => initiate(sb, 10, meta))
+        expect(second.status).toBe(400)
+        expect(second.json.error.errors[0]).toMatchObject({ reason: "uploadLimitExceeded", domain: "youtube.video" })
+        const third = yield* Effect.promise(() => initiate(sb, 10, meta))
+        expect(third.status).toBe(429)
+        expect(third.json.error.errors[0].reason).toBe("rateLimitExceeded")
+        expect(third.json.error.message).toContain("Video Uploads")
+        expect(third.json.error.status).toBe("RESOURCE_EXHAUSTED")
+        expect((sb.state().platforms.youtube as any).quota.uploadsLeft).toBe(0)
+
+        // The session from the first call expires after its lifetime of sandbox time.
+        const probe = () =>
+          request(first.headers.location!, { method: "PUT", headers: { "content-range": "bytes */10" }, body: "" })
+        expect((yield* Effect.promise(probe)).status).toBe(308)
+        sb.clock.advance(HOUR + 1)
+        expect((yield* Effect.promise(probe)).status).toBe(404)
+      }))
+
+    it.effect("access tokens expire after 3600 s of sandbox time", () =>
+      Effect.gen(function*() {
+        const sb = yield* Sandbox.SandboxService
+        const r = yield* Effect.promise(() => refresh(sb))
+        const token: string = r.json.access_token
+        const list = () =>
+          request(`${sb.urls.youtube}/youtube/v3/videos?part=id&id=x`, {
+            headers: { authorization: `Bearer ${token}` }
+          })
+        expect((yield* Effect.promise(list)).status).toBe(200)
+        sb.clock.advance(HOUR - 1000)
+        expect((yield* Effect.promise(list)).status).toBe(200)
+        sb.clock.advance(1000)
+        const expired = yield* Effect.promise(list)
+        expect(expired.status).toBe(401)
+        expect(expired.headers["www-authenticate"]).toContain("Bearer")
+      }))
+
+    it.effect("the unit pool: thumbnails cost 50, exhaustion is 403 quotaExceeded, the next Pacific day resets", () =>
+      Effect.gen(function*() {
+        const sb = yield* Sandbox.SandboxService
+        const token = (yield* Effect.promise(() => refresh(sb))).json.access_token as string
+        const list = () =>
+          request(`${sb.urls.youtube}/youtube/v3/videos?part=id&id=x`, {
+            headers: { authorization: `Bearer ${token}` }
+          })
+        const used = (sb.state().platforms.youtube as any).quota.unitsUsed as number
+        yield* Effect.promise(list)
+        expect((sb.state().platforms.youtube as any).quota.unitsUsed).toBe(used + 1)
+        sb.exhaustQuota("youtube")
+        const denied = yield* Effect.promise(list)
+        expect(denied.status).toBe(403)
+        expect(denied.json.error.errors[0]).toMatchObject({ reason: "quotaExceeded", domain: "youtube.quota" })
+        sb.clock.advance(24 * HOUR)
+        const fresh = (yield* Effect.promise(() => refresh(sb))).json.access_token as string
+        const ok = yield* Effect.promise(() =>
+          request(`${sb.urls.youtube}/youtube/v3/videos?part=id&id=x`, {
+            headers: { authorization: `Bearer ${fresh}` }
+          })
+        )
+        expect(ok.status).toBe(200)
+      }))
+  }
+)
+
+layer(Sandbox.layer())("youtube upload faults", (it) => {
+  it.effect("a drop mid-chunk keeps what arrived; the probe reports it and the client resumes", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const data = bytes(4 * KiB256 + 77, 17)
+      const init = yield* Effect.promise(() => initiate(sb, data.length, meta))
+      const session = init.headers.location!
+      sb.inject({ platform: "youtube", route: "upload", action: { kind: "drop", afterBytes: 300_000 } })
+      const dropped = yield* Effect.promise(() =>
+        request(session, { method: "PUT", body: data }).then(() => "answered", () => "dropped")
+      )
+      expect(dropped).toBe("dropped")
+      const probe = yield* Effect.promise(() =>
+        request(session, { method: "PUT", headers: { "content-range": `bytes */${data.length}` }, body: "" })
+      )
+      expect(probe.status).toBe(308)
+      expect(probe.headers.range).toBe("bytes=0-299999")
+      const rest = yield* Effect.promise(() =>
+        request(session, {
+          method: "PUT",
+          headers: { "content-range": `bytes 300000-${data.length - 1}/${data.length}` },
+          body: data.subarray(300_000)
+        })
+      )
+      expect(rest.status).toBe(201)
+      expect(sb.state().uploads.find((u) => u.videoId === rest.json.id)!.sha256).toBe(sha256(data))
+    }))
+
+  it.effect("a lost final answer: the probe replays the 201", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const data = bytes(1000, 18)
+      const init = yield* Effect.promise(() => initiate(sb, data.length, meta))
+      sb.inject({ platform: "youtube", route: "upload", action: { kind: "drop", afterBytes: 1_000_000 } })
+      const lost = yield* Effect.promise(() =>
+        request(init.headers.location!, { method: "PUT", body: data }).then(() => "answered", () => "lost")
+      )
+      expect(lost).toBe("lost")
+      const probe = yield* Effect.promise(() =>
+        request(init.headers.location!, { method: "PUT", headers: { "content-range": "bytes */1000" }, body: "" })
+      )
+      expect(probe.status).toBe(201)
+      expect(probe.json.kind).toBe("youtube#video")
+    }))
+
+  it.effect("partial acknowledgement: the 308's Range covers only a prefix", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const data = bytes(2 * KiB256 + 5, 19)
+      const init = yield* Effect.promise(() => initiate(sb, data.length, meta))
+      sb.inject({ platform: "youtube", route: "upload", action: { kind: "partialAck", bytes: 1000 } })
+      const first = yield* Effect.promise(() => request(init.headers.location!, { method: "PUT", body: data }))
+      expect(first.status).toBe(308)
+      expect(first.headers.range).toBe(`bytes=0-${data.length - 1000 - 1}`)
+      const rest = yield* Effect.promise(() =>
+        request(init.headers.location!, {
+          method: "PUT",
+          headers: { "content-range": `bytes ${data.length - 1000}-${data.length - 1}/${data.length}` },
+          body: data.subarray(data.length - 1000)
+        })
+      )
+      expect(rest.status).toBe(201)
+      expect(sb.state().uploads.find((u) => u.videoId === rest.json.id)!.sha256).toBe(sha256(data))
+    }))
+
+  it.effect("non-final chunks are stored in whole 256 KiB units", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const data = bytes(3 * KiB256, 20)
+      const init = yield* Effect.promise(() => initiate(sb, data.length, meta))
+      const odd = KiB256 + 1000
+      const r = yield* Effect.promise(() =>
+        request(init.headers.location!, {
+          method: "PUT",
+          headers: { "content-range": `bytes 0-${odd - 1}/${data.length}` },
+          body: data.subarray(0, odd)
+        })
+      )
+      expect(r.status).toBe(308)
+      expect(r.headers.range).toBe(`bytes=0-${KiB256 - 1}`)
+    }))
+
+  it.effect("injected status faults use Google's error body and the upload route name", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const init = yield* Effect.promise(() => initiate(sb, 3, meta))
+      sb.inject({ platform: "youtube", route: "upload", action: { kind: "status", status: 503 } })
+      const r = yield* Effect.promise(() => request(init.headers.location!, { method: "PUT", body: "abc" }))
+      expect(r.status).toBe(503)
+      expect(r.json.error).toMatchObject({ code: 503, status: "UNAVAILABLE" })
+      const again = yield* Effect.promise(() => request(init.headers.location!, { method: "PUT", body: "abc" }))
+      expect(again.status).toBe(201)
+      sb.inject({ platform: "youtube", route: "token", action: { kind: "status", status: 400, code: "invalid_grant" } })
+      const t = yield* Effect.promise(() => refresh(sb))
+      expect(t.json).toEqual({ error: "invalid_grant", error_description: "Sandbox fault" })
+    }))
+})
+
+layer(Sandbox.layer({ youtube: { playlists: ["PLknown"], thumbnailMaxBytes: 10_000 } }))(
+  "youtube thumbnails, playlists, auth",
+  (it) => {
+    it.effect("thumbnails.set rejects bad MIME, non-images, oversize and unknown videos", () =>
+      Effect.gen(function*() {
+        const sb = yield* Sandbox.SandboxService
+        const { put } = yield* Effect.promise(() => uploadWhole(sb, bytes(10)))
+        const set = (videoId: string, type: string, body: Buffer) =>
+          api(sb, `/upload/youtube/v3/thumbnails/set?videoId=${videoId}`, {
+            method: "POST",
+            headers: { "content-type": type },
+            body
+          })
+        const jpeg = (n: number) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), bytes(n)])
+        const gif = yield* Effect.promise(() => set(put.json.id, "image/gif", jpeg(10)))
+        expect(gif.json.error.errors[0]).toMatchObject({ reason: "invalidImage" })
+        expect(gif.json.error.message).toContain("image/gif")
+        const text = yield* Effect.promise(() => set(put.json.id, "image/png", Buffer.from("not an image")))
+        expect(text.json.error.errors[0].reason).toBe("invalidImage")
+        const big = yield* Effect.promise(() => set(put.json.id, "image/jpeg", jpeg(20_000)))
+        expect(big.json.error.errors[0].reason).toBe("invalidImage")
+        expect(big.json.error.message).toContain("10000 bytes")
+        const empty = yield* Effect.promise(() => set(put.json.id, "image/jpeg", Buffer.alloc(0)))
+        expect(empty.json.error.errors[0].reason).toBe("mediaBodyRequired")
+        const missing = yield* Effect.promise(() => set("nope", "image/jpeg", jpeg(10)))
+        expect(missing.status).toBe(404)
+        expect(missing.json.error.errors[0].reason).toBe("videoNotFound")
+      }))
+
+    it.effect("playlistItems.insert checks the playlist, the resource kind and the video", () =>
+      Effect.gen(function*() {
+        const sb = yield* Sandbox.SandboxService
+        const { put } = yield* Effect.promise(() => uploadWhole(sb, bytes(10)))
+        const insert = (snippet: unknown) =>
+          api(sb, "/youtube/v3/playlistItems?part=snippet", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: json({ snippet })
+          })
+        const noList = yield* Effect.promise(() =>
+          insert({ resourceId: { kind: "youtube#video", videoId: put.json.id } })
+        )
+        expect(noList.json.error.errors[0].reason).toBe("playlistIdRequired")
+        const unknownList = yield* Effect.promise(() =>
+          insert({ playlistId: "PLother", resourceId: { kind: "youtube#video", videoId: put.json.id } })
+        )
+        expect(unknownList.status).toBe(404)
+        expect(unknownList.json.error.errors[0].reason).toBe("playlistNotFound")
+        const kind = yield* Effect.promise(() =>
+          insert({ playlistId: "PLknown", resourceId: { kind: "youtube#channel", videoId: put.json.id } })
+        )
+        expect(kind.json.error.errors[0].reason).toBe("invalidResourceType")
+        const ok = yield* Effect.promise(() =>
+          insert({ playlistId: "PLknown", resourceId: { kind: "youtube#video", videoId: put.json.id } })
+        )
+        expect(ok.status).toBe(200)
+        expect(ok.json.snippet.position).toBe(0)
+      }))
+
+    it.effect("the auth endpoint refuses a non-loopback redirect_uri and an unknown client", () =>
+      Effect.gen(function*() {
+        const sb = yield* Sandbox.SandboxService
+        const auth = (params: Record<string, string>) =>
+          request(`${sb.urls.youtube}/o/oauth2/v2/auth?${new URLSearchParams(params)}`)
+        const base = {
+          client_id: sb.credentials.youtube.clientId,
+          response_type: "code",
+          scope: "https://www.googleapis.com/auth/youtube.upload",
+          redirect_uri: "http://127.0.0.1:9/cb"
+        }
+        const remote = yield* Effect.promise(() => auth({ ...base, redirect_uri: "https://evil.example/cb" }))
+        expect(remote.status).toBe(400)
+        expect(remote.json.error).toBe("redirect_uri_mismatch")
+        const client = yield* Effect.promise(() => auth({ ...base, client_id: "other" }))
+        expect(client.status).toBe(401)
+        expect(client.json.error).toBe("invalid_client")
+        const noScope = yield* Effect.promise(() => auth({ ...base, scope: "", state: "s1" }))
+        expect(noScope.status).toBe(302)
+        const back = new URL(noScope.headers.location!)
+        expect(back.searchParams.get("error")).toBe("invalid_request")
+        expect(back.searchParams.get("state")).toBe("s1")
+      }))
+  }
+)
