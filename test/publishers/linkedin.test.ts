@@ -1,0 +1,264 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as FastCheck from "effect/FastCheck"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as TestClock from "effect/TestClock"
+import * as LittleText from "../../src/internal/littleText.js"
+import * as LinkedIn from "../../src/LinkedIn.js"
+import { LinkedInMetadata } from "../../src/PublishRequest.js"
+import { unescapeLittleText } from "../../src/sandbox/emulators/linkedin.js"
+import type * as Sandbox from "../../src/sandbox/Sandbox.js"
+import {
+  alignClocks,
+  awaitSleep,
+  captureLogs,
+  context,
+  exposed,
+  Http,
+  media,
+  sandbox,
+  type SandboxOptions,
+  vimeoVideo,
+  youtubeVideo
+} from "./helpers.js"
+
+const options = (sb: Sandbox.Sandbox, overrides: Partial<LinkedIn.Options> = {}): LinkedIn.Options => ({
+  accessToken: Redacted.make(sb.credentials.linkedin.accessToken),
+  authorUrn: sb.credentials.linkedin.authorUrn,
+  baseUrl: sb.urls.linkedin,
+  ...overrides
+})
+
+const setup = (sandboxOptions: SandboxOptions = {}, overrides: Partial<LinkedIn.Options> = {}) =>
+  Effect.gen(function*() {
+    const sb = yield* sandbox(sandboxOptions)
+    yield* alignClocks(sb)
+    const li = yield* LinkedIn.make(options(sb, overrides))
+    return { sb, li }
+  })
+
+const liPosts = (sb: Sandbox.Sandbox) => sb.raw.postsOf("linkedin")
+const postRequests = (sb: Sandbox.Sandbox) => sb.raw.log.filter((e) => e.platform === "linkedin" && e.method === "POST")
+const text = (t: string) => new LinkedInMetadata({ text: t })
+
+describe("LinkedIn publisher", () => {
+  it.scoped("posts escaped commentary with the first host's link as an article; id from x-restli-id", () =>
+    Effect.gen(function*() {
+      const { li, sb } = yield* setup()
+      const body = "Launch (v2) is out! #video @team_x [demo] {braces} <3 a|b ~ * \\ https://youtu.be/a_b"
+      const post = yield* li.post(context(text(body), { videos: [youtubeVideo, vimeoVideo] }))
+      const stored = liPosts(sb)
+      expect(stored).toHaveLength(1)
+      // The emulator unescapes little text: what readers see is exactly the text.
+      expect(stored[0]!.text).toBe(body)
+      expect(stored[0]!.link).toBe(youtubeVideo.url)
+      expect((stored[0]!.extra as { commentary: string }).commentary).toBe(LittleText.escape(body))
+      expect(post.postId).toBe(stored[0]!.id)
+      expect(post.postId).toMatch(/^urn:li:share:\d+$/)
+      expect(post.url).toBe(`https://www.linkedin.com/feed/update/${post.postId}/`)
+      const request = postRequests(sb)[0]!
+      expect(request.headers["linkedin-version"]).toBe(LinkedIn.defaultApiVersion)
+      expect(request.headers["x-restli-protocol-version"]).toBe("2.0.0")
+      expect(request.headers.authorization).toBe("<redacted>")
+    }).pipe(Effect.provide(Http)))
+
+  it.scoped("without videos, no article is attached", () =>
+    Effect.gen(function*() {
+      const { li, sb } = yield* setup()
+      yield* li.post(context(text("Text only"), { videos: [] }))
+      expect(liPosts(sb)[0]!.link).toBeUndefined()
+    }).pipe(Effect.provide(Http)))
+
+  it.scoped("the sandbox rejects a request without LinkedIn-Version", () =>
+    Effect.gen(function*() {
+      const { sb } = yield* setup()
+      const http = yield* HttpClient.HttpClient
+      const response = yield* http.execute(
+        HttpClientRequest.post(`${sb.urls.linkedin}/rest/posts`).pipe(
+          HttpClientRequest.bearerToken(sb.credentials.linkedin.accessToken),
+          HttpClientRequest.setHeader("X-Restli-Protocol-Version", "2.0.0"),
+          HttpClientRequest.bodyUnsafeJson({
+            author: sb.credentials.linkedin.authorUrn,
+            commentary: "no version",
+            visibility: "PUBLIC",
+            distribution: { feedDistribution: "MAIN_FEED" },
+            lifecycleState: "PUBLISHED"
+          })
+        )
+      )
+      expect(response.status).toBe(400)
+      expect(((yield* response.json) as { message: string }).message).toMatch(/LinkedIn-Version/)
+      expect(liPosts(sb)).toHaveLength(0)
+    }).pipe(Effect.scoped, Effect.provide(Http)))
+
+  it.scoped("find uses the author finder and matches the unescaped commentary", () =>
+    Effect.gen(function*() {
+      const { li } = yield* setup()
+      const posted = yield* li.post(context(text("Find #me (please)")))
+      expect(Option.getOrThrow(yield* li.find(context(text("Find #me (please)")))).postId).toBe(posted.postId)
+      expect(Option.isNone(yield* li.find(context(text("Find me please"))))).toBe(true)
+    }).pipe(Effect.provide(Http)))
+
+  describe("validate", () => {
+    it.effect("counts the escaped text against 3,000 characters and names the field", () =>
+      Effect.gen(function*() {
+        const li = yield* LinkedIn.make({ accessToken: Redacted.make("t"), authorUrn: "urn:li:person:x" })
+        expect(yield* li.validate(text("a".repeat(3000)), media)).toEqual([])
+        const over = yield* li.validate(text(`${"a".repeat(2999)}#`), media)
+        expect(over).toHaveLength(1)
+        expect(over[0]!.path).toEqual(["text"])
+        expect(over[0]!.message).toMatch(/3001 characters once filled and escaped.*remove 1/)
+        expect((yield* li.validate(text("  "), media))[0]!.message).toMatch(/empty/)
+      }).pipe(Effect.provide(Http)))
+
+    it.prop(
+      "escaped text is accepted by the emulator's little-text parser and reads back unchanged",
+      [FastCheck.string({
+        unit: FastCheck.constantFrom(
+          "a",
+          " ",
+          "\\",
+          "|",
+          "{",
+          "}",
+          "@",
+          "[",
+          "]",
+          "(",
+          ")",
+          "<",
+          ">",
+          "#",
+          "*",
+          "_",
+          "~",
+          "é",
+          "x"
+        )
+      })],
+      ([s]) => {
+        const parsed = unescapeLittleText(LittleText.escape(s))
+        return parsed.ok && parsed.text === s && LittleText.unescape(LittleText.escape(s)) === s
+      }
+    )
+  })
+
+  describe("maps errors", () => {
+    it.scoped("426 → version_sunset telling to raise linkedin.api_version", () =>
+      Effect.gen(function*() {
+        const { li, sb } = yield* setup({}, { apiVersion: "202401" })
+        const error = yield* Effect.flip(li.post(context(text("old version"))))
+        expect(error._tag).toBe("PlatformRejected")
+        expect(error.reason).toBe("version_sunset")
+        expect(error.status).toBe(426)
+        expect(error.message).toMatch(/raise linkedin\.api_version/)
+        expect(liPosts(sb)).toHaveLength(0)
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped("401 → auth_expired; 403 (another author) → permission_missing naming the scope", () =>
+      Effect.gen(function*() {
+        const { li, sb } = yield* setup()
+        const other = yield* LinkedIn.make(options(sb, { authorUrn: "urn:li:organization:42" }))
+        const forbidden = yield* Effect.flip(other.post(context(text("not mine"))))
+        expect(forbidden.reason).toBe("permission_missing")
+        expect(forbidden.message).toMatch(/w_organization_social/)
+        sb.expireToken("linkedin")
+        const expired = yield* Effect.flip(li.post(context(text("expired"))))
+        expect(expired._tag).toBe("AuthExpired")
+        expect(expired.reason).toBe("auth_expired")
+        expect(expired.code).toBe("65601")
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped("a duplicate → duplicate_post; another 422 → invalid_metadata", () =>
+      Effect.gen(function*() {
+        const { li, sb } = yield* setup()
+        yield* li.post(context(text("twice")))
+        expect((yield* Effect.flip(li.post(context(text("twice"))))).reason).toBe("duplicate_post")
+        sb.inject({ platform: "linkedin", route: "posts", action: { kind: "status", status: 422, message: "bad" } })
+        expect((yield* Effect.flip(li.post(context(text("unprocessable"))))).reason).toBe("invalid_metadata")
+        expect(liPosts(sb)).toHaveLength(1)
+      }).pipe(Effect.provide(Http)))
+  })
+
+  describe("rate limits", () => {
+    it.scoped("429 with Retry-After waits (TestClock), then posts once", () =>
+      Effect.gen(function*() {
+        const { li, sb } = yield* setup()
+        sb.inject({ platform: "linkedin", route: "posts", action: { kind: "rateLimit", retryAfterSeconds: 120 } })
+        const fiber = yield* Effect.fork(li.post(context(text("after retry-after"))))
+        const wait = yield* awaitSleep(119_000, 120_000)
+        expect(liPosts(sb)).toHaveLength(0)
+        yield* TestClock.adjust(wait)
+        const post = yield* Fiber.join(fiber)
+        expect(liPosts(sb).map((p) => p.id)).toEqual([post.postId])
+        expect(postRequests(sb)).toHaveLength(2)
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped("the daily limit (429 without a hint) fails with rate_limited until midnight UTC", () =>
+      Effect.gen(function*() {
+        const { li, sb } = yield* setup()
+        sb.exhaustQuota("linkedin")
+        const error = yield* Effect.flip(li.post(context(text("over the daily limit"))))
+        expect(error._tag).toBe("QuotaExceeded")
+        expect(error.reason).toBe("rate_limited")
+        const now = new Date(sb.clock.now())
+        const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1)
+        expect(error._tag === "QuotaExceeded" && error.resetsAt).toBe(midnight)
+        expect(postRequests(sb)).toHaveLength(1)
+      }).pipe(Effect.provide(Http)))
+  })
+
+  describe("never posts twice", () => {
+    it.scoped("answer lost after the post landed: found by the author finder, one post", () =>
+      Effect.gen(function*() {
+        const { li, sb } = yield* setup()
+        sb.inject({ platform: "linkedin", route: "posts", action: { kind: "drop", afterBytes: 1_000_000 } })
+        const post = yield* li.post(context(text("landed (answer lost)")))
+        expect(liPosts(sb)).toHaveLength(1)
+        expect(post.postId).toBe(liPosts(sb)[0]!.id)
+        expect(postRequests(sb)).toHaveLength(1)
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped("dropped mid-request → post_outcome_unknown, no retry, no post", () =>
+      Effect.gen(function*() {
+        const { li, sb } = yield* setup()
+        sb.inject({ platform: "linkedin", route: "posts", action: { kind: "drop", afterBytes: 10 } })
+        const error = yield* Effect.flip(li.post(context(text("cut"))))
+        expect(error._tag).toBe("PostOutcomeUnknown")
+        expect(error.message).toMatch(/Check the recent activity of urn:li:person:/)
+        expect(postRequests(sb)).toHaveLength(1)
+        expect(liPosts(sb)).toHaveLength(0)
+      }).pipe(Effect.provide(Http)))
+  })
+
+  it.scoped("canary token never appears in errors, logs or the sandbox's request log", () =>
+    Effect.gen(function*() {
+      const canary = "CANARY-li-0b5e77d2"
+      const sb = yield* sandbox({ credentials: { linkedin: { accessToken: canary } } })
+      yield* alignClocks(sb)
+      const li = yield* LinkedIn.make(options(sb))
+      const logs = captureLogs()
+      const errors: Array<unknown> = []
+      yield* Effect.gen(function*() {
+        sb.inject({ platform: "linkedin", route: "posts", action: { kind: "drop", afterBytes: 1_000_000 } })
+        yield* li.post(context(text("canary")))
+        errors.push(yield* Effect.flip(li.post(context(text("canary")))))
+        sb.inject({ platform: "linkedin", route: "posts", action: { kind: "drop", afterBytes: 3 } })
+        errors.push(yield* Effect.flip(li.post(context(text("canary cut")))))
+        sb.expireToken("linkedin")
+        errors.push(yield* Effect.flip(li.post(context(text("canary expired")))))
+      }).pipe(Effect.provide(logs.layer))
+      expect(errors.map((e) => (e as { reason: string }).reason)).toEqual([
+        "duplicate_post",
+        "post_outcome_unknown",
+        "auth_expired"
+      ])
+      expect(logs.lines.length).toBeGreaterThan(0)
+      const seen = [...errors.map(exposed), logs.lines.join("\n"), JSON.stringify(sb.state())].join("\n")
+      expect(seen).not.toContain(canary)
+    }).pipe(Effect.provide(Http)))
+})
