@@ -73,6 +73,8 @@ describe("OAuth 1.0a", () => {
     assert.strictEqual(header, "OAuth oauth_a=\"a%3Db%2Cc%22d\", oauth_b=\"x%20y\"")
     const parsed = OAuth1.parseHeader(header)
     assert.deepStrictEqual([...parsed!.entries()], [["oauth_a", "a=b,c\"d"], ["oauth_b", "x y"]])
+    const compact = OAuth1.parseHeader("OAuth realm=\"\",oauth_nonce=\"n%2Fx\",oauth_version=\"1.0\"")
+    assert.deepStrictEqual([...compact!.entries()], [["realm", ""], ["oauth_nonce", "n/x"], ["oauth_version", "1.0"]])
     assert.isUndefined(OAuth1.parseHeader("Bearer abc"))
     assert.isUndefined(OAuth1.parseHeader("OAuth garbage"))
   })

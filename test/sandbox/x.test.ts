@@ -152,6 +152,8 @@ layer(Sandbox.layer())("x emulator", (it) => {
         detail: "Unauthorized"
       })
       assert.include(wrong.json.sandbox_reason, "signature")
+      assert.strictEqual(wrong.headers["x-rate-limit-limit"], "100")
+      assert.isDefined(wrong.headers["x-rate-limit-reset"])
       const unknown = yield* tweet(sb, { text: text("x") }, { consumerKey: "someone-else" })
       assert.strictEqual(unknown.status, 401)
       const url = `${sb.urls.x}/2/tweets`

@@ -176,7 +176,10 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     const known = CODES[code]
     const body: Record<string, unknown> = {
       message: opts.message ?? known?.message ?? `(#${code}) Sandbox fault`,
-      type: known?.type ?? (status === 404 ? "GraphMethodException" : "OAuthException"),
+      // Graph calls an unknown object or edge a GraphMethodException.
+      type: status === 404 || opts.extra?.error_subcode === 33
+        ? "GraphMethodException"
+        : known?.type ?? "OAuthException",
       code,
       ...(code === 1 || code === 2 ? { is_transient: true } : {}),
       ...opts.extra,
