@@ -159,16 +159,58 @@ export type PlatformView =
   | { readonly _tag: "Cancelled"; readonly platform: PlatformId }
 
 /**
- * Bytes sent for the bar: the larger of the wire count and the server's
- * acknowledgement, bounded by the total.
+ * Where the wire position of each host's upload was last pinned by the server:
+ * its acknowledged offset, and the (cumulative) bytes sent at that moment.
+ *
+ * @since 0.1.0
+ * @category models
  */
-const sentOf = (p: UploadProgress): number => Math.min(p.totalBytes, Math.max(p.bytesSent, p.bytesAcknowledged))
+export type Anchors = Readonly<Partial<Record<PlatformId, { readonly ack: number; readonly sent: number }>>>
+
+/**
+ * Re-pins a host whenever the server's acknowledgement changes (a probe after
+ * a dropped connection, a chunk) or the upload restarts.
+ *
+ * @since 0.1.0
+ * @category rate
+ */
+export const updateAnchors = (anchors: Anchors, task: Task): Anchors => {
+  const next: Partial<Record<PlatformId, { readonly ack: number; readonly sent: number }>> = { ...anchors }
+  for (const p of task.progress) {
+    const anchor = anchors[p.host]
+    if (anchor === undefined) {
+      next[p.host] = { ack: p.bytesAcknowledged, sent: p.bytesAcknowledged === 0 ? 0 : p.bytesSent }
+    } else if (anchor.ack !== p.bytesAcknowledged || p.bytesSent < anchor.sent) {
+      next[p.host] = { ack: p.bytesAcknowledged, sent: p.bytesSent }
+    }
+  }
+  return next
+}
+
+/**
+ * Bytes of the file through, for the bar. `bytesSent` counts every attempt,
+ * so after a retry it overstates; the position is the server's acknowledged
+ * offset plus what was sent since the server said so.
+ *
+ * @since 0.1.0
+ * @category rate
+ */
+export const positionOf = (
+  p: UploadProgress,
+  anchor: { readonly ack: number; readonly sent: number } | undefined
+): number =>
+  Math.min(
+    p.totalBytes,
+    anchor === undefined ?
+      Math.max(p.bytesSent, p.bytesAcknowledged) :
+      p.bytesAcknowledged + Math.max(0, p.bytesSent - anchor.sent)
+  )
 
 /**
  * @since 0.1.0
  * @category views
  */
-export const platformViews = (task: Task): ReadonlyArray<PlatformView> => {
+export const platformViews = (task: Task, anchors: Anchors = {}): ReadonlyArray<PlatformView> => {
   const hosts = task.request.platforms.filter(isHost)
   const uploadsDone = hosts.every((h) => task.videos.some((v) => v.host === h))
   return task.request.platforms.map((platform): PlatformView => {
@@ -181,10 +223,16 @@ export const platformViews = (task: Task): ReadonlyArray<PlatformView> => {
       if (task.state === "cancelled") return { _tag: "Cancelled", platform }
       const progress = task.progress.find((p) => p.host === platform)
       if (progress) {
-        if (progress.totalBytes > 0 && sentOf(progress) >= progress.totalBytes) {
+        if (progress.totalBytes > 0 && progress.bytesAcknowledged >= progress.totalBytes) {
           return { _tag: "Working", platform, note: progress.note ?? "processing" }
         }
-        return { _tag: "Uploading", platform, sent: sentOf(progress), total: progress.totalBytes, note: progress.note }
+        return {
+          _tag: "Uploading",
+          platform,
+          sent: positionOf(progress, anchors[platform]),
+          total: progress.totalBytes,
+          note: progress.note
+        }
       }
       return task.state === "in_progress" ?
         { _tag: "Uploading", platform, sent: 0, total: task.media.size } :
@@ -212,13 +260,14 @@ export const platformViews = (task: Task): ReadonlyArray<PlatformView> => {
  */
 export interface Meter {
   readonly samples: Readonly<Partial<Record<PlatformId, ReadonlyArray<RateSample>>>>
+  readonly anchors: Anchors
 }
 
 /**
  * @since 0.1.0
  * @category constructors
  */
-export const emptyMeter: Meter = { samples: {} }
+export const emptyMeter: Meter = { samples: {}, anchors: {} }
 
 /**
  * Feeds a snapshot's byte counts into the meter.
@@ -227,11 +276,12 @@ export const emptyMeter: Meter = { samples: {} }
  * @category rate
  */
 export const observe = (meter: Meter, task: Task, now: number): Meter => {
+  const anchors = updateAnchors(meter.anchors, task)
   const samples: Partial<Record<PlatformId, ReadonlyArray<RateSample>>> = { ...meter.samples }
   for (const p of task.progress) {
-    samples[p.host] = addSample(samples[p.host] ?? [], { at: now, bytes: sentOf(p) })
+    samples[p.host] = addSample(samples[p.host] ?? [], { at: now, bytes: positionOf(p, anchors[p.host]) })
   }
-  return { samples }
+  return { samples, anchors }
 }
 
 const nameWidth = Math.max(...Object.values(displayName).map((n) => n.length))
@@ -253,7 +303,7 @@ const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ")
  * @category rendering
  */
 export const renderFrame = (task: Task, meter: Meter, columns: number): ReadonlyArray<string> =>
-  platformViews(task).map((view) => {
+  platformViews(task, meter.anchors).map((view) => {
     const name = displayName[view.platform].padEnd(nameWidth)
     const rest = (() => {
       switch (view._tag) {
@@ -328,13 +378,14 @@ export interface PlainState {
   readonly deciles: Readonly<Partial<Record<PlatformId, number>>>
   /** Platforms whose outcome was already printed. */
   readonly reported: ReadonlyArray<PlatformId>
+  readonly anchors: Anchors
 }
 
 /**
  * @since 0.1.0
  * @category constructors
  */
-export const emptyPlain: PlainState = { lastState: undefined, deciles: {}, reported: [] }
+export const emptyPlain: PlainState = { lastState: undefined, deciles: {}, reported: [], anchors: {} }
 
 /**
  * The new lines a snapshot warrants off a terminal: state changes, upload
@@ -351,7 +402,8 @@ export const plainLines = (
   if (state.lastState !== task.state) lines.push(`task ${task.id} ${task.state}`)
   const deciles: Partial<Record<PlatformId, number>> = { ...state.deciles }
   const reported = state.reported.slice()
-  for (const view of platformViews(task)) {
+  const anchors = updateAnchors(state.anchors, task)
+  for (const view of platformViews(task, anchors)) {
     const name = displayName[view.platform]
     if (reported.includes(view.platform)) continue
     switch (view._tag) {
@@ -387,7 +439,7 @@ export const plainLines = (
         break
     }
   }
-  return { state: { lastState: task.state, deciles, reported }, lines }
+  return { state: { lastState: task.state, deciles, reported, anchors }, lines }
 }
 
 // =============================================================================
@@ -405,7 +457,7 @@ export const plainLines = (
  * @since 0.1.0
  * @category rendering
  */
-export const renderSummary = (task: Task): ReadonlyArray<string> => {
+export const renderSummary = (task: Task, columns = Infinity): ReadonlyArray<string> => {
   const rows: Array<ReadonlyArray<string>> = [["Platform", "Result", "Id", "Link"]]
   for (const view of platformViews(task)) {
     const name = displayName[view.platform]
@@ -429,6 +481,7 @@ export const renderSummary = (task: Task): ReadonlyArray<string> => {
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => [...r[col]!].length)))
   const fmt = (row: ReadonlyArray<string>) =>
     row.map((cell, col) => col === row.length - 1 ? cell : cell.padEnd(widths[col]!)).join("  ").trimEnd()
-  const rule = widths.map((w) => "─".repeat(w)).join("  ")
+  // Links are never cut (they are copied from here); only the rule is kept within the screen.
+  const rule = truncate(widths.map((w) => "─".repeat(w)).join("  "), columns).replace(/…$/, "─")
   return [fmt(rows[0]!), rule, ...rows.slice(1).map(fmt)]
 }

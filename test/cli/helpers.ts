@@ -6,11 +6,13 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import * as Sandbox from "../../src/sandbox/Sandbox.js"
 
 export const root = fileURLToPath(new URL("../../", import.meta.url))
 export const binTs = path.join(root, "src/cli/bin.ts")
+/** tsx's loader by absolute URL: the CLI runs from scratch directories outside the project. */
+export const tsxLoader = pathToFileURL(path.join(root, "node_modules/tsx/dist/loader.mjs")).href
 export const sampleMp4 = path.join(root, "examples/media/sample.mp4")
 export const demoRequest = path.join(root, "examples/demo-request.json")
 
@@ -33,7 +35,7 @@ export const start = (
   args: ReadonlyArray<string>,
   options: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv }
 ): Running => {
-  const child = spawn(process.execPath, ["--import", "tsx", binTs, ...args], {
+  const child = spawn(process.execPath, ["--import", tsxLoader, binTs, ...args], {
     cwd: options.cwd,
     env: { ...process.env, NO_COLOR: "1", ...options.env },
     stdio: ["ignore", "pipe", "pipe"]
@@ -86,14 +88,14 @@ export const makeEnv = async (options: Sandbox.SandboxOptions = {}): Promise<Env
 /** Polls `check` until it holds (a process boundary leaves nothing to await), at most `timeoutMillis`. */
 export const eventually = async <A>(
   check: () => A | undefined | false | Promise<A | undefined | false>,
-  what: string,
+  what: string | (() => string),
   timeoutMillis = 20_000
 ): Promise<A> => {
   const deadline = Date.now() + timeoutMillis
   for (;;) {
     const value = await check()
     if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${typeof what === "string" ? what : what()}`)
     await new Promise((r) => setTimeout(r, 50))
   }
 }

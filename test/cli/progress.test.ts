@@ -114,7 +114,7 @@ describe("platform views and frames", () => {
   it("shows bars for uploading hosts and waiting publishers", () => {
     const task = makeTask({
       progress: [
-        new UploadProgress({ host: "youtube", bytesSent: 524_288, bytesAcknowledged: 262_144, totalBytes: 1_048_576 })
+        new UploadProgress({ host: "youtube", bytesSent: 524_288, bytesAcknowledged: 0, totalBytes: 1_048_576 })
       ]
     })
     const meter = Progress.observe(
@@ -169,6 +169,29 @@ describe("platform views and frames", () => {
     assert.match(summary[6]!, /^LinkedIn\s+skipped$/)
   })
 
+  it("after a retry the bar follows the server's acknowledgement, not the cumulative bytes sent", () => {
+    const MiB = 1024 * 1024
+    const at = (sent: number, ack: number) =>
+      makeTask({
+        progress: [
+          new UploadProgress({ host: "youtube", bytesSent: sent, bytesAcknowledged: ack, totalBytes: 4 * MiB })
+        ]
+      })
+    let meter = Progress.emptyMeter
+    const positions: Array<number> = []
+    // 3 MiB written, the connection drops, the server says it holds 1 MiB, then 1 MiB more goes out.
+    for (const task of [at(0, 0), at(3 * MiB, 0), at(3 * MiB, 1 * MiB), at(4 * MiB, 1 * MiB)]) {
+      meter = Progress.observe(meter, task, 0)
+      const view = Progress.platformViews(task, meter.anchors)[0]!
+      assert.strictEqual(view._tag, "Uploading")
+      positions.push(view._tag === "Uploading" ? view.sent : -1)
+    }
+    assert.deepStrictEqual(positions, [0, 3 * MiB, 1 * MiB, 2 * MiB])
+    // Everything acknowledged, no video yet: the host is processing.
+    const done = Progress.platformViews(at(5 * MiB, 4 * MiB), meter.anchors)[0]!
+    assert.strictEqual(done._tag, "Working")
+  })
+
   it("frames never exceed the terminal width", () => {
     fc.assert(
       fc.property(
@@ -221,7 +244,8 @@ describe("plain lines", () => {
     assert.deepStrictEqual(yt.map((l) => l.replace(/ \(.*$/, "")), [
       "YouTube: uploading 0%",
       "YouTube: uploading 10%",
-      "YouTube: uploading 90%"
+      "YouTube: uploading 90%",
+      "YouTube: uploading 100%"
     ])
     assert.strictEqual(all.filter((l) => l.startsWith("task ")).length, 1)
     const done = Progress.plainLines(

@@ -94,7 +94,7 @@ export const follow = <E>(
 export const printSummary = (task: Task, out: Output): void => {
   if (out.json) return
   out.write("\n")
-  for (const line of Progress.renderSummary(task)) out.write(line + "\n")
+  for (const line of Progress.renderSummary(task, out.isTTY ? out.columns() - 1 : Infinity)) out.write(line + "\n")
   out.write("\n")
   switch (task.state) {
     case "completed":

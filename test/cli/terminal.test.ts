@@ -1,0 +1,105 @@
+/**
+ * Progress drawing on a real pseudo-terminal: the CLI runs inside a tmux
+ * session and the test reads the screen with `tmux capture-pane`.
+ */
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import {
+  binTs,
+  capture,
+  type Env,
+  eventually,
+  hasTmux,
+  makeEnv,
+  makeVideo,
+  shellQuote,
+  tmux,
+  tsxLoader
+} from "./helpers.js"
+
+let env: Env
+const session = `medusa-test-${process.pid}`
+
+beforeAll(async () => {
+  env = await makeEnv()
+})
+
+afterAll(async () => {
+  try {
+    tmux("kill-session", "-t", session)
+  } catch {
+    // already gone
+  }
+  await env.close()
+})
+
+describe.skipIf(!hasTmux())("progress on a terminal (tmux)", () => {
+  it("draws a bar per platform in place, then the summary", async () => {
+    const MiB = 1024 * 1024
+    const video = makeVideo(env.dir, 16 * MiB)
+    // The YouTube upload drops after 1 MiB; then its status probes get two 503s, so the
+    // client backs off (about 1 s, then 2 s) with a part-way frame on the screen.
+    env.sandbox.inject({ platform: "youtube", route: "upload", action: { kind: "drop", afterBytes: MiB } })
+    const command = [
+      process.execPath,
+      "--import",
+      tsxLoader,
+      binTs,
+      "publish",
+      video,
+      "--to",
+      "youtube,vimeo,x",
+      "--title",
+      "On a terminal",
+      "--x-text",
+      "tty {youtube_url}",
+      ...env.flags
+    ].map(shellQuote).join(" ")
+    tmux(
+      "new-session",
+      "-d",
+      "-s",
+      session,
+      "-x",
+      "120",
+      "-y",
+      "30",
+      `cd ${shellQuote(env.dir)} && ${command}; echo EXIT=$?; sleep 60`
+    )
+
+    await eventually(
+      () => [...env.sandbox.raw.uploads.values()].some((u) => u.platform === "youtube" && u.bytes >= MiB),
+      "the dropped YouTube upload"
+    )
+    env.sandbox.inject({ platform: "youtube", route: "upload", times: 2, action: { kind: "status", status: 503 } })
+    // Mid-upload: a host line is a partial bar with percent, bytes, rate and time left
+    // (YouTube sits still while it backs off; Vimeo moves on).
+    const midway = await eventually(() => {
+      const screen = capture(session)
+      return /^(YouTube|Vimeo)\s+[█▏▎▍▌▋▊▉]+ *\s([1-9]\d?)%  [\d.]+ (KiB|MiB) \/ 16\.0 MiB  [\d.]+ (B|KiB|MiB)\/s  \d+:\d\d left$/m
+        .test(screen) &&
+        /^YouTube\s+[█▏▎▍▌▋▊▉ ]*\s\d+%  /m.test(screen) &&
+        screen
+    }, () => `a half-way YouTube progress bar; the screen was:\n${capture(session)}`)
+    assert.match(midway, /^X\s+waiting for uploads$/m)
+    assert.notMatch(midway, /EXIT=/)
+    assert.match(midway, /^Task medusa_task_\S+$/m)
+
+    const final = await eventually(
+      () => {
+        const screen = capture(session)
+        return /EXIT=\d+/.test(screen) && screen
+      },
+      () => `the command to end; the screen was:\n${capture(session)}`,
+      60_000
+    )
+    assert.match(final, /EXIT=0/)
+    const lines = final.split("\n")
+    // Redrawn in place: one frame line per platform above the summary, not one per update.
+    assert.strictEqual(lines.filter((l) => /^YouTube\s+✔ https:\/\/youtube\.com\/watch\?v=/.test(l)).length, 1)
+    assert.strictEqual(lines.filter((l) => /^YouTube\s+█/.test(l)).length, 0, "no stale progress line left")
+    assert.match(final, /^YouTube\s+uploaded\s+\S+\s+https:\/\/youtube\.com\/watch\?v=/m)
+    assert.match(final, /^Vimeo\s+uploaded\s+\d+\s+https:\/\/vimeo\.com\/\d+/m)
+    assert.match(final, /^X\s+posted\s+\d+\s+https:\/\/x\.com\//m)
+    for (const line of lines) assert.isAtMost([...line].length, 120)
+  }, 120_000)
+})
