@@ -1,0 +1,255 @@
+/**
+ * Durable and distributed execution: the same `Medusa` service as the
+ * in-memory engine, with each task run as an `@effect/workflow` workflow on
+ * `@effect/cluster`'s workflow engine, so that a task survives `kill -9` and
+ * resumes where it stopped: the upload from the offset the server holds, the
+ * posts without ever posting twice.
+ *
+ * ```ts
+ * // One machine: one SQLite file, this process is the only runner.
+ * const Embedded = Durable.layerDurable({ sqlite: "medusa.db" })
+ * // Many machines: PostgreSQL, each worker a cluster runner.
+ * const Worker = Durable.layerCluster({ postgres: url, runner: { host: "10.0.0.5", port: 34431 } })
+ * const Submitter = Durable.layerCluster({ postgres: url, runner: "client" })
+ *
+ * Medusa.publish(request).pipe(Effect.provide(Embedded.pipe(Layer.provide(platforms))))
+ * ```
+ *
+ * Both layers provide `Medusa` and `TaskStore`, and take the platform layers
+ * the same way as `Medusa.layer` (whichever platform tags are provided).
+ *
+ * @since 0.1.0
+ */
+import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
+import * as RunnerAddress from "@effect/cluster/RunnerAddress"
+import * as SingleRunner from "@effect/cluster/SingleRunner"
+import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import * as Lock from "./internal/durable/lock.js"
+import * as Service from "./internal/durable/service.js"
+import * as Workflow from "./internal/durable/workflow.js"
+import { Medusa } from "./Medusa.js"
+import type { Options as MedusaOptions } from "./Medusa.js"
+import { StoreError } from "./PublishError.js"
+import * as SqlTaskStore from "./SqlTaskStore.js"
+import type { TaskId } from "./TaskId.js"
+import { TaskStore } from "./TaskStore.js"
+
+// =============================================================================
+// Embedded
+// =============================================================================
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface EmbeddedOptions extends MedusaOptions {
+  /** Path of the SQLite database (created when missing). */
+  readonly sqlite: string
+  /**
+   * Open the store without running tasks or taking the lock: for processes
+   * that only inspect tasks (`medusa status`) while another one runs them.
+   * Submitting and cancelling fail with `StoreError` reason `locked`.
+   */
+  readonly readOnly?: boolean | undefined
+  /** How often scheduled (`runAt`) tasks are checked (default 500 ms). */
+  readonly schedulerInterval?: Duration.DurationInput | undefined
+}
+
+/** Deletes the workflow engine's messages and replies of pruned tasks. */
+const pruneEngineRecords = (ids: ReadonlyArray<TaskId>): Effect.Effect<void, unknown, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const executionIds = yield* Effect.forEach(ids, (taskId) => Workflow.PublishTask.executionId({ taskId }))
+    const entityType = `Workflow/${Workflow.PublishTask.name}`
+    yield* sql.withTransaction(Effect.gen(function*() {
+      yield* sql`DELETE FROM cluster_replies WHERE request_id IN (SELECT id FROM cluster_messages
+        WHERE entity_type = ${entityType} AND ${sql.in("entity_id", executionIds)})`
+      yield* sql`DELETE FROM cluster_messages WHERE entity_type = ${entityType} AND ${
+        sql.in("entity_id", executionIds)
+      }`
+    }))
+  })
+
+const storeLayer = (
+  options: { readonly readOnly?: boolean | undefined; readonly pollInterval?: Duration.DurationInput | undefined }
+): Layer.Layer<TaskStore | SqlTaskStore.SqlTaskStore, StoreError, SqlClient.SqlClient> =>
+  Layer.unwrapEffect(Effect.map(SqlClient.SqlClient, (sql) =>
+    SqlTaskStore.layer({
+      readOnly: options.readOnly,
+      pollInterval: options.pollInterval,
+      onPrune: (ids) => Effect.provideService(pruneEngineRecords(ids), SqlClient.SqlClient, sql)
+    })))
+
+/** The engine steps, for the workflow's activities. */
+const stepsLayer = (options: MedusaOptions): Layer.Layer<Workflow.DurableSteps, never, SqlTaskStore.SqlTaskStore> =>
+  Layer.effect(
+    Workflow.DurableSteps,
+    Effect.gen(function*() {
+      const store = yield* SqlTaskStore.SqlTaskStore
+      const engine = yield* Service.engineFor(store, options)
+      return { engine, store }
+    })
+  )
+
+const serviceLayer = (
+  options: Service.DurableServiceOptions
+): Layer.Layer<Medusa, never, SqlTaskStore.SqlTaskStore | WorkflowEngine.WorkflowEngine> =>
+  Layer.scoped(Medusa, Effect.flatMap(SqlTaskStore.SqlTaskStore, (store) => Service.make(store, options)))
+
+/**
+ * `Medusa` on one SQLite file, with the workflow engine as a single runner in
+ * this process. Holds a lock on `<file>.lock` for the life of the layer: a
+ * second process fails with `StoreError` reason `locked` (use `readOnly` to
+ * inspect). On start, every unfinished task resumes by itself.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerDurable = (options: EmbeddedOptions): Layer.Layer<Medusa | TaskStore, StoreError> => {
+  const client = SqlTaskStore.sqliteClient({ filename: options.sqlite, readOnly: options.readOnly })
+  if (options.readOnly === true) {
+    return serviceLayer({ ...options, readOnly: true }).pipe(
+      Layer.provide(WorkflowEngine.layerMemory),
+      Layer.provideMerge(storeLayer({ readOnly: true, pollInterval: "500 millis" })),
+      Layer.provide(client)
+    )
+  }
+  const engine = ClusterWorkflowEngine.layer.pipe(
+    Layer.provideMerge(SingleRunner.layer({
+      runnerStorage: "memory",
+      shardingConfig: {
+        // Activities and workflow replies wake the entity through storage polls.
+        entityMessagePollInterval: Duration.millis(500),
+        entityReplyPollInterval: Duration.millis(50)
+      }
+    })),
+    Layer.catchAll((error) =>
+      Layer.fail(
+        new StoreError({
+          reason: "unavailable",
+          description: `Cannot start the workflow engine: ${error}`,
+          cause: error
+        })
+      )
+    )
+  )
+  const runner = Workflow.layer.pipe(Layer.provide(stepsLayer(options)))
+  return serviceLayer(options).pipe(
+    Layer.provide(runner),
+    Layer.provideMerge(engine),
+    Layer.provideMerge(storeLayer({})),
+    Layer.provide(client),
+    // The lock is taken before the database is opened.
+    Layer.provide(Layer.scopedDiscard(Lock.acquire(options.sqlite)))
+  ) as Layer.Layer<Medusa | TaskStore, StoreError>
+}
+
+// =============================================================================
+// Cluster
+// =============================================================================
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClusterOptions extends MedusaOptions {
+  /** `postgres://…`; keep a password in a `Redacted`. */
+  readonly postgres: string | Redacted.Redacted<string>
+  /**
+   * This process's runner address (other runners connect to it), or
+   * `"client"`: submit, watch and cancel without running tasks.
+   */
+  readonly runner: { readonly host: string; readonly port: number } | "client"
+  /**
+   * How long a runner's shard locks last without a refresh: a dead worker's
+   * workflows move to the others after at most this long (plus one refresh
+   * interval). Lower means faster takeover but more false takeovers when a
+   * live worker stalls (GC pause, overloaded host, slow database). Default 6 s.
+   */
+  readonly shardLockExpiration?: Duration.DurationInput | undefined
+  /** How often a runner refreshes its shard locks. Default 2 s. */
+  readonly shardLockRefreshInterval?: Duration.DurationInput | undefined
+  /** Shards per group (default 30). */
+  readonly shardsPerGroup?: number | undefined
+  /** PostgreSQL pool size (default 10). */
+  readonly maxConnections?: number | undefined
+  /** How often scheduled (`runAt`) and orphaned tasks are checked (default 1 s). */
+  readonly schedulerInterval?: Duration.DurationInput | undefined
+}
+
+/**
+ * The shard settings `layerCluster` uses by default: takeover of a dead
+ * worker's workflows within about 6–8 s.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const clusterDefaults: {
+  readonly shardLockExpiration: Duration.Duration
+  readonly shardLockRefreshInterval: Duration.Duration
+  readonly shardsPerGroup: number
+} = {
+  shardLockExpiration: Duration.seconds(6),
+  shardLockRefreshInterval: Duration.seconds(2),
+  shardsPerGroup: 30
+}
+
+/**
+ * `Medusa` on PostgreSQL: this process is an `@effect/cluster` runner (or a
+ * client only). Tasks, their history and their post records are shared by
+ * every process on the database; `watch` and `changes` see every process's
+ * changes through `LISTEN`/`NOTIFY`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerCluster = (options: ClusterOptions): Layer.Layer<Medusa | TaskStore, StoreError> => {
+  const clientOnly = options.runner === "client"
+  const client = SqlTaskStore.pgClient({ url: options.postgres, maxConnections: options.maxConnections })
+  const sharding = NodeClusterSocket.layer({
+    clientOnly,
+    storage: "sql",
+    shardingConfig: {
+      ...(options.runner === "client" ? {} : {
+        runnerAddress: Option.some(RunnerAddress.make(options.runner.host, options.runner.port))
+      }),
+      shardsPerGroup: options.shardsPerGroup ?? clusterDefaults.shardsPerGroup,
+      shardLockExpiration: options.shardLockExpiration ?? clusterDefaults.shardLockExpiration,
+      shardLockRefreshInterval: options.shardLockRefreshInterval ?? clusterDefaults.shardLockRefreshInterval,
+      refreshAssignmentsInterval: Duration.seconds(1),
+      entityMessagePollInterval: Duration.millis(500),
+      entityReplyPollInterval: Duration.millis(100)
+    }
+  })
+  const engine = ClusterWorkflowEngine.layer.pipe(
+    Layer.provideMerge(sharding as Layer.Layer<any, any, SqlClient.SqlClient>),
+    Layer.catchAll((error) =>
+      Layer.fail(
+        new StoreError({
+          reason: "unavailable",
+          description: `Cannot join the cluster: ${error instanceof Error ? error.message : String(error)}`,
+          cause: error
+        })
+      )
+    )
+  ) as Layer.Layer<WorkflowEngine.WorkflowEngine, StoreError, SqlClient.SqlClient>
+  const serviceOptions: Service.DurableServiceOptions = {
+    ...options,
+    clientOnly,
+    schedulerInterval: options.schedulerInterval ?? "1 second"
+  }
+  const runner = clientOnly ? Layer.empty : Workflow.layer.pipe(Layer.provide(stepsLayer(options)))
+  return serviceLayer(serviceOptions).pipe(
+    Layer.provide(runner),
+    Layer.provideMerge(engine),
+    Layer.provideMerge(storeLayer({})),
+    Layer.provide(client)
+  ) as Layer.Layer<Medusa | TaskStore, StoreError>
+}

@@ -1,0 +1,47 @@
+/**
+ * One owner per SQLite database: an exclusive SQLite lock on `<file>.lock`,
+ * held for the life of the scope. The kernel releases it when the process
+ * dies, even by `kill -9`, so a crash never leaves a stale lock behind.
+ *
+ * Two runners on one file would run the same activities at once (the
+ * cluster's SQLite storage has no ownership of its own), hence the guard.
+ *
+ * @internal
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import { StoreError } from "../../PublishError.js"
+
+/** @internal */
+export const lockFileOf = (filename: string): string => `${filename}.lock`
+
+/** @internal */
+export const acquire = (filename: string): Effect.Effect<void, StoreError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const lockFile = lockFileOf(filename)
+    const sql = yield* SqliteClient.make({ filename: lockFile, disableWAL: true }).pipe(
+      Effect.provide(Reactivity.layer)
+    )
+    yield* sql.unsafe("PRAGMA busy_timeout = 0")
+    yield* sql.unsafe("PRAGMA locking_mode = EXCLUSIVE")
+    yield* sql.unsafe("BEGIN EXCLUSIVE")
+    yield* sql.unsafe("CREATE TABLE IF NOT EXISTS owner (pid INTEGER NOT NULL, since INTEGER NOT NULL)")
+    yield* sql.unsafe("DELETE FROM owner")
+    yield* sql.unsafe("INSERT INTO owner (pid, since) VALUES (?, ?)", [process.pid, Date.now()])
+    // In exclusive locking mode the lock outlives the transaction.
+    yield* sql.unsafe("COMMIT")
+  }).pipe(
+    Effect.catchAllCause((cause) =>
+      Effect.fail(
+        new StoreError({
+          reason: "locked",
+          description: `another Medusa process is running tasks from ${filename} (it holds ${
+            lockFileOf(filename)
+          }). Stop it first, or open the store read-only to inspect tasks (\`medusa status\`/\`tasks\`).`,
+          cause
+        })
+      )
+    )
+  )
