@@ -40,7 +40,7 @@ layer(Sandbox.layer())("facebook emulator", (it) => {
         platform: "facebook",
         text,
         link: "https://youtu.be/abc123",
-        url: `https://www.facebook.com/${id}`
+        url: `https://www.facebook.com/${id.replace("_", "/posts/")}`
       })
       const first = usageOf(r.headers)
       const bucHeader = JSON.parse(String(r.headers["x-business-use-case-usage"]))

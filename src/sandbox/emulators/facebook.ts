@@ -364,7 +364,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
       id,
       text: message ?? "",
       link,
-      url: `https://www.facebook.com/${id}`,
+      url: permalink(id),
       createdAt: now,
       extra: {
         published,
@@ -372,6 +372,12 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
       }
     })
     return ok(ctx, { id })
+  }
+
+  /** `<page>_<post>` → the page post's permalink, as Graph's `permalink_url` gives it. */
+  const permalink = (id: string) => {
+    const [page, post] = id.split("_")
+    return `https://www.facebook.com/${page}/posts/${post}`
   }
 
   const FIELDS = ["id", "message", "created_time", "scheduled_publish_time", "is_published", "permalink_url"]
@@ -382,7 +388,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
       created_time: graphTime(post.createdTime),
       scheduled_publish_time: post.scheduledAt === undefined ? undefined : Math.floor(post.scheduledAt / 1000),
       is_published: isDue(post),
-      permalink_url: `https://www.facebook.com/${post.id}`
+      permalink_url: permalink(post.id)
     }
     return Object.fromEntries(fields.filter((f) => all[f] !== undefined).map((f) => [f, all[f]]))
   }
