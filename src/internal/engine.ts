@@ -14,6 +14,8 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import type { MediaFile, PublishedPost, UploadedVideo, UploadProgress, UploadSession } from "../Platform.js"
 import type { HostId, PlatformId, PublisherId } from "../PlatformId.js"
@@ -521,25 +523,48 @@ export const runTask = (engine: Engine, taskId: TaskId): Effect.Effect<Task, Sto
       )
       const videos = allHosts.flatMap((h) => afterUploads.videos.filter((v) => v.host === h))
       let postFailed = false
-      yield* Effect.forEach(toPost, (publisher) =>
-        withPlatformPermit(
+      // Publishers whose post has begun (they hold their platform permit).
+      const running = new Set<PublisherId>()
+      const fibers: Array<readonly [PublisherId, Fiber.RuntimeFiber<void, StoreError>]> = []
+      // Under fail-fast, posts still waiting for a permit when a failure is
+      // known are interrupted: they have sent nothing. Posts in flight finish.
+      const stopWaiting = Effect.suspend(() =>
+        Effect.forEach(
+          fibers,
+          ([publisher, fiber]) => running.has(publisher) ? Effect.void : Fiber.interruptFork(fiber)
+        )
+      )
+      for (const publisher of toPost) {
+        const fiber = yield* Effect.fork(withPlatformPermit(
           engine,
           publisher,
           Effect.suspend(() => {
             // Checked once the permit is held: nothing starts after a failure is known.
-            if (failFast && postFailed) {
-              skipped.push(publisher)
-              return Effect.void
-            }
+            if (failFast && postFailed) return Effect.interrupt
+            running.add(publisher)
             return postStep(engine, taskId, publisher, videos).pipe(
               Effect.asVoid,
               Effect.catchIf(isPlatformError, (error) => {
                 postFailed = true
-                return recordFailure(engine, taskId, error)
+                return recordFailure(engine, taskId, error).pipe(
+                  Effect.zipRight(failFast ? stopWaiting : Effect.void),
+                  Effect.asVoid
+                )
               })
             )
           })
-        ), { concurrency: "unbounded", discard: true })
+        ))
+        fibers.push([publisher, fiber])
+      }
+      for (const [publisher, fiber] of fibers) {
+        const exit = yield* Fiber.await(fiber)
+        if (Exit.isSuccess(exit)) continue
+        if (Exit.isInterrupted(exit) && !running.has(publisher)) {
+          skipped.push(publisher)
+          continue
+        }
+        return yield* Effect.failCause(exit.cause)
+      }
     }
 
     const current = yield* Effect.catchTag(
