@@ -56,6 +56,14 @@ export const defaultGraphVersion: string = "v26.0"
 export const defaultBaseUrl: string = "https://graph.facebook.com"
 
 /**
+ * Longest Page post message Facebook accepts, in characters.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxMessageLength: number = 63_206
+
+/**
  * The permissions a Page token needs to post.
  *
  * @since 0.1.0
@@ -244,8 +252,22 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
     const validate = (metadata: FacebookMetadata, _media: MediaFile) =>
       Effect.gen(function*() {
         const issues: Array<Issue> = []
-        if (metadata.message.trim() === "") {
-          issues.push(new Issue({ path: ["message"], message: "the Facebook message is empty; write the post text" }))
+        if (metadata.message.trim() === "" && (metadata.link ?? "").trim() === "") {
+          issues.push(
+            new Issue({
+              path: ["message"],
+              message: "the Facebook message is empty and there is no link; write the post text"
+            })
+          )
+        }
+        if (metadata.message.length > maxMessageLength) {
+          issues.push(
+            new Issue({
+              path: ["message"],
+              message:
+                `the Facebook message is ${metadata.message.length} characters; Facebook allows ${maxMessageLength}`
+            })
+          )
         }
         if (metadata.link !== undefined) {
           const link = PostOnce.fillPlaceholders(metadata.link)

@@ -116,6 +116,8 @@ const articleTitle = (media: MediaFile): string => media.name.replace(/\.[^.]+$/
 
 const DUPLICATE = /duplicate/i
 
+const AUTHOR_URN = /^urn:li:(person|organization):[^:\s]+$/
+
 // =============================================================================
 // Constructor
 // =============================================================================
@@ -348,6 +350,16 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
       })
 
     const post = Effect.fn("LinkedIn.post")(function*(context: PostContext<LinkedInMetadata>) {
+      if (!AUTHOR_URN.test(options.authorUrn)) {
+        return yield* Effect.fail(
+          new PlatformRejected({
+            platform: "linkedin",
+            reason: "invalid_metadata",
+            description: `linkedin.author_urn "${options.authorUrn}" is not a member or organization URN; ` +
+              "use urn:li:person:<id> or urn:li:organization:<id>"
+          })
+        )
+      }
       const escaped = LittleText.escape(context.metadata.text)
       if (escaped.length > maxCommentaryLength) {
         return yield* Effect.fail(

@@ -107,6 +107,9 @@ describe("Facebook publisher", () => {
       expect(yield* issuesFor(new Date(now + 2 * 86_400_000).toISOString())).toEqual([])
       const badLink = yield* fb.validate(new FacebookMetadata({ message: "m", link: "youtube" }), media)
       expect(badLink[0]!.path).toEqual(["link"])
+      // A link alone is a post; nothing at all is not.
+      expect(yield* fb.validate(new FacebookMetadata({ message: "", link: "https://vimeo.com/1" }), media)).toEqual([])
+      expect((yield* fb.validate(new FacebookMetadata({ message: " " }), media))[0]!.path).toEqual(["message"])
       // A template link is measured with a placeholder URL.
       expect(yield* fb.validate(new FacebookMetadata({ message: "m", link: "{youtube_url}" }), media)).toEqual([])
     }).pipe(Effect.provide(Http)))

@@ -173,6 +173,16 @@ describe("LinkedIn publisher", () => {
         expect(expired.code).toBe("65601")
       }).pipe(Effect.provide(Http)))
 
+    it.scoped("a malformed author URN is refused before anything is sent, naming the setting", () =>
+      Effect.gen(function*() {
+        const { sb } = yield* setup()
+        const li = yield* LinkedIn.make(options(sb, { authorUrn: "sandbox01" }))
+        const error = yield* Effect.flip(li.post(context(text("who am I"))))
+        expect(error.reason).toBe("invalid_metadata")
+        expect(error.message).toMatch(/linkedin\.author_urn "sandbox01".*urn:li:person:<id>/)
+        expect(postRequests(sb)).toHaveLength(0)
+      }).pipe(Effect.provide(Http)))
+
     it.scoped("a duplicate → duplicate_post; another 422 → invalid_metadata", () =>
       Effect.gen(function*() {
         const { li, sb } = yield* setup()
