@@ -11,6 +11,7 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpBody from "@effect/platform/HttpBody"
+import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
@@ -153,6 +154,70 @@ export interface RunOptions<A> {
   readonly restartNote?: string | undefined
 }
 
+/** Bytes read from the file at a time. */
+const readChunkBytes = 512 * 1024
+
+/**
+ * Buffers a body cycles through. A buffer is refilled only after this many
+ * later reads, long after the HTTP client has written it out: with
+ * back-pressure (below) at most a few reads are in flight in either Node
+ * client, so the margin is wide. Reusing buffers keeps the memory of an
+ * upload flat (8 MiB per request) instead of leaving garbage for the GC.
+ */
+const ringSize = 16
+
+/**
+ * `NodeSink.fromWritable` (used by `NodeHttpClient.layer`) waits for `drain`
+ * between the items of one stream chunk, but not after the last one: a stream
+ * of one-buffer chunks is written with no back-pressure at all, so the whole
+ * file would be read into the socket's buffer as fast as the disk allows
+ * (memory grows with the file, and a dropped connection is noticed only after
+ * the whole file was read). Emitting every read as two halves (views, no copy)
+ * in one chunk restores back-pressure: the writer waits for `drain` before the
+ * second half.
+ */
+const halves = (buffer: Uint8Array): Chunk.Chunk<Uint8Array> => {
+  if (buffer.length < 2) return Chunk.of(buffer)
+  const half = buffer.length >>> 1
+  return Chunk.make(buffer.subarray(0, half), buffer.subarray(half))
+}
+
+class FileChanged extends Data.TaggedError("FileChanged")<{ readonly path: string }> {
+  override get message(): string {
+    return `${this.path} became shorter while it was being uploaded`
+  }
+}
+
+/** Streams `[offset, offset + length)` of a file through a ring of reused buffers. */
+const fileRange = (
+  fs: FileSystem.FileSystem,
+  path: string,
+  offset: number,
+  length: number
+): Stream.Stream<Uint8Array, unknown> =>
+  Stream.unwrapScoped(Effect.gen(function*() {
+    const file = yield* fs.open(path, { flag: "r" })
+    yield* file.seek(offset, "start")
+    const ring = Array.from({ length: ringSize }, () => new Uint8Array(readChunkBytes))
+    let index = 0
+    let remaining = length
+    const next: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<unknown>> = Effect.suspend(() => {
+      if (remaining <= 0) return Effect.fail(Option.none())
+      const buffer = ring[index++ % ringSize]!
+      const view = buffer.subarray(0, Math.min(buffer.length, remaining))
+      return file.read(view).pipe(
+        Effect.mapError((e) => Option.some<unknown>(e)),
+        Effect.flatMap((size) => {
+          const got = Number(size)
+          if (got === 0) return Effect.fail(Option.some<unknown>(new FileChanged({ path })))
+          remaining -= got
+          return Effect.succeed(halves(view.subarray(0, got)))
+        })
+      )
+    })
+    return Stream.repeatEffectChunkOption(next)
+  }))
+
 const unavailable = (host: HostId, failure: Transient): PlatformUnavailable =>
   new PlatformUnavailable({
     platform: host,
@@ -246,9 +311,9 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
 
     const body = (offset: number, end: number): HttpBody.HttpBody =>
       HttpBody.stream(
-        fs.stream(options.path, { offset, bytesToRead: end - offset }).pipe(
-          Stream.tap((chunk) => {
-            bytesSent += chunk.length
+        fileRange(fs, options.path, offset, end - offset).pipe(
+          Stream.tap((piece) => {
+            bytesSent += piece.length
             return progress(false)
           })
         ),
