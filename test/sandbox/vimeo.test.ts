@@ -109,3 +109,70 @@ layer(Sandbox.layer())("vimeo emulator", (it) => {
       expect(type.json.error_code).toBe(3116)
     }))
 })
+
+layer(Sandbox.layer({ vimeo: { quotaBytes: 1_000_000 } }))("vimeo faults and limits", (it) => {
+  it.effect("a drop mid-PATCH keeps what arrived; HEAD reports it; partial acks hold back a tail", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const data = bytes(200_000, 6)
+      const c = yield* Effect.promise(() => create(sb, { upload: { approach: "tus", size: data.length } }))
+      const link: string = c.json.upload.upload_link
+      sb.inject({ platform: "vimeo", route: "tus.patch", action: { kind: "drop", afterBytes: 50_000 } })
+      const dropped = yield* Effect.promise(() => patch(link, 0, data).then(() => "answered", () => "dropped"))
+      expect(dropped).toBe("dropped")
+      expect((yield* Effect.promise(() => head(link))).headers["upload-offset"]).toBe("50000")
+      sb.inject({ platform: "vimeo", route: "tus.patch", action: { kind: "partialAck", bytes: 999 } })
+      const partial = yield* Effect.promise(() => patch(link, 50_000, data.subarray(50_000)))
+      expect(partial.status).toBe(204)
+      expect(partial.headers["upload-offset"]).toBe(String(data.length - 999))
+      const rest = yield* Effect.promise(() => patch(link, data.length - 999, data.subarray(data.length - 999)))
+      expect(rest.headers["upload-offset"]).toBe(String(data.length))
+      const video = sb.state().uploads.find((u) => u.platform === "vimeo" && u.videoId === c.json.uri.split("/")[2])!
+      expect(video.sha256).toBe(sha256(data))
+    }))
+
+  it.effect("status faults on tus routes answer plain text with Tus-Resumable; OPTIONS lists the version", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const c = yield* Effect.promise(() => create(sb, { upload: { approach: "tus", size: 5 } }))
+      const link: string = c.json.upload.upload_link
+      sb.inject({ platform: "vimeo", route: "tus.patch", action: { kind: "status", status: 500 } })
+      const r = yield* Effect.promise(() => patch(link, 0, Buffer.from("hello")))
+      expect(r.status).toBe(500)
+      expect(r.headers["tus-resumable"]).toBe("1.0.0")
+      expect(r.headers["content-type"]).toContain("text/plain")
+      const o = yield* Effect.promise(() => request(link, { method: "OPTIONS" }))
+      expect(o.status).toBe(204)
+      expect(o.headers["tus-version"]).toBe("1.0.0")
+      const missing = yield* Effect.promise(() => head(`${sb.urls.vimeo}/files/unknown`))
+      expect(missing.status).toBe(404)
+      expect(missing.headers["upload-offset"]).toBeUndefined()
+    }))
+
+  it.effect("quota 4102, privacy validation 2204, fields filtering, revoked tokens 8002", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const big = yield* Effect.promise(() => create(sb, { upload: { approach: "tus", size: 2_000_000 } }))
+      expect(big.status).toBe(403)
+      expect(big.json.error_code).toBe(4102)
+      const privacy = yield* Effect.promise(() =>
+        create(sb, { upload: { approach: "tus", size: 1 }, privacy: { view: "friends" } })
+      )
+      expect(privacy.status).toBe(400)
+      expect(privacy.json.error_code).toBe(2204)
+      expect(privacy.json.error).toContain("privacy.view")
+      const password = yield* Effect.promise(() =>
+        create(sb, { upload: { approach: "tus", size: 1 }, privacy: { view: "password" } })
+      )
+      expect(password.json.error_code).toBe(2204)
+      const ok = yield* Effect.promise(() => create(sb, { upload: { approach: "tus", size: 1 } }))
+      expect(Object.keys(ok.json).sort()).toEqual(["link", "name", "upload", "uri"])
+      sb.exhaustQuota("vimeo")
+      const exhausted = yield* Effect.promise(() => create(sb, { upload: { approach: "tus", size: 1 } }))
+      expect(exhausted.json.error_code).toBe(4102)
+      sb.expireToken("vimeo")
+      const revoked = yield* Effect.promise(() => create(sb, { upload: { approach: "tus", size: 1 } }))
+      expect(revoked.status).toBe(401)
+      expect(revoked.json.error_code).toBe(8002)
+    }))
+})
