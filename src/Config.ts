@@ -40,6 +40,7 @@ import * as Schema from "effect/Schema"
 import { readFile, stat } from "node:fs/promises"
 import * as path from "node:path"
 import { locateSyntaxError } from "./internal/jsonSyntax.js"
+import { formatParseIssues } from "./internal/validation.js"
 import type { PlatformId } from "./PlatformId.js"
 import { ConfigError, Issue } from "./PublishError.js"
 
@@ -359,13 +360,7 @@ const camelToSnake: Record<string, string> = {
 }
 
 const issuesOf = (error: ParseResult.ParseError, sources: Map<string, string>): ReadonlyArray<Issue> => {
-  const all = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const key = (p: ReadonlyArray<PropertyKey>) => p.map(String).join(".")
-  const other = (i: (typeof all)[number]) =>
-    all.some((o) => o !== i && o.path.length >= i.path.length && key(o.path.slice(0, i.path.length)) === key(i.path))
-  return all
-    // An optional field of the wrong shape is also reported as "Expected undefined"; keep the precise issue.
-    .filter((i) => !(i.message.startsWith("Expected undefined") && other(i)))
+  return formatParseIssues(error)
     .map((i) => {
       const filePath = i.path.map((p) => (typeof p === "number" ? p : camelToSnake[String(p)] ?? String(p)))
       const last = String(filePath[filePath.length - 1] ?? "")
