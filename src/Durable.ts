@@ -31,6 +31,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import * as Hooks from "./internal/durable/hooks.js"
 import * as Lock from "./internal/durable/lock.js"
 import * as Service from "./internal/durable/service.js"
 import * as Workflow from "./internal/durable/workflow.js"
@@ -92,7 +93,8 @@ const stepsLayer = (options: MedusaOptions): Layer.Layer<Workflow.DurableSteps, 
   Layer.effect(
     Workflow.DurableSteps,
     Effect.gen(function*() {
-      const store = yield* SqlTaskStore.SqlTaskStore
+      const hooks = yield* Hooks.DurableHooks
+      const store = hooks.wrapStore(yield* SqlTaskStore.SqlTaskStore)
       const engine = yield* Service.engineFor(store, options)
       return { engine, store }
     })

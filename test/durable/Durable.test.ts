@@ -6,10 +6,11 @@ import * as path from "node:path"
 import * as Durable from "../../src/Durable.js"
 import * as Medusa from "../../src/Medusa.js"
 import { QuotaExceeded } from "../../src/PublishError.js"
+import type { PublishRequestInput } from "../../src/PublishRequest.js"
 import * as TestPlatforms from "../../src/TestPlatforms.js"
 import { tempDir, writeVideo } from "./fixtures/media.js"
 
-const request = (mediaFile: string) => ({
+const request = (mediaFile: string): PublishRequestInput => ({
   mediaFile,
   platforms: ["youtube", "vimeo", "facebook", "x", "linkedin"],
   metadata: {
