@@ -403,3 +403,89 @@ export const layerConfig = (
   options: Config.Config.Wrap<Options>
 ): Layer.Layer<LinkedInPublisher, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Layer.effect(LinkedInPublisher, Effect.flatMap(Config.unwrap(options), make))
+
+// =============================================================================
+// Credential check
+// =============================================================================
+
+/**
+ * What `medusa auth check` reports about the LinkedIn token.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CredentialReport {
+  readonly platform: "linkedin"
+  /** The token works with this version and can search the author's posts. */
+  readonly ok: boolean
+  /** LinkedIn accepted the token. */
+  readonly valid: boolean
+  readonly authorUrn: string
+  readonly apiVersion: string
+  /** Human-readable problems, each with what to do. Never contains the token. */
+  readonly problems: ReadonlyArray<string>
+}
+
+/**
+ * Checks the token, the API version and the author with one read of the
+ * author finder (`GET /rest/posts?q=author`), which is also what Medusa uses
+ * to confirm a post whose answer was lost. An invalid token or a retired
+ * version is a report; the effect fails only when LinkedIn cannot be asked.
+ *
+ * @since 0.1.0
+ * @category credentials
+ */
+export const checkCredentials = (
+  options: Options
+): Effect.Effect<CredentialReport, PlatformUnavailable, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const base = (options.baseUrl ?? defaultBaseUrl).replace(/\/+$/, "")
+    const version = options.apiVersion ?? defaultApiVersion
+    const http = yield* HttpClient.HttpClient
+    const report = (valid: boolean, problems: ReadonlyArray<string>): CredentialReport => ({
+      platform: "linkedin",
+      ok: problems.length === 0,
+      valid,
+      authorUrn: options.authorUrn,
+      apiVersion: version,
+      problems
+    })
+    if (!AUTHOR_URN.test(options.authorUrn)) {
+      return report(false, [
+        `linkedin.author_urn "${options.authorUrn}" is not a member or organization URN; use ` +
+        "urn:li:person:<id> or urn:li:organization:<id>"
+      ])
+    }
+    const response = yield* http.execute(
+      HttpClientRequest.get(`${base}/rest/posts`).pipe(
+        HttpClientRequest.setUrlParams({ q: "author", author: options.authorUrn, count: "1" }),
+        HttpClientRequest.bearerToken(options.accessToken),
+        HttpClientRequest.setHeaders({ "LinkedIn-Version": version, "X-Restli-Protocol-Version": "2.0.0" }),
+        HttpClientRequest.acceptJson
+      )
+    ).pipe(
+      Effect.map((r) => r.status),
+      Effect.scoped,
+      Effect.mapError((e) => PostOnce.transportError("linkedin", e, "reading the author's posts"))
+    )
+    switch (response) {
+      case 401:
+        return report(false, [
+          "LinkedIn rejected the access token (expired or revoked; they last 60 days): authorize the app again " +
+          "and update linkedin.access_token"
+        ])
+      case 403:
+        return report(true, [
+          `The token may not read the posts of ${options.authorUrn}: Medusa can post but cannot confirm a post ` +
+          "whose answer was lost (such a task ends post_outcome_unknown); check the author and the app's scopes"
+        ])
+      case 426:
+        return report(true, [
+          `LinkedIn no longer serves API version ${version}: raise linkedin.api_version to a current YYYYMM version`
+        ])
+    }
+    if (response >= 400) {
+      return report(true, [`LinkedIn answered ${response} to a read of the author's posts`])
+    }
+    return report(true, [])
+  })

@@ -463,3 +463,91 @@ export const layerConfig = (
   options: Config.Config.Wrap<Options>
 ): Layer.Layer<XPublisher, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Layer.effect(XPublisher, Effect.flatMap(Config.unwrap(options), make))
+
+// =============================================================================
+// Credential check
+// =============================================================================
+
+/**
+ * What `medusa auth check` reports about the X credentials.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CredentialReport {
+  readonly platform: "x"
+  /** The credentials work. */
+  readonly ok: boolean
+  /** X accepted the signature (keys and tokens belong together and are not revoked). */
+  readonly valid: boolean
+  readonly userId: string | undefined
+  readonly username: string | undefined
+  /** Human-readable problems, each with what to do. Never contains a credential. */
+  readonly problems: ReadonlyArray<string>
+}
+
+/**
+ * Checks the OAuth 1.0a credentials with a signed `GET /2/users/me`: are
+ * they accepted, and for which account. Rejected credentials are a report
+ * with `valid: false`; the effect fails only when X cannot be asked.
+ *
+ * @since 0.1.0
+ * @category credentials
+ */
+export const checkCredentials = (
+  options: Options
+): Effect.Effect<CredentialReport, PlatformError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const base = (options.baseUrl ?? defaultBaseUrl).replace(/\/+$/, "")
+    const http = yield* HttpClient.HttpClient
+    const url = `${base}/2/users/me`
+    const now = yield* Clock.currentTimeMillis
+    const authorization = OAuth1.sign({
+      method: "GET",
+      url,
+      consumerKey: options.apiKey,
+      consumerSecret: options.apiSecret,
+      token: options.accessToken,
+      tokenSecret: options.accessTokenSecret,
+      timestamp: Math.floor(now / 1000)
+    })
+    const answer = yield* http.execute(
+      HttpClientRequest.get(url).pipe(
+        HttpClientRequest.setHeader("authorization", authorization),
+        HttpClientRequest.acceptJson
+      )
+    ).pipe(
+      Effect.flatMap((response) =>
+        Effect.map(PostOnce.jsonBody(response), (body): Answer => ({
+          status: response.status,
+          headers: response.headers,
+          body
+        }))
+      ),
+      Effect.scoped,
+      Effect.mapError((e) => PostOnce.transportError("x", e, "reading /2/users/me"))
+    )
+    if (answer.status === 401) {
+      return {
+        platform: "x",
+        ok: false,
+        valid: false,
+        userId: undefined,
+        username: undefined,
+        problems: [
+          "X rejected the OAuth 1.0a credentials: check twitter.api_key and twitter.api_secret, and regenerate " +
+          "the access token and secret in the developer portal"
+        ]
+      } satisfies CredentialReport
+    }
+    if (answer.status >= 400) return yield* Effect.fail(failureOf(answer, now, "reading /2/users/me"))
+    const data = asRecord(asRecord(answer.body)?.data)
+    return {
+      platform: "x",
+      ok: true,
+      valid: true,
+      userId: typeof data?.id === "string" ? data.id : undefined,
+      username: typeof data?.username === "string" ? data.username : undefined,
+      problems: []
+    } satisfies CredentialReport
+  })

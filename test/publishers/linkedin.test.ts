@@ -245,6 +245,25 @@ describe("LinkedIn publisher", () => {
       }).pipe(Effect.provide(Http)))
   })
 
+  describe("checkCredentials", () => {
+    it.scoped("a working token, an expired one, a retired version and a malformed URN", () =>
+      Effect.gen(function*() {
+        const sb = yield* sandbox()
+        const good = yield* LinkedIn.checkCredentials(options(sb))
+        expect(good.ok).toBe(true)
+        expect(good.apiVersion).toBe(LinkedIn.defaultApiVersion)
+        const old = yield* LinkedIn.checkCredentials(options(sb, { apiVersion: "202401" }))
+        expect(old.valid).toBe(true)
+        expect(old.problems[0]).toMatch(/raise linkedin\.api_version/)
+        const urn = yield* LinkedIn.checkCredentials(options(sb, { authorUrn: "me" }))
+        expect(urn.problems[0]).toMatch(/not a member or organization URN/)
+        sb.expireToken("linkedin")
+        const expired = yield* LinkedIn.checkCredentials(options(sb))
+        expect(expired.valid).toBe(false)
+        expect(expired.problems[0]).toMatch(/authorize the app again/)
+      }).pipe(Effect.provide(Http)))
+  })
+
   it.scoped("canary token never appears in errors, logs or the sandbox's request log", () =>
     Effect.gen(function*() {
       const canary = "CANARY-li-0b5e77d2"

@@ -296,6 +296,26 @@ describe("X publisher", () => {
       }).pipe(Effect.provide(Http)))
   })
 
+  describe("checkCredentials", () => {
+    it.scoped("reports the account of valid credentials, and invalid ones without failing", () =>
+      Effect.gen(function*() {
+        const sb = yield* sandbox()
+        yield* alignClocks(sb)
+        const good = yield* X.checkCredentials(options(sb))
+        expect(good).toEqual({
+          platform: "x",
+          ok: true,
+          valid: true,
+          userId: "1000000001",
+          username: "medusa_sandbox",
+          problems: []
+        })
+        const bad = yield* X.checkCredentials(options(sb, { accessTokenSecret: Redacted.make("wrong") }))
+        expect(bad.valid).toBe(false)
+        expect(bad.problems[0]).toMatch(/regenerate the access token/)
+      }).pipe(Effect.provide(Http)))
+  })
+
   it.scoped("canary secrets never appear in errors, logs or the sandbox's request log", () =>
     Effect.gen(function*() {
       const canaries = {
