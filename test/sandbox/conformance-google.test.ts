@@ -137,6 +137,34 @@ layer(Sandbox.layer())("google official clients", (it) => {
       expect(stored).toMatchObject({ mimeType: "image/png", bytes: png.length, sha256: sha256(png) })
     }))
 
+  it.effect("@googleapis/youtube videos.insert (multipart/related, streamed) stores the media and the resource", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const auth = oauthClient(sb)
+      auth.setCredentials({ refresh_token: sb.credentials.youtube.refreshToken })
+      const yt = youtube({ version: "v3", auth })
+      const data = bytes(1_500_000, 23)
+      const inserted = yield* Effect.promise(() =>
+        yt.videos.insert(
+          {
+            part: ["snippet", "status"],
+            requestBody: {
+              snippet: { title: "Inserted by googleapis", description: "multipart", tags: ["sandbox"] },
+              status: { privacyStatus: "private" }
+            },
+            media: { mimeType: "video/mp4", body: Readable.from([data.subarray(0, 700_000), data.subarray(700_000)]) }
+          },
+          { rootUrl: `${sb.urls.youtube}/` }
+        )
+      )
+      expect(inserted.status).toBe(200)
+      expect(inserted.data.snippet?.title).toBe("Inserted by googleapis")
+      const stored = sb.state().uploads.find((u) => u.videoId === inserted.data.id)!
+      expect(stored.bytes).toBe(data.length)
+      expect(stored.sha256).toBe(sha256(data))
+      expect(stored.metadata).toMatchObject({ snippet: { title: "Inserted by googleapis" } })
+    }))
+
   it.effect("the official client refreshes once on a 401 after the sandbox expires its token", () =>
     Effect.gen(function*() {
       const sb = yield* Sandbox.SandboxService

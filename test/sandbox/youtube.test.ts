@@ -1,7 +1,7 @@
 import { describe, expect, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import fc from "fast-check"
-import { quotaDay, tagsLength } from "../../src/sandbox/emulators/youtube.js"
+import { makeMultipartSplitter, quotaDay, tagsLength } from "../../src/sandbox/emulators/youtube.js"
 import * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { bytes, json, request, sha256 } from "./sandbox-http.js"
 
@@ -223,6 +223,47 @@ layer(Sandbox.layer())("youtube resumable upload", (it) => {
 })
 
 const HOUR = 3_600_000
+
+describe("multipart splitter", () => {
+  it("yields the resource and exactly the media bytes for any chunking", () =>
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 5000 }),
+        fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 30 }),
+        (media, cuts) => {
+          const boundary = "b0undary-1234"
+          const body = Buffer.concat([
+            Buffer.from(`--${boundary}\r\ncontent-type: application/json\r\n\r\n{"snippet":{"title":"t"}}\r\n`),
+            Buffer.from(`--${boundary}\r\ncontent-type: video/mp4\r\n\r\n`),
+            Buffer.from(media),
+            Buffer.from(`\r\n--${boundary}--`)
+          ])
+          const out: Array<Buffer> = []
+          const splitter = makeMultipartSplitter(boundary, (c) => out.push(Buffer.from(c)))
+          let resource: unknown
+          let at = 0
+          let i = 0
+          while (at < body.length) {
+            const size = cuts[i++ % cuts.length]!
+            const r = splitter.push(body.subarray(at, at + size))
+            if (r !== undefined) resource = r
+            at += size
+          }
+          splitter.end()
+          expect(splitter.error).toBeUndefined()
+          expect(resource).toEqual({ snippet: { title: "t" } })
+          expect(Buffer.concat(out).equals(Buffer.from(media))).toBe(true)
+        }
+      )
+    ))
+
+  it("reports a missing closing delimiter", () => {
+    const splitter = makeMultipartSplitter("b", () => {})
+    splitter.push(Buffer.from("--b\r\ncontent-type: application/json\r\n\r\n{}\r\n--b\r\n\r\nabc"))
+    splitter.end()
+    expect(splitter.error).toContain("closing delimiter")
+  })
+})
 
 describe("metadata checks", () => {
   it("tagsLength counts commas and quotes around tags with spaces", () => {

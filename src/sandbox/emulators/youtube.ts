@@ -135,6 +135,74 @@ export const quotaDay = (epochMillis: number): string => pacificDay.format(new D
 export const tagsLength = (tags: ReadonlyArray<string>): number =>
   tags.reduce((sum, tag) => sum + [...tag].length + (tag.includes(" ") ? 2 : 0), 0) + Math.max(0, tags.length - 1)
 
+/**
+ * Splits a streamed `multipart/related` body (resource JSON, then media) as
+ * `googleapis` writes it: the first part is gathered (at most 1 MiB) and
+ * returned once complete; the media part's bytes go to `onMedia` as they come,
+ * minus a tail that could be the closing delimiter. @internal
+ */
+export const makeMultipartSplitter = (boundary: string, onMedia: (chunk: Buffer) => void) => {
+  const delimiter = Buffer.from(`\r\n--${boundary}`)
+  const keep = delimiter.length + 4
+  let head: Buffer = Buffer.alloc(0)
+  let tail: Buffer = Buffer.alloc(0)
+  let inMedia = false
+  const self = {
+    error: undefined as string | undefined,
+    /** Returns the parsed resource once, when the first part is complete. */
+    push: (chunk: Buffer): unknown => {
+      if (self.error !== undefined) return undefined
+      if (inMedia) return media(chunk)
+      head = Buffer.concat([head, chunk])
+      // Prefix with CRLF so the first delimiter looks like the others.
+      const text = Buffer.concat([Buffer.from("\r\n"), head])
+      const first = text.indexOf(delimiter)
+      const firstHeadersEnd = first === -1 ? -1 : text.indexOf("\r\n\r\n", first)
+      const second = firstHeadersEnd === -1 ? -1 : text.indexOf(delimiter, firstHeadersEnd + 4)
+      const secondHeadersEnd = second === -1 ? -1 : text.indexOf("\r\n\r\n", second + delimiter.length)
+      if (secondHeadersEnd === -1) {
+        if (head.length > 1024 * 1024) self.error = "The multipart body's first part (the resource) exceeds 1 MiB"
+        return undefined
+      }
+      let resource: unknown
+      try {
+        resource = JSON.parse(text.subarray(firstHeadersEnd + 4, second).toString("utf8"))
+      } catch {
+        self.error = "The multipart body's first part is not valid JSON"
+        return undefined
+      }
+      inMedia = true
+      const rest = text.subarray(secondHeadersEnd + 4)
+      head = Buffer.alloc(0)
+      media(rest)
+      return resource ?? {}
+    },
+    end: () => {
+      if (self.error !== undefined) return
+      if (!inMedia) {
+        self.error = "The multipart body ended before its media part"
+        return
+      }
+      const at = tail.lastIndexOf(delimiter)
+      if (at === -1) {
+        self.error = `The multipart body does not end with the closing delimiter --${boundary}--`
+        return
+      }
+      if (at > 0) onMedia(tail.subarray(0, at))
+      tail = Buffer.alloc(0)
+    }
+  }
+  const media = (chunk: Buffer): undefined => {
+    tail = tail.length === 0 ? chunk : Buffer.concat([tail, chunk])
+    if (tail.length > keep) {
+      onMedia(tail.subarray(0, tail.length - keep))
+      tail = Buffer.from(tail.subarray(tail.length - keep))
+    }
+    return undefined
+  }
+  return self
+}
+
 interface Session {
   readonly id: string
   readonly upload: StoredUpload
@@ -591,21 +659,9 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
   }
 
   // --- resumable upload ----------------------------------------------------------
-  const initiate = async (ctx: RequestContext) => {
-    authorize(ctx)
-    const body = await ctx.json()
-    const uploadType = ctx.url.searchParams.get("uploadType")
-    if (uploadType !== "resumable") {
-      roll()
-      uploadsUsed += 1
-      fail(
-        400,
-        "badRequest",
-        `uploadType '${uploadType ?? "(missing)"}' is not supported by the sandbox: use uploadType=resumable`
-      )
-    }
+  /** Every videos.insert call counts against the "Video Uploads" bucket, even one that fails validation. */
+  const chargeUpload = () => {
     roll()
-    // Every call counts against the "Video Uploads" bucket, even one that fails validation.
     if (uploadsUsed >= uploadsPerDay) {
       fail(
         429,
@@ -614,6 +670,39 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
       )
     }
     uploadsUsed += 1
+  }
+
+  const checkChannelLimit = () => {
+    if (options.channelUploadLimit !== undefined && channelUploads >= options.channelUploadLimit) {
+      fail(400, "uploadLimitExceeded", "The user has exceeded the number of videos they may upload.")
+    }
+    channelUploads += 1
+  }
+
+  const readVideoResource = async (ctx: RequestContext): Promise<unknown> => {
+    try {
+      return await ctx.json()
+    } catch (error) {
+      if (error instanceof SyntaxError) {
+        return fail(400, "parseError", `Parse Error: the video resource is not valid JSON`)
+      }
+      throw error
+    }
+  }
+
+  const initiate = async (ctx: RequestContext) => {
+    authorize(ctx)
+    const uploadType = ctx.url.searchParams.get("uploadType")
+    if (uploadType === "multipart" || uploadType === "media") return simpleInsert(ctx, uploadType)
+    const body = await readVideoResource(ctx)
+    chargeUpload()
+    if (uploadType !== "resumable") {
+      fail(
+        400,
+        "badRequest",
+        `uploadType '${uploadType ?? "(missing)"}' is not supported: use resumable, multipart or media`
+      )
+    }
     const parts = requireParts(ctx)
     const lengthHeader = ctx.req.headers["x-upload-content-length"]
     let total: number | undefined
@@ -632,10 +721,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
       )
     }
     const input = validateVideo(body)
-    if (options.channelUploadLimit !== undefined && channelUploads >= options.channelUploadLimit) {
-      fail(400, "uploadLimitExceeded", "The user has exceeded the number of videos they may upload.")
-    }
-    channelUploads += 1
+    checkChannelLimit()
     const id = `sbx${randomId(random, 24)}`
     const upload = state.newUpload("youtube", id, total, { ...(body as object), parts }, clock.now())
     sessions.set(id, { id, upload, total, contentType, parts, input, createdAt: clock.now() })
@@ -653,15 +739,14 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
     return dropped
   }
 
-  const finish = (ctx: RequestContext, session: Session) => {
-    const { upload } = session
+  const createVideo = (upload: StoredUpload, input: VideoInput, sessionId: string): Video => {
     completeUpload(upload)
     const videoId = randomId(random, 11)
     upload.videoId = videoId
     const video: Video = {
       id: videoId,
-      sessionId: session.id,
-      input: session.input,
+      sessionId,
+      input,
       publishedAt: new Date(clock.now()).toISOString(),
       completedAt: clock.now(),
       bytes: upload.bytes,
@@ -669,8 +754,80 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
       polls: 0
     }
     videos.set(videoId, video)
+    return video
+  }
+
+  const finish = (ctx: RequestContext, session: Session) => {
+    const video = createVideo(session.upload, session.input, session.id)
     session.final = { status: 201, body: renderVideo(video, session.parts) }
     ctx.send(201, session.final.body)
+  }
+
+  /**
+   * The non-resumable forms of videos.insert, which `@googleapis/youtube` uses:
+   * `uploadType=multipart` (`multipart/related`: the JSON resource, then the
+   * media) and `uploadType=media` (bytes only). The media part is streamed,
+   * hashed and counted like a resumable upload.
+   */
+  const simpleInsert = async (ctx: RequestContext, uploadType: "multipart" | "media") => {
+    chargeUpload()
+    const parts = requireParts(ctx)
+    const contentType = String(ctx.req.headers["content-type"] ?? "")
+    const id = `sbx${randomId(random, 24)}`
+    const upload = state.newUpload("youtube", id, undefined, { parts, uploadType }, clock.now())
+    const committer = makeCommitter(upload, ctx.holdBack)
+    let failure: Failure | undefined
+    let input: VideoInput | undefined
+    const accept = (resource: unknown) => {
+      try {
+        input = validateVideo(resource)
+        checkChannelLimit()
+        upload.metadata = { ...(resource as object), parts }
+      } catch (error) {
+        if (!(error instanceof Failure)) throw error
+        failure = error
+      }
+    }
+    let push: (chunk: Buffer) => void
+    let end: () => void
+    if (uploadType === "media") {
+      // No resource: YouTube's title requirement is read conservatively, so this fails with invalidTitle.
+      accept({})
+      push = (c) => failure === undefined && committer.push(c)
+      end = () => committer.end()
+    } else {
+      const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1]
+      if (!/^multipart\/related/i.test(contentType) || !boundary) {
+        await ctx.consume(() => {})
+        return fail(400, "badContent", `uploadType=multipart needs Content-Type multipart/related with a boundary`)
+      }
+      const splitter = makeMultipartSplitter(boundary, (c) => failure === undefined && committer.push(c))
+      push = (c) => {
+        const resource = splitter.push(c)
+        if (resource !== undefined) accept(resource)
+        if (splitter.error !== undefined && failure === undefined) {
+          failure = new Failure(400, { code: "badContent", message: splitter.error })
+        }
+      }
+      end = () => {
+        splitter.end()
+        committer.end()
+        if (splitter.error !== undefined && failure === undefined) {
+          failure = new Failure(400, { code: "badContent", message: splitter.error })
+        }
+      }
+    }
+    upload.requests += 1
+    const { dropped } = await ctx.consume(push)
+    end()
+    if (dropped) return
+    if (failure !== undefined || input === undefined) {
+      state.uploads.delete(id)
+      throw failure ?? new Failure(400, { code: "badContent", message: "The multipart body has no media part" })
+    }
+    upload.totalBytes = upload.bytes
+    const video = createVideo(upload, input, id)
+    ctx.send(200, renderVideo(video, parts))
   }
 
   const put = async (ctx: RequestContext) => {
