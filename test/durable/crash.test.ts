@@ -31,30 +31,50 @@ afterEach(() => {
   for (const w of workers.splice(0)) if (w.child.exitCode === null) w.child.kill("SIGKILL")
 })
 
-const scenario = async (crash: string) => {
+const setup = async (sandbox: Sandbox.Sandbox, title: string) => {
   const dir = tempDir()
+  const config = await sandbox.writeConfig(path.join(dir, "sandbox"))
+  const video = writeVideo(dir, size)
+  const nonce = path.basename(dir)
+  const requestFile = path.join(dir, "request.json")
+  writeFileSync(
+    requestFile,
+    JSON.stringify({
+      mediaFile: video,
+      platforms: ["youtube", "vimeo", "facebook", "x", "linkedin"],
+      metadata: {
+        youtube: { title },
+        vimeo: { title },
+        facebook: { message: `Watch ${nonce} {youtube_url}` },
+        x: { text: `Watch ${nonce} {vimeo_url}` },
+        linkedin: { text: `Watch ${nonce} {youtube_url}` }
+      }
+    })
+  )
+  const db = path.join(dir, "medusa.db")
+  return { video, nonce, requestFile, db, env: { MEDUSA_DB: db, MEDUSA_SANDBOX_CONFIG: config } }
+}
+
+const assertPublishedOnce = (sandbox: Sandbox.Sandbox, video: string, nonce: string) => {
+  const expected = sha256(video)
+  const uploads = [...sandbox.raw.uploads.values()]
+  for (const host of ["youtube", "vimeo"] as const) {
+    const complete = uploads.filter((u) => u.platform === host && u.complete)
+    assert.strictEqual(complete.length, 1, `${host}: one complete upload`)
+    assert.strictEqual(complete[0]!.sha256, expected, `${host}: the stored upload is the file`)
+    const sent = sandbox.raw.counters[host].bodyBytes
+    assert.isAtMost(sent, 1.05 * size, `${host}: ${sent} bytes sent for a ${size}-byte file`)
+  }
+  for (const publisher of ["facebook", "x", "linkedin"] as const) {
+    const posts = sandbox.raw.postsOf(publisher).filter((p) => p.text.includes(nonce))
+    assert.strictEqual(posts.length, 1, `${publisher}: exactly one post`)
+  }
+}
+
+const scenario = async (crash: string) => {
   const sandbox = await Sandbox.start()
   try {
-    const config = await sandbox.writeConfig(path.join(dir, "sandbox"))
-    const video = writeVideo(dir, size)
-    const nonce = path.basename(dir)
-    const requestFile = path.join(dir, "request.json")
-    writeFileSync(
-      requestFile,
-      JSON.stringify({
-        mediaFile: video,
-        platforms: ["youtube", "vimeo", "facebook", "x", "linkedin"],
-        metadata: {
-          youtube: { title: `Crash ${crash}` },
-          vimeo: { title: `Crash ${crash}` },
-          facebook: { message: `Watch ${nonce} {youtube_url}` },
-          x: { text: `Watch ${nonce} {vimeo_url}` },
-          linkedin: { text: `Watch ${nonce} {youtube_url}` }
-        }
-      })
-    )
-    const db = path.join(dir, "medusa.db")
-    const env = { MEDUSA_DB: db, MEDUSA_SANDBOX_CONFIG: config }
+    const { db, env, nonce, requestFile, video } = await setup(sandbox, `Crash ${crash}`)
 
     const first = startWorker({ ...env, MEDUSA_SUBMIT: requestFile, MEDUSA_CRASH: crash })
     workers.push(first)
@@ -75,19 +95,7 @@ const scenario = async (crash: string) => {
     assert.strictEqual(task!.state, "completed", JSON.stringify(task!.failures))
     assert.strictEqual(task!.id, before!.id)
 
-    const expected = sha256(video)
-    const uploads = [...sandbox.raw.uploads.values()]
-    for (const host of ["youtube", "vimeo"] as const) {
-      const complete = uploads.filter((u) => u.platform === host && u.complete)
-      assert.strictEqual(complete.length, 1, `${host}: one complete upload`)
-      assert.strictEqual(complete[0]!.sha256, expected, `${host}: the stored upload is the file`)
-      const sent = sandbox.raw.counters[host].bodyBytes
-      assert.isAtMost(sent, 1.05 * size, `${host}: ${sent} bytes sent for a ${size}-byte file`)
-    }
-    for (const publisher of ["facebook", "x", "linkedin"] as const) {
-      const posts = sandbox.raw.postsOf(publisher).filter((p) => p.text.includes(nonce))
-      assert.strictEqual(posts.length, 1, `${publisher}: exactly one post`)
-    }
+    assertPublishedOnce(sandbox, video, nonce)
     return { task: task!, sandbox }
   } finally {
     await sandbox.close()
@@ -99,4 +107,68 @@ describe("crash and restart (embedded SQLite, real processes)", { timeout: 150_0
   it("kill -9 mid-upload", () => scenario("mid-upload"))
   it("kill -9 between the uploads and the posts", () => scenario("between"))
   it("kill -9 inside a post, after the request was sent", () => scenario("in-post"))
+})
+
+describe("one owner per SQLite file (real processes)", { timeout: 150_000 }, () => {
+  it("a second process is refused with a locked error while the first runs the task once", async () => {
+    const sandbox = await Sandbox.start()
+    try {
+      const { db, env, nonce, requestFile, video } = await setup(sandbox, "Two owners")
+      // Slow uploads so the second process starts while activities run.
+      sandbox.inject({
+        platform: "youtube",
+        route: "upload",
+        times: Infinity,
+        action: { kind: "latency", millis: 300 }
+      })
+      const first = startWorker({ ...env, MEDUSA_SUBMIT: requestFile })
+      workers.push(first)
+      await first.line("TASK")
+      const second = startWorker(env)
+      workers.push(second)
+      const { code } = await second.exited
+      assert.strictEqual(code, 1)
+      assert.include(second.stderr(), "locked")
+      assert.include(second.stderr(), db)
+      assert.isFalse(second.lines.includes("READY"))
+      await first.line("DONE", 90_000)
+      const [task] = await readTasks(db)
+      assert.strictEqual(task!.state, "completed", JSON.stringify(task!.failures))
+      assertPublishedOnce(sandbox, video, nonce)
+    } finally {
+      await sandbox.close()
+    }
+  })
+})
+
+describe("runAt across a restart (real processes)", { timeout: 150_000 }, () => {
+  it("a scheduled task stays pending through a restart and runs when due", async () => {
+    const sandbox = await Sandbox.start()
+    try {
+      const { db, env, nonce, requestFile, video } = await setup(sandbox, "Scheduled")
+      const first = startWorker({
+        ...env,
+        MEDUSA_SUBMIT: requestFile,
+        MEDUSA_EXIT: "after-submit",
+        MEDUSA_RUN_AT_DELAY: "6000"
+      })
+      workers.push(first)
+      assert.strictEqual((await first.exited).code, 0, first.stderr())
+      const [pending] = await readTasks(db)
+      assert.strictEqual(pending!.state, "pending")
+      assert.isDefined(pending!.runAt)
+      assert.strictEqual(sandbox.raw.counters.youtube.requests, 0)
+
+      const second = startWorker(env)
+      workers.push(second)
+      await second.line("DONE", 90_000)
+      const [task] = await readTasks(db)
+      assert.strictEqual(task!.state, "completed", JSON.stringify(task!.failures))
+      const started = task!.history.find((h) => h.state === "in_progress")!
+      assert.isAtLeast(started.at, pending!.runAt!)
+      assertPublishedOnce(sandbox, video, nonce)
+    } finally {
+      await sandbox.close()
+    }
+  })
 })
