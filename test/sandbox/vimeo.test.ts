@@ -144,6 +144,25 @@ layer(Sandbox.layer({ vimeo: { quotaBytes: 1_000_000 } }))("vimeo faults and lim
       const o = yield* Effect.promise(() => request(link, { method: "OPTIONS" }))
       expect(o.status).toBe(204)
       expect(o.headers["tus-version"]).toBe("1.0.0")
+      const override = yield* Effect.promise(() =>
+        request(link, {
+          method: "POST",
+          headers: {
+            "x-http-method-override": "PATCH",
+            "tus-resumable": "1.0.0",
+            "upload-offset": 0,
+            "content-type": "application/offset+octet-stream"
+          },
+          body: "hello"
+        })
+      )
+      expect(override.status).toBe(204)
+      expect(override.headers["upload-offset"]).toBe("5")
+      const del = yield* Effect.promise(() =>
+        request(link, { method: "DELETE", headers: { "tus-resumable": "1.0.0" } })
+      )
+      expect(del.status).toBe(405)
+      expect(del.headers["tus-resumable"]).toBe("1.0.0")
       const missing = yield* Effect.promise(() => head(`${sb.urls.vimeo}/files/unknown`))
       expect(missing.status).toBe(404)
       expect(missing.headers["upload-offset"]).toBeUndefined()

@@ -22,7 +22,7 @@ import {
 } from "../internal/framework.js"
 
 const TUS_VERSION = "1.0.0"
-const TUS_ROUTES = new Set(["tus.head", "tus.patch", "tus.options"])
+const TUS_ROUTES = new Set(["tus.head", "tus.patch", "tus.options", "tus.other"])
 
 const PRIVACY_VIEW = new Set(["anybody", "contacts", "disable", "nobody", "password", "unlisted", "users"])
 
@@ -286,6 +286,22 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
     })
   }
 
+  const override = async (ctx: RequestContext) => {
+    const method = String(ctx.req.headers["x-http-method-override"] ?? "").toUpperCase()
+    if (method === "PATCH") return patch(ctx)
+    if (method === "HEAD") return head(ctx)
+    return notAllowed(ctx)
+  }
+
+  const notAllowed = async (ctx: RequestContext) => {
+    const { dropped } = await ctx.consume(() => {})
+    if (dropped) return
+    ctx.send(405, new RawBody(`${ctx.req.method} is not allowed on a tus upload: use HEAD, PATCH or OPTIONS\n`), {
+      ...tusHeaders,
+      allow: "HEAD, PATCH, OPTIONS"
+    })
+  }
+
   const guard = (handler: (ctx: RequestContext) => void | Promise<void>) => async (ctx: RequestContext) => {
     try {
       await handler(ctx)
@@ -300,7 +316,15 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
     { name: "videos.get", method: "GET", path: /^\/videos\/(?<id>\d+)$/, handler: guard(get) },
     { name: "tus.head", method: "HEAD", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: guard(head) },
     { name: "tus.patch", method: "PATCH", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: guard(patch) },
-    { name: "tus.options", method: "OPTIONS", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: guard(options) }
+    { name: "tus.options", method: "OPTIONS", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: guard(options) },
+    // tus: X-HTTP-Method-Override lets clients behind restrictive proxies send PATCH/HEAD as POST.
+    { name: "tus.patch", method: "POST", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: guard(override) },
+    ...(["GET", "PUT", "DELETE"] as const).map((method): Route => ({
+      name: "tus.other",
+      method,
+      path: /^\/files\/(?<ticket>[\w-]+)$/,
+      handler: guard(notAllowed)
+    }))
   ]
 
   return {
