@@ -251,10 +251,17 @@ export interface LogEntry {
   readonly headers: Record<string, string>
 }
 
-const SECRET_HEADERS = new Set(["authorization", "cookie", "set-cookie", "x-api-key", "proxy-authorization"])
+const SECRET_HEADERS = new Set([
+  "authorization",
+  "cookie",
+  "set-cookie",
+  "x-api-key",
+  "x-goog-api-key",
+  "proxy-authorization"
+])
 // Anchored on `?`/`&` so that e.g. `error_code=` or `oauth_token_secret=` are matched by their own name only.
 const SECRET_PARAMS =
-  /([?&](?:access_token|refresh_token|client_secret|input_token|code_verifier|code|oauth_signature|oauth_token|oauth_token_secret|id_token|password|api_key|key|token|assertion))=([^&#\s]*)/gi
+  /([?&](?:access_token|refresh_token|client_secret|input_token|code_verifier|code|oauth_signature|oauth_token|oauth_token_secret|oauth_consumer_key|id_token|password|api_key|key|token|assertion))=([^&#\s]*)/gi
 
 /** Redacts credentials from a path's query string. @internal */
 export const redactPath = (path: string): string => path.replace(SECRET_PARAMS, "$1=<redacted>")
@@ -276,7 +283,7 @@ export class SandboxState {
 
   constructor(readonly keepBytes: boolean) {}
 
-  /** A unique id with a prefix, deterministic within a sandbox. */
+  /** An id with a prefix, unique within a sandbox. */
   nextId(prefix = ""): string {
     this.idCounter += 1
     return `${prefix}${Date.now().toString(36)}${this.idCounter.toString(36).padStart(4, "0")}`
