@@ -26,6 +26,11 @@ const TUS_ROUTES = new Set(["tus.head", "tus.patch", "tus.options", "tus.other"]
 
 const PRIVACY_VIEW = new Set(["anybody", "contacts", "disable", "nobody", "password", "unlisted", "users"])
 
+/**
+ * `error_code` for a status when a fault names none. 2204, 8002, 4102 and 4003
+ * are from Vimeo's API spec; 5000 (not found) and 9000 (rate limited) are not
+ * verified and chosen as generic codes.
+ */
 const DEFAULT_CODE: Record<number, number> = {
   400: 2204,
   401: 8002,
