@@ -2,6 +2,7 @@
  * Unit tests of the publishers' pure helpers: Graph usage headers and error
  * codes, text matching, time parsing, rate-limit waits.
  */
+import * as Headers from "@effect/platform/Headers"
 import { describe, expect, it } from "@effect/vitest"
 import * as FastCheck from "effect/FastCheck"
 import { classifyGraphFailure, parseUsage } from "../../src/internal/graph.js"
@@ -10,7 +11,7 @@ import * as PostOnce from "../../src/internal/postOnce.js"
 const graph = (code: number, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
   classifyGraphFailure({
     status: 400,
-    headers,
+    headers: Headers.fromInput(headers),
     body: { error: { code, message: `(#${code}) sandbox`, ...extra } },
     permission: "pages_manage_posts",
     now: 1_000_000,
@@ -19,7 +20,7 @@ const graph = (code: number, extra: Record<string, unknown> = {}, headers: Recor
 
 describe("Graph helpers", () => {
   it("reads the highest usage of both headers and the BUC time to regain access", () => {
-    const usage = parseUsage({
+    const usage = parseUsage(Headers.fromInput({
       "x-app-usage": JSON.stringify({ call_count: 12, total_cputime: 3, total_time: 4 }),
       "x-business-use-case-usage": JSON.stringify({
         "123": [{
@@ -30,10 +31,10 @@ describe("Graph helpers", () => {
           estimated_time_to_regain_access: 7
         }]
       })
-    })
+    }))
     expect(usage).toEqual({ percent: 95, regainMillis: 7 * 60_000 })
-    expect(parseUsage({})).toBeUndefined()
-    expect(parseUsage({ "x-app-usage": "not json" })).toBeUndefined()
+    expect(parseUsage(Headers.empty)).toBeUndefined()
+    expect(parseUsage(Headers.fromInput({ "x-app-usage": "not json" }))).toBeUndefined()
   })
 
   it.prop("every code in 200–299 is a missing permission", [FastCheck.integer({ min: 200, max: 299 })], ([code]) => {
@@ -57,7 +58,7 @@ describe("Graph helpers", () => {
     expect(
       classifyGraphFailure({
         status: 502,
-        headers: {},
+        headers: Headers.empty,
         body: undefined,
         permission: "p",
         now: 0,
