@@ -726,6 +726,8 @@ export const dispatch = async (
         onChunk(chunk)
       }
       if (dropAfter === 0) return cut()
+      // A second consume after the body was read: nothing more will come.
+      if (req.readableEnded) return settle({ bytes: 0, dropped: false })
       req.on("data", onData)
       req.once("end", () => settle({ bytes, dropped: false }))
       req.once("error", (e) => {
