@@ -84,6 +84,40 @@ layer(Sandbox.layer({ credentials: CANARY }))("control API", (it) => {
       expect(unknown.status).toBe(404)
     }))
 
+  it.effect("seeded random faults over HTTP give the same faults for the same request sequence", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const run = () =>
+        Effect.promise(async () => {
+          await control(sb, "DELETE", "/_sandbox/faults")
+          const added = await control(sb, "POST", "/_sandbox/faults/random", {
+            seed: 99,
+            probability: 0.5,
+            platform: "vimeo",
+            actions: [{ kind: "status", status: 500 }, { kind: "status", status: 502 }]
+          })
+          expect(added.status).toBe(200)
+          const statuses: Array<number> = []
+          for (let i = 0; i < 20; i++) {
+            statuses.push(
+              (await request(`${sb.urls.vimeo}/videos/1`, { headers: { authorization: "bearer x" } })).status
+            )
+          }
+          await control(sb, "DELETE", "/_sandbox/faults")
+          return statuses
+        })
+      const first = yield* run()
+      const second = yield* run()
+      expect(first).toEqual(second)
+      expect(first.filter((s) => s >= 500).length).toBeGreaterThan(3)
+      expect(first.filter((s) => s === 401).length).toBeGreaterThan(3)
+      const bad = yield* Effect.promise(() =>
+        control(sb, "POST", "/_sandbox/faults/random", { seed: 1, probability: 2, actions: [] })
+      )
+      expect(bad.status).toBe(400)
+      expect(bad.json.error).toContain("probability must be between 0 and 1")
+    }))
+
   it.effect("tokens/expire and quota/exhaust over HTTP", () =>
     Effect.gen(function*() {
       const sb = yield* Sandbox.SandboxService

@@ -598,3 +598,21 @@ layer(Sandbox.layer({ youtube: { playlists: ["PLknown"], thumbnailMaxBytes: 10_0
       }))
   }
 )
+
+// Its own sandbox: expiring tokens would break the other tests' default token.
+layer(Sandbox.layer())("youtube token expiry mid-upload", (it) => {
+  it.effect("an expired token on a session PUT gets 401; the session URI alone still works", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const token = (yield* Effect.promise(() => refresh(sb))).json.access_token as string
+      const init = yield* Effect.promise(() => initiate(sb, 3, meta, token))
+      sb.expireToken("youtube")
+      const denied = yield* Effect.promise(() =>
+        request(init.headers.location!, { method: "PUT", headers: { authorization: `Bearer ${token}` }, body: "abc" })
+      )
+      expect(denied.status).toBe(401)
+      expect(denied.json.error.errors[0].reason).toBe("authError")
+      const ok = yield* Effect.promise(() => request(init.headers.location!, { method: "PUT", body: "abc" }))
+      expect(ok.status).toBe(201)
+    }))
+})
