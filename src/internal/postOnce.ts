@@ -255,6 +255,9 @@ const postRetryPolicy = (policy: PostPolicy) =>
     Schedule.modifyDelay(([, e], delay) => (e.waitMillis !== undefined ? Duration.millis(e.waitMillis) : delay))
   )
 
+/** Retries of the search after an unknown outcome: 0.5 s, then 1 s. */
+const findRetryPolicy = Schedule.exponential("500 millis", 2).pipe(Schedule.intersect(Schedule.recurs(2)))
+
 // Posts found by `find` must be at most this much older than the attempt
 // (clock skew between Medusa and the platform).
 const FIND_SKEW_MILLIS = 15 * 60_000
@@ -325,6 +328,8 @@ const resolveUnknown = <A>(
       description: `${searched} Medusa did not retry, so that nothing is posted twice. ${options.hint}`
     })
   return options.find(since).pipe(
+    // A search is a read: safe to repeat when the platform is briefly unreachable.
+    Effect.retry({ schedule: findRetryPolicy, while: (error) => error._tag === "PlatformUnavailable" }),
     Effect.catchAll((error) =>
       Effect.fail(unknownError(`Looking for the post failed too (${error.description ?? error.reason}).`))
     ),

@@ -249,15 +249,35 @@ describe("Facebook publisher", () => {
         expect(sb.raw.log.filter((e) => e.platform === "facebook" && e.method === "POST")).toHaveLength(1)
       }).pipe(Effect.provide(Http)))
 
-    it.scoped("a 5xx without a Graph code is an unknown outcome, resolved by find", () =>
+    it.scoped("the search after a lost answer is retried when it fails in transit", () =>
       Effect.gen(function*() {
         const { fb, sb } = yield* setup()
         sb.inject({ platform: "facebook", route: "feed", action: { kind: "drop", afterBytes: 1_000_000 } })
         sb.inject({ platform: "facebook", route: "feed.list", action: { kind: "status", status: 500, code: "1" } })
-        const error = yield* Effect.flip(fb.post(context(message("Search fails too"))))
+        const fiber = yield* Effect.fork(fb.post(context(message("Search fails once"))))
+        yield* TestClock.adjust(yield* awaitSleep(400, 600))
+        const post = yield* Fiber.join(fiber)
+        expect(fbPosts(sb).map((p) => p.id)).toEqual([post.postId])
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped("when the search keeps failing: post_outcome_unknown, and the post is not sent again", () =>
+      Effect.gen(function*() {
+        const { fb, sb } = yield* setup()
+        sb.inject({ platform: "facebook", route: "feed", action: { kind: "drop", afterBytes: 1_000_000 } })
+        sb.inject({
+          platform: "facebook",
+          route: "feed.list",
+          times: Infinity,
+          action: { kind: "status", status: 503, code: "2" }
+        })
+        const fiber = yield* Effect.fork(fb.post(context(message("Search fails for good"))))
+        yield* TestClock.adjust(yield* awaitSleep(400, 600))
+        yield* TestClock.adjust(yield* awaitSleep(900, 1100))
+        const error = yield* Effect.flip(Fiber.join(fiber))
         expect(error._tag).toBe("PostOutcomeUnknown")
         expect(error.message).toMatch(/Looking for the post failed too/)
         expect(fbPosts(sb)).toHaveLength(1)
+        expect(sb.raw.log.filter((e) => e.platform === "facebook" && e.method === "POST")).toHaveLength(1)
       }).pipe(Effect.provide(Http)))
 
     it.scoped("connection refused (nothing sent) is retried, and posts once the platform is up", () =>
