@@ -158,7 +158,7 @@ const runGoogleapis = async () => {
     } catch (error) {
       const status = (error as { response?: { status?: number } }).response?.status
       attempts.push(status === undefined ? "dropped" : `HTTP ${status}`)
-      // A 4xx after the whole body was sent is the sandbox refusing multipart (see the report); stop there.
+      // An HTTP answer is final: only a dropped connection is retried.
       if (status !== undefined) break
     }
   }
