@@ -276,6 +276,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
     const fibers = yield* FiberMap.make<TaskId.TaskId>()
     // Ids whose interruption is a user's cancel (not the service shutting down).
     const cancelling = new Set<TaskId.TaskId>()
+    const mediaCache = new Engine.MediaCache()
 
     const retention = Duration.decode(options.retention ?? defaults.retention)
     if (Duration.isFinite(retention)) {
@@ -329,8 +330,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
     const start = (task: Task) => Effect.asVoid(FiberMap.run(fibers, task.id, run(task), { onlyIfMissing: true }))
 
     const submit = Effect.fn("Medusa.submit")(function*(input: PublishRequestInput) {
-      const { media, request } = yield* Engine.validateRequest(input, platforms)
-      const id = yield* TaskId.make
+      const { media, request } = yield* Engine.validateRequest(input, platforms, mediaCache)
+      const id = yield* Engine.makeTaskId
       const now = yield* Clock.currentTimeMillis
       const task = Engine.makeTask(id, request, media, now)
       yield* store.insert(task)

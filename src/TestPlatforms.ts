@@ -22,8 +22,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { Host, Platforms, PostContext, Publisher, UploadContext } from "./Platform.js"
 import {
   FacebookPublisher,
@@ -173,8 +171,10 @@ const makeControl = (recordCalls: boolean): Effect.Effect<Internal> =>
       gates[id] = yield* Effect.makeLatch(false)
     }
     const zero = () => Object.fromEntries(allPlatforms.map((id) => [id, 0])) as Record<PlatformId, number>
-    const inFlight = yield* SubscriptionRef.make(zero())
+    // Plain counters (cheap enough for the benchmark); waiters are woken when a count rises.
+    const inFlight = zero()
     const maxInFlight = zero()
+    const waiters = new Set<{ readonly platform: PlatformId; readonly n: number; readonly wake: Effect.Latch }>()
     const posts = new Map<string, PublishedPost>()
     let counter = 0
 
@@ -183,16 +183,34 @@ const makeControl = (recordCalls: boolean): Effect.Effect<Internal> =>
         Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.sync(() => void calls.push({ ...call, at }))) :
         Effect.void
 
+    const enter = (platform: PlatformId) =>
+      Effect.suspend(() => {
+        const n = ++inFlight[platform]
+        if (n > maxInFlight[platform]) maxInFlight[platform] = n
+        const woken: Array<Effect.Effect<void>> = []
+        for (const waiter of waiters) {
+          if (waiter.platform === platform && n >= waiter.n) {
+            waiters.delete(waiter)
+            woken.push(waiter.wake.open)
+          }
+        }
+        return Effect.zipRight(Effect.all(woken, { discard: true }), Deferred.succeed(started[platform], undefined))
+      })
+
     const track = <A, E>(platform: PlatformId, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
       Effect.acquireUseRelease(
-        SubscriptionRef.update(inFlight, (m) => {
-          const n = m[platform] + 1
-          if (n > maxInFlight[platform]) maxInFlight[platform] = n
-          return { ...m, [platform]: n }
-        }).pipe(Effect.zipRight(Deferred.succeed(started[platform], undefined))),
+        enter(platform),
         () => effect.pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted[platform], undefined))),
-        () => SubscriptionRef.update(inFlight, (m) => ({ ...m, [platform]: m[platform] - 1 }))
+        () => Effect.sync(() => void inFlight[platform]--)
       )
+
+    const awaitInFlight = (platform: PlatformId, n: number) =>
+      Effect.gen(function*() {
+        if (inFlight[platform] >= n) return
+        const wake = yield* Effect.makeLatch(false)
+        waiters.add({ platform, n, wake })
+        yield* wake.await
+      })
 
     const control: Internal = {
       calls: Effect.sync(() => [...calls]),
@@ -201,9 +219,9 @@ const makeControl = (recordCalls: boolean): Effect.Effect<Internal> =>
       interrupted: (platform) => Deferred.await(interrupted[platform]),
       wasInterrupted: (platform) => Deferred.isDone(interrupted[platform]),
       release: (platform) => gates[platform].open,
-      inFlight: (platform) => Effect.map(SubscriptionRef.get(inFlight), (m) => m[platform]),
+      inFlight: (platform) => Effect.sync(() => inFlight[platform]),
       maxInFlight: (platform) => Effect.sync(() => maxInFlight[platform]),
-      awaitInFlight: (platform, n) => inFlight.changes.pipe(Stream.takeUntil((m) => m[platform] >= n), Stream.runDrain),
+      awaitInFlight,
       posts: (publisher) => Effect.sync(() => [...posts.values()].filter((p) => p.publisher === publisher)),
       forgetPosts: (publisher) =>
         Effect.sync(() => {

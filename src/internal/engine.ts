@@ -17,6 +17,7 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import { randomUUID } from "node:crypto"
 import type { MediaFile, PublishedPost, UploadedVideo, UploadProgress, UploadSession } from "../Platform.js"
 import type { HostId, PlatformId, PublisherId } from "../PlatformId.js"
 import { all as allPlatforms, displayName, hosts as allHosts, publishers as allPublishers } from "../PlatformId.js"
@@ -41,6 +42,8 @@ import * as Template from "../Template.js"
 import type { ResolvedPlatforms } from "./validation.js"
 
 export {
+  /** @internal */
+  MediaCache,
   /** @internal */
   type ResolvedPlatforms,
   /** @internal */
@@ -93,6 +96,14 @@ export const withPlatformPermit = <A, E, R>(
 // =============================================================================
 // Task updates
 // =============================================================================
+
+/**
+ * A new task id. `randomUUID` is a v4 UUID, so the id is valid by
+ * construction and skips the schema check.
+ *
+ * @internal
+ */
+export const makeTaskId: Effect.Effect<TaskId> = Effect.sync(() => `medusa_task_${randomUUID()}` as TaskId)
 
 /**
  * Builds the pending task for a validated request.

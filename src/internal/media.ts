@@ -49,22 +49,44 @@ const describeErrno = (error: unknown): string => {
 }
 
 /**
+ * Sniff results of files already seen, keyed by device, inode, size, mtime
+ * and path: a changed file is sniffed again. Bounded.
+ *
+ * @internal
+ */
+export class MediaCache {
+  private readonly entries = new Map<string, MediaFile>()
+  constructor(private readonly capacity = 64) {}
+  get(key: string): MediaFile | undefined {
+    return this.entries.get(key)
+  }
+  set(key: string, media: MediaFile): void {
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!)
+    this.entries.set(key, media)
+  }
+}
+
+/**
  * Checks that `file` is a regular, non-empty, readable video file and
  * describes it. Fails with a message naming the file and what is wrong.
  *
  * @internal
  */
-export const inspect = (file: string): Effect.Effect<MediaFile, string> =>
+export const inspect = (file: string, cache?: MediaCache): Effect.Effect<MediaFile, string> =>
   Effect.async<MediaFile, string>((resume, signal) => {
     const absolute = path.resolve(file)
     const run = async (): Promise<Either.Either<MediaFile, string>> => {
       let size: number
+      let key: string
       try {
         const info = await stat(absolute)
         if (info.isDirectory()) return Either.left(`${absolute} is a directory; give the path of a video file`)
         if (!info.isFile()) return Either.left(`${absolute} is not a regular file; give the path of a video file`)
         if (info.size === 0) return Either.left(`${absolute} is empty (0 bytes); give a video file`)
         size = info.size
+        key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}:${absolute}`
+        const known = cache?.get(key)
+        if (known !== undefined) return Either.right(known)
       } catch (error) {
         return Either.left(`${absolute}: ${describeErrno(error)}`)
       }
@@ -88,7 +110,9 @@ export const inspect = (file: string): Effect.Effect<MediaFile, string> =>
             "renaming a file does not make it a video"
         )
       }
-      return Either.right(new MediaFile({ path: absolute, name: path.basename(absolute), size, mimeType }, true))
+      const media = new MediaFile({ path: absolute, name: path.basename(absolute), size, mimeType }, true)
+      cache?.set(key, media)
+      return Either.right(media)
     }
     if (signal.aborted) return
     run().then(

@@ -17,7 +17,12 @@ import {
 import { InvalidRequest, Issue } from "../PublishError.js"
 import { PublishRequest } from "../PublishRequest.js"
 import * as Template from "../Template.js"
-import { formatBytes, inspect } from "./media.js"
+import { formatBytes, inspect, MediaCache } from "./media.js"
+
+export {
+  /** @internal */
+  MediaCache
+}
 
 /**
  * The platform services provided to the engine (whichever layers were given).
@@ -153,7 +158,8 @@ const issue = (path: ReadonlyArray<string | number>, message: string): Issue => 
  */
 export const validateRequest = (
   input: unknown,
-  platforms: ResolvedPlatforms
+  platforms: ResolvedPlatforms,
+  cache?: MediaCache
 ): Effect.Effect<{ readonly request: PublishRequest; readonly media: MediaFile }, InvalidRequest> =>
   Effect.gen(function*() {
     const normalised = normalise(input)
@@ -164,7 +170,7 @@ export const validateRequest = (
     // The media file is checked even when the rest of the request is malformed,
     // so that one answer lists every problem.
     const media = typeof rawMediaFile === "string" && rawMediaFile.length > 0 ?
-      yield* Effect.either(inspect(rawMediaFile)) :
+      yield* Effect.either(inspect(rawMediaFile, cache)) :
       undefined
     if (media !== undefined && Either.isLeft(media)) issues.push(issue(["mediaFile"], media.left))
     if (typeof rawMediaFile === "string" && rawMediaFile.length === 0) {
