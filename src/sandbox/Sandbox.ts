@@ -372,7 +372,7 @@ export const start = async (options: SandboxOptions = {}): Promise<Sandbox> => {
     expireToken: (platform) => emulators[platform].expireTokens(),
     exhaustQuota: (platform) => emulators[platform].exhaustQuota(),
     writeConfig: (dir, writeOptions) => writeConfig(dir, urls, credentials, writeOptions),
-    close: () => Promise.all(servers.map(closeServer)).then(() => undefined)
+    close: () => Promise.all(servers.map(closeServer)).then(() => state.dispose())
   }
   return handle
 }

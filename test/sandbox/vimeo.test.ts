@@ -195,3 +195,22 @@ layer(Sandbox.layer({ vimeo: { quotaBytes: 1_000_000 } }))("vimeo faults and lim
       expect(revoked.json.error_code).toBe(8002)
     }))
 })
+
+layer(Sandbox.layer())("vimeo large uploads", (it) => {
+  it.effect("a 40 MiB tus upload in PATCHes with a drop stores the right sha256", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const data = bytes(40 * 1024 * 1024, 32)
+      const c = yield* Effect.promise(() => create(sb, { upload: { approach: "tus", size: data.length } }))
+      const link: string = c.json.upload.upload_link
+      sb.inject({ platform: "vimeo", route: "tus.patch", action: { kind: "drop", afterBytes: 15_000_000 } })
+      yield* Effect.promise(() => patch(link, 0, data).then(() => undefined, () => undefined))
+      const offset = Number((yield* Effect.promise(() => head(link))).headers["upload-offset"])
+      expect(offset).toBe(15_000_000)
+      const done = yield* Effect.promise(() => patch(link, offset, data.subarray(offset)))
+      expect(done.headers["upload-offset"]).toBe(String(data.length))
+      const video = sb.state().uploads.find((u) => u.platform === "vimeo" && u.videoId === c.json.uri.split("/")[2])!
+      expect(video.complete).toBe(true)
+      expect(video.sha256).toBe(sha256(data))
+    }), 60_000)
+})

@@ -2,6 +2,7 @@ import { describe, expect, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import fc from "fast-check"
 import { makeMultipartSplitter, quotaDay, tagsLength } from "../../src/sandbox/emulators/youtube.js"
+import { hasOpenssl } from "../../src/sandbox/internal/framework.js"
 import * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { bytes, json, request, sha256 } from "./sandbox-http.js"
 
@@ -615,4 +616,57 @@ layer(Sandbox.layer())("youtube token expiry mid-upload", (it) => {
       const ok = yield* Effect.promise(() => request(init.headers.location!, { method: "PUT", body: "abc" }))
       expect(ok.status).toBe(201)
     }))
+})
+
+// Uploads of 32 MiB and more hash through an openssl child when one is available.
+layer(Sandbox.layer())("youtube large uploads", (it) => {
+  it.effect(
+    "a 40 MiB upload with a drop, a partial ack and a probe racing completion stores the right sha256",
+    () =>
+      Effect.gen(function*() {
+        const sb = yield* Sandbox.SandboxService
+        const data = bytes(40 * 1024 * 1024, 31)
+        const init = yield* Effect.promise(() => initiate(sb, data.length, meta))
+        const session = init.headers.location!
+        const raw = [...sb.raw.uploads.values()].at(-1)!
+        expect(raw.external !== undefined).toBe(hasOpenssl())
+        sb.inject({ platform: "youtube", route: "upload", action: { kind: "drop", afterBytes: 10_000_000 } })
+        yield* Effect.promise(() =>
+          request(session, { method: "PUT", body: data }).then(() => undefined, () => undefined)
+        )
+        const probe = () =>
+          request(session, { method: "PUT", headers: { "content-range": `bytes */${data.length}` }, body: "" })
+        const p1 = yield* Effect.promise(probe)
+        expect(p1.headers.range).toBe("bytes=0-9999999")
+        sb.inject({ platform: "youtube", route: "upload", action: { kind: "partialAck", bytes: 12_345 } })
+        const mid = yield* Effect.promise(() =>
+          request(session, {
+            method: "PUT",
+            headers: { "content-range": `bytes 10000000-${data.length - 1}/${data.length}` },
+            body: data.subarray(10_000_000)
+          })
+        )
+        expect(mid.status).toBe(308)
+        const stored = Number(/bytes=0-(\d+)/.exec(mid.headers.range!)![1]) + 1
+        expect(stored).toBe(data.length - 12_345)
+        const [last, racing] = yield* Effect.promise(() =>
+          Promise.all([
+            request(session, {
+              method: "PUT",
+              headers: { "content-range": `bytes ${stored}-${data.length - 1}/${data.length}` },
+              body: data.subarray(stored)
+            }),
+            probe()
+          ])
+        )
+        expect(last.status).toBe(201)
+        expect([201, 308]).toContain(racing.status)
+        if (racing.status === 201) expect(racing.json.id).toBe(last.json.id)
+        const upload = sb.state().uploads.find((u) => u.videoId === last.json.id)!
+        expect(upload.sha256).toBe(sha256(data))
+        expect(raw.external).toBeUndefined()
+        expect(sb.state().uploads.filter((u) => u.platform === "youtube" && u.complete)).toHaveLength(1)
+      }),
+    60_000
+  )
 })

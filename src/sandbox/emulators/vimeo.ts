@@ -8,9 +8,11 @@
 import {
   bearer,
   completeUpload,
+  currentDigest,
   type Emulator,
   type EmulatorEnv,
   type ErrorOptions,
+  finishUpload,
   makeCommitter,
   numericId,
   prng,
@@ -50,6 +52,7 @@ interface Video {
   readonly description: string | undefined
   readonly privacy: Record<string, unknown>
   readonly createdAt: number
+  finishing?: Promise<void>
 }
 
 class Failure {
@@ -192,6 +195,7 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
       privacy: b.privacy
     }
     const stored = state.newUpload("vimeo", ticket, size, metadata, clock.now())
+    state.hashExternally(stored)
     stored.videoId = id
     const video: Video = {
       id,
@@ -277,7 +281,10 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
     upload.requests += 1
     const { dropped } = await ctx.consume(committer.push)
     committer.end()
-    if (upload.bytes === video.size && !upload.complete) completeUpload(upload)
+    if (upload.bytes === video.size && !upload.complete) {
+      video.finishing ??= finishUpload(upload)
+      await video.finishing
+    }
     if (dropped) return
     ctx.send(204, undefined, { ...tusHeaders, "upload-offset": upload.bytes })
   }
@@ -352,7 +359,7 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
         size: v.size,
         bytes: v.upload.bytes,
         complete: v.upload.complete,
-        sha256: v.upload.complete ? v.upload.sha256 : v.upload.hash.copy().digest("hex")
+        sha256: currentDigest(v.upload) ?? null
       }))
     })
   }

@@ -10,10 +10,10 @@
 import { createHash } from "node:crypto"
 import {
   bearer,
-  completeUpload,
   type Emulator,
   type EmulatorEnv,
   type ErrorOptions,
+  finishUpload,
   makeCommitter,
   prng,
   randomId,
@@ -212,6 +212,7 @@ interface Session {
   readonly input: VideoInput
   readonly createdAt: number
   final?: { readonly status: number; readonly body: unknown }
+  finishing?: Promise<{ readonly status: number; readonly body: unknown }>
 }
 
 interface VideoInput {
@@ -724,6 +725,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
     checkChannelLimit()
     const id = `sbx${randomId(random, 24)}`
     const upload = state.newUpload("youtube", id, total, { ...(body as object), parts }, clock.now())
+    state.hashExternally(upload)
     sessions.set(id, { id, upload, total, contentType, parts, input, createdAt: clock.now() })
     const location = `${ctx.baseUrl}/upload/youtube/v3/videos?uploadType=resumable&upload_id=${id}&part=${
       encodeURIComponent(parts.join(","))
@@ -739,8 +741,8 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
     return dropped
   }
 
-  const createVideo = (upload: StoredUpload, input: VideoInput, sessionId: string): Video => {
-    completeUpload(upload)
+  const createVideo = async (upload: StoredUpload, input: VideoInput, sessionId: string): Promise<Video> => {
+    await finishUpload(upload)
     const videoId = randomId(random, 11)
     upload.videoId = videoId
     const video: Video = {
@@ -757,10 +759,14 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
     return video
   }
 
-  const finish = (ctx: RequestContext, session: Session) => {
-    const video = createVideo(session.upload, session.input, session.id)
-    session.final = { status: 201, body: renderVideo(video, session.parts) }
-    ctx.send(201, session.final.body)
+  const finish = async (ctx: RequestContext, session: Session) => {
+    // One completion per session, however many requests (a probe racing the last PUT) ask for it.
+    session.finishing ??= createVideo(session.upload, session.input, session.id).then((video) => {
+      session.final = { status: 201, body: renderVideo(video, session.parts) }
+      return session.final
+    })
+    const final = await session.finishing
+    ctx.send(final.status, final.body)
   }
 
   /**
@@ -826,7 +832,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
       throw failure ?? new Failure(400, { code: "badContent", message: "The multipart body has no media part" })
     }
     upload.totalBytes = upload.bytes
-    const video = createVideo(upload, input, id)
+    const video = await createVideo(upload, input, id)
     ctx.send(200, renderVideo(video, parts))
   }
 
@@ -834,7 +840,10 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
     const id = ctx.url.searchParams.get("upload_id") ?? ""
     const session = sessions.get(id)
     if (!session || clock.now() - session.createdAt > sessionLifetime) {
-      if (session) sessions.delete(id)
+      if (session) {
+        sessions.delete(id)
+        session.upload.external?.dispose()
+      }
       await discard(ctx)
       return fail(404, "notFound", `Upload session '${id}' is unknown or has expired: start a new session.`)
     }

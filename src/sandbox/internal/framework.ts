@@ -8,6 +8,7 @@
  *
  * @internal
  */
+import { execFileSync, spawn } from "node:child_process"
 import { createHash, type Hash } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { PlatformId } from "../../PlatformId.js"
@@ -221,6 +222,8 @@ export interface StoredUpload {
   hash: Hash
   /** The bytes themselves, only when the sandbox was asked to keep them. */
   chunks: Array<Buffer> | undefined
+  /** Set while a large upload hashes through openssl (see `SandboxState.hashExternally`). */
+  external?: ExternalHash | undefined
 }
 
 /** @internal */
@@ -307,6 +310,28 @@ export class SandboxState {
     return upload
   }
 
+  /**
+   * Switches a new, large upload of known size to hashing through openssl
+   * (when available and no byte was committed yet). Call `finishUpload` to
+   * complete it. @internal
+   */
+  hashExternally(upload: StoredUpload): void {
+    if (upload.bytes > 0 || upload.external !== undefined || this.closed) return
+    if (upload.totalBytes === undefined || upload.totalBytes < EXTERNAL_HASH_THRESHOLD || !hasOpenssl()) return
+    upload.external = spawnExternalHash()
+  }
+
+  private closed = false
+
+  /** Ends every external hasher still running (abandoned uploads). */
+  dispose(): void {
+    this.closed = true
+    for (const upload of this.uploads.values()) {
+      upload.external?.dispose()
+      upload.external = undefined
+    }
+  }
+
   addPost(post: StoredPost): StoredPost {
     this.posts.push(post)
     return post
@@ -330,7 +355,7 @@ export class SandboxState {
         totalBytes: u.totalBytes,
         bytes: u.bytes,
         complete: u.complete,
-        sha256: u.complete ? u.sha256 : u.hash.copy().digest("hex"),
+        sha256: currentDigest(u) ?? null,
         metadata: u.metadata,
         requests: u.requests,
         createdAt: u.createdAt
@@ -342,14 +367,91 @@ export class SandboxState {
   }
 }
 
+// =============================================================================
+// External hashing
+// =============================================================================
+
+/**
+ * Hashes through an `openssl dgst -sha256` child. Node's bundled OpenSSL
+ * hashes several times slower than the system's (which uses the CPU's SHA
+ * instructions), and hashing is most of the sandbox's cost per uploaded byte;
+ * the child also hashes on another core. Writes apply back-pressure.
+ * @internal
+ */
+export interface ExternalHash {
+  /** Resolves when the pipe can take more (undefined when it can now). */
+  readonly update: (chunk: Buffer) => Promise<void> | undefined
+  readonly digest: () => Promise<string>
+  readonly dispose: () => void
+}
+
+let opensslAvailable: boolean | undefined
+
+/** Whether `openssl` runs here (checked once). @internal */
+export const hasOpenssl = (): boolean => {
+  if (opensslAvailable === undefined) {
+    try {
+      execFileSync("openssl", ["version"], { stdio: "ignore", timeout: 5_000 })
+      opensslAvailable = true
+    } catch {
+      opensslAvailable = false
+    }
+  }
+  return opensslAvailable
+}
+
+const spawnExternalHash = (): ExternalHash => {
+  const child = spawn("openssl", ["dgst", "-sha256", "-r"], { stdio: ["pipe", "pipe", "ignore"] })
+  let out = ""
+  let failed: Error | undefined
+  child.stdout.on("data", (c: Buffer) => (out += c.toString("latin1")))
+  child.on("error", (e) => (failed = e))
+  child.stdin.on("error", (e) => (failed = e))
+  const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
+  return {
+    update: (chunk) =>
+      child.stdin.write(chunk) ? undefined : new Promise<void>((resolve) => {
+        const done = () => {
+          child.stdin.off("drain", done)
+          child.off("close", done)
+          resolve()
+        }
+        child.stdin.once("drain", done)
+        child.once("close", done)
+      }),
+    digest: async () => {
+      child.stdin.end()
+      const code = await closed
+      const hex = /^[0-9a-f]{64}/.exec(out)?.[0]
+      if (code !== 0 || hex === undefined) {
+        throw new Error(`openssl dgst failed (exit ${code}): ${failed?.message ?? out.slice(0, 200)}`)
+      }
+      return hex
+    },
+    dispose: () => {
+      if (child.exitCode === null) child.kill("SIGKILL")
+    }
+  }
+}
+
+/** Uploads at least this large (when their size is known) hash through openssl, when it is available. @internal */
+export const EXTERNAL_HASH_THRESHOLD = 32 * 1024 * 1024
+
 /**
  * Commits request-body bytes to an upload: hashes and counts them, keeps them
  * only when asked. Use `makeCommitter` to honour `holdBack`. @internal
  */
 export const commitBytes = (upload: StoredUpload, chunk: Buffer): void => {
-  upload.hash.update(chunk)
+  void commitChunk(upload, chunk)
+}
+
+/** `commitBytes` that returns a promise when the hasher wants the sender paused. @internal */
+export const commitChunk = (upload: StoredUpload, chunk: Buffer): Promise<void> | undefined => {
   upload.bytes += chunk.length
   upload.chunks?.push(Buffer.from(chunk))
+  if (upload.external !== undefined) return upload.external.update(chunk)
+  upload.hash.update(chunk)
+  return undefined
 }
 
 /**
@@ -359,7 +461,8 @@ export const commitBytes = (upload: StoredUpload, chunk: Buffer): void => {
  * may commit (e.g. a chunk rounded down to a granularity). @internal
  */
 export interface Committer {
-  readonly push: (chunk: Buffer) => void
+  /** Returns a promise when the sender should pause until it resolves (back-pressure). */
+  readonly push: (chunk: Buffer) => Promise<void> | undefined
   /** Commits what may be committed; returns the bytes committed by this request. */
   readonly end: () => number
 }
@@ -370,31 +473,33 @@ export const makeCommitter = (upload: StoredUpload, holdBack: number, limit = In
   let pending: Array<Buffer> = []
   let pendingBytes = 0
   const budget = () => limit - committed
-  const commit = (chunk: Buffer) => {
+  const commit = (chunk: Buffer): Promise<void> | undefined => {
     const room = budget()
-    if (room <= 0) return
+    if (room <= 0) return undefined
     const piece = chunk.length > room ? chunk.subarray(0, room) : chunk
-    commitBytes(upload, piece)
     committed += piece.length
+    return commitChunk(upload, piece)
   }
   return {
     push: (chunk) => {
       if (holdBack <= 0) return commit(chunk)
       // Keep at most `holdBack` bytes pending; everything older is acknowledged.
+      let wait: Promise<void> | undefined
       pending.push(chunk)
       pendingBytes += chunk.length
       while (pending.length > 0 && pendingBytes - pending[0]!.length >= holdBack) {
         const head = pending.shift()!
         pendingBytes -= head.length
-        commit(head)
+        wait = commit(head) ?? wait
       }
       const excess = pendingBytes - holdBack
       if (excess > 0) {
         const head = pending[0]!
-        commit(head.subarray(0, excess))
+        wait = commit(head.subarray(0, excess)) ?? wait
         pending[0] = head.subarray(excess)
         pendingBytes -= excess
       }
+      return wait
     },
     end: () => {
       // The held-back tail is forgotten: the client must send it again.
@@ -405,14 +510,31 @@ export const makeCommitter = (upload: StoredUpload, holdBack: number, limit = In
   }
 }
 
-/** Finalises the digest of a complete upload. @internal */
+/**
+ * Finalises the digest of a complete upload hashed in-process. For an upload
+ * that may hash externally use `finishUpload`. @internal
+ */
 export const completeUpload = (upload: StoredUpload): void => {
+  if (upload.external !== undefined) throw new Error(`Upload ${upload.id} hashes externally: use finishUpload`)
   upload.complete = true
   upload.sha256 = upload.hash.copy().digest("hex")
 }
 
-/** Current digest of the committed prefix. @internal */
-export const currentDigest = (upload: StoredUpload): string => upload.hash.copy().digest("hex")
+/** Finalises the digest of a complete upload, however it is hashed. @internal */
+export const finishUpload = async (upload: StoredUpload): Promise<void> => {
+  if (upload.external === undefined) return completeUpload(upload)
+  const external = upload.external
+  upload.sha256 = await external.digest()
+  upload.external = undefined
+  upload.complete = true
+}
+
+/**
+ * Current digest of the committed prefix; `undefined` while an external hasher
+ * holds the state (it cannot be read mid-stream). @internal
+ */
+export const currentDigest = (upload: StoredUpload): string | undefined =>
+  upload.complete ? upload.sha256 : upload.external !== undefined ? undefined : upload.hash.copy().digest("hex")
 
 // =============================================================================
 // Requests
@@ -438,7 +560,9 @@ export interface RequestContext {
    * whether the connection was dropped by a fault (then do not answer: the
    * framework destroys the socket).
    */
-  readonly consume: (onChunk: (chunk: Buffer) => void) => Promise<{ readonly bytes: number; readonly dropped: boolean }>
+  readonly consume: (
+    onChunk: (chunk: Buffer) => Promise<void> | void
+  ) => Promise<{ readonly bytes: number; readonly dropped: boolean }>
   /** Reads a small body whole (JSON, forms), at most 16 MiB. */
   readonly readBody: () => Promise<Buffer>
   readonly json: () => Promise<unknown>
@@ -694,7 +818,7 @@ export const dispatch = async (
   }
 
   let consumed = false
-  const consume = (onChunk: (chunk: Buffer) => void) =>
+  const consume = (onChunk: (chunk: Buffer) => Promise<void> | void) =>
     new Promise<{ bytes: number; dropped: boolean }>((resolve, reject) => {
       consumed = true
       let bytes = 0
@@ -723,7 +847,15 @@ export const dispatch = async (
         }
         bytes += chunk.length
         counters.bodyBytes += chunk.length
-        onChunk(chunk)
+        // Callbacks typed `void` may return anything (e.g. `chunks.push(c)`): only a thenable means "wait".
+        const wait: unknown = onChunk(chunk)
+        if (wait instanceof Promise) {
+          // Back-pressure from the consumer (an external hasher): stop reading until it catches up.
+          req.pause()
+          void wait.then(() => {
+            if (!settled) req.resume()
+          })
+        }
       }
       if (dropAfter === 0) return cut()
       // A second consume after the body was read: nothing more will come.
