@@ -1,3 +1,4 @@
+import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -7,6 +8,7 @@ import * as Durable from "../../src/Durable.js"
 import * as Medusa from "../../src/Medusa.js"
 import { QuotaExceeded } from "../../src/PublishError.js"
 import type { PublishRequestInput } from "../../src/PublishRequest.js"
+import * as SqlTaskStore from "../../src/SqlTaskStore.js"
 import * as TestPlatforms from "../../src/TestPlatforms.js"
 import { tempDir, writeVideo } from "./fixtures/media.js"
 
@@ -52,5 +54,99 @@ describe("Durable.layerDurable (embedded SQLite)", () => {
         const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
         assert.strictEqual((error as { _tag?: string } | undefined)?._tag, "QuotaExceeded")
       }
+    }))
+
+  it.live("cancel from the service stops a running task, which ends cancelled with nothing posted", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const video = writeVideo(dir, 4096)
+      const layer = Durable.layerDurable({ sqlite: path.join(dir, "medusa.db") }).pipe(
+        Layer.provideMerge(TestPlatforms.layer({ youtube: { gated: true } }))
+      )
+      yield* Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        const id = yield* Medusa.submit(request(video))
+        yield* control.started("youtube")
+        const cancelled = yield* Medusa.cancel(id)
+        assert.strictEqual(cancelled.state, "cancelled")
+        yield* control.interrupted("youtube")
+        const exit = yield* Effect.exit(Medusa.await(id))
+        assert.isTrue(Exit.isFailure(exit))
+        assert.strictEqual((yield* Medusa.status(id)).state, "cancelled")
+        assert.deepStrictEqual(yield* control.posts("facebook"), [])
+        const again = yield* Effect.flip(Medusa.cancel(id))
+        assert.strictEqual(again._tag, "InvalidTransition")
+      }).pipe(Effect.provide(layer))
+    }))
+
+  it.live("a second layer on the same file is refused (locked); a read-only one reads without running", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const video = writeVideo(dir, 4096)
+      const sqlite = path.join(dir, "medusa.db")
+      const owner = yield* Layer.build(
+        Durable.layerDurable({ sqlite }).pipe(Layer.provideMerge(TestPlatforms.layer()))
+      )
+      const task = yield* Medusa.publish(request(video)).pipe(Effect.provide(owner))
+      const refused = yield* Effect.flip(Layer.build(Durable.layerDurable({ sqlite })))
+      assert.strictEqual(refused._tag, "StoreError")
+      assert.strictEqual(refused.reason, "locked")
+      assert.include(refused.message, sqlite)
+      const reader = yield* Layer.build(Durable.layerDurable({ sqlite, readOnly: true }))
+      const seen = yield* Medusa.status(task.id).pipe(Effect.provide(reader))
+      assert.strictEqual(seen.state, "completed")
+      const listed = yield* Medusa.list().pipe(Effect.provide(reader))
+      assert.deepStrictEqual(listed.map((t) => t.id), [task.id])
+      const submit = yield* Effect.flip(Medusa.submit(request(video)).pipe(Effect.provide(reader)))
+      assert.strictEqual(submit._tag, "StoreError")
+    }).pipe(Effect.scoped))
+
+  it.live("best-effort: a failed host only skips the publishers that need it", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const video = writeVideo(dir, 4096)
+      const layer = Durable.layerDurable({ sqlite: path.join(dir, "medusa.db") }).pipe(
+        Layer.provideMerge(TestPlatforms.layer({
+          vimeo: { fail: { at: "upload", error: new QuotaExceeded({ platform: "vimeo", reason: "quota_exceeded" }) } }
+        }))
+      )
+      const task = yield* Effect.gen(function*() {
+        const id = yield* Medusa.submit({ ...request(video), policy: "best-effort" })
+        yield* Effect.exit(Medusa.await(id))
+        return yield* Medusa.status(id)
+      }).pipe(Effect.provide(layer))
+      assert.strictEqual(task.state, "failed")
+      assert.deepStrictEqual(task.failures.map((f) => [f.platform, f.code]), [["vimeo", "quota_exceeded"]])
+      assert.deepStrictEqual(task.posts.map((p) => p.publisher), ["facebook"])
+      assert.deepStrictEqual(task.skipped, ["x", "linkedin"])
+    }))
+
+  it.live("retention prunes finished tasks with the workflow engine's records", () =>
+    Effect.gen(function*() {
+      const dir = tempDir()
+      const video = writeVideo(dir, 4096)
+      const sqlite = path.join(dir, "medusa.db")
+      const layer = Durable.layerDurable({ sqlite, retention: "1 second", pruneInterval: "200 millis" }).pipe(
+        Layer.provideMerge(TestPlatforms.layer())
+      )
+      const engineRows = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        sql<{ n: number }>`SELECT COUNT(*) AS n FROM cluster_messages
+          WHERE entity_type = 'Workflow/medusa/PublishTask'`).pipe(
+          Effect.map((rows) =>
+            Number(rows[0]!.n)
+          ),
+          Effect.provide(SqlTaskStore.sqliteClient({ filename: sqlite, readOnly: true }))
+        )
+      yield* Effect.gen(function*() {
+        const task = yield* Medusa.publish(request(video))
+        assert.isAbove(yield* engineRows, 0)
+        let gone = false
+        for (let i = 0; i < 100 && !gone; i++) {
+          yield* Effect.sleep("100 millis")
+          gone = Exit.isFailure(yield* Effect.exit(Medusa.status(task.id)))
+        }
+        assert.isTrue(gone, "the finished task was pruned")
+        assert.strictEqual(yield* engineRows, 0)
+      }).pipe(Effect.provide(layer))
     }))
 })

@@ -491,12 +491,8 @@ export const make = (
           const ids = rows.map((r) => r.id as TaskId)
           for (let i = 0; i < ids.length; i += 500) {
             const batch = ids.slice(i, i + 500)
-            yield* sql.withTransaction(Effect.gen(function*() {
-              yield* sql`DELETE FROM medusa_task_history WHERE ${sql.in("task_id", batch)}`
-              yield* sql`DELETE FROM medusa_upload_sessions WHERE ${sql.in("task_id", batch)}`
-              yield* sql`DELETE FROM medusa_posts WHERE ${sql.in("task_id", batch)}`
-              yield* sql`DELETE FROM medusa_tasks WHERE ${sql.in("id", batch)}`
-            }))
+            // The engine's records go first: a task that is gone from
+            // Medusa's tables has nothing left behind in the engine's.
             if (options.onPrune) {
               yield* options.onPrune(batch).pipe(
                 Effect.catchAllCause((cause) =>
@@ -504,6 +500,12 @@ export const make = (
                 )
               )
             }
+            yield* sql.withTransaction(Effect.gen(function*() {
+              yield* sql`DELETE FROM medusa_task_history WHERE ${sql.in("task_id", batch)}`
+              yield* sql`DELETE FROM medusa_upload_sessions WHERE ${sql.in("task_id", batch)}`
+              yield* sql`DELETE FROM medusa_posts WHERE ${sql.in("task_id", batch)}`
+              yield* sql`DELETE FROM medusa_tasks WHERE ${sql.in("id", batch)}`
+            }))
           }
           return ids.length
         }).pipe(Effect.mapError(unavailable("Pruning finished tasks")))
