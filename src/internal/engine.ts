@@ -134,7 +134,10 @@ export const makeTask = (id: TaskId, request: PublishRequest, media: MediaFile, 
 
 // Tasks are rebuilt on every change; their fields were validated when the
 // request was decoded, so the constructor's validation is skipped.
-const rebuild = (task: Task, changes: Partial<Task>): Task => new Task({ ...task, ...changes }, true)
+// The Schema.Class constructor (even unvalidated) merges defaults field by
+// field; on the hot path a plain copy onto the prototype is several times cheaper.
+const rebuild = (task: Task, changes: Partial<Task>): Task =>
+  Object.assign(Object.create(Task.prototype) as Task, task, changes)
 
 const vanished = (id: TaskId) =>
   new StoreError({ reason: "conflict", description: `task ${id} disappeared from the store while it was running` })
@@ -498,7 +501,12 @@ export const runTask = (engine: Engine, taskId: TaskId): Effect.Effect<Task, Sto
     const upload = (host: HostId) => withPlatformPermit(engine, host, uploadStep(engine, taskId, host))
     if (failFast) {
       // forEach interrupts the sibling uploads as soon as one fails.
-      const result = yield* Effect.either(Effect.forEach(hosts, upload, { concurrency: "unbounded", discard: true }))
+      const result = yield* Effect.either(
+        // One host needs no sibling fibers.
+        hosts.length === 1 ?
+          Effect.asVoid(upload(hosts[0]!)) :
+          Effect.forEach(hosts, upload, { concurrency: "unbounded", discard: true })
+      )
       if (Either.isLeft(result)) {
         if (!isPlatformError(result.left)) return yield* result.left
         yield* recordFailure(engine, taskId, result.left)
