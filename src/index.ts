@@ -1,20 +1,21 @@
 /**
  * Medusa: publish one video everywhere.
  *
+ * Namespaced exports only: `import { Medusa, YouTube } from "medusa"`.
+ *
  * @since 0.1.0
  */
 
-/** @since 0.1.0 */
-export * as Platform from "./Platform.js"
+// Engine and models
 
 /** @since 0.1.0 */
-export * as PlatformId from "./PlatformId.js"
-
-/** @since 0.1.0 */
-export * as PublishError from "./PublishError.js"
+export * as Medusa from "./Medusa.js"
 
 /** @since 0.1.0 */
 export * as PublishRequest from "./PublishRequest.js"
+
+/** @since 0.1.0 */
+export * as PublishError from "./PublishError.js"
 
 /** @since 0.1.0 */
 export * as Task from "./Task.js"
@@ -23,19 +24,53 @@ export * as Task from "./Task.js"
 export * as TaskId from "./TaskId.js"
 
 /** @since 0.1.0 */
-export * as TaskStore from "./TaskStore.js"
-
-/** @since 0.1.0 */
-export * as Medusa from "./Medusa.js"
-
-/** @since 0.1.0 */
 export * as TaskStatus from "./TaskStatus.js"
+
+/** @since 0.1.0 */
+export * as TaskStore from "./TaskStore.js"
 
 /** @since 0.1.0 */
 export * as Template from "./Template.js"
 
 /** @since 0.1.0 */
-export * as TestPlatforms from "./TestPlatforms.js"
+export * as Platform from "./Platform.js"
+
+/** @since 0.1.0 */
+export * as PlatformId from "./PlatformId.js"
+
+// Configuration and wiring
 
 /** @since 0.1.0 */
 export * as Config from "./Config.js"
+
+/** @since 0.1.0 */
+export * as Live from "./Live.js"
+
+/** @since 0.1.0 */
+export * as Durable from "./Durable.js"
+
+/** @since 0.1.0 */
+export * as SqlTaskStore from "./SqlTaskStore.js"
+
+// Platforms
+
+/** @since 0.1.0 */
+export * as YouTube from "./YouTube.js"
+
+/** @since 0.1.0 */
+export * as YouTubeLogin from "./YouTubeLogin.js"
+
+/** @since 0.1.0 */
+export * as Vimeo from "./Vimeo.js"
+
+/** @since 0.1.0 */
+export * as Facebook from "./Facebook.js"
+
+/** @since 0.1.0 */
+export * as X from "./X.js"
+
+/** @since 0.1.0 */
+export * as LinkedIn from "./LinkedIn.js"
+
+/** @since 0.1.0 */
+export * as TestPlatforms from "./TestPlatforms.js"
