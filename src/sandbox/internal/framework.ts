@@ -318,6 +318,7 @@ export class SandboxState {
   hashExternally(upload: StoredUpload): void {
     if (upload.bytes > 0 || upload.external !== undefined || this.closed) return
     if (upload.totalBytes === undefined || upload.totalBytes < EXTERNAL_HASH_THRESHOLD || !hasOpenssl()) return
+    if (process.env.MEDUSA_SANDBOX_HASH === "node") return
     upload.external = spawnExternalHash()
   }
 
@@ -400,6 +401,8 @@ export const hasOpenssl = (): boolean => {
   return opensslAvailable
 }
 
+const EXTERNAL_QUEUE_BYTES = 8 * 1024 * 1024
+
 const spawnExternalHash = (): ExternalHash => {
   const child = spawn("openssl", ["dgst", "-sha256", "-r"], { stdio: ["pipe", "pipe", "ignore"] })
   let out = ""
@@ -409,8 +412,12 @@ const spawnExternalHash = (): ExternalHash => {
   child.stdin.on("error", (e) => (failed = e))
   const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
   return {
-    update: (chunk) =>
-      child.stdin.write(chunk) ? undefined : new Promise<void>((resolve) => {
+    update: (chunk) => {
+      child.stdin.write(chunk)
+      // Pause the sender only when several MiB are queued: pausing at the stream's 16 KiB mark costs a
+      // context switch per 64 KiB chunk and halves throughput.
+      if (child.stdin.writableLength < EXTERNAL_QUEUE_BYTES) return undefined
+      return new Promise<void>((resolve) => {
         const done = () => {
           child.stdin.off("drain", done)
           child.off("close", done)
@@ -418,7 +425,8 @@ const spawnExternalHash = (): ExternalHash => {
         }
         child.stdin.once("drain", done)
         child.once("close", done)
-      }),
+      })
+    },
     digest: async () => {
       child.stdin.end()
       const code = await closed
