@@ -13,7 +13,8 @@
  *
  * Environment: `UPLOAD_BENCH_MIB` (size of the big file, default 1024; the mid
  * file is a quarter), `UPLOAD_BENCH_ROUNDS` (default 3), `UPLOAD_BENCH_DEBUG=1`
- * (progress of each upload on stderr).
+ * (progress of each upload on stderr), `UPLOAD_BENCH_NO_BUNDLE=1` (children under
+ * tsx instead of an esbuild bundle).
  *
  * Roles (the same file runs as each child): `--role sandbox`, `--role medusa`,
  * `--role googleapis`.
@@ -177,6 +178,7 @@ const runGoogleapis = async () => {
 let childScript = self
 let childArgs: ReadonlyArray<string> = ["--import", "tsx"]
 const bundleChild = async (dir: string) => {
+  if (process.env["UPLOAD_BENCH_NO_BUNDLE"]) return
   const esbuild = await import("esbuild")
   const outfile = path.join(dir, "bench-upload-child.mjs")
   await esbuild.build({
