@@ -33,6 +33,7 @@ import * as Runtime from "effect/Runtime"
 import * as Stream from "effect/Stream"
 import * as Config from "./Config.js"
 import type { MedusaConfig } from "./Config.js"
+import * as Live from "./Live.js"
 import * as Medusa from "./Medusa.js"
 import type { PublishRequestInput } from "./PublishRequest.js"
 import type { TaskState } from "./Task.js"
@@ -45,9 +46,10 @@ import type { ListOptions } from "./TaskStore.js"
  * - `{ config }`: a config object, as it would appear in the file (snake_case) or already decoded;
  * - `{ layer }`: any layer that provides `Medusa` (e.g. over test platforms).
  *
- * With a config, `platforms` supplies the platform layers (for example
- * `TestPlatforms.layer()` to run without credentials) and `wiring` replaces
- * the default wiring entirely.
+ * With a config, the real adapters of its sections and the store its
+ * `medusa.store` names are used (`Live.layer`). `platforms` replaces the
+ * adapters (for example `TestPlatforms.layer()` to run without credentials;
+ * the store is then the in-memory one) and `wiring` replaces both.
  *
  * @since 0.1.0
  * @category models
@@ -104,16 +106,17 @@ export interface MedusaClient {
 const layerOf = (options: CreateOptions): Layer.Layer<Medusa.Medusa, unknown> => {
   if ("layer" in options) return options.layer
   const platforms = options.platforms
-  const wiring: Medusa.Wiring<unknown> = options.wiring ??
-    (platforms !== undefined ? { platforms: () => platforms } : {})
-  if ("config" in options) {
-    const config = options.config
-    const decoded: Effect.Effect<MedusaConfig, unknown> = isDecoded(config) ?
-      Effect.succeed(config) :
-      Config.decode(config, "inline")
-    return Layer.unwrapEffect(Effect.map(decoded, (c) => Medusa.layerFromConfig(c, wiring)))
-  }
-  return Medusa.layerFromConfigFile(options.configFile ?? Config.defaultFile, wiring)
+  // Without platforms or wiring: the real adapters and the configured store (Live).
+  const build = (config: MedusaConfig): Layer.Layer<Medusa.Medusa, unknown> =>
+    options.wiring !== undefined ?
+      Medusa.layerFromConfig(config, options.wiring) :
+      platforms !== undefined ?
+      Medusa.layerFromConfig(config, { platforms: () => platforms }) :
+      Live.layer(config)
+  const decoded: Effect.Effect<MedusaConfig, unknown> = "config" in options ?
+    (isDecoded(options.config) ? Effect.succeed(options.config) : Config.decode(options.config, "inline")) :
+    Config.load(options.configFile ?? Config.defaultFile)
+  return Layer.unwrapEffect(Effect.map(decoded, build))
 }
 
 const isDecoded = (u: unknown): u is MedusaConfig =>
