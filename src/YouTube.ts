@@ -211,7 +211,9 @@ export const make = (
 
       const auth = yield* getAuth
       const key = quotaKey(auth)
-      if (Option.isNone(context.resume)) yield* ledger.check(key, plannedUnits(metadata))
+      // A usable saved session costs no new `videos.insert`; anything else is a new upload.
+      const resumable = Option.filter(context.resume, (s) => s.host === "youtube" && s.totalBytes === media.size)
+      if (Option.isNone(resumable)) yield* ledger.check(key, plannedUnits(metadata))
 
       const authorize = (request: HttpClientRequest.HttpClientRequest) =>
         Effect.map(auth.accessToken, (token) => HttpClientRequest.bearerToken(request, token))
