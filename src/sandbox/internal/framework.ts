@@ -316,11 +316,17 @@ export class SandboxState {
    * complete it. @internal
    */
   hashExternally(upload: StoredUpload): void {
-    if (upload.bytes > 0 || upload.external !== undefined || this.closed) return
+    if (!this.externalHashing || upload.bytes > 0 || upload.external !== undefined || this.closed) return
     if (upload.totalBytes === undefined || upload.totalBytes < EXTERNAL_HASH_THRESHOLD || !hasOpenssl()) return
-    if (process.env.MEDUSA_SANDBOX_HASH === "node") return
     upload.external = spawnExternalHash()
   }
+
+  /**
+   * Whether large uploads hash through openssl. Off by default: on a loaded
+   * machine the pipe's context switches cost more than the faster hash saves
+   * (bench/sandbox.ts measures both); it can pay off with idle cores.
+   */
+  externalHashing = false
 
   private closed = false
 
@@ -373,10 +379,10 @@ export class SandboxState {
 // =============================================================================
 
 /**
- * Hashes through an `openssl dgst -sha256` child. Node's bundled OpenSSL
- * hashes several times slower than the system's (which uses the CPU's SHA
- * instructions), and hashing is most of the sandbox's cost per uploaded byte;
- * the child also hashes on another core. Writes apply back-pressure.
+ * Hashes through an `openssl dgst -sha256` child (opt-in, see
+ * `SandboxOptions.hashing`). Node's bundled OpenSSL hashed ~2.5x slower than
+ * the system's here, and the child hashes on another core; but on a saturated
+ * machine the pipe costs more than it saves. Writes apply back-pressure.
  * @internal
  */
 export interface ExternalHash {
