@@ -62,7 +62,20 @@ export const FailureJson: Schema.Struct<{
  * @since 0.1.0
  * @category schemas
  */
-export const TaskStatus = Schema.Struct({
+export const TaskStatus: Schema.Struct<{
+  status: typeof TaskState
+  task_id: typeof Schema.String
+  created_at: typeof Schema.String
+  updated_at: typeof Schema.String
+  message: Schema.optional<typeof Schema.String>
+  progress: Schema.optional<Schema.Record$<typeof Schema.String, typeof HostProgress>>
+  results: Schema.optional<Schema.Record$<typeof Schema.String, typeof Schema.String>>
+  error: Schema.optional<typeof Schema.String>
+  error_code: Schema.optional<typeof Schema.String>
+  failed_platform: Schema.optional<typeof PlatformId>
+  failures: Schema.optional<Schema.Array$<typeof FailureJson>>
+  skipped: Schema.optional<Schema.Array$<typeof PlatformId>>
+}> = Schema.Struct({
   status: TaskState,
   task_id: Schema.String,
   created_at: Schema.String,
