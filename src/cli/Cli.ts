@@ -21,8 +21,10 @@ import type { CliExit } from "./internal/exit.js"
 
 const config = Options.file("config").pipe(
   Options.withAlias("c"),
-  Options.withDescription("The Medusa config file (credentials and base URLs)."),
-  Options.withDefault("medusa.config.json")
+  Options.withDescription(
+    "The Medusa config file (credentials, base URLs, engine options). Default: ./medusa.config.json."
+  ),
+  Options.optional
 )
 
 const sandbox = Options.boolean("sandbox").pipe(
@@ -47,7 +49,7 @@ const common = { config, sandbox, store }
  * @category models
  */
 export interface CommonOptions {
-  readonly config: string
+  readonly config: Option.Option<string>
   readonly sandbox: boolean
   readonly store: Option.Option<string>
 }

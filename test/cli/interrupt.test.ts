@@ -2,7 +2,7 @@
  * Ctrl+C during an upload.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { type Env, eventually, makeEnv, makeVideo, start } from "./helpers.js"
+import { type Env, holdYouTubeUpload, makeEnv, makeVideo, start } from "./helpers.js"
 
 let env: Env
 const MiB = 1024 * 1024
@@ -22,8 +22,6 @@ describe("SIGINT during an upload", () => {
   it("with the in-memory store: cancels the task, posts nothing, exits 130", async () => {
     const video = makeVideo(env.dir, 8 * MiB)
     const postsBefore = env.sandbox.raw.posts.length
-    // Hold the upload part-way: a drop after 1 MiB, then failing status probes (the client backs off).
-    env.sandbox.inject({ platform: "youtube", route: "upload", action: { kind: "drop", afterBytes: MiB } })
     const cli = start(
       [
         "publish",
@@ -41,11 +39,12 @@ describe("SIGINT during an upload", () => {
       ],
       { cwd: env.dir }
     )
-    await eventually(() => youtubeBytes() >= MiB, "the first MiB at the sandbox")
-    env.sandbox.inject({ platform: "youtube", route: "upload", times: 3, action: { kind: "status", status: 503 } })
+    // Part-way: 1 MiB at the server, the client backing off.
+    const hold = await holdYouTubeUpload(env.sandbox, MiB, { probeFirst: false })
+    assert.strictEqual(youtubeBytes(), MiB)
     cli.child.kill("SIGINT")
     const result = await cli.done
-    env.sandbox.clearFaults()
+    hold.release()
     assert.strictEqual(result.code, 130, result.stdout + result.stderr)
     assert.match(result.stderr, /Interrupted: task medusa_task_\S+ cancelled\./)
     assert.notInclude(result.stderr, "    at ", "no stack trace")

@@ -78,8 +78,10 @@ const embeddedSandbox: Effect.Effect<string, never, Scope.Scope> = Effect.gen(fu
   return yield* Effect.promise(() => sandbox.writeConfig(dir))
 })
 
+const defaultConfig = "medusa.config.json"
+
 const configFileOf = (common: CommonOptions): Effect.Effect<string, CliExit, Scope.Scope> =>
-  common.sandbox ? embeddedSandbox : Effect.succeed(path.resolve(common.config))
+  common.sandbox ? embeddedSandbox : Effect.succeed(path.resolve(Option.getOrElse(common.config, () => defaultConfig)))
 
 /** Opens the engine on the config (or an embedded sandbox) and the store. */
 const openEngine = (
@@ -88,8 +90,19 @@ const openEngine = (
 ): Effect.Effect<Engine, CliExit, Scope.Scope> =>
   Effect.gen(function*() {
     const configFile = yield* configFileOf(common)
+    const store = storeOf(common)
+    if (!readOnly && store !== "memory") fs.mkdirSync(path.dirname(path.resolve(store)), { recursive: true })
     const live = yield* Effect.promise(() => import("./live.js"))
-    return yield* mapErrors(live.open({ configFile, store: storeOf(common), readOnly }))
+    return yield* mapErrors(
+      live.open({
+        configFile,
+        // Reading tasks needs no platform: without a config file, an empty one will do.
+        configOptional: readOnly && !common.sandbox && Option.isNone(common.config),
+        store,
+        storeGiven: Option.isSome(common.store),
+        readOnly
+      })
+    )
   })
 
 const parseTaskId = (input: string): Effect.Effect<TaskId.TaskId, CliExit> =>

@@ -43,8 +43,12 @@ export interface Engine {
 export interface OpenOptions {
   /** The config file to load. */
   readonly configFile: string
+  /** A missing config file is read as an empty config (commands that only read the store). */
+  readonly configOptional: boolean
   /** SQLite file, or `memory`. */
   readonly store: string
+  /** Whether `store` came from `--store` (else the CLI's default, unless the config names a store). */
+  readonly storeGiven: boolean
   /** Only read the store (status, tasks): never run or lock anything. */
   readonly readOnly: boolean
 }

@@ -11,97 +11,82 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-
 import type * as Scope from "effect/Scope"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import * as Config from "../../Config.js"
+import * as Durable from "../../Durable.js"
 import * as Facebook from "../../Facebook.js"
-import * as LinkedIn from "../../LinkedIn.js"
+import * as Live from "../../Live.js"
 import * as Medusa from "../../Medusa.js"
 import type { PlatformId } from "../../PlatformId.js"
 import type { ConfigError, StoreError } from "../../PublishError.js"
-
+import { ConfigError as ConfigErrorClass, Issue } from "../../PublishError.js"
 import { isFinal } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
-import * as TaskStore from "../../TaskStore.js"
-import * as Vimeo from "../../Vimeo.js"
-import * as X from "../../X.js"
-import * as YouTube from "../../YouTube.js"
 import type { Engine, OpenOptions } from "./engine.js"
-import * as Config from "./interimConfig.js"
-
-/** The adapter layers of every configured platform. */
-const platformsLayer = (configFile: string, config: Config.InterimConfig) => {
-  const layers: Array<Layer.Layer<any, never, any>> = []
-  if (config.youtube) {
-    layers.push(YouTube.layer({
-      clientSecretsFile: Config.resolveFrom(configFile, config.youtube.client_secrets_file),
-      credentialsFile: Config.resolveFrom(configFile, config.youtube.credentials_file),
-      baseUrl: config.youtube.base_url
-    }))
-  }
-  if (config.vimeo) {
-    layers.push(Vimeo.layer({ accessToken: config.vimeo.access_token, baseUrl: config.vimeo.base_url }))
-  }
-  if (config.facebook) {
-    layers.push(Facebook.layer({
-      pageId: config.facebook.page_id,
-      accessToken: config.facebook.access_token,
-      baseUrl: config.facebook.base_url,
-      graphVersion: config.facebook.graph_version
-    }))
-  }
-  if (config.twitter) {
-    layers.push(X.layer({
-      apiKey: config.twitter.api_key,
-      apiSecret: config.twitter.api_secret,
-      accessToken: config.twitter.access_token,
-      accessTokenSecret: config.twitter.access_token_secret,
-      baseUrl: config.twitter.base_url
-    }))
-  }
-  if (config.linkedin) {
-    layers.push(LinkedIn.layer({
-      accessToken: config.linkedin.access_token,
-      authorUrn: config.linkedin.author_urn,
-      baseUrl: config.linkedin.base_url,
-      apiVersion: config.linkedin.api_version
-    }))
-  }
-  return Layer.mergeAll(Layer.empty, ...layers).pipe(
-    Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeFileSystem.layer))
-  ) as unknown as Layer.Layer<never>
-}
 
 /**
- * The task store. The durable SQLite store has not landed yet, so every
- * store is the in-memory one for now: tasks live as long as the process.
+ * The engine layer for a store choice. The CLI's `--store` wins; otherwise a
+ * store the config names (SQLite or PostgreSQL) is used; otherwise the CLI's
+ * default SQLite file, so that tasks outlive the process.
  */
-const storeLayer = (_options: OpenOptions) => ({ layer: TaskStore.layerMemory, durable: false, label: "memory" })
+const engineLayer = (
+  config: Config.MedusaConfig,
+  options: OpenOptions
+): {
+  readonly layer: Layer.Layer<Medusa.Medusa, StoreError>
+  readonly durable: boolean
+  readonly label: string
+} => {
+  const engineOptions = Medusa.optionsFromConfig(config)
+  const platforms = Live.platforms(config)
+  const configured = config.medusa.store
+  if (options.store === "memory") {
+    return { layer: Medusa.layerMemory(engineOptions).pipe(Layer.provide(platforms)), durable: false, label: "memory" }
+  }
+  if (!options.storeGiven && configured !== "memory") {
+    return {
+      layer: Live.layer(config),
+      durable: true,
+      label: "sqlite" in configured ? configured.sqlite : "PostgreSQL"
+    }
+  }
+  const sqlite = path.resolve(options.store)
+  if (options.readOnly && !fs.existsSync(sqlite)) {
+    // Nothing was ever stored there: an empty store, without creating the file.
+    return { layer: Medusa.layerMemory(engineOptions), durable: true, label: options.store }
+  }
+  return {
+    layer: Durable.layerDurable({ ...engineOptions, sqlite, readOnly: options.readOnly }).pipe(
+      Layer.provide(platforms)
+    ),
+    durable: true,
+    label: options.store
+  }
+}
 
 /** @internal */
 export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | StoreError, Scope.Scope> =>
   Effect.gen(function*() {
-    const config = yield* Config.load(options.configFile)
-    const store = storeLayer(options)
-    const context = yield* Layer.build(
-      Medusa.layer().pipe(
-        Layer.provideMerge(store.layer),
-        Layer.provide(platformsLayer(options.configFile, config))
-      )
-    )
+    const config = options.configOptional && !fs.existsSync(options.configFile) ?
+      yield* Config.decode({}, options.configFile) :
+      yield* Config.load(options.configFile)
+    const engine = engineLayer(config, options)
+    const context = yield* Layer.build(engine.layer)
     const medusa = Context.get(context, Medusa.Medusa)
+    const unfinished = Effect.map(
+      Effect.all([medusa.list({ status: "pending" }), medusa.list({ status: "in_progress" })]),
+      ([a, b]) => [...a, ...b].sort((x, y) => x.createdAt - y.createdAt).map((t) => t.id)
+    )
     const resume = (id: Option.Option<TaskId>) =>
       Option.match(id, {
-        onNone: () =>
-          Effect.map(
-            Effect.all([medusa.list({ status: "pending" }), medusa.list({ status: "in_progress" })]),
-            ([a, b]) => [...a, ...b].map((t) => t.id)
-          ),
-        onSome: (id) =>
-          Effect.flatMap(medusa.status(id), (task) => Effect.succeed(isFinal(task.state) ? [] : [task.id]))
+        onNone: () => unfinished,
+        onSome: (id) => Effect.map(medusa.status(id), (task) => (isFinal(task.state) ? [] : [task.id]))
       })
     return {
-      durable: store.durable,
-      storeLabel: store.label,
+      durable: engine.durable,
+      storeLabel: engine.label,
       submit: medusa.submit,
       get: (id) => medusa.status(id),
       watch: (id) => medusa.watch(id),
@@ -114,10 +99,19 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
 /** What `medusa config validate` prints on success. @internal */
 export const validateConfig = (configFile: string): Effect.Effect<ReadonlyArray<string>, ConfigError> =>
   Effect.map(Config.load(configFile), (config) => {
-    const platforms = Config.configured(config)
+    const platforms = Config.configuredPlatforms(config)
     return platforms.length === 0 ?
       ["no platform configured: add a youtube, vimeo, facebook, twitter or linkedin section"] :
-      [`platforms: ${platforms.join(", ")}`]
+      [
+        `platforms: ${platforms.join(", ")}`,
+        `store: ${
+          config.medusa.store === "memory" ?
+            "not set (the CLI uses .medusa/medusa.db)" :
+            "sqlite" in config.medusa.store ?
+            config.medusa.store.sqlite :
+            "PostgreSQL"
+        }`
+      ]
   })
 
 /** One platform's credential check, as `medusa auth check` prints it. @internal */
@@ -134,12 +128,7 @@ export const checkCredentials = (configFile: string): Effect.Effect<ReadonlyArra
     const config = yield* Config.load(configFile)
     const results: Array<CredentialCheck> = []
     if (config.facebook) {
-      const report = yield* Facebook.checkCredentials({
-        pageId: config.facebook.page_id,
-        accessToken: config.facebook.access_token,
-        baseUrl: config.facebook.base_url,
-        graphVersion: config.facebook.graph_version
-      }).pipe(
+      const report = yield* Facebook.checkCredentials(config.facebook).pipe(
         Effect.provide(NodeHttpClient.layerUndici),
         Effect.either
       )
@@ -160,7 +149,7 @@ export const checkCredentials = (configFile: string): Effect.Effect<ReadonlyArra
           }
       )
     }
-    for (const id of Config.configured(config)) {
+    for (const id of Config.configuredPlatforms(config)) {
       if (id === "facebook") continue
       results.push({ platform: id, ok: true, summary: "configured (no online check available yet)", details: [] })
     }
@@ -176,18 +165,17 @@ export const loginYouTube = (options: {
     const config = yield* Config.load(options.configFile)
     const Login = yield* Effect.promise(() => import("../../YouTubeLogin.js"))
     if (!config.youtube) {
-      const { ConfigError: CE, Issue } = yield* Effect.promise(() => import("../../PublishError.js"))
       return yield* Effect.fail(
-        new CE({
-          file: options.configFile,
+        new ConfigErrorClass({
+          file: config.file,
           issues: [new Issue({ path: ["youtube"], message: "missing: add client_secrets_file and credentials_file" })]
         })
       )
     }
     const result = yield* Login.login({
-      clientSecretsFile: Config.resolveFrom(options.configFile, config.youtube.client_secrets_file),
-      credentialsFile: Config.resolveFrom(options.configFile, config.youtube.credentials_file),
-      baseUrl: config.youtube.base_url,
+      clientSecretsFile: config.youtube.clientSecretsFile,
+      credentialsFile: config.youtube.credentialsFile,
+      baseUrl: config.youtube.baseUrl,
       onUrl: (url) =>
         Effect.sync(() => {
           process.stdout.write(`Open this URL in a browser to let Medusa upload to your channel:\n\n  ${url}\n\n`)

@@ -1,0 +1,123 @@
+/**
+ * Across processes, with the CLI's default durable SQLite store: a detached
+ * task followed from a second process, and Ctrl+C during an upload leaving a
+ * task that `medusa resume` completes without re-sending what the server holds.
+ */
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import * as crypto from "node:crypto"
+import * as fs from "node:fs"
+import { type Env, eventually, holdYouTubeUpload, makeEnv, makeVideo, run, start } from "./helpers.js"
+
+let env: Env
+const MiB = 1024 * 1024
+
+beforeAll(async () => {
+  env = await makeEnv()
+})
+
+afterAll(async () => {
+  await env.close()
+})
+
+const uploadsOf = (platform: string) => [...env.sandbox.raw.uploads.values()].filter((u) => u.platform === platform)
+
+describe("durable store across processes", () => {
+  it("publish --detach returns the task id; status --watch from another process follows it to the end", async () => {
+    const video = makeVideo(env.dir, 4 * MiB)
+    const detached = await run(
+      [
+        "publish",
+        video,
+        "--to",
+        "youtube,linkedin",
+        "--title",
+        "Detached",
+        "--linkedin-text",
+        "see {youtube_url}",
+        "--detach",
+        ...env.flags
+      ],
+      { cwd: env.dir }
+    )
+    assert.strictEqual(detached.code, 0, detached.stderr)
+    const id = /^(medusa_task_[0-9a-f-]{36})$/m.exec(detached.stdout)?.[1]
+    assert.isDefined(id, detached.stdout)
+    assert.include(detached.stdout, `medusa status ${id} --watch`)
+
+    // Keep it in progress, part-way through the upload, while the watcher attaches.
+    const hold = await holdYouTubeUpload(env.sandbox, MiB, { probeFirst: true })
+
+    const watcher = start(["status", id!, "--watch", ...env.flags], { cwd: env.dir })
+    await eventually(
+      () => /in_progress/.test(watcher.stdout()) && watcher.stdout(),
+      () => `the watcher to see the task in progress; it printed:\n${watcher.stdout()}${watcher.stderr()}`
+    )
+    hold.release()
+    const result = await watcher.done
+    assert.strictEqual(result.code, 0, result.stdout + result.stderr)
+    assert.match(result.stdout, new RegExp(`task ${id} in_progress`))
+    assert.match(result.stdout, /YouTube: uploading \d+%/)
+    assert.match(result.stdout, new RegExp(`task ${id} completed`))
+    assert.match(result.stdout, /^LinkedIn\s+posted\s+\S+/m)
+    const posts = env.sandbox.raw.posts.filter((p) => p.platform === "linkedin" && p.text.startsWith("see "))
+    assert.strictEqual(posts.length, 1)
+
+    const json = await run(["status", id!, "--json", ...env.flags], { cwd: env.dir })
+    assert.strictEqual(json.code, 0, json.stderr)
+    const status = JSON.parse(json.stdout) as { status: string; results: Record<string, string> }
+    assert.strictEqual(status.status, "completed")
+    assert.strictEqual(status.results["linkedin_post_id"], posts[0]!.id)
+  }, 120_000)
+
+  it(
+    "Ctrl+C during an upload detaches; `medusa resume` finishes it without re-sending what the server holds",
+    async () => {
+      env.sandbox.clearFaults()
+      const size = 8 * MiB
+      const video = makeVideo(env.dir, size)
+      const sha256 = crypto.createHash("sha256").update(fs.readFileSync(video)).digest("hex")
+      const postsBefore = env.sandbox.raw.posts.length
+      const received = () => uploadsOf("youtube").find((u) => !u.complete)?.bytes ?? 0
+      const receivedBefore = env.sandbox.raw.counters.youtube.bodyBytes
+
+      const cli = start(
+        ["publish", video, "--to", "youtube,x", "--title", "Ctrl+C", "--x-text", "resumed {youtube_url}", ...env.flags],
+        { cwd: env.dir }
+      )
+      const id = await eventually(() => /task (medusa_task_\S+) submitted/.exec(cli.stdout())?.[1], "the task id")
+      // 3 MiB reach the server; the client then backs off, unable to learn what the server holds.
+      const hold = await holdYouTubeUpload(env.sandbox, 3 * MiB, { probeFirst: true })
+      assert.strictEqual(
+        received(),
+        3 * MiB,
+        env.sandbox.raw.log.filter((e) => e.platform === "youtube").slice(-8).map((e) =>
+          `${e.method} ${String(e.headers["content-range"] ?? "")} ${
+            String(e.headers["content-length"] ?? "")
+          } -> ${e.status}`
+        ).join("\n")
+      )
+      cli.child.kill("SIGINT")
+      const interrupted = await cli.done
+      hold.release()
+      assert.strictEqual(interrupted.code, 130, interrupted.stdout + interrupted.stderr)
+      assert.include(interrupted.stderr, `Resume it with: medusa resume ${id}`)
+      assert.strictEqual(env.sandbox.raw.posts.length, postsBefore, "nothing posted yet")
+
+      const pending = await run(["status", id, "--json", ...env.flags], { cwd: env.dir })
+      assert.strictEqual((JSON.parse(pending.stdout) as { status: string }).status, "in_progress")
+
+      const resumed = await run(["resume", id, ...env.flags], { cwd: env.dir })
+      assert.strictEqual(resumed.code, 0, resumed.stdout + resumed.stderr)
+      assert.match(resumed.stdout, new RegExp(`Task ${id} completed\\.`))
+      const upload = uploadsOf("youtube").at(-1)
+      assert.isDefined(upload)
+      assert.strictEqual(upload!.sha256, sha256)
+      // The resumed upload continued from the server's offset: about one file's worth crossed the wire in all.
+      const sent = env.sandbox.raw.counters.youtube.bodyBytes - receivedBefore
+      assert.isAtMost(sent, size * 1.05 + 64 * 1024, `bytes received by the sandbox for an ${size}-byte file`)
+      const posts = env.sandbox.raw.posts.filter((p) => p.platform === "x" && p.text.startsWith("resumed "))
+      assert.strictEqual(posts.length, 1)
+    },
+    120_000
+  )
+})
