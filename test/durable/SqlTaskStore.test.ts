@@ -298,6 +298,22 @@ describe("SqlTaskStore (SQLite, two processes' view)", () => {
     }))
 })
 
+describe("SqlTaskStore (PostgreSQL connection errors)", () => {
+  it.live("an unreachable server is a StoreError that never shows the URL's password", () =>
+    Effect.gen(function*() {
+      const canary = "CANARY-pg-password-7f3a"
+      // Port 1 on loopback refuses at once; nothing leaves the machine.
+      const error = yield* Effect.flip(
+        Effect.provide(TaskStore, SqlTaskStore.layerPg({ url: `postgres://medusa:${canary}@127.0.0.1:1/medusa` }))
+      )
+      assert.strictEqual(error._tag, "StoreError")
+      assert.strictEqual((error as { reason: string }).reason, "unavailable")
+      assert.notInclude(error.message, canary)
+      assert.notInclude(JSON.stringify(error), canary)
+      assert.notInclude(String((error as { cause?: unknown }).cause ?? ""), canary)
+    }))
+})
+
 // --- PostgreSQL ----------------------------------------------------------------
 
 warnIfNoPg("SqlTaskStore PostgreSQL suite")
