@@ -67,11 +67,12 @@ export interface SandboxOptions {
   /** Keep uploaded bytes in memory (default false: they are hashed and counted only). */
   readonly keepBytes?: boolean
   /**
-   * How uploads of 32 MiB and more are hashed: in-process (default), or
-   * through an `openssl dgst` child where openssl is installed (env
-   * `MEDUSA_SANDBOX_HASH=openssl` does the same). Results are identical.
+   * How uploads of 32 MiB and more are hashed: `auto` (default) and `openssl`
+   * use an `openssl dgst` child where openssl is installed, `in-process` uses
+   * Node's crypto. The env var `MEDUSA_SANDBOX_HASH` (same values) overrides
+   * the default. Results are identical; only the speed differs.
    */
-  readonly hashing?: "in-process" | "openssl"
+  readonly hashing?: "auto" | "in-process" | "openssl"
   /** Seed for ids and random faults (default 1). */
   readonly seed?: number
   /** Facebook Graph API version served (default `v26.0`). */
@@ -193,7 +194,7 @@ export const start = async (options: SandboxOptions = {}): Promise<Sandbox> => {
   const credentials = Credentials.make(options.credentials)
   const clock = makeClock(options.clockStart)
   const state = new SandboxState(options.keepBytes ?? false)
-  state.externalHashing = (options.hashing ?? process.env.MEDUSA_SANDBOX_HASH) === "openssl"
+  state.externalHashing = (options.hashing ?? process.env.MEDUSA_SANDBOX_HASH ?? "auto") !== "in-process"
   const faults = new FaultEngine()
   const env: EmulatorEnv = { state, clock, credentials, options }
   const emulators: Record<PlatformId, Emulator> = {

@@ -618,7 +618,7 @@ layer(Sandbox.layer())("youtube token expiry mid-upload", (it) => {
     }))
 })
 
-// With `hashing: "openssl"`, uploads of 32 MiB and more hash through an openssl child when one is available.
+// Uploads of 32 MiB and more hash through an openssl child when one is available (forced here, whatever the env says).
 layer(Sandbox.layer({ hashing: "openssl" }))("youtube large uploads", (it) => {
   it.effect(
     "a 40 MiB upload with a drop, a partial ack and a probe racing completion stores the right sha256",

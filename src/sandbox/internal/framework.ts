@@ -322,9 +322,10 @@ export class SandboxState {
   }
 
   /**
-   * Whether large uploads hash through openssl. Off by default: on a loaded
-   * machine the pipe's context switches cost more than the faster hash saves
-   * (bench/sandbox.ts measures both); it can pay off with idle cores.
+   * Whether large uploads hash through openssl (when it is installed). The
+   * sandbox turns it on unless told otherwise: with a spare core it is much
+   * faster; on a saturated machine the pipe can cost more than it saves
+   * (bench/sandbox.ts measures both).
    */
   externalHashing = false
 
@@ -379,10 +380,10 @@ export class SandboxState {
 // =============================================================================
 
 /**
- * Hashes through an `openssl dgst -sha256` child (opt-in, see
- * `SandboxOptions.hashing`). Node's bundled OpenSSL hashed ~2.5x slower than
- * the system's here, and the child hashes on another core; but on a saturated
- * machine the pipe costs more than it saves. Writes apply back-pressure.
+ * Hashes through an `openssl dgst -sha256` child (see `SandboxOptions.hashing`).
+ * Node's bundled OpenSSL hashed ~2.5x slower than the system's here, and the
+ * child hashes on another core; on a saturated machine the pipe may cost more
+ * than it saves. Writes apply back-pressure.
  * @internal
  */
 export interface ExternalHash {
