@@ -7,6 +7,7 @@
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -17,6 +18,7 @@ import * as path from "node:path"
 import * as Config from "../../Config.js"
 import * as Durable from "../../Durable.js"
 import * as Facebook from "../../Facebook.js"
+import * as LinkedIn from "../../LinkedIn.js"
 import * as Live from "../../Live.js"
 import * as Medusa from "../../Medusa.js"
 import type { PlatformId } from "../../PlatformId.js"
@@ -24,6 +26,7 @@ import type { ConfigError, StoreError } from "../../PublishError.js"
 import { ConfigError as ConfigErrorClass, Issue } from "../../PublishError.js"
 import { isFinal } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
+import * as X from "../../X.js"
 import type { Engine, OpenOptions } from "./engine.js"
 
 /**
@@ -126,34 +129,72 @@ export interface CredentialCheck {
 export const checkCredentials = (configFile: string): Effect.Effect<ReadonlyArray<CredentialCheck>, ConfigError> =>
   Effect.gen(function*() {
     const config = yield* Config.load(configFile)
-    const results: Array<CredentialCheck> = []
-    if (config.facebook) {
-      const report = yield* Facebook.checkCredentials(config.facebook).pipe(
-        Effect.provide(NodeHttpClient.layerUndici),
-        Effect.either
-      )
-      results.push(
-        report._tag === "Left" ?
-          { platform: "facebook", ok: false, summary: report.left.message, details: [] } :
-          {
-            platform: "facebook",
-            ok: report.right.ok,
-            summary: `page ${report.right.pageName ?? "?"} (${report.right.pageId ?? "?"}), ${
-              report.right.tokenType ?? "?"
-            } token, ${
-              report.right.expiresAt === undefined ?
-                "does not expire" :
-                `expires ${new Date(report.right.expiresAt).toISOString()}`
-            }`,
-            details: [`scopes: ${report.right.scopes.join(", ") || "none"}`, ...report.right.problems]
-          }
-      )
-    }
+    // A platform that cannot be asked is a failed check, with the platform's message.
+    const unreachable = (platform: PlatformId) => (error: { readonly message: string }): CredentialCheck => ({
+      platform,
+      ok: false,
+      summary: error.message,
+      details: []
+    })
+    const checks: Array<Effect.Effect<CredentialCheck, never, HttpClient.HttpClient>> = []
     for (const id of Config.configuredPlatforms(config)) {
-      if (id === "facebook") continue
-      results.push({ platform: id, ok: true, summary: "configured (no online check available yet)", details: [] })
+      switch (id) {
+        case "facebook":
+          checks.push(
+            Facebook.checkCredentials(config.facebook!).pipe(
+              Effect.map((r): CredentialCheck => ({
+                platform: "facebook",
+                ok: r.ok,
+                summary: `${r.valid ? "valid" : "not valid"}; page ${r.pageName ?? "?"} (${r.pageId ?? "?"}), ${
+                  r.tokenType ?? "?"
+                } token, ${
+                  r.expiresAt === undefined ? "does not expire" : `expires ${new Date(r.expiresAt).toISOString()}`
+                }`,
+                details: [`scopes: ${r.scopes.join(", ") || "none"}`, ...r.problems]
+              })),
+              Effect.catchAll((e) => Effect.succeed(unreachable("facebook")(e)))
+            )
+          )
+          break
+        case "x":
+          checks.push(
+            X.checkCredentials(config.x!).pipe(
+              Effect.map((r): CredentialCheck => ({
+                platform: "x",
+                ok: r.ok,
+                summary: `${r.valid ? "valid" : "not valid"}; account ${r.username ? `@${r.username}` : "?"} (${
+                  r.userId ?? "?"
+                }), OAuth 1.0a user context`,
+                details: [...r.problems]
+              })),
+              Effect.catchAll((e) => Effect.succeed(unreachable("x")(e)))
+            )
+          )
+          break
+        case "linkedin":
+          checks.push(
+            LinkedIn.checkCredentials(config.linkedin!).pipe(
+              Effect.map((r): CredentialCheck => ({
+                platform: "linkedin",
+                ok: r.ok,
+                summary: `${r.valid ? "valid" : "not valid"}; author ${r.authorUrn}, LinkedIn-Version ${r.apiVersion}`,
+                details: [...r.problems]
+              })),
+              Effect.catchAll((e) => Effect.succeed(unreachable("linkedin")(e)))
+            )
+          )
+          break
+        default:
+          // The YouTube and Vimeo adapters offer no credential check yet: say so rather than guess.
+          checks.push(Effect.succeed({
+            platform: id,
+            ok: true,
+            summary: "configured; not checked online (this adapter has no credential check yet)",
+            details: []
+          }))
+      }
     }
-    return results
+    return yield* Effect.all(checks, { concurrency: "unbounded" }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   })
 
 /** `medusa auth youtube`. @internal */

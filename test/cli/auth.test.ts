@@ -1,0 +1,78 @@
+/**
+ * `medusa auth check` and `medusa auth youtube` against the sandbox.
+ */
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { type Env, eventually, makeEnv, run, start } from "./helpers.js"
+
+let env: Env
+// Canary credentials: none of them may ever reach the output.
+const canaries = {
+  vimeo: { accessToken: "canary-vimeo-token-5f1e" },
+  facebook: { pageAccessToken: "canary-facebook-page-token-9a3c" },
+  x: { accessTokenSecret: "canary-x-token-secret-77d0", apiSecret: "canary-x-api-secret-1b2b" },
+  linkedin: { accessToken: "canary-linkedin-token-c4d4" }
+}
+const secrets = [
+  canaries.vimeo.accessToken,
+  canaries.facebook.pageAccessToken,
+  canaries.x.accessTokenSecret,
+  canaries.x.apiSecret,
+  canaries.linkedin.accessToken
+]
+
+beforeAll(async () => {
+  env = await makeEnv({ credentials: canaries })
+})
+
+afterAll(async () => {
+  await env.close()
+})
+
+describe("medusa auth", () => {
+  it("check: every configured credential, valid, never printing a secret", async () => {
+    const result = await run(["auth", "check", "--config", env.config], { cwd: env.dir })
+    assert.strictEqual(result.code, 0, result.stdout + result.stderr)
+    assert.match(result.stdout, /^Facebook\s+ok\s+valid; page .* \(1000000000001\), PAGE token/m)
+    assert.match(result.stdout, /^X\s+ok\s+valid; account @\S+/m)
+    assert.match(result.stdout, /^LinkedIn\s+ok\s+valid; author urn:li:person:/m)
+    for (const secret of secrets) assert.notInclude(result.stdout + result.stderr, secret)
+  })
+
+  it("check: an expired Page token is reported and exits 2", async () => {
+    env.sandbox.expireToken("facebook")
+    const result = await run(["auth", "check", "--config", env.config, "--json"], { cwd: env.dir })
+    assert.strictEqual(result.code, 2, result.stdout + result.stderr)
+    const reports = JSON.parse(result.stdout.trim().split("\n")[0]!) as Array<{ platform: string; ok: boolean }>
+    assert.deepInclude(reports.map((r) => [r.platform, r.ok]), ["facebook", false])
+    assert.include(result.stderr, "Some credentials are not usable: Facebook")
+    for (const secret of secrets) assert.notInclude(result.stdout + result.stderr, secret)
+  })
+
+  it("youtube: the installed-app login writes the credentials file", async () => {
+    const config = JSON.parse(fs.readFileSync(env.config, "utf8"))
+    const credentialsFile = path.join(env.dir, "new-youtube-credentials.json")
+    config.youtube.credentials_file = credentialsFile
+    const configFile = path.join(env.dir, "login.config.json")
+    fs.writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 })
+
+    const cli = start(["auth", "youtube", "--config", configFile, "--no-browser"], { cwd: env.dir })
+    const url = await eventually(
+      () => /^\s+(http\S+\/o\/oauth2\/v2\/auth\S+)$/m.exec(cli.stdout())?.[1],
+      () => `the consent URL; printed:\n${cli.stdout()}${cli.stderr()}`
+    )
+    // Play the browser: the sandbox's consent page redirects to the CLI's loopback server with a code.
+    const consent = await fetch(url, { redirect: "manual" })
+    assert.strictEqual(consent.status, 302)
+    const back = await fetch(consent.headers.get("location")!)
+    assert.strictEqual(back.status, 200)
+    const result = await cli.done
+    assert.strictEqual(result.code, 0, result.stdout + result.stderr)
+    assert.include(result.stdout, `Credentials written to ${credentialsFile}`)
+    const written = JSON.parse(fs.readFileSync(credentialsFile, "utf8")) as { refresh_token?: string }
+    assert.isString(written.refresh_token)
+    assert.strictEqual(fs.statSync(credentialsFile).mode & 0o777, 0o600)
+    assert.notInclude(result.stdout + result.stderr, written.refresh_token!)
+  })
+})
