@@ -406,6 +406,8 @@ export const writeConfig = async (
   credentials: Credentials.SandboxCredentials,
   options: WriteConfigOptions = {}
 ): Promise<string> => {
+  // Absolute paths inside the config, so it works from any working directory.
+  dir = path.resolve(dir)
   await mkdir(dir, { recursive: true })
   const secretsFile = path.join(dir, "youtube-client-secrets.json")
   const credentialsFile = path.join(dir, "youtube-credentials.json")
