@@ -321,6 +321,20 @@ const main = async () => {
       return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
     }
 
+    if (process.env["UPLOAD_BENCH_ONLY"] === "resume") {
+      // Only the resume measurement (for investigating it without the heavy parts).
+      const size = MID
+      await control("/_sandbox/faults", {
+        platform: "youtube",
+        route: "upload",
+        action: { kind: "drop", afterBytes: size / 2 }
+      })
+      const before = await bodyBytes()
+      const run = await medusa(mid, size, process.env["UPLOAD_BENCH_CLIENT"] ?? "node")
+      const received = ((await bodyBytes()) - before) / size
+      process.stdout.write(JSON.stringify({ sent: run.bytesSent / size, received, rssMB: run.maxRssKiB / 1024 }) + "\n")
+      return
+    }
     process.stderr.write(
       `throughput: curl, Medusa (node:http) and Medusa (undici), 1 GiB each, ${rounds} alternating rounds...\n`
     )

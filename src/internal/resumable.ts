@@ -21,7 +21,7 @@ import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { UploadProgress, UploadSession } from "../Platform.js"
 import type { HostId } from "../PlatformId.js"
-import { PlatformUnavailable } from "../PublishError.js"
+import { PlatformRejected, PlatformUnavailable } from "../PublishError.js"
 import type { PlatformError } from "../PublishError.js"
 
 // =============================================================================
@@ -188,16 +188,18 @@ class FileChanged extends Data.TaggedError("FileChanged")<{ readonly path: strin
   }
 }
 
-/** Streams `[offset, offset + length)` of a file through a ring of reused buffers. */
+/**
+ * Streams `[offset, offset + length)` of an open file through a ring of reused
+ * buffers. The file is opened once per upload (an unreadable file fails before
+ * a session is created).
+ */
 const fileRange = (
-  fs: FileSystem.FileSystem,
+  file: FileSystem.File,
   path: string,
   offset: number,
   length: number
 ): Stream.Stream<Uint8Array, unknown> =>
-  Stream.unwrapScoped(Effect.gen(function*() {
-    const file = yield* fs.open(path, { flag: "r" })
-    yield* file.seek(offset, "start")
+  Stream.unwrap(Effect.sync(() => {
     const ring = Array.from({ length: ringSize }, () => new Uint8Array(readChunkBytes))
     let index = 0
     let remaining = length
@@ -215,7 +217,10 @@ const fileRange = (
         })
       )
     })
-    return Stream.repeatEffectChunkOption(next)
+    return Stream.repeatEffectChunkOption(next).pipe(
+      // Requests on one session run one after the other, so they can share the handle.
+      Stream.onStart(file.seek(offset, "start"))
+    )
   }))
 
 const unavailable = (host: HostId, failure: Transient): PlatformUnavailable =>
@@ -235,8 +240,17 @@ const unavailable = (host: HostId, failure: Transient): PlatformUnavailable =>
  * @internal
  */
 export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, FileSystem.FileSystem> =>
-  Effect.gen(function*() {
+  Effect.scoped(Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
+    const file = yield* fs.open(options.path, { flag: "r" }).pipe(
+      Effect.mapError((e) =>
+        new PlatformRejected({
+          platform: options.protocol.host,
+          reason: "rejected",
+          description: `cannot read the media file ${options.path}: ${e.message}`
+        })
+      )
+    )
     const { protocol, size } = options
     const host = protocol.host
     const interval = options.progressIntervalMillis ?? 250
@@ -311,7 +325,7 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
 
     const body = (offset: number, end: number): HttpBody.HttpBody =>
       HttpBody.stream(
-        fileRange(fs, options.path, offset, end - offset).pipe(
+        fileRange(file, options.path, offset, end - offset).pipe(
           Stream.tap((piece) => {
             bytesSent += piece.length
             return progress(false)
@@ -414,4 +428,4 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
         }
       }
     }
-  })
+  }))

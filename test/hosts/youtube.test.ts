@@ -9,7 +9,7 @@ import * as Ref from "effect/Ref"
 import * as fc from "fast-check"
 import { readFileSync, statSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
-import { YouTubeHost } from "../../src/Platform.js"
+import { MediaFile, YouTubeHost } from "../../src/Platform.js"
 import type { UploadSession } from "../../src/Platform.js"
 import { YouTubeMetadata } from "../../src/PublishRequest.js"
 import type { SandboxOptions } from "../../src/sandbox/Sandbox.js"
@@ -333,6 +333,17 @@ describe("YouTube metadata and quota", () => {
       assert.lengthOf(sb.state().requestLog, 0, "the sandbox saw no request at all")
       assert.lengthOf(issues, (yield* host.validate(bad, file.media)).length)
       assert.lengthOf(yield* host.validate(meta, file.media), 0)
+    }))
+
+  it.scopedLive("an unreadable media file fails with a typed error naming it, before any session is created", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const file = mediaFile(dir, 1000, 16)
+      const missing = new MediaFile({ ...file.media, path: path.join(dir, "gone.mp4") })
+      const error = yield* Effect.flip(host.upload(yield* context(missing, meta, yield* recorder)))
+      assert.strictEqual(error._tag, "PlatformRejected")
+      assert.include(error.message, "gone.mp4")
+      assert.lengthOf(requests(sb, "youtube", "POST", "/upload"), 0)
     }))
 
   it.scopedLive("an exhausted quota: YouTube's 429 is recorded, and the next task fails before uploading", () =>
