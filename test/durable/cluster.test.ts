@@ -5,18 +5,25 @@
  *
  * Needs `MEDUSA_TEST_PG_URL`; skipped with a notice otherwise.
  */
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
 import { writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import * as path from "node:path"
 import { afterAll, afterEach, assert, describe, it } from "vitest"
+import * as Durable from "../../src/Durable.js"
 import { clusterDefaults } from "../../src/Durable.js"
+import * as Medusa from "../../src/Medusa.js"
 import * as Sandbox from "../../src/sandbox/Sandbox.js"
 import * as SqlTaskStore from "../../src/SqlTaskStore.js"
 import type { Task } from "../../src/Task.js"
 import { TaskStore } from "../../src/TaskStore.js"
+import * as TestPlatforms from "../../src/TestPlatforms.js"
 import { sha256, tempDir, writeVideo } from "./fixtures/media.js"
 import { dropDatabase, freshDatabase, pgUrl, warnIfNoPg } from "./fixtures/pg.js"
 import { startWorker, type Worker } from "./fixtures/processes.js"
@@ -189,3 +196,51 @@ describe.skipIf(!pgUrl)("Durable.layerCluster (PostgreSQL, real processes)", { t
     }
   })
 })
+
+describe.skipIf(!pgUrl)(
+  "Durable.layerCluster (PostgreSQL, runner and client in one process)",
+  { timeout: 120_000 },
+  () => {
+    it("a client submits, watches and cancels a task a runner is uploading", async () => {
+      const url = await freshDatabase()
+      databases.push(url)
+      const dir = tempDir()
+      const video = writeVideo(dir, 4096)
+      const port = await freePort()
+      const program = Effect.gen(function*() {
+        const runnerLayer = Durable.layerCluster({
+          postgres: url,
+          runner: { host: "127.0.0.1", port },
+          maxConnections: 4
+        })
+          .pipe(Layer.provideMerge(TestPlatforms.layer({ youtube: { gated: true } })))
+        const runner = yield* Layer.build(runnerLayer)
+        const control = Context.get(runner, TestPlatforms.TestPlatforms)
+        // The client has the platform layers too (requests are validated where they are submitted).
+        const client = yield* Layer.build(
+          Durable.layerCluster({ postgres: url, runner: "client", maxConnections: 4 }).pipe(
+            Layer.provide(TestPlatforms.layer())
+          )
+        )
+        const medusa = Context.get(client, Medusa.Medusa)
+        const id = yield* medusa.submit({
+          mediaFile: video,
+          platforms: ["youtube", "facebook"],
+          metadata: { youtube: { title: "Cancel me" }, facebook: { message: "{youtube_url}" } }
+        })
+        yield* control.started("youtube").pipe(Effect.timeout("60 seconds"))
+        const states = yield* medusa.watch(id).pipe(Stream.map((t) => t.state), Stream.runCollect, Effect.fork)
+        const cancelled = yield* medusa.cancel(id)
+        assert.strictEqual(cancelled.state, "cancelled")
+        // The runner's upload stops: it watched the task through LISTEN/NOTIFY.
+        yield* control.interrupted("youtube").pipe(Effect.timeout("30 seconds"))
+        const seen = Chunk.toReadonlyArray(yield* Fiber.join(states).pipe(Effect.timeout("30 seconds")))
+        assert.strictEqual(seen[seen.length - 1], "cancelled")
+        assert.deepStrictEqual(yield* control.posts("facebook"), [])
+        const fromRunner = yield* Context.get(runner, Medusa.Medusa).status(id)
+        assert.strictEqual(fromRunner.state, "cancelled")
+      })
+      await Effect.runPromise(Effect.scoped(program))
+    })
+  }
+)
