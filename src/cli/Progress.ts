@@ -482,6 +482,10 @@ export const renderSummary = (task: Task, columns = Infinity): ReadonlyArray<str
   const fmt = (row: ReadonlyArray<string>) =>
     row.map((cell, col) => col === row.length - 1 ? cell : cell.padEnd(widths[col]!)).join("  ").trimEnd()
   // Links are never cut (they are copied from here); only the rule is kept within the screen.
-  const rule = truncate(widths.map((w) => "─".repeat(w)).join("  "), columns).replace(/…$/, "─")
+  // The last column may hold a long error message: its rule stops at a link's usual width.
+  const rule = truncate(
+    widths.map((w, col) => "─".repeat(col === widths.length - 1 ? Math.min(w, 72) : w)).join("  "),
+    columns
+  ).replace(/…$/, "─")
   return [fmt(rows[0]!), rule, ...rows.slice(1).map(fmt)]
 }

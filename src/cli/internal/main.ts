@@ -11,6 +11,9 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Cli from "../Cli.js"
 import { ExitCode } from "./exit.js"
@@ -40,10 +43,23 @@ export const exitCodeOf = (exit: Exit.Exit<unknown, unknown>, write: (text: stri
   return ExitCode.taskFailed
 }
 
+/**
+ * Library warnings and errors as plain `medusa: warning: …` lines on stderr
+ * (not logfmt); below warnings, nothing.
+ *
+ * @internal
+ */
+export const cliLogger: Logger.Logger<unknown, void> = Logger.make(({ logLevel, message }) => {
+  if (!LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) return
+  const text = (Array.isArray(message) ? message : [message]).map((m) => (typeof m === "string" ? m : String(m)))
+    .join(" ")
+  process.stderr.write(`medusa: ${logLevel._tag === "Warning" ? "warning" : "error"}: ${text}\n`)
+})
+
 /** @internal */
 export const main = (argv: ReadonlyArray<string>): void =>
   Cli.run(argv).pipe(
-    Effect.provide(NodeContext.layer),
+    Effect.provide(Layer.mergeAll(NodeContext.layer, Logger.replace(Logger.defaultLogger, cliLogger))),
     NodeRuntime.runMain({
       disableErrorReporting: true,
       disablePrettyLogger: true,
