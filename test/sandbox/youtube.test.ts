@@ -1,6 +1,7 @@
 import { describe, expect, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import fc from "fast-check"
+import * as http from "node:http"
 import { makeMultipartSplitter, quotaDay, tagsLength } from "../../src/sandbox/emulators/youtube.js"
 import { hasOpenssl } from "../../src/sandbox/internal/framework.js"
 import * as Sandbox from "../../src/sandbox/Sandbox.js"
@@ -225,6 +226,12 @@ layer(Sandbox.layer())("youtube resumable upload", (it) => {
 
 const HOUR = 3_600_000
 
+/** Waits (bounded, yielding to I/O) until `condition` holds. */
+const until = async (condition: () => boolean) => {
+  for (let i = 0; i < 10_000 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve))
+  if (!condition()) throw new Error("condition never held")
+}
+
 describe("multipart splitter", () => {
   it("yields the resource and exactly the media bytes for any chunking", () =>
     fc.assert(
@@ -443,6 +450,42 @@ layer(Sandbox.layer())("youtube upload faults", (it) => {
       )
       expect(rest.status).toBe(201)
       expect(sb.state().uploads.find((u) => u.videoId === rest.json.id)!.sha256).toBe(sha256(data))
+    }))
+
+  it.effect("a retry that overlaps a still-streaming PUT waits for it instead of interleaving bytes", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const data = bytes(2 * KiB256, 40)
+      const init = yield* Effect.promise(() => initiate(sb, 4 * KiB256, meta))
+      const session = init.headers.location!
+      const headers = { "content-range": `bytes 0-${data.length - 1}/${4 * KiB256}`, "content-length": data.length }
+      // The first PUT sends half its body, then stalls until the retry is in flight.
+      const slow = new Promise<number>((resolve, reject) => {
+        const req = http.request(session, { method: "PUT", agent: false, headers }, (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        })
+        req.on("error", reject)
+        req.write(data.subarray(0, KiB256))
+        const puts = () => sb.raw.log.filter((e) => e.method === "PUT").length
+        void (async () => {
+          // Once the first PUT is being served, send the retry; once the server has taken the retry in, finish
+          // the first body (bounded waits on the sandbox's own request log, no sleeps).
+          await until(() => puts() === 1)
+          retry = request(session, { method: "PUT", headers, body: data })
+          await until(() => puts() === 2)
+          req.end(data.subarray(KiB256))
+        })()
+      })
+      let retry: Promise<{ status: number; headers: http.IncomingHttpHeaders }> | undefined
+      const first = yield* Effect.promise(() => slow)
+      const second = yield* Effect.promise(() => retry!)
+      expect(first).toBe(308)
+      expect(second.status).toBe(308)
+      expect(second.headers.range).toBe(`bytes=0-${data.length - 1}`)
+      const upload = [...sb.raw.uploads.values()].at(-1)!
+      expect(upload.bytes).toBe(data.length)
+      expect(upload.hash.copy().digest("hex")).toBe(sha256(data))
     }))
 
   it.effect("a lost final answer: the probe replays the 201", () =>

@@ -14,6 +14,7 @@ import {
   type ErrorOptions,
   finishUpload,
   makeCommitter,
+  makeLocks,
   numericId,
   prng,
   randomId,
@@ -72,6 +73,7 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
   let quotaUsed = 0
   const videos = new Map<string, Video>()
   const tickets = new Map<string, Video>()
+  const withLock = makeLocks()
 
   const errorResponse = (status: number, options: ErrorOptions) => {
     if (options.route !== undefined && TUS_ROUTES.has(options.route)) {
@@ -300,7 +302,7 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
 
   const override = async (ctx: RequestContext) => {
     const method = String(ctx.req.headers["x-http-method-override"] ?? "").toUpperCase()
-    if (method === "PATCH") return patch(ctx)
+    if (method === "PATCH") return withLock(ctx.params.ticket ?? "", () => patch(ctx))
     if (method === "HEAD") return head(ctx)
     return notAllowed(ctx)
   }
@@ -327,7 +329,12 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
     { name: "videos.create", method: "POST", path: "/me/videos", handler: guard(create) },
     { name: "videos.get", method: "GET", path: /^\/videos\/(?<id>\d+)$/, handler: guard(get) },
     { name: "tus.head", method: "HEAD", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: guard(head) },
-    { name: "tus.patch", method: "PATCH", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: guard(patch) },
+    {
+      name: "tus.patch",
+      method: "PATCH",
+      path: /^\/files\/(?<ticket>[\w-]+)$/,
+      handler: guard((ctx) => withLock(ctx.params.ticket ?? "", () => patch(ctx)))
+    },
     { name: "tus.options", method: "OPTIONS", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: guard(options) },
     // tus: X-HTTP-Method-Override lets clients behind restrictive proxies send PATCH/HEAD as POST.
     { name: "tus.patch", method: "POST", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: guard(override) },

@@ -15,6 +15,7 @@ import {
   type ErrorOptions,
   finishUpload,
   makeCommitter,
+  makeLocks,
   prng,
   randomId,
   type RequestContext,
@@ -322,6 +323,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
 
   // --- resources -------------------------------------------------------------
   const sessions = new Map<string, Session>()
+  const withLock = makeLocks()
   const videos = new Map<string, Video>()
   const playlistItems: Array<PlaylistItem> = []
   const etag = () => randomId(random, 27)
@@ -1110,7 +1112,12 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
     { name: "token", method: "POST", path: "/token", handler: guard(token) },
     { name: "auth", method: "GET", path: "/o/oauth2/v2/auth", handler: guard(authorizeEndpoint) },
     { name: "upload.initiate", method: "POST", path: "/upload/youtube/v3/videos", handler: guard(initiate) },
-    { name: "upload", method: "PUT", path: "/upload/youtube/v3/videos", handler: guard(put) },
+    {
+      name: "upload",
+      method: "PUT",
+      path: "/upload/youtube/v3/videos",
+      handler: guard((ctx) => withLock(ctx.url.searchParams.get("upload_id") ?? "", () => put(ctx)))
+    },
     { name: "videos.list", method: "GET", path: "/youtube/v3/videos", handler: guard(videosList) },
     {
       name: "thumbnails.set",

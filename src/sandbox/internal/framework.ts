@@ -963,6 +963,32 @@ const drain = (req: IncomingMessage) => {
 // Small helpers for emulators
 // =============================================================================
 
+/**
+ * Serialises work per key (an upload session): a retry that arrives while the
+ * previous request still streams into the same upload waits for it, as a real
+ * server's session lock would, instead of interleaving bytes. @internal
+ */
+export const makeLocks = () => {
+  const tails = new Map<string, Promise<void>>()
+  return async <A>(key: string, f: () => Promise<A>): Promise<A> => {
+    const previous = tails.get(key) ?? Promise.resolve()
+    let release!: () => void
+    const mine = new Promise<void>((resolve) => (release = resolve))
+    const tail = previous.then(() => mine)
+    tails.set(key, tail)
+    await previous
+    try {
+      return await f()
+    } finally {
+      release()
+      if (tails.get(key) === tail) tails.delete(key)
+    }
+  }
+}
+
+// =============================================================================
+// =============================================================================
+
 /** `Authorization: Bearer <token>` → token. @internal */
 export const bearer = (req: IncomingMessage): string | undefined => {
   const h = req.headers.authorization
