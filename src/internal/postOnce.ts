@@ -28,6 +28,7 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import { displayName, type PublisherId } from "../PlatformId.js"
 import { type PlatformError, PlatformUnavailable, PostOutcomeUnknown, QuotaExceeded } from "../PublishError.js"
+import * as Template from "../Template.js"
 
 // =============================================================================
 // Attempt outcomes
@@ -168,13 +169,7 @@ export const jsonBody = (response: HttpClientResponse.HttpClientResponse): Effec
  *
  * @internal
  */
-export const retryAfterMillis = (value: string | undefined, now: number): number | undefined => {
-  if (value === undefined || value.trim() === "") return undefined
-  const seconds = Number(value)
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
-}
+export { parseRetryAfter as retryAfterMillis } from "./retryAfter.js"
 
 /**
  * A rate-limited answer that created nothing: retried after `waitMillis`
@@ -381,28 +376,8 @@ export const parseTime = (value: unknown): number | undefined => {
 // Template placeholders for submit-time checks
 // =============================================================================
 
-/**
- * Placeholder values of realistic length for the host variables, so that a
- * template can be measured at submit time even if the engine passed it
- * unfilled.
- *
- * @internal
- */
-export const placeholders: Readonly<Record<string, string>> = {
-  youtube_url: "https://www.youtube.com/watch?v=AAAAAAAAAAA",
-  youtube_video_id: "AAAAAAAAAAA",
-  vimeo_url: "https://vimeo.com/1000000000",
-  vimeo_video_id: "1000000000"
-}
-
-/**
- * Fills any host variable left in a template with its placeholder. Only the
- * known variables are touched: already-filled text passes through as is.
- *
- * @internal
- */
 export const fillPlaceholders = (template: string): string =>
   template.replace(
     /\{(youtube_url|youtube_video_id|vimeo_url|vimeo_video_id)\}/g,
-    (_, name: string) => placeholders[name]!
+    (_, name: Template.Variable) => Template.placeholders[name]
   )

@@ -124,13 +124,7 @@ export const uploadRetryPolicy: Schedule.Schedule<[[Duration.Duration, Transient
   makeUploadRetryPolicy()
 
 /** Parses `Retry-After` (seconds or an HTTP date) into milliseconds. @internal */
-export const parseRetryAfter = (value: string | undefined, now: number): number | undefined => {
-  if (value === undefined || value.trim() === "") return undefined
-  const seconds = Number(value)
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
-}
+export { parseRetryAfter } from "./retryAfter.js"
 
 // =============================================================================
 // The upload loop

@@ -7,6 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as FastCheck from "effect/FastCheck"
 import { classifyGraphFailure, parseUsage } from "../../src/internal/graph.js"
 import * as PostOnce from "../../src/internal/postOnce.js"
+import * as Template from "../../src/Template.js"
 
 const graph = (code: number, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
   classifyGraphFailure({
@@ -92,7 +93,7 @@ describe("post helpers", () => {
 
   it("fills only the host variables left in a template", () => {
     expect(PostOnce.fillPlaceholders("{youtube_url} {x} {vimeo_video_id}")).toBe(
-      `${PostOnce.placeholders.youtube_url} {x} ${PostOnce.placeholders.vimeo_video_id}`
+      `${Template.placeholders.youtube_url} {x} ${Template.placeholders.vimeo_video_id}`
     )
     // Already-filled text passes through.
     expect(PostOnce.fillPlaceholders("https://vimeo.com/1 {not a variable}")).toBe(
