@@ -460,6 +460,7 @@ layer(Sandbox.layer())("youtube upload faults", (it) => {
       const session = init.headers.location!
       const headers = { "content-range": `bytes 0-${data.length - 1}/${4 * KiB256}`, "content-length": data.length }
       // The first PUT sends half its body, then stalls until the retry is in flight.
+      const before = sb.raw.log.filter((e) => e.method === "PUT").length
       const slow = new Promise<number>((resolve, reject) => {
         const req = http.request(session, { method: "PUT", agent: false, headers }, (res) => {
           res.resume()
@@ -467,7 +468,7 @@ layer(Sandbox.layer())("youtube upload faults", (it) => {
         })
         req.on("error", reject)
         req.write(data.subarray(0, KiB256))
-        const puts = () => sb.raw.log.filter((e) => e.method === "PUT").length
+        const puts = () => sb.raw.log.filter((e) => e.method === "PUT").length - before
         void (async () => {
           // Once the first PUT is being served, send the retry; once the server has taken the retry in, finish
           // the first body (bounded waits on the sandbox's own request log, no sleeps).
@@ -475,7 +476,7 @@ layer(Sandbox.layer())("youtube upload faults", (it) => {
           retry = request(session, { method: "PUT", headers, body: data })
           await until(() => puts() === 2)
           req.end(data.subarray(KiB256))
-        })()
+        })().catch(reject)
       })
       let retry: Promise<{ status: number; headers: http.IncomingHttpHeaders }> | undefined
       const first = yield* Effect.promise(() => slow)
