@@ -44,20 +44,39 @@ export const exitCodeOf = (exit: Exit.Exit<unknown, unknown>, write: (text: stri
 }
 
 /**
+ * How long Ctrl+C waits for a clean shutdown. Nothing is lost by cutting it
+ * short: the durable store records every step as it happens (the engine
+ * resumes after `kill -9` just the same), and an in-memory task is cancelled
+ * by then. A second Ctrl+C exits at once.
+ */
+const shutdownGraceMillis = 2_000
+
+let stopping = false
+
+const onSignal = () => {
+  stopping = true
+  setTimeout(() => process.exit(ExitCode.interrupted), shutdownGraceMillis).unref()
+  process.once("SIGINT", () => process.exit(ExitCode.interrupted))
+}
+
+/**
  * Library warnings and errors as plain `medusa: warning: …` lines on stderr
  * (not logfmt); below warnings, nothing.
  *
  * @internal
  */
 export const cliLogger: Logger.Logger<unknown, void> = Logger.make(({ logLevel, message }) => {
-  if (!LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) return
+  // After Ctrl+C, what the engine says while shutting down is noise.
+  if (stopping || !LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) return
   const text = (Array.isArray(message) ? message : [message]).map((m) => (typeof m === "string" ? m : String(m)))
     .join(" ")
   process.stderr.write(`medusa: ${logLevel._tag === "Warning" ? "warning" : "error"}: ${text}\n`)
 })
 
 /** @internal */
-export const main = (argv: ReadonlyArray<string>): void =>
+export const main = (argv: ReadonlyArray<string>): void => {
+  process.once("SIGINT", onSignal)
+  process.once("SIGTERM", onSignal)
   Cli.run(argv).pipe(
     Effect.provide(Layer.mergeAll(NodeContext.layer, Logger.replace(Logger.defaultLogger, cliLogger))),
     NodeRuntime.runMain({
@@ -70,3 +89,4 @@ export const main = (argv: ReadonlyArray<string>): void =>
       }
     })
   )
+}
