@@ -102,6 +102,9 @@ const unavailable = (what: string) => (cause: SqlError.SqlError | ParseResult.Pa
 
 const num = (u: unknown): number => typeof u === "number" ? u : Number(u)
 
+/** How many decoded tasks are kept (by id, with their revision). */
+const decodedCacheSize = 10_000
+
 /** How many change keys are remembered to drop duplicates across feeds. */
 const dedupeWindow = 50_000
 
@@ -120,6 +123,24 @@ export const make = (
     const sql = yield* SqlClient.SqlClient
     const isPg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
     const hub = yield* Effect.acquireRelease(PubSub.unbounded<ChangeEvent>(), PubSub.shutdown)
+
+    // Decoded tasks by id and revision: decoding the stored JSON through the
+    // Task schema is the costliest part of a read, and most reads (every
+    // update's read-modify-write) find the revision this process wrote last.
+    const decoded = new Map<string, { readonly rev: number; readonly task: Task }>()
+    const remember = (task: Task, rev: number) => {
+      decoded.delete(task.id)
+      decoded.set(task.id, { rev, task })
+      if (decoded.size > decodedCacheSize) {
+        const oldest = decoded.keys().next()
+        if (!oldest.done) decoded.delete(oldest.value)
+      }
+    }
+    const decodeRow = (id: string, rev: number, body: string): Effect.Effect<Task, ParseResult.ParseError> => {
+      const hit = decoded.get(id)
+      if (hit !== undefined && hit.rev === rev) return Effect.succeed(hit.task)
+      return Effect.tap(decodeTask(body), (task) => Effect.sync(() => remember(task, rev)))
+    }
 
     // Deduplicate deliveries: the same change may arrive locally, by NOTIFY
     // and by polling.
@@ -186,6 +207,7 @@ export const make = (
             const seq = yield* appendHistory(task, 1, undefined, body)
             yield* notify({ id: task.id, rev: 1, previous: null, seq, body })
           }))
+          remember(task, 1)
           yield* deliver({ task, previous: undefined, rev: 1 })
         }).pipe(Effect.mapError(unavailable(`Storing task ${task.id}`)))
       )
@@ -201,7 +223,10 @@ export const make = (
         (rows): Effect.Effect<readonly [Task, number], TaskNotFound | ParseResult.ParseError> =>
           rows.length === 0 ?
             Effect.fail(new TaskNotFound({ taskId: id })) :
-            Effect.map(decodeTask(rows[0]!.body), (task): readonly [Task, number] => [task, num(rows[0]!.rev)])
+            Effect.map(
+              decodeRow(id, num(rows[0]!.rev), rows[0]!.body),
+              (task): readonly [Task, number] => [task, num(rows[0]!.rev)]
+            )
       )
 
     const getWithRev = (id: TaskId): Effect.Effect<readonly [Task, number], TaskNotFound | StoreError> =>
@@ -236,6 +261,7 @@ export const make = (
             yield* notify({ id, rev: nextRev, previous: current.state, seq, body })
             return { task, previous: current.state, rev: nextRev } satisfies ChangeEvent
           }))
+          remember(event.task, event.rev)
           yield* deliver(event)
           return event.task
         }).pipe(
@@ -251,17 +277,17 @@ export const make = (
         const limit = listOptions.limit ?? 2_147_483_647
         const offset = listOptions.offset ?? 0
         const rows = listOptions.status === undefined ?
-          yield* sql<{ body: string }>`SELECT body FROM medusa_tasks
+          yield* sql<{ id: string; rev: number | string; body: string }>`SELECT id, rev, body FROM medusa_tasks
             ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}` :
-          yield* sql<{ body: string }>`SELECT body FROM medusa_tasks WHERE state = ${listOptions.status}
-            ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`
-        return yield* Effect.forEach(rows, (row) => decodeTask(row.body))
+          yield* sql<{ id: string; rev: number | string; body: string }>`SELECT id, rev, body FROM medusa_tasks
+            WHERE state = ${listOptions.status} ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`
+        return yield* Effect.forEach(rows, (row) => decodeRow(row.id, num(row.rev), row.body))
       }).pipe(Effect.mapError(unavailable("Listing tasks")))
 
     const unfinished: Effect.Effect<ReadonlyArray<Task>, StoreError> = Effect.gen(function*() {
-      const rows = yield* sql<{ body: string }>`SELECT body FROM medusa_tasks
+      const rows = yield* sql<{ id: string; rev: number | string; body: string }>`SELECT id, rev, body FROM medusa_tasks
         WHERE state IN ('pending', 'in_progress') ORDER BY created_at ASC, id ASC`
-      return yield* Effect.forEach(rows, (row) => decodeTask(row.body))
+      return yield* Effect.forEach(rows, (row) => decodeRow(row.id, num(row.rev), row.body))
     }).pipe(Effect.mapError(unavailable("Listing unfinished tasks")))
 
     // --- remote feeds ----------------------------------------------------------
@@ -506,6 +532,7 @@ export const make = (
               yield* sql`DELETE FROM medusa_posts WHERE ${sql.in("task_id", batch)}`
               yield* sql`DELETE FROM medusa_tasks WHERE ${sql.in("id", batch)}`
             }))
+            for (const id of batch) decoded.delete(id)
           }
           return ids.length
         }).pipe(Effect.mapError(unavailable("Pruning finished tasks")))
