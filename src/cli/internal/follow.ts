@@ -69,25 +69,34 @@ export const follow = <E>(
     let meter = Progress.emptyMeter
     let drawn = 0
     let lastDraw = 0
+    let latest: Task | undefined
+    let stale = false
     const draw = (task: Task) => {
+      lastDraw = Date.now()
+      stale = false
       const lines = Progress.renderFrame(task, meter, Math.max(40, out.columns() - 1))
       out.write(Progress.redraw(drawn, lines))
       drawn = lines.length
     }
+    // A snapshot skipped by the frame limit must still reach the screen, even when no
+    // other follows (a stalled upload): a ticker draws the latest one on the trailing edge.
+    const ticker = Effect.sync(() => {
+      if (stale && latest !== undefined) draw(latest)
+    }).pipe(Effect.repeat(Schedule.spaced(`${frameMillis} millis`)))
     out.write(Progress.hideCursor)
-    return yield* Stream.runForEach(snapshots, (task) =>
+    const render = Stream.runForEach(snapshots, (task) =>
       Effect.sync(() => {
         const now = Date.now()
         meter = Progress.observe(meter, task, now)
-        if (isFinal(task.state) || now - lastDraw >= frameMillis || drawn === 0) {
-          lastDraw = now
-          draw(task)
-        }
-      }).pipe(Effect.zipRight(Ref.set(last, task)))).pipe(
-        Effect.zipRight(Ref.get(last)),
-        Effect.tap((task) => Effect.sync(() => task && draw(task))),
-        Effect.ensuring(Effect.sync(() => out.write(Progress.showCursor)))
-      )
+        latest = task
+        if (isFinal(task.state) || now - lastDraw >= frameMillis || drawn === 0) draw(task)
+        else stale = true
+      }).pipe(Effect.zipRight(Ref.set(last, task))))
+    return yield* Effect.scoped(Effect.zipRight(Effect.forkScoped(ticker), render)).pipe(
+      Effect.zipRight(Ref.get(last)),
+      Effect.tap((task) => Effect.sync(() => task && draw(task))),
+      Effect.ensuring(Effect.sync(() => out.write(Progress.showCursor)))
+    )
   })
 
 /** The summary table and the status line after a task ends. @internal */
