@@ -8,6 +8,7 @@
 import * as Option from "effect/Option"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { locateSyntaxError } from "../../internal/jsonSyntax.js"
 import type { PlatformId } from "../../PlatformId.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 
@@ -69,18 +70,6 @@ export const parsePlatforms = (to: string): { readonly platforms: ReadonlyArray<
   return { platforms }
 }
 
-/** Line and column of a JSON syntax error, from V8's message. */
-const jsonErrorPosition = (text: string, error: unknown): string => {
-  const message = error instanceof Error ? error.message : String(error)
-  const m = /position (\d+)/.exec(message)
-  if (!m) return message
-  const offset = Number(m[1])
-  const before = text.slice(0, offset).split("\n")
-  return `${message.replace(/ in JSON at position \d+.*$/, "")} at line ${before.length}, column ${
-    before[before.length - 1]!.length + 1
-  }`
-}
-
 /** Reads a request file; relative paths inside it are resolved against its directory. @internal */
 export const readRequestFile = (file: string): { readonly request: Json } | { readonly error: string } => {
   let text: string
@@ -93,7 +82,13 @@ export const readRequestFile = (file: string): { readonly request: Json } | { re
   try {
     parsed = JSON.parse(text)
   } catch (error) {
-    return { error: `--request ${file}: invalid JSON: ${jsonErrorPosition(text, error)}` }
+    const at = locateSyntaxError(text)
+    const where = at === undefined ? "" : ` at line ${at.line}, column ${at.column}`
+    return {
+      error: `--request ${file}: invalid JSON${where}: ${
+        at?.message ?? (error instanceof Error ? error.message : error)
+      }`
+    }
   }
   if (!isObject(parsed)) {
     return { error: `--request ${file}: expected a JSON object with mediaFile, platforms and metadata` }

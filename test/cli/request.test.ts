@@ -1,0 +1,121 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Option from "effect/Option"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { buildRequest, parsePlatforms, type PublishFlags } from "../../src/cli/internal/request.js"
+
+const none = Option.none()
+const flags = (overrides: Partial<PublishFlags>): PublishFlags => ({
+  file: none,
+  to: none,
+  request: none,
+  title: none,
+  description: none,
+  privacy: none,
+  tags: none,
+  category: none,
+  thumbnail: none,
+  playlist: none,
+  publishAt: none,
+  vimeoTitle: none,
+  vimeoDescription: none,
+  vimeoPrivacy: none,
+  message: none,
+  link: none,
+  xText: none,
+  xVideo: false,
+  linkedinText: none,
+  policy: none,
+  ...overrides
+})
+
+const ok = (result: ReturnType<typeof buildRequest>) => {
+  if ("error" in result) throw new Error(result.error)
+  return result.request as any
+}
+
+describe("--to", () => {
+  it("accepts names in any case, twitter as x, and drops duplicates", () => {
+    assert.deepStrictEqual(parsePlatforms("YouTube, twitter,x ,linkedin"), { platforms: ["youtube", "x", "linkedin"] })
+  })
+  it("names an unknown platform and lists the valid ones", () => {
+    const r = parsePlatforms("youtube,tiktok")
+    assert.isTrue("error" in r && r.error.includes("\"tiktok\"") && r.error.includes("linkedin"))
+    assert.isTrue("error" in parsePlatforms(" , "))
+  })
+})
+
+describe("buildRequest", () => {
+  it("builds the request from flags: --title fills both hosts, sections only for chosen platforms", () => {
+    const r = ok(buildRequest(flags({
+      file: Option.some("video.mp4"),
+      to: Option.some("youtube,vimeo,x"),
+      title: Option.some("Launch"),
+      privacy: Option.some("unlisted"),
+      tags: Option.some("a, b,,c"),
+      xText: Option.some("New: {youtube_url}"),
+      message: Option.some("not chosen"),
+      policy: Option.some("best-effort")
+    })))
+    assert.strictEqual(r.mediaFile, path.resolve("video.mp4"))
+    assert.deepStrictEqual(r.platforms, ["youtube", "vimeo", "x"])
+    assert.deepStrictEqual(r.metadata.youtube, { title: "Launch", privacy: "unlisted", tags: ["a", "b", "c"] })
+    assert.deepStrictEqual(r.metadata.vimeo, { title: "Launch", privacy: "unlisted" })
+    assert.deepStrictEqual(r.metadata.x, { text: "New: {youtube_url}" })
+    assert.isUndefined(r.metadata.facebook, "--message without facebook in --to is dropped")
+    assert.strictEqual(r.policy, "best-effort")
+  })
+
+  it("without --to, the platforms are those the flags describe", () => {
+    const r = ok(buildRequest(flags({
+      file: Option.some("v.mp4"),
+      title: Option.some("T"),
+      linkedinText: Option.some("{youtube_url}")
+    })))
+    assert.deepStrictEqual(r.platforms, ["youtube", "vimeo", "linkedin"])
+  })
+
+  it("merges a --request file: its relative paths resolve against its directory, flags win", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "medusa-request-"))
+    const file = path.join(dir, "request.json")
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        mediaFile: "media/clip.mp4",
+        platforms: ["youtube", "twitter"],
+        metadata: { youtube: { title: "From file", thumbnail: "media/thumb.jpg" }, twitter: { text: "file text" } }
+      })
+    )
+    const r = ok(buildRequest(flags({ request: Option.some(file), title: Option.some("From flag") })))
+    assert.strictEqual(r.mediaFile, path.join(dir, "media/clip.mp4"))
+    assert.deepStrictEqual(r.platforms, ["youtube", "twitter"])
+    assert.deepStrictEqual(r.metadata.youtube, { title: "From flag", thumbnail: path.join(dir, "media/thumb.jpg") })
+    assert.deepStrictEqual(r.metadata.x, { text: "file text" })
+    const withFile = ok(buildRequest(flags({ request: Option.some(file), file: Option.some("other.mp4") })))
+    assert.strictEqual(withFile.mediaFile, path.resolve("other.mp4"))
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("reports a bad request file with its name and the JSON position", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "medusa-request-"))
+    const file = path.join(dir, "broken.json")
+    fs.writeFileSync(file, "{\n  \"mediaFile\": \"a.mp4\",\n  \"platforms\": [\"youtube\",]\n}")
+    const r = buildRequest(flags({ request: Option.some(file) }))
+    assert.isTrue("error" in r)
+    if ("error" in r) {
+      assert.include(r.error, file)
+      assert.match(r.error, /line 3, column \d+/)
+    }
+    const missing = buildRequest(flags({ request: Option.some(path.join(dir, "nope.json")) }))
+    assert.isTrue("error" in missing && missing.error.includes("ENOENT"))
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("says how to fix a missing video or platform", () => {
+    const noFile = buildRequest(flags({ to: Option.some("youtube"), title: Option.some("T") }))
+    assert.isTrue("error" in noFile && noFile.error.includes("first argument"))
+    const noPlatform = buildRequest(flags({ file: Option.some("v.mp4") }))
+    assert.isTrue("error" in noPlatform && noPlatform.error.includes("--to"))
+  })
+})
