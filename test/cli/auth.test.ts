@@ -4,7 +4,7 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { type Env, eventually, makeEnv, run, start } from "./helpers.js"
+import { type Env, eventually, makeEnv, run, sampleMp4, start } from "./helpers.js"
 
 let env: Env
 // Canary credentials: none of them may ever reach the output.
@@ -38,6 +38,45 @@ describe("medusa auth", () => {
     assert.match(result.stdout, /^X\s+ok\s+valid; account @\S+/m)
     assert.match(result.stdout, /^LinkedIn\s+ok\s+valid; author urn:li:person:/m)
     for (const secret of secrets) assert.notInclude(result.stdout + result.stderr, secret)
+  })
+
+  it("publish, status and tasks output and the task store never hold a credential", async () => {
+    const store = path.join(env.dir, "canary.db")
+    const published = await run(
+      [
+        "publish",
+        sampleMp4,
+        "--to",
+        "vimeo,x,linkedin",
+        "--title",
+        "Canary",
+        "--x-text",
+        "c {vimeo_url}",
+        "--linkedin-text",
+        "c {vimeo_url}",
+        "--config",
+        env.config,
+        "--store",
+        store,
+        "--json"
+      ],
+      { cwd: env.dir }
+    )
+    assert.strictEqual(published.code, 0, published.stdout + published.stderr)
+    const id = (JSON.parse(published.stdout.trim().split("\n").at(-1)!) as { task_id: string }).task_id
+    const status = await run(["status", id, "--store", store], { cwd: env.dir })
+    const tasks = await run(["tasks", "--store", store, "--json"], { cwd: env.dir })
+    // The database and its write-ahead log, byte for byte.
+    const stored = [store, `${store}-wal`].filter((f) => fs.existsSync(f)).map((f) =>
+      fs.readFileSync(f).toString("latin1")
+    )
+      .join("")
+    assert.include(stored, "Canary", "the store was read")
+    for (const secret of secrets) {
+      for (const text of [published.stdout, published.stderr, status.stdout, status.stderr, tasks.stdout, stored]) {
+        assert.notInclude(text, secret)
+      }
+    }
   })
 
   it("check: an expired Page token is reported and exits 2", async () => {
