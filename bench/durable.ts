@@ -6,7 +6,7 @@
  *    transitions per second, and the ratio.
  * 2. PostgreSQL (`Durable.layerCluster`) with 1 then 2 runner processes on
  *    latency-bound tasks (the sandbox adds 200 ms to every request; each
- *    runner allows 2 concurrent operations per platform): tasks per second
+ *    runner allows 1 operation per platform at a time): tasks per second
  *    and the speed-up (target ≥ 1.7×). Skipped with a notice when
  *    `MEDUSA_TEST_PG_URL` is not set.
  *
@@ -32,8 +32,10 @@ import { dropDatabase, freshDatabase } from "../test/durable/fixtures/pg.js"
 import { startWorker, type Worker } from "../test/durable/fixtures/processes.js"
 
 const SQLITE_TASKS = Number(process.argv[2] ?? 300)
-const CLUSTER_TASKS = Number(process.argv[3] ?? 32)
-const PER_RUNNER = Number(process.argv[4] ?? 2)
+const CLUSTER_TASKS = Number(process.argv[3] ?? 48)
+// One operation per platform at a time per runner keeps the run latency-bound
+// (not CPU-bound) even on a small, shared machine.
+const PER_RUNNER = Number(process.argv[4] ?? 1)
 const pgUrl = process.env.MEDUSA_TEST_PG_URL
 
 const dir = tempDir("medusa-bench-durable-")
@@ -212,7 +214,7 @@ const main = async () => {
   }
   console.log(
     `\n2. PostgreSQL cluster, ${CLUSTER_TASKS} latency-bound tasks (sandbox +200 ms per request, ` +
-      `${PER_RUNNER} concurrent operations per platform per runner)`
+      `${PER_RUNNER} concurrent operation${PER_RUNNER === 1 ? "" : "s"} per platform per runner)`
   )
   const one = await clusterRun(1)
   const two = await clusterRun(2)
