@@ -14,7 +14,6 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
 import * as Config from "./Config.js"
 import type { MedusaConfig } from "./Config.js"
 import * as Durable from "./Durable.js"
@@ -74,7 +73,7 @@ export const layer = (config: MedusaConfig): Layer.Layer<Medusa.Medusa | TaskSto
     Medusa.layerMemory(options) :
     "sqlite" in store ?
     Durable.layerDurable({ ...options, sqlite: store.sqlite }) :
-    Durable.layerCluster({ ...options, postgres: Redacted.value(store.postgres), runner: runnerFromEnv() })
+    Durable.layerCluster({ ...options, postgres: store.postgres, runner: runnerFromEnv() })
   return engine.pipe(Layer.provide(platforms(config)))
 }
 
