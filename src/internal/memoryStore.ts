@@ -1,10 +1,9 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
 import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { PublishedPost, UploadSession } from "../Platform.js"
 import type { HostId, PublisherId } from "../PlatformId.js"
 import { TaskNotFound } from "../PublishError.js"
@@ -15,28 +14,34 @@ import type { TaskId } from "../TaskId.js"
 import { PostRecord } from "../TaskStore.js"
 import type { ListOptions, Service, TaskChange } from "../TaskStore.js"
 
-/**
- * One immutable snapshot: every task, and the change that produced it (so
- * that `changes` subscribers see each change exactly once, in order).
- */
-interface State {
-  readonly tasks: HashMap.HashMap<TaskId, Task>
-  readonly change: TaskChange | undefined
+/** A change as published, numbered so that `watch` can drop what its snapshot already holds. */
+interface Published {
+  readonly version: number
+  readonly change: TaskChange
 }
 
 /**
- * The in-memory store: tasks live in one `SubscriptionRef`, which drives
- * `watch` and `changes`. Upload sessions and post records live beside it and
- * are dropped when their task reaches a final state (nothing can resume an
- * in-memory task after the process ends).
+ * The in-memory store: tasks live in a `Map`; every change is published on a
+ * `PubSub`, which drives `watch` and `changes`. Upload sessions and post
+ * records live beside it and are dropped when their task reaches a final
+ * state (nothing can resume an in-memory task after the process ends).
+ *
+ * Reads and updates are synchronous: a change is applied and published in
+ * one step, with no yield in between, so that no lock is needed and
+ * subscribers see changes in the order they were applied. (A
+ * `SubscriptionRef` took a semaphore and published the whole snapshot on
+ * each of the ~7 updates of a task: most of the store's cost.)
  *
  * @internal
  */
 export const make: Effect.Effect<Service> = Effect.gen(function*() {
-  const ref = yield* SubscriptionRef.make<State>({ tasks: HashMap.empty(), change: undefined })
-  // Insertion order, to list tasks newest first when creation times tie (TestClock).
+  const pubsub = yield* PubSub.unbounded<Published>()
+  // Insertion order is kept by the Map; `sequence` breaks ties of creation
+  // time when listing newest first (TestClock).
+  const tasks = new Map<TaskId, Task>()
   const sequence = new Map<TaskId, number>()
   let nextSequence = 0
+  let version = 0
   const sessions = new Map<TaskId, Partial<Record<HostId, UploadSession>>>()
   const posts = new Map<TaskId, Partial<Record<PublisherId, PostRecord>>>()
 
@@ -45,43 +50,42 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
     posts.delete(id)
   }
 
+  const publish = (change: TaskChange) => {
+    pubsub.unsafeOffer({ version: ++version, change })
+  }
+
   const insert = (task: Task) =>
-    SubscriptionRef.update(ref, (s) => {
+    Effect.sync(() => {
       sequence.set(task.id, nextSequence++)
-      return { tasks: HashMap.set(s.tasks, task.id, task), change: { task, previous: undefined } }
+      tasks.set(task.id, task)
+      publish({ task, previous: undefined })
     })
 
   const get = (id: TaskId) =>
-    Effect.flatMap(
-      SubscriptionRef.get(ref),
-      (s) =>
-        Option.match(HashMap.get(s.tasks, id), {
-          onNone: () => new TaskNotFound({ taskId: id }),
-          onSome: Effect.succeed
-        })
-    )
+    Effect.suspend(() => {
+      const task = tasks.get(id)
+      return task === undefined ? Effect.fail(new TaskNotFound({ taskId: id })) : Effect.succeed(task)
+    })
 
   const update = (id: TaskId, f: (task: Task) => Either.Either<Task, InvalidTransition>) =>
-    // modifyEffect publishes nothing when it fails, so refused updates are invisible to watchers.
-    SubscriptionRef.modifyEffect(ref, (s): Effect.Effect<readonly [Task, State], TaskNotFound | InvalidTransition> => {
-      const current = HashMap.get(s.tasks, id)
-      if (Option.isNone(current)) return Effect.fail(new TaskNotFound({ taskId: id }))
-      const next = f(current.value)
+    // A refused update publishes nothing, so it is invisible to watchers.
+    Effect.suspend((): Effect.Effect<Task, TaskNotFound | InvalidTransition> => {
+      const current = tasks.get(id)
+      if (current === undefined) return Effect.fail(new TaskNotFound({ taskId: id }))
+      const next = f(current)
       if (Either.isLeft(next)) return Effect.fail(next.left)
       const task = next.right
       if (isFinal(task.state)) forget(id)
-      const state: State = {
-        tasks: HashMap.set(s.tasks, id, task),
-        change: { task, previous: current.value.state }
-      }
-      return Effect.succeed([task, state] as const)
+      tasks.set(id, task)
+      publish({ task, previous: current.state })
+      return Effect.succeed(task)
     })
 
   const list = (options?: ListOptions) =>
-    Effect.map(SubscriptionRef.get(ref), (s) => {
+    Effect.sync(() => {
       const status = options?.status
       const all: Array<Task> = []
-      for (const task of HashMap.values(s.tasks)) {
+      for (const task of tasks.values()) {
         if (status === undefined || task.state === status) all.push(task)
       }
       all.sort((a, b) => b.createdAt - a.createdAt || (sequence.get(b.id) ?? 0) - (sequence.get(a.id) ?? 0))
@@ -91,25 +95,23 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
     })
 
   const watch = (id: TaskId): Stream.Stream<Task, TaskNotFound> =>
-    ref.changes.pipe(
-      Stream.zipWithIndex,
-      Stream.mapEffect(([s, i]): Effect.Effect<Option.Option<Task>, TaskNotFound> => {
-        if (i === 0) {
-          // The snapshot at subscription time.
-          const task = HashMap.get(s.tasks, id)
-          return Option.isNone(task) ? Effect.fail(new TaskNotFound({ taskId: id })) : Effect.succeed(task)
-        }
-        return Effect.succeed(
-          s.change !== undefined && s.change.task.id === id ? Option.some(s.change.task) : Option.none()
+    Stream.unwrapScoped(Effect.map(PubSub.subscribe(pubsub), (dequeue) => {
+      // Subscribed first, then the snapshot: changes up to `at` are in the
+      // snapshot and dropped from the queue, none is lost or seen twice.
+      const at = version
+      const task = tasks.get(id)
+      if (task === undefined) return Stream.fail(new TaskNotFound({ taskId: id }))
+      return Stream.concat(
+        Stream.succeed(task),
+        Stream.filterMap(
+          Stream.fromQueue(dequeue),
+          (p) => p.version > at && p.change.task.id === id ? Option.some(p.change.task) : Option.none()
         )
-      }),
-      Stream.filterMap((o) => o),
-      Stream.takeUntil((task) => isFinal(task.state))
-    )
+      )
+    })).pipe(Stream.takeUntil((task) => isFinal(task.state)))
 
-  const changes: Stream.Stream<TaskChange> = ref.changes.pipe(
-    Stream.drop(1),
-    Stream.filterMap((s) => Option.fromNullable(s.change))
+  const changes: Stream.Stream<TaskChange> = Stream.unwrapScoped(
+    Effect.map(PubSub.subscribe(pubsub), (dequeue) => Stream.map(Stream.fromQueue(dequeue), (p) => p.change))
   )
 
   const saveUploadSession = (id: TaskId, session: UploadSession) =>
@@ -141,19 +143,18 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
     Effect.sync(() => Option.fromNullable(posts.get(id)?.[publisher]))
 
   const prune = (before: number) =>
-    SubscriptionRef.modify(ref, (s) => {
-      let tasks = s.tasks
+    Effect.sync(() => {
       let removed = 0
-      for (const task of HashMap.values(s.tasks)) {
+      for (const task of tasks.values()) {
         if (isFinal(task.state) && task.updatedAt < before) {
-          tasks = HashMap.remove(tasks, task.id)
+          // Pruning is not a task change: nothing is published.
+          tasks.delete(task.id)
           sequence.delete(task.id)
           forget(task.id)
           removed++
         }
       }
-      // `change: undefined`: pruning is not a task change, watchers skip it.
-      return [removed, { tasks, change: undefined }] as const
+      return removed
     })
 
   return {
