@@ -38,7 +38,7 @@ import * as Metadata from "./internal/youtubeMetadata.js"
 import type { Host, UploadContext } from "./Platform.js"
 import { UploadedVideo, YouTubeHost } from "./Platform.js"
 import { PlatformRejected, PlatformUnavailable } from "./PublishError.js"
-import type { Issue, PlatformError } from "./PublishError.js"
+import type { AuthExpired, Issue, PlatformError } from "./PublishError.js"
 import type { YouTubeMetadata } from "./PublishRequest.js"
 
 export {
@@ -124,6 +124,25 @@ const transport = (what: string) => (error: HttpClientError.HttpClientError): Re
     description: `${what}: connection failed or dropped (${error.reason})`
   })
 
+/** The ledger's key: one quota per Google project and channel. */
+const quotaKeyOf = (options: Options, auth: Auth.Auth): string =>
+  `project ${auth.secrets.projectId ?? auth.secrets.clientId} / channel ${
+    options.channelId ?? (typeof auth.stored.channel_id === "string" ? auth.stored.channel_id : "default")
+  }`
+
+const ledgerFileOf = (options: Options): string =>
+  options.quotaFile ?? path.join(path.dirname(options.credentialsFile), "youtube-quota.json")
+
+const parseJson = <A>(text: string): A | undefined => {
+  try {
+    return JSON.parse(text) as A
+  } catch {
+    return undefined
+  }
+}
+
+const limitsOf = (options: Options): Quota.Limits => ({ ...Quota.defaultLimits, ...options.quota })
+
 /**
  * @since 0.1.0
  * @category constructors
@@ -136,19 +155,12 @@ export const make = (
     const http = yield* HttpClient.HttpClient
     const base = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "")
     const getAuth = yield* Auth.makeLazy(options)
-    const limits: Quota.Limits = { ...Quota.defaultLimits, ...options.quota }
-    const ledger = yield* Quota.make(
-      options.quotaFile ?? path.join(path.dirname(options.credentialsFile), "youtube-quota.json"),
-      limits
-    )
+    const ledger = yield* Quota.make(ledgerFileOf(options), limitsOf(options))
     const retryPolicy = Resumable.makeUploadRetryPolicy(options.retry)
     const thumbnailMaxBytes = options.thumbnailMaxBytes ?? Metadata.limits.thumbnailBytes
     const provideFs = Effect.provideService(FileSystem.FileSystem, fs)
 
-    const quotaKey = (auth: Auth.Auth): string =>
-      `project ${auth.secrets.projectId ?? auth.secrets.clientId} / channel ${
-        options.channelId ?? (typeof auth.stored.channel_id === "string" ? auth.stored.channel_id : "default")
-      }`
+    const quotaKey = (auth: Auth.Auth): string => quotaKeyOf(options, auth)
 
     /** Records what YouTube said about the quota so the next task fails early. */
     const noteQuota = (key: string, error: PlatformError) =>
@@ -543,3 +555,174 @@ export const layerConfig = (
  * @category constants
  */
 export const retryPolicy: Schedule.Schedule<unknown, Resumable.Transient> = Resumable.uploadRetryPolicy
+
+// =============================================================================
+// Credential check
+// =============================================================================
+
+/**
+ * The scope Medusa needs to upload; `youtube` alone also allows uploads but
+ * Google's docs name `youtube.upload` for `videos.insert`, so its absence is
+ * reported (the conservative reading).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const UPLOAD_SCOPE = "https://www.googleapis.com/auth/youtube.upload"
+
+/**
+ * What `medusa auth check` reports about the YouTube credentials.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CredentialReport {
+  readonly platform: "youtube"
+  /** The credentials can upload and the local ledger has quota left for one upload. */
+  readonly ok: boolean
+  /** Google refreshed the access token with the stored refresh token. */
+  readonly valid: boolean
+  /** Why the refresh failed (expired or revoked refresh token, refused client, unreadable files). */
+  readonly error: AuthExpired | undefined
+  readonly channelId: string | undefined
+  readonly channelTitle: string | undefined
+  /** From the token response, else the credentials file. */
+  readonly scopes: ReadonlyArray<string>
+  readonly hasUploadScope: boolean
+  /** Epoch milliseconds of the access token's expiry. */
+  readonly expiresAt: number | undefined
+  /** What the local ledger says is left today. */
+  readonly quota: {
+    /** The ledger key (`project … / channel …`). */
+    readonly key: string
+    readonly uploadsLeft: number
+    readonly uploadsPerDay: number
+    readonly unitsLeft: number
+    readonly unitsPerDay: number
+    /** Epoch milliseconds of the next midnight Pacific time. */
+    readonly resetsAt: number
+  } | undefined
+  /** Human-readable problems, each with what to do. Never contains a token. */
+  readonly problems: ReadonlyArray<string>
+}
+
+/**
+ * Checks the YouTube credentials the way an upload uses them: the stored
+ * refresh token is exchanged for a fresh access token through the same
+ * `OAuth2Client` (and the new token written back), then `channels.list
+ * ?mine=true` names the channel (1 unit, recorded in the ledger), and the
+ * ledger tells what is left today. An expired or revoked refresh token is a
+ * report with `valid: false` and the `AuthExpired` error; the effect fails
+ * only when Google cannot be asked.
+ *
+ * @since 0.1.0
+ * @category credentials
+ */
+export const checkCredentials = (
+  options: Options
+): Effect.Effect<CredentialReport, PlatformError, HttpClient.HttpClient | FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const http = yield* HttpClient.HttpClient
+    const base = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "")
+    const limits = limitsOf(options)
+    const ledger = yield* Quota.make(ledgerFileOf(options), limits)
+    const getAuth = yield* Auth.makeLazy(options)
+    const invalid = (error: AuthExpired): CredentialReport => ({
+      platform: "youtube",
+      ok: false,
+      valid: false,
+      error,
+      channelId: undefined,
+      channelTitle: undefined,
+      scopes: [],
+      hasUploadScope: false,
+      expiresAt: undefined,
+      quota: undefined,
+      problems: [error.description ?? error.message]
+    })
+    const refreshed = yield* getAuth.pipe(
+      // Force the refresh: a still-valid access token would hide a revoked refresh token.
+      Effect.tap((auth) => auth.forceRefresh),
+      Effect.map((auth) => ({ _tag: "Valid" as const, auth })),
+      Effect.catchTag("AuthExpired", (error) => Effect.succeed({ _tag: "Invalid" as const, error }))
+    )
+    if (refreshed._tag === "Invalid") return invalid(refreshed.error)
+    const auth = refreshed.auth
+    const problems: Array<string> = []
+    const credentials = auth.client.credentials
+    const scopeText = credentials.scope ?? auth.stored.scope ?? ""
+    const scopes = scopeText.split(/\s+/).filter((s) => s.length > 0)
+    const hasUploadScope = scopes.includes(UPLOAD_SCOPE)
+    if (!hasUploadScope) {
+      problems.push(
+        `The token lacks the youtube.upload scope${
+          scopes.length === 0 ? " (Google reported no scopes)" : ""
+        }: ${Auth.loginHint}`
+      )
+    }
+    const expiresAt = typeof credentials.expiry_date === "number" ? credentials.expiry_date : undefined
+
+    const key = quotaKeyOf(options, auth)
+    const token = yield* auth.accessToken
+    const channel = yield* http.execute(
+      HttpClientRequest.get(`${base}/youtube/v3/channels`).pipe(
+        HttpClientRequest.setUrlParams({ part: "snippet", mine: "true" }),
+        HttpClientRequest.bearerToken(token),
+        HttpClientRequest.acceptJson
+      )
+    ).pipe(
+      Effect.flatMap((response) => Effect.map(response.text, (text) => ({ status: response.status, text }))),
+      Effect.scoped,
+      Effect.mapError(() =>
+        new PlatformUnavailable({
+          platform: "youtube",
+          reason: "transport",
+          description: "reading the channel (channels.list): could not reach YouTube"
+        })
+      ),
+      Effect.tap(() => ledger.spend(key, { units: 1 }))
+    )
+    let channelId: string | undefined = typeof auth.stored.channel_id === "string" ? auth.stored.channel_id : undefined
+    let channelTitle: string | undefined
+    if (channel.status === 200) {
+      const item = parseJson<{ items?: Array<{ id?: unknown; snippet?: { title?: unknown } }> }>(channel.text)
+        ?.items?.[0]
+      if (typeof item?.id === "string") channelId = item.id
+      if (typeof item?.snippet?.title === "string") channelTitle = item.snippet.title
+      if (item === undefined) problems.push("The account has no YouTube channel: create one before uploading")
+    } else {
+      const body = parseErrorBody(channel.text)
+      problems.push(
+        `Reading the channel failed (${channel.status}${body.message ? `: ${body.message}` : ""}); uploads may fail too`
+      )
+    }
+
+    const now = yield* Clock.currentTimeMillis
+    const used = yield* ledger.usage(key)
+    const quota = {
+      key,
+      uploadsLeft: Math.max(0, limits.uploadsPerDay - used.uploads),
+      uploadsPerDay: limits.uploadsPerDay,
+      unitsLeft: Math.max(0, limits.unitsPerDay - used.units),
+      unitsPerDay: limits.unitsPerDay,
+      resetsAt: Quota.nextPacificMidnight(now)
+    }
+    if (quota.uploadsLeft === 0) {
+      problems.push(
+        `The daily "Video Uploads" quota is used up; it resets at ${new Date(quota.resetsAt).toISOString()}`
+      )
+    }
+    return {
+      platform: "youtube",
+      ok: problems.length === 0,
+      valid: true,
+      error: undefined,
+      channelId,
+      channelTitle,
+      scopes,
+      hasUploadScope,
+      expiresAt,
+      quota,
+      problems
+    } satisfies CredentialReport
+  })

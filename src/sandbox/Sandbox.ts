@@ -128,6 +128,8 @@ export interface YouTubeOptions {
   readonly thumbnailMaxBytes?: number
   /** When set, `playlistItems.insert` into any other playlist id gets `playlistNotFound`. */
   readonly playlists?: ReadonlyArray<string>
+  /** The channel title `channels.list?mine=true` answers (default `Sandbox Channel`). */
+  readonly channelTitle?: string
 }
 
 /**
@@ -137,6 +139,10 @@ export interface YouTubeOptions {
 export interface VimeoOptions {
   /** Upload quota in bytes (default 500 GiB); a larger `upload.size` gets error 4102. */
   readonly quotaBytes?: number
+  /** Scopes `GET /oauth/verify` reports for the token (default public private create edit upload video_files). */
+  readonly scopes?: ReadonlyArray<string>
+  /** The account name `GET /oauth/verify` reports (default `Sandbox Vimeo User`). */
+  readonly accountName?: string
 }
 
 /**

@@ -9,12 +9,20 @@ import { type Env, eventually, makeEnv, run, sampleMp4, start } from "./helpers.
 let env: Env
 // Canary credentials: none of them may ever reach the output.
 const canaries = {
+  youtube: {
+    clientSecret: "canary-youtube-client-secret-3e8a",
+    refreshToken: "canary-youtube-refresh-token-0c6f",
+    accessToken: "canary-youtube-access-token-b2d9"
+  },
   vimeo: { accessToken: "canary-vimeo-token-5f1e" },
   facebook: { pageAccessToken: "canary-facebook-page-token-9a3c" },
   x: { accessTokenSecret: "canary-x-token-secret-77d0", apiSecret: "canary-x-api-secret-1b2b" },
   linkedin: { accessToken: "canary-linkedin-token-c4d4" }
 }
 const secrets = [
+  canaries.youtube.clientSecret,
+  canaries.youtube.refreshToken,
+  canaries.youtube.accessToken,
   canaries.vimeo.accessToken,
   canaries.facebook.pageAccessToken,
   canaries.x.accessTokenSecret,
@@ -37,7 +45,44 @@ describe("medusa auth", () => {
     assert.match(result.stdout, /^Facebook\s+ok\s+valid; page .* \(1000000000001\), PAGE token/m)
     assert.match(result.stdout, /^X\s+ok\s+valid; account @\S+/m)
     assert.match(result.stdout, /^LinkedIn\s+ok\s+valid; author urn:li:person:/m)
+    assert.match(
+      result.stdout,
+      /^YouTube\s+ok\s+valid; channel Sandbox Channel \(UCsandbox\w+\), access token expires \d{4}-\d\d-\d\dT/m
+    )
+    assert.match(result.stdout, /^\s+scopes: .*https:\/\/www\.googleapis\.com\/auth\/youtube\.upload/m)
+    // The check's own channels.list is the only call on the ledger so far.
+    assert.match(
+      result.stdout,
+      /^\s+quota left today: 100 of 100 uploads, 9999 of 10000 units \(local ledger; resets \S+Z, midnight Pacific\)$/m
+    )
+    assert.match(
+      result.stdout,
+      /^Vimeo\s+ok\s+valid; account Sandbox Vimeo User \(\/users\/\d+\), personal access token$/m
+    )
+    assert.match(result.stdout, /^\s+scopes: .*\bupload\b/m)
+    assert.notMatch(result.stdout, /not checked online/)
+    // The forced refresh went through the sandbox's token endpoint.
+    assert.isAtLeast((env.sandbox.state().platforms.youtube as { tokens: { refreshes: number } }).tokens.refreshes, 1)
     for (const secret of secrets) assert.notInclude(result.stdout + result.stderr, secret)
+  })
+
+  it("check: a revoked YouTube refresh token says to log in again and exits 2", async () => {
+    const config = JSON.parse(fs.readFileSync(env.config, "utf8"))
+    const revoked = "canary-revoked-refresh-token-61aa"
+    const credentialsFile = path.join(env.dir, "revoked-youtube-credentials.json")
+    const stored = JSON.parse(fs.readFileSync(config.youtube.credentials_file, "utf8"))
+    fs.writeFileSync(credentialsFile, JSON.stringify({ ...stored, refresh_token: revoked }), { mode: 0o600 })
+    config.youtube.credentials_file = credentialsFile
+    const configFile = path.join(env.dir, "revoked.config.json")
+    fs.writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 })
+
+    const result = await run(["auth", "check", "--config", configFile], { cwd: env.dir })
+    assert.strictEqual(result.code, 2, result.stdout + result.stderr)
+    assert.match(result.stdout, /^YouTube\s+FAILED\s+not valid$/m)
+    assert.match(result.stdout, /expired or revoked; run `medusa auth youtube` to log in again/)
+    assert.match(result.stdout, /^Vimeo\s+ok\s+/m)
+    assert.include(result.stderr, "Some credentials are not usable: YouTube")
+    for (const secret of [...secrets, revoked]) assert.notInclude(result.stdout + result.stderr, secret)
   })
 
   it("publish, status and tasks output and the task store never hold a credential", async () => {

@@ -7,6 +7,7 @@
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -26,7 +27,9 @@ import type { ConfigError, StoreError } from "../../PublishError.js"
 import { ConfigError as ConfigErrorClass, Issue } from "../../PublishError.js"
 import { isFinal } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
+import * as Vimeo from "../../Vimeo.js"
 import * as X from "../../X.js"
+import * as YouTube from "../../YouTube.js"
 import type { Engine, OpenOptions } from "./engine.js"
 
 /**
@@ -136,7 +139,7 @@ export const checkCredentials = (configFile: string): Effect.Effect<ReadonlyArra
       summary: error.message,
       details: []
     })
-    const checks: Array<Effect.Effect<CredentialCheck, never, HttpClient.HttpClient>> = []
+    const checks: Array<Effect.Effect<CredentialCheck, never, HttpClient.HttpClient | FileSystem.FileSystem>> = []
     for (const id of Config.configuredPlatforms(config)) {
       switch (id) {
         case "facebook":
@@ -184,17 +187,58 @@ export const checkCredentials = (configFile: string): Effect.Effect<ReadonlyArra
             )
           )
           break
-        default:
-          // The YouTube and Vimeo adapters offer no credential check yet: say so rather than guess.
-          checks.push(Effect.succeed({
-            platform: id,
-            ok: true,
-            summary: "configured; not checked online (this adapter has no credential check yet)",
-            details: []
-          }))
+        case "youtube":
+          checks.push(
+            YouTube.checkCredentials(config.youtube!).pipe(
+              Effect.map((r): CredentialCheck => ({
+                platform: "youtube",
+                ok: r.ok,
+                summary: r.valid ?
+                  `valid; channel ${r.channelTitle ?? "?"} (${r.channelId ?? "?"}), access token ${
+                    r.expiresAt === undefined ? "expiry unknown" : `expires ${new Date(r.expiresAt).toISOString()}`
+                  }` :
+                  "not valid",
+                details: [
+                  ...(r.valid ?
+                    [
+                      `scopes: ${r.scopes.join(", ") || "none"}`,
+                      ...(r.quota ?
+                        [
+                          `quota left today: ${r.quota.uploadsLeft} of ${r.quota.uploadsPerDay} uploads, ${r.quota.unitsLeft} of ${r.quota.unitsPerDay} units (local ledger; resets ${
+                            new Date(r.quota.resetsAt).toISOString()
+                          }, midnight Pacific)`
+                        ] :
+                        [])
+                    ] :
+                    []),
+                  ...r.problems
+                ]
+              })),
+              Effect.catchAll((e) => Effect.succeed(unreachable("youtube")(e)))
+            )
+          )
+          break
+        case "vimeo":
+          checks.push(
+            Vimeo.checkCredentials(config.vimeo!).pipe(
+              Effect.map((r): CredentialCheck => ({
+                platform: "vimeo",
+                ok: r.ok,
+                summary: `${r.valid ? "valid" : "not valid"}; account ${r.accountName ?? "?"} (${
+                  r.accountUri ?? "?"
+                }), personal access token`,
+                details: [...(r.valid ? [`scopes: ${r.scopes.join(", ") || "none"}`] : []), ...r.problems]
+              })),
+              Effect.catchAll((e) => Effect.succeed(unreachable("vimeo")(e)))
+            )
+          )
+          break
       }
     }
-    return yield* Effect.all(checks, { concurrency: "unbounded" }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+    return yield* Effect.all(checks, { concurrency: "unbounded" }).pipe(
+      Effect.provide(NodeHttpClient.layerUndici),
+      Effect.provide(NodeFileSystem.layer)
+    )
   })
 
 /** `medusa auth youtube`. @internal */

@@ -70,6 +70,9 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
   const random = prng((env.options.seed ?? 1) * 104_729 + 3)
   const quotaBytes = env.options.vimeo?.quotaBytes ?? 500 * 1024 ** 3
   const validTokens = new Set([credentials.vimeo.accessToken])
+  const scopes = env.options.vimeo?.scopes ?? ["public", "private", "create", "edit", "upload", "video_files"]
+  const userId = numericId(prng((env.options.seed ?? 1) * 31 + 5), 8)
+  const accountName = env.options.vimeo?.accountName ?? "Sandbox Vimeo User"
   let quotaUsed = 0
   const videos = new Map<string, Video>()
   const tickets = new Map<string, Video>()
@@ -227,6 +230,23 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
     })
   }
 
+  /**
+   * `GET /oauth/verify`: the token's scopes (one space-separated string) and
+   * its user. ⚠️ Unverified: the fact sheet does not cover this endpoint; the
+   * shape follows Vimeo's API reference (`access_token`, `token_type`,
+   * `scope`, `app`, `user`).
+   */
+  const verify = (ctx: RequestContext) => {
+    authorize(ctx)
+    ctx.send(200, {
+      access_token: bearer(ctx.req),
+      token_type: "bearer",
+      scope: scopes.join(" "),
+      app: { name: "Medusa sandbox app", uri: "/apps/100001" },
+      user: { uri: `/users/${userId}`, name: accountName, link: `https://vimeo.com/user${userId}`, account: "plus" }
+    }, { "content-type": "application/vnd.vimeo.auth+json" })
+  }
+
   // --- tus 1.0.0 -------------------------------------------------------------
   const tusHeaders = { "tus-resumable": TUS_VERSION }
 
@@ -327,6 +347,7 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
 
   const routes: Array<Route> = [
     { name: "videos.create", method: "POST", path: "/me/videos", handler: guard(create) },
+    { name: "oauth.verify", method: "GET", path: "/oauth/verify", handler: guard(verify) },
     { name: "videos.get", method: "GET", path: /^\/videos\/(?<id>\d+)$/, handler: guard(get) },
     { name: "tus.head", method: "HEAD", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: guard(head) },
     {

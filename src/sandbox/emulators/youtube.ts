@@ -298,6 +298,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
   const unitsPerDay = options.unitsPerDay ?? 10_000
   const thumbnailMaxBytes = options.thumbnailMaxBytes ?? 2 * 1024 * 1024
   const channelId = "UCsandbox" + randomId(random, 15)
+  const channelTitle = options.channelTitle ?? "Sandbox Channel"
 
   // --- credentials ---------------------------------------------------------
   const accessTokens = new Map<string, number>([[creds.accessToken, clock.now() + HOUR]])
@@ -965,6 +966,26 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
     })
   }
 
+  /** `channels.list?mine=true`: the token's own channel (1 unit), as `medusa auth check` reads it. */
+  const channelsList = (ctx: RequestContext) => {
+    authorize(ctx)
+    charge(1)
+    const parts = requireParts(ctx)
+    if (ctx.url.searchParams.get("mine") !== "true") {
+      fail(400, "missingRequiredParameter", "No filter selected: the sandbox answers channels.list with mine=true")
+    }
+    const item: Record<string, unknown> = { kind: "youtube#channel", etag: etag(), id: channelId }
+    if (parts.includes("snippet")) {
+      item.snippet = { title: channelTitle, description: "", publishedAt: "2020-01-01T00:00:00Z" }
+    }
+    ctx.send(200, {
+      kind: "youtube#channelListResponse",
+      etag: etag(),
+      items: [item],
+      pageInfo: { totalResults: 1, resultsPerPage: 1 }
+    })
+  }
+
   const parseMultipart = (body: Buffer, contentType: string): { type: string; data: Buffer } | undefined => {
     const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1]
     if (!boundary) return undefined
@@ -1119,6 +1140,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
       handler: guard((ctx) => withLock(ctx.url.searchParams.get("upload_id") ?? "", () => put(ctx)))
     },
     { name: "videos.list", method: "GET", path: "/youtube/v3/videos", handler: guard(videosList) },
+    { name: "channels.list", method: "GET", path: "/youtube/v3/channels", handler: guard(channelsList) },
     {
       name: "thumbnails.set",
       method: "POST",
