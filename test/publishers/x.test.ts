@@ -2,7 +2,6 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import { createHash } from "node:crypto"
@@ -13,17 +12,8 @@ import { MediaFile } from "../../src/Platform.js"
 import { XMetadata } from "../../src/PublishRequest.js"
 import type * as Sandbox from "../../src/sandbox/Sandbox.js"
 import * as X from "../../src/X.js"
-import {
-  alignClocks,
-  awaitSleep,
-  captureLogs,
-  context,
-  exposed,
-  Http,
-  media,
-  sandbox,
-  type SandboxOptions
-} from "./helpers.js"
+import { publisherContract } from "../contract/publisher.js"
+import { alignClocks, awaitSleep, context, Http, media, sandbox, type SandboxOptions } from "./helpers.js"
 
 const options = (sb: Sandbox.Sandbox, overrides: Partial<X.Options> = {}): X.Options => ({
   apiKey: Redacted.make(sb.credentials.x.apiKey),
@@ -41,6 +31,13 @@ const setup = (sandboxOptions: SandboxOptions = {}, overrides: Partial<X.Options
     const x = yield* X.make(options(sb, overrides))
     return { sb, x }
   })
+
+const canaries = {
+  apiKey: "CANARY-x-key-19d2",
+  apiSecret: "CANARY-x-secret-77ab",
+  accessToken: "1000000001-CANARYxToken3c41",
+  accessTokenSecret: "CANARY-x-token-secret-e02f"
+}
 
 const xPosts = (sb: Sandbox.Sandbox) => sb.raw.postsOf("x")
 const tweetRequests = (sb: Sandbox.Sandbox) =>
@@ -90,15 +87,6 @@ describe("X publisher", () => {
       expect(xPosts(sb)).toHaveLength(0)
     }).pipe(Effect.provide(Http)))
 
-  it.scoped("find looks through the user's recent posts", () =>
-    Effect.gen(function*() {
-      const { x } = yield* setup()
-      const posted = yield* x.post(context(text("Findable https://vimeo.com/76979871")))
-      expect(Option.getOrThrow(yield* x.find(context(text("Findable https://vimeo.com/76979871")))).postId)
-        .toBe(posted.postId)
-      expect(Option.isNone(yield* x.find(context(text("Never posted"))))).toBe(true)
-    }).pipe(Effect.provide(Http)))
-
   describe("validate (at submit)", () => {
     it.effect("rejects a text over 280 weighted characters, counting URLs 23 and CJK 2", () =>
       Effect.gen(function*() {
@@ -144,17 +132,6 @@ describe("X publisher", () => {
   })
 
   describe("maps errors", () => {
-    it.scoped("duplicate content 403 → duplicate_post", () =>
-      Effect.gen(function*() {
-        const { sb, x } = yield* setup()
-        yield* x.post(context(text("twice")))
-        const error = yield* Effect.flip(x.post(context(text("twice"))))
-        expect(error._tag).toBe("PlatformRejected")
-        expect(error.reason).toBe("duplicate_post")
-        expect(error.platformMessage).toMatch(/duplicate content/)
-        expect(xPosts(sb)).toHaveLength(1)
-      }).pipe(Effect.provide(Http)))
-
     it.scoped("another 403 → permission_missing naming Read and Write", () =>
       Effect.gen(function*() {
         const { sb, x } = yield* setup()
@@ -168,13 +145,11 @@ describe("X publisher", () => {
         expect(error.message).toMatch(/Read and Write/)
       }).pipe(Effect.provide(Http)))
 
-    it.scoped("revoked tokens → auth_invalid; a 400 → invalid_metadata", () =>
+    it.scoped("a 400 → invalid_metadata", () =>
       Effect.gen(function*() {
         const { sb, x } = yield* setup()
         sb.inject({ platform: "x", route: "tweets", action: { kind: "status", status: 400, message: "bad field" } })
         expect((yield* Effect.flip(x.post(context(text("invalid"))))).reason).toBe("invalid_metadata")
-        sb.expireToken("x")
-        expect((yield* Effect.flip(x.post(context(text("revoked"))))).reason).toBe("auth_invalid")
         expect(xPosts(sb)).toHaveLength(0)
       }).pipe(Effect.provide(Http)))
 
@@ -188,20 +163,6 @@ describe("X publisher", () => {
   })
 
   describe("rate limits", () => {
-    it.scoped("429 waits until x-rate-limit-reset (sandbox clock + TestClock), then posts once", () =>
-      Effect.gen(function*() {
-        const { sb, x } = yield* setup()
-        sb.inject({ platform: "x", route: "tweets", action: { kind: "rateLimit", retryAfterSeconds: 600 } })
-        const fiber = yield* Effect.fork(x.post(context(text("after the window"))))
-        const wait = yield* awaitSleep(590_000, 601_000)
-        expect(xPosts(sb)).toHaveLength(0)
-        sb.clock.advance(wait)
-        yield* TestClock.adjust(wait)
-        const post = yield* Fiber.join(fiber)
-        expect(xPosts(sb).map((p) => p.id)).toEqual([post.postId])
-        expect(tweetRequests(sb)).toHaveLength(2)
-      }).pipe(Effect.provide(Http)))
-
     it.scoped("a used-up window (remaining 0) holds the next post without sending it", () =>
       Effect.gen(function*() {
         const { sb, x } = yield* setup({ x: { rateLimits: { tweets: { limit: 1, windowSeconds: 900 } } } })
@@ -224,39 +185,6 @@ describe("X publisher", () => {
         expect(error._tag).toBe("QuotaExceeded")
         expect(error.reason).toBe("rate_limited")
         expect(error._tag === "QuotaExceeded" && error.resetsAt! > sb.clock.now()).toBe(true)
-      }).pipe(Effect.provide(Http)))
-  })
-
-  describe("never posts twice", () => {
-    it.scoped("answer lost after the post landed: found among recent posts, one post", () =>
-      Effect.gen(function*() {
-        const { sb, x } = yield* setup()
-        sb.inject({ platform: "x", route: "tweets", action: { kind: "drop", afterBytes: 1_000_000 } })
-        const post = yield* x.post(context(text("landed https://youtu.be/dQw4w9WgXcQ")))
-        expect(xPosts(sb)).toHaveLength(1)
-        expect(post.postId).toBe(xPosts(sb)[0]!.id)
-        expect(tweetRequests(sb)).toHaveLength(1)
-      }).pipe(Effect.provide(Http)))
-
-    it.scoped("dropped mid-request → post_outcome_unknown, no retry, no post", () =>
-      Effect.gen(function*() {
-        const { sb, x } = yield* setup()
-        sb.inject({ platform: "x", route: "tweets", action: { kind: "drop", afterBytes: 4 } })
-        const error = yield* Effect.flip(x.post(context(text("cut"))))
-        expect(error.reason).toBe("post_outcome_unknown")
-        expect(error.message).toMatch(/Check the account's posts/)
-        expect(tweetRequests(sb)).toHaveLength(1)
-        expect(xPosts(sb)).toHaveLength(0)
-      }).pipe(Effect.provide(Http)))
-
-    it.scoped("a 503 is an unknown outcome: searched, never re-sent", () =>
-      Effect.gen(function*() {
-        const { sb, x } = yield* setup()
-        sb.inject({ platform: "x", route: "tweets", action: { kind: "status", status: 503 } })
-        const error = yield* Effect.flip(x.post(context(text("server error"))))
-        expect(error.reason).toBe("post_outcome_unknown")
-        expect(tweetRequests(sb)).toHaveLength(1)
-        expect(sb.raw.log.some((e) => e.platform === "x" && /\/2\/users\/\d+\/tweets/.test(e.path))).toBe(true)
       }).pipe(Effect.provide(Http)))
   })
 
@@ -316,35 +244,23 @@ describe("X publisher", () => {
       }).pipe(Effect.provide(Http)))
   })
 
-  it.scoped("canary secrets never appear in errors, logs or the sandbox's request log", () =>
-    Effect.gen(function*() {
-      const canaries = {
-        apiKey: "CANARY-x-key-19d2",
-        apiSecret: "CANARY-x-secret-77ab",
-        accessToken: "1000000001-CANARYxToken3c41",
-        accessTokenSecret: "CANARY-x-token-secret-e02f"
-      }
-      const sb = yield* sandbox({ credentials: { x: canaries } })
-      yield* alignClocks(sb)
-      const x = yield* X.make(options(sb))
-      const logs = captureLogs()
-      const errors: Array<unknown> = []
-      yield* Effect.gen(function*() {
-        sb.inject({ platform: "x", route: "tweets", action: { kind: "drop", afterBytes: 1_000_000 } })
-        yield* x.post(context(text("canary")))
-        errors.push(yield* Effect.flip(x.post(context(text("canary")))))
-        sb.inject({ platform: "x", route: "tweets", action: { kind: "drop", afterBytes: 2 } })
-        errors.push(yield* Effect.flip(x.post(context(text("canary cut")))))
-        sb.expireToken("x")
-        errors.push(yield* Effect.flip(x.post(context(text("canary revoked")))))
-      }).pipe(Effect.provide(logs.layer))
-      expect(errors.map((e) => (e as { reason: string }).reason)).toEqual([
-        "duplicate_post",
-        "post_outcome_unknown",
-        "auth_invalid"
-      ])
-      expect(logs.lines.length).toBeGreaterThan(0)
-      const seen = [...errors.map(exposed), logs.lines.join("\n"), JSON.stringify(sb.state())].join("\n")
-      for (const secret of Object.values(canaries)) expect(seen).not.toContain(secret)
-    }).pipe(Effect.provide(Http)))
+  publisherContract<XMetadata>({
+    id: "x",
+    postRoute: "tweets",
+    make: (sb) => X.make(options(sb)),
+    metadata: (t) => text(t),
+    postRequests: tweetRequests,
+    foundWhere: "among the user's recent posts",
+    unknownHint: /Check the account's posts/,
+    expiredToken: { reason: "auth_invalid" },
+    duplicatePlatformMessage: /duplicate content/,
+    serverErrorSearch: (e) => /\/2\/users\/\d+\/tweets/.test(e.path),
+    // X answers with x-rate-limit-reset, an instant on the sandbox clock.
+    rateLimit: { retryAfterSeconds: 600, min: 590_000, max: 601_000 },
+    canary: {
+      credentials: { x: canaries },
+      secrets: Object.values(canaries)
+    },
+    checkCredentials: (sb) => X.checkCredentials(options(sb))
+  })
 })

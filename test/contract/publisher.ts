@@ -1,0 +1,212 @@
+/**
+ * The scenarios every publisher must pass, written once and run per platform
+ * (in the style of Effect's KeyValueStore contract suite). A platform's test
+ * file calls `publisherContract` with a small descriptor; what differs between
+ * platforms (the post route, the hint text, how an expired token is named)
+ * lives in the descriptor, and platform-only behaviour stays in that file.
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as TestClock from "effect/TestClock"
+import type { Publisher } from "../../src/Platform.js"
+import type { PublisherId } from "../../src/PlatformId.js"
+import type * as Sandbox from "../../src/sandbox/Sandbox.js"
+import {
+  alignClocks,
+  awaitSleep,
+  captureLogs,
+  context,
+  exposed,
+  Http,
+  sandbox,
+  type SandboxOptions
+} from "../publishers/helpers.js"
+
+type LogEntry = Sandbox.Sandbox["raw"]["log"][number]
+
+/** What the contract needs to know about one publisher. */
+export interface PublisherCase<M> {
+  readonly id: PublisherId
+  /** The sandbox route of the request that creates a post (fault target). */
+  readonly postRoute: string
+  /** The publisher wired to the sandbox with its default credentials. */
+  readonly make: (sb: Sandbox.Sandbox) => Effect.Effect<Publisher<M>, never, HttpClient.HttpClient>
+  /** Metadata carrying `text` as the post's text. */
+  readonly metadata: (text: string) => M
+  /** The requests that create a post, from the sandbox's log. */
+  readonly postRequests: (sb: Sandbox.Sandbox) => ReadonlyArray<LogEntry>
+  /** Where the publisher looks for a post whose answer was lost (test names only). */
+  readonly foundWhere: string
+  /** The hint an unknown outcome gives the user. */
+  readonly unknownHint: RegExp
+  /** How the platform names a token the sandbox expired, and with which code. */
+  readonly expiredToken: {
+    readonly reason: "auth_expired" | "auth_invalid"
+    readonly code?: string
+  }
+  /** What the duplicate refusal carries from the platform, when it says something. */
+  readonly duplicatePlatformMessage?: RegExp
+  /**
+   * A 5xx on the post is an unknown outcome that is searched for (omitted
+   * where the platform marks some 5xx answers as transient and retries them).
+   */
+  readonly serverErrorSearch?: (entry: LogEntry) => boolean
+  /** A 429 with a wait hint: the injected seconds and the TestClock sleep expected. */
+  readonly rateLimit?: { readonly retryAfterSeconds: number; readonly min: number; readonly max: number }
+  /** Canary credentials for the sandbox, and every secret among them. */
+  readonly canary: {
+    readonly credentials: NonNullable<SandboxOptions["credentials"]>
+    readonly secrets: ReadonlyArray<string>
+  }
+  /** The platform's credential check (its report must not carry the canary either). */
+  readonly checkCredentials: (sb: Sandbox.Sandbox) => Effect.Effect<unknown, unknown, HttpClient.HttpClient>
+}
+
+/** Runs the publisher contract for one platform (inside that platform's `describe`). */
+export const publisherContract = <M>(platform: PublisherCase<M>): void => {
+  const posts = (sb: Sandbox.Sandbox) => sb.raw.postsOf(platform.id)
+  const post = (text: string) => context(platform.metadata(text))
+  const setup = (sandboxOptions: SandboxOptions = {}) =>
+    Effect.gen(function*() {
+      const sb = yield* sandbox(sandboxOptions)
+      yield* alignClocks(sb)
+      const publisher = yield* platform.make(sb)
+      return { sb, publisher }
+    })
+
+  describe("contract", () => {
+    it.scoped("find returns the post with the same (escaped) text, and None for another", () =>
+      Effect.gen(function*() {
+        const { publisher } = yield* setup()
+        expect(publisher.canFind).toBe(true)
+        const posted = yield* publisher.post(post("Find #me (please) https://vimeo.com/76979871"))
+        const found = yield* publisher.find(post("Find #me (please) https://vimeo.com/76979871"))
+        expect(Option.getOrThrow(found).postId).toBe(posted.postId)
+        expect(Option.isNone(yield* publisher.find(post("Find me please https://vimeo.com/76979871")))).toBe(true)
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped("the same text twice → duplicate_post, one post stored", () =>
+      Effect.gen(function*() {
+        const { publisher, sb } = yield* setup()
+        yield* publisher.post(post("Same text twice"))
+        const error = yield* Effect.flip(publisher.post(post("Same text twice")))
+        expect(error._tag).toBe("PlatformRejected")
+        expect(error.reason).toBe("duplicate_post")
+        if (platform.duplicatePlatformMessage !== undefined) {
+          expect(error.platformMessage).toMatch(platform.duplicatePlatformMessage)
+        }
+        expect(posts(sb)).toHaveLength(1)
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped(`an expired token → ${platform.expiredToken.reason}, nothing posted`, () =>
+      Effect.gen(function*() {
+        const { publisher, sb } = yield* setup()
+        sb.expireToken(platform.id)
+        const error = yield* Effect.flip(publisher.post(post("expired")))
+        expect(error._tag).toBe("AuthExpired")
+        expect(error.reason).toBe(platform.expiredToken.reason)
+        if (platform.expiredToken.code !== undefined) expect(error.code).toBe(platform.expiredToken.code)
+        expect(posts(sb)).toHaveLength(0)
+      }).pipe(Effect.provide(Http)))
+
+    const rateLimit = platform.rateLimit
+    if (rateLimit !== undefined) {
+      it.scoped("429 waits out the platform's hint (sandbox clock + TestClock), then posts once", () =>
+        Effect.gen(function*() {
+          const { publisher, sb } = yield* setup()
+          sb.inject({
+            platform: platform.id,
+            route: platform.postRoute,
+            action: { kind: "rateLimit", retryAfterSeconds: rateLimit.retryAfterSeconds }
+          })
+          const fiber = yield* Effect.fork(publisher.post(post("after the window")))
+          const wait = yield* awaitSleep(rateLimit.min, rateLimit.max)
+          expect(posts(sb)).toHaveLength(0)
+          sb.clock.advance(wait)
+          yield* TestClock.adjust(wait)
+          const posted = yield* Fiber.join(fiber)
+          expect(posts(sb).map((p) => p.id)).toEqual([posted.postId])
+          expect(platform.postRequests(sb)).toHaveLength(2)
+        }).pipe(Effect.provide(Http)))
+    }
+
+    describe("never posts twice", () => {
+      it.scoped(`answer lost after the post landed: found ${platform.foundWhere}, one post`, () =>
+        Effect.gen(function*() {
+          const { publisher, sb } = yield* setup()
+          sb.inject({
+            platform: platform.id,
+            route: platform.postRoute,
+            action: { kind: "drop", afterBytes: 1_000_000 }
+          })
+          const posted = yield* publisher.post(post("Landed (answer lost) https://youtu.be/dQw4w9WgXcQ"))
+          expect(posts(sb)).toHaveLength(1)
+          expect(posted.postId).toBe(posts(sb)[0]!.id)
+          expect(platform.postRequests(sb)).toHaveLength(1)
+        }).pipe(Effect.provide(Http)))
+
+      it.scoped("dropped mid-request: nothing found → post_outcome_unknown, no retry, no post", () =>
+        Effect.gen(function*() {
+          const { publisher, sb } = yield* setup()
+          sb.inject({ platform: platform.id, route: platform.postRoute, action: { kind: "drop", afterBytes: 4 } })
+          const error = yield* Effect.flip(publisher.post(post("Cut mid-body")))
+          expect(error._tag).toBe("PostOutcomeUnknown")
+          expect(error.reason).toBe("post_outcome_unknown")
+          expect(error.message).toMatch(platform.unknownHint)
+          expect(error.message).toMatch(/did not retry/)
+          expect(platform.postRequests(sb)).toHaveLength(1)
+          expect(posts(sb)).toHaveLength(0)
+        }).pipe(Effect.provide(Http)))
+
+      const isSearch = platform.serverErrorSearch
+      if (isSearch !== undefined) {
+        it.scoped("a 503 is an unknown outcome: searched, never re-sent", () =>
+          Effect.gen(function*() {
+            const { publisher, sb } = yield* setup()
+            sb.inject({ platform: platform.id, route: platform.postRoute, action: { kind: "status", status: 503 } })
+            const error = yield* Effect.flip(publisher.post(post("server error")))
+            expect(error.reason).toBe("post_outcome_unknown")
+            expect(platform.postRequests(sb)).toHaveLength(1)
+            expect(sb.raw.log.some((e) => e.platform === platform.id && isSearch(e))).toBe(true)
+            expect(posts(sb)).toHaveLength(0)
+          }).pipe(Effect.provide(Http)))
+      }
+    })
+
+    it.scoped("canary secrets never appear in errors, logs, the credential report or the sandbox's state", () =>
+      Effect.gen(function*() {
+        const sb = yield* sandbox({ credentials: platform.canary.credentials })
+        yield* alignClocks(sb)
+        const publisher = yield* platform.make(sb)
+        const logs = captureLogs()
+        const errors: Array<unknown> = []
+        const report = yield* Effect.gen(function*() {
+          sb.inject({
+            platform: platform.id,
+            route: platform.postRoute,
+            action: { kind: "drop", afterBytes: 1_000_000 }
+          })
+          yield* publisher.post(post("canary"))
+          errors.push(yield* Effect.flip(publisher.post(post("canary"))))
+          sb.inject({ platform: platform.id, route: platform.postRoute, action: { kind: "drop", afterBytes: 2 } })
+          errors.push(yield* Effect.flip(publisher.post(post("canary cut"))))
+          sb.expireToken(platform.id)
+          errors.push(yield* Effect.flip(publisher.post(post("canary expired"))))
+          return yield* platform.checkCredentials(sb)
+        }).pipe(Effect.provide(logs.layer))
+        expect(errors.map((e) => (e as { reason: string }).reason)).toEqual([
+          "duplicate_post",
+          "post_outcome_unknown",
+          platform.expiredToken.reason
+        ])
+        expect(logs.lines.length).toBeGreaterThan(0)
+        const seen = [...errors.map(exposed), logs.lines.join("\n"), JSON.stringify(report), JSON.stringify(sb.state())]
+          .join("\n")
+        expect(platform.canary.secrets.length).toBeGreaterThan(0)
+        for (const secret of platform.canary.secrets) expect(seen).not.toContain(secret)
+      }).pipe(Effect.provide(Http)))
+  })
+}
