@@ -128,6 +128,8 @@ export interface YouTubeOptions {
   readonly thumbnailMaxBytes?: number
   /** When set, `playlistItems.insert` into any other playlist id gets `playlistNotFound`. */
   readonly playlists?: ReadonlyArray<string>
+  /** Scopes granted to the sandbox's refresh token, answered on refresh (default youtube.upload and youtube). */
+  readonly scopes?: ReadonlyArray<string>
   /** The channel title `channels.list?mine=true` answers (default `Sandbox Channel`). */
   readonly channelTitle?: string
 }

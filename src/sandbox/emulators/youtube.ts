@@ -302,7 +302,14 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
 
   // --- credentials ---------------------------------------------------------
   const accessTokens = new Map<string, number>([[creds.accessToken, clock.now() + HOUR]])
-  const refreshTokens = new Set<string>([creds.refreshToken])
+  // Each refresh token keeps the scopes it was granted; a refresh answers them (as Google does).
+  const refreshTokens = new Map<string, string>([[
+    creds.refreshToken,
+    (options.scopes ?? [
+      "https://www.googleapis.com/auth/youtube.upload",
+      "https://www.googleapis.com/auth/youtube"
+    ]).join(" ")
+  ]])
   const codes = new Map<string, AuthCode>()
   let tokensIssued = 0
   let refreshes = 0
@@ -586,7 +593,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
       return ctx.send(200, {
         access_token: issueAccessToken(),
         expires_in: 3599,
-        scope: "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube",
+        scope: refreshTokens.get(refreshToken!)!,
         token_type: "Bearer"
       })
     }
@@ -608,7 +615,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
         if (computed !== grant!.challenge) oauthFail(400, "invalid_grant", "Invalid code verifier.")
       }
       const refreshToken = `1//sandbox-${randomId(random, 40)}`
-      refreshTokens.add(refreshToken)
+      refreshTokens.set(refreshToken, grant!.scope)
       return ctx.send(200, {
         access_token: issueAccessToken(),
         expires_in: 3599,
