@@ -1,18 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Ref from "effect/Ref"
-import * as fc from "fast-check"
 import { VimeoHost } from "../../src/Platform.js"
-import type { UploadSession } from "../../src/Platform.js"
 import { VimeoMetadata } from "../../src/PublishRequest.js"
 import type { SandboxOptions } from "../../src/sandbox/Sandbox.js"
 import * as Vimeo from "../../src/Vimeo.js"
+import { hostContract } from "../contract/host.js"
 import {
   context,
   fastRetry,
@@ -49,22 +44,22 @@ const videoOf = (sb: { state: () => { platforms: Record<string, unknown> } }, vi
     .videos.find((v) => v.id === videoId)
 
 describe("Vimeo host", () => {
-  it.scopedLive("creates the video with the tus approach and uploads it in one PATCH", () =>
-    Effect.gen(function*() {
-      const { dir, host, sb } = yield* setup()
-      const file = mediaFile(dir, 700 * KiB + 3, 21)
-      const rec = yield* recorder
-      const video = yield* host.upload(yield* context(file.media, meta, rec))
-      assert.strictEqual(video.host, "vimeo")
-      assert.strictEqual(video.url, `https://vimeo.com/${video.videoId}`)
-      const stored = videoOf(sb, video.videoId)
-      assert.strictEqual(stored?.sha256, file.sha256)
-      assert.isTrue(stored?.complete)
-      assert.strictEqual(requests(sb, "vimeo", "PATCH").length, 1)
-      const sessions = yield* Ref.get(rec.sessions)
-      assert.strictEqual(sessions[0]?.videoId, video.videoId)
-      assert.strictEqual(sessions.at(-1)?.acknowledged, file.media.size)
-    }), 10_000)
+  hostContract<VimeoMetadata>({
+    id: "vimeo",
+    setup,
+    metadata: meta,
+    byteRoute: "tus.patch",
+    byteMethod: "PATCH",
+    creations: (sb) => requests(sb, "vimeo", "POST"),
+    offsetQueries: (sb) => requests(sb, "vimeo", "HEAD"),
+    stored: (sb, session) => session.videoId === undefined ? undefined : videoOf(sb, session.videoId),
+    videoUrl: (videoId) => `https://vimeo.com/${videoId}`,
+    sessionNamesVideo: true,
+    // An upload link that is gone answers 404; the host creates a new video.
+    expireSession: {
+      expire: (sb) => sb.inject({ platform: "vimeo", route: "tus.patch", action: { kind: "status", status: 404 } })
+    }
+  })
 })
 
 describe("Vimeo tus upload", () => {
@@ -79,52 +74,6 @@ describe("Vimeo tus upload", () => {
       assert.strictEqual(patches.length, 2)
       assert.strictEqual(patches[1]!.headers["upload-offset"], String(file.media.size - 123_457))
     }))
-
-  it.scopedLive(
-    "connection drops at any offsets: HEAD, then resume; the stored sha256 always equals the file's",
-    () =>
-      Effect.gen(function*() {
-        const size = 512 * KiB + 99
-        const property = fc.asyncProperty(
-          fc.uniqueArray(fc.integer({ min: 1, max: size - 1 }), { minLength: 1, maxLength: 3 }),
-          fc.integer({ min: 1, max: 1000 }),
-          fc.boolean(),
-          (offsets, seed, undici) =>
-            Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-              const drops = [...offsets].sort((a, b) => a - b)
-              const { dir, host, sb } = yield* setup({ undici })
-              const file = mediaFile(dir, size, seed)
-              let next = 0
-              const injectNext = (acknowledged: number) => {
-                while (next < drops.length && drops[next]! <= acknowledged) next++
-                if (next < drops.length) {
-                  sb.inject({
-                    platform: "vimeo",
-                    route: "tus.patch",
-                    action: { kind: "drop", afterBytes: drops[next]! - acknowledged }
-                  })
-                  next++
-                }
-              }
-              const rec = yield* recorder
-              const ctx = yield* context(file.media, meta, {
-                onSession: (s: UploadSession) =>
-                  Effect.zipRight(rec.onSession(s), Effect.sync(() => injectNext(s.acknowledged))),
-                onProgress: rec.onProgress
-              })
-              const video = yield* host.upload(ctx)
-              const stored = videoOf(sb, video.videoId)
-              assert.strictEqual(stored?.sha256, file.sha256)
-              assert.strictEqual(stored?.bytes, size)
-              assert.strictEqual(sb.state().requestLog.filter((e) => e.status === "dropped").length, drops.length)
-              assert.strictEqual(requests(sb, "vimeo", "HEAD").length, drops.length, "one HEAD after each failure")
-              assert.strictEqual(requests(sb, "vimeo", "POST").length, 1, "one video")
-            })))
-        )
-        yield* Effect.promise(() => fc.assert(property, { numRuns: 6 }))
-      }),
-    60_000
-  )
 
   it.scopedLive("a 409 re-reads the offset with HEAD and continues", () =>
     Effect.gen(function*() {
@@ -148,45 +97,6 @@ describe("Vimeo tus upload", () => {
       const video = yield* host.upload(yield* context(file.media, meta, yield* recorder))
       assert.strictEqual(videoOf(sb, video.videoId)?.sha256, file.sha256)
       assert.strictEqual(requests(sb, "vimeo").filter((e) => e.status === 503 || e.status === 502).length, 4)
-    }))
-
-  it.scopedLive("an upload link that is gone (404) creates a new video and restarts from 0", () =>
-    Effect.gen(function*() {
-      const { dir, host, sb } = yield* setup()
-      const file = mediaFile(dir, 100 * KiB, 25)
-      sb.inject({ platform: "vimeo", route: "tus.patch", action: { kind: "status", status: 404 } })
-      const rec = yield* recorder
-      const video = yield* host.upload(yield* context(file.media, meta, rec))
-      assert.strictEqual(videoOf(sb, video.videoId)?.sha256, file.sha256)
-      assert.strictEqual(requests(sb, "vimeo", "POST").length, 2)
-      const notes = (yield* Ref.get(rec.progress)).flatMap((p) => p.note ? [p.note] : [])
-      assert.isTrue(notes.some((n) => n.includes("expired")))
-    }))
-
-  it.scopedLive("resumes a saved session after the uploading fiber was interrupted", () =>
-    Effect.gen(function*() {
-      const { dir, host, sb } = yield* setup()
-      const size = 640 * KiB
-      const file = mediaFile(dir, size, 26)
-      const dropAt = 200_003
-      sb.inject({ platform: "vimeo", route: "tus.patch", action: { kind: "drop", afterBytes: dropAt } })
-      const saved = yield* Deferred.make<UploadSession>()
-      const first = yield* context(file.media, meta, {
-        onSession: (s) => s.acknowledged > 0 ? Effect.zipRight(Deferred.succeed(saved, s), Effect.never) : Effect.void,
-        onProgress: () => Effect.void
-      })
-      const fiber = yield* Effect.fork(host.upload(first))
-      const session = yield* Deferred.await(saved)
-      yield* Fiber.interrupt(fiber)
-      assert.strictEqual(session.acknowledged, dropAt)
-      assert.isString(session.videoId)
-
-      const rec = yield* recorder
-      const video = yield* host.upload(yield* context(file.media, meta, rec, Option.some(session)))
-      assert.strictEqual(video.videoId, session.videoId)
-      assert.strictEqual(requests(sb, "vimeo", "POST").length, 1, "no new video")
-      assert.strictEqual(videoOf(sb, video.videoId)?.sha256, file.sha256)
-      assert.strictEqual((yield* Ref.get(rec.progress)).at(-1)?.bytesSent, size - dropAt)
     }))
 })
 

@@ -1,25 +1,31 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
-import * as fc from "fast-check"
 import { readFileSync, statSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { MediaFile, YouTubeHost } from "../../src/Platform.js"
-import type { UploadSession } from "../../src/Platform.js"
 import { YouTubeMetadata } from "../../src/PublishRequest.js"
 import type { SandboxOptions } from "../../src/sandbox/Sandbox.js"
 import * as YouTube from "../../src/YouTube.js"
-import { context, fastRetry, mediaFile, platform, recorder, requests, sandbox, tempDir } from "./helpers.js"
+import { hostContract } from "../contract/host.js"
+import {
+  context,
+  fastRetry,
+  mediaFile,
+  platform,
+  platformUndici,
+  recorder,
+  requests,
+  sandbox,
+  tempDir
+} from "./helpers.js"
 
 const KiB = 1024
 const MiB = 1024 * KiB
 
-const setup = (options: { sandbox?: SandboxOptions; host?: Partial<YouTube.Options> } = {}) =>
+const setup = (options: { sandbox?: SandboxOptions; host?: Partial<YouTube.Options>; undici?: boolean } = {}) =>
   Effect.gen(function*() {
     const dir = yield* tempDir
     const sb = yield* sandbox(options.sandbox)
@@ -30,7 +36,7 @@ const setup = (options: { sandbox?: SandboxOptions; host?: Partial<YouTube.Optio
     }
     const ctx = yield* Layer.build(
       YouTube.layer({ ...files, baseUrl: sb.urls.youtube, retry: fastRetry, ...options.host }).pipe(
-        Layer.provide(platform)
+        Layer.provide(options.undici ? platformUndici : platform)
       )
     )
     return { dir, sb, files, host: Context.get(ctx, YouTubeHost) }
@@ -52,33 +58,30 @@ const stored = (
   return sb.raw.uploads.get(id)
 }
 
-describe("YouTube host", () => {
-  it.scopedLive("uploads a file in one PUT; the stored sha256 equals the file's", () =>
-    Effect.gen(function*() {
-      const { dir, host, sb } = yield* setup()
-      const file = mediaFile(dir, 3 * MiB + 17)
-      const rec = yield* recorder
-      const video = yield* host.upload(yield* context(file.media, meta, rec))
-      assert.strictEqual(video.host, "youtube")
-      assert.strictEqual(video.url, `https://youtube.com/watch?v=${video.videoId}`)
-      const sessions = yield* Ref.get(rec.sessions)
-      assert.isAbove(sessions.length, 0)
-      const upload = stored(sb, sessions[0]!.uri)
-      assert.strictEqual(upload?.sha256, file.sha256)
-      assert.isTrue(upload?.complete)
-      // One initiate and exactly one PUT carrying bytes.
-      assert.strictEqual(requests(sb, "youtube", "PUT").length, 1)
-      const last = (yield* Ref.get(rec.progress)).at(-1)
-      assert.strictEqual(last?.bytesAcknowledged, file.media.size)
-      assert.strictEqual(last?.bytesSent, file.media.size)
-      assert.strictEqual(sessions.at(-1)?.acknowledged, file.media.size)
-    }))
-})
-
 const uploadedBytes = (sb: Parameters<typeof requests>[0]) =>
   requests(sb, "youtube", "PUT").filter((e) =>
     e.headers["content-range"] !== undefined && !e.headers["content-range"].includes("*")
   )
+
+describe("YouTube host", () => {
+  hostContract<YouTubeMetadata>({
+    id: "youtube",
+    setup,
+    metadata: meta,
+    byteRoute: "upload",
+    byteMethod: "PUT",
+    creations: (sb) => requests(sb, "youtube", "POST", "/upload/youtube/v3/videos"),
+    // A status query is a PUT without a body: Content-Range "bytes */<size>".
+    offsetQueries: (sb) => requests(sb, "youtube", "PUT").filter((e) => e.headers["content-range"]?.includes("*")),
+    stored: (sb, session) => stored(sb, session.uri),
+    videoUrl: (videoId) => `https://youtube.com/watch?v=${videoId}`,
+    sessionNamesVideo: false,
+    expireSession: {
+      sandbox: { youtube: { sessionLifetimeMillis: 60_000 } },
+      expire: (sb) => sb.clock.advance(61_000)
+    }
+  })
+})
 
 describe("YouTube resumable protocol", () => {
   it.scopedLive("a partial 308 resumes from the byte after the acknowledged range", () =>
@@ -102,53 +105,6 @@ describe("YouTube resumable protocol", () => {
       // The partial acknowledgement was reported through the session hook.
       assert.isTrue(sessions.some((s) => s.acknowledged === resumedAt))
     }))
-
-  it.scopedLive(
-    "connection drops at any offsets: the stored sha256 always equals the file's",
-    () =>
-      Effect.gen(function*() {
-        const size = 1 * MiB + 333
-        const property = fc.asyncProperty(
-          fc.uniqueArray(fc.integer({ min: 1, max: size - 1 }), { minLength: 1, maxLength: 3 }),
-          fc.integer({ min: 1, max: 1000 }),
-          (offsets, seed) =>
-            Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-              const drops = [...offsets].sort((a, b) => a - b)
-              const { dir, host, sb } = yield* setup()
-              const file = mediaFile(dir, size, seed)
-              let next = 0
-              const injectNext = (acknowledged: number) => {
-                while (next < drops.length && drops[next]! <= acknowledged) next++
-                if (next < drops.length) {
-                  sb.inject({
-                    platform: "youtube",
-                    route: "upload",
-                    action: { kind: "drop", afterBytes: drops[next]! - acknowledged }
-                  })
-                  next++
-                }
-              }
-              const rec = yield* recorder
-              // Each drop is armed when the server has acknowledged the bytes before it, so that
-              // status queries (PUTs without a body) never consume it.
-              const ctx = yield* context(file.media, meta, {
-                onSession: (s: UploadSession) =>
-                  Effect.zipRight(rec.onSession(s), Effect.sync(() => injectNext(s.acknowledged))),
-                onProgress: rec.onProgress
-              })
-              yield* host.upload(ctx)
-              const sessions = yield* Ref.get(rec.sessions)
-              assert.strictEqual(new Set(sessions.map((s) => s.uri)).size, 1, "one session, resumed")
-              const upload = stored(sb, sessions[0]!.uri)
-              assert.strictEqual(upload?.sha256, file.sha256)
-              assert.strictEqual(upload?.bytes, size)
-              assert.strictEqual(sb.state().requestLog.filter((e) => e.status === "dropped").length, drops.length)
-            })))
-        )
-        yield* Effect.promise(() => fc.assert(property, { numRuns: 6 }))
-      }),
-    60_000
-  )
 
   it.scopedLive("a burst of 503s is retried with back-off, then the upload resumes", () =>
     Effect.gen(function*() {
@@ -226,63 +182,6 @@ describe("YouTube resumable protocol", () => {
       const log = sb.state().requestLog.filter((e) => e.platform === "youtube")
       assert.strictEqual(log[0]?.path, "/token", "refreshed ahead of the first API call")
       assert.isFalse(log.some((e) => e.status === 401))
-    }))
-
-  it.scopedLive("an expired session (404) starts a new session from byte 0 and says so in the progress", () =>
-    Effect.gen(function*() {
-      const { dir, host, sb } = yield* setup({ sandbox: { youtube: { sessionLifetimeMillis: 60_000 } } })
-      const file = mediaFile(dir, 400 * KiB, 7)
-      let aged = false
-      const rec = yield* recorder
-      const ctx = yield* context(file.media, meta, {
-        onSession: (s) =>
-          Effect.zipRight(
-            rec.onSession(s),
-            Effect.sync(() => {
-              if (!aged) {
-                aged = true
-                sb.clock.advance(61_000)
-              }
-            })
-          ),
-        onProgress: rec.onProgress
-      })
-      yield* host.upload(ctx)
-      const sessions = yield* Ref.get(rec.sessions)
-      const uris = [...new Set(sessions.map((s) => s.uri))]
-      assert.strictEqual(uris.length, 2)
-      assert.strictEqual(sessions.find((s) => s.uri === uris[1])?.acknowledged, 0)
-      assert.strictEqual(stored(sb, uris[1]!)?.sha256, file.sha256)
-      assert.isTrue(requests(sb, "youtube", "PUT").some((e) => e.status === 404))
-      const notes = (yield* Ref.get(rec.progress)).flatMap((p) => p.note ? [p.note] : [])
-      assert.isTrue(notes.some((n) => n.includes("expired")))
-    }))
-
-  it.scopedLive("resumes a saved session after the uploading fiber was interrupted", () =>
-    Effect.gen(function*() {
-      const { dir, host, sb } = yield* setup()
-      const size = 900 * KiB
-      const file = mediaFile(dir, size, 8)
-      const dropAt = 333_333
-      sb.inject({ platform: "youtube", route: "upload", action: { kind: "drop", afterBytes: dropAt } })
-      const saved = yield* Deferred.make<UploadSession>()
-      // The first attempt stops (hangs in the hook) as soon as the server holds part of the file.
-      const first = yield* context(file.media, meta, {
-        onSession: (s) => s.acknowledged > 0 ? Effect.zipRight(Deferred.succeed(saved, s), Effect.never) : Effect.void,
-        onProgress: () => Effect.void
-      })
-      const fiber = yield* Effect.fork(host.upload(first))
-      const session = yield* Deferred.await(saved)
-      yield* Fiber.interrupt(fiber)
-      assert.strictEqual(session.acknowledged, dropAt)
-
-      const rec = yield* recorder
-      const video = yield* host.upload(yield* context(file.media, meta, rec, Option.some(session)))
-      assert.isString(video.videoId)
-      assert.strictEqual(requests(sb, "youtube", "POST", "/upload/youtube/v3/videos").length, 1, "no new session")
-      assert.strictEqual(stored(sb, session.uri)?.sha256, file.sha256)
-      const last = (yield* Ref.get(rec.progress)).at(-1)
-      assert.strictEqual(last?.bytesSent, size - dropAt, "only the missing bytes were sent again")
     }))
 
   it.scopedLive("chunked upload (multiples of 256 KiB) stores the file; an invalid chunk size sends nothing", () =>

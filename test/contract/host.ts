@@ -1,0 +1,207 @@
+/**
+ * The resumable-upload scenarios every host must pass, written once and run
+ * per host (in the style of Effect's KeyValueStore contract suite). A host's
+ * test file calls `hostContract` with a small descriptor: how to wire the host
+ * to a sandbox, which route carries the bytes, how to read what the sandbox
+ * stored, and how a session expires on that host. Protocol details that only
+ * one host has stay in that host's file.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
+import * as fc from "fast-check"
+import type { Host, UploadSession } from "../../src/Platform.js"
+import type { HostId } from "../../src/PlatformId.js"
+import type * as Sandbox from "../../src/sandbox/Sandbox.js"
+import { context, mediaFile, recorder, requests } from "../hosts/helpers.js"
+
+type LogEntry = ReturnType<Sandbox.Sandbox["state"]>["requestLog"][number]
+
+/** What the sandbox holds of one upload. */
+export interface StoredUpload {
+  readonly sha256: string
+  readonly bytes: number
+  readonly complete: boolean
+}
+
+/** What the contract needs to know about one host. */
+export interface HostCase<M> {
+  readonly id: HostId
+  /** A fresh sandbox, a temporary directory, and the host wired to both. */
+  readonly setup: (
+    options?: { readonly sandbox?: Sandbox.SandboxOptions; readonly undici?: boolean }
+  ) => Effect.Effect<
+    { readonly dir: string; readonly sb: Sandbox.Sandbox; readonly host: Host<M> },
+    unknown,
+    Scope.Scope
+  >
+  readonly metadata: M
+  /** The sandbox route and HTTP method of the requests that carry the file's bytes. */
+  readonly byteRoute: string
+  readonly byteMethod: string
+  /** The requests that create an upload session (a new video on Vimeo). */
+  readonly creations: (sb: Sandbox.Sandbox) => ReadonlyArray<LogEntry>
+  /** The requests that ask the server how many bytes it holds. */
+  readonly offsetQueries: (sb: Sandbox.Sandbox) => ReadonlyArray<LogEntry>
+  /** What the sandbox stored for a session. */
+  readonly stored: (sb: Sandbox.Sandbox, session: UploadSession) => StoredUpload | undefined
+  readonly videoUrl: (videoId: string) => string
+  /** Whether the session names the video from the start (Vimeo) or only the finished upload does (YouTube). */
+  readonly sessionNamesVideo: boolean
+  /** How a session expires on this host: sandbox settings, and what to do once the session exists. */
+  readonly expireSession: {
+    readonly sandbox?: Sandbox.SandboxOptions
+    readonly expire: (sb: Sandbox.Sandbox) => void
+  }
+}
+
+const KiB = 1024
+const MiB = 1024 * KiB
+
+/** Runs the host contract for one host (inside that host's `describe`). */
+export const hostContract = <M>(platform: HostCase<M>): void => {
+  const meta = platform.metadata
+
+  describe("contract", () => {
+    it.scopedLive("uploads a file in one request; the stored sha256 equals the file's", () =>
+      Effect.gen(function*() {
+        const { dir, host, sb } = yield* platform.setup()
+        const file = mediaFile(dir, 3 * MiB + 17, 21)
+        const rec = yield* recorder
+        const video = yield* host.upload(yield* context(file.media, meta, rec))
+        assert.strictEqual(video.host, platform.id)
+        assert.strictEqual(video.url, platform.videoUrl(video.videoId))
+        const sessions = yield* Ref.get(rec.sessions)
+        assert.isAbove(sessions.length, 0)
+        if (platform.sessionNamesVideo) assert.strictEqual(sessions[0]?.videoId, video.videoId)
+        const upload = platform.stored(sb, sessions[0]!)
+        assert.strictEqual(upload?.sha256, file.sha256)
+        assert.isTrue(upload?.complete)
+        // One session and exactly one request carrying bytes.
+        assert.strictEqual(platform.creations(sb).length, 1)
+        assert.strictEqual(requests(sb, platform.id, platform.byteMethod).length, 1)
+        const last = (yield* Ref.get(rec.progress)).at(-1)
+        assert.strictEqual(last?.bytesAcknowledged, file.media.size)
+        assert.strictEqual(last?.bytesSent, file.media.size)
+        assert.strictEqual(sessions.at(-1)?.acknowledged, file.media.size)
+      }), 10_000)
+
+    it.scopedLive(
+      "connection drops at any offsets (node and undici clients): one offset query after each, the same session resumed, the stored sha256 always equals the file's",
+      () =>
+        Effect.gen(function*() {
+          const size = 1 * MiB + 333
+          const property = fc.asyncProperty(
+            fc.uniqueArray(fc.integer({ min: 1, max: size - 1 }), { minLength: 1, maxLength: 3 }),
+            fc.integer({ min: 1, max: 1000 }),
+            fc.boolean(),
+            (offsets, seed, undici) =>
+              Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+                const drops = [...offsets].sort((a, b) => a - b)
+                const { dir, host, sb } = yield* platform.setup({ undici })
+                const file = mediaFile(dir, size, seed)
+                let next = 0
+                const injectNext = (acknowledged: number) => {
+                  while (next < drops.length && drops[next]! <= acknowledged) next++
+                  if (next < drops.length) {
+                    sb.inject({
+                      platform: platform.id,
+                      route: platform.byteRoute,
+                      action: { kind: "drop", afterBytes: drops[next]! - acknowledged }
+                    })
+                    next++
+                  }
+                }
+                const rec = yield* recorder
+                // Each drop is armed when the server has acknowledged the bytes before it, so that
+                // offset queries never consume it.
+                const ctx = yield* context(file.media, meta, {
+                  onSession: (s: UploadSession) =>
+                    Effect.zipRight(rec.onSession(s), Effect.sync(() => injectNext(s.acknowledged))),
+                  onProgress: rec.onProgress
+                })
+                const video = yield* host.upload(ctx)
+                const sessions = yield* Ref.get(rec.sessions)
+                assert.strictEqual(new Set(sessions.map((s) => s.uri)).size, 1, "one session, resumed")
+                if (platform.sessionNamesVideo) assert.strictEqual(sessions[0]!.videoId, video.videoId)
+                const upload = platform.stored(sb, sessions[0]!)
+                assert.strictEqual(upload?.sha256, file.sha256)
+                assert.strictEqual(upload?.bytes, size)
+                assert.strictEqual(sb.state().requestLog.filter((e) => e.status === "dropped").length, drops.length)
+                assert.strictEqual(platform.offsetQueries(sb).length, drops.length, "one offset query after each drop")
+                assert.strictEqual(platform.creations(sb).length, 1, "one session")
+              })))
+          )
+          yield* Effect.promise(() => fc.assert(property, { numRuns: 6 }))
+        }),
+      60_000
+    )
+
+    it.scopedLive("an expired session (404) starts a new session from byte 0 and says so in the progress", () =>
+      Effect.gen(function*() {
+        const { dir, host, sb } = yield* platform.setup(
+          platform.expireSession.sandbox === undefined ? {} : { sandbox: platform.expireSession.sandbox }
+        )
+        const file = mediaFile(dir, 400 * KiB, 7)
+        let expired = false
+        const rec = yield* recorder
+        const ctx = yield* context(file.media, meta, {
+          onSession: (s) =>
+            Effect.zipRight(
+              rec.onSession(s),
+              Effect.sync(() => {
+                if (!expired) {
+                  expired = true
+                  platform.expireSession.expire(sb)
+                }
+              })
+            ),
+          onProgress: rec.onProgress
+        })
+        yield* host.upload(ctx)
+        const sessions = yield* Ref.get(rec.sessions)
+        const uris = [...new Set(sessions.map((s) => s.uri))]
+        assert.strictEqual(uris.length, 2)
+        const second = sessions.find((s) => s.uri === uris[1])!
+        assert.strictEqual(second.acknowledged, 0)
+        assert.strictEqual(platform.stored(sb, second)?.sha256, file.sha256)
+        assert.strictEqual(platform.creations(sb).length, 2)
+        assert.isTrue(requests(sb, platform.id, platform.byteMethod).some((e) => e.status === 404))
+        const notes = (yield* Ref.get(rec.progress)).flatMap((p) => p.note ? [p.note] : [])
+        assert.isTrue(notes.some((n) => n.includes("expired")))
+      }))
+
+    it.scopedLive("resumes a saved session after the uploading fiber was interrupted", () =>
+      Effect.gen(function*() {
+        const { dir, host, sb } = yield* platform.setup()
+        const size = 900 * KiB
+        const file = mediaFile(dir, size, 8)
+        const dropAt = 333_333
+        sb.inject({ platform: platform.id, route: platform.byteRoute, action: { kind: "drop", afterBytes: dropAt } })
+        const saved = yield* Deferred.make<UploadSession>()
+        // The first attempt stops (hangs in the hook) as soon as the server holds part of the file.
+        const first = yield* context(file.media, meta, {
+          onSession: (s) =>
+            s.acknowledged > 0 ? Effect.zipRight(Deferred.succeed(saved, s), Effect.never) : Effect.void,
+          onProgress: () => Effect.void
+        })
+        const fiber = yield* Effect.fork(host.upload(first))
+        const session = yield* Deferred.await(saved)
+        yield* Fiber.interrupt(fiber)
+        assert.strictEqual(session.acknowledged, dropAt)
+
+        const rec = yield* recorder
+        const video = yield* host.upload(yield* context(file.media, meta, rec, Option.some(session)))
+        assert.isString(video.videoId)
+        if (platform.sessionNamesVideo) assert.strictEqual(video.videoId, session.videoId)
+        assert.strictEqual(platform.creations(sb).length, 1, "no new session")
+        assert.strictEqual(platform.stored(sb, session)?.sha256, file.sha256)
+        const last = (yield* Ref.get(rec.progress)).at(-1)
+        assert.strictEqual(last?.bytesSent, size - dropAt, "only the missing bytes were sent again")
+      }))
+  })
+}
