@@ -11,7 +11,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
-import { createHash } from "node:crypto"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
@@ -20,23 +19,12 @@ import { MediaFile, UploadProgress, UploadSession } from "../../src/Platform.js"
 import type { UploadContext } from "../../src/Platform.js"
 import * as Sandbox from "../../src/sandbox/Sandbox.js"
 import * as TaskId from "../../src/TaskId.js"
+import { sha256, xorshiftBytes } from "../contract/bytes.js"
 
-/** Deterministic bytes (xorshift) so a failing case can be replayed from its seed. */
-export const bytes = (size: number, seed = 1): Buffer => {
-  const out = Buffer.allocUnsafe(size)
-  let x = (seed * 2654435761) >>> 0 || 1
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13
-    x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5
-    x >>>= 0
-    out[i] = x & 0xff
-  }
-  return out
-}
+/** Deterministic bytes (xorshift, the seed spread by a multiplicative hash) so a failing case can be replayed from its seed. */
+export const bytes = (size: number, seed = 1): Buffer => xorshiftBytes(size, seed * 2654435761)
 
-export const sha256 = (data: Uint8Array): string => createHash("sha256").update(data).digest("hex")
+export { sha256 }
 
 /** A temporary directory removed with the scope. */
 export const tempDir: Effect.Effect<string, never, Scope.Scope> = Effect.acquireRelease(

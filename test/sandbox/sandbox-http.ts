@@ -2,8 +2,8 @@
  * Small real-HTTP helpers for the sandbox tests (node:http, so that tests
  * control every header and can stream or cut bodies).
  */
-import { createHash } from "node:crypto"
 import * as http from "node:http"
+import { sha256, xorshiftBytes } from "../contract/bytes.js"
 
 export interface Reply {
   readonly status: number
@@ -48,21 +48,9 @@ export const request = (url: string, options: RequestOptions = {}): Promise<Repl
     else req.end()
   })
 
-export const sha256 = (data: Buffer): string => createHash("sha256").update(data).digest("hex")
+export { sha256 }
 
 /** Deterministic pseudo-random bytes. */
-export const bytes = (length: number, seed = 1): Buffer => {
-  const out = Buffer.alloc(length)
-  let x = seed >>> 0 || 1
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13
-    x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5
-    x >>>= 0
-    out[i] = x & 0xff
-  }
-  return out
-}
+export const bytes = (length: number, seed = 1): Buffer => xorshiftBytes(length, seed)
 
 export const json = (value: unknown) => JSON.stringify(value)
