@@ -11,8 +11,10 @@
  *
  * @since 0.1.0
  */
-import * as path from "node:path"
-import * as Sandbox from "./Sandbox.js"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Runner from "./Runner.js"
 
 const usage =
   `Usage: npm run sandbox -- --config-out <path> [--port <first port>] [--latency <ms>] [--seed <n>] [--keep-bytes]
@@ -90,53 +92,24 @@ const parseArgs = (argv: ReadonlyArray<string>): Args => {
   return { configOut, port, latency, seed, keepBytes }
 }
 
-const main = async () => {
-  const args = parseArgs(process.argv.slice(2))
-  const ports = args.port === undefined ? undefined : {
-    youtube: args.port,
-    vimeo: args.port + 1,
-    facebook: args.port + 2,
-    x: args.port + 3,
-    linkedin: args.port + 4,
-    control: args.port + 5
-  }
-  let sandbox: Sandbox.Sandbox
-  try {
-    sandbox = await Sandbox.start({
-      latencyMillis: args.latency,
-      seed: args.seed,
-      keepBytes: args.keepBytes,
-      ...(ports ? { ports } : {})
-    })
-  } catch (error) {
-    process.stderr.write(`Cannot start the sandbox: ${(error as Error).message}\n`)
-    process.exit(1)
-  }
-  const target = path.resolve(args.configOut)
-  const configFile = await sandbox.writeConfig(path.dirname(target), { fileName: path.basename(target) })
-  const out: Array<string> = ["Medusa sandbox running"]
-  for (const [id, url] of Object.entries(sandbox.urls)) out.push(`  ${id.padEnd(9)} ${url}`)
-  out.push(`  state     ${sandbox.stateUrl}`)
-  out.push(`  control   ${sandbox.controlUrl}/_sandbox/`)
-  out.push(`config: ${configFile}`)
-  out.push("Press Ctrl+C to stop.")
-  process.stdout.write(out.join("\n") + "\n")
-
-  let stopping = false
-  const stop = (signal: string) => {
-    if (stopping) return
-    stopping = true
-    process.stdout.write(`Received ${signal}, stopping the sandbox\n`)
-    sandbox.close().then(
-      () => process.exit(0),
-      (error) => {
-        process.stderr.write(`Error while stopping: ${String(error)}\n`)
-        process.exit(1)
-      }
+const main = (args: Args) =>
+  Runner.runForeground({
+    configOut: args.configOut,
+    port: args.port,
+    sandbox: { latencyMillis: args.latency, seed: args.seed, keepBytes: args.keepBytes },
+    until: Effect.tap(
+      Runner.untilSignal,
+      (signal) => Effect.sync(() => process.stdout.write(`Received ${signal}, stopping the sandbox\n`))
     )
-  }
-  process.on("SIGINT", () => stop("SIGINT"))
-  process.on("SIGTERM", () => stop("SIGTERM"))
-}
+  }).pipe(Effect.scoped)
 
-void main()
+Effect.runPromiseExit(main(parseArgs(process.argv.slice(2)))).then((exit) => {
+  if (Exit.isSuccess(exit)) return process.exit(0)
+  const failure = Cause.failureOption(exit.cause)
+  process.stderr.write(
+    `${
+      failure._tag === "Some" ? failure.value.message : `Error while running the sandbox: ${Cause.pretty(exit.cause)}`
+    }\n`
+  )
+  process.exit(1)
+})

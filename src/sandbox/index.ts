@@ -9,3 +9,6 @@ export * as Credentials from "./Credentials.js"
 
 /** @since 0.1.0 */
 export * as Sandbox from "./Sandbox.js"
+
+/** @since 0.1.0 */
+export * as Runner from "./Runner.js"

@@ -363,38 +363,21 @@ export const configValidate = (options: ConfigValidateOptions): Effect.Effect<vo
 /** @internal */
 export const sandbox = (options: SandboxCommandOptions): Effect.Effect<void, CliExit> =>
   Effect.scoped(Effect.gen(function*() {
-    const Sandbox = yield* Effect.promise(() => import("../../sandbox/Sandbox.js"))
-    const base = Option.getOrUndefined(options.port)
-    if (base !== undefined && (base < 1 || base > 65_530)) {
-      return yield* Effect.fail(badInput(`--port must be between 1 and 65530, got ${base}`))
+    const Runner = yield* Effect.promise(() => import("../../sandbox/Runner.js"))
+    const port = Option.getOrUndefined(options.port)
+    if (port !== undefined && (port < 1 || port > 65_530)) {
+      return yield* Effect.fail(badInput(`--port must be between 1 and 65530, got ${port}`))
     }
-    const ports = base === undefined ? undefined : {
-      youtube: base,
-      vimeo: base + 1,
-      facebook: base + 2,
-      x: base + 3,
-      linkedin: base + 4,
-      control: base + 5
-    }
-    const sb = yield* Sandbox.make({
-      latencyMillis: options.latency,
-      ...(ports ? { ports } : {})
-    }).pipe(Effect.catchAllDefect((e) => Effect.fail(badInput(`Cannot start the sandbox: ${String(e)}`))))
-    const target = path.resolve(options.configOut)
-    const written = yield* Effect.promise(() => sb.writeConfig(path.dirname(target)))
-    if (written !== target) fs.renameSync(written, target)
-    const out = process.stdout
-    out.write("Medusa sandbox running:\n")
-    for (const [id, url] of Object.entries(sb.urls)) {
-      out.write(`  ${displayName[id as keyof typeof displayName].padEnd(9)} ${url}\n`)
-    }
-    out.write(`  state     ${sb.stateUrl}\n`)
-    out.write(`Config written to ${target}\n`)
-    out.write(
-      `Try: medusa publish examples/media/sample.mp4 --config ${
-        path.relative(process.cwd(), target)
-      } --request examples/demo-request.json\n`
-    )
-    out.write("Press Ctrl+C to stop.\n")
-    return yield* Effect.never
+    // Runs until Ctrl+C: the runtime interrupts it, which closes the sandbox.
+    return yield* Runner.runForeground({
+      configOut: options.configOut,
+      port,
+      sandbox: { latencyMillis: options.latency },
+      label: (id) => displayName[id],
+      hints: (configFile) => [
+        `Try: medusa publish examples/media/sample.mp4 --config ${
+          path.relative(process.cwd(), configFile)
+        } --request examples/demo-request.json`
+      ]
+    }).pipe(Effect.mapError((e) => badInput(e.message)))
   }))
