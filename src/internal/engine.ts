@@ -98,6 +98,19 @@ export const withPlatformPermit = <A, E, R>(
 // =============================================================================
 
 /**
+ * An instance of a Schema class from fields that are valid by construction:
+ * what `new C(fields, true)` builds (the `Data.Class` base copies the fields
+ * onto the instance) without its default-merging pass. Only for classes
+ * whose fields have no defaults (`Task`, `HistoryEntry`, `PostRecord`, …).
+ *
+ * @internal
+ */
+export const unsafeMake = <C extends new(props: any, options?: boolean) => any>(
+  klass: C,
+  fields: ConstructorParameters<C>[0]
+): InstanceType<C> => Object.assign(Object.create(klass.prototype), fields)
+
+/**
  * A new task id. `randomUUID` is a v4 UUID, so the id is valid by
  * construction and skips the schema check.
  *
@@ -112,24 +125,21 @@ export const makeTaskId: Effect.Effect<TaskId> = Effect.sync(() => `medusa_task_
  */
 export const makeTask = (id: TaskId, request: PublishRequest, media: MediaFile, now: number): Task => {
   const runAt = request.runAt !== undefined ? Date.parse(request.runAt) : undefined
-  return new Task(
-    {
-      id,
-      request,
-      media,
-      state: "pending",
-      createdAt: now,
-      updatedAt: now,
-      history: [new HistoryEntry({ state: "pending", at: now }, true)],
-      progress: [],
-      videos: [],
-      posts: [],
-      failures: [],
-      skipped: [],
-      ...(runAt !== undefined && runAt > now ? { runAt } : {})
-    },
-    true
-  )
+  return unsafeMake(Task, {
+    id,
+    request,
+    media,
+    state: "pending",
+    createdAt: now,
+    updatedAt: now,
+    history: [unsafeMake(HistoryEntry, { state: "pending", at: now })],
+    progress: [],
+    videos: [],
+    posts: [],
+    failures: [],
+    skipped: [],
+    ...(runAt !== undefined && runAt > now ? { runAt } : {})
+  })
 }
 
 // Tasks are rebuilt on every change; their fields were validated when the
@@ -191,7 +201,7 @@ export const transition = (
       message,
       history: [
         ...task.history,
-        new HistoryEntry(message === undefined ? { state: to, at } : { state: to, at, message }, true)
+        unsafeMake(HistoryEntry, message === undefined ? { state: to, at } : { state: to, at, message })
       ]
     })
   )

@@ -14,6 +14,11 @@ import type { TaskId } from "../TaskId.js"
 import { PostRecord } from "../TaskStore.js"
 import type { ListOptions, Service, TaskChange } from "../TaskStore.js"
 
+// `new PostRecord(fields, true)` without the constructor's default-merging
+// pass (PostRecord has no defaults; the fields are valid by construction).
+const postRecord = (fields: ConstructorParameters<typeof PostRecord>[0]): PostRecord =>
+  Object.assign(Object.create(PostRecord.prototype) as PostRecord, fields)
+
 /** A change as published, numbered so that `watch` can drop what its snapshot already holds. */
 interface Published {
   readonly version: number
@@ -130,13 +135,13 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
   const recordPostIntent = (id: TaskId, publisher: PublisherId) =>
     Effect.flatMap(
       Clock.currentTimeMillis,
-      (at) => setPost(id, new PostRecord({ publisher, state: "intent", at }, true))
+      (at) => setPost(id, postRecord({ publisher, state: "intent", at }))
     )
 
   const recordPostDone = (id: TaskId, post: PublishedPost) =>
     Effect.flatMap(
       Clock.currentTimeMillis,
-      (at) => setPost(id, new PostRecord({ publisher: post.publisher, state: "done", at, post }, true))
+      (at) => setPost(id, postRecord({ publisher: post.publisher, state: "done", at, post }))
     )
 
   const loadPostRecord = (id: TaskId, publisher: PublisherId) =>
