@@ -17,7 +17,7 @@ import * as fc from "fast-check"
 import type { Host, UploadSession } from "../../src/Platform.js"
 import type { HostId } from "../../src/PlatformId.js"
 import type * as Sandbox from "../../src/sandbox/Sandbox.js"
-import { context, mediaFile, recorder, requests } from "../hosts/helpers.js"
+import { context, mediaFile, once, recorder, requests } from "../hosts/helpers.js"
 
 type LogEntry = ReturnType<Sandbox.Sandbox["state"]>["requestLog"][number]
 
@@ -119,11 +119,7 @@ export const hostContract = <M>(platform: HostCase<M>): void => {
                 const rec = yield* recorder
                 // Each drop is armed when the server has acknowledged the bytes before it, so that
                 // offset queries never consume it.
-                const ctx = yield* context(file.media, meta, {
-                  onSession: (s: UploadSession) =>
-                    Effect.zipRight(rec.onSession(s), Effect.sync(() => injectNext(s.acknowledged))),
-                  onProgress: rec.onProgress
-                })
+                const ctx = yield* context(file.media, meta, rec.afterSession((s) => injectNext(s.acknowledged)))
                 const video = yield* host.upload(ctx)
                 const sessions = yield* Ref.get(rec.sessions)
                 assert.strictEqual(new Set(sessions.map((s) => s.uri)).size, 1, "one session, resumed")
@@ -147,21 +143,9 @@ export const hostContract = <M>(platform: HostCase<M>): void => {
           platform.expireSession.sandbox === undefined ? {} : { sandbox: platform.expireSession.sandbox }
         )
         const file = mediaFile(dir, 400 * KiB, 7)
-        let expired = false
         const rec = yield* recorder
-        const ctx = yield* context(file.media, meta, {
-          onSession: (s) =>
-            Effect.zipRight(
-              rec.onSession(s),
-              Effect.sync(() => {
-                if (!expired) {
-                  expired = true
-                  platform.expireSession.expire(sb)
-                }
-              })
-            ),
-          onProgress: rec.onProgress
-        })
+        const expire = once(() => platform.expireSession.expire(sb))
+        const ctx = yield* context(file.media, meta, rec.afterSession(expire))
         yield* host.upload(ctx)
         const sessions = yield* Ref.get(rec.sessions)
         const uris = [...new Set(sessions.map((s) => s.uri))]

@@ -6,6 +6,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -61,17 +62,43 @@ export const platformUndici: Layer.Layer<HttpClient.HttpClient | FileSystem.File
 /** A retry policy fast enough for tests. */
 export const fastRetry = { baseDelay: "1 millis", maxDelay: "5 millis", maxRetries: 6 } as const
 
+/** Builds a host's layer on an HTTP client and the file system (node's by default) and returns the host. */
+export const buildHost = <I, S, E>(
+  tag: Context.Tag<I, S>,
+  layer: Layer.Layer<I, E, HttpClient.HttpClient | FileSystem.FileSystem>,
+  client: Layer.Layer<HttpClient.HttpClient | FileSystem.FileSystem> = platform
+): Effect.Effect<S, E, Scope.Scope> =>
+  Layer.build(Layer.provide(layer, client)).pipe(Effect.map((ctx) => Context.get(ctx, tag)))
+
 /** Records every session and progress report of an upload. */
 export const recorder = Effect.gen(function*() {
   const sessions = yield* Ref.make<ReadonlyArray<UploadSession>>([])
   const progress = yield* Ref.make<ReadonlyArray<UploadProgress>>([])
+  const onSession = (s: UploadSession) => Ref.update(sessions, (all) => [...all, s])
+  const onProgress = (p: UploadProgress) => Ref.update(progress, (all) => [...all, p])
   return {
     sessions,
     progress,
-    onSession: (s: UploadSession) => Ref.update(sessions, (all) => [...all, s]),
-    onProgress: (p: UploadProgress) => Ref.update(progress, (all) => [...all, p])
+    onSession,
+    onProgress,
+    /** The same hooks, with `f` run after each session is recorded (to arm a fault at a known offset). */
+    afterSession: (f: (s: UploadSession) => void) => ({
+      onSession: (s: UploadSession) => Effect.zipRight(onSession(s), Effect.sync(() => f(s))),
+      onProgress
+    })
   }
 })
+
+/** `f`, run on the first call only. */
+export const once = (f: () => void): () => void => {
+  let done = false
+  return () => {
+    if (!done) {
+      done = true
+      f()
+    }
+  }
+}
 
 export const context = <M>(
   media: MediaFile,

@@ -1,15 +1,13 @@
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import { readFileSync, statSync, unlinkSync } from "node:fs"
 import * as path from "node:path"
 import { YouTubeHost } from "../../src/Platform.js"
 import { YouTubeMetadata } from "../../src/PublishRequest.js"
 import * as YouTube from "../../src/YouTube.js"
 import * as YouTubeLogin from "../../src/YouTubeLogin.js"
-import { context, mediaFile, platform, recorder, sandbox, tempDir } from "./helpers.js"
+import { buildHost, context, mediaFile, recorder, sandbox, tempDir } from "./helpers.js"
 
 const login = (options: YouTubeLogin.Options) => YouTubeLogin.login(options).pipe(Effect.provide(NodeFileSystem.layer))
 
@@ -50,11 +48,9 @@ describe("YouTube login", () => {
       assert.strictEqual(result.credentialsFile, files.credentialsFile)
 
       // The new credentials work for an upload.
-      const ctx = yield* Layer.build(
-        YouTube.layer({ ...files, baseUrl: sb.urls.youtube }).pipe(Layer.provide(platform))
-      )
+      const host = yield* buildHost(YouTubeHost, YouTube.layer({ ...files, baseUrl: sb.urls.youtube }))
       const file = mediaFile(dir, 5000, 40)
-      const video = yield* Context.get(ctx, YouTubeHost).upload(
+      const video = yield* host.upload(
         yield* context(file.media, new YouTubeMetadata({ title: "After login" }), yield* recorder)
       )
       assert.isString(video.videoId)

@@ -13,7 +13,7 @@ import { VimeoHost, YouTubeHost } from "../../src/Platform.js"
 import { VimeoMetadata, YouTubeMetadata } from "../../src/PublishRequest.js"
 import * as Vimeo from "../../src/Vimeo.js"
 import * as YouTube from "../../src/YouTube.js"
-import { context, fastRetry, mediaFile, platform, recorder, sandbox, tempDir } from "./helpers.js"
+import { buildHost, context, fastRetry, mediaFile, platform, recorder, sandbox, tempDir } from "./helpers.js"
 
 const canary = {
   youtube: {
@@ -91,10 +91,11 @@ describe("secrets never leak", () => {
       )
       const revoked = yield* Effect.gen(function*() {
         // A fresh host reads the edited credentials file.
-        const fresh = yield* Layer.build(
-          YouTube.layer({ ...files, baseUrl: sb.urls.youtube, retry: fastRetry }).pipe(Layer.provide(platform))
+        const fresh = yield* buildHost(
+          YouTubeHost,
+          YouTube.layer({ ...files, baseUrl: sb.urls.youtube, retry: fastRetry })
         )
-        return yield* Effect.exit(Context.get(fresh, YouTubeHost).upload(yield* context(file.media, meta, rec)))
+        return yield* Effect.exit(fresh.upload(yield* context(file.media, meta, rec)))
       })
 
       for (const [name, exit] of [["denied", denied], ["dropped", dropped], ["revoked", revoked]] as const) {
@@ -122,11 +123,10 @@ describe("secrets never leak", () => {
       const sb = yield* sandbox({ credentials: canary })
       const logs = yield* captureLogs
       const make = (token: string) =>
-        Layer.build(
-          Vimeo.layer({ accessToken: Redacted.make(token), baseUrl: sb.urls.vimeo, retry: fastRetry }).pipe(
-            Layer.provide(platform)
-          )
-        ).pipe(Effect.map((ctx) => Context.get(ctx, VimeoHost)))
+        buildHost(
+          VimeoHost,
+          Vimeo.layer({ accessToken: Redacted.make(token), baseUrl: sb.urls.vimeo, retry: fastRetry })
+        )
       const host = yield* make(canary.vimeo.accessToken)
       const file = mediaFile(dir, 50_000, 2)
       const rec = yield* recorder

@@ -1,7 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { VimeoHost } from "../../src/Platform.js"
 import { VimeoMetadata } from "../../src/PublishRequest.js"
@@ -9,6 +7,7 @@ import type { SandboxOptions } from "../../src/sandbox/Sandbox.js"
 import * as Vimeo from "../../src/Vimeo.js"
 import { hostContract } from "../contract/host.js"
 import {
+  buildHost,
   context,
   fastRetry,
   mediaFile,
@@ -26,15 +25,17 @@ const setup = (options: { sandbox?: SandboxOptions; host?: Partial<Vimeo.Options
   Effect.gen(function*() {
     const dir = yield* tempDir
     const sb = yield* sandbox(options.sandbox)
-    const ctx = yield* Layer.build(
+    const host = yield* buildHost(
+      VimeoHost,
       Vimeo.layer({
         accessToken: Redacted.make(sb.credentials.vimeo.accessToken),
         baseUrl: sb.urls.vimeo,
         retry: fastRetry,
         ...options.host
-      }).pipe(Layer.provide(options.undici ? platformUndici : platform))
+      }),
+      options.undici ? platformUndici : platform
     )
-    return { dir, sb, host: Context.get(ctx, VimeoHost) }
+    return { dir, sb, host }
   })
 
 const meta = new VimeoMetadata({ title: "Launch day", description: "A video", privacy: "unlisted" })

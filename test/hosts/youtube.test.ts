@@ -1,7 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
 import { readFileSync, statSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
@@ -11,9 +9,11 @@ import type { SandboxOptions } from "../../src/sandbox/Sandbox.js"
 import * as YouTube from "../../src/YouTube.js"
 import { hostContract } from "../contract/host.js"
 import {
+  buildHost,
   context,
   fastRetry,
   mediaFile,
+  once,
   platform,
   platformUndici,
   recorder,
@@ -34,12 +34,12 @@ const setup = (options: { sandbox?: SandboxOptions; host?: Partial<YouTube.Optio
       clientSecretsFile: path.join(dir, "youtube-client-secrets.json"),
       credentialsFile: path.join(dir, "youtube-credentials.json")
     }
-    const ctx = yield* Layer.build(
-      YouTube.layer({ ...files, baseUrl: sb.urls.youtube, retry: fastRetry, ...options.host }).pipe(
-        Layer.provide(options.undici ? platformUndici : platform)
-      )
+    const host = yield* buildHost(
+      YouTubeHost,
+      YouTube.layer({ ...files, baseUrl: sb.urls.youtube, retry: fastRetry, ...options.host }),
+      options.undici ? platformUndici : platform
     )
-    return { dir, sb, files, host: Context.get(ctx, YouTubeHost) }
+    return { dir, sb, files, host }
   })
 
 const meta = new YouTubeMetadata({
@@ -140,21 +140,8 @@ describe("YouTube resumable protocol", () => {
       const before = JSON.parse(readFileSync(files.credentialsFile, "utf8"))
       const inodeBefore = statSync(files.credentialsFile).ino
       const rec = yield* recorder
-      let expired = false
-      const ctx = yield* context(file.media, meta, {
-        // The session exists; the token dies before the first byte is sent.
-        onSession: (s) =>
-          Effect.zipRight(
-            rec.onSession(s),
-            Effect.sync(() => {
-              if (!expired) {
-                expired = true
-                sb.expireToken("youtube")
-              }
-            })
-          ),
-        onProgress: rec.onProgress
-      })
+      // The session exists; the token dies before the first byte is sent.
+      const ctx = yield* context(file.media, meta, rec.afterSession(once(() => sb.expireToken("youtube"))))
       yield* host.upload(ctx)
       const sessions = yield* Ref.get(rec.sessions)
       assert.strictEqual(new Set(sessions.map((s) => s.uri)).size, 1)
