@@ -63,6 +63,14 @@ const videoFile = (size: number) =>
     ({ dir }) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
   )
 
+/** A publisher that never reaches the network (validation only). */
+const offline = X.make({
+  apiKey: Redacted.make("k"),
+  apiSecret: Redacted.make("s"),
+  accessToken: Redacted.make("t"),
+  accessTokenSecret: Redacted.make("ts")
+})
+
 describe("X publisher", () => {
   it.scoped("posts the text with a signed request; the sandbox stores text and link", () =>
     Effect.gen(function*() {
@@ -90,12 +98,7 @@ describe("X publisher", () => {
   describe("validate (at submit)", () => {
     it.effect("rejects a text over 280 weighted characters, counting URLs 23 and CJK 2", () =>
       Effect.gen(function*() {
-        const x = yield* X.make({
-          apiKey: Redacted.make("k"),
-          apiSecret: Redacted.make("s"),
-          accessToken: Redacted.make("t"),
-          accessTokenSecret: Redacted.make("ts")
-        })
+        const x = yield* offline
         const url = yield* x.validate(text(`{youtube_url} ${"a".repeat(256)}`), media)
         expect(url).toHaveLength(0)
         const over = yield* x.validate(text(`{youtube_url} ${"a".repeat(257)}`), media)
@@ -116,12 +119,7 @@ describe("X publisher", () => {
       [FastCheck.webUrl({ withQueryParameters: true }), FastCheck.integer({ min: 200, max: 300 })],
       ([link, rest]) =>
         Effect.gen(function*() {
-          const x = yield* X.make({
-            apiKey: Redacted.make("k"),
-            apiSecret: Redacted.make("s"),
-            accessToken: Redacted.make("t"),
-            accessTokenSecret: Redacted.make("ts")
-          })
+          const x = yield* offline
           const issues = yield* x.validate(text(`${link} ${"b".repeat(rest)}`), media)
           return X.weightedLength(`${link} ${"b".repeat(rest)}`) === 24 + rest ?
             (issues.length === 0) === (24 + rest <= 280) :
