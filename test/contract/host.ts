@@ -52,6 +52,21 @@ export interface HostCase<M> {
   readonly videoUrl: (videoId: string) => string
   /** Whether the session names the video from the start (Vimeo) or only the finished upload does (YouTube). */
   readonly sessionNamesVideo: boolean
+  /** Metadata breaking several rules (files it names are written under `dir`), the fields at fault, and host-specific checks of the issues. */
+  readonly invalidMetadata: (dir: string) => {
+    readonly metadata: M
+    readonly locations: ReadonlyArray<string>
+    readonly check?: (issues: ReadonlyArray<{ readonly location: string; readonly message: string }>) => void
+  }
+  /** How the host maps its error answers: the route answering, and the typed error expected. */
+  readonly errorCases: ReadonlyArray<{
+    readonly route: string
+    readonly status: number
+    /** The platform's error code; absent for a 429 carrying Retry-After. */
+    readonly code?: string
+    readonly tag: "AuthExpired" | "QuotaExceeded" | "PlatformRejected"
+    readonly reason: string
+  }>
   /** How a session expires on this host: sandbox settings, and what to do once the session exists. */
   readonly expireSession: {
     readonly sandbox?: Sandbox.SandboxOptions
@@ -158,6 +173,45 @@ export const hostContract = <M>(platform: HostCase<M>): void => {
         const notes = (yield* Ref.get(rec.progress)).flatMap((p) => p.note ? [p.note] : [])
         assert.isTrue(notes.some((n) => n.includes("expired")))
       }))
+
+    it.scopedLive("invalid metadata names every violation and sends nothing", () =>
+      Effect.gen(function*() {
+        const { dir, host, sb } = yield* platform.setup()
+        const file = mediaFile(dir, 1000, 10)
+        const bad = platform.invalidMetadata(dir)
+        const issues = yield* host.validate(bad.metadata, file.media)
+        assert.deepStrictEqual([...new Set(issues.map((i) => i.location))].sort(), [...bad.locations].sort())
+        bad.check?.(issues)
+        // Validation is a pure check: the same answer twice, and nothing for good metadata.
+        assert.lengthOf(yield* host.validate(bad.metadata, file.media), issues.length)
+        assert.lengthOf(yield* host.validate(meta, file.media), 0)
+        const error = yield* Effect.flip(host.upload(yield* context(file.media, bad.metadata, yield* recorder)))
+        assert.strictEqual(error._tag, "PlatformRejected")
+        assert.strictEqual(error.reason, "invalid_metadata")
+        assert.lengthOf(sb.state().requestLog, 0, "the sandbox saw no request at all")
+      }))
+
+    for (const c of platform.errorCases) {
+      it.scopedLive(`${c.route} answering ${c.status} ${c.code ?? "with Retry-After"} → ${c.tag} ${c.reason}`, () =>
+        Effect.gen(function*() {
+          const { dir, host, sb } = yield* platform.setup()
+          const file = mediaFile(dir, 1000, 28)
+          sb.inject({
+            platform: platform.id,
+            route: c.route,
+            action: c.code === undefined ?
+              { kind: "rateLimit", retryAfterSeconds: 42 } :
+              { kind: "status", status: c.status, code: c.code }
+          })
+          const error = yield* Effect.flip(host.upload(yield* context(file.media, meta, yield* recorder)))
+          assert.strictEqual(error._tag, c.tag)
+          assert.strictEqual(error.reason, c.reason)
+          assert.strictEqual(error.status, c.status)
+          if (c.code === undefined) assert.strictEqual(error._tag === "QuotaExceeded" ? error.retryAfter : 0, 42_000)
+          else assert.strictEqual(error.code, c.code)
+          assert.lengthOf(requests(sb, platform.id, platform.byteMethod), 0, "no byte was sent")
+        }))
+    }
 
     it.scopedLive("resumes a saved session after the uploading fiber was interrupted", () =>
       Effect.gen(function*() {

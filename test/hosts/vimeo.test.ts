@@ -56,6 +56,17 @@ describe("Vimeo host", () => {
     stored: (sb, session) => session.videoId === undefined ? undefined : videoOf(sb, session.videoId),
     videoUrl: (videoId) => `https://vimeo.com/${videoId}`,
     sessionNamesVideo: true,
+    invalidMetadata: () => ({
+      metadata: new VimeoMetadata({ title: " ", description: "d".repeat(5001), privacy: "password" }),
+      locations: ["description", "password", "title"]
+    }),
+    errorCases: [
+      { route: "videos.create", status: 401, code: "8002", tag: "AuthExpired", reason: "auth_invalid" },
+      { route: "videos.create", status: 403, code: "4102", tag: "QuotaExceeded", reason: "quota_exceeded" },
+      { route: "videos.create", status: 403, code: "4101", tag: "QuotaExceeded", reason: "quota_exceeded" },
+      { route: "videos.create", status: 400, code: "2204", tag: "PlatformRejected", reason: "invalid_metadata" },
+      { route: "videos.create", status: 429, tag: "QuotaExceeded", reason: "rate_limited" }
+    ],
     // An upload link that is gone answers 404; the host creates a new video.
     expireSession: {
       expire: (sb) => sb.inject({ platform: "vimeo", route: "tus.patch", action: { kind: "status", status: 404 } })
@@ -102,46 +113,6 @@ describe("Vimeo tus upload", () => {
 })
 
 describe("Vimeo errors and metadata", () => {
-  it.scopedLive("invalid metadata names every violation and sends nothing", () =>
-    Effect.gen(function*() {
-      const { dir, host, sb } = yield* setup()
-      const file = mediaFile(dir, 1000, 27)
-      const bad = new VimeoMetadata({ title: " ", description: "d".repeat(5001), privacy: "password" })
-      const issues = yield* host.validate(bad, file.media)
-      assert.deepStrictEqual(issues.map((i) => i.location).sort(), ["description", "password", "title"])
-      const error = yield* Effect.flip(host.upload(yield* context(file.media, bad, yield* recorder)))
-      assert.strictEqual(error._tag, "PlatformRejected")
-      assert.strictEqual(error.reason, "invalid_metadata")
-      assert.lengthOf(sb.state().requestLog, 0)
-    }))
-
-  it.scopedLive("error codes: 8002 → auth_invalid, 4102 → quota_exceeded, 2204 → invalid_metadata, 429 → rate_limited", () =>
-    Effect.gen(function*() {
-      const cases = [
-        { status: 401, code: "8002", tag: "AuthExpired", reason: "auth_invalid" },
-        { status: 403, code: "4102", tag: "QuotaExceeded", reason: "quota_exceeded" },
-        { status: 403, code: "4101", tag: "QuotaExceeded", reason: "quota_exceeded" },
-        { status: 400, code: "2204", tag: "PlatformRejected", reason: "invalid_metadata" },
-        { status: 429, code: undefined, tag: "QuotaExceeded", reason: "rate_limited" }
-      ] as const
-      for (const c of cases) {
-        const { dir, host, sb } = yield* setup()
-        const file = mediaFile(dir, 1000, 28)
-        sb.inject({
-          platform: "vimeo",
-          route: "videos.create",
-          action: c.status === 429 ?
-            { kind: "rateLimit", retryAfterSeconds: 42 } :
-            { kind: "status", status: c.status, code: c.code! }
-        })
-        const error = yield* Effect.flip(host.upload(yield* context(file.media, meta, yield* recorder)))
-        assert.strictEqual(error._tag, c.tag, `${c.status} ${c.code}`)
-        assert.strictEqual(error.reason, c.reason)
-        if (c.status === 429) assert.strictEqual(error._tag === "QuotaExceeded" ? error.retryAfter : 0, 42_000)
-        else assert.strictEqual(error.code, c.code)
-      }
-    }))
-
   it.scopedLive("an exhausted quota fails with quota_exceeded before any byte is sent", () =>
     Effect.gen(function*() {
       const { dir, host, sb } = yield* setup()
