@@ -103,7 +103,23 @@ export const TaskStatus: Schema.Struct<{
  */
 export type TaskStatus = typeof TaskStatus.Type
 
-const iso = (millis: number): string => new Date(millis).toISOString()
+// A subscriber formats every change of every task, and the creation and
+// update times of consecutive changes mostly repeat: the last two results
+// are kept (formatting a Date is the costliest part of `toJSON`).
+let isoA = NaN
+let isoAText = ""
+let isoB = NaN
+let isoBText = ""
+const iso = (millis: number): string => {
+  if (millis === isoA) return isoAText
+  if (millis === isoB) return isoBText
+  const text = new Date(millis).toISOString()
+  isoB = isoA
+  isoBText = isoAText
+  isoA = millis
+  isoAText = text
+  return text
+}
 
 /**
  * The results of a task: what the uploads and posts produced so far.
