@@ -43,6 +43,10 @@ export interface HostCase<M> {
   /** The sandbox route and HTTP method of the requests that carry the file's bytes. */
   readonly byteRoute: string
   readonly byteMethod: string
+  /** A burst of four 5xx answers on the upload's routes (one fault list per route: the sandbox keeps one per route). */
+  readonly serverErrorBurst: ReadonlyArray<
+    { readonly route: string; readonly status: 502 | 503; readonly times: number }
+  >
   /** The requests that create an upload session (a new video on Vimeo). */
   readonly creations: (sb: Sandbox.Sandbox) => ReadonlyArray<LogEntry>
   /** The requests that ask the server how many bytes it holds. */
@@ -151,6 +155,26 @@ export const hostContract = <M>(platform: HostCase<M>): void => {
         }),
       60_000
     )
+
+    it.scopedLive("a burst of 5xx answers is retried with back-off, then the upload resumes", () =>
+      Effect.gen(function*() {
+        const { dir, host, sb } = yield* platform.setup()
+        const file = mediaFile(dir, 512 * KiB + 1, 3)
+        for (const fault of platform.serverErrorBurst) {
+          sb.inject({
+            platform: platform.id,
+            route: fault.route,
+            times: fault.times,
+            action: { kind: "status", status: fault.status }
+          })
+        }
+        const rec = yield* recorder
+        yield* host.upload(yield* context(file.media, meta, rec))
+        const sessions = yield* Ref.get(rec.sessions)
+        assert.strictEqual(new Set(sessions.map((s) => s.uri)).size, 1, "the same session throughout")
+        assert.strictEqual(platform.stored(sb, sessions[0]!)?.sha256, file.sha256)
+        assert.strictEqual(requests(sb, platform.id).filter((e) => e.status === 503 || e.status === 502).length, 4)
+      }))
 
     it.scopedLive("an expired session (404) starts a new session from byte 0 and says so in the progress", () =>
       Effect.gen(function*() {

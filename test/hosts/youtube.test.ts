@@ -70,6 +70,7 @@ describe("YouTube host", () => {
     metadata: meta,
     byteRoute: "upload",
     byteMethod: "PUT",
+    serverErrorBurst: [{ route: "upload", status: 503, times: 4 }],
     creations: (sb) => requests(sb, "youtube", "POST", "/upload/youtube/v3/videos"),
     // A status query is a PUT without a body: Content-Range "bytes */<size>".
     offsetQueries: (sb) => requests(sb, "youtube", "PUT").filter((e) => e.headers["content-range"]?.includes("*")),
@@ -136,18 +137,6 @@ describe("YouTube resumable protocol", () => {
       assert.strictEqual(puts[1]!.headers["content-length"], String(holdBack))
       // The partial acknowledgement was reported through the session hook.
       assert.isTrue(sessions.some((s) => s.acknowledged === resumedAt))
-    }))
-
-  it.scopedLive("a burst of 503s is retried with back-off, then the upload resumes", () =>
-    Effect.gen(function*() {
-      const { dir, host, sb } = yield* setup()
-      const file = mediaFile(dir, 512 * KiB + 1, 3)
-      sb.inject({ platform: "youtube", route: "upload", times: 4, action: { kind: "status", status: 503 } })
-      const rec = yield* recorder
-      yield* host.upload(yield* context(file.media, meta, rec))
-      const sessions = yield* Ref.get(rec.sessions)
-      assert.strictEqual(stored(sb, sessions[0]!.uri)?.sha256, file.sha256)
-      assert.strictEqual(requests(sb, "youtube", "PUT").filter((e) => e.status === 503).length, 4)
     }))
 
   it.scopedLive("503s that never stop end in PlatformUnavailable after the policy's retries, session kept", () =>
