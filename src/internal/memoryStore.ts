@@ -1,4 +1,3 @@
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -133,15 +132,13 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
     })
 
   const recordPostIntent = (id: TaskId, publisher: PublisherId) =>
-    Effect.flatMap(
-      Clock.currentTimeMillis,
-      (at) => setPost(id, postRecord({ publisher, state: "intent", at }))
+    Effect.clockWith((clock) =>
+      setPost(id, postRecord({ publisher, state: "intent", at: clock.unsafeCurrentTimeMillis() }))
     )
 
   const recordPostDone = (id: TaskId, post: PublishedPost) =>
-    Effect.flatMap(
-      Clock.currentTimeMillis,
-      (at) => setPost(id, postRecord({ publisher: post.publisher, state: "done", at, post }))
+    Effect.clockWith((clock) =>
+      setPost(id, postRecord({ publisher: post.publisher, state: "done", at: clock.unsafeCurrentTimeMillis(), post }))
     )
 
   const loadPostRecord = (id: TaskId, publisher: PublisherId) =>
