@@ -304,7 +304,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
           const now = yield* Clock.currentTimeMillis
           if (task.runAt > now) yield* Effect.sleep(Duration.millis(task.runAt - now))
         }
-        yield* taskPermits.withPermits(1)(Engine.runTask(engine, id))
+        yield* Engine.withPermit(taskPermits, Engine.runTask(engine, id))
       })
       return body.pipe(
         Effect.catchAllCause((cause) => {

@@ -91,7 +91,26 @@ export const withPlatformPermit = <A, E, R>(
   engine: Engine,
   platform: PlatformId,
   effect: Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R> => engine.permits[platform].withPermits(1)(effect)
+): Effect.Effect<A, E, R> => withPermit(engine.permits[platform], effect)
+
+/**
+ * `semaphore.withPermits(1)(effect)`, taking a free permit synchronously.
+ * `withPermits` always goes through an async step, even when a permit is
+ * free (~32 run-loop steps, four times per task); `withPermitsIfAvailable`
+ * does not, and only a task that finds no free permit waits in
+ * `withPermits`. Same semantics: `withPermits` also takes a free permit at
+ * once, whether or not others are waiting.
+ *
+ * @internal
+ */
+export const withPermit = <A, E, R>(
+  semaphore: Effect.Semaphore,
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  Effect.flatMap(
+    semaphore.withPermitsIfAvailable(1)(effect),
+    (taken) => taken._tag === "Some" ? Effect.succeed(taken.value) : semaphore.withPermits(1)(effect)
+  )
 
 // =============================================================================
 // Task updates
