@@ -15,6 +15,7 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
@@ -185,25 +186,35 @@ const makeControl = (recordCalls: boolean): Effect.Effect<Internal> =>
 
     // One synchronous step: this runs around every test upload and post, so
     // it is on the engine benchmark's path.
-    const enter = (platform: PlatformId) =>
-      Effect.sync(() => {
-        const n = ++inFlight[platform]
-        if (n > maxInFlight[platform]) maxInFlight[platform] = n
-        for (const waiter of waiters) {
-          if (waiter.platform === platform && n >= waiter.n) {
-            waiters.delete(waiter)
-            waiter.wake.unsafeOpen()
-          }
+    const enter = (platform: PlatformId): void => {
+      const n = ++inFlight[platform]
+      if (n > maxInFlight[platform]) maxInFlight[platform] = n
+      for (const waiter of waiters) {
+        if (waiter.platform === platform && n >= waiter.n) {
+          waiters.delete(waiter)
+          waiter.wake.unsafeOpen()
         }
-        Deferred.unsafeDone(started[platform], Effect.void)
-      })
+      }
+      Deferred.unsafeDone(started[platform], Effect.void)
+    }
 
+    // acquireUseRelease + onInterrupt, folded into one uninterruptible region
+    // with a single exit handler (half the run-loop steps, on every call).
     const track = <A, E>(platform: PlatformId, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-      Effect.acquireUseRelease(
-        enter(platform),
-        () => effect.pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted[platform], undefined))),
-        () => Effect.sync(() => void inFlight[platform]--)
-      )
+      Effect.uninterruptibleMask((restore) => {
+        enter(platform)
+        return Effect.matchCauseEffect(restore(effect), {
+          onFailure: (cause) => {
+            inFlight[platform]--
+            if (Cause.isInterruptedOnly(cause)) Deferred.unsafeDone(interrupted[platform], Effect.void)
+            return Effect.failCause(cause)
+          },
+          onSuccess: (a) => {
+            inFlight[platform]--
+            return Effect.succeed(a)
+          }
+        })
+      })
 
     const awaitInFlight = (platform: PlatformId, n: number) =>
       Effect.gen(function*() {
