@@ -210,6 +210,25 @@ describe("committer", () => {
     ))
 })
 
+describe("fault queueing", () => {
+  it("rules of one kind apply to consecutive requests; different kinds combine on one request", () => {
+    const faults = new FaultEngine()
+    faults.add({ platform: "youtube", route: "upload", action: { kind: "status", status: 503 } })
+    faults.add({ platform: "youtube", route: "upload", action: { kind: "rateLimit", retryAfterSeconds: 1 } })
+    faults.add({ platform: "youtube", route: "upload", action: { kind: "latency", millis: 5 } })
+    faults.add({ platform: "youtube", route: "upload", action: { kind: "drop", afterBytes: 10 } })
+    const kinds = (actions: ReadonlyArray<{ readonly kind: string }>) => actions.map((a) => a.kind)
+    expect(kinds(faults.take("youtube", "upload", "PUT"))).toEqual(["status", "latency", "drop"])
+    expect(kinds(faults.take("youtube", "upload", "PUT"))).toEqual(["rateLimit"])
+    expect(faults.take("youtube", "upload", "PUT")).toEqual([])
+    // Another route or platform never consumes them.
+    faults.add({ platform: "youtube", route: "upload", action: { kind: "status", status: 500 } })
+    expect(faults.take("youtube", "videos.list", "GET")).toEqual([])
+    expect(faults.take("vimeo", "upload", "PUT")).toEqual([])
+    expect(kinds(faults.take("youtube", "upload", "PUT"))).toEqual(["status"])
+  })
+})
+
 describe("random faults", () => {
   it("are reproducible from a seed", () => {
     const run = (seed: number) => {

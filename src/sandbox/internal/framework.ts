@@ -645,6 +645,9 @@ export interface EmulatorEnv {
 
 const MAX_SMALL_BODY = 16 * 1024 * 1024
 
+/** Faults that answer the request in place of the emulator. */
+const answerKinds: ReadonlySet<string> = new Set(["status", "rateLimit"])
+
 /** @internal */
 export class FaultEngine {
   private rules: Array<{ rule: FaultRule; remaining: number }> = []
@@ -666,12 +669,18 @@ export class FaultEngine {
   /** Takes every action that applies to this request (consuming rule counts). */
   take(platform: PlatformId, route: string, method: string): Array<FaultAction> {
     const actions: Array<FaultAction> = []
+    // One action of each kind per request: two rules of the same kind queue up for consecutive
+    // requests (two 503 rules answer two requests), while different kinds combine (latency + drop).
+    const kinds = new Set<string>()
     for (const entry of this.rules) {
       const { rule } = entry
       if (entry.remaining <= 0) continue
       if (rule.platform !== platform) continue
       if (rule.route !== undefined && rule.route !== route) continue
       if (rule.method !== undefined && rule.method.toUpperCase() !== method) continue
+      const kind = answerKinds.has(rule.action.kind) ? "answer" : rule.action.kind
+      if (kinds.has(kind)) continue
+      kinds.add(kind)
       entry.remaining -= 1
       actions.push(rule.action)
     }
