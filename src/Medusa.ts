@@ -30,6 +30,7 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as FiberMap from "effect/FiberMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -299,12 +300,13 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
 
     const run = (task: Task): Effect.Effect<void> => {
       const id = task.id
-      const body = Effect.gen(function*() {
-        if (task.runAt !== undefined) {
-          const now = yield* Clock.currentTimeMillis
-          if (task.runAt > now) yield* Effect.sleep(Duration.millis(task.runAt - now))
-        }
-        yield* Engine.withPermit(taskPermits, Engine.runTask(engine, id))
+      const permitted = Engine.withPermit(taskPermits, Engine.runTask(engine, id))
+      const runAt = task.runAt
+      // A task without `runAt` (the usual case) needs no generator step.
+      const body: Effect.Effect<unknown, StoreError> = runAt === undefined ? permitted : Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        if (runAt > now) yield* Effect.sleep(Duration.millis(runAt - now))
+        yield* permitted
       })
       return body.pipe(
         Effect.catchAllCause((cause) => {
@@ -322,8 +324,15 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
             )
           )
         }),
-        Effect.onInterrupt(() => (cancelling.has(id) ? markCancelled(id) : Effect.void)),
-        Effect.ensuring(Effect.sync(() => cancelling.delete(id)))
+        // One exit handler for both (each of onInterrupt and ensuring is its own
+        // uninterruptible region): a user's cancel is recorded, then forgotten.
+        Effect.onExit((exit): Effect.Effect<void> => {
+          const forget = Effect.sync(() => void cancelling.delete(id))
+          return Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause) && cancelling.has(id) ?
+            Effect.ensuring(markCancelled(id), forget) :
+            forget
+        }),
+        Effect.asVoid
       )
     }
 
