@@ -10,8 +10,11 @@
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import { mkdirSync } from "node:fs"
+import * as path from "node:path"
 import { StoreError } from "../../PublishError.js"
 
 /** @internal */
@@ -21,6 +24,7 @@ export const lockFileOf = (filename: string): string => `${filename}.lock`
 export const acquire = (filename: string): Effect.Effect<void, StoreError, Scope.Scope> =>
   Effect.gen(function*() {
     const lockFile = lockFileOf(filename)
+    yield* Effect.sync(() => mkdirSync(path.dirname(path.resolve(lockFile)), { recursive: true }))
     const sql = yield* SqliteClient.make({ filename: lockFile, disableWAL: true }).pipe(
       Effect.provide(Reactivity.layer)
     )
@@ -33,15 +37,32 @@ export const acquire = (filename: string): Effect.Effect<void, StoreError, Scope
     // In exclusive locking mode the lock outlives the transaction.
     yield* sql.unsafe("COMMIT")
   }).pipe(
-    Effect.catchAllCause((cause) =>
-      Effect.fail(
-        new StoreError({
-          reason: "locked",
-          description: `another Medusa process is running tasks from ${filename} (it holds ${
-            lockFileOf(filename)
-          }). Stop it first, or open the store read-only to inspect tasks (\`medusa status\`/\`tasks\`).`,
-          cause
-        })
+    Effect.catchAllCause((cause) => {
+      const failure = Cause.squash(cause)
+      // Only SQLite's "busy" means another owner; anything else (no such folder, no permission) is named as is.
+      return Effect.fail(
+        chainOf(failure).some((e) => e.code === "SQLITE_BUSY") ?
+          new StoreError({
+            reason: "locked",
+            description: `another Medusa process is running tasks from ${filename} (it holds ${
+              lockFileOf(filename)
+            }). Stop it first, or open the store read-only to inspect tasks (\`medusa status\`/\`tasks\`).`,
+            cause
+          }) :
+          new StoreError({
+            reason: "unavailable",
+            description: `cannot create or open the lock file ${lockFileOf(filename)}: ${
+              chainOf(failure).at(-1)?.message ?? String(failure)
+            }. Check that its folder can be created and written.`,
+            cause
+          })
       )
-    )
+    })
   )
+
+/** An error and its causes, outermost first. */
+const chainOf = (u: unknown): ReadonlyArray<{ readonly code?: unknown; readonly message?: string }> => {
+  const chain: Array<{ readonly code?: unknown; readonly message?: string }> = []
+  for (let e: any = u; e !== null && typeof e === "object" && chain.length < 8; e = e.cause) chain.push(e)
+  return chain
+}
