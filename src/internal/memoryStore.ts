@@ -1,8 +1,9 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
-import * as PubSub from "effect/PubSub"
 import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { PublishedPost, UploadSession } from "../Platform.js"
 import type { HostId, PublisherId } from "../PlatformId.js"
 import { TaskNotFound } from "../PublishError.js"
@@ -18,34 +19,32 @@ import type { ListOptions, Service, TaskChange } from "../TaskStore.js"
 const postRecord = (fields: ConstructorParameters<typeof PostRecord>[0]): PostRecord =>
   Object.assign(Object.create(PostRecord.prototype) as PostRecord, fields)
 
-/** A change as published, numbered so that `watch` can drop what its snapshot already holds. */
-interface Published {
+/**
+ * What the `SubscriptionRef` holds: an immutable snapshot of every task, the
+ * change that produced it, and a version that only task changes advance
+ * (pruning swaps the map without a change).
+ */
+interface Snapshot {
+  readonly tasks: HashMap.HashMap<TaskId, Task>
+  readonly last: TaskChange | undefined
   readonly version: number
-  readonly change: TaskChange
 }
 
 /**
- * The in-memory store: tasks live in a `Map`; every change is published on a
- * `PubSub`, which drives `watch` and `changes`. Upload sessions and post
- * records live beside it and are dropped when their task reaches a final
- * state (nothing can resume an in-memory task after the process ends).
- *
- * Reads and updates are synchronous: a change is applied and published in
- * one step, with no yield in between, so that no lock is needed and
- * subscribers see changes in the order they were applied. (A
- * `SubscriptionRef` took a semaphore and published the whole snapshot on
- * each of the ~7 updates of a task: most of the store's cost.)
+ * The in-memory store: tasks live in a `SubscriptionRef` of immutable
+ * snapshots, and `watch` and `changes` are its `changes` stream, so a
+ * subscriber sees the current state and then every change in the order it was
+ * applied. Upload sessions and post records live beside it and are dropped
+ * when their task reaches a final state (nothing can resume an in-memory task
+ * after the process ends).
  *
  * @internal
  */
 export const make: Effect.Effect<Service> = Effect.gen(function*() {
-  const pubsub = yield* PubSub.unbounded<Published>()
-  // Insertion order is kept by the Map; `sequence` breaks ties of creation
-  // time when listing newest first (TestClock).
-  const tasks = new Map<TaskId, Task>()
+  const ref = yield* SubscriptionRef.make<Snapshot>({ tasks: HashMap.empty(), last: undefined, version: 0 })
+  // `sequence` breaks ties of creation time when listing newest first (TestClock).
   const sequence = new Map<TaskId, number>()
   let nextSequence = 0
-  let version = 0
   const sessions = new Map<TaskId, Partial<Record<HostId, UploadSession>>>()
   const posts = new Map<TaskId, Partial<Record<PublisherId, PostRecord>>>()
 
@@ -54,42 +53,45 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
     posts.delete(id)
   }
 
-  const publish = (change: TaskChange) => {
-    pubsub.unsafeOffer({ version: ++version, change })
-  }
-
   const insert = (task: Task) =>
-    Effect.sync(() => {
+    SubscriptionRef.update(ref, (s) => {
       sequence.set(task.id, nextSequence++)
-      tasks.set(task.id, task)
-      publish({ task, previous: undefined })
+      return { tasks: HashMap.set(s.tasks, task.id, task), last: { task, previous: undefined }, version: s.version + 1 }
     })
 
   const get = (id: TaskId) =>
-    Effect.suspend(() => {
-      const task = tasks.get(id)
-      return task === undefined ? Effect.fail(new TaskNotFound({ taskId: id })) : Effect.succeed(task)
-    })
+    Effect.flatMap(SubscriptionRef.get(ref), (s) =>
+      Option.match(HashMap.get(s.tasks, id), {
+        onNone: () => Effect.fail(new TaskNotFound({ taskId: id })),
+        onSome: Effect.succeed
+      }))
 
   const update = (id: TaskId, f: (task: Task) => Either.Either<Task, InvalidTransition>) =>
-    // A refused update publishes nothing, so it is invisible to watchers.
-    Effect.suspend((): Effect.Effect<Task, TaskNotFound | InvalidTransition> => {
-      const current = tasks.get(id)
-      if (current === undefined) return Effect.fail(new TaskNotFound({ taskId: id }))
-      const next = f(current)
-      if (Either.isLeft(next)) return Effect.fail(next.left)
-      const task = next.right
-      if (isFinal(task.state)) forget(id)
-      tasks.set(id, task)
-      publish({ task, previous: current.state })
-      return Effect.succeed(task)
-    })
+    // A refused update fails inside modifyEffect: the ref is untouched and nothing is published.
+    SubscriptionRef.modifyEffect(
+      ref,
+      (s): Effect.Effect<readonly [Task, Snapshot], TaskNotFound | InvalidTransition> => {
+        const current = HashMap.get(s.tasks, id)
+        if (Option.isNone(current)) return Effect.fail(new TaskNotFound({ taskId: id }))
+        const next = f(current.value)
+        if (Either.isLeft(next)) return Effect.fail(next.left)
+        const task = next.right
+        if (isFinal(task.state)) forget(id)
+        return Effect.succeed(
+          [task, {
+            tasks: HashMap.set(s.tasks, id, task),
+            last: { task, previous: current.value.state },
+            version: s.version + 1
+          }] as const
+        )
+      }
+    )
 
   const list = (options?: ListOptions) =>
-    Effect.sync(() => {
+    Effect.map(SubscriptionRef.get(ref), (s) => {
       const status = options?.status
       const all: Array<Task> = []
-      for (const task of tasks.values()) {
+      for (const task of HashMap.values(s.tasks)) {
         if (status === undefined || task.state === status) all.push(task)
       }
       all.sort((a, b) => b.createdAt - a.createdAt || (sequence.get(b.id) ?? 0) - (sequence.get(a.id) ?? 0))
@@ -98,24 +100,23 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
       return limit === undefined ? all.slice(offset) : all.slice(offset, offset + Math.max(0, limit))
     })
 
+  // The same task object is carried by every snapshot until it changes: dedupe by reference.
   const watch = (id: TaskId): Stream.Stream<Task, TaskNotFound> =>
-    Stream.unwrapScoped(Effect.map(PubSub.subscribe(pubsub), (dequeue) => {
-      // Subscribed first, then the snapshot: changes up to `at` are in the
-      // snapshot and dropped from the queue, none is lost or seen twice.
-      const at = version
-      const task = tasks.get(id)
-      if (task === undefined) return Stream.fail(new TaskNotFound({ taskId: id }))
-      return Stream.concat(
-        Stream.succeed(task),
-        Stream.filterMap(
-          Stream.fromQueue(dequeue),
-          (p) => p.version > at && p.change.task.id === id ? Option.some(p.change.task) : Option.none()
-        )
+    Stream.unwrap(Effect.as(
+      get(id),
+      ref.changes.pipe(
+        Stream.filterMap((s) => HashMap.get(s.tasks, id)),
+        Stream.changesWith((a, b) => a === b),
+        Stream.takeUntil((task) => isFinal(task.state))
       )
-    })).pipe(Stream.takeUntil((task) => isFinal(task.state)))
+    ))
 
-  const changes: Stream.Stream<TaskChange> = Stream.unwrapScoped(
-    Effect.map(PubSub.subscribe(pubsub), (dequeue) => Stream.map(Stream.fromQueue(dequeue), (p) => p.change))
+  // `ref.changes` starts with the current snapshot, whose change predates the subscription: skip it,
+  // then keep one element per version (pruning republishes the same version).
+  const changes: Stream.Stream<TaskChange> = ref.changes.pipe(
+    Stream.changesWith((a, b) => a.version === b.version),
+    Stream.drop(1),
+    Stream.filterMap((s) => Option.fromNullable(s.last))
   )
 
   const saveUploadSession = (id: TaskId, session: UploadSession) =>
@@ -145,18 +146,14 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
     Effect.sync(() => Option.fromNullable(posts.get(id)?.[publisher]))
 
   const prune = (before: number) =>
-    Effect.sync(() => {
-      let removed = 0
-      for (const task of tasks.values()) {
-        if (isFinal(task.state) && task.updatedAt < before) {
-          // Pruning is not a task change: nothing is published.
-          tasks.delete(task.id)
-          sequence.delete(task.id)
-          forget(task.id)
-          removed++
-        }
+    SubscriptionRef.modify(ref, (s) => {
+      // Pruning is not a task change: the version stays, so `changes` publishes nothing.
+      const stale = HashMap.filter(s.tasks, (task) => isFinal(task.state) && task.updatedAt < before)
+      for (const id of HashMap.keys(stale)) {
+        sequence.delete(id)
+        forget(id)
       }
-      return removed
+      return [HashMap.size(stale), { ...s, tasks: HashMap.removeMany(s.tasks, HashMap.keys(stale)) }] as const
     })
 
   return {
