@@ -34,14 +34,13 @@ import * as Exit from "effect/Exit"
 import * as FiberMap from "effect/FiberMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Config from "./Config.js"
 import type { MedusaConfig } from "./Config.js"
 import * as Engine from "./internal/engine.js"
+import * as Shared from "./internal/service.js"
 import type { PlatformId } from "./PlatformId.js"
-import { all as allPlatforms } from "./PlatformId.js"
 import type { InvalidRequest, PlatformError, StoreError } from "./PublishError.js"
 import { ConfigError, InvalidTransition, Issue, TaskCancelled, TaskNotFound } from "./PublishError.js"
 import type { PublishRequestInput } from "./PublishRequest.js"
@@ -223,42 +222,7 @@ export const defaults: {
   readonly maxConcurrentTasks: number
   readonly retention: Duration.Duration
   readonly pruneInterval: Duration.Duration
-} = {
-  maxConcurrentTasks: 4,
-  retention: Duration.hours(24),
-  pruneInterval: Duration.minutes(1)
-}
-
-const perPlatform = (options: Options, maxTasks: number): Record<PlatformId, number> => {
-  const out = {} as Record<PlatformId, number>
-  const given = options.perPlatformConcurrency
-  for (const id of allPlatforms) {
-    out[id] = typeof given === "number" ? given : given?.[id] ?? maxTasks
-  }
-  return out
-}
-
-const parseId = (id: string): Effect.Effect<TaskId.TaskId, TaskNotFound> =>
-  TaskId.is(id) ? Effect.succeed(id) : Effect.fail(new TaskNotFound({ taskId: id }))
-
-/**
- * The outcome of a finished task as `publish` / `await` report it.
- */
-const outcome = (task: Task): Effect.Effect<Task, TaskError> => {
-  switch (task.state) {
-    case "completed":
-      return Effect.succeed(task)
-    case "cancelled":
-      return Effect.fail(new TaskCancelled({ taskId: task.id }))
-    default: {
-      const failure = task.failures[0]
-      const error = failure === undefined ? undefined : Engine.errorOf(failure)
-      return error !== undefined ?
-        Effect.fail(error) :
-        Effect.dieMessage(failure?.message ?? `Task ${task.id} ended ${task.state} without a recorded failure`)
-    }
-  }
-}
+} = Shared.defaults
 
 /**
  * Builds the service. Platform services are taken from the context when this
@@ -271,24 +235,15 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
   Effect.gen(function*() {
     const store = yield* TaskStore
     const platforms = yield* Engine.resolvePlatforms
-    const maxTasks = Math.max(1, options.maxConcurrentTasks ?? defaults.maxConcurrentTasks)
-    const engine = yield* Engine.makeEngine(store, platforms, perPlatform(options, maxTasks))
+    const maxTasks = Shared.maxTasksOf(options)
+    const engine = yield* Engine.makeEngine(store, platforms, Shared.perPlatform(options, maxTasks))
     const taskPermits = yield* Effect.makeSemaphore(maxTasks)
     const fibers = yield* FiberMap.make<TaskId.TaskId>()
     // Ids whose interruption is a user's cancel (not the service shutting down).
     const cancelling = new Set<TaskId.TaskId>()
     const mediaCache = new Engine.MediaCache()
 
-    const retention = Duration.decode(options.retention ?? defaults.retention)
-    if (Duration.isFinite(retention)) {
-      const prune = Effect.flatMap(Clock.currentTimeMillis, (now) => store.prune(now - Duration.toMillis(retention)))
-        .pipe(
-          Effect.catchAll((error) => Effect.logWarning(`Medusa could not prune finished tasks: ${error.message}`))
-        )
-      yield* Effect.forkScoped(
-        Effect.repeat(prune, Schedule.spaced(Duration.decode(options.pruneInterval ?? defaults.pruneInterval)))
-      )
-    }
+    yield* Shared.pruneFinished(store, options)
 
     const markCancelled = (id: TaskId.TaskId) =>
       Engine.transitionTo(engine, id, "cancelled", { message: "Cancelled" }).pipe(
@@ -348,21 +303,21 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
       return id
     })
 
-    const status = (id: string) => Effect.flatMap(parseId(id), (taskId) => store.get(taskId))
+    const status = (id: string) => Effect.flatMap(Shared.parseId(id), (taskId) => store.get(taskId))
 
     const watch = (id: string): Stream.Stream<Task, TaskNotFound | StoreError> =>
-      Stream.unwrap(Effect.map(parseId(id), (taskId) => store.watch(taskId)))
+      Stream.unwrap(Effect.map(Shared.parseId(id), (taskId) => store.watch(taskId)))
 
     const awaitFinal = Effect.fn("Medusa.await")(function*(id: string) {
-      const taskId = yield* parseId(id)
+      const taskId = yield* Shared.parseId(id)
       const current = yield* store.get(taskId)
-      if (isFinal(current.state)) return yield* outcome(current)
+      if (isFinal(current.state)) return yield* Shared.outcome(current)
       const last = yield* Stream.runLast(store.watch(taskId))
       if (Option.isNone(last) || !isFinal(last.value.state)) {
         // The watch ended without a final state: the task was pruned or deleted.
         return yield* new TaskNotFound({ taskId })
       }
-      return yield* outcome(last.value)
+      return yield* Shared.outcome(last.value)
     })
 
     const publish = Effect.fn("Medusa.publish")(function*(input: PublishRequestInput) {
@@ -374,7 +329,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
     })
 
     const cancel = Effect.fn("Medusa.cancel")(function*(id: string) {
-      const taskId = yield* parseId(id)
+      const taskId = yield* Shared.parseId(id)
       const task = yield* store.get(taskId)
       if (isFinal(task.state)) {
         return yield* new InvalidTransition({ taskId, from: task.state, to: "cancelled" satisfies TaskState })

@@ -15,17 +15,15 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { Options, Service, TaskError } from "../../Medusa.js"
-import { defaults } from "../../Medusa.js"
-import type { PlatformId } from "../../PlatformId.js"
-import { all as allPlatforms } from "../../PlatformId.js"
 import type { InvalidRequest } from "../../PublishError.js"
-import { InvalidTransition, StoreError, TaskCancelled, TaskNotFound } from "../../PublishError.js"
+import { InvalidTransition, StoreError, TaskNotFound } from "../../PublishError.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 import type { Task } from "../../Task.js"
 import { isFinal } from "../../Task.js"
 import * as TaskId from "../../TaskId.js"
 import type { ListOptions } from "../../TaskStore.js"
 import * as Engine from "../engine.js"
+import * as Shared from "../service.js"
 import type { SqlStore } from "../sql/store.js"
 import { PublishTask } from "./workflow.js"
 
@@ -37,32 +35,6 @@ export interface DurableServiceOptions extends Options {
   readonly clientOnly?: boolean | undefined
   /** How often due and orphaned tasks are looked for (default 500 ms). */
   readonly schedulerInterval?: Duration.DurationInput | undefined
-}
-
-const perPlatform = (options: Options, maxTasks: number): Record<PlatformId, number> => {
-  const out = {} as Record<PlatformId, number>
-  const given = options.perPlatformConcurrency
-  for (const id of allPlatforms) out[id] = typeof given === "number" ? given : given?.[id] ?? maxTasks
-  return out
-}
-
-const parseId = (id: string): Effect.Effect<TaskId.TaskId, TaskNotFound> =>
-  TaskId.is(id) ? Effect.succeed(id) : Effect.fail(new TaskNotFound({ taskId: id }))
-
-const outcome = (task: Task): Effect.Effect<Task, TaskError> => {
-  switch (task.state) {
-    case "completed":
-      return Effect.succeed(task)
-    case "cancelled":
-      return Effect.fail(new TaskCancelled({ taskId: task.id }))
-    default: {
-      const failure = task.failures[0]
-      const error = failure === undefined ? undefined : Engine.errorOf(failure)
-      return error !== undefined ?
-        Effect.fail(error) :
-        Effect.dieMessage(failure?.message ?? `Task ${task.id} ended ${task.state} without a recorded failure`)
-    }
-  }
 }
 
 const readOnlyError = (what: string) =>
@@ -78,8 +50,8 @@ export const engineFor = (
   options: Options
 ): Effect.Effect<Engine.Engine> =>
   Effect.flatMap(Engine.resolvePlatforms, (platforms) => {
-    const maxTasks = Math.max(1, options.maxConcurrentTasks ?? defaults.maxConcurrentTasks)
-    return Engine.makeEngine(store, platforms, perPlatform(options, maxTasks))
+    const maxTasks = Shared.maxTasksOf(options)
+    return Engine.makeEngine(store, platforms, Shared.perPlatform(options, maxTasks))
   })
 
 /** @internal */
@@ -120,16 +92,7 @@ export const make = (
         Effect.repeat(Schedule.spaced(Duration.decode(options.schedulerInterval ?? "500 millis"))),
         Effect.forkScoped
       )
-      const retention = Duration.decode(options.retention ?? defaults.retention)
-      if (Duration.isFinite(retention)) {
-        const prune = Effect.flatMap(Clock.currentTimeMillis, (now) => store.prune(now - Duration.toMillis(retention)))
-          .pipe(
-            Effect.catchAll((error) => Effect.logWarning(`Medusa could not prune finished tasks: ${error.message}`))
-          )
-        yield* Effect.forkScoped(
-          Effect.repeat(prune, Schedule.spaced(Duration.decode(options.pruneInterval ?? defaults.pruneInterval)))
-        )
-      }
+      yield* Shared.pruneFinished(store, options)
     }
 
     const submit = Effect.fn("Medusa.submit")(function*(input: PublishRequestInput) {
@@ -144,18 +107,18 @@ export const make = (
       return id
     })
 
-    const status = (id: string) => Effect.flatMap(parseId(id), (taskId) => store.get(taskId))
+    const status = (id: string) => Effect.flatMap(Shared.parseId(id), (taskId) => store.get(taskId))
 
     const watch = (id: string): Stream.Stream<Task, TaskNotFound | StoreError> =>
-      Stream.unwrap(Effect.map(parseId(id), (taskId) => store.watch(taskId)))
+      Stream.unwrap(Effect.map(Shared.parseId(id), (taskId) => store.watch(taskId)))
 
     const awaitFinal = Effect.fn("Medusa.await")(function*(id: string) {
-      const taskId = yield* parseId(id)
+      const taskId = yield* Shared.parseId(id)
       const current = yield* store.get(taskId)
-      if (isFinal(current.state)) return yield* outcome(current)
+      if (isFinal(current.state)) return yield* Shared.outcome(current)
       const last = yield* Stream.runLast(store.watch(taskId))
       if (Option.isNone(last) || !isFinal(last.value.state)) return yield* new TaskNotFound({ taskId })
-      return yield* outcome(last.value)
+      return yield* Shared.outcome(last.value)
     })
 
     const publish = (input: PublishRequestInput): Effect.Effect<Task, InvalidRequest | TaskError | StoreError> =>
@@ -163,7 +126,7 @@ export const make = (
 
     const cancel = Effect.fn("Medusa.cancel")(function*(id: string) {
       if (options.readOnly === true) return yield* readOnlyError("Cancelling a task")
-      const taskId = yield* parseId(id)
+      const taskId = yield* Shared.parseId(id)
       const task = yield* store.get(taskId)
       if (isFinal(task.state)) {
         return yield* new InvalidTransition({ taskId, from: task.state, to: "cancelled" })
