@@ -11,6 +11,7 @@ import {
   currentDigest,
   type Emulator,
   type EmulatorEnv,
+  EmulatorFailure,
   type ErrorOptions,
   finishUpload,
   makeCommitter,
@@ -56,12 +57,8 @@ interface Video {
   finishing?: Promise<void>
 }
 
-class Failure {
-  constructor(readonly status: number, readonly options: ErrorOptions) {}
-}
-
 const fail = (status: number, code: number, message: string): never => {
-  throw new Failure(status, { code: String(code), message })
+  throw new EmulatorFailure(status, { code: String(code), message })
 }
 
 /** @internal */
@@ -336,34 +333,25 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
     })
   }
 
-  const guard = (handler: (ctx: RequestContext) => void | Promise<void>) => async (ctx: RequestContext) => {
-    try {
-      await handler(ctx)
-    } catch (error) {
-      if (error instanceof Failure) return ctx.fail(error.status, error.options)
-      throw error
-    }
-  }
-
   const routes: Array<Route> = [
-    { name: "videos.create", method: "POST", path: "/me/videos", handler: guard(create) },
-    { name: "oauth.verify", method: "GET", path: "/oauth/verify", handler: guard(verify) },
-    { name: "videos.get", method: "GET", path: /^\/videos\/(?<id>\d+)$/, handler: guard(get) },
-    { name: "tus.head", method: "HEAD", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: guard(head) },
+    { name: "videos.create", method: "POST", path: "/me/videos", handler: create },
+    { name: "oauth.verify", method: "GET", path: "/oauth/verify", handler: verify },
+    { name: "videos.get", method: "GET", path: /^\/videos\/(?<id>\d+)$/, handler: get },
+    { name: "tus.head", method: "HEAD", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: head },
     {
       name: "tus.patch",
       method: "PATCH",
       path: /^\/files\/(?<ticket>[\w-]+)$/,
-      handler: guard((ctx) => withLock(ctx.params.ticket ?? "", () => patch(ctx)))
+      handler: (ctx) => withLock(ctx.params.ticket ?? "", () => patch(ctx))
     },
-    { name: "tus.options", method: "OPTIONS", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: guard(options) },
+    { name: "tus.options", method: "OPTIONS", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: options },
     // tus: X-HTTP-Method-Override lets clients behind restrictive proxies send PATCH/HEAD as POST.
-    { name: "tus.patch", method: "POST", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: guard(override) },
+    { name: "tus.patch", method: "POST", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: override },
     ...(["GET", "PUT", "DELETE"] as const).map((method): Route => ({
       name: "tus.other",
       method,
       path: /^\/files\/(?<ticket>[\w-]+)$/,
-      handler: guard(notAllowed)
+      handler: notAllowed
     }))
   ]
 

@@ -12,6 +12,7 @@ import {
   bearer,
   type Emulator,
   type EmulatorEnv,
+  EmulatorFailure,
   type ErrorOptions,
   finishUpload,
   makeCommitter,
@@ -265,12 +266,8 @@ interface AuthCode {
   readonly expiresAt: number
 }
 
-class Failure {
-  constructor(readonly status: number, readonly options: ErrorOptions) {}
-}
-
 const fail = (status: number, code: string, message: string): never => {
-  throw new Failure(status, { code, message })
+  throw new EmulatorFailure(status, { code, message })
 }
 
 const base64url = (buffer: Buffer) =>
@@ -368,7 +365,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
     const token = bearer(ctx.req)
     const expiresAt = token === undefined ? undefined : accessTokens.get(token)
     if (expiresAt === undefined || expiresAt <= clock.now()) {
-      throw new Failure(401, {
+      throw new EmulatorFailure(401, {
         code: "authError",
         message: token === undefined
           ? "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential."
@@ -568,7 +565,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
   }
 
   const oauthFail = (status: number, error: string, description: string): never => {
-    throw new Failure(status, { code: error, message: description })
+    throw new EmulatorFailure(status, { code: error, message: description })
   }
 
   const token = async (ctx: RequestContext) => {
@@ -792,7 +789,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
     const id = `sbx${randomId(random, 24)}`
     const upload = state.newUpload("youtube", id, undefined, { parts, uploadType }, clock.now())
     const committer = makeCommitter(upload, ctx.holdBack)
-    let failure: Failure | undefined
+    let failure: EmulatorFailure | undefined
     let input: VideoInput | undefined
     const accept = (resource: unknown) => {
       try {
@@ -800,7 +797,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
         checkChannelLimit()
         upload.metadata = { ...(resource as object), parts }
       } catch (error) {
-        if (!(error instanceof Failure)) throw error
+        if (!(error instanceof EmulatorFailure)) throw error
         failure = error
       }
     }
@@ -822,14 +819,14 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
         const resource = splitter.push(c)
         if (resource !== undefined) accept(resource)
         if (splitter.error !== undefined && failure === undefined) {
-          failure = new Failure(400, { code: "badContent", message: splitter.error })
+          failure = new EmulatorFailure(400, { code: "badContent", message: splitter.error })
         }
       }
       end = () => {
         splitter.end()
         committer.end()
         if (splitter.error !== undefined && failure === undefined) {
-          failure = new Failure(400, { code: "badContent", message: splitter.error })
+          failure = new EmulatorFailure(400, { code: "badContent", message: splitter.error })
         }
       }
     }
@@ -839,7 +836,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
     if (dropped) return
     if (failure !== undefined || input === undefined) {
       state.uploads.delete(id)
-      throw failure ?? new Failure(400, { code: "badContent", message: "The multipart body has no media part" })
+      throw failure ?? new EmulatorFailure(400, { code: "badContent", message: "The multipart body has no media part" })
     }
     upload.totalBytes = upload.bytes
     const video = await createVideo(upload, input, id)
@@ -1127,38 +1124,29 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
     })
   }
 
-  const guard = (handler: (ctx: RequestContext) => void | Promise<void>) => async (ctx: RequestContext) => {
-    try {
-      await handler(ctx)
-    } catch (error) {
-      if (error instanceof Failure) return ctx.fail(error.status, error.options)
-      throw error
-    }
-  }
-
   const routes: Array<Route> = [
-    { name: "token", method: "POST", path: "/token", handler: guard(token) },
-    { name: "auth", method: "GET", path: "/o/oauth2/v2/auth", handler: guard(authorizeEndpoint) },
-    { name: "upload.initiate", method: "POST", path: "/upload/youtube/v3/videos", handler: guard(initiate) },
+    { name: "token", method: "POST", path: "/token", handler: token },
+    { name: "auth", method: "GET", path: "/o/oauth2/v2/auth", handler: authorizeEndpoint },
+    { name: "upload.initiate", method: "POST", path: "/upload/youtube/v3/videos", handler: initiate },
     {
       name: "upload",
       method: "PUT",
       path: "/upload/youtube/v3/videos",
-      handler: guard((ctx) => withLock(ctx.url.searchParams.get("upload_id") ?? "", () => put(ctx)))
+      handler: (ctx) => withLock(ctx.url.searchParams.get("upload_id") ?? "", () => put(ctx))
     },
-    { name: "videos.list", method: "GET", path: "/youtube/v3/videos", handler: guard(videosList) },
-    { name: "channels.list", method: "GET", path: "/youtube/v3/channels", handler: guard(channelsList) },
+    { name: "videos.list", method: "GET", path: "/youtube/v3/videos", handler: videosList },
+    { name: "channels.list", method: "GET", path: "/youtube/v3/channels", handler: channelsList },
     {
       name: "thumbnails.set",
       method: "POST",
       path: "/upload/youtube/v3/thumbnails/set",
-      handler: guard(thumbnailsSet)
+      handler: thumbnailsSet
     },
     {
       name: "playlistItems.insert",
       method: "POST",
       path: "/youtube/v3/playlistItems",
-      handler: guard(playlistItemsInsert)
+      handler: playlistItemsInsert
     }
   ]
 

@@ -942,7 +942,8 @@ export const dispatch = async (
     await matched.route.handler(ctx)
   } catch (error) {
     if (!(error instanceof DroppedConnection)) {
-      if (error instanceof SyntaxError) fail(400, { message: `Malformed request body: ${error.message}` })
+      if (error instanceof EmulatorFailure) fail(error.status, error.options)
+      else if (error instanceof SyntaxError) fail(400, { message: `Malformed request body: ${error.message}` })
       else if (error instanceof BodyTooLarge) fail(413, { message: error.message })
       else fail(500, { message: `Sandbox emulator failure: ${String(error)}` })
     }
@@ -957,6 +958,14 @@ export const dispatch = async (
 }
 
 class DroppedConnection extends Error {}
+
+/**
+ * Thrown by a route handler to answer with the platform's own error format
+ * (`ctx.fail(status, options)`) from however deep it is. @internal
+ */
+export class EmulatorFailure {
+  constructor(readonly status: number, readonly options: ErrorOptions) {}
+}
 
 class BodyTooLarge extends Error {
   constructor(size: number) {
