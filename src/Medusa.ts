@@ -303,22 +303,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
       return id
     })
 
-    const status = (id: string) => Effect.flatMap(Shared.parseId(id), (taskId) => store.get(taskId))
-
-    const watch = (id: string): Stream.Stream<Task, TaskNotFound | StoreError> =>
-      Stream.unwrap(Effect.map(Shared.parseId(id), (taskId) => store.watch(taskId)))
-
-    const awaitFinal = Effect.fn("Medusa.await")(function*(id: string) {
-      const taskId = yield* Shared.parseId(id)
-      const current = yield* store.get(taskId)
-      if (isFinal(current.state)) return yield* Shared.outcome(current)
-      const last = yield* Stream.runLast(store.watch(taskId))
-      if (Option.isNone(last) || !isFinal(last.value.state)) {
-        // The watch ended without a final state: the task was pruned or deleted.
-        return yield* new TaskNotFound({ taskId })
-      }
-      return yield* Shared.outcome(last.value)
-    })
+    const { awaitFinal, status, watch } = Shared.readers(store)
 
     const publish = Effect.fn("Medusa.publish")(function*(input: PublishRequestInput) {
       const id = yield* submit(input)

@@ -9,13 +9,17 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type { Options, TaskError } from "../Medusa.js"
 import type { PlatformId } from "../PlatformId.js"
 import { all as allPlatforms } from "../PlatformId.js"
+import type { StoreError } from "../PublishError.js"
 import { TaskCancelled, TaskNotFound } from "../PublishError.js"
 import type { Task } from "../Task.js"
+import { isFinal } from "../Task.js"
 import * as TaskId from "../TaskId.js"
 import type { Service as StoreService } from "../TaskStore.js"
 import * as Engine from "./engine.js"
@@ -75,3 +79,22 @@ export const pruneFinished = (store: StoreService, options: Options): Effect.Eff
     Effect.repeat(prune, Schedule.spaced(Duration.decode(options.pruneInterval ?? defaults.pruneInterval)))
   ))
 }
+
+/** The read side of the service, the same over every store: `status`, `watch` and `await`. @internal */
+export const readers = (store: StoreService): {
+  readonly status: (id: string) => Effect.Effect<Task, TaskNotFound | StoreError>
+  readonly watch: (id: string) => Stream.Stream<Task, TaskNotFound | StoreError>
+  readonly awaitFinal: (id: string) => Effect.Effect<Task, TaskError | TaskNotFound | StoreError>
+} => ({
+  status: (id) => Effect.flatMap(parseId(id), (taskId) => store.get(taskId)),
+  watch: (id) => Stream.unwrap(Effect.map(parseId(id), (taskId) => store.watch(taskId))),
+  awaitFinal: Effect.fn("Medusa.await")(function*(id: string) {
+    const taskId = yield* parseId(id)
+    const current = yield* store.get(taskId)
+    if (isFinal(current.state)) return yield* outcome(current)
+    const last = yield* Stream.runLast(store.watch(taskId))
+    // A watch that ended without a final state means the task was pruned or deleted.
+    if (Option.isNone(last) || !isFinal(last.value.state)) return yield* new TaskNotFound({ taskId })
+    return yield* outcome(last.value)
+  })
+})

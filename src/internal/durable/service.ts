@@ -10,13 +10,11 @@ import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import type { Options, Service, TaskError } from "../../Medusa.js"
 import type { InvalidRequest } from "../../PublishError.js"
-import { InvalidTransition, StoreError, TaskNotFound } from "../../PublishError.js"
+import { InvalidTransition, StoreError } from "../../PublishError.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 import type { Task } from "../../Task.js"
 import { isFinal } from "../../Task.js"
@@ -107,19 +105,7 @@ export const make = (
       return id
     })
 
-    const status = (id: string) => Effect.flatMap(Shared.parseId(id), (taskId) => store.get(taskId))
-
-    const watch = (id: string): Stream.Stream<Task, TaskNotFound | StoreError> =>
-      Stream.unwrap(Effect.map(Shared.parseId(id), (taskId) => store.watch(taskId)))
-
-    const awaitFinal = Effect.fn("Medusa.await")(function*(id: string) {
-      const taskId = yield* Shared.parseId(id)
-      const current = yield* store.get(taskId)
-      if (isFinal(current.state)) return yield* Shared.outcome(current)
-      const last = yield* Stream.runLast(store.watch(taskId))
-      if (Option.isNone(last) || !isFinal(last.value.state)) return yield* new TaskNotFound({ taskId })
-      return yield* Shared.outcome(last.value)
-    })
+    const { awaitFinal, status, watch } = Shared.readers(store)
 
     const publish = (input: PublishRequestInput): Effect.Effect<Task, InvalidRequest | TaskError | StoreError> =>
       Effect.flatMap(submit(input), (id) => Effect.catchTag(awaitFinal(id), "TaskNotFound", (e) => Effect.die(e)))
