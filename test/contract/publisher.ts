@@ -123,7 +123,7 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
             action: { kind: "rateLimit", retryAfterSeconds: rateLimit.retryAfterSeconds }
           })
           const fiber = yield* Effect.fork(publisher.post(post("after the window")))
-          const wait = yield* awaitSleep(rateLimit.min, rateLimit.max)
+          const wait = yield* awaitSleep(rateLimit.min, rateLimit.max, sb)
           expect(posts(sb)).toHaveLength(0)
           sb.clock.advance(wait)
           yield* TestClock.adjust(wait)

@@ -62,14 +62,21 @@ export const alignClocks = (sb: Sandbox.Sandbox): Effect.Effect<void> => TestClo
  * Waits until the fiber under test sleeps on the TestClock for between `min`
  * and `max` ms from now (a rate-limit wait, not a request timeout). The fiber
  * does real HTTP on the event loop first, so the loop yields to it for real;
- * it is bounded, and fails the test if the wait never starts.
+ * it is bounded (30 s of real time), and fails the test if the wait never starts.
+ *
+ * A wait computed from an absolute reset time on the sandbox clock (X's
+ * `x-rate-limit-reset`) is longer than the hint by the real time that passed
+ * since `alignClocks`, because the sandbox clock runs with real time and the
+ * TestClock does not: pass the sandbox as `drifting` to allow exactly that.
  */
-export const awaitSleep = (min: number, max: number): Effect.Effect<number> =>
+export const awaitSleep = (min: number, max: number, drifting?: Sandbox.Sandbox): Effect.Effect<number> =>
   Effect.gen(function*() {
-    for (let i = 0; i < 1000; i++) {
+    const deadline = Date.now() + 30_000
+    while (Date.now() < deadline) {
       const now = yield* TestClock.currentTimeMillis
+      const drift = drifting === undefined ? 0 : Math.max(0, drifting.clock.now() - now)
       const pending = Chunk.toReadonlyArray(yield* TestClock.sleeps()).map((at) => at - now)
-      const match = pending.find((d) => d >= min && d <= max)
+      const match = pending.find((d) => d >= min && d <= max + drift)
       if (match !== undefined) return match
       yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 5)))
     }

@@ -166,7 +166,7 @@ describe("X publisher", () => {
         const { sb, x } = yield* setup({ x: { rateLimits: { tweets: { limit: 1, windowSeconds: 900 } } } })
         yield* x.post(context(text("uses the window")))
         const fiber = yield* Effect.fork(x.post(context(text("waits for the next window"))))
-        const wait = yield* awaitSleep(800_000, 901_000)
+        const wait = yield* awaitSleep(800_000, 901_000, sb)
         expect(tweetRequests(sb)).toHaveLength(1)
         sb.clock.advance(wait + 1000)
         yield* TestClock.adjust(wait + 1000)
