@@ -1,5 +1,6 @@
 /**
- * Where tasks live. The in-memory store keeps them in a `SubscriptionRef`;
+ * Where tasks live. The in-memory store follows each watched task with a
+ * `SubscriptionRef` and publishes every change on a `PubSub`;
  * durable stores (SQLite, PostgreSQL) implement the same service, so the
  * engine, `watch`, `changes` and the Promise facade never know which one runs.
  *
@@ -103,8 +104,8 @@ export interface Service {
 export class TaskStore extends Context.Tag("@medusa/TaskStore")<TaskStore, Service>() {}
 
 /**
- * The in-memory store: tasks in a `SubscriptionRef` that drives `watch` and
- * `changes`. Nothing survives the process; pruning of finished tasks is done
+ * The in-memory store: a `SubscriptionRef` per watched task drives `watch`,
+ * a `PubSub` of every change drives `changes`. Nothing survives the process; pruning of finished tasks is done
  * by `Medusa` after its `retention`.
  *
  * @since 0.1.0

@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
+import * as PubSub from "effect/PubSub"
 import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { PublishedPost, UploadSession } from "../Platform.js"
@@ -20,30 +20,34 @@ const postRecord = (fields: ConstructorParameters<typeof PostRecord>[0]): PostRe
   Object.assign(Object.create(PostRecord.prototype) as PostRecord, fields)
 
 /**
- * What the `SubscriptionRef` holds: an immutable snapshot of every task, the
- * change that produced it, and a version that only task changes advance
- * (pruning swaps the map without a change).
+ * One task: its latest value (read by `get` and `list` without a fiber
+ * step), and, once someone watches it, the `SubscriptionRef` its watchers
+ * follow. A task nobody watches is updated in place (no ref, no lock: the
+ * update is one synchronous step); finished tasks drop the ref, since
+ * nothing changes them any more.
  */
-interface Snapshot {
-  readonly tasks: HashMap.HashMap<TaskId, Task>
-  readonly last: TaskChange | undefined
-  readonly version: number
+interface Entry {
+  task: Task
+  ref: SubscriptionRef.SubscriptionRef<Task> | undefined
+  readonly sequence: number
 }
 
 /**
- * The in-memory store: tasks live in a `SubscriptionRef` of immutable
- * snapshots, and `watch` and `changes` are its `changes` stream, so a
- * subscriber sees the current state and then every change in the order it was
+ * The in-memory store: a `SubscriptionRef` per watched unfinished task, so
+ * that `watch(id)` follows that task's changes alone (a watcher does no work
+ * for other tasks' changes, however many tasks run), and one `PubSub` that
+ * carries every change to `changes` subscribers. An update of a watched task
+ * runs under its ref, which publishes to both in the order the updates were
  * applied. Upload sessions and post records live beside it and are dropped
- * when their task reaches a final state (nothing can resume an in-memory task
- * after the process ends).
+ * when their task reaches a final state (nothing can resume an in-memory
+ * task after the process ends).
  *
  * @internal
  */
 export const make: Effect.Effect<Service> = Effect.gen(function*() {
-  const ref = yield* SubscriptionRef.make<Snapshot>({ tasks: HashMap.empty(), last: undefined, version: 0 })
+  const entries = new Map<TaskId, Entry>()
+  const hub = yield* PubSub.unbounded<TaskChange>()
   // `sequence` breaks ties of creation time when listing newest first (TestClock).
-  const sequence = new Map<TaskId, number>()
   let nextSequence = 0
   const sessions = new Map<TaskId, Partial<Record<HostId, UploadSession>>>()
   const posts = new Map<TaskId, Partial<Record<PublisherId, PostRecord>>>()
@@ -54,70 +58,67 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
   }
 
   const insert = (task: Task) =>
-    SubscriptionRef.update(ref, (s) => {
-      sequence.set(task.id, nextSequence++)
-      return { tasks: HashMap.set(s.tasks, task.id, task), last: { task, previous: undefined }, version: s.version + 1 }
+    Effect.suspend(() => {
+      entries.set(task.id, { task, ref: undefined, sequence: nextSequence++ })
+      return PubSub.publish(hub, { task, previous: undefined })
     })
+
+  const notFound = (id: TaskId) => Effect.fail(new TaskNotFound({ taskId: id }))
 
   const get = (id: TaskId) =>
-    Effect.flatMap(SubscriptionRef.get(ref), (s) =>
-      Option.match(HashMap.get(s.tasks, id), {
-        onNone: () => Effect.fail(new TaskNotFound({ taskId: id })),
-        onSome: Effect.succeed
-      }))
-
-  const update = (id: TaskId, f: (task: Task) => Either.Either<Task, InvalidTransition>) =>
-    // A refused update fails inside modifyEffect: the ref is untouched and nothing is published.
-    SubscriptionRef.modifyEffect(
-      ref,
-      (s): Effect.Effect<readonly [Task, Snapshot], TaskNotFound | InvalidTransition> => {
-        const current = HashMap.get(s.tasks, id)
-        if (Option.isNone(current)) return Effect.fail(new TaskNotFound({ taskId: id }))
-        const next = f(current.value)
-        if (Either.isLeft(next)) return Effect.fail(next.left)
-        const task = next.right
-        if (isFinal(task.state)) forget(id)
-        return Effect.succeed(
-          [task, {
-            tasks: HashMap.set(s.tasks, id, task),
-            last: { task, previous: current.value.state },
-            version: s.version + 1
-          }] as const
-        )
-      }
-    )
-
-  const list = (options?: ListOptions) =>
-    Effect.map(SubscriptionRef.get(ref), (s) => {
-      const status = options?.status
-      const all: Array<Task> = []
-      for (const task of HashMap.values(s.tasks)) {
-        if (status === undefined || task.state === status) all.push(task)
-      }
-      all.sort((a, b) => b.createdAt - a.createdAt || (sequence.get(b.id) ?? 0) - (sequence.get(a.id) ?? 0))
-      const offset = Math.max(0, options?.offset ?? 0)
-      const limit = options?.limit
-      return limit === undefined ? all.slice(offset) : all.slice(offset, offset + Math.max(0, limit))
+    Effect.suspend(() => {
+      const entry = entries.get(id)
+      return entry === undefined ? notFound(id) : Effect.succeed(entry.task)
     })
 
-  // The same task object is carried by every snapshot until it changes: dedupe by reference.
-  const watch = (id: TaskId): Stream.Stream<Task, TaskNotFound> =>
-    Stream.unwrap(Effect.as(
-      get(id),
-      ref.changes.pipe(
-        Stream.filterMap((s) => HashMap.get(s.tasks, id)),
-        Stream.changesWith((a, b) => a === b),
-        Stream.takeUntil((task) => isFinal(task.state))
-      )
-    ))
+  const update = (id: TaskId, f: (task: Task) => Either.Either<Task, InvalidTransition>) =>
+    Effect.suspend((): Effect.Effect<Task, TaskNotFound | InvalidTransition> => {
+      const entry = entries.get(id)
+      if (entry === undefined) return notFound(id)
+      const apply = (current: Task): Effect.Effect<readonly [Task, Task], InvalidTransition> => {
+        // A refused update fails here: the task is untouched and nothing is published.
+        const next = f(current)
+        if (Either.isLeft(next)) return Effect.fail(next.left)
+        const task = next.right
+        entry.task = task
+        if (isFinal(task.state)) {
+          entry.ref = undefined
+          forget(id)
+        }
+        return Effect.as(PubSub.publish(hub, { task, previous: current.state }), [task, task] as const)
+      }
+      // Without a ref (nobody watches, or the task is final) the update is one synchronous step.
+      return entry.ref === undefined ?
+        Effect.map(apply(entry.task), ([task]) => task) :
+        SubscriptionRef.modifyEffect(entry.ref, apply)
+    })
 
-  // `ref.changes` starts with the current snapshot, whose change predates the subscription: skip it,
-  // then keep one element per version (pruning republishes the same version).
-  const changes: Stream.Stream<TaskChange> = ref.changes.pipe(
-    Stream.changesWith((a, b) => a.version === b.version),
-    Stream.drop(1),
-    Stream.filterMap((s) => Option.fromNullable(s.last))
-  )
+  const list = (options?: ListOptions) =>
+    Effect.sync(() => {
+      const status = options?.status
+      const all: Array<Entry> = []
+      for (const entry of entries.values()) {
+        if (status === undefined || entry.task.state === status) all.push(entry)
+      }
+      all.sort((a, b) => b.task.createdAt - a.task.createdAt || b.sequence - a.sequence)
+      const offset = Math.max(0, options?.offset ?? 0)
+      const limit = options?.limit
+      const page = limit === undefined ? all.slice(offset) : all.slice(offset, offset + Math.max(0, limit))
+      return page.map((entry) => entry.task)
+    })
+
+  // The ref's `changes` starts with the current value; a finished task is its last value already.
+  const watch = (id: TaskId): Stream.Stream<Task, TaskNotFound> =>
+    Stream.unwrap(Effect.suspend(() => {
+      const entry = entries.get(id)
+      if (entry === undefined) return notFound(id)
+      if (isFinal(entry.task.state)) return Effect.succeed(Stream.succeed(entry.task))
+      // Created in the same synchronous step that reads the task, so no update falls between.
+      entry.ref ??= Effect.runSync(SubscriptionRef.make(entry.task))
+      return Effect.succeed(entry.ref.changes.pipe(Stream.takeUntil((task) => isFinal(task.state))))
+    }))
+
+  const changes: Stream.Stream<TaskChange> = Stream.fromPubSub(hub)
 
   const saveUploadSession = (id: TaskId, session: UploadSession) =>
     Effect.sync(() => {
@@ -146,14 +147,16 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
     Effect.sync(() => Option.fromNullable(posts.get(id)?.[publisher]))
 
   const prune = (before: number) =>
-    SubscriptionRef.modify(ref, (s) => {
-      // Pruning is not a task change: the version stays, so `changes` publishes nothing.
-      const stale = HashMap.filter(s.tasks, (task) => isFinal(task.state) && task.updatedAt < before)
-      for (const id of HashMap.keys(stale)) {
-        sequence.delete(id)
-        forget(id)
+    Effect.sync(() => {
+      let pruned = 0
+      for (const [id, entry] of entries) {
+        if (isFinal(entry.task.state) && entry.task.updatedAt < before) {
+          entries.delete(id)
+          forget(id)
+          pruned++
+        }
       }
-      return [HashMap.size(stale), { ...s, tasks: HashMap.removeMany(s.tasks, HashMap.keys(stale)) }] as const
+      return pruned
     })
 
   return {
