@@ -31,6 +31,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as FiberMap from "effect/FiberMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -303,11 +304,34 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
       return id
     })
 
-    const { awaitFinal, status, watch } = Shared.readers(store)
+    const readers = Shared.readers(store)
+    const { status, watch } = readers
+
+    // A task running in this process is awaited on its fiber (its exit
+    // handlers record the final state, cancellation included, before it
+    // ends): far cheaper than following its changes as a stream. Otherwise,
+    // or if the fiber ended without a final state (the service closing),
+    // the store's watch decides.
+    const awaitLocal = (taskId: TaskId.TaskId) =>
+      Effect.flatMap(
+        Effect.option(FiberMap.get(fibers, taskId)),
+        (fiber) =>
+          Option.isNone(fiber) ? readers.awaitFinal(taskId) : Effect.zipRight(
+            Fiber.await(fiber.value),
+            Effect.flatMap(
+              store.get(taskId),
+              (task) => isFinal(task.state) ? Shared.outcome(task) : readers.awaitFinal(taskId)
+            )
+          )
+      )
+
+    const awaitFinal = Effect.fn("Medusa.await")(function*(id: string) {
+      return yield* awaitLocal(yield* Shared.parseId(id))
+    })
 
     const publish = Effect.fn("Medusa.publish")(function*(input: PublishRequestInput) {
       const id = yield* submit(input)
-      return yield* awaitFinal(id).pipe(
+      return yield* awaitLocal(id).pipe(
         // Just submitted: it cannot be unknown unless the store lost it.
         Effect.catchTag("TaskNotFound", (e) => Effect.die(e))
       )
