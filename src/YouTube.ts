@@ -201,7 +201,9 @@ export const make = (
 
     const plannedUnits = (metadata: YouTubeMetadata): number =>
       (metadata.thumbnail !== undefined ? Quota.costs["thumbnails.set"] : 0) +
-      (metadata.playlistId !== undefined ? Quota.costs["playlistItems.insert"] : 0) +
+      (metadata.playlistId !== undefined
+        ? Quota.costs["playlistItems.list"] + Quota.costs["playlistItems.insert"]
+        : 0) +
       (options.waitForProcessing ? Quota.costs["videos.list"] : 0)
 
     const upload = Effect.fn("YouTube.upload")(function*(context: UploadContext<YouTubeMetadata>) {
@@ -438,21 +440,35 @@ export const make = (
 
         if (metadata.playlistId !== undefined) {
           const playlistId = metadata.playlistId
-          yield* google(
-            `adding video ${video.videoId} to playlist ${playlistId}`,
+          // Asked first, so that a re-run (a crash inside this step, then a
+          // resume) does not add the video twice; one unit against fifty.
+          const listed = yield* google(
+            `looking for video ${video.videoId} in playlist ${playlistId}`,
             key,
-            Quota.costs["playlistItems.insert"],
+            Quota.costs["playlistItems.list"],
             () =>
-              yt.playlistItems.insert(
-                {
-                  part: ["snippet"],
-                  requestBody: {
-                    snippet: { playlistId, resourceId: { kind: "youtube#video", videoId: video.videoId } }
-                  }
-                },
+              yt.playlistItems.list(
+                { part: ["id"], playlistId, videoId: video.videoId, maxResults: 1 },
                 callOptions
               )
           )
+          if ((listed.data.items ?? []).length === 0) {
+            yield* google(
+              `adding video ${video.videoId} to playlist ${playlistId}`,
+              key,
+              Quota.costs["playlistItems.insert"],
+              () =>
+                yt.playlistItems.insert(
+                  {
+                    part: ["snippet"],
+                    requestBody: {
+                      snippet: { playlistId, resourceId: { kind: "youtube#video", videoId: video.videoId } }
+                    }
+                  },
+                  callOptions
+                )
+            )
+          }
         }
 
         if (options.waitForProcessing) {

@@ -23,6 +23,7 @@ export const costs = {
   "videos.insert": 1,
   "thumbnails.set": 50,
   "playlistItems.insert": 50,
+  "playlistItems.list": 1,
   "videos.list": 1
 } as const
 

@@ -265,7 +265,7 @@ describe("YouTube metadata and quota", () => {
 })
 
 describe("YouTube after the upload", () => {
-  it.scopedLive("sets the thumbnail, adds to the playlist and waits for processing through googleapis", () =>
+  it.scopedLive("sets the thumbnail, adds to the playlist once (also when re-run) and waits for processing", () =>
     Effect.gen(function*() {
       const { dir, host, sb } = yield* setup({
         host: { waitForProcessing: true, processing: { interval: "5 millis", timeout: "10 seconds" } }
@@ -276,12 +276,18 @@ describe("YouTube after the upload", () => {
       writeFileSync(thumb, png)
       const metadata = new YouTubeMetadata({ title: "With extras", thumbnail: thumb, playlistId: "PLsandbox01" })
       const video = yield* host.upload(yield* context(file.media, metadata, yield* recorder))
-      yield* host.afterUpload(video, metadata, (yield* context(file.media, metadata, yield* recorder)).taskId)
+      const taskId = (yield* context(file.media, metadata, yield* recorder)).taskId
+      yield* host.afterUpload(video, metadata, taskId)
+      // A re-run of the step (a crash inside it, then a resume) finds the video in the playlist.
+      yield* host.afterUpload(video, metadata, taskId)
+      assert.strictEqual(requests(sb, "youtube", "GET", "/youtube/v3/playlistItems").length, 2)
+      assert.strictEqual(requests(sb, "youtube", "POST", "/youtube/v3/playlistItems").length, 1)
       const snapshot = sb.state().platforms.youtube as {
         thumbnails: Array<{ videoId: string; bytes: number }>
         playlistItems: Array<{ videoId: string; playlistId: string }>
       }
       assert.deepStrictEqual(snapshot.thumbnails.map((t) => [t.videoId, t.bytes]), [[video.videoId, png.length]])
+      // thumbnails.set replaces: setting it again leaves one thumbnail.
       assert.deepStrictEqual(snapshot.playlistItems.map((p) => [p.videoId, p.playlistId]), [[
         video.videoId,
         "PLsandbox01"

@@ -618,6 +618,32 @@ layer(Sandbox.layer({ youtube: { playlists: ["PLknown"], thumbnailMaxBytes: 10_0
         expect(ok.json.snippet.position).toBe(0)
       }))
 
+    it.effect("playlistItems.list filters by playlist and video, and checks the playlist", () =>
+      Effect.gen(function*() {
+        const sb = yield* Sandbox.SandboxService
+        const { put } = yield* Effect.promise(() => uploadWhole(sb, bytes(10)))
+        const videoId: string = put.json.id
+        const list = (query: string) => Effect.promise(() => api(sb, `/youtube/v3/playlistItems?${query}`))
+        const before = yield* list(`part=id&playlistId=PLknown&videoId=${videoId}`)
+        expect(before.status).toBe(200)
+        expect(before.json.kind).toBe("youtube#playlistItemListResponse")
+        expect(before.json.items).toEqual([])
+        yield* Effect.promise(() =>
+          api(sb, "/youtube/v3/playlistItems?part=snippet", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: json({ snippet: { playlistId: "PLknown", resourceId: { kind: "youtube#video", videoId } } })
+          })
+        )
+        const after = yield* list(`part=id&playlistId=PLknown&videoId=${videoId}`)
+        expect(after.json.items.map((i: any) => i.snippet.resourceId.videoId)).toEqual([videoId])
+        expect((yield* list("part=id&playlistId=PLknown&videoId=other")).json.items).toEqual([])
+        expect((yield* list("part=id")).json.error.errors[0].reason).toBe("playlistIdRequired")
+        const unknown = yield* list("part=id&playlistId=PLother")
+        expect(unknown.status).toBe(404)
+        expect(unknown.json.error.errors[0].reason).toBe("playlistNotFound")
+      }))
+
     it.effect("the auth endpoint refuses a non-loopback redirect_uri and an unknown client", () =>
       Effect.gen(function*() {
         const sb = yield* Sandbox.SandboxService

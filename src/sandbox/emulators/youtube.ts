@@ -1,7 +1,7 @@
 /**
  * YouTube Data API v3 emulator: Google's OAuth token and authorization
  * endpoints, the resumable upload protocol for `videos.insert`, `videos.list`,
- * `thumbnails.set` and `playlistItems.insert`, YouTube's metadata checks and
+ * `thumbnails.set`, `playlistItems.insert` and `.list`, YouTube's metadata checks and
  * quota (the "Video Uploads" bucket and the 10,000-unit pool, reset at
  * midnight Pacific time by the sandbox clock), and Google's error bodies.
  *
@@ -1124,6 +1124,46 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
     })
   }
 
+  // playlistItems.list, filtered by playlistId and optionally videoId (what a
+  // client asks before inserting, so that a re-run adds a video once). Not in
+  // the fact sheet: its documented shape (cost 1, `items` with `snippet`) is
+  // served; paging is not (a playlist here never holds more than a page).
+  const playlistItemsList = (ctx: RequestContext) => {
+    authorize(ctx)
+    const q = ctx.url.searchParams
+    const part = q.getAll("part").join(",")
+    charge(1)
+    if (!part) return fail(400, "required", "Required parameter: part")
+    const playlistId = q.get("playlistId")
+    if (playlistId === null || playlistId.length === 0) {
+      return fail(400, "playlistIdRequired", "Required parameter: playlistId")
+    }
+    if (options.playlists !== undefined && !options.playlists.includes(playlistId)) {
+      return fail(404, "playlistNotFound", `The playlist '${playlistId}' cannot be found.`)
+    }
+    const videoId = q.get("videoId")
+    const items = playlistItems.filter((p) =>
+      p.playlistId === playlistId && (videoId === null || p.videoId === videoId)
+    )
+    ctx.send(200, {
+      kind: "youtube#playlistItemListResponse",
+      etag: etag(),
+      pageInfo: { totalResults: items.length, resultsPerPage: 50 },
+      items: items.slice(0, 50).map((item) => ({
+        kind: "youtube#playlistItem",
+        etag: etag(),
+        id: item.id,
+        snippet: {
+          publishedAt: item.publishedAt,
+          channelId,
+          playlistId: item.playlistId,
+          position: item.position,
+          resourceId: { kind: "youtube#video", videoId: item.videoId }
+        }
+      }))
+    })
+  }
+
   const routes: Array<Route> = [
     { name: "token", method: "POST", path: "/token", handler: token },
     { name: "auth", method: "GET", path: "/o/oauth2/v2/auth", handler: authorizeEndpoint },
@@ -1147,7 +1187,8 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
       method: "POST",
       path: "/youtube/v3/playlistItems",
       handler: playlistItemsInsert
-    }
+    },
+    { name: "playlistItems.list", method: "GET", path: "/youtube/v3/playlistItems", handler: playlistItemsList }
   ]
 
   return {
