@@ -1104,24 +1104,29 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
       publishedAt: new Date(clock.now()).toISOString()
     }
     playlistItems.push(item)
-    ctx.send(200, {
+    ctx.send(200, playlistItemResource(item))
+  }
+
+  const playlistItemResource = (item: PlaylistItem) => {
+    const video = videos.get(item.videoId)
+    return {
       kind: "youtube#playlistItem",
       etag: etag(),
       id: item.id,
       snippet: {
         publishedAt: item.publishedAt,
         channelId,
-        title: video.input.title,
-        description: video.input.description,
-        thumbnails: thumbnailSet(videoId),
+        title: video?.input.title,
+        description: video?.input.description,
+        thumbnails: thumbnailSet(item.videoId),
         channelTitle: "Medusa Sandbox",
-        playlistId,
-        position,
-        resourceId: { kind: "youtube#video", videoId },
+        playlistId: item.playlistId,
+        position: item.position,
+        resourceId: { kind: "youtube#video", videoId: item.videoId },
         videoOwnerChannelTitle: "Medusa Sandbox",
         videoOwnerChannelId: channelId
       }
-    })
+    }
   }
 
   // playlistItems.list, filtered by playlistId and optionally videoId (what a
@@ -1149,18 +1154,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
       kind: "youtube#playlistItemListResponse",
       etag: etag(),
       pageInfo: { totalResults: items.length, resultsPerPage: 50 },
-      items: items.slice(0, 50).map((item) => ({
-        kind: "youtube#playlistItem",
-        etag: etag(),
-        id: item.id,
-        snippet: {
-          publishedAt: item.publishedAt,
-          channelId,
-          playlistId: item.playlistId,
-          position: item.position,
-          resourceId: { kind: "youtube#video", videoId: item.videoId }
-        }
-      }))
+      items: items.slice(0, 50).map(playlistItemResource)
     })
   }
 
