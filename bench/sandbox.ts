@@ -8,7 +8,7 @@
  *    that only counts bytes; prints both rates and their ratio (target ≥ 0.9),
  *    plus the same sink hashing sha256 in-process (what hashing alone costs),
  *    and the emulator forced to hash in-process (its default hashes large
- *    uploads through an openssl child where openssl is installed).
+ *    uploads on a worker thread).
  *    Rounds alternate between the servers and medians are reported, because
  *    the machine is shared and its load drifts.
  * 2. Prints the sandbox's peak RSS (VmHWM) after a SMALL and a SIZE upload,
@@ -87,7 +87,7 @@ const startChild = (
   }
 }
 
-/** `hashing: "in-process"` makes the sandbox hash with Node's crypto even where openssl is installed (for comparison). */
+/** `hashing: "in-process"` makes the sandbox hash on its own thread instead of a worker thread (for comparison). */
 const startSandbox = async (hashing: "default" | "in-process" = "default") => {
   const configOut = path.join(work, `sb-${Date.now()}-${hashing}`, "medusa.config.json")
   const child = startChild(
@@ -233,7 +233,7 @@ const main = async () => {
     `  ratio emulator/sink         ${ratio.toFixed(2)}  (target ≥ 0.90) ${ratio >= 0.9 ? "OK" : "BELOW TARGET"}`
   )
   console.log(
-    `  ratio emulator/hashing sink ${(emulator / hashing).toFixed(2)}  (what the sandbox adds beyond hashing)`
+    `  ratio emulator/hashing sink ${(emulator / hashing).toFixed(2)}  (the same sha256, on one thread)`
   )
   const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")
   console.log(`  machine load average ${load} on ${cpus().length} cores`)

@@ -67,12 +67,12 @@ export interface SandboxOptions {
   /** Keep uploaded bytes in memory (default false: they are hashed and counted only). */
   readonly keepBytes?: boolean
   /**
-   * How uploads of 32 MiB and more are hashed: `auto` (default) and `openssl`
-   * use an `openssl dgst` child where openssl is installed, `in-process` uses
-   * Node's crypto. The env var `MEDUSA_SANDBOX_HASH` (same values) overrides
-   * the default. Results are identical; only the speed differs.
+   * How uploads of 32 MiB and more are hashed: `auto` (default) and `worker`
+   * hash on a worker thread, beside the socket reads; `in-process` hashes on
+   * the sandbox's own thread. The env var `MEDUSA_SANDBOX_HASH` (same values)
+   * overrides the default. Results are identical; only the speed differs.
    */
-  readonly hashing?: "auto" | "in-process" | "openssl"
+  readonly hashing?: "auto" | "in-process" | "worker"
   /** Seed for ids and random faults (default 1). */
   readonly seed?: number
   /** Facebook Graph API version served (default `v26.0`). */

@@ -196,7 +196,7 @@ layer(Sandbox.layer({ vimeo: { quotaBytes: 1_000_000 } }))("vimeo faults and lim
     }))
 })
 
-layer(Sandbox.layer({ hashing: "openssl" }))("vimeo large uploads", (it) => {
+layer(Sandbox.layer({ hashing: "worker" }))("vimeo large uploads", (it) => {
   it.effect("a 40 MiB tus upload in PATCHes with a drop stores the right sha256", () =>
     Effect.gen(function*() {
       const sb = yield* Sandbox.SandboxService

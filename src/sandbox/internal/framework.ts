@@ -8,9 +8,9 @@
  *
  * @internal
  */
-import { execFileSync, spawn } from "node:child_process"
 import { createHash, type Hash } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
+import { Worker } from "node:worker_threads"
 import type { PlatformId } from "../../PlatformId.js"
 
 // =============================================================================
@@ -222,7 +222,7 @@ export interface StoredUpload {
   hash: Hash
   /** The bytes themselves, only when the sandbox was asked to keep them. */
   chunks: Array<Buffer> | undefined
-  /** Set while a large upload hashes through openssl (see `SandboxState.hashExternally`). */
+  /** Set while a large upload hashes on a worker thread (see `SandboxState.hashExternally`). */
   external?: ExternalHash | undefined
 }
 
@@ -311,20 +311,18 @@ export class SandboxState {
   }
 
   /**
-   * Switches a new, large upload of known size to hashing through openssl
-   * (when available and no byte was committed yet). Call `finishUpload` to
-   * complete it. @internal
+   * Switches a new, large upload of known size to hashing on a worker thread
+   * (when no byte was committed yet). Call `finishUpload` to complete it. @internal
    */
   hashExternally(upload: StoredUpload): void {
     if (!this.externalHashing || upload.bytes > 0 || upload.external !== undefined || this.closed) return
-    if (upload.totalBytes === undefined || upload.totalBytes < EXTERNAL_HASH_THRESHOLD || !hasOpenssl()) return
-    upload.external = spawnExternalHash()
+    if (upload.totalBytes === undefined || upload.totalBytes < EXTERNAL_HASH_THRESHOLD) return
+    upload.external = spawnWorkerHash()
   }
 
   /**
-   * Whether large uploads hash through openssl (when it is installed). The
-   * sandbox turns it on unless told otherwise: with a spare core it is much
-   * faster; on a saturated machine the pipe can cost more than it saves
+   * Whether large uploads hash on a worker thread. The sandbox turns it on
+   * unless told otherwise: the hash then runs beside the socket reads
    * (bench/sandbox.ts measures both).
    */
   externalHashing = false
@@ -380,76 +378,109 @@ export class SandboxState {
 // =============================================================================
 
 /**
- * Hashes through an `openssl dgst -sha256` child (see `SandboxOptions.hashing`).
- * Node's bundled OpenSSL hashed ~2.5x slower than the system's here, and the
- * child hashes on another core; on a saturated machine the pipe may cost more
- * than it saves. Writes apply back-pressure.
+ * Hashes on a worker thread (see `SandboxOptions.hashing`), so that sha256
+ * (about as costly as receiving the bytes) runs on another core while this
+ * thread reads the socket. Chunks are copied into 1 MiB batches whose buffers
+ * are transferred, not cloned; `update` asks the sender to pause while 8 MiB
+ * are unhashed, so memory stays flat.
  * @internal
  */
 export interface ExternalHash {
-  /** Resolves when the pipe can take more (undefined when it can now). */
+  /** Resolves when the hasher can take more (undefined when it can now). */
   readonly update: (chunk: Buffer) => Promise<void> | undefined
   readonly digest: () => Promise<string>
   readonly dispose: () => void
 }
 
-let opensslAvailable: boolean | undefined
+// Each batch travels to the worker and back (transferred both ways, never
+// copied), so a handful of buffers serve a whole upload.
+const HASH_WORKER = `
+const { parentPort } = require("node:worker_threads")
+const hash = require("node:crypto").createHash("sha256")
+parentPort.on("message", (message) => {
+  if (message === "digest") return parentPort.postMessage({ digest: hash.digest("hex") })
+  hash.update(new Uint8Array(message.buffer, 0, message.length))
+  parentPort.postMessage({ buffer: message.buffer, length: message.length }, [message.buffer])
+})
+`
 
-/** Whether `openssl` runs here (checked once). @internal */
-export const hasOpenssl = (): boolean => {
-  if (opensslAvailable === undefined) {
-    try {
-      execFileSync("openssl", ["version"], { stdio: "ignore", timeout: 5_000 })
-      opensslAvailable = true
-    } catch {
-      opensslAvailable = false
-    }
+const BATCH_BYTES = 1024 * 1024
+const UNHASHED_LIMIT = 8 * 1024 * 1024
+
+const spawnWorkerHash = (): ExternalHash => {
+  // No inherited loader flags (tsx): the worker is plain CommonJS.
+  const worker = new Worker(HASH_WORKER, { eval: true, execArgv: [] })
+  worker.unref()
+  const free: Array<ArrayBuffer> = []
+  let batch = new Uint8Array(BATCH_BYTES)
+  let used = 0
+  let unhashed = 0
+  let failure: Error | undefined
+  let resume: (() => void) | undefined
+  let settle: ((result: { readonly digest?: string; readonly error?: Error }) => void) | undefined
+  const wake = () => {
+    const r = resume
+    resume = undefined
+    r?.()
   }
-  return opensslAvailable
-}
-
-const EXTERNAL_QUEUE_BYTES = 8 * 1024 * 1024
-
-const spawnExternalHash = (): ExternalHash => {
-  const child = spawn("openssl", ["dgst", "-sha256", "-r"], { stdio: ["pipe", "pipe", "ignore"] })
-  let out = ""
-  let failed: Error | undefined
-  child.stdout.on("data", (c: Buffer) => (out += c.toString("latin1")))
-  child.on("error", (e) => (failed = e))
-  child.stdin.on("error", (e) => (failed = e))
-  const closed = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
+  const fail = (error: Error) => {
+    failure ??= error
+    wake()
+    settle?.({ error: failure })
+  }
+  worker.on(
+    "message",
+    (message: { readonly buffer?: ArrayBuffer; readonly length?: number; readonly digest?: string }) => {
+      if (message.digest !== undefined) return settle?.({ digest: message.digest })
+      free.push(message.buffer!)
+      unhashed -= message.length!
+      if (unhashed < UNHASHED_LIMIT) wake()
+    }
+  )
+  worker.on("error", fail)
+  worker.on("exit", (code) => fail(new Error(`the hashing worker exited (code ${code})`)))
+  const flush = () => {
+    if (used === 0) return
+    const buffer = batch.buffer as ArrayBuffer
+    worker.postMessage({ buffer, length: used }, [buffer])
+    unhashed += used
+    used = 0
+    const next = free.pop()
+    batch = next === undefined ? new Uint8Array(BATCH_BYTES) : new Uint8Array(next)
+  }
   return {
     update: (chunk) => {
-      child.stdin.write(chunk)
-      // Pause the sender only when several MiB are queued: pausing at the stream's 16 KiB mark costs a
-      // context switch per 64 KiB chunk and halves throughput.
-      if (child.stdin.writableLength < EXTERNAL_QUEUE_BYTES) return undefined
-      return new Promise<void>((resolve) => {
-        const done = () => {
-          child.stdin.off("drain", done)
-          child.off("close", done)
-          resolve()
-        }
-        child.stdin.once("drain", done)
-        child.once("close", done)
-      })
-    },
-    digest: async () => {
-      child.stdin.end()
-      const code = await closed
-      const hex = /^[0-9a-f]{64}/.exec(out)?.[0]
-      if (code !== 0 || hex === undefined) {
-        throw new Error(`openssl dgst failed (exit ${code}): ${failed?.message ?? out.slice(0, 200)}`)
+      if (failure !== undefined) return undefined
+      for (let offset = 0; offset < chunk.length;) {
+        const n = Math.min(BATCH_BYTES - used, chunk.length - offset)
+        batch.set(chunk.subarray(offset, offset + n), used)
+        used += n
+        offset += n
+        if (used === BATCH_BYTES) flush()
       }
-      return hex
+      if (unhashed < UNHASHED_LIMIT) return undefined
+      return new Promise<void>((resolve) => (resume = resolve))
     },
+    digest: () =>
+      new Promise<string>((resolve, reject) => {
+        if (failure !== undefined) return reject(failure)
+        settle = (result) => {
+          settle = undefined
+          void worker.terminate()
+          if (result.digest !== undefined) resolve(result.digest)
+          else reject(result.error)
+        }
+        flush()
+        worker.postMessage("digest")
+      }),
     dispose: () => {
-      if (child.exitCode === null) child.kill("SIGKILL")
+      settle = undefined
+      void worker.terminate()
     }
   }
 }
 
-/** Uploads at least this large (when their size is known) hash through openssl, when it is available. @internal */
+/** Uploads at least this large (when their size is known) hash on a worker thread. @internal */
 export const EXTERNAL_HASH_THRESHOLD = 32 * 1024 * 1024
 
 /**
