@@ -56,7 +56,10 @@ export interface EmbeddedOptions extends MedusaOptions {
   /**
    * Open the store without running tasks or taking the lock: for processes
    * that only inspect tasks (`medusa status`) while another one runs them.
-   * Submitting and cancelling fail with `StoreError` reason `locked`.
+   * Submitting fails with `StoreError` reason `locked`; cancelling asks the
+   * process that runs the tasks (through a request file beside the
+   * database) and waits for it, or records the cancellation itself when no
+   * process owns the store.
    */
   readonly readOnly?: boolean | undefined
   /** How often scheduled (`runAt`) tasks are checked (default 500 ms). */
@@ -117,7 +120,7 @@ const serviceLayer = (
 export const layerDurable = (options: EmbeddedOptions): Layer.Layer<Medusa | TaskStore, StoreError> => {
   const client = SqlTaskStore.sqliteClient({ filename: options.sqlite, readOnly: options.readOnly })
   if (options.readOnly === true) {
-    return serviceLayer({ ...options, readOnly: true }).pipe(
+    return serviceLayer({ ...options, readOnly: true, embeddedFile: options.sqlite }).pipe(
       Layer.provide(WorkflowEngine.layerMemory),
       Layer.provideMerge(storeLayer({ readOnly: true, pollInterval: "500 millis" })),
       Layer.provide(client)
@@ -143,7 +146,7 @@ export const layerDurable = (options: EmbeddedOptions): Layer.Layer<Medusa | Tas
     )
   )
   const runner = Workflow.layer.pipe(Layer.provide(stepsLayer(options)))
-  return serviceLayer(options).pipe(
+  return serviceLayer({ ...options, embeddedFile: options.sqlite }).pipe(
     Layer.provide(runner),
     Layer.provideMerge(engine),
     Layer.provideMerge(storeLayer({})),

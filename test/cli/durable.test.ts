@@ -1,7 +1,9 @@
 /**
  * Across processes, with the CLI's default durable SQLite store: a detached
- * task followed from a second process, and Ctrl+C during an upload leaving a
- * task that `medusa resume` completes without re-sending what the server holds.
+ * task followed from a second process, Ctrl+C during an upload leaving a
+ * task that `medusa resume` completes without re-sending what the server
+ * holds, and `medusa cancel` from a second process, with and without a
+ * process running the task.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as crypto from "node:crypto"
@@ -120,4 +122,58 @@ describe("durable store across processes", () => {
     },
     120_000
   )
+  it("cancel from another process while a detached worker uploads: it stops, nothing is posted", async () => {
+    env.sandbox.clearFaults()
+    const video = makeVideo(env.dir, 4 * MiB)
+    const postsBefore = env.sandbox.raw.posts.length
+    const detached = await run(
+      ["publish", video, "--to", "youtube,x", "--title", "Cancelled", "--x-text", "never {youtube_url}", "--detach"]
+        .concat(env.flags),
+      { cwd: env.dir }
+    )
+    assert.strictEqual(detached.code, 0, detached.stderr)
+    const id = /^(medusa_task_[0-9a-f-]{36})$/m.exec(detached.stdout)![1]!
+    // Part-way through the upload, with the worker retrying: the worker owns the store.
+    const hold = await holdYouTubeUpload(env.sandbox, MiB, { probeFirst: true })
+
+    const cancelled = await run(["cancel", id, ...env.flags], { cwd: env.dir })
+    hold.release()
+    assert.strictEqual(cancelled.code, 0, cancelled.stdout + cancelled.stderr)
+    assert.include(cancelled.stdout, `Task ${id} cancelled.`)
+    const status = await run(["status", id, "--json", ...env.flags], { cwd: env.dir })
+    assert.strictEqual((JSON.parse(status.stdout) as { status: string }).status, "cancelled")
+    // The worker carried the request out and removed it, then saw its task end cancelled.
+    assert.deepStrictEqual(fs.readdirSync(`${env.store}.requests`), [])
+    const log = /\(log: (.+)\)/.exec(detached.stdout)![1]!
+    await eventually(
+      () => /cancelled/i.test(fs.readFileSync(log, "utf8")),
+      () => `the detached worker to report the cancellation; its log:\n${fs.readFileSync(log, "utf8")}`
+    )
+    assert.isFalse([...env.sandbox.raw.uploads.values()].at(-1)!.complete, "the upload went on after the cancel")
+    assert.strictEqual(env.sandbox.raw.posts.length, postsBefore)
+
+    const again = await run(["cancel", id, ...env.flags], { cwd: env.dir })
+    assert.strictEqual(again.code, 2, again.stdout + again.stderr)
+    assert.match(again.stderr, /cancelled/)
+  }, 120_000)
+
+  it("cancel with no process running the store records it; resume then has nothing to do", async () => {
+    env.sandbox.clearFaults()
+    const video = makeVideo(env.dir, 4 * MiB)
+    const cli = start(["publish", video, "--to", "youtube", "--title", "Left behind", ...env.flags], { cwd: env.dir })
+    const id = await eventually(() => /task (medusa_task_\S+) submitted/.exec(cli.stdout())?.[1], "the task id")
+    const hold = await holdYouTubeUpload(env.sandbox, MiB, { probeFirst: true })
+    cli.child.kill("SIGINT")
+    const interrupted = await cli.done
+    hold.release()
+    assert.strictEqual(interrupted.code, 130, interrupted.stdout + interrupted.stderr)
+
+    const cancelled = await run(["cancel", id, ...env.flags], { cwd: env.dir })
+    assert.strictEqual(cancelled.code, 0, cancelled.stdout + cancelled.stderr)
+    const status = await run(["status", id, "--json", ...env.flags], { cwd: env.dir })
+    assert.strictEqual((JSON.parse(status.stdout) as { status: string }).status, "cancelled")
+    const resumed = await run(["resume", ...env.flags], { cwd: env.dir })
+    assert.strictEqual(resumed.code, 0, resumed.stdout + resumed.stderr)
+    assert.include(resumed.stdout, "Nothing to resume")
+  }, 120_000)
 })

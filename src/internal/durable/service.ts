@@ -23,6 +23,7 @@ import type { ListOptions } from "../../TaskStore.js"
 import * as Engine from "../engine.js"
 import * as Shared from "../service.js"
 import type { SqlStore } from "../sql/store.js"
+import * as Requests from "./requests.js"
 import { PublishTask } from "./workflow.js"
 
 /** @internal */
@@ -33,6 +34,12 @@ export interface DurableServiceOptions extends Options {
   readonly clientOnly?: boolean | undefined
   /** How often due and orphaned tasks are looked for (default 500 ms). */
   readonly schedulerInterval?: Duration.DurationInput | undefined
+  /**
+   * The SQLite file of an embedded store: its owner carries out the cancel
+   * requests other processes leave beside it, and a read-only process
+   * cancels through them.
+   */
+  readonly embeddedFile?: string | undefined
 }
 
 const readOnlyError = (what: string) =>
@@ -111,7 +118,10 @@ export const make = (
       Effect.flatMap(submit(input), (id) => Effect.catchTag(awaitFinal(id), "TaskNotFound", (e) => Effect.die(e)))
 
     const cancel = Effect.fn("Medusa.cancel")(function*(id: string) {
-      if (options.readOnly === true) return yield* readOnlyError("Cancelling a task")
+      if (options.readOnly === true) {
+        if (options.embeddedFile === undefined) return yield* readOnlyError("Cancelling a task")
+        return yield* Requests.cancelFromOutside(options.embeddedFile, store, yield* Shared.parseId(id))
+      }
       const taskId = yield* Shared.parseId(id)
       const task = yield* store.get(taskId)
       if (isFinal(task.state)) {
@@ -122,6 +132,8 @@ export const make = (
       const now = yield* Clock.currentTimeMillis
       return yield* store.update(taskId, (t) => Engine.transition(t, "cancelled", now, { message: "Cancelled" }))
     })
+
+    if (runsTasks && options.embeddedFile !== undefined) yield* Requests.serve(options.embeddedFile, cancel)
 
     const list = (listOptions?: ListOptions) => store.list(listOptions)
 

@@ -1,0 +1,172 @@
+/**
+ * Cancelling a task of an embedded (SQLite) store from a process that does
+ * not own it (`medusa cancel` while `medusa publish --detach` runs the task).
+ *
+ * One process writes the database, so the others do not write to it: a
+ * second writer's commit between the owner's read and write in one
+ * transaction fails the owner's transaction (SQLite's `BUSY_SNAPSHOT`), and
+ * the workflow engine shares that database. Instead, a cancel request is a
+ * file in `<file>.requests/`, which the owner picks up and carries out
+ * through its own `cancel`; the asking process waits for the task's final
+ * state in its read-only view. When no process owns the store, the asking
+ * process takes the lock itself and records the cancellation.
+ *
+ * @internal
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { InvalidTransition, StoreError, type TaskNotFound } from "../../PublishError.js"
+import type { Task } from "../../Task.js"
+import { isFinal } from "../../Task.js"
+import * as TaskId from "../../TaskId.js"
+import * as Engine from "../engine.js"
+import * as Store from "../sql/store.js"
+import * as Lock from "./lock.js"
+
+/** @internal */
+export const requestsDirOf = (filename: string): string => `${path.resolve(filename)}.requests`
+
+const suffix = ".cancel"
+
+/** How long the asking process waits for the owner to carry a request out. */
+const answerWithin = Duration.seconds(15)
+
+/**
+ * In the owning process: carries out the cancel requests left in the
+ * requests folder, now and every `interval`, for the life of the scope.
+ *
+ * @internal
+ */
+export const serve = (
+  filename: string,
+  cancel: (id: string) => Effect.Effect<unknown, unknown>,
+  interval: Duration.DurationInput = "250 millis"
+): Effect.Effect<void, never, Scope.Scope> => {
+  const dir = requestsDirOf(filename)
+  const once = Effect.gen(function*() {
+    const names = yield* Effect.sync(() => {
+      try {
+        return fs.readdirSync(dir)
+      } catch {
+        return [] // No folder: nobody asked yet.
+      }
+    })
+    for (const name of names) {
+      if (!name.endsWith(suffix)) continue
+      const id = name.slice(0, -suffix.length)
+      // A task that already ended, or is unknown here, needs nothing more.
+      if (TaskId.is(id)) {
+        yield* cancel(id).pipe(
+          Effect.catchAllCause((cause) => Effect.logDebug(`Medusa: cancel request for ${id} not carried out`, cause))
+        )
+      }
+      yield* Effect.sync(() => fs.rmSync(path.join(dir, name), { force: true }))
+    }
+  })
+  return Effect.asVoid(Effect.forkScoped(Effect.repeat(once, Schedule.spaced(interval))))
+}
+
+/**
+ * In a process with a read-only view of the store: cancels `id` through the
+ * owner, or directly when no process owns the store.
+ *
+ * @internal
+ */
+export const cancelFromOutside = (
+  filename: string,
+  view: Store.SqlStore,
+  id: TaskId.TaskId
+): Effect.Effect<Task, TaskNotFound | InvalidTransition | StoreError> =>
+  Effect.gen(function*() {
+    const task = yield* view.get(id)
+    if (isFinal(task.state)) return yield* new InvalidTransition({ taskId: id, from: task.state, to: "cancelled" })
+    const direct = yield* Effect.scoped(recordIfUnowned(filename, id))
+    if (Option.isSome(direct)) return direct.value
+    yield* ask(filename, id)
+    const last = yield* Stream.runLast(view.watch(id)).pipe(
+      Effect.timeoutFail({
+        duration: answerWithin,
+        onTimeout: () =>
+          new StoreError({
+            reason: "locked",
+            description: `asked the process that owns ${filename} to cancel task ${id}, and it did not within ${
+              Duration.format(answerWithin)
+            }. Is it still running? The request stays in ${
+              requestsDirOf(filename)
+            } and is carried out when it reads it.`
+          })
+      })
+    )
+    if (Option.isNone(last)) return yield* view.get(id)
+    // It ended some other way before the request was read.
+    if (last.value.state !== "cancelled") {
+      return yield* new InvalidTransition({ taskId: id, from: last.value.state, to: "cancelled" })
+    }
+    return last.value
+  })
+
+/** Leaves the request for the owner (written whole, then renamed into place). */
+const ask = (filename: string, id: TaskId.TaskId): Effect.Effect<void, StoreError> =>
+  Effect.try({
+    try: () => {
+      const dir = requestsDirOf(filename)
+      fs.mkdirSync(dir, { recursive: true })
+      const file = path.join(dir, `${id}${suffix}`)
+      fs.writeFileSync(`${file}.${process.pid}.tmp`, `${new Date().toISOString()} pid ${process.pid}\n`)
+      fs.renameSync(`${file}.${process.pid}.tmp`, file)
+    },
+    catch: (cause) =>
+      new StoreError({
+        reason: "unavailable",
+        description: `cannot leave a cancel request in ${requestsDirOf(filename)}: ${
+          cause instanceof Error ? cause.message : String(cause)
+        }. Check that the folder beside the database can be written.`,
+        cause
+      })
+  })
+
+/**
+ * Takes the lock when free (no process runs tasks from the file) and records
+ * the cancellation in a writable store of its own. `None` when another
+ * process holds the lock.
+ */
+const recordIfUnowned = (
+  filename: string,
+  id: TaskId.TaskId
+): Effect.Effect<Option.Option<Task>, TaskNotFound | InvalidTransition | StoreError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const locked = yield* Effect.either(Lock.acquire(filename))
+    if (Either.isLeft(locked)) {
+      return locked.left.reason === "locked" ? Option.none() : yield* Effect.fail(locked.left)
+    }
+    const store = yield* Effect.gen(function*() {
+      const client = yield* SqliteClient.make({ filename: path.resolve(filename) })
+      return yield* Store.make({}).pipe(Effect.provideService(SqlClient.SqlClient, client))
+    }).pipe(
+      Effect.provide(Reactivity.layer),
+      Effect.catchAll((cause) =>
+        Effect.fail(
+          new StoreError({
+            reason: "unavailable",
+            description: `cannot open ${filename} to record the cancellation: ${cause.message}`,
+            cause
+          })
+        )
+      )
+    )
+    const now = yield* Clock.currentTimeMillis
+    return Option.some(
+      yield* store.update(id, (t) => Engine.transition(t, "cancelled", now, { message: "Cancelled" }))
+    )
+  })
