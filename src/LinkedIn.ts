@@ -111,7 +111,7 @@ const nextMidnightUtc = (now: number): number => {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1)
 }
 
-/** The article card's title: the file name without its extension. */
+/** The article card's title when the video has none recorded: the file name without its extension. */
 const articleTitle = (media: MediaFile): string => media.name.replace(/\.[^.]+$/, "") || media.name
 
 const DUPLICATE = /duplicate/i
@@ -320,7 +320,9 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
         distribution: { feedDistribution: "MAIN_FEED", targetEntities: [], thirdPartyDistributionChannels: [] },
         lifecycleState: "PUBLISHED",
         isReshareDisabledByAuthor: false,
-        ...(first === undefined ? {} : { content: { article: { source: first.url, title: articleTitle(media) } } })
+        ...(first === undefined ?
+          {} :
+          { content: { article: { source: first.url, title: first.title ?? articleTitle(media) } } })
       }
     }
 

@@ -84,7 +84,9 @@ export class UploadProgress extends Schema.Class<UploadProgress>("@medusa/Upload
 export class UploadedVideo extends Schema.Class<UploadedVideo>("@medusa/UploadedVideo")({
   host: HostId,
   videoId: Schema.String,
-  url: Schema.String
+  url: Schema.String,
+  /** The title it was uploaded with (the card title of a LinkedIn article linking to it). */
+  title: Schema.optional(Schema.String)
 }) {}
 
 /**

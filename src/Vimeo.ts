@@ -353,7 +353,12 @@ export const make = (
         const videoId = target.videoId ?? "unknown"
         return {
           _tag: "Complete",
-          result: new UploadedVideo({ host: "vimeo", videoId, url: target.videoUrl ?? videoUrl(videoId) })
+          result: new UploadedVideo({
+            host: "vimeo",
+            videoId,
+            url: target.videoUrl ?? videoUrl(videoId),
+            title: metadata.title
+          })
         }
       }
 

@@ -314,7 +314,12 @@ export const make = (
             }
             return {
               _tag: "Complete",
-              result: new UploadedVideo({ host: "youtube", videoId: video.id, url: videoUrl(video.id) })
+              result: new UploadedVideo({
+                host: "youtube",
+                videoId: video.id,
+                url: videoUrl(video.id),
+                title: metadata.title
+              })
             } as const
           }
           if (status === 308) {

@@ -40,7 +40,8 @@ export const media = new MediaFile({
 export const youtubeVideo = new UploadedVideo({
   host: "youtube",
   videoId: "dQw4w9WgXcQ",
-  url: "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+  url: "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+  title: "Launch day"
 })
 
 export const vimeoVideo = new UploadedVideo({ host: "vimeo", videoId: "76979871", url: "https://vimeo.com/76979871" })

@@ -42,6 +42,8 @@ describe("LinkedIn publisher", () => {
       // The emulator unescapes little text: what readers see is exactly the text.
       expect(stored[0]!.text).toBe(body)
       expect(stored[0]!.link).toBe(youtubeVideo.url)
+      // The article card carries the video's own title.
+      expect((stored[0]!.extra as { articleTitle: string }).articleTitle).toBe("Launch day")
       expect((stored[0]!.extra as { commentary: string }).commentary).toBe(LittleText.escape(body))
       expect(post.postId).toBe(stored[0]!.id)
       expect(post.postId).toMatch(/^urn:li:share:\d+$/)
@@ -50,6 +52,15 @@ describe("LinkedIn publisher", () => {
       expect(request.headers["linkedin-version"]).toBe(LinkedIn.defaultApiVersion)
       expect(request.headers["x-restli-protocol-version"]).toBe("2.0.0")
       expect(request.headers.authorization).toBe("<redacted>")
+    }).pipe(Effect.provide(Http)))
+
+  it.scoped("a video recorded without a title gets the file name as the article title", () =>
+    Effect.gen(function*() {
+      const { li, sb } = yield* setup()
+      yield* li.post(context(text("untitled"), { videos: [vimeoVideo] }))
+      const stored = liPosts(sb)
+      expect(stored[0]!.link).toBe(vimeoVideo.url)
+      expect((stored[0]!.extra as { articleTitle: string }).articleTitle).toBe("launch-video")
     }).pipe(Effect.provide(Http)))
 
   it.scoped("without videos, no article is attached", () =>

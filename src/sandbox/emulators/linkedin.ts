@@ -301,7 +301,12 @@ export const makeLinkedIn = (env: EmulatorEnv): Emulator => {
       link,
       url: `https://www.linkedin.com/feed/update/${id}/`,
       createdAt: now,
-      extra: { commentary, lifecycleState: post.lifecycleState, visibility: post.visibility }
+      extra: {
+        commentary,
+        lifecycleState: post.lifecycleState,
+        visibility: post.visibility,
+        articleTitle: (post.content as { article?: { title?: unknown } } | undefined)?.article?.title
+      }
     })
     return ctx.send(201, undefined, {
       "x-restli-id": id,
