@@ -293,20 +293,24 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
      * wait, counted from the reading (a rate-limit wait may already have
      * covered it).
      */
-    const awaitUsage = Effect.gen(function*() {
-      const last = yield* Ref.get(client.usage)
-      if (Option.isNone(last) || last.value.usage.percent <= threshold) return
-      const now = yield* Clock.currentTimeMillis
-      const wait = last.value.at + (last.value.usage.regainMillis ?? fallbackWaitMillis) - now
-      if (wait <= 0) return
-      if (wait > policy.maxWaitMillis) {
-        return yield* Effect.fail(PostOnce.fail(usageExceeded(last.value.usage, wait, now)))
-      }
-      yield* Effect.logInfo(`Facebook: Graph API usage at ${last.value.usage.percent}%, holding the post`).pipe(
-        Effect.annotateLogs({ waitMillis: wait })
-      )
-      yield* Effect.sleep(Duration.millis(wait))
-    })
+    const awaitUsage = (onWait: PostContext<FacebookMetadata>["onWait"]) =>
+      Effect.gen(function*() {
+        const last = yield* Ref.get(client.usage)
+        if (Option.isNone(last) || last.value.usage.percent <= threshold) return
+        const now = yield* Clock.currentTimeMillis
+        const wait = last.value.at + (last.value.usage.regainMillis ?? fallbackWaitMillis) - now
+        if (wait <= 0) return
+        if (wait > policy.maxWaitMillis) {
+          return yield* Effect.fail(PostOnce.fail(usageExceeded(last.value.usage, wait, now)))
+        }
+        yield* Effect.logInfo(`Facebook: Graph API usage at ${last.value.usage.percent}%, holding the post`).pipe(
+          Effect.annotateLogs({ waitMillis: wait })
+        )
+        if (onWait !== undefined) {
+          yield* onWait({ reason: `Graph API usage at ${last.value.usage.percent}%`, until: now + wait })
+        }
+        yield* Effect.sleep(Duration.millis(wait))
+      })
 
     /** Looks for a post with the same message among the Page's recent (and, when asked, scheduled) posts. */
     const search = (message: string, since: number | undefined, scheduled: boolean) =>
@@ -388,7 +392,8 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
       return yield* PostOnce.postOnce({
         platform: "facebook",
         policy,
-        gate: awaitUsage,
+        gate: awaitUsage(context.onWait),
+        onWait: context.onWait,
         attempt: attempt(context.metadata),
         find: (since) => search(context.metadata.message, since, context.metadata.scheduledPublishTime !== undefined),
         hint: `Check the Page's posts${

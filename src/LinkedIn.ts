@@ -376,6 +376,7 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
       return yield* PostOnce.postOnce({
         platform: "linkedin",
         policy,
+        onWait: context.onWait,
         attempt: attempt(context),
         find: (since) => search(context.metadata.text, since),
         hint: `Check the recent activity of ${options.authorUrn} on https://www.linkedin.com for this text ` +

@@ -158,6 +158,24 @@ export interface PostContext<M> {
   readonly media: MediaFile
   /** The videos uploaded by this task, in host order (`youtube` first). */
   readonly videos: ReadonlyArray<UploadedVideo>
+  /**
+   * Told before the publisher holds the post for a while (a rate limit,
+   * high API usage), so that the task's status can say why it waits.
+   */
+  readonly onWait?: ((wait: PostWait) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * A wait a publisher announces before holding a post.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PostWait {
+  /** Why, in a few words: `"rate limited"`, `"Graph API usage at 93%"`. */
+  readonly reason: string
+  /** When the post goes ahead (epoch ms). */
+  readonly until: number
 }
 
 /**

@@ -80,6 +80,8 @@ export interface PublisherOptions {
   readonly canFind?: boolean | undefined
   /** Hold each post until `release(publisher)` is called. */
   readonly gated?: boolean | undefined
+  /** Announce a wait through the context's `onWait` (as a rate-limited publisher does), then sleep it, before posting. */
+  readonly wait?: { readonly reason: string; readonly duration: Duration.DurationInput } | undefined
 }
 
 /**
@@ -383,6 +385,12 @@ const makePublisher = <M>(
         Effect.gen(function*() {
           yield* control.record({ platform: id, operation: "post", taskId: context.taskId, metadata: context.metadata })
           if (options.gated) yield* control.gate(id)
+          if (options.wait !== undefined) {
+            const wait = Duration.toMillis(options.wait.duration)
+            const now = yield* Clock.currentTimeMillis
+            if (context.onWait !== undefined) yield* context.onWait({ reason: options.wait.reason, until: now + wait })
+            yield* Effect.sleep(Duration.millis(wait))
+          }
           if (!Duration.isZero(delay)) yield* Effect.sleep(delay)
           if (fail?.at === "post") return yield* fail.error
           const made = postOf(id, control.next())

@@ -355,27 +355,29 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
       })
 
     /** Waits when the last answer said the post window is used up. */
-    const awaitWindow = Effect.gen(function*() {
-      const resetAt = yield* Ref.get(tweetsResetAt)
-      const now = yield* Clock.currentTimeMillis
-      if (resetAt <= now) return
-      const wait = resetAt - now
-      if (wait > policy.maxWaitMillis) {
-        return yield* Effect.fail(
-          PostOnce.rateLimited({
-            platform: "x",
-            waitMillis: wait,
-            fallbackMillis: wait,
-            now,
-            description: `the X post window is used up until ${new Date(resetAt).toISOString()}`
-          })
+    const awaitWindow = (onWait: PostContext<XMetadata>["onWait"]) =>
+      Effect.gen(function*() {
+        const resetAt = yield* Ref.get(tweetsResetAt)
+        const now = yield* Clock.currentTimeMillis
+        if (resetAt <= now) return
+        const wait = resetAt - now
+        if (wait > policy.maxWaitMillis) {
+          return yield* Effect.fail(
+            PostOnce.rateLimited({
+              platform: "x",
+              waitMillis: wait,
+              fallbackMillis: wait,
+              now,
+              description: `the X post window is used up until ${new Date(resetAt).toISOString()}`
+            })
+          )
+        }
+        yield* Effect.logInfo("X: post window used up, waiting for its reset").pipe(
+          Effect.annotateLogs({ waitMillis: wait })
         )
-      }
-      yield* Effect.logInfo("X: post window used up, waiting for its reset").pipe(
-        Effect.annotateLogs({ waitMillis: wait })
-      )
-      yield* Effect.sleep(Duration.millis(wait))
-    })
+        if (onWait !== undefined) yield* onWait({ reason: "post window used up", until: resetAt })
+        yield* Effect.sleep(Duration.millis(wait))
+      })
 
     const readWindow = (headers: Headers.Headers) =>
       Effect.gen(function*() {
@@ -434,7 +436,8 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
       return yield* PostOnce.postOnce({
         platform: "x",
         policy,
-        gate: awaitWindow,
+        gate: awaitWindow(context.onWait),
+        onWait: context.onWait,
         attempt: attempt(text, mediaId),
         find: (since) => search(text, since),
         hint: "Check the account's posts on https://x.com for this text before running the task again."

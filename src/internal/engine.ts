@@ -18,7 +18,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import { randomUUID } from "node:crypto"
-import type { MediaFile, PublishedPost, UploadedVideo, UploadProgress, UploadSession } from "../Platform.js"
+import type { MediaFile, PostWait, PublishedPost, UploadedVideo, UploadProgress, UploadSession } from "../Platform.js"
 import type { HostId, PlatformId, PublisherId } from "../PlatformId.js"
 import { all as allPlatforms, displayName, hosts as allHosts, publishers as allPublishers } from "../PlatformId.js"
 import {
@@ -353,6 +353,30 @@ const startMessage = (request: PublishRequest): string => {
   return hosts.length > 0 ? uploadMessage(hosts, []) : postMessage(publishersOf(request))
 }
 
+const noteSeparator = " — "
+
+/**
+ * The status message with `publisher`'s wait note set (or removed):
+ * `"Posting to Facebook, X... — Facebook: Graph API usage at 93%, waiting until 14:05:00 UTC"`.
+ * Each waiting publisher has its own note after the base message.
+ *
+ * @internal
+ */
+export const withWaitNote = (
+  message: string | undefined,
+  publisher: PublisherId,
+  wait: PostWait | undefined
+): string | undefined => {
+  if (message === undefined) return message
+  const [base, ...notes] = message.split(noteSeparator)
+  const name = displayName[publisher]
+  const others = notes.filter((note) => !note.startsWith(`${name}: `))
+  const note = wait === undefined ? [] : [
+    `${name}: ${wait.reason}, waiting until ${new Date(wait.until).toISOString().slice(11, 19)} UTC`
+  ]
+  return [base, ...others, ...note].join(noteSeparator)
+}
+
 /**
  * Template values from the uploaded videos.
  *
@@ -446,7 +470,15 @@ export const postStep = (
       task.request.metadata[publisherId] as object,
       templateValues(videos)
     )
-    const context = { taskId, metadata, media: task.media, videos }
+    const onWait = (wait: PostWait) =>
+      withNow((now) =>
+        modify(engine, taskId, (t) =>
+          t.state !== "in_progress" ? t : rebuild(t, {
+            message: withWaitNote(t.message, publisherId, wait),
+            updatedAt: now
+          }))
+      ).pipe(Effect.asVoid, Effect.catchAll(logStoreFailure("record a post's wait")))
+    const context = { taskId, metadata, media: task.media, videos, onWait }
     const record = yield* engine.store.loadPostRecord(taskId, publisherId)
     let post: PublishedPost
     if (Option.isSome(record) && record.value.state === "done" && record.value.post !== undefined) {
@@ -476,6 +508,7 @@ export const postStep = (
       modify(engine, taskId, (t) =>
         rebuild(t, {
           posts: [...t.posts.filter((p) => p.publisher !== publisherId), post],
+          ...(t.message === undefined ? {} : { message: withWaitNote(t.message, publisherId, undefined) }),
           updatedAt: now
         }))
     )

@@ -26,6 +26,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
+import type { PostContext } from "../Platform.js"
 import { displayName, type PublisherId } from "../PlatformId.js"
 import { type PlatformError, PlatformUnavailable, PostOutcomeUnknown, QuotaExceeded } from "../PublishError.js"
 import * as Template from "../Template.js"
@@ -240,15 +241,27 @@ const retryBackoff = Schedule.exponential("1 second", 2)
  * the wait the platform asked for (or the backoff), and never a wait longer
  * than `maxWaitMillis`.
  */
-const postRetryPolicy = (policy: PostPolicy) =>
+const postRetryPolicy = (policy: PostPolicy, onWait: PostContext<unknown>["onWait"]) =>
   retryBackoff.pipe(
     Schedule.intersect(Schedule.recurs(Math.max(0, policy.maxAttempts - 1))),
     Schedule.intersect(Schedule.identity<AttemptFailed>()),
     Schedule.whileInput((e: AttemptFailed) =>
       e.kind === "retry" && (e.waitMillis === undefined || e.waitMillis <= policy.maxWaitMillis)
     ),
-    Schedule.modifyDelay(([, e], delay) => (e.waitMillis !== undefined ? Duration.millis(e.waitMillis) : delay))
+    Schedule.modifyDelayEffect(([, e], delay) => {
+      if (e.waitMillis === undefined) return Effect.succeed(delay)
+      const wait = Duration.millis(e.waitMillis)
+      // A wait the platform asked for is worth telling the task about; a short backoff is not.
+      return onWait === undefined ? Effect.succeed(wait) : Effect.as(
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          onWait({ reason: waitReason(e.error), until: now + e.waitMillis! })),
+        wait
+      )
+    })
   )
+
+/** `"rate limited"`, `"quota exceeded"`: the error's reason in words. @internal */
+export const waitReason = (error: PlatformError): string => error.reason.replace(/_/g, " ")
 
 /** Retries of the search after an unknown outcome: 0.5 s, then 1 s. */
 const findRetryPolicy = Schedule.exponential("500 millis", 2).pipe(Schedule.intersect(Schedule.recurs(2)))
@@ -270,6 +283,8 @@ export const postOnce = <A>(options: {
   readonly policy: PostPolicy
   /** Runs before each attempt, outside its timeout (waits for a known rate-limit window). */
   readonly gate?: Effect.Effect<void, AttemptFailed> | undefined
+  /** Told before a wait the platform asked for (the post context's `onWait`). */
+  readonly onWait?: PostContext<unknown>["onWait"]
   /** One post request; `timeoutMillis` applies to it. */
   readonly attempt: Effect.Effect<A, AttemptFailed>
   /** Searches the platform for the post; `None` when it is not there. */
@@ -295,7 +310,7 @@ export const postOnce = <A>(options: {
       )
     )
     return yield* timed.pipe(
-      Effect.retry(postRetryPolicy(options.policy)),
+      Effect.retry(postRetryPolicy(options.policy, options.onWait)),
       Effect.catchAll((failure) =>
         failure.kind === "unknown" ?
           resolveUnknown(options, failure, startedAt - FIND_SKEW_MILLIS) :

@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
-import type { Publisher } from "../../src/Platform.js"
+import type { PostWait, Publisher } from "../../src/Platform.js"
 import type { PublisherId } from "../../src/PlatformId.js"
 import type * as Sandbox from "../../src/sandbox/Sandbox.js"
 import {
@@ -68,7 +68,8 @@ export interface PublisherCase<M> {
 /** Runs the publisher contract for one platform (inside that platform's `describe`). */
 export const publisherContract = <M>(platform: PublisherCase<M>): void => {
   const posts = (sb: Sandbox.Sandbox) => sb.raw.postsOf(platform.id)
-  const post = (text: string) => context(platform.metadata(text))
+  const post = (text: string, waits?: Array<PostWait>) =>
+    context(platform.metadata(text), waits === undefined ? {} : { waits })
   const setup = (sandboxOptions: SandboxOptions = {}) =>
     Effect.gen(function*() {
       const sb = yield* sandbox(sandboxOptions)
@@ -122,9 +123,14 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
             route: platform.postRoute,
             action: { kind: "rateLimit", retryAfterSeconds: rateLimit.retryAfterSeconds }
           })
-          const fiber = yield* Effect.fork(publisher.post(post("after the window")))
+          const waits: Array<PostWait> = []
+          const fiber = yield* Effect.fork(publisher.post(post("after the window", waits)))
           const wait = yield* awaitSleep(rateLimit.min, rateLimit.max, sb)
           expect(posts(sb)).toHaveLength(0)
+          // The wait was announced (for the task's status) with when the post goes ahead.
+          expect(waits.map((w) => [w.reason, w.until])).toEqual([
+            ["rate limited", (yield* TestClock.currentTimeMillis) + wait]
+          ])
           sb.clock.advance(wait)
           yield* TestClock.adjust(wait)
           const posted = yield* Fiber.join(fiber)

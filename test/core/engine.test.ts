@@ -57,6 +57,42 @@ describe("publish", () => {
       Effect.provide(testLayer({ platforms: { youtube: { delay: "2 seconds" }, vimeo: { delay: "1 second" } } }))
     ))
 
+  it.effect("a publisher's announced wait shows in the status message until its post is made", () =>
+    Effect.gen(function*() {
+      const id = yield* Medusa.submit(fullRequest())
+      const messages: Array<string | undefined> = []
+      const watcher = yield* Medusa.watch(id).pipe(
+        Stream.runForEach((t) => Effect.sync(() => messages.push(t.message))),
+        Effect.fork
+      )
+      const waiting = yield* Medusa.watch(id).pipe(
+        Stream.filter((t) => t.message?.includes(" — ") === true),
+        Stream.runHead
+      )
+      assert.strictEqual(
+        Option.getOrThrow(waiting).message,
+        "Posting to Facebook, X, LinkedIn... — Facebook: rate limited, waiting until 00:05:00 UTC"
+      )
+      assert.strictEqual(TaskStatus.toJSON(Option.getOrThrow(waiting)).status, "in_progress")
+      yield* TestClock.adjust("5 minutes")
+      yield* Fiber.join(watcher)
+      const task = yield* Medusa.await(id)
+      assert.strictEqual(task.state, "completed")
+      // Once Facebook posted, the note went away; nothing else ever carried one.
+      const noted = messages.filter((m) => m?.includes(" — "))
+      assert.isAbove(noted.length, 0)
+      assert.isTrue(noted.every((m) => m === noted[0]))
+      const last = messages.lastIndexOf(noted[0])
+      assert.isTrue(
+        messages.slice(last + 1).some((m) => m === "Posting to Facebook, X, LinkedIn..."),
+        JSON.stringify(messages)
+      )
+    }).pipe(
+      Effect.provide(
+        testLayer({ platforms: { facebook: { wait: { reason: "rate limited", duration: "5 minutes" } } } })
+      )
+    ))
+
   it.effect("history times come from the Clock", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(1_000_000)

@@ -5,6 +5,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import * as Facebook from "../../src/Facebook.js"
+import type { PostWait } from "../../src/Platform.js"
 import { FacebookMetadata } from "../../src/PublishRequest.js"
 import type * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { publisherContract } from "../contract/publisher.js"
@@ -167,9 +168,13 @@ describe("Facebook publisher", () => {
       Effect.gen(function*() {
         const { fb, sb } = yield* setup({ facebook: { usageStart: 91 } }, { rateLimitFallbackWait: "5 minutes" })
         yield* fb.post(context(message("first, usage read from its answer")))
-        const fiber = yield* Effect.fork(fb.post(context(message("second, held"))))
+        const waits: Array<PostWait> = []
+        const fiber = yield* Effect.fork(fb.post(context(message("second, held"), { waits })))
         const wait = yield* awaitSleep(4 * 60_000, 5 * 60_000)
         expect(fbPosts(sb)).toHaveLength(1)
+        expect(waits.map((w) => [w.reason, w.until])).toEqual([
+          ["Graph API usage at 92%", (yield* TestClock.currentTimeMillis) + wait]
+        ])
         yield* TestClock.adjust(wait)
         yield* Fiber.join(fiber)
         expect(fbPosts(sb).map((p) => p.text)).toEqual(["first, usage read from its answer", "second, held"])

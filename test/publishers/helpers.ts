@@ -12,7 +12,7 @@ import * as Logger from "effect/Logger"
 import type * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import { createServer } from "node:net"
-import { MediaFile, type PostContext, UploadedVideo } from "../../src/Platform.js"
+import { MediaFile, type PostContext, type PostWait, UploadedVideo } from "../../src/Platform.js"
 import * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { TaskId } from "../../src/TaskId.js"
 
@@ -48,12 +48,20 @@ export const vimeoVideo = new UploadedVideo({ host: "vimeo", videoId: "76979871"
 
 export const context = <M>(
   metadata: M,
-  options: { readonly videos?: ReadonlyArray<UploadedVideo>; readonly media?: MediaFile } = {}
+  options: {
+    readonly videos?: ReadonlyArray<UploadedVideo>
+    readonly media?: MediaFile
+    /** Collects the waits the publisher announces. */
+    readonly waits?: Array<PostWait>
+  } = {}
 ): PostContext<M> => ({
   taskId: TaskId.make("medusa_task_5b1f0c2e-8a4d-4c3b-9e7f-1a2b3c4d5e6f"),
   metadata,
   media: options.media ?? media,
-  videos: options.videos ?? [youtubeVideo, vimeoVideo]
+  videos: options.videos ?? [youtubeVideo, vimeoVideo],
+  ...(options.waits === undefined ? {} : {
+    onWait: (wait: PostWait) => Effect.sync(() => void options.waits!.push(wait))
+  })
 })
 
 /** Aligns the TestClock with the sandbox clock, so that both sides agree on "now". */

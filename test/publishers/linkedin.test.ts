@@ -3,14 +3,27 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as FastCheck from "effect/FastCheck"
+import * as Fiber from "effect/Fiber"
 import * as Redacted from "effect/Redacted"
+import * as TestClock from "effect/TestClock"
 import * as LittleText from "../../src/internal/littleText.js"
 import * as LinkedIn from "../../src/LinkedIn.js"
+import type { PostWait } from "../../src/Platform.js"
 import { LinkedInMetadata } from "../../src/PublishRequest.js"
 import { unescapeLittleText } from "../../src/sandbox/emulators/linkedin.js"
 import type * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { publisherContract } from "../contract/publisher.js"
-import { alignClocks, context, Http, media, sandbox, type SandboxOptions, vimeoVideo, youtubeVideo } from "./helpers.js"
+import {
+  alignClocks,
+  awaitSleep,
+  context,
+  Http,
+  media,
+  sandbox,
+  type SandboxOptions,
+  vimeoVideo,
+  youtubeVideo
+} from "./helpers.js"
 
 const options = (sb: Sandbox.Sandbox, overrides: Partial<LinkedIn.Options> = {}): LinkedIn.Options => ({
   accessToken: Redacted.make(sb.credentials.linkedin.accessToken),
@@ -178,9 +191,24 @@ describe("LinkedIn publisher", () => {
   })
 
   describe("rate limits", () => {
+    it.scoped("near midnight UTC the daily limit is waited out, announced, then the post goes", () =>
+      Effect.gen(function*() {
+        const { li, sb } = yield* setup({ clockStart: Date.parse("2026-11-21T23:55:00Z") })
+        sb.exhaustQuota("linkedin")
+        const waits: Array<PostWait> = []
+        const fiber = yield* Effect.fork(li.post(context(text("after midnight"), { waits })))
+        const wait = yield* awaitSleep(4 * 60_000, 5 * 60_000, sb)
+        expect(waits.map((w) => [w.reason, w.until])).toEqual([["rate limited", Date.parse("2026-11-22T00:00:00Z")]])
+        sb.clock.advance(wait)
+        yield* TestClock.adjust(wait)
+        const post = yield* Fiber.join(fiber)
+        expect(liPosts(sb).map((p) => p.id)).toEqual([post.postId])
+      }).pipe(Effect.provide(Http)))
+
     it.scoped("the daily limit (429 without a hint) fails with rate_limited until midnight UTC", () =>
       Effect.gen(function*() {
-        const { li, sb } = yield* setup()
+        // At noon: in the last 16 minutes before midnight the publisher would wait instead (and it does).
+        const { li, sb } = yield* setup({ clockStart: Date.parse("2026-11-21T12:00:00Z") })
         sb.exhaustQuota("linkedin")
         const error = yield* Effect.flip(li.post(context(text("over the daily limit"))))
         expect(error._tag).toBe("QuotaExceeded")

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
-import { MediaFile } from "../../src/Platform.js"
+import { MediaFile, type PostWait } from "../../src/Platform.js"
 import { XMetadata } from "../../src/PublishRequest.js"
 import type * as Sandbox from "../../src/sandbox/Sandbox.js"
 import * as X from "../../src/X.js"
@@ -165,9 +165,13 @@ describe("X publisher", () => {
       Effect.gen(function*() {
         const { sb, x } = yield* setup({ x: { rateLimits: { tweets: { limit: 1, windowSeconds: 900 } } } })
         yield* x.post(context(text("uses the window")))
-        const fiber = yield* Effect.fork(x.post(context(text("waits for the next window"))))
+        const waits: Array<PostWait> = []
+        const fiber = yield* Effect.fork(x.post(context(text("waits for the next window"), { waits })))
         const wait = yield* awaitSleep(800_000, 901_000, sb)
         expect(tweetRequests(sb)).toHaveLength(1)
+        expect(waits.map((w) => [w.reason, w.until])).toEqual([
+          ["post window used up", (yield* TestClock.currentTimeMillis) + wait]
+        ])
         sb.clock.advance(wait + 1000)
         yield* TestClock.adjust(wait + 1000)
         yield* Fiber.join(fiber)
