@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import { waitNoteOf } from "../internal/engine.js"
 import type { UploadProgress } from "../Platform.js"
 import type { PlatformId } from "../PlatformId.js"
 import { displayName, isHost } from "../PlatformId.js"
@@ -243,7 +244,7 @@ export const platformViews = (task: Task, anchors: Anchors = {}): ReadonlyArray<
     if (task.state === "cancelled") return { _tag: "Cancelled", platform }
     if (task.state === "failed") return { _tag: "Skipped", platform }
     return task.state === "in_progress" && uploadsDone ?
-      { _tag: "Working", platform, note: "posting" } :
+      { _tag: "Working", platform, note: waitNoteOf(task.message, platform) ?? "posting" } :
       { _tag: "Waiting", platform, note: hosts.length > 0 ? "waiting for uploads" : "queued" }
   })
 }

@@ -378,6 +378,17 @@ export const withWaitNote = (
 }
 
 /**
+ * `publisher`'s wait note in a status message (what follows `"Facebook: "`),
+ * if it has one.
+ *
+ * @internal
+ */
+export const waitNoteOf = (message: string | undefined, publisher: PublisherId): string | undefined => {
+  const prefix = `${displayName[publisher]}: `
+  return message?.split(noteSeparator).slice(1).find((note) => note.startsWith(prefix))?.slice(prefix.length)
+}
+
+/**
  * Template values from the uploaded videos.
  *
  * @internal

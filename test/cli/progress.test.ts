@@ -110,6 +110,23 @@ describe("units", () => {
   })
 })
 
+describe("publisher rows", () => {
+  it("a publisher holding its post for a rate limit shows the wait; the others say posting", () => {
+    const task = makeTask({
+      videos: [
+        new UploadedVideo({ host: "youtube", videoId: "abcdefghijk", url: "https://youtube.com/watch?v=abcdefghijk" }),
+        new UploadedVideo({ host: "vimeo", videoId: "1", url: "https://vimeo.com/1" })
+      ],
+      message: "Posting to Facebook, X, LinkedIn... — Facebook: Graph API usage at 93%, waiting until 14:05:00 UTC"
+    })
+    const notes = Progress.platformViews(task).filter((v) => v._tag === "Working").map((v) => [v.platform, v.note])
+    assert.deepStrictEqual(notes, [
+      ["facebook", "Graph API usage at 93%, waiting until 14:05:00 UTC"],
+      ["x", "posting"],
+      ["linkedin", "posting"]
+    ])
+  })
+})
 describe("platform views and frames", () => {
   it("shows bars for uploading hosts and waiting publishers", () => {
     const task = makeTask({
