@@ -519,3 +519,22 @@ describe("post records", () => {
       assert.strictEqual(media.mp4.endsWith(".mp4"), true)
     }).pipe(Effect.provide(testLayer())))
 })
+
+describe("wait notes", () => {
+  it("one note per waiting publisher, replaced on a new wait, removed when its post is made", () => {
+    const base = "Posting to Facebook, X..."
+    const fb = Engine.withWaitNote(base, "facebook", { reason: "rate limited", until: Date.UTC(2026, 10, 21, 14, 5) })
+    const both = Engine.withWaitNote(fb, "x", { reason: "post window used up", until: Date.UTC(2026, 10, 21, 14, 15) })
+    assert.strictEqual(
+      both,
+      "Posting to Facebook, X... — Facebook: rate limited, waiting until 14:05:00 UTC" +
+        " — X: post window used up, waiting until 14:15:00 UTC"
+    )
+    assert.strictEqual(Engine.waitNoteOf(both, "x"), "post window used up, waiting until 14:15:00 UTC")
+    const again = Engine.withWaitNote(both, "facebook", { reason: "rate limited", until: Date.UTC(2026, 10, 21, 15) })
+    assert.strictEqual(Engine.waitNoteOf(again, "facebook"), "rate limited, waiting until 15:00:00 UTC")
+    assert.strictEqual(Engine.withWaitNote(Engine.withWaitNote(again, "facebook", undefined), "x", undefined), base)
+    assert.strictEqual(Engine.waitNoteOf(base, "facebook"), undefined)
+    assert.strictEqual(Engine.withWaitNote(undefined, "x", undefined), undefined)
+  })
+})
