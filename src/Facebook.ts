@@ -288,29 +288,22 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
       })
 
     /**
-     * Holds a new post while the last usage reading is above the threshold:
-     * until the time to regain access the reading gave, else the fallback
-     * wait, counted from the reading (a rate-limit wait may already have
-     * covered it).
+     * How long to hold a new post while the last usage reading is above the
+     * threshold: until the time to regain access the reading gave, else the
+     * fallback wait, counted from the reading (a rate-limit wait may already
+     * have covered it). `postOnce` holds it.
      */
-    const awaitUsage = (onWait: PostContext<FacebookMetadata>["onWait"]) =>
-      Effect.gen(function*() {
-        const last = yield* Ref.get(client.usage)
-        if (Option.isNone(last) || last.value.usage.percent <= threshold) return
-        const now = yield* Clock.currentTimeMillis
-        const wait = last.value.at + (last.value.usage.regainMillis ?? fallbackWaitMillis) - now
-        if (wait <= 0) return
-        if (wait > policy.maxWaitMillis) {
-          return yield* Effect.fail(PostOnce.fail(usageExceeded(last.value.usage, wait, now)))
-        }
-        yield* Effect.logInfo(`Facebook: Graph API usage at ${last.value.usage.percent}%, holding the post`).pipe(
-          Effect.annotateLogs({ waitMillis: wait })
-        )
-        if (onWait !== undefined) {
-          yield* onWait({ reason: `Graph API usage at ${last.value.usage.percent}%`, until: now + wait })
-        }
-        yield* Effect.sleep(Duration.millis(wait))
-      })
+    const awaitUsage = Effect.gen(function*() {
+      const last = yield* Ref.get(client.usage)
+      if (Option.isNone(last) || last.value.usage.percent <= threshold) return undefined
+      const now = yield* Clock.currentTimeMillis
+      const wait = last.value.at + (last.value.usage.regainMillis ?? fallbackWaitMillis) - now
+      if (wait <= 0) return undefined
+      if (wait > policy.maxWaitMillis) {
+        return yield* Effect.fail(PostOnce.fail(usageExceeded(last.value.usage, wait, now)))
+      }
+      return { reason: `Graph API usage at ${last.value.usage.percent}%`, until: now + wait }
+    })
 
     /** Looks for a post with the same message among the Page's recent (and, when asked, scheduled) posts. */
     const search = (message: string, since: number | undefined, scheduled: boolean) =>
@@ -392,7 +385,7 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
       return yield* PostOnce.postOnce({
         platform: "facebook",
         policy,
-        gate: awaitUsage(context.onWait),
+        gate: awaitUsage,
         onWait: context.onWait,
         attempt: attempt(context.metadata),
         find: (since) => search(context.metadata.message, since, context.metadata.scheduledPublishTime !== undefined),

@@ -227,6 +227,18 @@ export const weightedLength = (text: string): number => twitterText.parseTweet(t
 // Constructor
 // =============================================================================
 
+/** The OAuth 1.0a `Authorization` header for one request with the configured keys. */
+const signFor = (options: Options, method: "GET" | "POST", url: string, now: number): string =>
+  OAuth1.sign({
+    method,
+    url,
+    consumerKey: options.apiKey,
+    consumerSecret: options.apiSecret,
+    token: options.accessToken,
+    tokenSecret: options.accessTokenSecret,
+    timestamp: Math.floor(now / 1000)
+  })
+
 /**
  * @since 0.1.0
  * @category constructors
@@ -252,16 +264,7 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
       Effect.gen(function*() {
         const query = request.query === undefined ? "" : `?${new URLSearchParams(request.query).toString()}`
         const url = `${base}${path}${query}`
-        const now = yield* Clock.currentTimeMillis
-        const authorization = OAuth1.sign({
-          method,
-          url,
-          consumerKey: options.apiKey,
-          consumerSecret: options.apiSecret,
-          token: options.accessToken,
-          tokenSecret: options.accessTokenSecret,
-          timestamp: Math.floor(now / 1000)
-        })
+        const authorization = signFor(options, method, url, yield* Clock.currentTimeMillis)
         const req = (method === "GET" ? HttpClientRequest.get(url) : HttpClientRequest.post(url)).pipe(
           HttpClientRequest.setHeader("authorization", authorization),
           HttpClientRequest.acceptJson,
@@ -354,30 +357,25 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
         return found === undefined ? Option.none() : Option.some(toPost(found.id as string))
       })
 
-    /** Waits when the last answer said the post window is used up. */
-    const awaitWindow = (onWait: PostContext<XMetadata>["onWait"]) =>
-      Effect.gen(function*() {
-        const resetAt = yield* Ref.get(tweetsResetAt)
-        const now = yield* Clock.currentTimeMillis
-        if (resetAt <= now) return
-        const wait = resetAt - now
-        if (wait > policy.maxWaitMillis) {
-          return yield* Effect.fail(
-            PostOnce.rateLimited({
-              platform: "x",
-              waitMillis: wait,
-              fallbackMillis: wait,
-              now,
-              description: `the X post window is used up until ${new Date(resetAt).toISOString()}`
-            })
-          )
-        }
-        yield* Effect.logInfo("X: post window used up, waiting for its reset").pipe(
-          Effect.annotateLogs({ waitMillis: wait })
+    /** The hold until the window resets, when the last answer said it is used up (`postOnce` holds it). */
+    const awaitWindow = Effect.gen(function*() {
+      const resetAt = yield* Ref.get(tweetsResetAt)
+      const now = yield* Clock.currentTimeMillis
+      if (resetAt <= now) return undefined
+      const wait = resetAt - now
+      if (wait > policy.maxWaitMillis) {
+        return yield* Effect.fail(
+          PostOnce.rateLimited({
+            platform: "x",
+            waitMillis: wait,
+            fallbackMillis: wait,
+            now,
+            description: `the X post window is used up until ${new Date(resetAt).toISOString()}`
+          })
         )
-        if (onWait !== undefined) yield* onWait({ reason: "post window used up", until: resetAt })
-        yield* Effect.sleep(Duration.millis(wait))
-      })
+      }
+      return { reason: "post window used up", until: resetAt }
+    })
 
     const readWindow = (headers: Headers.Headers) =>
       Effect.gen(function*() {
@@ -436,7 +434,7 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
       return yield* PostOnce.postOnce({
         platform: "x",
         policy,
-        gate: awaitWindow(context.onWait),
+        gate: awaitWindow,
         onWait: context.onWait,
         attempt: attempt(text, mediaId),
         find: (since) => search(text, since),
@@ -505,15 +503,7 @@ export const checkCredentials = (
     const http = yield* HttpClient.HttpClient
     const url = `${base}/2/users/me`
     const now = yield* Clock.currentTimeMillis
-    const authorization = OAuth1.sign({
-      method: "GET",
-      url,
-      consumerKey: options.apiKey,
-      consumerSecret: options.apiSecret,
-      token: options.accessToken,
-      tokenSecret: options.accessTokenSecret,
-      timestamp: Math.floor(now / 1000)
-    })
+    const authorization = signFor(options, "GET", url, now)
     const answer = yield* http.execute(
       HttpClientRequest.get(url).pipe(
         HttpClientRequest.setHeader("authorization", authorization),

@@ -33,7 +33,7 @@ import {
 } from "../PublishError.js"
 import type { PlatformError, TaskNotFound } from "../PublishError.js"
 import type { PublishRequest } from "../PublishRequest.js"
-import { HistoryEntry, isFinal, Task, TaskFailure } from "../Task.js"
+import { canTransition, HistoryEntry, isFinal, Task, TaskFailure } from "../Task.js"
 import type { TaskState } from "../Task.js"
 import type { TaskId } from "../TaskId.js"
 import { percentOf } from "../TaskStatus.js"
@@ -198,14 +198,6 @@ export const modify = (
     })
   )
 
-const allowed: Readonly<Record<TaskState, ReadonlyArray<TaskState>>> = {
-  pending: ["in_progress", "cancelled", "failed"],
-  in_progress: ["completed", "failed", "cancelled"],
-  completed: [],
-  failed: [],
-  cancelled: []
-}
-
 /**
  * `Task.transition` (same rules) without revalidating the whole task, and
  * applying other changes in the same step.
@@ -218,7 +210,7 @@ export const transition = (
   at: number,
   changes?: Partial<Task>
 ): Either.Either<Task, InvalidTransition> => {
-  if (!allowed[task.state].includes(to)) {
+  if (!canTransition(task.state, to)) {
     return Either.left(new InvalidTransition({ taskId: task.id, from: task.state, to }))
   }
   const message = changes?.message

@@ -26,7 +26,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
-import type { PostContext } from "../Platform.js"
+import type { PostContext, PostWait } from "../Platform.js"
 import { displayName, type PublisherId } from "../PlatformId.js"
 import { type PlatformError, PlatformUnavailable, PostOutcomeUnknown, QuotaExceeded } from "../PublishError.js"
 import * as Template from "../Template.js"
@@ -281,8 +281,12 @@ const FIND_SKEW_MILLIS = 15 * 60_000
 export const postOnce = <A>(options: {
   readonly platform: PublisherId
   readonly policy: PostPolicy
-  /** Runs before each attempt, outside its timeout (waits for a known rate-limit window). */
-  readonly gate?: Effect.Effect<void, AttemptFailed> | undefined
+  /**
+   * Runs before each attempt, outside its timeout: a known rate-limit window
+   * to hold the post for (announced through `onWait`, then slept), or a
+   * failure when it is too long.
+   */
+  readonly gate?: Effect.Effect<PostWait | undefined, AttemptFailed> | undefined
   /** Told before a wait the platform asked for (the post context's `onWait`). */
   readonly onWait?: PostContext<unknown>["onWait"]
   /** One post request; `timeoutMillis` applies to it. */
@@ -293,8 +297,11 @@ export const postOnce = <A>(options: {
 }): Effect.Effect<A, PlatformError> =>
   Effect.gen(function*() {
     const startedAt = yield* Clock.currentTimeMillis
+    const gate = options.gate === undefined ?
+      Effect.void :
+      Effect.flatMap(options.gate, (hold) => hold === undefined ? Effect.void : holdPost(options, hold))
     const timed = Effect.zipRight(
-      options.gate ?? Effect.void,
+      gate,
       options.attempt.pipe(
         Effect.timeoutFail({
           duration: Duration.millis(options.policy.timeoutMillis),
@@ -317,6 +324,21 @@ export const postOnce = <A>(options: {
           Effect.fail(failure.error)
       )
     )
+  })
+
+/** Holds the post until `hold.until`, saying why in the log and to the task. */
+const holdPost = (
+  options: { readonly platform: PublisherId; readonly onWait?: PostContext<unknown>["onWait"] },
+  hold: PostWait
+): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const wait = hold.until - (yield* Clock.currentTimeMillis)
+    if (wait <= 0) return
+    yield* Effect.logInfo(`${displayName[options.platform]}: ${hold.reason}, holding the post`).pipe(
+      Effect.annotateLogs({ waitMillis: wait })
+    )
+    if (options.onWait !== undefined) yield* options.onWait(hold)
+    yield* Effect.sleep(Duration.millis(wait))
   })
 
 const resolveUnknown = <A>(
