@@ -23,12 +23,10 @@ import * as Durable from "../src/Durable.js"
 import * as Medusa from "../src/Medusa.js"
 import type { PublishRequestInput } from "../src/PublishRequest.js"
 import * as Sandbox from "../src/sandbox/Sandbox.js"
-import * as SqlTaskStore from "../src/SqlTaskStore.js"
 import type { Task } from "../src/Task.js"
-import { TaskStore } from "../src/TaskStore.js"
 import * as TestPlatforms from "../src/TestPlatforms.js"
 import { tempDir, writeVideo } from "../test/durable/fixtures/media.js"
-import { dropDatabase, freshDatabase } from "../test/durable/fixtures/pg.js"
+import { dropDatabase, freshDatabase, readTasks } from "../test/durable/fixtures/pg.js"
 import { startWorker, type Worker } from "../test/durable/fixtures/processes.js"
 
 const SQLITE_TASKS = Number(process.argv[2] ?? 300)
@@ -124,16 +122,6 @@ const sqliteVsMemory: Effect.Effect<void, unknown> = Effect.gen(function*() {
 // =============================================================================
 // 2. PostgreSQL, 1 and 2 runner processes
 // =============================================================================
-
-const readTasks = (url: string): Promise<ReadonlyArray<Task>> =>
-  Effect.runPromise(
-    Effect.scoped(
-      Effect.flatMap(
-        Layer.build(SqlTaskStore.layerPg({ url, maxConnections: 1, notify: false, pollInterval: "1 hour" })),
-        (ctx) => (ctx.unsafeMap.get(TaskStore.key) as TaskStore["Type"]).list()
-      )
-    )
-  )
 
 const clusterRun = async (runnerCount: number): Promise<number> => {
   const url = await freshDatabase()

@@ -20,12 +20,10 @@ import * as Durable from "../../src/Durable.js"
 import { clusterDefaults } from "../../src/Durable.js"
 import * as Medusa from "../../src/Medusa.js"
 import * as Sandbox from "../../src/sandbox/Sandbox.js"
-import * as SqlTaskStore from "../../src/SqlTaskStore.js"
 import type { Task } from "../../src/Task.js"
-import { TaskStore } from "../../src/TaskStore.js"
 import * as TestPlatforms from "../../src/TestPlatforms.js"
 import { sha256, tempDir, writeVideo } from "./fixtures/media.js"
-import { dropDatabase, freshDatabase, pgUrl, warnIfNoPg } from "./fixtures/pg.js"
+import { dropDatabase, freshDatabase, pgUrl, readTasks, warnIfNoPg } from "./fixtures/pg.js"
 import { startWorker, type Worker } from "./fixtures/processes.js"
 
 warnIfNoPg("Durable.layerCluster multi-process suite")
@@ -42,16 +40,6 @@ const freePort = () =>
       server.close(() => resolve(port))
     })
   })
-
-const readTasks = (url: string): Promise<ReadonlyArray<Task>> =>
-  Effect.runPromise(
-    Effect.scoped(
-      Effect.flatMap(
-        Layer.build(SqlTaskStore.layerPg({ url, maxConnections: 1, notify: false, pollInterval: "1 hour" })),
-        (ctx) => (ctx.unsafeMap.get(TaskStore.key) as TaskStore["Type"]).list()
-      )
-    )
-  )
 
 const workers: Array<Worker> = []
 const databases: Array<string> = []
