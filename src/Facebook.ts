@@ -30,8 +30,8 @@ import {
   parseUsage,
   type Usage,
   usageExceeded
-} from "./internal/graph.js"
-import * as PostOnce from "./internal/postOnce.js"
+} from "./internal/facebook/graph.js"
+import * as PostOnce from "./internal/http/postOnce.js"
 import { FacebookPublisher, type MediaFile, type PostContext, PublishedPost, type Publisher } from "./Platform.js"
 import { Issue, type PlatformError, PlatformRejected } from "./PublishError.js"
 import type { FacebookMetadata } from "./PublishRequest.js"

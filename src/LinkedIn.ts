@@ -22,8 +22,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
-import * as LittleText from "./internal/littleText.js"
-import * as PostOnce from "./internal/postOnce.js"
+import * as PostOnce from "./internal/http/postOnce.js"
+import * as LittleText from "./internal/linkedin/littleText.js"
 import {
   LinkedInPublisher,
   type MediaFile,

@@ -11,7 +11,7 @@
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { MediaFile, PublishedPost, UploadedVideo, UploadProgress } from "./Platform.js"
-import { HostId, PlatformId } from "./PlatformId.js"
+import { HostId, PlatformId, PublisherId } from "./PlatformId.js"
 import { InvalidTransition } from "./PublishError.js"
 import { PublishRequest } from "./PublishRequest.js"
 import { TaskId } from "./TaskId.js"
@@ -156,3 +156,18 @@ export const withProgress = (task: Task, progress: UploadProgress, message: stri
  */
 export const hostsOf = (task: Task): ReadonlyArray<HostId> =>
   task.request.platforms.filter((p): p is HostId => p === "youtube" || p === "vimeo")
+
+/**
+ * The record of one post attempt: `intent` is written before the request is
+ * sent, `done` once the platform confirmed it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class PostRecord extends Schema.Class<PostRecord>("@medusa/PostRecord")({
+  publisher: PublisherId,
+  state: Schema.Literal("intent", "done"),
+  /** Epoch milliseconds of the last change. */
+  at: Schema.Number,
+  post: Schema.optional(PublishedPost)
+}) {}

@@ -15,16 +15,18 @@ import * as Effect from "effect/Effect"
 import type * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
-import * as memoryStore from "./internal/memoryStore.js"
-import type { UploadSession } from "./Platform.js"
-import { PublishedPost } from "./Platform.js"
-import { PublisherId } from "./PlatformId.js"
-import type { HostId } from "./PlatformId.js"
+import * as memoryStore from "./internal/store/memory.js"
+import type { PublishedPost, UploadSession } from "./Platform.js"
+import type { HostId, PublisherId } from "./PlatformId.js"
 import type { InvalidTransition, StoreError, TaskNotFound } from "./PublishError.js"
-import type { Task, TaskState } from "./Task.js"
+import type { PostRecord, Task, TaskState } from "./Task.js"
 import type { TaskId } from "./TaskId.js"
+
+export {
+  /** Moved to `Task`; re-exported here for existing imports. */
+  PostRecord
+} from "./Task.js"
 
 /**
  * A change to one task, as delivered by `changes`.
@@ -37,21 +39,6 @@ export interface TaskChange {
   /** The state before the change; equal to `task.state` for progress updates. */
   readonly previous: TaskState | undefined
 }
-
-/**
- * The record of one post attempt: `intent` is written before the request is
- * sent, `done` once the platform confirmed it.
- *
- * @since 0.1.0
- * @category models
- */
-export class PostRecord extends Schema.Class<PostRecord>("@medusa/PostRecord")({
-  publisher: PublisherId,
-  state: Schema.Literal("intent", "done"),
-  /** Epoch milliseconds of the last change. */
-  at: Schema.Number,
-  post: Schema.optional(PublishedPost)
-}) {}
 
 /**
  * @since 0.1.0

@@ -26,9 +26,9 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import twitterText from "twitter-text"
-import * as OAuth1 from "./internal/oauth1.js"
-import * as PostOnce from "./internal/postOnce.js"
-import * as XMedia from "./internal/xMedia.js"
+import * as PostOnce from "./internal/http/postOnce.js"
+import * as XMedia from "./internal/x/media.js"
+import * as OAuth1 from "./internal/x/oauth1.js"
 import { type MediaFile, type PostContext, PublishedPost, type Publisher, XPublisher } from "./Platform.js"
 import {
   AuthExpired,

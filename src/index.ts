@@ -41,7 +41,7 @@ export * as PlatformId from "./PlatformId.js"
 // Configuration and wiring
 
 /** @since 0.1.0 */
-export * as Config from "./Config.js"
+export * as MedusaConfig from "./MedusaConfig.js"
 
 /** @since 0.1.0 */
 export * as Live from "./Live.js"

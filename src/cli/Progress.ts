@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { waitNoteOf } from "../internal/engine.js"
+import { waitNoteOf } from "../internal/task/engine.js"
 import type { UploadProgress } from "../Platform.js"
 import type { PlatformId } from "../PlatformId.js"
 import { displayName, isHost } from "../PlatformId.js"

@@ -5,7 +5,7 @@ import * as Redacted from "effect/Redacted"
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
-import * as Config from "../../src/Config.js"
+import * as Config from "../../src/MedusaConfig.js"
 import { captureLogs } from "./helpers.js"
 
 const dir = mkdtempSync(path.join(tmpdir(), "medusa-config-"))

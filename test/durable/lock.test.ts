@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
-import * as Lock from "../../src/internal/durable/lock.js"
+import * as Lock from "../../src/internal/store/lock.js"
 
 const scratch = () => mkdtempSync(path.join(tmpdir(), "medusa-lock-"))
 

@@ -4,9 +4,9 @@ import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
 import * as fc from "fast-check"
-import { nextPacificMidnight, pacificDay } from "../../src/internal/quota.js"
-import { makeUploadRetryPolicy, parseRetryAfter, Transient } from "../../src/internal/resumable.js"
-import { tagsLength } from "../../src/internal/youtubeMetadata.js"
+import { makeUploadRetryPolicy, parseRetryAfter, Transient } from "../../src/internal/http/resumable.js"
+import { tagsLength } from "../../src/internal/youtube/metadata.js"
+import { nextPacificMidnight, pacificDay } from "../../src/internal/youtube/quota.js"
 
 describe("upload retry policy", () => {
   it.effect("waits at least the server's Retry-After", () =>

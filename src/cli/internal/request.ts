@@ -8,7 +8,7 @@
 import * as Option from "effect/Option"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { locateSyntaxError } from "../../internal/jsonSyntax.js"
+import { locateSyntaxError } from "../../internal/request/jsonSyntax.js"
 import type { PlatformId } from "../../PlatformId.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 

@@ -11,8 +11,8 @@ import {
   PlatformRejected,
   PlatformUnavailable,
   QuotaExceeded
-} from "../PublishError.js"
-import { type AttemptFailed, fail, rateLimited, retry, retryAfterMillis, unknown } from "./postOnce.js"
+} from "../../PublishError.js"
+import { type AttemptFailed, fail, rateLimited, retry, retryAfterMillis, unknown } from "../http/postOnce.js"
 
 /** @internal */
 export interface GraphError {

@@ -31,8 +31,8 @@ import type { HostId, PublisherId } from "../../PlatformId.js"
 import type { InvalidTransition } from "../../PublishError.js"
 import { StoreError, TaskNotFound } from "../../PublishError.js"
 import { isFinal, Task, type TaskState } from "../../Task.js"
+import { PostRecord } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
-import { PostRecord } from "../../TaskStore.js"
 import type { ListOptions, Service, TaskChange } from "../../TaskStore.js"
 
 /** @internal */

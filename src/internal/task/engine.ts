@@ -18,9 +18,16 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import { randomUUID } from "node:crypto"
-import type { MediaFile, PostWait, PublishedPost, UploadedVideo, UploadProgress, UploadSession } from "../Platform.js"
-import type { HostId, PlatformId, PublisherId } from "../PlatformId.js"
-import { all as allPlatforms, displayName, hosts as allHosts, publishers as allPublishers } from "../PlatformId.js"
+import type {
+  MediaFile,
+  PostWait,
+  PublishedPost,
+  UploadedVideo,
+  UploadProgress,
+  UploadSession
+} from "../../Platform.js"
+import type { HostId, PlatformId, PublisherId } from "../../PlatformId.js"
+import { all as allPlatforms, displayName, hosts as allHosts, publishers as allPublishers } from "../../PlatformId.js"
 import {
   AuthExpired,
   InvalidTransition,
@@ -30,16 +37,16 @@ import {
   PostOutcomeUnknown,
   QuotaExceeded,
   StoreError
-} from "../PublishError.js"
-import type { PlatformError, TaskNotFound } from "../PublishError.js"
-import type { PublishRequest } from "../PublishRequest.js"
-import { canTransition, HistoryEntry, isFinal, Task, TaskFailure } from "../Task.js"
-import type { TaskState } from "../Task.js"
-import type { TaskId } from "../TaskId.js"
-import { percentOf } from "../TaskStatus.js"
-import type { Service as StoreService } from "../TaskStore.js"
-import * as Template from "../Template.js"
-import type { ResolvedPlatforms } from "./validation.js"
+} from "../../PublishError.js"
+import type { PlatformError, TaskNotFound } from "../../PublishError.js"
+import type { PublishRequest } from "../../PublishRequest.js"
+import { canTransition, HistoryEntry, isFinal, Task, TaskFailure } from "../../Task.js"
+import type { TaskState } from "../../Task.js"
+import type { TaskId } from "../../TaskId.js"
+import { percentOf } from "../../TaskStatus.js"
+import type { Service as StoreService } from "../../TaskStore.js"
+import * as Template from "../../Template.js"
+import type { ResolvedPlatforms } from "../request/validation.js"
 
 export {
   /** @internal */
@@ -50,7 +57,7 @@ export {
   resolvePlatforms,
   /** @internal */
   validateRequest
-} from "./validation.js"
+} from "../request/validation.js"
 
 // =============================================================================
 // Engine context

@@ -20,10 +20,10 @@ import type { Task } from "../../Task.js"
 import { isFinal } from "../../Task.js"
 import * as TaskId from "../../TaskId.js"
 import type { ListOptions } from "../../TaskStore.js"
-import * as Engine from "../engine.js"
-import * as Shared from "../service.js"
-import type { SqlStore } from "../sql/store.js"
+import type { SqlStore } from "../store/sql.js"
+import * as Engine from "../task/engine.js"
 import * as Requests from "./requests.js"
+import * as Shared from "./shared.js"
 import { PublishTask } from "./workflow.js"
 
 /** @internal */

@@ -26,10 +26,10 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
-import type { PostContext, PostWait } from "../Platform.js"
-import { displayName, type PublisherId } from "../PlatformId.js"
-import { type PlatformError, PlatformUnavailable, PostOutcomeUnknown, QuotaExceeded } from "../PublishError.js"
-import * as Template from "../Template.js"
+import type { PostContext, PostWait } from "../../Platform.js"
+import { displayName, type PublisherId } from "../../PlatformId.js"
+import { type PlatformError, PlatformUnavailable, PostOutcomeUnknown, QuotaExceeded } from "../../PublishError.js"
+import * as Template from "../../Template.js"
 
 // =============================================================================
 // Attempt outcomes

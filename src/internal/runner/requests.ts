@@ -30,9 +30,9 @@ import { InvalidTransition, StoreError, type TaskNotFound } from "../../PublishE
 import type { Task } from "../../Task.js"
 import { isFinal } from "../../Task.js"
 import * as TaskId from "../../TaskId.js"
-import * as Engine from "../engine.js"
-import * as Store from "../sql/store.js"
-import * as Lock from "./lock.js"
+import * as Lock from "../store/lock.js"
+import * as Store from "../store/sql.js"
+import * as Engine from "../task/engine.js"
 
 /** @internal */
 export const requestsDirOf = (filename: string): string => `${path.resolve(filename)}.requests`

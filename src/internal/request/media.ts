@@ -2,7 +2,7 @@ import * as Effect from "effect/Effect"
 import { statSync } from "node:fs"
 import { open } from "node:fs/promises"
 import * as path from "node:path"
-import { MediaFile } from "../Platform.js"
+import { MediaFile } from "../../Platform.js"
 
 const HEAD_BYTES = 64
 

@@ -19,10 +19,10 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import { UploadProgress, UploadSession } from "../Platform.js"
-import type { HostId } from "../PlatformId.js"
-import { PlatformRejected, PlatformUnavailable } from "../PublishError.js"
-import type { PlatformError } from "../PublishError.js"
+import { UploadProgress, UploadSession } from "../../Platform.js"
+import type { HostId } from "../../PlatformId.js"
+import { PlatformRejected, PlatformUnavailable } from "../../PublishError.js"
+import type { PlatformError } from "../../PublishError.js"
 
 // =============================================================================
 // Protocol

@@ -3,10 +3,10 @@
  *
  * @internal
  */
-import { AuthExpired, PlatformRejected, PlatformUnavailable, QuotaExceeded } from "../PublishError.js"
-import type { PlatformError } from "../PublishError.js"
+import { AuthExpired, PlatformRejected, PlatformUnavailable, QuotaExceeded } from "../../PublishError.js"
+import type { PlatformError } from "../../PublishError.js"
+import { loginHint } from "./auth.js"
 import { nextPacificMidnight } from "./quota.js"
-import { loginHint } from "./youtubeAuth.js"
 
 /** The parts of YouTube's error body that matter. @internal */
 export interface YouTubeErrorBody {

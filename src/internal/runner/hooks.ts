@@ -6,7 +6,7 @@
  * @internal
  */
 import * as Context from "effect/Context"
-import type { SqlStore } from "../sql/store.js"
+import type { SqlStore } from "../store/sql.js"
 
 /** @internal */
 export interface Hooks {

@@ -44,8 +44,8 @@ import type { Task } from "../../Task.js"
 import { isFinal, Task as TaskClass } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
 import * as Template from "../../Template.js"
-import * as Engine from "../engine.js"
-import type { SqlStore } from "../sql/store.js"
+import type { SqlStore } from "../store/sql.js"
+import * as Engine from "../task/engine.js"
 
 // =============================================================================
 // Workflow

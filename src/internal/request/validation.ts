@@ -4,19 +4,19 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
-import type { Host, MediaFile, Publisher } from "../Platform.js"
-import { FacebookPublisher, LinkedInPublisher, VimeoHost, XPublisher, YouTubeHost } from "../Platform.js"
-import type { HostId, PlatformId, PublisherId } from "../PlatformId.js"
+import type { Host, MediaFile, Publisher } from "../../Platform.js"
+import { FacebookPublisher, LinkedInPublisher, VimeoHost, XPublisher, YouTubeHost } from "../../Platform.js"
+import type { HostId, PlatformId, PublisherId } from "../../PlatformId.js"
 import {
   all as allPlatforms,
   displayName,
   hosts as allHosts,
   isHost,
   publishers as allPublishers
-} from "../PlatformId.js"
-import { InvalidRequest, Issue } from "../PublishError.js"
-import { PublishRequest } from "../PublishRequest.js"
-import * as Template from "../Template.js"
+} from "../../PlatformId.js"
+import { InvalidRequest, Issue } from "../../PublishError.js"
+import { PublishRequest } from "../../PublishRequest.js"
+import * as Template from "../../Template.js"
 import { formatBytes, inspect, MediaCache } from "./media.js"
 
 export {
