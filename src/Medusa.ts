@@ -39,6 +39,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Shared from "./internal/runner/shared.js"
 import * as Engine from "./internal/task/engine.js"
+import * as Orchestrate from "./internal/task/orchestrate.js"
 import * as Config from "./MedusaConfig.js"
 import type { MedusaConfig } from "./MedusaConfig.js"
 import type { PlatformId } from "./PlatformId.js"
@@ -256,7 +257,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
 
     const run = (task: Task): Effect.Effect<void> => {
       const id = task.id
-      const permitted = Engine.withPermit(taskPermits, Engine.runTask(engine, id))
+      const permitted = Engine.withPermit(taskPermits, Orchestrate.orchestrate(Orchestrate.inline, engine, id))
       const runAt = task.runAt
       // A task without `runAt` (the usual case) needs no generator step.
       const body: Effect.Effect<unknown, StoreError> = runAt === undefined ? permitted : Effect.gen(function*() {

@@ -6,10 +6,9 @@
  * - `makeTask(id, request, media, now)` → a pending `Task`
  * - `uploadStep(engine, taskId, host)` → the uploaded video, recorded on the task
  * - `postStep(engine, taskId, publisher, videos)` → the post, recorded (intent → done)
- * - `runTask(engine, taskId)` → composes them with the fail-fast / best-effort policies
  *
- * Steps do not take platform permits themselves; `runTask` wraps each step in
- * `withPlatformPermit`, so callers composing steps differently should too.
+ * Steps do not take platform permits themselves: `./steps.ts` wraps them into
+ * the units every runner executes, `./orchestrate.ts` composes those.
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -31,7 +30,6 @@ import { all as allPlatforms, displayName, hosts as allHosts, publishers as allP
 import {
   AuthExpired,
   InvalidTransition,
-  isPlatformError,
   PlatformRejected,
   PlatformUnavailable,
   PostOutcomeUnknown,
@@ -40,7 +38,7 @@ import {
 } from "../../PublishError.js"
 import type { PlatformError, TaskNotFound } from "../../PublishError.js"
 import type { PublishRequest } from "../../PublishRequest.js"
-import { canTransition, HistoryEntry, isFinal, Task, TaskFailure } from "../../Task.js"
+import { canTransition, HistoryEntry, Task, TaskFailure } from "../../Task.js"
 import type { TaskState } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
 import { percentOf } from "../../TaskStatus.js"
@@ -119,6 +117,43 @@ export const withPermit = <A, E, R>(
     (taken) => taken._tag === "Some" ? Effect.succeed(taken.value) : semaphore.withPermits(1)(effect)
   )
 
+/**
+ * Like `withPermit`, but gives up waiting for the permit when `giveUp`
+ * resolves first (`None`: `effect` did not run). Once the permit is held,
+ * `effect` runs to its end; `giveUp` no longer matters.
+ *
+ * @internal
+ */
+export const withPermitUnless = <A, E, R>(
+  semaphore: Effect.Semaphore,
+  giveUp: Effect.Effect<unknown, E, R>,
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<Option.Option<A>, E, R> =>
+  Effect.flatMap(
+    semaphore.withPermitsIfAvailable(1)(effect),
+    (taken) =>
+      Option.isSome(taken) ?
+        Effect.succeed(taken) :
+        Effect.uninterruptibleMask((restore) =>
+          Effect.raceWith(restore(semaphore.take(1)), restore(giveUp), {
+            onSelfDone: (took, waiting) =>
+              Effect.zipRight(
+                Fiber.interrupt(waiting),
+                Exit.isSuccess(took) ?
+                  Effect.asSome(Effect.ensuring(restore(effect), semaphore.release(1))) :
+                  Effect.failCause(took.cause)
+              ),
+            onOtherDone: (gaveUp, taking) =>
+              // The permit may have been granted as the wait ended: hand it back.
+              Effect.flatMap(Fiber.interrupt(taking), (took) =>
+                Effect.zipRight(
+                  Exit.isSuccess(took) ? semaphore.release(1) : Effect.void,
+                  Exit.isSuccess(gaveUp) ? Effect.succeedNone : Effect.failCause(gaveUp.cause)
+                ))
+          })
+        )
+  )
+
 // =============================================================================
 // Task updates
 // =============================================================================
@@ -168,11 +203,16 @@ export const makeTask = (id: TaskId, request: PublishRequest, media: MediaFile, 
   })
 }
 
-// Tasks are rebuilt on every change; their fields were validated when the
-// request was decoded, so the constructor's validation is skipped.
-// The Schema.Class constructor (even unvalidated) merges defaults field by
-// field; on the hot path a plain copy onto the prototype is several times cheaper.
-const rebuild = (task: Task, changes: Partial<Task>): Task =>
+/**
+ * The task with `changes` applied. Tasks are rebuilt on every change; their
+ * fields were validated when the request was decoded, so the constructor's
+ * validation is skipped. The Schema.Class constructor (even unvalidated)
+ * merges defaults field by field; on the hot path a plain copy onto the
+ * prototype is several times cheaper.
+ *
+ * @internal
+ */
+export const rebuild = (task: Task, changes: Partial<Task>): Task =>
   Object.assign(Object.create(Task.prototype) as Task, task, changes)
 
 /**
@@ -347,11 +387,6 @@ export const uploadMessage = (hosts: ReadonlyArray<HostId>, progress: ReadonlyAr
  */
 export const postMessage = (publishers: ReadonlyArray<PublisherId>): string => `Posting to ${names(publishers)}...`
 
-const startMessage = (request: PublishRequest): string => {
-  const hosts = hostsOf(request)
-  return hosts.length > 0 ? uploadMessage(hosts, []) : postMessage(publishersOf(request))
-}
-
 const noteSeparator = " — "
 
 /**
@@ -525,11 +560,6 @@ export const postStep = (
     return post
   })
 
-const recordFailure = (engine: Engine, taskId: TaskId, error: PlatformError) =>
-  withNow((now) =>
-    modify(engine, taskId, (t) => rebuild(t, { failures: [...t.failures, failureOf(error)], updatedAt: now }))
-  )
-
 const ignoreRefused = <A>(
   effect: Effect.Effect<A, TaskNotFound | InvalidTransition | StoreError>
 ): Effect.Effect<A | undefined, StoreError> =>
@@ -539,148 +569,6 @@ const ignoreRefused = <A>(
       InvalidTransition: () => Effect.succeed(undefined)
     })
   )
-
-/**
- * The whole task: uploads to every selected host concurrently, then posts to
- * every publisher concurrently with the templates filled, then the final
- * state.
- *
- * - fail-fast: the first failed upload interrupts the others and nothing is
- *   posted. A failed post fails the task; posts already in flight finish, and
- *   no post starts once a failure is known.
- * - best-effort: a failed host only skips the publishers whose templates
- *   need it; the task fails if anything failed.
- *
- * Resumable: a task already `in_progress` continues (recorded videos and
- * posts are reused); a final task is returned as is.
- *
- * @internal
- */
-export const runTask = (engine: Engine, taskId: TaskId): Effect.Effect<Task, StoreError> =>
-  Effect.gen(function*() {
-    const initial = yield* Effect.catchTag(
-      engine.store.get(taskId),
-      "TaskNotFound",
-      () => Effect.fail(vanished(taskId))
-    )
-    if (isFinal(initial.state)) return initial
-    const request = initial.request
-    if (initial.state === "pending") {
-      const started = yield* ignoreRefused(
-        transitionTo(engine, taskId, "in_progress", { message: startMessage(request) })
-      )
-      // Cancelled in the meantime (by another process, for durable stores).
-      if (started === undefined) {
-        return yield* engine.store.get(taskId).pipe(Effect.catchAll(() => Effect.fail(vanished(taskId))))
-      }
-    }
-    const hosts = hostsOf(request)
-    const publishers = publishersOf(request)
-    const failFast = request.policy === "fail-fast"
-    const failedHosts = new Set<HostId>()
-
-    const upload = (host: HostId) => withPlatformPermit(engine, host, uploadStep(engine, taskId, host))
-    if (failFast) {
-      // forEach interrupts the sibling uploads as soon as one fails.
-      const result = yield* Effect.either(
-        // One host needs no sibling fibers.
-        hosts.length === 1 ?
-          Effect.asVoid(upload(hosts[0]!)) :
-          Effect.forEach(hosts, upload, { concurrency: "unbounded", discard: true })
-      )
-      if (Either.isLeft(result)) {
-        if (!isPlatformError(result.left)) return yield* result.left
-        yield* recordFailure(engine, taskId, result.left)
-        failedHosts.add(result.left.platform as HostId)
-      }
-    } else {
-      yield* Effect.forEach(hosts, (host) =>
-        upload(host).pipe(
-          Effect.catchIf(isPlatformError, (error) => {
-            failedHosts.add(host)
-            return recordFailure(engine, taskId, error)
-          })
-        ), { concurrency: "unbounded", discard: true })
-    }
-
-    const skipped: Array<PlatformId> = []
-    const toPost: Array<PublisherId> = []
-    if (failFast && failedHosts.size > 0) {
-      skipped.push(...publishers)
-    } else {
-      for (const p of publishers) {
-        if (Template.hostsNeeded(p, request.metadata).some((h) => failedHosts.has(h))) skipped.push(p)
-        else toPost.push(p)
-      }
-    }
-
-    if (toPost.length > 0) {
-      const afterUploads = yield* withNow((now) =>
-        modify(engine, taskId, (t) => rebuild(t, { message: postMessage(toPost), updatedAt: now }))
-      )
-      const videos = allHosts.flatMap((h) => afterUploads.videos.filter((v) => v.host === h))
-      let postFailed = false
-      // Publishers whose post has begun (they hold their platform permit).
-      const running = new Set<PublisherId>()
-      const fibers: Array<readonly [PublisherId, Fiber.RuntimeFiber<void, StoreError>]> = []
-      // Under fail-fast, posts still waiting for a permit when a failure is
-      // known are interrupted: they have sent nothing. Posts in flight finish.
-      const stopWaiting = Effect.suspend(() =>
-        Effect.forEach(
-          fibers,
-          ([publisher, fiber]) => running.has(publisher) ? Effect.void : Fiber.interruptFork(fiber)
-        )
-      )
-      for (const publisher of toPost) {
-        const fiber = yield* Effect.fork(withPlatformPermit(
-          engine,
-          publisher,
-          Effect.suspend(() => {
-            // Checked once the permit is held: nothing starts after a failure is known.
-            if (failFast && postFailed) return Effect.interrupt
-            running.add(publisher)
-            return postStep(engine, taskId, publisher, videos).pipe(
-              Effect.asVoid,
-              Effect.catchIf(isPlatformError, (error) => {
-                postFailed = true
-                return recordFailure(engine, taskId, error).pipe(
-                  Effect.zipRight(failFast ? stopWaiting : Effect.void),
-                  Effect.asVoid
-                )
-              })
-            )
-          })
-        ))
-        fibers.push([publisher, fiber])
-      }
-      for (const [publisher, fiber] of fibers) {
-        const exit = yield* Fiber.await(fiber)
-        if (Exit.isSuccess(exit)) continue
-        if (Exit.isInterrupted(exit) && !running.has(publisher)) {
-          skipped.push(publisher)
-          continue
-        }
-        return yield* Effect.failCause(exit.cause)
-      }
-    }
-
-    const current = yield* Effect.catchTag(
-      engine.store.get(taskId),
-      "TaskNotFound",
-      () => Effect.fail(vanished(taskId))
-    )
-    const orderedSkipped = allPlatforms.filter((p) => skipped.includes(p))
-    const final = yield* ignoreRefused(
-      current.failures.length > 0 ?
-        transitionTo(engine, taskId, "failed", {
-          skipped: orderedSkipped,
-          message: current.failures[0]!.message
-        }) :
-        transitionTo(engine, taskId, "completed", { skipped: orderedSkipped })
-    )
-    return final ??
-      (yield* Effect.catchTag(engine.store.get(taskId), "TaskNotFound", () => Effect.fail(vanished(taskId))))
-  })
 
 /**
  * Records an unexpected defect as the task's failure, so that it never stays

@@ -1,0 +1,251 @@
+/**
+ * The steps of a task, each one unit that a runner executes once (a durable
+ * runner records its result; a re-run after a crash finds its work done in
+ * the store and returns the same outcome).
+ *
+ * Platform errors never fail a step: they are recorded on the task and the
+ * step returns `failed`. A defect is recorded as an internal failure for the
+ * same reason. A running step stops (`stopped`) when the task ends elsewhere,
+ * from this process or another one: the store is the one signal.
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import type { HostId, PlatformId, PublisherId } from "../../PlatformId.js"
+import { hosts as allHosts } from "../../PlatformId.js"
+import type { PlatformError } from "../../PublishError.js"
+import { isPlatformError, StoreError } from "../../PublishError.js"
+import type { Task } from "../../Task.js"
+import { isFinal } from "../../Task.js"
+import type { TaskId } from "../../TaskId.js"
+import type { Engine } from "./engine.js"
+import {
+  failureOf,
+  failWithDefect,
+  modify,
+  postMessage,
+  postStep,
+  rebuild,
+  transitionTo,
+  uploadMessage,
+  uploadStep,
+  withPermitUnless,
+  withPlatformPermit
+} from "./engine.js"
+import type { Outcome } from "./plan.js"
+import * as Plan from "./plan.js"
+
+/** Store hiccups (a busy database, a dropped connection) are retried before a step fails. */
+const storeRetryPolicy = Schedule.exponential("100 millis", 2).pipe(
+  Schedule.union(Schedule.spaced("5 seconds")),
+  Schedule.intersect(Schedule.recurs(8))
+)
+
+const retryStore = <A, R>(effect: Effect.Effect<A, StoreError, R>): Effect.Effect<A, StoreError, R> =>
+  Effect.retry(effect, { schedule: storeRetryPolicy, while: (e) => e.reason === "unavailable" })
+
+const vanished = (id: TaskId) =>
+  new StoreError({ reason: "conflict", description: `task ${id} disappeared from the store while it was running` })
+
+const getTask = (engine: Engine, id: TaskId): Effect.Effect<Task, StoreError> =>
+  Effect.catchTag(engine.store.get(id), "TaskNotFound", () => Effect.fail(vanished(id)))
+
+/** Records a platform failure once per platform (a re-run step may meet it again). */
+const recordFailure = (engine: Engine, id: TaskId, error: PlatformError): Effect.Effect<"failed", StoreError> =>
+  Effect.as(
+    Effect.flatMap(
+      Clock.currentTimeMillis,
+      (now) =>
+        modify(engine, id, (t) =>
+          t.failures.some((f) => f.platform === error.platform) ?
+            t :
+            rebuild(t, { failures: [...t.failures, failureOf(error)], updatedAt: now }))
+    ),
+    "failed" as const
+  )
+
+/** A platform error becomes the task's recorded failure and the outcome `failed`. */
+const recorded = (
+  engine: Engine,
+  id: TaskId,
+  step: Effect.Effect<Outcome, PlatformError | StoreError>
+): Effect.Effect<Outcome, StoreError> =>
+  Effect.catchIf(step, isPlatformError, (error) => recordFailure(engine, id, error))
+
+/** The task's first state (from now on) that satisfies `predicate`; `None` if the task goes away. */
+const whenTask = (
+  engine: Engine,
+  id: TaskId,
+  predicate: (task: Task) => boolean
+): Effect.Effect<Option.Option<Task>, StoreError> =>
+  Effect.catchTag(
+    Stream.runHead(Stream.filter(engine.store.watch(id), predicate)),
+    "TaskNotFound",
+    () => Effect.succeedNone
+  )
+
+/**
+ * Resolves `stopped` when the task has ended (cancelled from any process, or
+ * failed with a defect), `aborted` when `abortWhen` holds for it.
+ */
+const stopSignal = (
+  engine: Engine,
+  id: TaskId,
+  abortWhen: (task: Task) => boolean
+): Effect.Effect<"stopped" | "aborted", StoreError> =>
+  whenTask(engine, id, (t) => isFinal(t.state) || abortWhen(t)).pipe(
+    Effect.map((found) =>
+      // A watch that ends without a match: the task went away.
+      Option.isSome(found) && !isFinal(found.value.state) ? "aborted" as const : "stopped" as const
+    )
+  )
+
+/**
+ * Runs a step until it ends or `stopSignal` fires. A defect is recorded as
+ * the task's internal failure (the task must never stay `in_progress`).
+ */
+const guarded = (
+  engine: Engine,
+  id: TaskId,
+  step: Effect.Effect<Outcome, StoreError>,
+  abortWhen: (task: Task) => boolean
+): Effect.Effect<Outcome, StoreError> =>
+  Effect.raceFirst(step, stopSignal(engine, id, abortWhen)).pipe(
+    Effect.catchAllDefect((defect) =>
+      Effect.as(
+        failWithDefect(engine, id, defect instanceof Error ? defect.message : String(defect)),
+        "failed" as const
+      )
+    ),
+    retryStore
+  )
+
+const never = () => false
+
+/**
+ * pending → in_progress, and the plan. A task already final (or cancelled
+ * before it started) is not run.
+ *
+ * @internal
+ */
+export const begin = (engine: Engine, id: TaskId): Effect.Effect<Plan.Plan, StoreError> =>
+  retryStore(Effect.gen(function*() {
+    const task = yield* getTask(engine, id)
+    const plan = Plan.planOf(task.request, true)
+    if (isFinal(task.state)) return { ...plan, run: false }
+    if (task.state === "pending") {
+      const message = plan.hosts.length > 0 ? uploadMessage(plan.hosts, []) : postMessage(plan.publishers)
+      const started = yield* transitionTo(engine, id, "in_progress", { message }).pipe(
+        Effect.as(true),
+        Effect.catchTags({ TaskNotFound: () => Effect.succeed(false), InvalidTransition: () => Effect.succeed(false) })
+      )
+      if (!started) return { ...plan, run: false }
+    }
+    return plan
+  }))
+
+/**
+ * Uploads to one host (or finds the video recorded by an earlier run),
+ * holding the host's permit. Stops under fail-fast once another platform's
+ * failure is recorded.
+ *
+ * @internal
+ */
+export const upload = (
+  engine: Engine,
+  id: TaskId,
+  plan: Pick<Plan.Plan, "failFast">,
+  host: HostId
+): Effect.Effect<Outcome, StoreError> =>
+  guarded(
+    engine,
+    id,
+    withPlatformPermit(engine, host, recorded(engine, id, Effect.as(uploadStep(engine, id, host), "ok" as const))),
+    (t) => Plan.uploadMustStop(plan, host, t.failures)
+  )
+
+/**
+ * The status message once the uploads are done.
+ *
+ * @internal
+ */
+export const posting = (
+  engine: Engine,
+  id: TaskId,
+  publishers: ReadonlyArray<PublisherId>
+): Effect.Effect<"ok", StoreError> =>
+  retryStore(
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      modify(engine, id, (t) =>
+        t.state !== "in_progress" ?
+          t :
+          rebuild(t, { message: postMessage(publishers), updatedAt: now }))).pipe(Effect.as("ok" as const))
+  )
+
+/**
+ * Posts to one publisher (or finds the post recorded by an earlier run). The
+ * decision to post is taken once the publisher's permit is held, from the
+ * failures recorded in the store: under fail-fast, nothing starts once a
+ * failure is known, whichever process recorded it. A failure is recorded
+ * before the permit is released.
+ *
+ * @internal
+ */
+export const post = (
+  engine: Engine,
+  id: TaskId,
+  plan: Pick<Plan.Plan, "failFast">,
+  publisher: PublisherId
+): Effect.Effect<Outcome, StoreError> =>
+  guarded(
+    engine,
+    id,
+    withPermitUnless(
+      engine.permits[publisher],
+      // A post still waiting for its permit when a failure is known will not go out: stop waiting.
+      plan.failFast ? whenTask(engine, id, (t) => !Plan.mayPost(plan, t.failures.length)) : Effect.never,
+      recorded(
+        engine,
+        id,
+        Effect.gen(function*() {
+          const task = yield* getTask(engine, id)
+          if (task.posts.some((p) => p.publisher === publisher)) return "ok" as const
+          if (!Plan.mayPost(plan, task.failures.length)) return "skipped" as const
+          const videos = allHosts.flatMap((h) => task.videos.filter((v) => v.host === h))
+          yield* postStep(engine, id, publisher, videos)
+          return "ok" as const
+        })
+      )
+    ).pipe(Effect.map(Option.getOrElse(() => "skipped" as const))),
+    never
+  )
+
+/**
+ * The final state: `failed` with the first failure's message when any was
+ * recorded, else `completed`; `skipped` lists the platforms that did not run.
+ *
+ * @internal
+ */
+export const finish = (
+  engine: Engine,
+  id: TaskId,
+  skipped: ReadonlyArray<PlatformId>
+): Effect.Effect<"ok", StoreError> =>
+  retryStore(Effect.gen(function*() {
+    const current = yield* getTask(engine, id)
+    if (isFinal(current.state)) return "ok" as const
+    const ordered = Plan.ordered(skipped)
+    const result = yield* Effect.either(
+      current.failures.length > 0 ?
+        transitionTo(engine, id, "failed", { skipped: ordered, message: current.failures[0]!.message }) :
+        transitionTo(engine, id, "completed", { skipped: ordered })
+    )
+    // Refused: the task ended meanwhile (cancelled); that state stands.
+    if (Either.isLeft(result) && result.left._tag === "StoreError") return yield* result.left
+    return "ok" as const
+  }))
