@@ -1,0 +1,263 @@
+/**
+ * The Medusa contract: what a task does, whichever runner executes it (in
+ * memory, embedded SQLite, the PostgreSQL cluster). Every runner's test file
+ * calls `medusaContract` with a way to build its layer; the assertions are
+ * the same. Timing is driven by the test platforms' gates and hooks
+ * (`gated`, `started`, `release`), never by sleeps.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import type * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import * as Medusa from "../../src/Medusa.js"
+import { PlatformRejected, QuotaExceeded } from "../../src/PublishError.js"
+import type { PublishRequestInput } from "../../src/PublishRequest.js"
+import type { Task } from "../../src/Task.js"
+import * as TaskStatus from "../../src/TaskStatus.js"
+import type { TaskStore } from "../../src/TaskStore.js"
+import * as TestPlatforms from "../../src/TestPlatforms.js"
+
+/** Builds the runner under test over the given test platforms. */
+export type MakeRunner = (
+  platforms: TestPlatforms.Options,
+  medusa?: Medusa.Options
+) => Layer.Layer<Medusa.Medusa | TaskStore | TestPlatforms.TestPlatforms, unknown>
+
+const quota = new QuotaExceeded({
+  platform: "vimeo",
+  reason: "quota_exceeded",
+  status: 403,
+  platformMessage: "Vimeo says: quota used up"
+})
+
+const blocked = new PlatformRejected({ platform: "facebook", reason: "blocked", platformMessage: "blocked by policy" })
+
+/** Polls `check` (bounded) until it holds: for effects another process or fiber makes visible later. */
+const eventually = <E, R>(what: string, check: Effect.Effect<boolean, E, R>) =>
+  check.pipe(
+    Effect.filterOrFail((ok) => ok, () => what),
+    Effect.retry(Schedule.spaced("50 millis").pipe(Schedule.upTo("30 seconds"))),
+    Effect.orDieWith((e) => new Error(`not met within 30 s: ${String(e)}`))
+  )
+
+export const medusaContract = (
+  runner: string,
+  make: MakeRunner,
+  mediaFile: () => string,
+  options: { readonly timeout?: number } = {}
+): void => {
+  const request = (overrides: Partial<PublishRequestInput> = {}): PublishRequestInput => ({
+    mediaFile: mediaFile(),
+    platforms: ["youtube", "vimeo", "facebook", "x", "linkedin"],
+    metadata: {
+      youtube: { title: "Launch" },
+      vimeo: { title: "Launch" },
+      facebook: { message: "Watch on YouTube: {youtube_url}" },
+      x: { text: "Vimeo cut: {vimeo_url}" },
+      linkedin: { text: "Launched today" }
+    },
+    ...overrides
+  })
+  /** A request for `platforms` only, with plain texts (no template needs a host that is not selected). */
+  const only = (
+    platforms: ReadonlyArray<"youtube" | "vimeo" | "facebook" | "x" | "linkedin">,
+    overrides: Partial<PublishRequestInput> = {}
+  ): PublishRequestInput => {
+    const plain: Record<string, unknown> = {
+      youtube: { title: "Launch" },
+      vimeo: { title: "Launch" },
+      facebook: { message: "On Facebook" },
+      x: { text: "On X" },
+      linkedin: { text: "On LinkedIn" }
+    }
+    return request({ platforms, metadata: Object.fromEntries(platforms.map((p) => [p, plain[p]])), ...overrides })
+  }
+  const posts = (control: TestPlatforms.Control, platform: "facebook" | "x" | "linkedin") =>
+    Effect.map(control.callsTo(platform), (calls) => calls.filter((c) => c.operation === "post"))
+  const timeout = options.timeout ?? 60_000
+
+  describe(`Medusa contract: ${runner}`, { timeout }, () => {
+    it.live("uploads, then posts with the links filled, and completes", () =>
+      Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        const task = yield* Medusa.publish(request())
+        assert.strictEqual(task.state, "completed")
+        assert.deepStrictEqual(task.history.map((h) => h.state), ["pending", "in_progress", "completed"])
+        const status = TaskStatus.toJSON(task)
+        const [fb] = yield* posts(control, "facebook")
+        assert.strictEqual(
+          (fb!.metadata as { message: string }).message,
+          `Watch on YouTube: ${status.results!.youtube_url}`
+        )
+        const [x] = yield* posts(control, "x")
+        assert.strictEqual((x!.metadata as { text: string }).text, `Vimeo cut: ${status.results!.vimeo_url}`)
+        // Every post started after every upload's after-step.
+        const calls = yield* control.calls
+        const lastAfterUpload = calls.map((c) => c.operation).lastIndexOf("afterUpload")
+        assert.ok(lastAfterUpload >= 0 && lastAfterUpload < calls.findIndex((c) => c.operation === "post"))
+      }).pipe(Effect.provide(make({}))))
+
+    it.live("fail-fast: a failed upload stops its sibling, nothing is posted, the failure is recorded", () =>
+      Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        const exit = yield* Effect.exit(Medusa.publish(request()))
+        assert.isTrue(Exit.isFailure(exit))
+        const error = Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+        assert.strictEqual((error as { _tag?: string } | undefined)?._tag, "QuotaExceeded")
+        assert.isTrue(yield* control.wasInterrupted("youtube"))
+        for (const p of ["facebook", "x", "linkedin"] as const) assert.deepStrictEqual(yield* posts(control, p), [])
+        const [task] = yield* Medusa.list()
+        const status = TaskStatus.toJSON(task!)
+        assert.strictEqual(status.status, "failed")
+        assert.strictEqual(status.failed_platform, "vimeo")
+        assert.strictEqual(status.error_code, "quota_exceeded")
+        assert.deepStrictEqual(status.skipped, ["facebook", "x", "linkedin"])
+      }).pipe(Effect.provide(make({ youtube: { gated: true }, vimeo: { fail: { at: "upload", error: quota } } }))))
+
+    it.live("fail-fast: a post waiting for its platform's permit when a sibling post fails is skipped", () =>
+      Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        // LinkedIn allows one post at a time: task A holds it, task B's LinkedIn post waits for it.
+        const a = yield* Medusa.submit(request({ platforms: ["linkedin"], metadata: { linkedin: { text: "a" } } }))
+        yield* control.started("linkedin")
+        const b = yield* Medusa.submit(request({
+          platforms: ["facebook", "linkedin"],
+          metadata: { facebook: { message: "b" }, linkedin: { text: "b" } }
+        }))
+        // Facebook fails at once; B ends without waiting for A's LinkedIn post.
+        const error = yield* Effect.flip(Medusa.await(b))
+        assert.strictEqual(error._tag, "PlatformRejected")
+        yield* control.release("linkedin")
+        assert.strictEqual((yield* Medusa.await(a)).state, "completed")
+        assert.deepStrictEqual((yield* posts(control, "linkedin")).map((c) => c.taskId), [a])
+        const status = TaskStatus.toJSON(yield* Medusa.status(b))
+        assert.strictEqual(status.failed_platform, "facebook")
+        assert.deepStrictEqual(status.skipped, ["linkedin"])
+      }).pipe(Effect.provide(make(
+        { facebook: { fail: { at: "post", error: blocked } }, linkedin: { gated: true } },
+        { perPlatformConcurrency: { linkedin: 1 } }
+      ))))
+
+    it.live("fail-fast: a failed post fails the task; the post already in flight finishes and is reported", () =>
+      Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        const id = yield* Medusa.submit(only(["facebook", "x"]))
+        yield* control.started("facebook")
+        yield* control.started("x")
+        // Facebook fails while X is in flight; X must finish.
+        yield* control.release("facebook")
+        yield* eventually("facebook's failure recorded", Effect.map(Medusa.status(id), (t) => t.failures.length > 0))
+        yield* control.release("x")
+        const error = yield* Effect.flip(Medusa.await(id))
+        assert.strictEqual(error._tag, "PlatformRejected")
+        const task = yield* Medusa.status(id)
+        assert.deepStrictEqual(task.posts.map((p) => p.publisher), ["x"])
+        assert.deepStrictEqual(task.skipped, [])
+      }).pipe(
+        Effect.provide(make({ facebook: { fail: { at: "post", error: blocked }, gated: true }, x: { gated: true } }))
+      ))
+
+    it.live("best-effort: a failed host skips only the posts that need it; every outcome is reported", () =>
+      Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        const error = yield* Effect.flip(Medusa.publish(request({ policy: "best-effort" })))
+        assert.strictEqual(error._tag, "QuotaExceeded")
+        const [task] = yield* Medusa.list()
+        const status = TaskStatus.toJSON(task!)
+        assert.strictEqual(status.status, "failed")
+        assert.deepStrictEqual(status.skipped, ["x"])
+        assert.ok(status.results!.youtube_url)
+        assert.ok(status.results!.facebook_post_id && status.results!.linkedin_post_id)
+        assert.deepStrictEqual(yield* posts(control, "x"), [])
+      }).pipe(Effect.provide(make({ vimeo: { fail: { at: "upload", error: quota } } }))))
+
+    it.live("cancel while running: the upload stops, nothing is posted, the task ends cancelled", () =>
+      Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        const id = yield* Medusa.submit(only(["youtube", "facebook"]))
+        yield* control.started("youtube")
+        const cancelled = yield* Medusa.cancel(id)
+        assert.strictEqual(cancelled.state, "cancelled")
+        yield* control.interrupted("youtube")
+        const error = yield* Effect.flip(Medusa.await(id))
+        assert.strictEqual(error._tag, "TaskCancelled")
+        assert.deepStrictEqual(yield* posts(control, "facebook"), [])
+        const task = yield* Medusa.status(id)
+        assert.deepStrictEqual(task.history.map((h) => h.state), ["pending", "in_progress", "cancelled"])
+      }).pipe(Effect.provide(make({ youtube: { gated: true } }))))
+
+    it.live("cancel while pending (scheduled): it never runs", () =>
+      Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        const now = yield* Clock.currentTimeMillis
+        const runAt = new Date(now + 60 * 60_000).toISOString()
+        const id = yield* Medusa.submit(
+          request({ platforms: ["linkedin"], metadata: { linkedin: { text: "t" } }, runAt })
+        )
+        assert.strictEqual((yield* Medusa.status(id)).state, "pending")
+        assert.strictEqual((yield* Medusa.cancel(id)).state, "cancelled")
+        assert.deepStrictEqual((yield* Medusa.status(id)).history.map((h) => h.state), ["pending", "cancelled"])
+        assert.deepStrictEqual(
+          yield* control.callsTo("linkedin").pipe(
+            Effect.map((calls) => calls.filter((c) => c.operation !== "validate"))
+          ),
+          []
+        )
+      }).pipe(Effect.provide(make({}))))
+
+    it.live("runAt: the task stays pending until then, and runs after", () =>
+      Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        const now = yield* Clock.currentTimeMillis
+        const runAt = now + 1500
+        const id = yield* Medusa.submit(
+          request({
+            platforms: ["linkedin"],
+            metadata: { linkedin: { text: "t" } },
+            runAt: new Date(runAt).toISOString()
+          })
+        )
+        assert.strictEqual((yield* Medusa.status(id)).state, "pending")
+        const task = yield* Medusa.await(id)
+        assert.strictEqual(task.state, "completed")
+        const [post] = yield* posts(control, "linkedin")
+        assert.ok(post!.at >= runAt, `posted at ${post!.at}, before runAt ${runAt}`)
+      }).pipe(Effect.provide(make({}))))
+
+    it.live("watch: every change in order, from pending to the final state, then the stream ends", () =>
+      Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        const id = yield* Medusa.submit(only(["youtube", "facebook"]))
+        const seen = yield* Medusa.watch(id).pipe(Stream.runCollect, Effect.fork)
+        yield* control.started("youtube")
+        yield* control.release("youtube")
+        const tasks: ReadonlyArray<Task> = Chunk.toReadonlyArray(yield* Fiber.join(seen))
+        const states = tasks.map((t) => t.state)
+        // Changes arrive in order: the state never goes back, and updatedAt never decreases.
+        assert.strictEqual(states[states.length - 1], "completed")
+        const order = ["pending", "in_progress", "completed"]
+        for (let i = 1; i < states.length; i++) {
+          assert.ok(order.indexOf(states[i]!) >= order.indexOf(states[i - 1]!), states.join(" → "))
+          assert.ok(tasks[i]!.updatedAt >= tasks[i - 1]!.updatedAt)
+        }
+        assert.ok(tasks.some((t) => t.message?.startsWith("Posting to Facebook")), "the posting step is seen")
+      }).pipe(Effect.provide(make({ youtube: { gated: true } }))))
+
+    it.live("retention: finished tasks are pruned", () =>
+      Effect.gen(function*() {
+        const id = yield* Effect.map(
+          Medusa.publish(request({ platforms: ["linkedin"], metadata: { linkedin: { text: "t" } } })),
+          (t) => t.id
+        )
+        yield* eventually(
+          "the finished task pruned",
+          Effect.map(Effect.either(Medusa.status(id)), (r) => r._tag === "Left" && r.left._tag === "TaskNotFound")
+        )
+      }).pipe(Effect.provide(make({}, { retention: "200 millis", pruneInterval: "100 millis" }))))
+  })
+}
