@@ -267,9 +267,10 @@ const makeControl = (recordCalls: boolean): Effect.Effect<Internal> =>
       track,
       gate: (platform) => gates[platform].await,
       addPost: (taskId, post, metadata) =>
-        Effect.flatMap(
-          Clock.currentTimeMillis,
-          (at) => Effect.sync(() => void posts.set(`${taskId}/${post.publisher}`, { post, metadata, at }))
+        Effect.clockWith((clock) =>
+          Effect.sync(() =>
+            void posts.set(`${taskId}/${post.publisher}`, { post, metadata, at: clock.unsafeCurrentTimeMillis() })
+          )
         ),
       findPost: (publisher, metadata, intentAt) =>
         Effect.sync(() => {
