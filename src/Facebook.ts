@@ -32,7 +32,15 @@ import {
   usageExceeded
 } from "./internal/facebook/graph.js"
 import * as PostOnce from "./internal/http/postOnce.js"
-import { FacebookPublisher, type MediaFile, type PostContext, PublishedPost, type Publisher } from "./Platform.js"
+import {
+  FacebookPublisher,
+  type FindContext,
+  madeAfter,
+  type MediaFile,
+  type PostContext,
+  PublishedPost,
+  type Publisher
+} from "./Platform.js"
 import { Issue, type PlatformError, PlatformRejected } from "./PublishError.js"
 import type { FacebookMetadata } from "./PublishRequest.js"
 
@@ -225,7 +233,8 @@ const feedPosts = (body: unknown): ReadonlyArray<FeedPost> => {
     return [{
       id: e.id,
       message: typeof e.message === "string" ? e.message : undefined,
-      createdAt: PostOnce.parseTime(e.created_time ?? e.scheduled_publish_time)
+      // Graph dates every post, scheduled ones included, by `created_time` (to the second).
+      createdAt: PostOnce.parseTime(e.created_time)
     }]
   })
 }
@@ -305,8 +314,11 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
       return { reason: `Graph API usage at ${last.value.usage.percent}%`, until: now + wait }
     })
 
-    /** Looks for a post with the same message among the Page's recent (and, when asked, scheduled) posts. */
-    const search = (message: string, since: number | undefined, scheduled: boolean) =>
+    /**
+     * Looks for a post with the same message, created after `sentAfter`,
+     * among the Page's recent (and, when asked, scheduled) posts.
+     */
+    const search = (message: string, sentAfter: number, scheduled: boolean) =>
       Effect.gen(function*() {
         for (const edge of scheduled ? ["scheduled_posts", "feed"] : ["feed"]) {
           const answer = yield* client.send(
@@ -325,8 +337,7 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
             )
           }
           const found = feedPosts(answer.body).find((p) =>
-            p.message !== undefined && PostOnce.sameText(p.message, message) &&
-            (since === undefined || p.createdAt === undefined || p.createdAt >= since)
+            p.message !== undefined && PostOnce.sameText(p.message, message) && madeAfter(p.createdAt, sentAfter)
           )
           if (found !== undefined) return Option.some(toPost(found.id))
         }
@@ -388,15 +399,20 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
         gate: awaitUsage,
         onWait: context.onWait,
         attempt: attempt(context.metadata),
-        find: (since) => search(context.metadata.message, since, context.metadata.scheduledPublishTime !== undefined),
+        find: (sentAfter) =>
+          search(context.metadata.message, sentAfter, context.metadata.scheduledPublishTime !== undefined),
         hint: `Check the Page's posts${
           context.metadata.scheduledPublishTime === undefined ? "" : " and its scheduled posts"
         } (https://www.facebook.com/${options.pageId}) for this message before running the task again.`
       })
     })
 
-    const find = Effect.fn("Facebook.find")(function*(context: PostContext<FacebookMetadata>) {
-      return yield* search(context.metadata.message, undefined, context.metadata.scheduledPublishTime !== undefined)
+    const find = Effect.fn("Facebook.find")(function*(context: FindContext<FacebookMetadata>) {
+      return yield* search(
+        context.metadata.message,
+        context.intentAt,
+        context.metadata.scheduledPublishTime !== undefined
+      )
     })
 
     return FacebookPublisher.of({

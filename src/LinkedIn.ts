@@ -25,7 +25,9 @@ import type * as Redacted from "effect/Redacted"
 import * as PostOnce from "./internal/http/postOnce.js"
 import * as LittleText from "./internal/linkedin/littleText.js"
 import {
+  type FindContext,
   LinkedInPublisher,
+  madeAfter,
   type MediaFile,
   type PostContext,
   PublishedPost,
@@ -287,7 +289,8 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
         return issues as ReadonlyArray<Issue>
       })
 
-    const search = (text: string, since: number | undefined) =>
+    /** Looks for a post with the same text, created after `sentAfter`, among the author's recent posts. */
+    const search = (text: string, sentAfter: number) =>
       Effect.gen(function*() {
         const answer = yield* send(
           HttpClientRequest.get("/rest/posts").pipe(
@@ -306,7 +309,7 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
         const found = (Array.isArray(elements) ? elements : []).map(asRecord).find((p) =>
           typeof p?.id === "string" && typeof p.commentary === "string" &&
           PostOnce.sameText(LittleText.unescape(p.commentary), text) &&
-          (since === undefined || p.createdAt === undefined || (PostOnce.parseTime(p.createdAt) ?? Infinity) >= since)
+          madeAfter(PostOnce.parseTime(p.createdAt), sentAfter)
         )
         return found === undefined ? Option.none() : Option.some(toPost(found.id as string))
       })
@@ -378,14 +381,14 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
         policy,
         onWait: context.onWait,
         attempt: attempt(context),
-        find: (since) => search(context.metadata.text, since),
+        find: (sentAfter) => search(context.metadata.text, sentAfter),
         hint: `Check the recent activity of ${options.authorUrn} on https://www.linkedin.com for this text ` +
           "before running the task again."
       })
     })
 
-    const find = Effect.fn("LinkedIn.find")(function*(context: PostContext<LinkedInMetadata>) {
-      return yield* search(context.metadata.text, undefined)
+    const find = Effect.fn("LinkedIn.find")(function*(context: FindContext<LinkedInMetadata>) {
+      return yield* search(context.metadata.text, context.intentAt)
     })
 
     return LinkedInPublisher.of({ id: "linkedin", validate, post, find, canFind: true })

@@ -166,6 +166,54 @@ export interface PostContext<M> {
 }
 
 /**
+ * What `find` receives: the post's context and when the engine recorded its
+ * intent to post, which it does before sending anything.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FindContext<M> extends PostContext<M> {
+  /**
+   * Epoch ms (the engine's clock) when the intent to post was recorded. A
+   * post the platform dates earlier than this, less `findClockSkewMillis`,
+   * was made by someone or something else and is never adopted.
+   */
+  readonly intentAt: number
+}
+
+/**
+ * How much earlier than the intent (by Medusa's clock) a platform may date
+ * a post that `find` still adopts: 2 minutes.
+ *
+ * The intent is recorded before the request leaves, so the post's true
+ * creation time is never earlier; only the clocks can make it look so. The
+ * platforms date posts by their own clocks (Graph's `created_time` and X's
+ * `created_at` to the second, LinkedIn's `createdAt` to the millisecond),
+ * against the clock of whichever machine recorded the intent. NTP keeps
+ * both within a second or so; 2 minutes covers a badly drifting host and
+ * the truncation to seconds. A larger figure widens the window in which an
+ * identical post made shortly before (by hand, by another tool) is taken
+ * for this one, which reports a post that was never made; a smaller one
+ * only turns a found post into `post_outcome_unknown`, which asks the user
+ * to look. So the allowance errs small.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const findClockSkewMillis: number = 2 * 60_000
+
+/**
+ * Whether a post the platform dates `createdAt` (epoch ms) may be the one
+ * sent after `sentAfter` (epoch ms, Medusa's clock), allowing
+ * `findClockSkewMillis`. A post without a creation time is never adopted.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const madeAfter = (createdAt: number | undefined, sentAfter: number): boolean =>
+  createdAt !== undefined && Number.isFinite(createdAt) && createdAt >= sentAfter - findClockSkewMillis
+
+/**
  * A wait a publisher announces before holding a post.
  *
  * @since 0.1.0
@@ -198,10 +246,11 @@ export interface Publisher<M> {
   readonly post: (context: PostContext<M>) => Effect.Effect<PublishedPost, PlatformError>
   /**
    * Looks for a post this task may already have made (after a crash between
-   * sending and recording). `None` when the platform has no such post, or
-   * cannot be searched (`canFind` false).
+   * sending and recording): one with the same text that the platform dates
+   * no earlier than `context.intentAt` (see `madeAfter`). `None` when the
+   * platform has no such post, or cannot be searched (`canFind` false).
    */
-  readonly find: (context: PostContext<M>) => Effect.Effect<Option.Option<PublishedPost>, PlatformError>
+  readonly find: (context: FindContext<M>) => Effect.Effect<Option.Option<PublishedPost>, PlatformError>
   /** Whether `find` can actually search the platform. */
   readonly canFind: boolean
 }

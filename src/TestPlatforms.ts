@@ -23,10 +23,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type { Host, Platforms, PostContext, Publisher, UploadContext } from "./Platform.js"
+import type { FindContext, Host, Platforms, PostContext, Publisher, UploadContext } from "./Platform.js"
 import {
   FacebookPublisher,
   LinkedInPublisher,
+  madeAfter,
   PublishedPost,
   UploadedVideo,
   UploadProgress,
@@ -76,7 +77,11 @@ export interface PublisherOptions {
   readonly delay?: Duration.DurationInput | undefined
   readonly fail?: { readonly at: "post" | "find"; readonly error: PlatformError } | undefined
   readonly issues?: ReadonlyArray<Issue> | undefined
-  /** Whether `find` searches the posts made (default true). */
+  /**
+   * Whether `find` searches the posts made (default true). It matches as the
+   * real publishers do: the same (filled) metadata, dated no earlier than the
+   * intent less `Platform.findClockSkewMillis`.
+   */
   readonly canFind?: boolean | undefined
   /** Hold each post until `release(publisher)` is called. */
   readonly gated?: boolean | undefined
@@ -145,6 +150,11 @@ export interface Control {
   readonly posts: (publisher: PublisherId) => Effect.Effect<ReadonlyArray<PublishedPost>>
   /** Forgets a post, so `find` cannot see it (to test `PostOutcomeUnknown`). */
   readonly forgetPosts: (publisher: PublisherId) => Effect.Effect<void>
+  /**
+   * Puts a post with this (filled) metadata on the platform, dated `at`
+   * (epoch ms): a post made outside Medusa, such as an older identical one.
+   */
+  readonly seedPost: (publisher: PublisherId, metadata: unknown, at: number) => Effect.Effect<PublishedPost>
 }
 
 /**
@@ -157,8 +167,12 @@ interface Internal extends Control {
   readonly record: (call: Omit<Call, "at">) => Effect.Effect<void>
   readonly track: <A, E>(platform: PlatformId, effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
   readonly gate: (platform: PlatformId) => Effect.Effect<void>
-  readonly addPost: (taskId: TaskId, post: PublishedPost) => Effect.Effect<void>
-  readonly findPost: (taskId: TaskId, publisher: PublisherId) => Effect.Effect<Option.Option<PublishedPost>>
+  readonly addPost: (taskId: TaskId, post: PublishedPost, metadata: unknown) => Effect.Effect<void>
+  readonly findPost: (
+    publisher: PublisherId,
+    metadata: unknown,
+    intentAt: number
+  ) => Effect.Effect<Option.Option<PublishedPost>>
   readonly next: () => number
 }
 
@@ -178,7 +192,8 @@ const makeControl = (recordCalls: boolean): Effect.Effect<Internal> =>
     const inFlight = zero()
     const maxInFlight = zero()
     const waiters = new Set<{ readonly platform: PlatformId; readonly n: number; readonly wake: Effect.Latch }>()
-    const posts = new Map<string, PublishedPost>()
+    // Keyed by task (or seed) and publisher; the metadata is serialised only when searched.
+    const posts = new Map<string, { readonly post: PublishedPost; readonly metadata: unknown; readonly at: number }>()
     let counter = 0
 
     const record = (call: Omit<Call, "at">) =>
@@ -236,16 +251,39 @@ const makeControl = (recordCalls: boolean): Effect.Effect<Internal> =>
       inFlight: (platform) => Effect.sync(() => inFlight[platform]),
       maxInFlight: (platform) => Effect.sync(() => maxInFlight[platform]),
       awaitInFlight,
-      posts: (publisher) => Effect.sync(() => [...posts.values()].filter((p) => p.publisher === publisher)),
+      posts: (publisher) =>
+        Effect.sync(() => [...posts.values()].flatMap((p) => p.post.publisher === publisher ? [p.post] : [])),
       forgetPosts: (publisher) =>
         Effect.sync(() => {
-          for (const [key, post] of posts) if (post.publisher === publisher) posts.delete(key)
+          for (const [key, entry] of posts) if (entry.post.publisher === publisher) posts.delete(key)
+        }),
+      seedPost: (publisher, metadata, at) =>
+        Effect.sync(() => {
+          const post = postOf(publisher, ++counter)
+          posts.set(`seed-${counter}/${publisher}`, { post, metadata, at })
+          return post
         }),
       record,
       track,
       gate: (platform) => gates[platform].await,
-      addPost: (taskId, post) => Effect.sync(() => void posts.set(`${taskId}/${post.publisher}`, post)),
-      findPost: (taskId, publisher) => Effect.sync(() => Option.fromNullable(posts.get(`${taskId}/${publisher}`))),
+      addPost: (taskId, post, metadata) =>
+        Effect.clockWith((clock) =>
+          Effect.sync(() =>
+            void posts.set(`${taskId}/${post.publisher}`, { post, metadata, at: clock.unsafeCurrentTimeMillis() })
+          )
+        ),
+      findPost: (publisher, metadata, intentAt) =>
+        Effect.sync(() => {
+          const text = JSON.stringify(metadata)
+          let found: { readonly post: PublishedPost; readonly at: number } | undefined
+          for (const entry of posts.values()) {
+            if (
+              entry.post.publisher === publisher && madeAfter(entry.at, intentAt) &&
+              JSON.stringify(entry.metadata) === text && (found === undefined || entry.at >= found.at)
+            ) found = entry
+          }
+          return Option.fromNullable(found?.post)
+        }),
       next: () => ++counter
     }
     return control
@@ -394,16 +432,16 @@ const makePublisher = <M>(
           if (!Duration.isZero(delay)) yield* Effect.sleep(delay)
           if (fail?.at === "post") return yield* fail.error
           const made = postOf(id, control.next())
-          yield* control.addPost(context.taskId, made)
+          yield* control.addPost(context.taskId, made, context.metadata)
           return made
         })
       )
 
-    const find = (context: PostContext<M>): Effect.Effect<Option.Option<PublishedPost>, PlatformError> =>
+    const find = (context: FindContext<M>): Effect.Effect<Option.Option<PublishedPost>, PlatformError> =>
       Effect.gen(function*() {
         yield* control.record({ platform: id, operation: "find", taskId: context.taskId, metadata: context.metadata })
         if (fail?.at === "find") return yield* fail.error
-        return canFind ? yield* control.findPost(context.taskId, id) : Option.none()
+        return canFind ? yield* control.findPost(id, context.metadata, context.intentAt) : Option.none()
       })
 
     return {

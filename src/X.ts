@@ -29,7 +29,15 @@ import twitterText from "twitter-text"
 import * as PostOnce from "./internal/http/postOnce.js"
 import * as XMedia from "./internal/x/media.js"
 import * as OAuth1 from "./internal/x/oauth1.js"
-import { type MediaFile, type PostContext, PublishedPost, type Publisher, XPublisher } from "./Platform.js"
+import {
+  type FindContext,
+  madeAfter,
+  type MediaFile,
+  type PostContext,
+  PublishedPost,
+  type Publisher,
+  XPublisher
+} from "./Platform.js"
 import {
   AuthExpired,
   Issue,
@@ -339,7 +347,8 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
       return id
     })
 
-    const search = (text: string, since: number | undefined) =>
+    /** Looks for a post with the same text, created after `sentAfter`, among the user's recent posts. */
+    const search = (text: string, sentAfter: number) =>
       Effect.gen(function*() {
         const id = yield* me
         const answer = yield* send("GET", `/2/users/${encodeURIComponent(id)}/tweets`, {
@@ -351,8 +360,7 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
         const data = asRecord(answer.body)?.data
         const found = (Array.isArray(data) ? data : []).map(asRecord).find((t) =>
           typeof t?.id === "string" && typeof t.text === "string" && PostOnce.sameText(t.text, text) &&
-          (since === undefined || t.created_at === undefined ||
-            (PostOnce.parseTime(t.created_at) ?? Infinity) >= since)
+          madeAfter(PostOnce.parseTime(t.created_at), sentAfter)
         )
         return found === undefined ? Option.none() : Option.some(toPost(found.id as string))
       })
@@ -437,13 +445,13 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
         gate: awaitWindow,
         onWait: context.onWait,
         attempt: attempt(text, mediaId),
-        find: (since) => search(text, since),
+        find: (sentAfter) => search(text, sentAfter),
         hint: "Check the account's posts on https://x.com for this text before running the task again."
       })
     })
 
-    const find = Effect.fn("X.find")(function*(context: PostContext<XMetadata>) {
-      return yield* search(context.metadata.text, undefined)
+    const find = Effect.fn("X.find")(function*(context: FindContext<XMetadata>) {
+      return yield* search(context.metadata.text, context.intentAt)
     })
 
     return XPublisher.of({ id: "x", validate, post, find, canFind: true })

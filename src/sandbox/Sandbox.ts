@@ -39,9 +39,12 @@ import {
   parseFaultRule,
   parsePlatform,
   parseRandomFaults,
+  parseSeedPost,
   type RandomFaults,
   type SandboxClock,
-  SandboxState
+  SandboxState,
+  type SeedPost,
+  type StoredPost
 } from "./internal/framework.js"
 
 export type {
@@ -49,6 +52,7 @@ export type {
   FaultRule,
   RandomFaults,
   SandboxClock,
+  SeedPost,
   StoredPost,
   StoredUpload
 } from "./internal/framework.js"
@@ -172,6 +176,12 @@ export interface Sandbox {
   readonly expireToken: (platform: PlatformId) => void
   readonly exhaustQuota: (platform: PlatformId) => void
   /**
+   * Puts a post on Facebook, X or LinkedIn dated `at` by the sandbox clock
+   * (default now), as if made outside Medusa: no duplicate or limit checks.
+   * Searches list it like any other post. Also `POST /_sandbox/posts`.
+   */
+  readonly seedPost: (post: SeedPost) => StoredPost
+  /**
    * Writes `medusa.config.json` (plus YouTube's client-secrets and credentials
    * files) pointing at this sandbox into `dir`; returns the config's path.
    */
@@ -223,6 +233,15 @@ export const start = async (options: SandboxOptions = {}): Promise<Sandbox> => {
       Object.entries(emulators).map(([id, e]) => [id, e.snapshot()])
     ) as Record<PlatformId, unknown>
   })
+
+  const seedPost = (post: SeedPost): StoredPost => {
+    const parsed = parseSeedPost(post)
+    return emulators[parsed.platform].seedPost!({
+      text: parsed.text,
+      at: parsed.at ?? clock.now(),
+      link: parsed.link
+    })
+  }
 
   const control = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
     if (!url.pathname.startsWith("/_sandbox/")) return false
@@ -293,6 +312,9 @@ export const start = async (options: SandboxOptions = {}): Promise<Sandbox> => {
           reply(200, { ok: true, platform })
           return true
         }
+        case "POST /_sandbox/posts":
+          reply(200, { post: seedPost(parseSeedPost(await readJson())) })
+          return true
         case "GET /_sandbox/clock":
           reply(200, { now: clock.now(), iso: new Date(clock.now()).toISOString() })
           return true
@@ -327,6 +349,7 @@ export const start = async (options: SandboxOptions = {}): Promise<Sandbox> => {
               "POST /_sandbox/faults/random",
               "POST /_sandbox/tokens/expire",
               "POST /_sandbox/quota/exhaust",
+              "POST /_sandbox/posts",
               "GET|POST /_sandbox/clock"
             ]
           })
@@ -387,6 +410,7 @@ export const start = async (options: SandboxOptions = {}): Promise<Sandbox> => {
     clearFaults: () => faults.clear(),
     expireToken: (platform) => emulators[platform].expireTokens(),
     exhaustQuota: (platform) => emulators[platform].exhaustQuota(),
+    seedPost,
     writeConfig: (dir, writeOptions) => writeConfig(dir, urls, credentials, writeOptions),
     close: () => Promise.all(servers.map(closeServer)).then(() => state.dispose())
   }

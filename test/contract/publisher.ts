@@ -7,13 +7,19 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { describe, expect, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
-import type { PostWait, Publisher } from "../../src/Platform.js"
+import * as Engine from "../../src/internal/task/engine.js"
+import { findClockSkewMillis, type PostWait, type Publisher } from "../../src/Platform.js"
 import type { PublisherId } from "../../src/PlatformId.js"
+import { Metadata, PublishRequest } from "../../src/PublishRequest.js"
 import type * as Sandbox from "../../src/sandbox/Sandbox.js"
+import { TaskId } from "../../src/TaskId.js"
+import { layerMemory as storeLayerMemory, TaskStore } from "../../src/TaskStore.js"
 import {
   alignClocks,
   awaitSleep,
@@ -21,6 +27,7 @@ import {
   context,
   exposed,
   Http,
+  media,
   sandbox,
   type SandboxOptions
 } from "../publishers/helpers.js"
@@ -70,6 +77,8 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
   const posts = (sb: Sandbox.Sandbox) => sb.raw.postsOf(platform.id)
   const post = (text: string, waits?: Array<PostWait>) =>
     context(platform.metadata(text), waits === undefined ? {} : { waits })
+  /** `find`'s context: the post's, with the time its intent was recorded. */
+  const sought = (text: string, intentAt: number) => ({ ...post(text), intentAt })
   const setup = (sandboxOptions: SandboxOptions = {}) =>
     Effect.gen(function*() {
       const sb = yield* sandbox(sandboxOptions)
@@ -81,12 +90,14 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
   describe("contract", () => {
     it.scoped("find returns the post with the same (escaped) text, and None for another", () =>
       Effect.gen(function*() {
-        const { publisher } = yield* setup()
+        const { publisher, sb } = yield* setup()
         expect(publisher.canFind).toBe(true)
+        const intentAt = sb.clock.now()
         const posted = yield* publisher.post(post("Find #me (please) https://vimeo.com/76979871"))
-        const found = yield* publisher.find(post("Find #me (please) https://vimeo.com/76979871"))
+        const found = yield* publisher.find(sought("Find #me (please) https://vimeo.com/76979871", intentAt))
         expect(Option.getOrThrow(found).postId).toBe(posted.postId)
-        expect(Option.isNone(yield* publisher.find(post("Find me please https://vimeo.com/76979871")))).toBe(true)
+        expect(Option.isNone(yield* publisher.find(sought("Find me please https://vimeo.com/76979871", intentAt))))
+          .toBe(true)
       }).pipe(Effect.provide(Http)))
 
     it.scoped("the same text twice → duplicate_post, one post stored", () =>
@@ -180,6 +191,82 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
             expect(posts(sb)).toHaveLength(0)
           }).pipe(Effect.provide(Http)))
       }
+    })
+
+    describe("reconciliation is bounded by the intent's time", () => {
+      const DAY = 86_400_000
+      const text = "Our launch video, once more https://youtu.be/dQw4w9WgXcQ"
+
+      /** The engine over the memory store and this publisher, with a task posting `text` to it. */
+      const engineTask = (publisher: Publisher<M>) =>
+        Effect.gen(function*() {
+          const store = yield* TaskStore
+          const engine = yield* Engine.makeEngine(
+            store,
+            { hosts: {}, publishers: { [platform.id]: publisher } },
+            { youtube: 1, vimeo: 1, facebook: 1, x: 1, linkedin: 1 }
+          )
+          const request = new PublishRequest({
+            mediaFile: media.path,
+            platforms: [platform.id],
+            metadata: new Metadata({ [platform.id]: platform.metadata(text) })
+          })
+          const task = Engine.makeTask(
+            TaskId.make("medusa_task_0d6f1c9a-3b2e-4f5a-8c7d-9e0f1a2b3c4d"),
+            request,
+            media,
+            yield* Clock.currentTimeMillis
+          )
+          yield* store.insert(task)
+          return { store, engine, task }
+        })
+
+      it.scoped("find adopts no identical post dated before the intent, beyond the clock-skew allowance", () =>
+        Effect.gen(function*() {
+          const { publisher, sb } = yield* setup()
+          const intentAt = sb.clock.now()
+          sb.seedPost({ platform: platform.id, text, at: intentAt - 2 * DAY })
+          sb.seedPost({ platform: platform.id, text, at: intentAt - findClockSkewMillis - 5_000 })
+          expect(Option.isNone(yield* publisher.find(sought(text, intentAt)))).toBe(true)
+          // Within the allowance the platform's clock may simply be behind Medusa's: adopted.
+          const lagging = sb.seedPost({ platform: platform.id, text, at: intentAt - findClockSkewMillis + 5_000 })
+          expect(Option.getOrThrow(yield* publisher.find(sought(text, intentAt))).postId).toBe(lagging.id)
+        }).pipe(Effect.provide(Http)))
+
+      it.scoped("an intent with only an older identical post → post_outcome_unknown, nothing sent", () =>
+        Effect.gen(function*() {
+          const { publisher, sb } = yield* setup()
+          const older = sb.seedPost({ platform: platform.id, text, at: sb.clock.now() - 10 * 60_000 })
+          const { engine, store, task } = yield* engineTask(publisher)
+          // The process died after recording the intent; whether the request left is unknown.
+          yield* store.recordPostIntent(task.id, platform.id)
+          const error = yield* Effect.flip(Engine.postStep(engine, task.id, platform.id, []))
+          expect(error._tag).toBe("PostOutcomeUnknown")
+          expect(error.reason).toBe("post_outcome_unknown")
+          expect(platform.postRequests(sb)).toHaveLength(0)
+          expect(posts(sb).map((p) => p.id)).toEqual([older.id])
+          const record = yield* store.loadPostRecord(task.id, platform.id)
+          expect(Option.getOrThrow(record).state).toBe("intent")
+        }).pipe(Effect.provide(Layer.merge(Http, storeLayerMemory))))
+
+      it.scoped("resumed 10 minutes after a crash inside the post: adopts the task's own post, not the older one", () =>
+        Effect.gen(function*() {
+          const { publisher, sb } = yield* setup()
+          // Older than the platforms' duplicate windows, so the same text can be posted again.
+          const older = sb.seedPost({ platform: platform.id, text, at: sb.clock.now() - 2 * DAY })
+          const { engine, store, task } = yield* engineTask(publisher)
+          yield* store.recordPostIntent(task.id, platform.id)
+          // The request lands; the process dies before recording it.
+          const sent = yield* publisher.post(post(text))
+          sb.clock.advance(10 * 60_000)
+          yield* TestClock.adjust(10 * 60_000)
+          const adopted = yield* Engine.postStep(engine, task.id, platform.id, [])
+          expect(adopted.postId).toBe(sent.postId)
+          expect(adopted.postId).not.toBe(older.id)
+          expect(platform.postRequests(sb)).toHaveLength(1)
+          const record = Option.getOrThrow(yield* store.loadPostRecord(task.id, platform.id))
+          expect([record.state, record.post?.postId]).toEqual(["done", sent.postId])
+        }).pipe(Effect.provide(Layer.merge(Http, storeLayerMemory))))
     })
 
     it.scoped("canary secrets never appear in errors, logs, the credential report or the sandbox's state", () =>

@@ -61,12 +61,13 @@ describe("Facebook publisher", () => {
       const at = Math.floor(sb.clock.now() / 1000) + 3600
       const metadata = new FacebookMetadata({ message: "Premiere in an hour", scheduledPublishTime: at })
       expect(yield* fb.validate(metadata, media)).toEqual([])
+      const intentAt = sb.clock.now()
       const post = yield* fb.post(context(metadata))
       const stored = fbPosts(sb)
       expect(stored).toHaveLength(1)
       expect(stored[0]!.extra).toEqual({ published: false, scheduledPublishTime: at })
       // A scheduled post is found among the Page's scheduled posts.
-      expect(Option.getOrThrow(yield* fb.find(context(metadata))).postId).toBe(post.postId)
+      expect(Option.getOrThrow(yield* fb.find({ ...context(metadata), intentAt })).postId).toBe(post.postId)
     }).pipe(Effect.provide(Http)))
 
   it.scoped("validate keeps scheduled times within 10 minutes to 30 days and names the field", () =>

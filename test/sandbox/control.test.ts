@@ -146,6 +146,60 @@ layer(Sandbox.layer({ credentials: CANARY }))("control API", (it) => {
       expect(quota.uploadsLeft).toBe(100)
     }))
 
+  it.effect("posts seeded over HTTP are dated as asked and listed by the platforms' own searches", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const seed = (body: unknown) => Effect.promise(() => control(sb, "POST", "/_sandbox/posts", body))
+      const fb = yield* seed({ platform: "facebook", text: "Seeded on the Page", at: "2025-03-01T10:00:00.750Z" })
+      const x = yield* seed({ platform: "x", text: "Seeded on X", at: Date.parse("2025-03-01T10:00:00Z") })
+      const li = yield* seed({ platform: "linkedin", text: "Seeded (with #little text)", at: 1_740_823_200_123 })
+      expect([fb.status, x.status, li.status]).toEqual([200, 200, 200])
+      expect(x.json.post).toMatchObject({ platform: "x", text: "Seeded on X", createdAt: 1_740_823_200_000 })
+      expect(sb.raw.posts.map((p) => p.id)).toEqual(
+        expect.arrayContaining([fb.json.post.id, x.json.post.id, li.json.post.id])
+      )
+      // X's ids are snowflakes that carry the creation time.
+      expect(Number((BigInt(x.json.post.id) >> 22n) + 1_288_834_974_657n)).toBe(1_740_823_200_000)
+
+      const page = yield* Effect.promise(() =>
+        request(`${sb.urls.facebook}/v26.0/${sb.credentials.facebook.pageId}/feed?fields=id,message,created_time`, {
+          headers: { authorization: `Bearer ${CANARY.facebook.pageAccessToken}` }
+        })
+      )
+      // Graph dates posts to the second, with a +0000 offset.
+      expect(page.json.data).toContainEqual({
+        id: fb.json.post.id,
+        message: "Seeded on the Page",
+        created_time: "2025-03-01T10:00:00+0000"
+      })
+      const author = sb.credentials.linkedin.authorUrn
+      const found = yield* Effect.promise(() =>
+        request(`${sb.urls.linkedin}/rest/posts?q=author&author=${encodeURIComponent(author)}&count=10`, {
+          headers: {
+            authorization: `Bearer ${CANARY.linkedin.accessToken}`,
+            "linkedin-version": "202601",
+            "x-restli-protocol-version": "2.0.0"
+          }
+        })
+      )
+      expect(found.json.elements).toContainEqual(expect.objectContaining({
+        id: li.json.post.id,
+        commentary: "Seeded \\(with \\#little text\\)",
+        createdAt: 1_740_823_200_123
+      }))
+
+      const bad = (body: unknown) => Effect.map(seed(body), (r) => [r.status, r.json.error])
+      expect(yield* bad({ platform: "youtube", text: "t" })).toEqual([
+        400,
+        expect.stringContaining("platform must be one of facebook, x, linkedin")
+      ])
+      expect(yield* bad({ platform: "x" })).toEqual([400, expect.stringContaining("text must be a non-empty string")])
+      expect(yield* bad({ platform: "x", text: "t", at: "last week" })).toEqual([
+        400,
+        expect.stringContaining("at must be epoch milliseconds or an ISO 8601 date-time; got \"last week\"")
+      ])
+    }))
+
   it.effect("the state JSON has uploads, counters and a request log, and no credential anywhere", () =>
     Effect.gen(function*() {
       const sb = yield* Sandbox.SandboxService

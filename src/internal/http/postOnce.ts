@@ -266,14 +266,12 @@ export const waitReason = (error: PlatformError): string => error.reason.replace
 /** Retries of the search after an unknown outcome: 0.5 s, then 1 s. */
 const findRetryPolicy = Schedule.exponential("500 millis", 2).pipe(Schedule.intersect(Schedule.recurs(2)))
 
-// Posts found by `find` must be at most this much older than the attempt
-// (clock skew between Medusa and the platform).
-const FIND_SKEW_MILLIS = 15 * 60_000
-
 /**
  * Runs `attempt` (one post request) under the never-post-twice rules. When
- * the outcome is unknown, `find(since)` looks for the post; a post it finds
- * is the result, otherwise the task fails with `PostOutcomeUnknown`, whose
+ * the outcome is unknown, `find(sentAfter)` looks for the post, where
+ * `sentAfter` is when this call started (before any request was sent; the
+ * publisher applies `Platform.madeAfter` to it); a post it finds is the
+ * result, otherwise the task fails with `PostOutcomeUnknown`, whose
  * description ends with `hint` (what the user should check).
  *
  * @internal
@@ -291,8 +289,8 @@ export const postOnce = <A>(options: {
   readonly onWait?: PostContext<unknown>["onWait"]
   /** One post request; `timeoutMillis` applies to it. */
   readonly attempt: Effect.Effect<A, AttemptFailed>
-  /** Searches the platform for the post; `None` when it is not there. */
-  readonly find: (sinceMillis: number) => Effect.Effect<Option.Option<A>, PlatformError>
+  /** Searches the platform for the post made after `sentAfter` (epoch ms); `None` when it is not there. */
+  readonly find: (sentAfter: number) => Effect.Effect<Option.Option<A>, PlatformError>
   readonly hint: string
 }): Effect.Effect<A, PlatformError> =>
   Effect.gen(function*() {
@@ -320,7 +318,7 @@ export const postOnce = <A>(options: {
       Effect.retry(postRetryPolicy(options.policy, options.onWait)),
       Effect.catchAll((failure) =>
         failure.kind === "unknown" ?
-          resolveUnknown(options, failure, startedAt - FIND_SKEW_MILLIS) :
+          resolveUnknown(options, failure, startedAt) :
           Effect.fail(failure.error)
       )
     )
@@ -344,11 +342,11 @@ const holdPost = (
 const resolveUnknown = <A>(
   options: {
     readonly platform: PublisherId
-    readonly find: (sinceMillis: number) => Effect.Effect<Option.Option<A>, PlatformError>
+    readonly find: (sentAfter: number) => Effect.Effect<Option.Option<A>, PlatformError>
     readonly hint: string
   },
   failure: AttemptFailed,
-  since: number
+  sentAfter: number
 ): Effect.Effect<A, PlatformError> => {
   const what = failure.error.description ?? failure.error.reason
   const unknownError = (searched: string) =>
@@ -359,7 +357,7 @@ const resolveUnknown = <A>(
       platformMessage: `the post may or may not have been created (${what})`,
       description: `${searched} Medusa did not retry, so that nothing is posted twice. ${options.hint}`
     })
-  return options.find(since).pipe(
+  return options.find(sentAfter).pipe(
     // A search is a read: safe to repeat when the platform is briefly unreachable.
     Effect.retry({ schedule: findRetryPolicy, while: (error) => error._tag === "PlatformUnavailable" }),
     Effect.catchAll((error) =>

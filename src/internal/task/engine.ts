@@ -529,7 +529,7 @@ export const postStep = (
     if (Option.isSome(record) && record.value.state === "done" && record.value.post !== undefined) {
       post = record.value.post
     } else if (Option.isSome(record)) {
-      const found = yield* publisher.find(context)
+      const found = yield* publisher.find({ ...context, intentAt: record.value.at })
       if (Option.isNone(found)) {
         return yield* new PostOutcomeUnknown({
           platform: publisherId,

@@ -355,23 +355,26 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
         })
       }
     }
+    const stored = store({ message, link, createdTime: now, scheduledAt, published })
+    return ok(ctx, { id: stored.id })
+  }
+
+  const store = (post: Omit<FbPost, "id">) => {
     postCounter += 1
     const id = `${creds.pageId}_${(122_100_000_000_000_000n + BigInt(postCounter)).toString()}`
-    const post: FbPost = { id, message, link, createdTime: now, scheduledAt, published }
-    posts.push(post)
-    env.state.addPost({
+    posts.push({ id, ...post })
+    return env.state.addPost({
       platform: "facebook",
       id,
-      text: message ?? "",
-      link,
+      text: post.message ?? "",
+      link: post.link,
       url: permalink(id),
-      createdAt: now,
+      createdAt: post.createdTime,
       extra: {
-        published,
-        ...(scheduledAt === undefined ? {} : { scheduledPublishTime: Math.floor(scheduledAt / 1000) })
+        published: post.published,
+        ...(post.scheduledAt === undefined ? {} : { scheduledPublishTime: Math.floor(post.scheduledAt / 1000) })
       }
     })
-    return ok(ctx, { id })
   }
 
   /** `<page>_<post>` → the page post's permalink, as Graph's `permalink_url` gives it. */
@@ -487,6 +490,8 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
       { name: "me", method: "GET", path: new RegExp(`^/${V}/me$`), handler: me }
     ],
     errorResponse: render,
+    seedPost: ({ at, link, text }) =>
+      store({ message: text, link, createdTime: at, scheduledAt: undefined, published: true }),
     expireTokens: () => {
       tokenExpiresAt = env.clock.now()
     },

@@ -291,28 +291,48 @@ export const makeLinkedIn = (env: EmulatorEnv): Emulator => {
       return fail(ctx, 429, "Resource level throttle MEMBER DAY limit for calls to this resource is reached.")
     }
     daily.set(creds.authorUrn, { day, count: count + 1 })
-    counter += 1
-    const id = `urn:li:share:${(7_400_000_000_000_000_000n + BigInt(counter)).toString()}`
-    posts.push({ id, author: creds.authorUrn, commentary, text: parsed.text, body: post, createdAt: now })
-    env.state.addPost({
-      platform: "linkedin",
-      id,
-      text: parsed.text,
-      link,
-      url: `https://www.linkedin.com/feed/update/${id}/`,
-      createdAt: now,
-      extra: {
-        commentary,
-        lifecycleState: post.lifecycleState,
-        visibility: post.visibility,
-        articleTitle: (post.content as { article?: { title?: unknown } } | undefined)?.article?.title
-      }
-    })
+    const { id } = store({ commentary, text: parsed.text, body: post, createdAt: now }, link)
     return ctx.send(201, undefined, {
       "x-restli-id": id,
       "x-linkedin-id": id,
       location: `/rest/posts/${encodeURIComponent(id)}`
     })
+  }
+
+  const store = (post: Omit<LiPost, "id" | "author">, link: string | undefined) => {
+    counter += 1
+    const id = `urn:li:share:${(7_400_000_000_000_000_000n + BigInt(counter)).toString()}`
+    posts.push({ id, author: creds.authorUrn, ...post })
+    return env.state.addPost({
+      platform: "linkedin",
+      id,
+      text: post.text,
+      link,
+      url: `https://www.linkedin.com/feed/update/${id}/`,
+      createdAt: post.createdAt,
+      extra: {
+        commentary: post.commentary,
+        lifecycleState: post.body.lifecycleState,
+        visibility: post.body.visibility,
+        articleTitle: (post.body.content as { article?: { title?: unknown } } | undefined)?.article?.title
+      }
+    })
+  }
+
+  const seedPost = (
+    { at, link, text }: { readonly text: string; readonly at: number; readonly link?: string | undefined }
+  ) => {
+    const commentary = [...text].map((c) => RESERVED.has(c) ? `\\${c}` : c).join("")
+    const body: Record<string, unknown> = {
+      author: creds.authorUrn,
+      commentary,
+      visibility: "PUBLIC",
+      distribution: { feedDistribution: "MAIN_FEED", targetEntities: [], thirdPartyDistributionChannels: [] },
+      lifecycleState: "PUBLISHED",
+      isReshareDisabledByAuthor: false,
+      ...(link === undefined ? {} : { content: { article: { source: link } } })
+    }
+    return store({ commentary, text, body, createdAt: at }, link)
   }
 
   const find = (ctx: RequestContext) => {
@@ -350,6 +370,7 @@ export const makeLinkedIn = (env: EmulatorEnv): Emulator => {
       { name: "posts.find", method: "GET", path: "/rest/posts", handler: find }
     ],
     errorResponse: render,
+    seedPost,
     expireTokens: () => {
       tokenExpired = true
     },

@@ -284,9 +284,9 @@ export const makeX = (env: EmulatorEnv): Emulator => {
   const tweets: Array<Tweet> = []
   let sequence = 0n
 
-  const snowflake = (): string => {
+  const snowflake = (at: number = env.clock.now()): string => {
     sequence += 1n
-    const millis = BigInt(env.clock.now()) - TWITTER_EPOCH
+    const millis = BigInt(at) - TWITTER_EPOCH
     return ((millis << 22n) | (1n << 12n) | (sequence & 0xfffn)).toString()
   }
 
@@ -471,19 +471,23 @@ export const makeX = (env: EmulatorEnv): Emulator => {
     if (content !== "" && tweets.some((t) => t.text === content && now - t.createdAt < duplicateWindow)) {
       return ctx.fail(403, { message: "You are not allowed to create a Tweet with duplicate content." })
     }
-    const id = snowflake()
-    tweets.push({ id, text: content, authorId: user.id, createdAt: now, mediaIds })
-    env.state.addPost({
+    const { id } = storeTweet(content, now, mediaIds)
+    // X returns t.co-wrapped URLs in `text`; the sandbox echoes the text as posted.
+    return reply(ctx, 201, { data: { id, text: content, edit_history_tweet_ids: [id] } })
+  }
+
+  const storeTweet = (content: string, at: number, mediaIds: ReadonlyArray<string>) => {
+    const id = snowflake(at)
+    tweets.push({ id, text: content, authorId: user.id, createdAt: at, mediaIds })
+    return env.state.addPost({
       platform: "x",
       id,
       text: content,
       link: twitterText.extractUrls(content)[0],
       url: `https://x.com/i/web/status/${id}`,
-      createdAt: now,
+      createdAt: at,
       extra: mediaIds.length > 0 ? { mediaIds, mediaSha256: mediaIds.map((m) => media.get(m)!.upload.sha256) } : {}
     })
-    // X returns t.co-wrapped URLs in `text`; the sandbox echoes the text as posted.
-    return reply(ctx, 201, { data: { id, text: content, edit_history_tweet_ids: [id] } })
   }
 
   const usersMe = (ctx: RequestContext) => {
@@ -525,7 +529,10 @@ export const makeX = (env: EmulatorEnv): Emulator => {
         id: t.id,
         text: t.text,
         edit_history_tweet_ids: [t.id],
-        ...(fields.includes("created_at") ? { created_at: new Date(t.createdAt).toISOString() } : {}),
+        // X dates posts to the second: `2026-11-21T20:38:11.000Z`.
+        ...(fields.includes("created_at") ?
+          { created_at: new Date(Math.floor(t.createdAt / 1000) * 1000).toISOString() } :
+          {}),
         ...(fields.includes("author_id") ? { author_id: t.authorId } : {})
       }))
     return reply(ctx, 200, {
@@ -853,6 +860,7 @@ export const makeX = (env: EmulatorEnv): Emulator => {
       { name: "media.upload", method: "POST", path: "/2/media/upload", handler: guarded(legacy) }
     ],
     errorResponse: render,
+    seedPost: ({ at, text }) => storeTweet(text, at, []),
     expireTokens: () => {
       tokensRevoked = true
     },

@@ -92,6 +92,56 @@ export const parsePlatform = (value: unknown, field = "platform"): PlatformId =>
     ? value as PlatformId
     : invalid(`${field} must be one of ${PLATFORMS.join(", ")}; got ${JSON.stringify(value)}`)
 
+/**
+ * A post put on a platform from outside the API (made by hand, by another
+ * tool, or long ago), dated `at` by the sandbox clock.
+ *
+ * @internal
+ */
+export interface SeedPost {
+  readonly platform: "facebook" | "x" | "linkedin"
+  /** The post's text as a reader sees it (LinkedIn's commentary is escaped by the emulator). */
+  readonly text: string
+  /** Epoch ms by the sandbox clock (default: now). */
+  readonly at?: number | undefined
+  /** Facebook's `link`, LinkedIn's article source. */
+  readonly link?: string | undefined
+}
+
+const SEEDABLE: ReadonlyArray<SeedPost["platform"]> = ["facebook", "x", "linkedin"]
+
+/** Validates a seeded post from JSON (`at` may be epoch ms or an ISO 8601 date-time). @internal */
+export const parseSeedPost = (input: unknown): SeedPost => {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return invalid(`the body must be an object such as {"platform":"x","text":"…","at":"2026-01-01T00:00:00Z"}`)
+  }
+  const b = input as Record<string, unknown>
+  if (!SEEDABLE.includes(b.platform as SeedPost["platform"])) {
+    return invalid(
+      `platform must be one of ${SEEDABLE.join(", ")} (platforms with posts); got ${JSON.stringify(b.platform)}`
+    )
+  }
+  if (typeof b.text !== "string" || b.text === "") {
+    return invalid(`text must be a non-empty string; got ${JSON.stringify(b.text)}`)
+  }
+  let at: number | undefined
+  if (b.at !== undefined) {
+    at = typeof b.at === "string" ? Date.parse(b.at) : typeof b.at === "number" ? b.at : NaN
+    if (!Number.isFinite(at)) {
+      return invalid(`at must be epoch milliseconds or an ISO 8601 date-time; got ${JSON.stringify(b.at)}`)
+    }
+  }
+  if (b.link !== undefined && typeof b.link !== "string") {
+    return invalid(`link must be a string; got ${JSON.stringify(b.link)}`)
+  }
+  return {
+    platform: b.platform as SeedPost["platform"],
+    text: b.text,
+    at,
+    link: b.link as string | undefined
+  }
+}
+
 const nonNegative = (value: unknown, field: string): number =>
   typeof value === "number" && Number.isFinite(value) && value >= 0
     ? value
@@ -664,6 +714,14 @@ export interface Emulator {
   readonly exhaustQuota: () => void
   /** Platform-specific state for `/_sandbox/state`. */
   readonly snapshot: () => unknown
+  /**
+   * Stores a post as if made at `at` (sandbox clock), without the API's
+   * checks (duplicates, limits): what a search must tell apart from Medusa's.
+   * Only platforms with posts have it.
+   */
+  readonly seedPost?: (
+    post: { readonly text: string; readonly at: number; readonly link?: string | undefined }
+  ) => StoredPost
 }
 
 /** What every emulator factory receives. @internal */
