@@ -87,6 +87,21 @@ export class TaskFailure extends Schema.Class<TaskFailure>("@medusa/TaskFailure"
  * @since 0.1.0
  * @category models
  */
+/**
+ * A wait a platform announced: the task holds that platform's step until
+ * `until` (a rate limit with a reset time, a usage gate).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class PlatformWait extends Schema.Class<PlatformWait>("@medusa/PlatformWait")({
+  platform: PlatformId,
+  /** Why, in a few words: `"rate limited"`, `"Graph API usage at 93%"`. */
+  reason: Schema.String,
+  /** Epoch milliseconds. */
+  until: Schema.Number
+}) {}
+
 export class Task extends Schema.Class<Task>("@medusa/Task")({
   id: TaskId,
   request: PublishRequest,
@@ -109,7 +124,9 @@ export class Task extends Schema.Class<Task>("@medusa/Task")({
   /** Platforms skipped under best-effort because a host they needed failed. */
   skipped: Schema.Array(PlatformId),
   /** Epoch milliseconds; the task stays pending until then. */
-  runAt: Schema.optional(Schema.Number)
+  runAt: Schema.optional(Schema.Number),
+  /** The waits platforms announced, one per platform, removed when that platform's step goes on. */
+  waits: Schema.optional(Schema.Array(PlatformWait))
 }) {}
 
 /**

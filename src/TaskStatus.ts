@@ -56,6 +56,24 @@ export const FailureJson: Schema.Struct<{
 })
 
 /**
+ * A wait a platform announced (in_progress): the task holds that platform's
+ * step until `until`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const WaitJson: Schema.Struct<{
+  platform: typeof PlatformId
+  reason: typeof Schema.String
+  until: typeof Schema.String
+}> = Schema.Struct({
+  platform: PlatformId,
+  reason: Schema.String,
+  /** ISO 8601, UTC. */
+  until: Schema.String
+})
+
+/**
  * The status JSON. `status` is always present; the other keys depend on it
  * (see the module overview).
  *
@@ -69,6 +87,7 @@ export const TaskStatus: Schema.Struct<{
   updated_at: typeof Schema.String
   message: Schema.optional<typeof Schema.String>
   progress: Schema.optional<Schema.Record$<typeof Schema.String, typeof HostProgress>>
+  waits: Schema.optional<Schema.Array$<typeof WaitJson>>
   results: Schema.optional<Schema.Record$<typeof Schema.String, typeof Schema.String>>
   error: Schema.optional<typeof Schema.String>
   error_code: Schema.optional<typeof Schema.String>
@@ -84,6 +103,8 @@ export const TaskStatus: Schema.Struct<{
   message: Schema.optional(Schema.String),
   /** in_progress: per host. */
   progress: Schema.optional(Schema.Record({ key: Schema.String, value: HostProgress })),
+  /** in_progress: the waits platforms announced (a rate limit's reset, a usage gate), when there are any. */
+  waits: Schema.optional(Schema.Array(WaitJson)),
   /** completed, failed: `<host>_url`, `<host>_video_id`, `<publisher>_post_id`, `<publisher>_post_url`. */
   results: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
   /** failed: the first failure's message, `"YouTube API error: …"`. */
@@ -174,6 +195,15 @@ export const toJSON = (task: Task): TaskStatus => {
         ...base,
         message: task.message ?? "Starting...",
         progress,
+        ...(task.waits !== undefined && task.waits.length > 0 ?
+          {
+            waits: task.waits.map((w) => ({
+              platform: w.platform,
+              reason: w.reason,
+              until: new Date(w.until).toISOString()
+            }))
+          } :
+          {}),
         results: resultsOf(task)
       }
     }

@@ -7,7 +7,6 @@
  *
  * @since 0.1.0
  */
-import { waitNoteOf } from "../internal/task/engine.js"
 import type { UploadProgress } from "../Platform.js"
 import type { PlatformId } from "../PlatformId.js"
 import { displayName, isHost } from "../PlatformId.js"
@@ -244,9 +243,17 @@ export const platformViews = (task: Task, anchors: Anchors = {}): ReadonlyArray<
     if (task.state === "cancelled") return { _tag: "Cancelled", platform }
     if (task.state === "failed") return { _tag: "Skipped", platform }
     return task.state === "in_progress" && uploadsDone ?
-      { _tag: "Working", platform, note: waitNoteOf(task.message, platform) ?? "posting" } :
+      { _tag: "Working", platform, note: waitNoteOf(task, platform) ?? "posting" } :
       { _tag: "Waiting", platform, note: hosts.length > 0 ? "waiting for uploads" : "queued" }
   })
+}
+
+/** `"rate limited, waiting until 14:05:00 UTC"` when `platform` announced a wait. */
+const waitNoteOf = (task: Task, platform: PlatformId): string | undefined => {
+  const wait = task.waits?.find((w) => w.platform === platform)
+  return wait === undefined ?
+    undefined :
+    `${wait.reason}, waiting until ${new Date(wait.until).toISOString().slice(11, 19)} UTC`
 }
 
 // =============================================================================

@@ -5,7 +5,7 @@ import * as Progress from "../../src/cli/Progress.js"
 import { MediaFile, PublishedPost, UploadedVideo, UploadProgress } from "../../src/Platform.js"
 import { PublishRequest } from "../../src/PublishRequest.js"
 import type { TaskState } from "../../src/Task.js"
-import { HistoryEntry, Task, TaskFailure } from "../../src/Task.js"
+import { HistoryEntry, PlatformWait, Task, TaskFailure } from "../../src/Task.js"
 import { TaskId } from "../../src/TaskId.js"
 
 const id = TaskId.make("medusa_task_0b5c2a4e-1f2d-4c3b-8a9e-1234567890ab")
@@ -117,7 +117,14 @@ describe("publisher rows", () => {
         new UploadedVideo({ host: "youtube", videoId: "abcdefghijk", url: "https://youtube.com/watch?v=abcdefghijk" }),
         new UploadedVideo({ host: "vimeo", videoId: "1", url: "https://vimeo.com/1" })
       ],
-      message: "Posting to Facebook, X, LinkedIn... — Facebook: Graph API usage at 93%, waiting until 14:05:00 UTC"
+      message: "Posting to Facebook, X, LinkedIn...",
+      waits: [
+        new PlatformWait({
+          platform: "facebook",
+          reason: "Graph API usage at 93%",
+          until: Date.UTC(2026, 10, 21, 14, 5)
+        })
+      ]
     })
     const notes = Progress.platformViews(task).filter((v) => v._tag === "Working").map((v) => [v.platform, v.note])
     assert.deepStrictEqual(notes, [

@@ -9,6 +9,7 @@ import * as TestClock from "effect/TestClock"
 import * as Engine from "../../src/internal/task/engine.js"
 import * as Medusa from "../../src/Medusa.js"
 import { PlatformRejected, PlatformUnavailable, QuotaExceeded } from "../../src/PublishError.js"
+import type { Task } from "../../src/Task.js"
 import * as TaskStatus from "../../src/TaskStatus.js"
 import { TaskStore } from "../../src/TaskStore.js"
 import { TestPlatforms } from "../../src/TestPlatforms.js"
@@ -57,36 +58,32 @@ describe("publish", () => {
       Effect.provide(testLayer({ platforms: { youtube: { delay: "2 seconds" }, vimeo: { delay: "1 second" } } }))
     ))
 
-  it.effect("a publisher's announced wait shows in the status message until its post is made", () =>
+  it.effect("a publisher's announced wait is on the task and in the status JSON until its post is made", () =>
     Effect.gen(function*() {
       const id = yield* Medusa.submit(fullRequest())
-      const messages: Array<string | undefined> = []
+      const seen: Array<Task> = []
       const watcher = yield* Medusa.watch(id).pipe(
-        Stream.runForEach((t) => Effect.sync(() => messages.push(t.message))),
+        Stream.runForEach((t) => Effect.sync(() => seen.push(t))),
         Effect.fork
       )
-      const waiting = yield* Medusa.watch(id).pipe(
-        Stream.filter((t) => t.message?.includes(" — ") === true),
-        Stream.runHead
+      const waiting = Option.getOrThrow(
+        yield* Medusa.watch(id).pipe(Stream.filter((t) => t.waits !== undefined), Stream.runHead)
       )
-      assert.strictEqual(
-        Option.getOrThrow(waiting).message,
-        "Posting to Facebook, X, LinkedIn... — Facebook: rate limited, waiting until 00:05:00 UTC"
-      )
-      assert.strictEqual(TaskStatus.toJSON(Option.getOrThrow(waiting)).status, "in_progress")
+      const status = TaskStatus.toJSON(waiting)
+      assert.strictEqual(status.status, "in_progress")
+      assert.deepStrictEqual(status.waits, [
+        { platform: "facebook", reason: "rate limited", until: "1970-01-01T00:05:00.000Z" }
+      ])
+      // The message stays the plain progress message: the wait is data, not text.
+      assert.strictEqual(waiting.message, "Posting to Facebook, X, LinkedIn...")
       yield* TestClock.adjust("5 minutes")
       yield* Fiber.join(watcher)
       const task = yield* Medusa.await(id)
       assert.strictEqual(task.state, "completed")
-      // Once Facebook posted, the note went away; nothing else ever carried one.
-      const noted = messages.filter((m) => m?.includes(" — "))
-      assert.isAbove(noted.length, 0)
-      assert.isTrue(noted.every((m) => m === noted[0]))
-      const last = messages.lastIndexOf(noted[0])
-      assert.isTrue(
-        messages.slice(last + 1).some((m) => m === "Posting to Facebook, X, LinkedIn..."),
-        JSON.stringify(messages)
-      )
+      assert.strictEqual(task.waits, undefined)
+      // Once Facebook posted, the wait went away before the task ended.
+      const last = seen.map((t) => t.waits !== undefined).lastIndexOf(true)
+      assert.isTrue(seen.slice(last + 1).some((t) => t.state === "in_progress"), "cleared while still running")
     }).pipe(
       Effect.provide(
         testLayer({ platforms: { facebook: { wait: { reason: "rate limited", duration: "5 minutes" } } } })
@@ -520,21 +517,19 @@ describe("post records", () => {
     }).pipe(Effect.provide(testLayer())))
 })
 
-describe("wait notes", () => {
-  it("one note per waiting publisher, replaced on a new wait, removed when its post is made", () => {
-    const base = "Posting to Facebook, X..."
-    const fb = Engine.withWaitNote(base, "facebook", { reason: "rate limited", until: Date.UTC(2026, 10, 21, 14, 5) })
-    const both = Engine.withWaitNote(fb, "x", { reason: "post window used up", until: Date.UTC(2026, 10, 21, 14, 15) })
-    assert.strictEqual(
-      both,
-      "Posting to Facebook, X... — Facebook: rate limited, waiting until 14:05:00 UTC" +
-        " — X: post window used up, waiting until 14:15:00 UTC"
-    )
-    assert.strictEqual(Engine.waitNoteOf(both, "x"), "post window used up, waiting until 14:15:00 UTC")
-    const again = Engine.withWaitNote(both, "facebook", { reason: "rate limited", until: Date.UTC(2026, 10, 21, 15) })
-    assert.strictEqual(Engine.waitNoteOf(again, "facebook"), "rate limited, waiting until 15:00:00 UTC")
-    assert.strictEqual(Engine.withWaitNote(Engine.withWaitNote(again, "facebook", undefined), "x", undefined), base)
-    assert.strictEqual(Engine.waitNoteOf(base, "facebook"), undefined)
-    assert.strictEqual(Engine.withWaitNote(undefined, "x", undefined), undefined)
+describe("waits", () => {
+  it("one wait per platform, replaced on a new wait, removed when that platform goes on", () => {
+    const fb = Engine.withWait(undefined, "facebook", { reason: "rate limited", until: Date.UTC(2026, 10, 21, 14, 5) })
+    const both = Engine.withWait(fb, "x", { reason: "post window used up", until: Date.UTC(2026, 10, 21, 14, 15) })
+    assert.deepStrictEqual(both?.map((w) => [w.platform, w.reason, w.until]), [
+      ["facebook", "rate limited", Date.UTC(2026, 10, 21, 14, 5)],
+      ["x", "post window used up", Date.UTC(2026, 10, 21, 14, 15)]
+    ])
+    const again = Engine.withWait(both, "facebook", { reason: "rate limited", until: Date.UTC(2026, 10, 21, 15) })
+    assert.deepStrictEqual(again?.map((w) => [w.platform, w.until]), [
+      ["x", Date.UTC(2026, 10, 21, 14, 15)],
+      ["facebook", Date.UTC(2026, 10, 21, 15)]
+    ])
+    assert.strictEqual(Engine.withWait(Engine.withWait(again, "facebook", undefined), "x", undefined), undefined)
   })
 })

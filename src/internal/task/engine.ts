@@ -38,7 +38,7 @@ import {
 } from "../../PublishError.js"
 import type { PlatformError, TaskNotFound } from "../../PublishError.js"
 import type { PublishRequest } from "../../PublishRequest.js"
-import { canTransition, HistoryEntry, Task, TaskFailure } from "../../Task.js"
+import { canTransition, HistoryEntry, PlatformWait, Task, TaskFailure } from "../../Task.js"
 import type { TaskState } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
 import { percentOf } from "../../TaskStatus.js"
@@ -387,39 +387,21 @@ export const uploadMessage = (hosts: ReadonlyArray<HostId>, progress: ReadonlyAr
  */
 export const postMessage = (publishers: ReadonlyArray<PublisherId>): string => `Posting to ${names(publishers)}...`
 
-const noteSeparator = " — "
-
 /**
- * The status message with `publisher`'s wait note set (or removed):
- * `"Posting to Facebook, X... — Facebook: Graph API usage at 93%, waiting until 14:05:00 UTC"`.
- * Each waiting publisher has its own note after the base message.
+ * The task's waits with `platform`'s set to `wait` (or removed).
  *
  * @internal
  */
-export const withWaitNote = (
-  message: string | undefined,
-  publisher: PublisherId,
+export const withWait = (
+  waits: ReadonlyArray<PlatformWait> | undefined,
+  platform: PlatformId,
   wait: PostWait | undefined
-): string | undefined => {
-  if (message === undefined) return message
-  const [base, ...notes] = message.split(noteSeparator)
-  const name = displayName[publisher]
-  const others = notes.filter((note) => !note.startsWith(`${name}: `))
-  const note = wait === undefined ? [] : [
-    `${name}: ${wait.reason}, waiting until ${new Date(wait.until).toISOString().slice(11, 19)} UTC`
-  ]
-  return [base, ...others, ...note].join(noteSeparator)
-}
-
-/**
- * `publisher`'s wait note in a status message (what follows `"Facebook: "`),
- * if it has one.
- *
- * @internal
- */
-export const waitNoteOf = (message: string | undefined, publisher: PublisherId): string | undefined => {
-  const prefix = `${displayName[publisher]}: `
-  return message?.split(noteSeparator).slice(1).find((note) => note.startsWith(prefix))?.slice(prefix.length)
+): ReadonlyArray<PlatformWait> | undefined => {
+  const others = (waits ?? []).filter((w) => w.platform !== platform)
+  const all = wait === undefined ?
+    others :
+    [...others, unsafeMake(PlatformWait, { platform, reason: wait.reason, until: wait.until })]
+  return all.length > 0 ? all : undefined
 }
 
 /**
@@ -518,10 +500,7 @@ export const postStep = (
     const onWait = (wait: PostWait) =>
       withNow((now) =>
         modify(engine, taskId, (t) =>
-          t.state !== "in_progress" ? t : rebuild(t, {
-            message: withWaitNote(t.message, publisherId, wait),
-            updatedAt: now
-          }))
+          t.state !== "in_progress" ? t : rebuild(t, { waits: withWait(t.waits, publisherId, wait), updatedAt: now }))
       ).pipe(Effect.asVoid, Effect.catchAll(logStoreFailure("record a post's wait")))
     const context = { taskId, metadata, media: task.media, videos, onWait }
     const record = yield* engine.store.loadPostRecord(taskId, publisherId)
@@ -552,8 +531,13 @@ export const postStep = (
     yield* withNow((now) =>
       modify(engine, taskId, (t) =>
         rebuild(t, {
-          posts: [...t.posts.filter((p) => p.publisher !== publisherId), post],
-          ...(t.message === undefined ? {} : { message: withWaitNote(t.message, publisherId, undefined) }),
+          posts: [
+            ...t.posts.filter((p) =>
+              p.publisher !== publisherId
+            ),
+            post
+          ],
+          waits: withWait(t.waits, publisherId, undefined),
           updatedAt: now
         }))
     )
