@@ -1,27 +1,18 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as Engine from "../../src/internal/task/engine.js"
 import * as Medusa from "../../src/Medusa.js"
-import { PlatformRejected, PlatformUnavailable, QuotaExceeded } from "../../src/PublishError.js"
+import { PlatformRejected } from "../../src/PublishError.js"
 import type { Task } from "../../src/Task.js"
 import * as TaskStatus from "../../src/TaskStatus.js"
 import { TaskStore } from "../../src/TaskStore.js"
 import { TestPlatforms } from "../../src/TestPlatforms.js"
 import { fullRequest, media, settle, testLayer } from "./helpers.js"
-
-const quota = new QuotaExceeded({
-  platform: "youtube",
-  reason: "quota_exceeded",
-  status: 403,
-  code: "quotaExceeded",
-  platformMessage: "The request cannot be completed because you have exceeded your quota."
-})
 
 describe("publish", () => {
   it.effect("uploads, then posts with the templates filled, and completes", () =>
@@ -104,96 +95,6 @@ describe("publish", () => {
 })
 
 describe("fail-fast", () => {
-  it.effect("the first failed upload interrupts the sibling upload and no publisher is called", () =>
-    Effect.gen(function*() {
-      const control = yield* TestPlatforms
-      const id = yield* Medusa.submit(fullRequest())
-      // Vimeo is held at its gate; YouTube fails once Vimeo is known to be running.
-      yield* control.started("vimeo")
-      yield* control.release("youtube")
-      yield* control.interrupted("vimeo")
-      const error = yield* Effect.flip(Medusa.await(id))
-      assert.strictEqual(error._tag, "QuotaExceeded")
-      assert.strictEqual(error.reason, "quota_exceeded")
-      const posts = (yield* control.calls).filter((c) => c.operation === "post")
-      assert.deepStrictEqual(posts, [])
-      const status = TaskStatus.toJSON(yield* Medusa.status(id))
-      assert.strictEqual(status.status, "failed")
-      assert.strictEqual(status.failed_platform, "youtube")
-      assert.strictEqual(status.error_code, "quota_exceeded")
-      assert.strictEqual(status.error, `YouTube API error: ${quota.platformMessage}`)
-      assert.deepStrictEqual(status.skipped, ["facebook", "x", "linkedin"])
-    }).pipe(Effect.provide(testLayer({
-      platforms: {
-        youtube: { gated: true, fail: { at: "upload", error: quota } },
-        vimeo: { gated: true }
-      }
-    }))))
-
-  it.effect("a failed post fails the task; posts in flight finish and are reported", () =>
-    Effect.gen(function*() {
-      const control = yield* TestPlatforms
-      const id = yield* Medusa.submit(fullRequest())
-      yield* control.started("x")
-      yield* control.started("facebook")
-      // Facebook fails while X is still in flight; then X is let through.
-      yield* control.release("facebook")
-      const failedFirst = yield* Medusa.watch(id).pipe(
-        Stream.takeUntil((t) => t.failures.length > 0),
-        Stream.runLast
-      )
-      assert.ok(Option.isSome(failedFirst) && failedFirst.value.failures.length === 1)
-      yield* control.release("x")
-      const error = yield* Effect.flip(Medusa.await(id))
-      assert.strictEqual(error._tag, "PlatformRejected")
-      const status = TaskStatus.toJSON(yield* Medusa.status(id))
-      assert.strictEqual(status.failed_platform, "facebook")
-      assert.strictEqual(status.error_code, "duplicate_post")
-      assert.ok(status.results!.x_post_id, "the post in flight finished and is reported")
-      assert.ok(status.results!.youtube_url)
-      assert.strictEqual(yield* control.wasInterrupted("x"), false)
-    }).pipe(Effect.provide(testLayer({
-      platforms: {
-        facebook: {
-          gated: true,
-          fail: {
-            at: "post",
-            error: new PlatformRejected({
-              platform: "facebook",
-              reason: "duplicate_post",
-              platformMessage: "Duplicate status message"
-            })
-          }
-        },
-        x: { gated: true }
-      }
-    }))))
-
-  it.effect("nothing is posted after a post failure is known", () =>
-    Effect.gen(function*() {
-      const control = yield* TestPlatforms
-      // LinkedIn allows one post at a time: task A holds it, task B's LinkedIn post waits for it.
-      const a = yield* Medusa.submit(fullRequest({ platforms: ["linkedin"], metadata: { linkedin: { text: "a" } } }))
-      yield* control.started("linkedin")
-      const b = yield* Medusa.submit(fullRequest({
-        platforms: ["facebook", "linkedin"],
-        metadata: { facebook: { message: "b" }, linkedin: { text: "b" } }
-      }))
-      yield* Effect.flip(Medusa.await(b)) // facebook fails at once; B's LinkedIn post is still waiting
-      yield* control.release("linkedin")
-      yield* Medusa.await(a)
-      const linkedinPosts = (yield* control.callsTo("linkedin")).filter((c) => c.operation === "post")
-      assert.deepStrictEqual(linkedinPosts.map((c) => c.taskId), [a])
-      const status = TaskStatus.toJSON(yield* Medusa.status(b))
-      assert.deepStrictEqual(status.skipped, ["linkedin"])
-    }).pipe(Effect.provide(testLayer({
-      medusa: { perPlatformConcurrency: { linkedin: 1 } },
-      platforms: {
-        facebook: { fail: { at: "post", error: new PlatformRejected({ platform: "facebook", reason: "blocked" }) } },
-        linkedin: { gated: true }
-      }
-    }))))
-
   it.effect("afterUpload failure fails the task with the video recorded", () =>
     Effect.gen(function*() {
       const id = yield* Medusa.submit(fullRequest({ platforms: ["youtube"], metadata: { youtube: { title: "t" } } }))
@@ -218,35 +119,6 @@ describe("fail-fast", () => {
 })
 
 describe("best-effort", () => {
-  it.effect("a failed host only skips the publishers that need it", () =>
-    Effect.gen(function*() {
-      const control = yield* TestPlatforms
-      const fiber = yield* Effect.fork(Effect.either(Medusa.publish(fullRequest({ policy: "best-effort" }))))
-      const result = yield* settle(fiber)
-      assert.ok(Either.isLeft(result))
-      const tasks = yield* Medusa.list()
-      const status = TaskStatus.toJSON(tasks[0]!)
-      assert.strictEqual(status.status, "failed")
-      assert.strictEqual(status.failed_platform, "vimeo")
-      assert.strictEqual(status.error_code, "server_error")
-      assert.deepStrictEqual(status.skipped, ["x"])
-      assert.ok(status.results!.youtube_url && status.results!.facebook_post_id && status.results!.linkedin_post_id)
-      assert.strictEqual(status.results!.x_post_id, undefined)
-      assert.strictEqual((yield* control.callsTo("x")).filter((c) => c.operation === "post").length, 0)
-      assert.strictEqual(yield* control.wasInterrupted("youtube"), false)
-    }).pipe(Effect.provide(testLayer({
-      platforms: {
-        youtube: { delay: "3 seconds" },
-        vimeo: {
-          fail: {
-            at: "upload",
-            afterProgress: 1,
-            error: new PlatformUnavailable({ platform: "vimeo", reason: "server_error", status: 503 })
-          }
-        }
-      }
-    }))))
-
   it.effect("every failure is listed", () =>
     Effect.gen(function*() {
       const id = yield* Medusa.submit(fullRequest({ policy: "best-effort" }))
@@ -358,22 +230,6 @@ describe("watch", () => {
 })
 
 describe("cancel", () => {
-  it.effect("interrupts a running task, which ends cancelled", () =>
-    Effect.gen(function*() {
-      const control = yield* TestPlatforms
-      const id = yield* Medusa.submit(fullRequest())
-      yield* control.started("youtube")
-      const task = yield* Medusa.cancel(id)
-      assert.strictEqual(task.state, "cancelled")
-      assert.strictEqual(yield* control.wasInterrupted("youtube"), true)
-      const error = yield* Effect.flip(Medusa.await(id))
-      assert.strictEqual(error._tag, "TaskCancelled")
-      assert.deepStrictEqual(TaskStatus.toJSON(yield* Medusa.status(id)).status, "cancelled")
-      const again = yield* Effect.flip(Medusa.cancel(id))
-      assert.strictEqual(again._tag, "InvalidTransition")
-      assert.strictEqual((yield* control.calls).filter((c) => c.operation === "post").length, 0)
-    }).pipe(Effect.provide(testLayer({ platforms: { youtube: { gated: true } } }))))
-
   it.effect("a pending task waiting for a slot is cancelled without running", () =>
     Effect.gen(function*() {
       const control = yield* TestPlatforms
@@ -416,17 +272,6 @@ describe("errors and listing", () => {
       assert.strictEqual((yield* Medusa.list({ status: "completed" })).length, 3)
       assert.strictEqual((yield* Medusa.list({ status: "failed" })).length, 0)
     }).pipe(Effect.provide(testLayer())))
-
-  it.effect("finished tasks are pruned after the retention", () =>
-    Effect.gen(function*() {
-      const id = yield* Medusa.submit(fullRequest({ platforms: ["linkedin"], metadata: { linkedin: { text: "x" } } }))
-      yield* Medusa.await(id)
-      yield* TestClock.adjust("30 minutes")
-      assert.strictEqual((yield* Medusa.list()).length, 1)
-      yield* TestClock.adjust("31 minutes")
-      assert.strictEqual((yield* Medusa.list()).length, 0)
-      assert.strictEqual((yield* Effect.flip(Medusa.status(id)))._tag, "TaskNotFound")
-    }).pipe(Effect.provide(testLayer({ medusa: { retention: "1 hour", pruneInterval: "1 minute" } }))))
 
   it.effect("a defect in a platform fails the task instead of leaving it running", () =>
     Effect.gen(function*() {

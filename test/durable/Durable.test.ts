@@ -6,7 +6,6 @@ import * as Layer from "effect/Layer"
 import * as path from "node:path"
 import * as Durable from "../../src/Durable.js"
 import * as Medusa from "../../src/Medusa.js"
-import { QuotaExceeded } from "../../src/PublishError.js"
 import type { PublishRequestInput } from "../../src/PublishRequest.js"
 import * as SqlTaskStore from "../../src/SqlTaskStore.js"
 import * as TestPlatforms from "../../src/TestPlatforms.js"
@@ -39,46 +38,6 @@ describe("Durable.layerDurable (embedded SQLite)", () => {
       assert.deepStrictEqual(task.history.map((h) => h.state), ["pending", "in_progress", "completed"])
     }))
 
-  it.live("a platform failure fails the task with its typed error (fail-fast)", () =>
-    Effect.gen(function*() {
-      const dir = tempDir()
-      const video = writeVideo(dir, 4096)
-      const layer = Durable.layerDurable({ sqlite: path.join(dir, "medusa.db") }).pipe(
-        Layer.provideMerge(TestPlatforms.layer({
-          vimeo: { fail: { at: "upload", error: new QuotaExceeded({ platform: "vimeo", reason: "quota_exceeded" }) } }
-        }))
-      )
-      const exit = yield* Medusa.publish(request(video)).pipe(Effect.provide(layer), Effect.exit)
-      assert.isTrue(Exit.isFailure(exit))
-      if (Exit.isFailure(exit)) {
-        const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-        assert.strictEqual((error as { _tag?: string } | undefined)?._tag, "QuotaExceeded")
-      }
-    }))
-
-  it.live("cancel from the service stops a running task, which ends cancelled with nothing posted", () =>
-    Effect.gen(function*() {
-      const dir = tempDir()
-      const video = writeVideo(dir, 4096)
-      const layer = Durable.layerDurable({ sqlite: path.join(dir, "medusa.db") }).pipe(
-        Layer.provideMerge(TestPlatforms.layer({ youtube: { gated: true } }))
-      )
-      yield* Effect.gen(function*() {
-        const control = yield* TestPlatforms.TestPlatforms
-        const id = yield* Medusa.submit(request(video))
-        yield* control.started("youtube")
-        const cancelled = yield* Medusa.cancel(id)
-        assert.strictEqual(cancelled.state, "cancelled")
-        yield* control.interrupted("youtube")
-        const exit = yield* Effect.exit(Medusa.await(id))
-        assert.isTrue(Exit.isFailure(exit))
-        assert.strictEqual((yield* Medusa.status(id)).state, "cancelled")
-        assert.deepStrictEqual(yield* control.posts("facebook"), [])
-        const again = yield* Effect.flip(Medusa.cancel(id))
-        assert.strictEqual(again._tag, "InvalidTransition")
-      }).pipe(Effect.provide(layer))
-    }))
-
   it.live("a second layer on the same file is refused (locked); a read-only one reads without running", () =>
     Effect.gen(function*() {
       const dir = tempDir()
@@ -100,26 +59,6 @@ describe("Durable.layerDurable (embedded SQLite)", () => {
       const submit = yield* Effect.flip(Medusa.submit(request(video)).pipe(Effect.provide(reader)))
       assert.strictEqual(submit._tag, "StoreError")
     }).pipe(Effect.scoped))
-
-  it.live("best-effort: a failed host only skips the publishers that need it", () =>
-    Effect.gen(function*() {
-      const dir = tempDir()
-      const video = writeVideo(dir, 4096)
-      const layer = Durable.layerDurable({ sqlite: path.join(dir, "medusa.db") }).pipe(
-        Layer.provideMerge(TestPlatforms.layer({
-          vimeo: { fail: { at: "upload", error: new QuotaExceeded({ platform: "vimeo", reason: "quota_exceeded" }) } }
-        }))
-      )
-      const task = yield* Effect.gen(function*() {
-        const id = yield* Medusa.submit({ ...request(video), policy: "best-effort" })
-        yield* Effect.exit(Medusa.await(id))
-        return yield* Medusa.status(id)
-      }).pipe(Effect.provide(layer))
-      assert.strictEqual(task.state, "failed")
-      assert.deepStrictEqual(task.failures.map((f) => [f.platform, f.code]), [["vimeo", "quota_exceeded"]])
-      assert.deepStrictEqual(task.posts.map((p) => p.publisher), ["facebook"])
-      assert.deepStrictEqual(task.skipped, ["x", "linkedin"])
-    }))
 
   it.live("retention prunes finished tasks with the workflow engine's records", () =>
     Effect.gen(function*() {
