@@ -33,6 +33,7 @@ import { mkdirSync } from "node:fs"
 import * as path from "node:path"
 import * as Migrations from "./internal/sql/migrations.js"
 import * as internal from "./internal/sql/store.js"
+import { isNativeLoadError, nativeLoadHint } from "./internal/sqliteNative.js"
 import { StoreError } from "./PublishError.js"
 import type { TaskId } from "./TaskId.js"
 import { TaskStore } from "./TaskStore.js"
@@ -151,9 +152,11 @@ export const sqliteClient = (
   const cannotOpen = (cause: unknown) =>
     new StoreError({
       reason: "unavailable",
-      description: `Cannot open the SQLite database ${filename}: ${
-        cause instanceof Error ? cause.message : String(cause)
-      }. Check that the directory exists and is writable, or pass another path.`,
+      description: isNativeLoadError(cause) ?
+        `Cannot open the SQLite database ${filename}: ${nativeLoadHint()}.` :
+        `Cannot open the SQLite database ${filename}: ${
+          cause instanceof Error ? cause.message : String(cause)
+        }. Check that the directory exists and is writable, or pass another path.`,
       cause
     })
   return Layer.unwrapEffect(Effect.try({
