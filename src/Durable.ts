@@ -23,7 +23,6 @@
 import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
 import * as RunnerAddress from "@effect/cluster/RunnerAddress"
 import * as SingleRunner from "@effect/cluster/SingleRunner"
-import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
 import * as Duration from "effect/Duration"
@@ -224,21 +223,26 @@ export const clusterDefaults: {
 export const layerCluster = (options: ClusterOptions): Layer.Layer<Medusa | TaskStore, StoreError> => {
   const clientOnly = options.runner === "client"
   const client = SqlTaskStore.pgClient({ url: options.postgres, maxConnections: options.maxConnections })
-  const sharding = NodeClusterSocket.layer({
-    clientOnly,
-    storage: "sql",
-    shardingConfig: {
-      ...(options.runner === "client" ? {} : {
-        runnerAddress: Option.some(RunnerAddress.make(options.runner.host, options.runner.port))
-      }),
-      shardsPerGroup: options.shardsPerGroup ?? clusterDefaults.shardsPerGroup,
-      shardLockExpiration: options.shardLockExpiration ?? clusterDefaults.shardLockExpiration,
-      shardLockRefreshInterval: options.shardLockRefreshInterval ?? clusterDefaults.shardLockRefreshInterval,
-      refreshAssignmentsInterval: Duration.seconds(1),
-      entityMessagePollInterval: Duration.millis(500),
-      entityReplyPollInterval: Duration.millis(100)
-    }
-  })
+  // Loaded here: the socket runner (and the HTTP client it brings) only where a cluster runs.
+  const sharding = Layer.unwrapEffect(Effect.map(
+    Effect.promise(() => import("@effect/platform-node/NodeClusterSocket")),
+    (NodeClusterSocket) =>
+      NodeClusterSocket.layer({
+        clientOnly,
+        storage: "sql",
+        shardingConfig: {
+          ...(options.runner === "client" ? {} : {
+            runnerAddress: Option.some(RunnerAddress.make(options.runner.host, options.runner.port))
+          }),
+          shardsPerGroup: options.shardsPerGroup ?? clusterDefaults.shardsPerGroup,
+          shardLockExpiration: options.shardLockExpiration ?? clusterDefaults.shardLockExpiration,
+          shardLockRefreshInterval: options.shardLockRefreshInterval ?? clusterDefaults.shardLockRefreshInterval,
+          refreshAssignmentsInterval: Duration.seconds(1),
+          entityMessagePollInterval: Duration.millis(500),
+          entityReplyPollInterval: Duration.millis(100)
+        }
+      })
+  ))
   const engine = ClusterWorkflowEngine.layer.pipe(
     Layer.provideMerge(sharding as Layer.Layer<any, any, SqlClient.SqlClient>),
     Layer.catchAll((error) =>
