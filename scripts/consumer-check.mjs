@@ -165,9 +165,11 @@ check(
 )
 const approve = run("npm", ["approve-scripts", "better-sqlite3"])
 const approved = JSON.parse(fs.readFileSync(path.join(project, "package.json"), "utf8")).allowScripts ?? {}
+const stillPending = run("npm", ["approve-scripts", "--allow-scripts-pending"])
 check(
   "npm approve-scripts better-sqlite3 records the approval",
-  approve.status === 0 && Object.keys(approved).some((k) => k.startsWith("better-sqlite3")),
+  approve.status === 0 && Object.keys(approved).some((k) => k.startsWith("better-sqlite3")) &&
+    !stillPending.stdout.includes("better-sqlite3"),
   JSON.stringify(approved)
 )
 
@@ -178,7 +180,7 @@ check(
 fs.writeFileSync(
   path.join(project, "consumer.ts"),
   `import { Effect, Layer } from "effect"
-import { Medusa, PublishError, TaskStatus, TestPlatforms } from "medusa"
+import { Medusa, TaskStatus, TestPlatforms } from "medusa"
 import { createMedusa, type MedusaClient } from "medusa/promise"
 import { Sandbox } from "medusa/sandbox"
 
@@ -188,10 +190,15 @@ const request = {
   metadata: { youtube: { title: "Typed" }, x: { text: "New: {youtube_url}" } }
 }
 
-export const program: Effect.Effect<string, PublishError.PublishError> = Effect.gen(function*() {
+const program = Effect.gen(function*() {
   const task = yield* Medusa.publish({ ...request, platforms: [...request.platforms] })
   return TaskStatus.toJSON(task).status
-}).pipe(Effect.provide(Medusa.layerMemory().pipe(Layer.provide(TestPlatforms.layer()))))
+})
+
+// Runs only when every service the program needs is provided.
+export const effectApi: Promise<string> = Effect.runPromise(
+  program.pipe(Effect.provide(Medusa.layerMemory().pipe(Layer.provide(TestPlatforms.layer()))))
+)
 
 export const facade = async (): Promise<string> => {
   const sandbox = await Sandbox.start()
