@@ -4,6 +4,7 @@
 // anything else, and otherwise runs the compiled CLI (dist/cli/bin.js, built by
 // `npm run build`; its chunks load only what each command uses).
 import { readFileSync } from "node:fs"
+import module from "node:module"
 
 const [major, minor] = process.versions.node.split(".").map(Number)
 if (major < 20 || (major === 20 && minor < 19)) {
@@ -39,6 +40,9 @@ const help = fastHelp()
 if (help !== undefined) {
   process.stdout.write(help)
 } else {
+  // Node 22.1 and later keep V8's compiled code between runs (in the OS temp folder): much of a command's start-up is
+  // compiling the CLI's JavaScript. Node 20 has no such cache.
+  module.enableCompileCache?.()
   try {
     await import("../dist/cli/bin.js")
   } catch (error) {
