@@ -12,8 +12,8 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer } from "effect"
+import { Medusa, TaskStatus, TestPlatforms } from "medusa"
 import * as path from "node:path"
-import { Medusa, TaskStatus, TestPlatforms } from "../src/index.js"
 
 const mediaFile = path.join(import.meta.dirname, "media", "sample.mp4")
 

@@ -7,9 +7,9 @@
  * credentials; here the config is inline and the platforms are the
  * in-process test platforms, so it runs anywhere.
  */
+import { TestPlatforms } from "medusa"
+import { createMedusa } from "medusa/promise"
 import * as path from "node:path"
-import { TestPlatforms } from "../src/index.js"
-import { createMedusa } from "../src/promise.js"
 
 const mediaFile = path.join(import.meta.dirname, "media", "sample.mp4")
 

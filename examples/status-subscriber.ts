@@ -7,8 +7,8 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Fiber, Layer, Stream } from "effect"
+import { Medusa, PublishError, TaskStatus, TestPlatforms } from "medusa"
 import * as path from "node:path"
-import { Medusa, PublishError, TaskStatus, TestPlatforms } from "../src/index.js"
 
 const mediaFile = path.join(import.meta.dirname, "media", "sample.mp4")
 

@@ -20,10 +20,6 @@
  *
  * @since 0.1.0
  */
-import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
-import * as RunnerAddress from "@effect/cluster/RunnerAddress"
-import * as SingleRunner from "@effect/cluster/SingleRunner"
-import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as WorkflowEngine from "@effect/workflow/WorkflowEngine"
 import * as Duration from "effect/Duration"
@@ -126,25 +122,33 @@ export const layerDurable = (options: EmbeddedOptions): Layer.Layer<Medusa | Tas
       Layer.provide(client)
     )
   }
-  const engine = ClusterWorkflowEngine.layer.pipe(
-    Layer.provideMerge(SingleRunner.layer({
-      runnerStorage: "memory",
-      shardingConfig: {
-        // Activities and workflow replies wake the entity through storage polls.
-        entityMessagePollInterval: Duration.millis(500),
-        entityReplyPollInterval: Duration.millis(50)
-      }
-    })),
-    Layer.catchAll((error) =>
-      Layer.fail(
-        new StoreError({
-          reason: "unavailable",
-          description: `Cannot start the workflow engine: ${error}`,
-          cause: error
-        })
+  // Loaded here: the cluster's modules only where a workflow engine runs (a read-only store needs none).
+  const engine = Layer.unwrapEffect(Effect.map(
+    Effect.all([
+      Effect.promise(() => import("@effect/cluster/ClusterWorkflowEngine")),
+      Effect.promise(() => import("@effect/cluster/SingleRunner"))
+    ]),
+    ([ClusterWorkflowEngine, SingleRunner]) =>
+      ClusterWorkflowEngine.layer.pipe(
+        Layer.provideMerge(SingleRunner.layer({
+          runnerStorage: "memory",
+          shardingConfig: {
+            // Activities and workflow replies wake the entity through storage polls.
+            entityMessagePollInterval: Duration.millis(500),
+            entityReplyPollInterval: Duration.millis(50)
+          }
+        })),
+        Layer.catchAll((error) =>
+          Layer.fail(
+            new StoreError({
+              reason: "unavailable",
+              description: `Cannot start the workflow engine: ${error}`,
+              cause: error
+            })
+          )
+        )
       )
-    )
-  )
+  ))
   const runner = Workflow.layer.pipe(Layer.provide(stepsLayer(options)))
   return serviceLayer({ ...options, embeddedFile: options.sqlite }).pipe(
     Layer.provide(runner),
@@ -224,33 +228,45 @@ export const clusterDefaults: {
 export const layerCluster = (options: ClusterOptions): Layer.Layer<Medusa | TaskStore, StoreError> => {
   const clientOnly = options.runner === "client"
   const client = SqlTaskStore.pgClient({ url: options.postgres, maxConnections: options.maxConnections })
-  const sharding = NodeClusterSocket.layer({
-    clientOnly,
-    storage: "sql",
-    shardingConfig: {
-      ...(options.runner === "client" ? {} : {
-        runnerAddress: Option.some(RunnerAddress.make(options.runner.host, options.runner.port))
-      }),
-      shardsPerGroup: options.shardsPerGroup ?? clusterDefaults.shardsPerGroup,
-      shardLockExpiration: options.shardLockExpiration ?? clusterDefaults.shardLockExpiration,
-      shardLockRefreshInterval: options.shardLockRefreshInterval ?? clusterDefaults.shardLockRefreshInterval,
-      refreshAssignmentsInterval: Duration.seconds(1),
-      entityMessagePollInterval: Duration.millis(500),
-      entityReplyPollInterval: Duration.millis(100)
-    }
-  })
-  const engine = ClusterWorkflowEngine.layer.pipe(
-    Layer.provideMerge(sharding as Layer.Layer<any, any, SqlClient.SqlClient>),
-    Layer.catchAll((error) =>
-      Layer.fail(
-        new StoreError({
-          reason: "unavailable",
-          description: `Cannot join the cluster: ${error instanceof Error ? error.message : String(error)}`,
-          cause: error
-        })
+  // Loaded here: the cluster's socket runner (and the HTTP client it brings) only where a cluster runs.
+  const sharding = Layer.unwrapEffect(Effect.map(
+    Effect.all([
+      Effect.promise(() => import("@effect/platform-node/NodeClusterSocket")),
+      Effect.promise(() => import("@effect/cluster/RunnerAddress"))
+    ]),
+    ([NodeClusterSocket, RunnerAddress]) =>
+      NodeClusterSocket.layer({
+        clientOnly,
+        storage: "sql",
+        shardingConfig: {
+          ...(options.runner === "client" ? {} : {
+            runnerAddress: Option.some(RunnerAddress.make(options.runner.host, options.runner.port))
+          }),
+          shardsPerGroup: options.shardsPerGroup ?? clusterDefaults.shardsPerGroup,
+          shardLockExpiration: options.shardLockExpiration ?? clusterDefaults.shardLockExpiration,
+          shardLockRefreshInterval: options.shardLockRefreshInterval ?? clusterDefaults.shardLockRefreshInterval,
+          refreshAssignmentsInterval: Duration.seconds(1),
+          entityMessagePollInterval: Duration.millis(500),
+          entityReplyPollInterval: Duration.millis(100)
+        }
+      })
+  ))
+  const engine = Layer.unwrapEffect(Effect.map(
+    Effect.promise(() => import("@effect/cluster/ClusterWorkflowEngine")),
+    (ClusterWorkflowEngine) =>
+      ClusterWorkflowEngine.layer.pipe(
+        Layer.provideMerge(sharding as Layer.Layer<any, any, SqlClient.SqlClient>),
+        Layer.catchAll((error) =>
+          Layer.fail(
+            new StoreError({
+              reason: "unavailable",
+              description: `Cannot join the cluster: ${error instanceof Error ? error.message : String(error)}`,
+              cause: error
+            })
+          )
+        )
       )
-    )
-  ) as Layer.Layer<WorkflowEngine.WorkflowEngine, StoreError, SqlClient.SqlClient>
+  )) as Layer.Layer<WorkflowEngine.WorkflowEngine, StoreError, SqlClient.SqlClient>
   const serviceOptions: Service.DurableServiceOptions = {
     ...options,
     clientOnly,

@@ -20,7 +20,7 @@
  *
  * @since 0.1.0
  */
-import * as PgClient from "@effect/sql-pg/PgClient"
+import type * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Context from "effect/Context"
@@ -33,6 +33,7 @@ import { mkdirSync } from "node:fs"
 import * as path from "node:path"
 import * as Migrations from "./internal/store/migrations.js"
 import * as internal from "./internal/store/sql.js"
+import { isNativeLoadError, nativeLoadHint } from "./internal/store/sqliteNative.js"
 import { StoreError } from "./PublishError.js"
 import type { TaskId } from "./TaskId.js"
 import { TaskStore } from "./TaskStore.js"
@@ -151,9 +152,11 @@ export const sqliteClient = (
   const cannotOpen = (cause: unknown) =>
     new StoreError({
       reason: "unavailable",
-      description: `Cannot open the SQLite database ${filename}: ${
-        cause instanceof Error ? cause.message : String(cause)
-      }. Check that the directory exists and is writable, or pass another path.`,
+      description: isNativeLoadError(cause) ?
+        `Cannot open the SQLite database ${filename}: ${nativeLoadHint()}.` :
+        `Cannot open the SQLite database ${filename}: ${
+          cause instanceof Error ? cause.message : String(cause)
+        }. Check that the directory exists and is writable, or pass another path.`,
       cause
     })
   return Layer.unwrapEffect(Effect.try({
@@ -199,21 +202,23 @@ export interface PgOptions extends Options {
 export const pgClient = (
   options: { readonly url: string | Redacted.Redacted<string>; readonly maxConnections?: number | undefined }
 ): Layer.Layer<SqlClient.SqlClient | PgClient.PgClient, StoreError> =>
-  PgClient.layer({
-    url: Redacted.isRedacted(options.url) ? options.url : Redacted.make(options.url),
-    maxConnections: options.maxConnections ?? 10,
-    applicationName: "medusa"
-  }).pipe(
-    Layer.catchAllCause(() =>
-      Layer.fail(
-        new StoreError({
-          reason: "unavailable",
-          description: "Cannot connect to the PostgreSQL database given as `postgres` (the URL is not shown " +
-            "because it may hold a password). Check that the server runs and accepts the user."
-        })
+  // Loaded here: a process on SQLite never loads the PostgreSQL driver.
+  Layer.unwrapEffect(Effect.map(Effect.promise(() => import("@effect/sql-pg/PgClient")), (PgClient) =>
+    PgClient.layer({
+      url: Redacted.isRedacted(options.url) ? options.url : Redacted.make(options.url),
+      maxConnections: options.maxConnections ?? 10,
+      applicationName: "medusa"
+    }))).pipe(
+      Layer.catchAllCause(() =>
+        Layer.fail(
+          new StoreError({
+            reason: "unavailable",
+            description: "Cannot connect to the PostgreSQL database given as `postgres` (the URL is not shown " +
+              "because it may hold a password). Check that the server runs and accepts the user."
+          })
+        )
       )
     )
-  )
 
 /**
  * The store in a PostgreSQL database, with its client.

@@ -48,4 +48,16 @@ describe("help", () => {
       assert.strictEqual(result.stdout, texts[args.slice(0, -1).join(" ")])
     }
   })
+
+  it("the launcher refuses a Node older than 20.19, saying what to install", () => {
+    for (const version of ["20.18.1", "18.20.4"]) {
+      const pretend = `data:text/javascript,Object.defineProperty(process.versions,"node",{value:"${version}"})`
+      const result = spawnSync(process.execPath, ["--import", pretend, path.join(root, "bin/medusa.js"), "tasks"], {
+        encoding: "utf8"
+      })
+      assert.strictEqual(result.status, 2)
+      assert.strictEqual(result.stdout, "")
+      assert.include(result.stderr, `Node ${version} is too old; Medusa needs Node 20.19 or later`)
+    }
+  })
 })

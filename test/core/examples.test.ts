@@ -1,22 +1,48 @@
-import { assert, describe, it } from "@effect/vitest"
-import { execFile } from "node:child_process"
+/**
+ * The examples import "medusa" as a consumer does. In a checkout, tsconfig.json
+ * maps that name to src/ (so `npx tsx examples/…` runs the sources); here they
+ * run against the built package instead: tsconfig.examples.json has no such
+ * mapping, so Node resolves "medusa" through the package's own `exports` to
+ * dist/, which is built first when missing or older than the sources.
+ */
+import { assert, beforeAll, describe, it } from "@effect/vitest"
+import { execFile, execFileSync } from "node:child_process"
 import * as path from "node:path"
 import { promisify } from "node:util"
 
 const run = promisify(execFile)
 const root = path.resolve(import.meta.dirname, "..", "..")
+const env = { ...process.env, NODE_NO_WARNINGS: "1", TSX_TSCONFIG_PATH: path.join(root, "tsconfig.examples.json") }
 
 /** Runs an example the way the README says (`npx tsx`), minus npx's start-up. */
 const example = async (name: string) => {
   const { stdout } = await run(process.execPath, ["--import", "tsx", path.join("examples", name)], {
     cwd: root,
     timeout: 60_000,
-    env: { ...process.env, NODE_NO_WARNINGS: "1" }
+    env
   })
   return stdout
 }
 
 describe("examples", () => {
+  beforeAll(() => {
+    execFileSync(process.execPath, ["scripts/build.mjs", "--if-stale"], { cwd: root, stdio: "inherit" })
+  }, 300_000)
+
+  it("run against the built package (dist/), not the sources", async () => {
+    const { stdout } = await run(process.execPath, [
+      "--import",
+      "tsx",
+      "--input-type=module",
+      "-e",
+      "console.log(import.meta.resolve(\"medusa\"), import.meta.resolve(\"medusa/promise\"))"
+    ], { cwd: path.join(root, "examples"), env })
+    assert.strictEqual(
+      stdout.trim(),
+      `${new URL("dist/index.js", `file://${root}/`).href} ${new URL("dist/promise.js", `file://${root}/`).href}`
+    )
+  })
+
   it("effect-publish prints a completed status with every result", async () => {
     const status = JSON.parse(await example("effect-publish.ts"))
     assert.strictEqual(status.status, "completed")

@@ -1,12 +1,11 @@
 /**
  * The CLI's wiring: config file → platform layers → `Medusa` over the task
- * store. Loaded on demand (it pulls in the engine, every adapter, the Google
- * client and SQL).
+ * store. Each command imports only what it uses: reading tasks loads neither
+ * the platform adapters nor the HTTP client, and the workflow engine, SQL and
+ * the adapters are loaded only by the store and platforms the command needs.
  *
  * @internal
  */
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
@@ -16,61 +15,67 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import * as Durable from "../../Durable.js"
-import * as Facebook from "../../Facebook.js"
-import * as LinkedIn from "../../LinkedIn.js"
-import * as Live from "../../Live.js"
-import * as Medusa from "../../Medusa.js"
+import type * as Medusa from "../../Medusa.js"
 import * as Config from "../../MedusaConfig.js"
 import type { PlatformId } from "../../PlatformId.js"
 import type { ConfigError, StoreError } from "../../PublishError.js"
 import { ConfigError as ConfigErrorClass, Issue } from "../../PublishError.js"
 import { isFinal } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
-import * as Vimeo from "../../Vimeo.js"
-import * as X from "../../X.js"
-import * as YouTube from "../../YouTube.js"
 import type { Engine, OpenOptions } from "./engine.js"
+
+const load = <A>(f: () => Promise<A>): Effect.Effect<A> => Effect.promise(f)
 
 /**
  * The engine layer for a store choice. The CLI's `--store` wins; otherwise a
  * store the config names (SQLite or PostgreSQL) is used; otherwise the CLI's
- * default SQLite file, so that tasks outlive the process.
+ * default SQLite file, so that tasks outlive the process. A read-only command
+ * runs no task, so it loads no platform adapter.
  */
 const engineLayer = (
   config: Config.MedusaConfig,
   options: OpenOptions
-): {
+): Effect.Effect<{
   readonly layer: Layer.Layer<Medusa.Medusa, StoreError>
   readonly durable: boolean
   readonly label: string
-} => {
-  const engineOptions = Medusa.optionsFromConfig(config)
-  const platforms = Live.platforms(config)
-  const configured = config.medusa.store
-  if (options.store === "memory") {
-    return { layer: Medusa.layerMemory(engineOptions).pipe(Layer.provide(platforms)), durable: false, label: "memory" }
-  }
-  if (!options.storeGiven && configured !== "memory") {
-    return {
-      layer: Live.layer(config),
-      durable: true,
-      label: "sqlite" in configured ? configured.sqlite : "PostgreSQL"
+}> =>
+  Effect.gen(function*() {
+    const Medusa = yield* load(() => import("../../Medusa.js"))
+    const engineOptions = Medusa.optionsFromConfig(config)
+    const platforms = options.readOnly ?
+      Layer.empty :
+      (yield* load(() => import("../../Live.js"))).platforms(config)
+    const configured = config.medusa.store
+    if (options.store === "memory") {
+      return {
+        layer: Medusa.layerMemory(engineOptions).pipe(Layer.provide(platforms)),
+        durable: false,
+        label: "memory"
+      }
     }
-  }
-  const sqlite = path.resolve(options.store)
-  if (options.readOnly && !fs.existsSync(sqlite)) {
-    // Nothing was ever stored there: an empty store, without creating the file.
-    return { layer: Medusa.layerMemory(engineOptions), durable: true, label: options.store }
-  }
-  return {
-    layer: Durable.layerDurable({ ...engineOptions, sqlite, readOnly: options.readOnly }).pipe(
-      Layer.provide(platforms)
-    ),
-    durable: true,
-    label: options.store
-  }
-}
+    if (!options.storeGiven && configured !== "memory") {
+      const Live = yield* load(() => import("../../Live.js"))
+      return {
+        layer: Live.layer(config),
+        durable: true,
+        label: "sqlite" in configured ? configured.sqlite : "PostgreSQL"
+      }
+    }
+    const sqlite = path.resolve(options.store)
+    if (options.readOnly && !fs.existsSync(sqlite)) {
+      // Nothing was ever stored there: an empty store, without creating the file.
+      return { layer: Medusa.layerMemory(engineOptions), durable: true, label: options.store }
+    }
+    const Durable = yield* load(() => import("../../Durable.js"))
+    return {
+      layer: Durable.layerDurable({ ...engineOptions, sqlite, readOnly: options.readOnly }).pipe(
+        Layer.provide(platforms)
+      ),
+      durable: true,
+      label: options.store
+    }
+  })
 
 /** @internal */
 export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | StoreError, Scope.Scope> =>
@@ -78,9 +83,10 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
     const config = options.configOptional && !fs.existsSync(options.configFile) ?
       yield* Config.decode({}, options.configFile) :
       yield* Config.load(options.configFile)
-    const engine = engineLayer(config, options)
+    const engine = yield* engineLayer(config, options)
     const context = yield* Layer.build(engine.layer)
-    const medusa = Context.get(context, Medusa.Medusa)
+    const { Medusa } = yield* load(() => import("../../Medusa.js"))
+    const medusa = Context.get(context, Medusa)
     const unfinished = Effect.map(
       Effect.all([medusa.list({ status: "pending" }), medusa.list({ status: "in_progress" })]),
       ([a, b]) => [...a, ...b].sort((x, y) => x.createdAt - y.createdAt).map((t) => t.id)
@@ -132,6 +138,17 @@ export interface CredentialCheck {
 export const checkCredentials = (configFile: string): Effect.Effect<ReadonlyArray<CredentialCheck>, ConfigError> =>
   Effect.gen(function*() {
     const config = yield* Config.load(configFile)
+    const [Facebook, X, LinkedIn, YouTube, Vimeo, NodeHttpClient, NodeFileSystem] = yield* load(() =>
+      Promise.all([
+        import("../../Facebook.js"),
+        import("../../X.js"),
+        import("../../LinkedIn.js"),
+        import("../../YouTube.js"),
+        import("../../Vimeo.js"),
+        import("@effect/platform-node/NodeHttpClient"),
+        import("@effect/platform-node/NodeFileSystem")
+      ])
+    )
     // A platform that cannot be asked is a failed check, with the platform's message.
     const unreachable = (platform: PlatformId) => (error: { readonly message: string }): CredentialCheck => ({
       platform,
@@ -248,7 +265,9 @@ export const loginYouTube = (options: {
 }): Effect.Effect<void, ConfigError | import("../../YouTubeLogin.js").LoginError> =>
   Effect.gen(function*() {
     const config = yield* Config.load(options.configFile)
-    const Login = yield* Effect.promise(() => import("../../YouTubeLogin.js"))
+    const [Login, NodeFileSystem] = yield* load(() =>
+      Promise.all([import("../../YouTubeLogin.js"), import("@effect/platform-node/NodeFileSystem")])
+    )
     if (!config.youtube) {
       return yield* Effect.fail(
         new ConfigErrorClass({

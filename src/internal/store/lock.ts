@@ -16,6 +16,7 @@ import type * as Scope from "effect/Scope"
 import { mkdirSync } from "node:fs"
 import * as path from "node:path"
 import { StoreError } from "../../PublishError.js"
+import { isNativeLoadError, nativeLoadHint } from "./sqliteNative.js"
 
 /** @internal */
 export const lockFileOf = (filename: string): string => `${filename}.lock`
@@ -47,6 +48,12 @@ export const acquire = (filename: string): Effect.Effect<void, StoreError, Scope
             description: `another Medusa process is running tasks from ${filename} (it holds ${
               lockFileOf(filename)
             }). Stop it first, or open the store read-only to inspect tasks (\`medusa status\`/\`tasks\`).`,
+            cause
+          }) :
+          isNativeLoadError(failure) ?
+          new StoreError({
+            reason: "unavailable",
+            description: `cannot open the lock file ${lockFileOf(filename)}: ${nativeLoadHint()}.`,
             cause
           }) :
           new StoreError({

@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+/**
+ * `npm run build`: the library compiled by tsc into dist/ (ESM JavaScript,
+ * .d.ts with declaration maps, source maps), and the `medusa` command bundled
+ * by esbuild into dist/cli/ (minified ES modules split at every dynamic
+ * `import()`, so that a command loads only the chunks it uses).
+ *
+ * `--if-stale` builds only when dist/ is missing or older than a source file
+ * (what `npm run demo` and `npm run medusa` run first).
+ */
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = fileURLToPath(new URL("../", import.meta.url))
+const dist = path.join(root, "dist")
+const stamp = path.join(dist, "cli", "bin.js")
+
+/** Newest modification time under `dir` (files only). */
+const newest = (dir) => {
+  let max = 0
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name)
+    max = Math.max(max, entry.isDirectory() ? newest(full) : fs.statSync(full).mtimeMs)
+  }
+  return max
+}
+
+const isStale = () => {
+  if (!fs.existsSync(stamp)) return true
+  const built = fs.statSync(stamp).mtimeMs
+  const inputs = [
+    newest(path.join(root, "src")),
+    ...["package.json", "tsconfig.build.json", "scripts/build.mjs"].map((f) => fs.statSync(path.join(root, f)).mtimeMs)
+  ]
+  return inputs.some((t) => t > built)
+}
+
+if (process.argv.includes("--if-stale") && !isStale()) process.exit(0)
+
+const started = Date.now()
+fs.rmSync(dist, { recursive: true, force: true })
+
+const tsc = spawnSync(process.execPath, [
+  path.join(root, "node_modules/typescript/bin/tsc"),
+  "-p",
+  "tsconfig.build.json"
+], {
+  cwd: root,
+  stdio: "inherit"
+})
+if (tsc.status !== 0) {
+  process.stderr.write("build: tsc failed\n")
+  process.exit(tsc.status ?? 1)
+}
+
+const esbuild = await import("esbuild")
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: { bin: "src/cli/bin.ts" },
+  outdir: "dist/cli",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20.19",
+  minify: true,
+  legalComments: "none",
+  logLevel: "warning",
+  // Native modules and their optional native helpers stay packages; so do the
+  // Google clients, which only `publish` to YouTube and `auth` load.
+  external: [
+    "better-sqlite3",
+    "msgpackr-extract",
+    "pg-native",
+    "bufferutil",
+    "utf-8-validate",
+    "@googleapis/youtube",
+    "google-auth-library"
+  ],
+  // Bundled CommonJS dependencies call require() for Node's built-in modules.
+  banner: {
+    js: "import{createRequire as __medusaRequire}from\"node:module\";const require=__medusaRequire(import.meta.url);"
+  }
+})
+fs.copyFileSync(path.join(root, "src/cli/help.json"), path.join(dist, "cli/help.json"))
+process.stderr.write(`build: dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
