@@ -14,8 +14,8 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import type * as Option from "effect/Option"
-import type * as Stream from "effect/Stream"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import * as memoryStore from "./internal/store/memory.js"
 import type { PublishedPost, UploadSession } from "./Platform.js"
 import type { HostId, PublisherId } from "./PlatformId.js"
@@ -39,6 +39,22 @@ export interface TaskChange {
   /** The state before the change; equal to `task.state` for progress updates. */
   readonly previous: TaskState | undefined
 }
+
+/**
+ * `waitFor` over a store's `watch`, for stores whose changes arrive as a stream.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const waitForFromWatch = (
+  watch: Service["watch"]
+): Service["waitFor"] =>
+(id, predicate) =>
+  Effect.catchTag(
+    Stream.runHead(Stream.filter(watch(id), predicate)),
+    "TaskNotFound",
+    () => Effect.succeedNone
+  )
 
 /**
  * @since 0.1.0
@@ -70,6 +86,12 @@ export interface Service {
   readonly list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<Task>, StoreError>
   /** The current task, then each change, ending after a final state. */
   readonly watch: (id: TaskId) => Stream.Stream<Task, TaskNotFound | StoreError>
+  /**
+   * The task's first state, from now on (the current one included), that
+   * satisfies `predicate`; `None` if the task ends without one or goes away.
+   * What `watch` gives, without a stream: a running task's steps wait on it.
+   */
+  readonly waitFor: (id: TaskId, predicate: (task: Task) => boolean) => Effect.Effect<Option.Option<Task>, StoreError>
   /** Every change to every task, from subscription on. */
   readonly changes: Stream.Stream<TaskChange, StoreError>
 

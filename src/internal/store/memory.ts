@@ -3,7 +3,6 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { PublishedPost, UploadSession } from "../../Platform.js"
 import type { HostId, PublisherId } from "../../PlatformId.js"
 import { TaskNotFound } from "../../PublishError.js"
@@ -21,24 +20,26 @@ const postRecord = (fields: ConstructorParameters<typeof PostRecord>[0]): PostRe
 
 /**
  * One task: its latest value (read by `get` and `list` without a fiber
- * step), and, once someone watches it, the `SubscriptionRef` its watchers
- * follow. A task nobody watches is updated in place (no ref, no lock: the
- * update is one synchronous step); finished tasks drop the ref, since
- * nothing changes them any more.
+ * step), and the watchers following it. An update is one synchronous step
+ * that hands the new value to each watcher in the order updates are
+ * applied; finished tasks drop their watchers, since nothing changes them
+ * any more.
  */
 interface Entry {
   task: Task
-  ref: SubscriptionRef.SubscriptionRef<Task> | undefined
+  watchers: Set<(task: Task) => void> | undefined
   readonly sequence: number
 }
 
 /**
- * The in-memory store: a `SubscriptionRef` per watched unfinished task, so
- * that `watch(id)` follows that task's changes alone (a watcher does no work
- * for other tasks' changes, however many tasks run), and one `PubSub` that
- * carries every change to `changes` subscribers. An update of a watched task
- * runs under its ref, which publishes to both in the order the updates were
- * applied. Upload sessions and post records live beside it and are dropped
+ * The in-memory store: each unfinished task's watchers, so that `watch(id)`
+ * follows that task's changes alone (a watcher does no work for other
+ * tasks' changes, however many tasks run), and one `PubSub` that carries
+ * every change to `changes` subscribers. An update is applied, handed to
+ * the task's watchers and published in one synchronous step, so both see
+ * the updates in the order they were applied. (A `SubscriptionRef` per
+ * watched task did the same under a lock, at several times the cost: the
+ * task steps each watch their task while they run.) Upload sessions and post records live beside it and are dropped
  * when their task reaches a final state (nothing can resume an in-memory
  * task after the process ends).
  *
@@ -59,7 +60,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
 
   const insert = (task: Task) =>
     Effect.suspend(() => {
-      entries.set(task.id, { task, ref: undefined, sequence: nextSequence++ })
+      entries.set(task.id, { task, watchers: undefined, sequence: nextSequence++ })
       return PubSub.publish(hub, { task, previous: undefined })
     })
 
@@ -75,22 +76,19 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
     Effect.suspend((): Effect.Effect<Task, TaskNotFound | InvalidTransition> => {
       const entry = entries.get(id)
       if (entry === undefined) return notFound(id)
-      const apply = (current: Task): Effect.Effect<readonly [Task, Task], InvalidTransition> => {
-        // A refused update fails here: the task is untouched and nothing is published.
-        const next = f(current)
-        if (Either.isLeft(next)) return Effect.fail(next.left)
-        const task = next.right
-        entry.task = task
-        if (isFinal(task.state)) {
-          entry.ref = undefined
-          forget(id)
-        }
-        return Effect.as(PubSub.publish(hub, { task, previous: current.state }), [task, task] as const)
+      // A refused update fails here: the task is untouched and nothing is published.
+      const next = f(entry.task)
+      if (Either.isLeft(next)) return Effect.fail(next.left)
+      const previous = entry.task.state
+      const task = next.right
+      entry.task = task
+      const watchers = entry.watchers
+      if (isFinal(task.state)) {
+        entry.watchers = undefined
+        forget(id)
       }
-      // Without a ref (nobody watches, or the task is final) the update is one synchronous step.
-      return entry.ref === undefined ?
-        Effect.map(apply(entry.task), ([task]) => task) :
-        SubscriptionRef.modifyEffect(entry.ref, apply)
+      if (watchers !== undefined) { for (const watcher of watchers) watcher(task) }
+      return Effect.as(PubSub.publish(hub, { task, previous }), task)
     })
 
   const list = (options?: ListOptions) =>
@@ -107,16 +105,50 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
       return page.map((entry) => entry.task)
     })
 
-  // The ref's `changes` starts with the current value; a finished task is its last value already.
+  // The current value first, then every change, ending with the final state.
+  // Registered in the same synchronous step that reads the task, so no update falls between.
   const watch = (id: TaskId): Stream.Stream<Task, TaskNotFound> =>
-    Stream.unwrap(Effect.suspend(() => {
+    Stream.asyncPush<Task, TaskNotFound>((emit) =>
+      Effect.acquireRelease(
+        Effect.sync(() => {
+          const entry = entries.get(id)
+          if (entry === undefined) {
+            emit.fail(new TaskNotFound({ taskId: id }))
+            return undefined
+          }
+          emit.single(entry.task)
+          if (isFinal(entry.task.state)) {
+            emit.end()
+            return undefined
+          }
+          const watcher = (task: Task) => {
+            emit.single(task)
+            if (isFinal(task.state)) emit.end()
+          }
+          ;(entry.watchers ??= new Set()).add(watcher)
+          return () => entry.watchers?.delete(watcher)
+        }),
+        (unregister) => Effect.sync(() => unregister?.())
+      ), { bufferSize: "unbounded" })
+
+  // One callback among the task's watchers, no stream: each running step waits on its task this way.
+  const waitFor = (id: TaskId, predicate: (task: Task) => boolean) =>
+    Effect.async<Option.Option<Task>>((resume) => {
       const entry = entries.get(id)
-      if (entry === undefined) return notFound(id)
-      if (isFinal(entry.task.state)) return Effect.succeed(Stream.succeed(entry.task))
-      // Created in the same synchronous step that reads the task, so no update falls between.
-      entry.ref ??= Effect.runSync(SubscriptionRef.make(entry.task))
-      return Effect.succeed(entry.ref.changes.pipe(Stream.takeUntil((task) => isFinal(task.state))))
-    }))
+      if (entry === undefined) return resume(Effect.succeedNone)
+      if (predicate(entry.task)) return resume(Effect.succeedSome(entry.task))
+      if (isFinal(entry.task.state)) return resume(Effect.succeedNone)
+      const watcher = (task: Task) => {
+        if (predicate(task)) {
+          entry.watchers?.delete(watcher)
+          resume(Effect.succeedSome(task))
+        } else if (isFinal(task.state)) {
+          resume(Effect.succeedNone)
+        }
+      }
+      ;(entry.watchers ??= new Set()).add(watcher)
+      return Effect.sync(() => entry.watchers?.delete(watcher))
+    })
 
   const changes: Stream.Stream<TaskChange> = Stream.fromPubSub(hub)
 
@@ -165,6 +197,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
     update,
     list,
     watch,
+    waitFor,
     changes,
     saveUploadSession,
     loadUploadSession,

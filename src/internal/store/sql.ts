@@ -34,6 +34,7 @@ import { isFinal, Task, type TaskState } from "../../Task.js"
 import { PostRecord } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
 import type { ListOptions, Service, TaskChange } from "../../TaskStore.js"
+import { waitForFromWatch } from "../../TaskStore.js"
 
 /** @internal */
 export const notifyChannel = "medusa_task_changes"
@@ -545,6 +546,7 @@ export const make = (
       update,
       list,
       watch,
+      waitFor: waitForFromWatch(watch),
       changes,
       events,
       unfinished,

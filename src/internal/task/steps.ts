@@ -15,7 +15,6 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
-import * as Stream from "effect/Stream"
 import type { HostId, PlatformId, PublisherId } from "../../PlatformId.js"
 import { hosts as allHosts } from "../../PlatformId.js"
 import type { PlatformError } from "../../PublishError.js"
@@ -82,12 +81,7 @@ const whenTask = (
   engine: Engine,
   id: TaskId,
   predicate: (task: Task) => boolean
-): Effect.Effect<Option.Option<Task>, StoreError> =>
-  Effect.catchTag(
-    Stream.runHead(Stream.filter(engine.store.watch(id), predicate)),
-    "TaskNotFound",
-    () => Effect.succeedNone
-  )
+): Effect.Effect<Option.Option<Task>, StoreError> => engine.store.waitFor(id, predicate)
 
 /**
  * Resolves `stopped` when the task has ended (cancelled from any process, or
