@@ -40,8 +40,9 @@ import * as Schema from "effect/Schema"
 import type * as AST from "effect/SchemaAST"
 import { readFile, stat } from "node:fs/promises"
 import * as path from "node:path"
+import { formatParseIssues } from "./internal/request/formatIssues.js"
 import { locateSyntaxError } from "./internal/request/jsonSyntax.js"
-import { formatParseIssues } from "./internal/request/validation.js"
+import { nearestKey } from "./internal/request/nearestKey.js"
 import type { PlatformId } from "./PlatformId.js"
 import { ConfigError, Issue } from "./PublishError.js"
 
@@ -413,40 +414,6 @@ const objectShapes = (ast: AST.AST): ReadonlyArray<AST.TypeLiteral> => {
   }
 }
 
-const normaliseKey = (key: string): string => key.toLowerCase().replace(/[_\-\s]/g, "")
-
-/** Levenshtein distance (insertions, deletions, substitutions). */
-const distance = (a: string, b: string): number => {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    previous = current
-  }
-  return previous[b.length]!
-}
-
-/**
- * The known key nearest to `key` (ignoring case, `_` and `-`), when it is
- * close enough to be a typo.
- *
- * @internal
- */
-export const nearestKey = (key: string, known: ReadonlyArray<string>): string | undefined => {
-  const k = normaliseKey(key)
-  let best: { readonly key: string; readonly d: number } | undefined
-  for (const candidate of known) {
-    const d = distance(k, normaliseKey(candidate))
-    if (best === undefined || d < best.d) best = { key: candidate, d }
-  }
-  if (best === undefined) return undefined
-  return best.d <= Math.max(1, Math.floor(Math.max(k.length, normaliseKey(best.key).length) / 3)) ?
-    best.key :
-    undefined
-}
-
 /** `$`, `$.medusa`, `$.youtube.retry`, `$.list[0]`. */
 const jsonPath = (path: ReadonlyArray<string | number>): string =>
   "$" + path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("")
@@ -524,7 +491,9 @@ const isSecret = (ast: AST.AST): boolean =>
  * The string-valued keys of each platform section, which the environment can
  * set (`MEDUSA_<PLATFORM>_<KEY>`). Required keys first.
  */
-const envKeys = (section: Schema.Schema.Any): { readonly required: Array<string>; readonly optional: Array<string> } => {
+const envKeys = (
+  section: Schema.Schema.Any
+): { readonly required: Array<string>; readonly optional: Array<string> } => {
   const properties = objectShapes(section.ast)[0]!.propertySignatures.filter((p) => isStringValued(p.type))
   return {
     required: properties.filter((p) => !p.isOptional).map((p) => String(p.name)),
