@@ -102,23 +102,44 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
     } satisfies Engine
   })
 
-/** What `medusa config validate` prints on success. @internal */
+/**
+ * What `medusa config validate` prints on success. Besides the file itself,
+ * the files it names are read and checked (YouTube's client secrets and
+ * credentials) without contacting any platform.
+ *
+ * @internal
+ */
 export const validateConfig = (configFile: string): Effect.Effect<ReadonlyArray<string>, ConfigError> =>
-  Effect.map(Config.load(configFile), (config) => {
+  Effect.gen(function*() {
+    const config = yield* Config.load(configFile)
+    const warnings: Array<string> = []
+    if (config.youtube !== undefined) {
+      const found = yield* YouTube.checkFiles(config.youtube).pipe(Effect.provide(NodeFileSystem.layer))
+      if (found.problems.length > 0) {
+        return yield* new ConfigErrorClass({
+          file: config.file,
+          issues: found.problems.map((p) => new Issue({ path: ["youtube", p.key], message: p.message }))
+        })
+      }
+      warnings.push(...found.warnings.map((w) => `warning: ${w}`))
+    }
     const platforms = Config.configuredPlatforms(config)
-    return platforms.length === 0 ?
-      ["no platform configured: add a youtube, vimeo, facebook, twitter or linkedin section"] :
-      [
-        `platforms: ${platforms.join(", ")}`,
-        `store: ${
-          config.medusa.store === "memory" ?
-            "not set (the CLI uses .medusa/medusa.db)" :
-            "sqlite" in config.medusa.store ?
-            config.medusa.store.sqlite :
-            "PostgreSQL"
-        }`
-      ]
+    return [...summaryOf(config, platforms), ...warnings]
   })
+
+const summaryOf = (config: Config.MedusaConfig, platforms: ReadonlyArray<PlatformId>): ReadonlyArray<string> =>
+  platforms.length === 0 ?
+    ["no platform configured: add a youtube, vimeo, facebook, twitter or linkedin section"] :
+    [
+      `platforms: ${platforms.join(", ")}`,
+      `store: ${
+        config.medusa.store === "memory" ?
+          "not set (the CLI uses .medusa/medusa.db)" :
+          "sqlite" in config.medusa.store ?
+          config.medusa.store.sqlite :
+          "PostgreSQL"
+      }`
+    ]
 
 /** One platform's credential check, as `medusa auth check` prints it. @internal */
 export interface CredentialCheck {

@@ -31,10 +31,14 @@ const distance = (a: string, b: string): number => {
  */
 export const nearestKey = (key: string, known: ReadonlyArray<string>): string | undefined => {
   const k = normalise(key)
-  let best: { readonly key: string; readonly d: number } | undefined
+  let best: { readonly key: string; readonly d: number; readonly prefix: number } | undefined
   for (const candidate of known) {
-    const d = distance(k, normalise(candidate))
-    if (best === undefined || d < best.d) best = { key: candidate, d }
+    const c = normalise(candidate)
+    const d = distance(k, c)
+    let prefix = 0
+    while (prefix < k.length && k[prefix] === c[prefix]) prefix++
+    // Ties go to the key that shares the longer beginning (`max_retry` → `max_retries`, not `max_delay`).
+    if (best === undefined || d < best.d || (d === best.d && prefix > best.prefix)) best = { key: candidate, d, prefix }
   }
   if (best === undefined) return undefined
   const longest = Math.max(k.length, normalise(best.key).length)

@@ -120,6 +120,16 @@ export const validateRequest = (
         )
       }
     })
+    // A host that cannot work (a missing or broken credentials file) is refused now, not once the task runs.
+    for (const [i, name] of rawPlatforms.entries()) {
+      const id = name === "twitter" ? "x" : name
+      if (typeof id !== "string" || !(allHosts as ReadonlyArray<string>).includes(id)) continue
+      const check = platforms.hosts[id as HostId]?.checkSetup
+      if (check === undefined) continue
+      for (const problem of yield* check) {
+        issues.push(issue(["platforms", i], `${displayName[id as HostId]} cannot be used: ${problem}`))
+      }
+    }
     const selectedHosts = allHosts.filter((h) => seen.has(h))
     const selectedPublishers = allPublishers.filter((p) => seen.has(p))
 
