@@ -8,16 +8,23 @@
  *   "facebook": { "page_id": "1234567890", "access_token": "…" },
  *   "twitter": { "api_key": "…", "api_secret": "…", "access_token": "…", "access_token_secret": "…" },
  *   "linkedin": { "access_token": "…", "author_urn": "urn:li:person:abc" },
- *   "medusa": { "max_concurrent_tasks": 4, "retention": "7 days", "store": { "sqlite": ".medusa/tasks.db" } }
+ *   "medusa": { "max_concurrent_tasks": 4, "retention": "7 days", "max_wait": "5 minutes", "store": { "sqlite": ".medusa/tasks.db" } }
  * }
  * ```
  *
  * - Every section is optional: a platform without one is simply not
  *   available. `x` is accepted as the name of the `twitter` section.
- * - Each platform takes an optional `base_url` that replaces the platform's
- *   origin (sandbox, proxies, tests), Facebook an optional `graph_version`
- *   and LinkedIn an optional `api_version`.
- * - Environment variables `MEDUSA_<PLATFORM>_<KEY>` override the file, e.g.
+ * - Every option of a platform's `layer` can be set in its section, spelt in
+ *   snake_case (`base_url`, `chunk_size`, `max_rate_limit_wait`, `retry`,
+ *   …): one schema per platform below, checked against the adapters'
+ *   `Options` by test/core/config-options.test.ts.
+ * - `medusa` also takes `max_wait` (default 5 minutes), `stall_timeout`
+ *   (default 10 minutes) and `runner` (`role`, `host`, `port`, for the
+ *   PostgreSQL store).
+ * - An unknown key anywhere is an error naming its JSON path and the nearest
+ *   known key (`unknown key "youtub" at $ — did you mean "youtube"?`).
+ * - Environment variables `MEDUSA_<PLATFORM>_<KEY>` override the file's
+ *   string-valued keys, e.g.
  *   `MEDUSA_FACEBOOK_ACCESS_TOKEN`, `MEDUSA_TWITTER_API_KEY` (or
  *   `MEDUSA_X_API_KEY`). They are read through Effect's `ConfigProvider`.
  * - Secrets become `Redacted` at decode time. Relative paths are resolved
