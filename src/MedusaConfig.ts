@@ -447,6 +447,17 @@ const unknownKeys = (ast: AST.AST, value: unknown, path: ReadonlyArray<string | 
       continue
     }
     const names = [...known.keys()]
+    if (key.length > 40) {
+      // No key is this long: likely a token pasted in place of a key, so it is not echoed.
+      issues.push(
+        new Issue({
+          path,
+          message: `an unknown key of ${key.length} characters at ${jsonPath(path)} (not shown, it may be a secret); ` +
+            `known keys there: ${names.join(", ")}`
+        })
+      )
+      continue
+    }
     const near = nearestKey(key, names)
     issues.push(
       new Issue({

@@ -174,6 +174,10 @@ const cases = (): ReadonlyArray<Case> => {
       "\"postgres\"",
       "medusa.store"
     ]),
+    c("config: a token in place of a key", configJson({ vimeo: { [`${CANARY}-${"t".repeat(40)}`]: "" } }), C, [
+      "$.vimeo",
+      "not shown"
+    ]),
     c("config: missing required key", configJson({ facebook: { access_token: "t" } }), C, ["facebook.page_id"]),
     c("config: wrong type", configJson({ facebook: { page_id: 12, access_token: "t" } }), C, ["facebook.page_id"]),
     c("config: section not an object", configJson({ linkedin: "token" }), C, ["linkedin", "object"]),
