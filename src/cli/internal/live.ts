@@ -10,6 +10,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -138,7 +139,19 @@ const summaryOf = (config: Config.MedusaConfig, platforms: ReadonlyArray<Platfor
           "sqlite" in config.medusa.store ?
           config.medusa.store.sqlite :
           "PostgreSQL"
-      }`
+      }`,
+      `waits: up to ${Duration.format(config.medusa.maxWait)} for a platform (max_wait), fails after ${
+        Duration.format(config.medusa.stallTimeout)
+      } without progress (stall_timeout)`,
+      ...(config.medusa.runner !== undefined ?
+        [
+          `runner: ${config.medusa.runner.role ?? "default role"}${
+            config.medusa.runner.host !== undefined || config.medusa.runner.port !== undefined ?
+              ` at ${config.medusa.runner.host ?? "?"}:${config.medusa.runner.port ?? "?"}` :
+              ""
+          }`
+        ] :
+        [])
     ]
 
 /** One platform's credential check, as `medusa auth check` prints it. @internal */
