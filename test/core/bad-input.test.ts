@@ -178,6 +178,27 @@ const cases = (): ReadonlyArray<Case> => {
       "$.vimeo",
       "not shown"
     ]),
+    c("config: a secret of the wrong type", configJson({ vimeo: { access_token: [`${CANARY}-token`] } }), C, [
+      "vimeo.access_token",
+      "expected a string"
+    ]),
+    c("config: a PostgreSQL URL in a bad store", configJson({ medusa: { store: { postgres: 5, sqlite: 1 } } }), C, [
+      "medusa.store"
+    ]),
+    c(
+      "facade: createMedusa with a misspelt config key",
+      async () => {
+        try {
+          const other = await createMedusa({ config: { ...good, linkedn: { access_token: `${CANARY}-li` } } })
+          await other.close()
+          return { outcome: "accepted", message: "" }
+        } catch (error) {
+          return { outcome: String((error as { _tag?: unknown })._tag), message: (error as Error).message }
+        }
+      },
+      C,
+      ["\"linkedn\"", "did you mean \"linkedin\""]
+    ),
     c("config: missing required key", configJson({ facebook: { access_token: "t" } }), C, ["facebook.page_id"]),
     c("config: wrong type", configJson({ facebook: { page_id: 12, access_token: "t" } }), C, ["facebook.page_id"]),
     c("config: section not an object", configJson({ linkedin: "token" }), C, ["linkedin", "object"]),
