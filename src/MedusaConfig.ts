@@ -8,16 +8,23 @@
  *   "facebook": { "page_id": "1234567890", "access_token": "…" },
  *   "twitter": { "api_key": "…", "api_secret": "…", "access_token": "…", "access_token_secret": "…" },
  *   "linkedin": { "access_token": "…", "author_urn": "urn:li:person:abc" },
- *   "medusa": { "max_concurrent_tasks": 4, "retention": "7 days", "store": { "sqlite": ".medusa/tasks.db" } }
+ *   "medusa": { "max_concurrent_tasks": 4, "retention": "7 days", "max_wait": "5 minutes", "store": { "sqlite": ".medusa/tasks.db" } }
  * }
  * ```
  *
  * - Every section is optional: a platform without one is simply not
  *   available. `x` is accepted as the name of the `twitter` section.
- * - Each platform takes an optional `base_url` that replaces the platform's
- *   origin (sandbox, proxies, tests), Facebook an optional `graph_version`
- *   and LinkedIn an optional `api_version`.
- * - Environment variables `MEDUSA_<PLATFORM>_<KEY>` override the file, e.g.
+ * - Every option of a platform's `layer` can be set in its section, spelt in
+ *   snake_case (`base_url`, `chunk_size`, `max_rate_limit_wait`, `retry`,
+ *   …): one schema per platform below, checked against the adapters'
+ *   `Options` by test/core/config-options.test.ts.
+ * - `medusa` also takes `max_wait` (default 5 minutes), `stall_timeout`
+ *   (default 10 minutes) and `runner` (`role`, `host`, `port`, for the
+ *   PostgreSQL store).
+ * - An unknown key anywhere is an error naming its JSON path and the nearest
+ *   known key (`unknown key "youtub" at $ — did you mean "youtube"?`).
+ * - Environment variables `MEDUSA_<PLATFORM>_<KEY>` override the file's
+ *   string-valued keys, e.g.
  *   `MEDUSA_FACEBOOK_ACCESS_TOKEN`, `MEDUSA_TWITTER_API_KEY` (or
  *   `MEDUSA_X_API_KEY`). They are read through Effect's `ConfigProvider`.
  * - Secrets become `Redacted` at decode time. Relative paths are resolved
@@ -37,69 +44,277 @@ import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import type * as AST from "effect/SchemaAST"
 import { readFile, stat } from "node:fs/promises"
 import * as path from "node:path"
+import { formatParseIssues } from "./internal/request/formatIssues.js"
 import { locateSyntaxError } from "./internal/request/jsonSyntax.js"
-import { formatParseIssues } from "./internal/request/validation.js"
+import { nearestKey } from "./internal/request/nearestKey.js"
 import type { PlatformId } from "./PlatformId.js"
 import { ConfigError, Issue } from "./PublishError.js"
+
+// =============================================================================
+// Value schemas (file keys are snake_case; decoded fields camelCase)
+// =============================================================================
+
+const Text = Schema.String.pipe(
+  Schema.filter((s) => s.trim().length > 0, { message: () => "must not be empty" })
+)
+
+/** Marks a key whose value is a secret: never echoed in an error. */
+const SecretId: unique symbol = Symbol.for("@medusa/MedusaConfig/Secret")
+
+const Secret = Schema.Redacted(Text).annotations({ [SecretId]: true })
+
+const Url = Schema.String.pipe(
+  Schema.filter((s) => {
+    try {
+      const url = new URL(s)
+      return url.protocol === "http:" || url.protocol === "https:"
+    } catch {
+      return false
+    }
+  }, {
+    message: (issue) => `must be an http(s) URL such as http://127.0.0.1:8080, got ${JSON.stringify(issue.actual)}`
+  })
+)
+
+const Positive = Schema.Number.pipe(
+  Schema.filter((n) => Number.isInteger(n) && n >= 1, { message: () => "must be a whole number of at least 1" })
+)
+
+const NonNegative = Schema.Number.pipe(
+  Schema.filter((n) => Number.isInteger(n) && n >= 0, { message: () => "must be a whole number of at least 0" })
+)
+
+const Percentage = Schema.Number.pipe(
+  Schema.filter((n) => n > 0 && n <= 100, { message: () => "must be a percentage above 0 and at most 100" })
+)
+
+const Port = Schema.Number.pipe(
+  Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= 65_535, {
+    message: () => "must be a port number from 1 to 65535"
+  })
+)
+
+const ChunkSize = Schema.Number.pipe(
+  Schema.filter((n) => Number.isInteger(n) && n > 0 && n % (256 * 1024) === 0, {
+    message: (issue) =>
+      `must be a positive multiple of 262144 (256 KiB), such as 8388608 (8 MiB), got ${JSON.stringify(issue.actual)}`
+  })
+)
+
+const DurationString = Schema.transformOrFail(Schema.String, Schema.DurationFromSelf, {
+  strict: true,
+  decode: (s, _, ast) =>
+    Option.match(Duration.decodeUnknown(s.trim()), {
+      onNone: () =>
+        ParseResult.fail(
+          new ParseResult.Type(
+            ast,
+            s,
+            `must be a duration such as "30 seconds", "5 minutes" or "7 days", got ${JSON.stringify(s)}`
+          )
+        ),
+      onSome: (d) => ParseResult.succeed(d)
+    }),
+  encode: (d) => ParseResult.succeed(Duration.format(d))
+})
+
+const required = <S extends Schema.Schema.Any>(schema: S, key: string) =>
+  Schema.propertySignature(schema).pipe(Schema.fromKey(key))
+
+// `exact`: decoded optional fields are `?: T`, matching the adapters' options under exactOptionalPropertyTypes.
+const optional = <S extends Schema.Schema.Any>(schema: S, key: string) =>
+  Schema.optionalWith(schema, { exact: true }).pipe(Schema.fromKey(key))
+
+// =============================================================================
+// One declaration per platform: the file's keys → the adapter's `layer(options)`.
+// test/core/config-options.test.ts fails to compile when an adapter option has no key here.
+// =============================================================================
+
+const RetrySection = Schema.Struct({
+  baseDelay: optional(DurationString, "base_delay"),
+  maxDelay: optional(DurationString, "max_delay"),
+  maxRetries: optional(NonNegative, "max_retries")
+})
+
+const ProcessingSection = Schema.Struct({
+  interval: optional(DurationString, "interval"),
+  timeout: optional(DurationString, "timeout")
+})
+
+const QuotaSection = Schema.Struct({
+  uploadsPerDay: optional(Positive, "uploads_per_day"),
+  unitsPerDay: optional(Positive, "units_per_day")
+})
+
+/** @internal */
+export const YouTubeSection = Schema.Struct({
+  clientSecretsFile: required(Text, "client_secrets_file"),
+  credentialsFile: required(Text, "credentials_file"),
+  baseUrl: optional(Url, "base_url"),
+  chunkSize: optional(ChunkSize, "chunk_size"),
+  waitForProcessing: optional(Schema.Boolean, "wait_for_processing"),
+  quotaFile: optional(Text, "quota_file"),
+  quota: optional(QuotaSection, "quota"),
+  channelId: optional(Text, "channel_id"),
+  thumbnailMaxBytes: optional(Positive, "thumbnail_max_bytes"),
+  retry: optional(RetrySection, "retry"),
+  progressIntervalMillis: optional(NonNegative, "progress_interval_millis"),
+  processing: optional(ProcessingSection, "processing")
+})
+
+/** @internal */
+export const VimeoSection = Schema.Struct({
+  accessToken: required(Secret, "access_token"),
+  baseUrl: optional(Url, "base_url"),
+  retry: optional(RetrySection, "retry"),
+  progressIntervalMillis: optional(NonNegative, "progress_interval_millis"),
+  waitForProcessing: optional(Schema.Boolean, "wait_for_processing"),
+  processing: optional(ProcessingSection, "processing")
+})
+
+/** What every publisher takes about posting. */
+const postingKeys = {
+  maxAttempts: optional(Positive, "max_attempts"),
+  maxRateLimitWait: optional(DurationString, "max_rate_limit_wait"),
+  requestTimeout: optional(DurationString, "request_timeout")
+}
+
+/** @internal */
+export const FacebookSection = Schema.Struct({
+  pageId: required(Text, "page_id"),
+  accessToken: required(Secret, "access_token"),
+  baseUrl: optional(Url, "base_url"),
+  graphVersion: optional(
+    Schema.String.pipe(Schema.pattern(/^v\d+\.\d+$/, { message: () => "must look like v26.0" })),
+    "graph_version"
+  ),
+  ...postingKeys,
+  rateLimitFallbackWait: optional(DurationString, "rate_limit_fallback_wait"),
+  usageThreshold: optional(Percentage, "usage_threshold")
+})
+
+/** @internal */
+export const XSection = Schema.Struct({
+  apiKey: required(Secret, "api_key"),
+  apiSecret: required(Secret, "api_secret"),
+  accessToken: required(Secret, "access_token"),
+  accessTokenSecret: required(Secret, "access_token_secret"),
+  baseUrl: optional(Url, "base_url"),
+  ...postingKeys,
+  processingTimeout: optional(DurationString, "processing_timeout"),
+  maxPollInterval: optional(DurationString, "max_poll_interval")
+})
+
+/** @internal */
+export const LinkedInSection = Schema.Struct({
+  accessToken: required(Secret, "access_token"),
+  authorUrn: required(
+    Schema.String.pipe(
+      Schema.pattern(/^urn:li:(person|organization):[A-Za-z0-9_-]+$/, {
+        message: (issue) =>
+          `must be a LinkedIn URN such as urn:li:person:abc123 or urn:li:organization:123, got ${
+            JSON.stringify(issue.actual)
+          }`
+      })
+    ),
+    "author_urn"
+  ),
+  baseUrl: optional(Url, "base_url"),
+  apiVersion: optional(
+    Schema.String.pipe(Schema.pattern(/^\d{6}$/, { message: () => "must be a YYYYMM version such as 202511" })),
+    "api_version"
+  ),
+  ...postingKeys
+})
+
+const StoreSection = Schema.Union(
+  Schema.Literal("memory"),
+  Schema.Struct({ sqlite: Text }),
+  Schema.Struct({ postgres: Secret })
+).annotations({ message: () => `must be "memory", { "sqlite": "<path>" } or { "postgres": "<url>" }` })
+
+const RunnerSection = Schema.Struct({
+  role: optional(
+    Schema.Literal("runner", "client").annotations({
+      message: (issue) => `must be "runner" or "client", got ${JSON.stringify(issue.actual)}`
+    }),
+    "role"
+  ),
+  host: optional(Text, "host"),
+  port: optional(Port, "port")
+})
+
+const EngineSection = Schema.Struct({
+  maxConcurrentTasks: optional(Positive, "max_concurrent_tasks"),
+  perPlatformConcurrency: optional(
+    Schema.Union(
+      Positive,
+      Schema.Struct({
+        youtube: Schema.optionalWith(Positive, { exact: true }),
+        vimeo: Schema.optionalWith(Positive, { exact: true }),
+        facebook: Schema.optionalWith(Positive, { exact: true }),
+        x: Schema.optionalWith(Positive, { exact: true }),
+        linkedin: Schema.optionalWith(Positive, { exact: true })
+      })
+    ),
+    "per_platform_concurrency"
+  ),
+  retention: optional(DurationString, "retention"),
+  maxWait: optional(DurationString, "max_wait"),
+  stallTimeout: optional(DurationString, "stall_timeout"),
+  runner: optional(RunnerSection, "runner"),
+  store: optional(StoreSection, "store")
+})
+
+const FileSchema = Schema.Struct({
+  youtube: Schema.optional(YouTubeSection),
+  vimeo: Schema.optional(VimeoSection),
+  facebook: Schema.optional(FacebookSection),
+  twitter: Schema.optional(XSection),
+  x: Schema.optional(XSection),
+  linkedin: Schema.optional(LinkedInSection),
+  medusa: Schema.optional(EngineSection)
+})
 
 // =============================================================================
 // Decoded configuration
 // =============================================================================
 
 /**
+ * `youtube`: `YouTube.layer`'s options. Paths are absolute (resolved against
+ * the config file's directory).
+ *
  * @since 0.1.0
  * @category models
  */
-export interface YouTubeConfig {
-  readonly clientSecretsFile: string
-  readonly credentialsFile: string
-  readonly baseUrl?: string
-}
+export type YouTubeConfig = typeof YouTubeSection.Type
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface VimeoConfig {
-  readonly accessToken: Redacted.Redacted<string>
-  readonly baseUrl?: string
-}
+export type VimeoConfig = typeof VimeoSection.Type
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface FacebookConfig {
-  readonly pageId: string
-  readonly accessToken: Redacted.Redacted<string>
-  readonly baseUrl?: string
-  readonly graphVersion?: string
-}
+export type FacebookConfig = typeof FacebookSection.Type
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface XConfig {
-  readonly apiKey: Redacted.Redacted<string>
-  readonly apiSecret: Redacted.Redacted<string>
-  readonly accessToken: Redacted.Redacted<string>
-  readonly accessTokenSecret: Redacted.Redacted<string>
-  readonly baseUrl?: string
-}
+export type XConfig = typeof XSection.Type
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface LinkedInConfig {
-  readonly accessToken: Redacted.Redacted<string>
-  readonly authorUrn: string
-  readonly baseUrl?: string
-  readonly apiVersion?: string
-}
+export type LinkedInConfig = typeof LinkedInSection.Type
 
 /**
  * Where tasks are kept: `"memory"`, `{ "sqlite": path }` or `{ "postgres": url }`.
@@ -113,6 +328,20 @@ export type StoreConfig =
   | { readonly postgres: Redacted.Redacted<string> }
 
 /**
+ * `medusa.runner`, for the PostgreSQL store: whether this process runs tasks
+ * (`"runner"`) or only submits and watches them (`"client"`), and the address
+ * other runners reach this one at.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunnerConfig {
+  readonly role?: "runner" | "client"
+  readonly host?: string
+  readonly port?: number
+}
+
+/**
  * The `medusa` section.
  *
  * @since 0.1.0
@@ -123,6 +352,12 @@ export interface EngineConfig {
   readonly perPlatformConcurrency?: number | Readonly<Partial<Record<PlatformId, number | undefined>>>
   /** How long finished tasks are kept. */
   readonly retention?: Duration.Duration
+  /** The longest platform-given wait (`Retry-After`, a rate limit's reset) a task waits out. Default 5 minutes. */
+  readonly maxWait: Duration.Duration
+  /** Time without progress after which a task fails. Default 10 minutes. */
+  readonly stallTimeout: Duration.Duration
+  /** For the PostgreSQL store. */
+  readonly runner?: RunnerConfig
   /** Default `"memory"`. */
   readonly store: StoreConfig
 }
@@ -148,154 +383,159 @@ export interface MedusaConfig {
  */
 export const defaultFile: string = "medusa.config.json"
 
+/**
+ * `medusa.max_wait` when the file does not set it.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultMaxWait: Duration.Duration = Duration.minutes(5)
+
+/**
+ * `medusa.stall_timeout` when the file does not set it.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultStallTimeout: Duration.Duration = Duration.minutes(10)
+
 // =============================================================================
-// Schemas (file keys are snake_case; decoded fields camelCase)
+// Known keys (unknown keys are errors, with the nearest known key)
 // =============================================================================
 
-const Text = Schema.String.pipe(
-  Schema.filter((s) => s.trim().length > 0, { message: () => "must not be empty" })
-)
+/** The object shapes an AST accepts (through refinements, transformations' encoded side and unions). */
+const objectShapes = (ast: AST.AST): ReadonlyArray<AST.TypeLiteral> => {
+  switch (ast._tag) {
+    case "TypeLiteral":
+      return [ast]
+    case "Refinement":
+      return objectShapes(ast.from)
+    case "Transformation":
+      return objectShapes(ast.from)
+    case "Suspend":
+      return objectShapes(ast.f())
+    case "Union":
+      return ast.types.flatMap(objectShapes)
+    default:
+      return []
+  }
+}
 
-const Secret = Schema.Redacted(Text)
+/** `$`, `$.medusa`, `$.youtube.retry`, `$.list[0]`. */
+const jsonPath = (path: ReadonlyArray<string | number>): string =>
+  "$" + path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("")
 
-const Url = Schema.String.pipe(
-  Schema.filter((s) => {
-    try {
-      const url = new URL(s)
-      return url.protocol === "http:" || url.protocol === "https:"
-    } catch {
-      return false
+/** Every key of `value` the schema does not know, with its path and a suggestion. */
+const unknownKeys = (ast: AST.AST, value: unknown, path: ReadonlyArray<string | number>): Array<Issue> => {
+  if (!Predicate.isRecord(value) || Array.isArray(value)) return []
+  const shapes = objectShapes(ast)
+  if (shapes.length === 0) return []
+  const known = new Map<string, Array<AST.AST>>()
+  for (const shape of shapes) {
+    for (const property of shape.propertySignatures) {
+      if (typeof property.name !== "string") continue
+      const types = known.get(property.name) ?? []
+      types.push(property.type)
+      known.set(property.name, types)
     }
-  }, {
-    message: (issue) => `must be an http(s) URL such as http://127.0.0.1:8080, got ${JSON.stringify(issue.actual)}`
-  })
-)
-
-const required = <S extends Schema.Schema.Any>(schema: S, key: string) =>
-  Schema.propertySignature(schema).pipe(Schema.fromKey(key))
-
-// `exact`: decoded optional fields are `?: T`, matching the adapters' options under exactOptionalPropertyTypes.
-const optional = <S extends Schema.Schema.Any>(schema: S, key: string) =>
-  Schema.optionalWith(schema, { exact: true }).pipe(Schema.fromKey(key))
-
-const YouTubeSection = Schema.Struct({
-  clientSecretsFile: required(Text, "client_secrets_file"),
-  credentialsFile: required(Text, "credentials_file"),
-  baseUrl: optional(Url, "base_url")
-})
-
-const VimeoSection = Schema.Struct({
-  accessToken: required(Secret, "access_token"),
-  baseUrl: optional(Url, "base_url")
-})
-
-const FacebookSection = Schema.Struct({
-  pageId: required(Text, "page_id"),
-  accessToken: required(Secret, "access_token"),
-  baseUrl: optional(Url, "base_url"),
-  graphVersion: optional(
-    Schema.String.pipe(Schema.pattern(/^v\d+\.\d+$/, { message: () => "must look like v26.0" })),
-    "graph_version"
-  )
-})
-
-const XSection = Schema.Struct({
-  apiKey: required(Secret, "api_key"),
-  apiSecret: required(Secret, "api_secret"),
-  accessToken: required(Secret, "access_token"),
-  accessTokenSecret: required(Secret, "access_token_secret"),
-  baseUrl: optional(Url, "base_url")
-})
-
-const LinkedInSection = Schema.Struct({
-  accessToken: required(Secret, "access_token"),
-  authorUrn: required(
-    Schema.String.pipe(
-      Schema.pattern(/^urn:li:(person|organization):[A-Za-z0-9_-]+$/, {
-        message: (issue) =>
-          `must be a LinkedIn URN such as urn:li:person:abc123 or urn:li:organization:123, got ${
-            JSON.stringify(issue.actual)
-          }`
+  }
+  const issues: Array<Issue> = []
+  for (const [key, child] of Object.entries(value)) {
+    const types = known.get(key)
+    if (types !== undefined) {
+      for (const type of types.slice(0, 1)) issues.push(...unknownKeys(type, child, [...path, key]))
+      continue
+    }
+    const names = [...known.keys()]
+    if (key.length > 40) {
+      // No key is this long: likely a token pasted in place of a key, so it is not echoed.
+      issues.push(
+        new Issue({
+          path,
+          message: `an unknown key of ${key.length} characters at ${jsonPath(path)} (not shown, it may be a secret); ` +
+            `known keys there: ${names.join(", ")}`
+        })
+      )
+      continue
+    }
+    const near = nearestKey(key, names)
+    issues.push(
+      new Issue({
+        path: [...path, key],
+        message: `unknown key ${JSON.stringify(key)} at ${jsonPath(path)} — ${
+          near !== undefined ?
+            `did you mean ${JSON.stringify(near)}?` :
+            `known keys there: ${names.join(", ")}`
+        }`
       })
-    ),
-    "author_urn"
-  ),
-  baseUrl: optional(Url, "base_url"),
-  apiVersion: optional(
-    Schema.String.pipe(Schema.pattern(/^\d{6}$/, { message: () => "must be a YYYYMM version such as 202511" })),
-    "api_version"
-  )
-})
+    )
+  }
+  return issues
+}
 
-const Positive = Schema.Number.pipe(
-  Schema.filter((n) => Number.isInteger(n) && n >= 1, { message: () => "must be a whole number of at least 1" })
-)
-
-const DurationString = Schema.transformOrFail(Schema.String, Schema.DurationFromSelf, {
-  strict: true,
-  decode: (s, _, ast) =>
-    Option.match(Duration.decodeUnknown(s.trim()), {
-      onNone: () =>
-        ParseResult.fail(
-          new ParseResult.Type(ast, s, `must be a duration such as "24 hours" or "7 days", got ${JSON.stringify(s)}`)
-        ),
-      onSome: (d) => ParseResult.succeed(d)
-    }),
-  encode: (d) => ParseResult.succeed(Duration.format(d))
-})
-
-const StoreSection = Schema.Union(
-  Schema.Literal("memory"),
-  Schema.Struct({ sqlite: Text }),
-  Schema.Struct({ postgres: Secret })
-).annotations({ message: () => `must be "memory", { "sqlite": "<path>" } or { "postgres": "<url>" }` })
-
-const EngineSection = Schema.Struct({
-  maxConcurrentTasks: optional(Positive, "max_concurrent_tasks"),
-  perPlatformConcurrency: optional(
-    Schema.Union(
-      Positive,
-      Schema.Struct({
-        youtube: Schema.optionalWith(Positive, { exact: true }),
-        vimeo: Schema.optionalWith(Positive, { exact: true }),
-        facebook: Schema.optionalWith(Positive, { exact: true }),
-        x: Schema.optionalWith(Positive, { exact: true }),
-        linkedin: Schema.optionalWith(Positive, { exact: true })
-      })
-    ),
-    "per_platform_concurrency"
-  ),
-  retention: optional(DurationString, "retention"),
-  store: optional(StoreSection, "store")
-})
-
-const FileSchema = Schema.Struct({
-  youtube: Schema.optional(YouTubeSection),
-  vimeo: Schema.optional(VimeoSection),
-  facebook: Schema.optional(FacebookSection),
-  twitter: Schema.optional(XSection),
-  x: Schema.optional(XSection),
-  linkedin: Schema.optional(LinkedInSection),
-  medusa: Schema.optional(EngineSection)
-})
+/**
+ * The keys each section takes, in file spelling (for the documentation and
+ * the environment overrides).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const sectionKeys: Readonly<
+  Record<"youtube" | "vimeo" | "facebook" | "twitter" | "linkedin" | "medusa", ReadonlyArray<string>>
+> = {
+  youtube: objectShapes(YouTubeSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
+  vimeo: objectShapes(VimeoSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
+  facebook: objectShapes(FacebookSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
+  twitter: objectShapes(XSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
+  linkedin: objectShapes(LinkedInSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
+  medusa: objectShapes(EngineSection.ast)[0]!.propertySignatures.map((p) => String(p.name))
+}
 
 // =============================================================================
 // Environment overrides
 // =============================================================================
 
-/** Keys each section takes, in file spelling. Required keys first. */
-const sectionKeys: Record<"youtube" | "vimeo" | "facebook" | "twitter" | "linkedin", {
+const isStringValued = (ast: AST.AST): boolean =>
+  ast._tag === "StringKeyword" ||
+  (ast._tag === "Refinement" && isStringValued(ast.from)) ||
+  (ast._tag === "Transformation" && isStringValued(ast.from))
+
+const isSecret = (ast: AST.AST): boolean =>
+  ast.annotations[SecretId] === true ||
+  (ast._tag === "Transformation" && (isSecret(ast.from) || isSecret(ast.to))) ||
+  (ast._tag === "Refinement" && isSecret(ast.from))
+
+/**
+ * The string-valued keys of each platform section, which the environment can
+ * set (`MEDUSA_<PLATFORM>_<KEY>`). Required keys first.
+ */
+const envKeys = (
+  section: Schema.Schema.Any
+): { readonly required: Array<string>; readonly optional: Array<string> } => {
+  const properties = objectShapes(section.ast)[0]!.propertySignatures.filter((p) => isStringValued(p.type))
+  return {
+    required: properties.filter((p) => !p.isOptional).map((p) => String(p.name)),
+    optional: properties.filter((p) => p.isOptional).map((p) => String(p.name))
+  }
+}
+
+const environmentKeys: Record<"youtube" | "vimeo" | "facebook" | "twitter" | "linkedin", {
   readonly required: ReadonlyArray<string>
   readonly optional: ReadonlyArray<string>
 }> = {
-  youtube: { required: ["client_secrets_file", "credentials_file"], optional: ["base_url"] },
-  vimeo: { required: ["access_token"], optional: ["base_url"] },
-  facebook: { required: ["page_id", "access_token"], optional: ["base_url", "graph_version"] },
-  twitter: { required: ["api_key", "api_secret", "access_token", "access_token_secret"], optional: ["base_url"] },
-  linkedin: { required: ["access_token", "author_urn"], optional: ["base_url", "api_version"] }
+  youtube: envKeys(YouTubeSection),
+  vimeo: envKeys(VimeoSection),
+  facebook: envKeys(FacebookSection),
+  twitter: envKeys(XSection),
+  linkedin: envKeys(LinkedInSection)
 }
 
-const secretKeys = new Set(["access_token", "access_token_secret", "api_key", "api_secret", "postgres"])
+/** Keys whose values are secrets, in any section (never echoed). */
+const secretKeys = new Set(
+  [YouTubeSection, VimeoSection, FacebookSection, XSection, LinkedInSection].flatMap((section) =>
+    objectShapes(section.ast)[0]!.propertySignatures.filter((p) => isSecret(p.type)).map((p) => String(p.name))
+  ).concat(["postgres"])
+)
 
 const envValue = (name: string): Effect.Effect<Option.Option<string>> =>
   EffectConfig.option(EffectConfig.string(name)).pipe(Effect.orElseSucceed(() => Option.none<string>()))
@@ -311,7 +551,7 @@ const applyEnv = (
   Effect.gen(function*() {
     const out: Record<string, unknown> = { ...raw }
     const sources = new Map<string, string>()
-    for (const [section, keys] of Object.entries(sectionKeys)) {
+    for (const [section, keys] of Object.entries(environmentKeys)) {
       // The twitter section may be spelled x in the file; env accepts both prefixes (X wins).
       const fileSection = section === "twitter" && !("twitter" in raw) && "x" in raw ? "x" : section
       const prefixes = section === "twitter" ? ["TWITTER", "X"] : [section.toUpperCase()]
@@ -343,26 +583,13 @@ const applyEnv = (
 const problem = (file: string, issues: ReadonlyArray<Issue>, cause?: unknown): ConfigError =>
   new ConfigError({ file, issues, ...(cause !== undefined ? { cause } : {}) })
 
-const camelToSnake: Record<string, string> = {
-  clientSecretsFile: "client_secrets_file",
-  credentialsFile: "credentials_file",
-  baseUrl: "base_url",
-  accessToken: "access_token",
-  pageId: "page_id",
-  graphVersion: "graph_version",
-  apiKey: "api_key",
-  apiSecret: "api_secret",
-  accessTokenSecret: "access_token_secret",
-  authorUrn: "author_urn",
-  apiVersion: "api_version",
-  maxConcurrentTasks: "max_concurrent_tasks",
-  perPlatformConcurrency: "per_platform_concurrency"
-}
+/** Decoded field names are the file's keys in camelCase. */
+const camelToSnake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
 
 const issuesOf = (error: ParseResult.ParseError, sources: Map<string, string>): ReadonlyArray<Issue> => {
   return formatParseIssues(error)
     .map((i) => {
-      const filePath = i.path.map((p) => (typeof p === "number" ? p : camelToSnake[String(p)] ?? String(p)))
+      const filePath = i.path.map((p) => (typeof p === "number" ? p : camelToSnake(String(p))))
       const last = String(filePath[filePath.length - 1] ?? "")
       const secret = secretKeys.has(last)
       let message = i._tag === "Missing" ?
@@ -405,9 +632,22 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
       ])
     }
     const { raw, sources } = yield* applyEnv(input)
+    const issues: Array<Issue> = unknownKeys(FileSchema.ast, raw, [])
     const decoded = Schema.decodeUnknownEither(FileSchema)(raw, { errors: "all", onExcessProperty: "ignore" })
-    const issues: Array<Issue> = []
-    if (Either.isLeft(decoded)) issues.push(...issuesOf(decoded.left, sources))
+    if (Either.isLeft(decoded)) {
+      // The store is a union: its members' complaints become one message (and never echo a PostgreSQL URL).
+      const isStore = (i: Issue) => i.path[0] === "medusa" && i.path[1] === "store"
+      const found = issuesOf(decoded.left, sources)
+      issues.push(...found.filter((i) => !isStore(i)))
+      if (found.some(isStore)) {
+        issues.push(
+          new Issue({
+            path: ["medusa", "store"],
+            message: `must be "memory", { "sqlite": "<path>" } or { "postgres": "<url>" }`
+          })
+        )
+      }
+    }
     if (raw.twitter !== undefined && raw.x !== undefined) {
       issues.push(new Issue({ path: ["x"], message: "both \"twitter\" and \"x\" sections are given; keep only one" }))
     }
@@ -427,7 +667,8 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
           youtube: {
             ...c.youtube,
             clientSecretsFile: resolvePath(file, c.youtube.clientSecretsFile),
-            credentialsFile: resolvePath(file, c.youtube.credentialsFile)
+            credentialsFile: resolvePath(file, c.youtube.credentialsFile),
+            ...(c.youtube.quotaFile !== undefined ? { quotaFile: resolvePath(file, c.youtube.quotaFile) } : {})
           }
         } :
         {}),
@@ -441,6 +682,9 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
           { perPlatformConcurrency: engine.perPlatformConcurrency } :
           {}),
         ...(engine?.retention !== undefined ? { retention: engine.retention } : {}),
+        maxWait: engine?.maxWait ?? defaultMaxWait,
+        stallTimeout: engine?.stallTimeout ?? defaultStallTimeout,
+        ...(engine?.runner !== undefined ? { runner: engine.runner } : {}),
         store
       }
     }
@@ -514,10 +758,21 @@ export const engineOptions = (config: MedusaConfig): {
   readonly maxConcurrentTasks?: number
   readonly perPlatformConcurrency?: number | Readonly<Partial<Record<PlatformId, number | undefined>>>
   readonly retention?: Duration.Duration
+  readonly maxWait?: Duration.Duration
+  readonly stallTimeout?: Duration.Duration
 } => {
-  const { store: _store, ...options } = config.medusa
+  const { runner: _runner, store: _store, ...options } = config.medusa
   return options
 }
+
+/**
+ * `medusa.runner`: the role of this process on the PostgreSQL store and the
+ * address other runners reach it at (each field absent when not set).
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const runnerOptions = (config: MedusaConfig): RunnerConfig => config.medusa.runner ?? {}
 
 /**
  * The platforms that have a section.

@@ -133,6 +133,12 @@ export interface Host<M> {
    * (the engine prefixes `metadata.<host>`).
    */
   readonly validate: (metadata: M, media: MediaFile) => Effect.Effect<ReadonlyArray<Issue>>
+  /**
+   * Checks the host's own setup (credential files) at submit, so that a task
+   * is never started that cannot upload. Returns every problem, each naming
+   * the file and how to fix it.
+   */
+  readonly checkSetup?: Effect.Effect<ReadonlyArray<string>> | undefined
   /** Uploads the file (resuming `resume` when given). */
   readonly upload: (context: UploadContext<M>) => Effect.Effect<UploadedVideo, PlatformError>
   /**

@@ -528,10 +528,22 @@ export const make = (
       }
     )
 
+    // Files readable by others are said once per process, not at every submit.
+    let warned = false
+    const checkSetup = Effect.gen(function*() {
+      const found = yield* Auth.checkFiles(fs, options)
+      if (!warned && found.warnings.length > 0) {
+        warned = true
+        for (const warning of found.warnings) yield* Effect.logWarning(warning)
+      }
+      return found.problems.map((p) => p.message)
+    })
+
     return {
       id: "youtube",
       maxFileBytes: Metadata.limits.fileBytes,
       validate,
+      checkSetup,
       upload,
       afterUpload
     } satisfies Host<YouTubeMetadata>
@@ -545,6 +557,23 @@ const invalidMetadata = (issues: ReadonlyArray<Issue>): Effect.Effect<never, Pla
       description: issues.map((i) => `${i.location}: ${i.message}`).join("; ")
     })
   )
+
+/**
+ * Reads and checks the client secrets and credentials files the options name
+ * (exists, parses, has the fields) without contacting Google, and warns about
+ * files other users can read. Used at submit and by `medusa config validate`.
+ *
+ * @since 0.1.0
+ * @category diagnostics
+ */
+export const checkFiles = (options: Pick<Options, "clientSecretsFile" | "credentialsFile">): Effect.Effect<
+  {
+    readonly problems: ReadonlyArray<{ readonly key: string; readonly file: string; readonly message: string }>
+    readonly warnings: ReadonlyArray<string>
+  },
+  never,
+  FileSystem.FileSystem
+> => Effect.flatMap(FileSystem.FileSystem, (fs) => Auth.checkFiles(fs, options))
 
 // =============================================================================
 // Layers

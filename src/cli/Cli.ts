@@ -13,7 +13,8 @@ import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
-import type { CliExit } from "./internal/exit.js"
+import { badInput, type CliExit } from "./internal/exit.js"
+import { checkFlags, choices } from "./internal/flagCheck.js"
 
 // =============================================================================
 // Shared options
@@ -95,7 +96,7 @@ const publishOptions = {
   ),
   title: text("title", "Video title (YouTube; also Vimeo unless --vimeo-title)."),
   description: text("description", "Video description (YouTube; also Vimeo unless --vimeo-description)."),
-  privacy: Options.choice("privacy", ["public", "unlisted", "private"]).pipe(
+  privacy: Options.choice("privacy", choices.privacy).pipe(
     Options.withDescription("YouTube privacy (Vimeo gets anybody / unlisted / nobody to match)."),
     Options.optional
   ),
@@ -106,7 +107,7 @@ const publishOptions = {
   publishAt: text("publish-at", "YouTube scheduled publication (ISO 8601; implies private until then)."),
   vimeoTitle: text("vimeo-title", "Vimeo title (default: --title)."),
   vimeoDescription: text("vimeo-description", "Vimeo description (default: --description)."),
-  vimeoPrivacy: Options.choice("vimeo-privacy", ["anybody", "nobody", "unlisted", "password", "disable"]).pipe(
+  vimeoPrivacy: Options.choice("vimeo-privacy", choices["vimeo-privacy"]).pipe(
     Options.withDescription("Vimeo privacy.view."),
     Options.optional
   ),
@@ -117,7 +118,7 @@ const publishOptions = {
     Options.withDescription("Also upload the video to X and attach it natively.")
   ),
   linkedinText: text("linkedin-text", "LinkedIn post text (a template; ≤ 3,000 characters once filled)."),
-  policy: Options.choice("policy", ["fail-fast", "best-effort"]).pipe(
+  policy: Options.choice("policy", choices.policy).pipe(
     Options.withDescription(
       "fail-fast (default): the first failed upload stops everything and nothing is posted. best-effort: a failed host only skips the posts that need its link."
     ),
@@ -187,7 +188,7 @@ const status = Command.make(
 
 const tasksConfig = {
   ...common,
-  status: Options.choice("status", ["pending", "in_progress", "completed", "failed", "cancelled"]).pipe(
+  status: Options.choice("status", choices.status).pipe(
     Options.withDescription("Only tasks in this state."),
     Options.optional
   ),
@@ -407,7 +408,14 @@ export const run: (
   void,
   CliExit | import("@effect/cli/ValidationError").ValidationError,
   import("@effect/cli/CliApp").CliApp.Environment
-> = Command.run(root, { name: "medusa", version })
+> = (argv) =>
+  Effect.suspend(() => {
+    // Flag values first: a bad one is refused naming the flag, before anything is loaded.
+    const problem = checkFlags(argv.slice(2))
+    return problem !== undefined ? Effect.fail(badInput(problem)) : runCommand(argv)
+  })
+
+const runCommand = Command.run(root, { name: "medusa", version })
 
 // =============================================================================
 // Parsed option types (for the implementation module)

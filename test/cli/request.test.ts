@@ -112,6 +112,47 @@ describe("buildRequest", () => {
     fs.rmSync(dir, { recursive: true, force: true })
   })
 
+  it("decodes the merged request like a facade request: nothing in the file is replaced or guessed", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "medusa-request-"))
+    const file = (name: string, value: unknown) => {
+      const f = path.join(dir, name)
+      fs.writeFileSync(f, JSON.stringify(value))
+      return f
+    }
+    const error = (
+      result: ReturnType<typeof buildRequest>
+    ) => ("error" in result ? result.error : assert.fail("accepted"))
+    const metadata = { youtube: { title: "T" }, facebook: { message: "m" } }
+    // A string is not a list of platforms: refused, not replaced by the metadata's platforms.
+    const asString = error(buildRequest(flags({
+      request: Option.some(file("string.json", { mediaFile: "v.mp4", platforms: "youtube", metadata }))
+    })))
+    assert.include(asString, "string.json")
+    assert.include(asString, "platforms: expected an array of platform ids")
+    assert.include(asString, "got \"youtube\"")
+    // Without platforms in the file (and no --to), they are required, as for the facade.
+    const without = error(buildRequest(flags({
+      request: Option.some(file("none.json", { mediaFile: "v.mp4", metadata }))
+    })))
+    assert.include(without, "platforms: is required")
+    assert.include(without, "--to")
+    // …and --to still chooses them.
+    const chosen = ok(buildRequest(flags({
+      request: Option.some(file("none.json", { mediaFile: "v.mp4", metadata: { youtube: { title: "T" } } })),
+      to: Option.some("youtube")
+    })))
+    assert.deepStrictEqual(chosen.platforms, ["youtube"])
+    // A section that is not an object stays as it is for the decoder, even when a flag targets it.
+    const section = error(buildRequest(flags({
+      request: Option.some(
+        file("section.json", { mediaFile: "v.mp4", platforms: ["youtube"], metadata: { youtube: "T" } })
+      ),
+      title: Option.some("X")
+    })))
+    assert.include(section, "metadata.youtube: expected an object")
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
   it("says how to fix a missing video or platform", () => {
     const noFile = buildRequest(flags({ to: Option.some("youtube"), title: Option.some("T") }))
     assert.isTrue("error" in noFile && noFile.error.includes("first argument"))

@@ -34,7 +34,7 @@ describe("request validation", () => {
         policy: "yolo"
       })
       assert.include(at(issues, "mediaFile")[0], "is not a video")
-      assert.include(at(issues, "metadata.youtube.title")[0], "Expected string")
+      assert.include(at(issues, "metadata.youtube.title")[0], "expected a string, got 42")
       assert.strictEqual(at(issues, "metadata.youtube.privacy").length, 1)
       assert.strictEqual(at(issues, "platforms[2]").length, 1)
       assert.strictEqual(at(issues, "policy").length, 1)

@@ -9,6 +9,7 @@
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -108,23 +109,56 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
     } satisfies Engine
   })
 
-/** What `medusa config validate` prints on success. @internal */
+/**
+ * What `medusa config validate` prints on success. Besides the file itself,
+ * the files it names are read and checked (YouTube's client secrets and
+ * credentials) without contacting any platform.
+ *
+ * @internal
+ */
 export const validateConfig = (configFile: string): Effect.Effect<ReadonlyArray<string>, ConfigError> =>
-  Effect.map(Config.load(configFile), (config) => {
+  Effect.gen(function*() {
+    const config = yield* Config.load(configFile)
+    const warnings: Array<string> = []
+    if (config.youtube !== undefined) {
+      const found = yield* YouTube.checkFiles(config.youtube).pipe(Effect.provide(NodeFileSystem.layer))
+      if (found.problems.length > 0) {
+        return yield* new ConfigErrorClass({
+          file: config.file,
+          issues: found.problems.map((p) => new Issue({ path: ["youtube", p.key], message: p.message }))
+        })
+      }
+      warnings.push(...found.warnings.map((w) => `warning: ${w}`))
+    }
     const platforms = Config.configuredPlatforms(config)
-    return platforms.length === 0 ?
-      ["no platform configured: add a youtube, vimeo, facebook, twitter or linkedin section"] :
-      [
-        `platforms: ${platforms.join(", ")}`,
-        `store: ${
-          config.medusa.store === "memory" ?
-            "not set (the CLI uses .medusa/medusa.db)" :
-            "sqlite" in config.medusa.store ?
-            config.medusa.store.sqlite :
-            "PostgreSQL"
-        }`
-      ]
+    return [...summaryOf(config, platforms), ...warnings]
   })
+
+const summaryOf = (config: Config.MedusaConfig, platforms: ReadonlyArray<PlatformId>): ReadonlyArray<string> =>
+  platforms.length === 0 ?
+    ["no platform configured: add a youtube, vimeo, facebook, twitter or linkedin section"] :
+    [
+      `platforms: ${platforms.join(", ")}`,
+      `store: ${
+        config.medusa.store === "memory" ?
+          "not set (the CLI uses .medusa/medusa.db)" :
+          "sqlite" in config.medusa.store ?
+          config.medusa.store.sqlite :
+          "PostgreSQL"
+      }`,
+      `waits: up to ${Duration.format(config.medusa.maxWait)} for a platform (max_wait), fails after ${
+        Duration.format(config.medusa.stallTimeout)
+      } without progress (stall_timeout)`,
+      ...(config.medusa.runner !== undefined ?
+        [
+          `runner: ${config.medusa.runner.role ?? "default role"}${
+            config.medusa.runner.host !== undefined || config.medusa.runner.port !== undefined ?
+              ` at ${config.medusa.runner.host ?? "?"}:${config.medusa.runner.port ?? "?"}` :
+              ""
+          }`
+        ] :
+        [])
+    ]
 
 /** One platform's credential check, as `medusa auth check` prints it. @internal */
 export interface CredentialCheck {

@@ -5,9 +5,11 @@
  *
  * @internal
  */
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { decodeRequest } from "../../internal/request/decode.js"
 import { locateSyntaxError } from "../../internal/request/jsonSyntax.js"
 import type { PlatformId } from "../../PlatformId.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
@@ -107,16 +109,16 @@ export const readRequestFile = (file: string): { readonly request: Json } | { re
   return { request }
 }
 
-const set = (target: Json, key: string, value: Option.Option<unknown>) => {
-  if (Option.isSome(value)) target[key] = value.value
-}
-
 const vimeoPrivacyFor = { public: "anybody", unlisted: "unlisted", private: "nobody" } as const
 
 /**
- * Merges a request file (if any) with the flags. Returns the request input for
- * the engine to decode and validate (the engine names every field problem),
- * or the first command-line problem.
+ * Merges a request file (if any) with the flags, then decodes the result with
+ * the library's one request decoder (`decodeRequest`, the facade's and the
+ * server's too). Flags replace the file's values; nothing the file says is
+ * reinterpreted or guessed: a field of the wrong type is refused with its path
+ * and the file's name. Returns the request input for the engine (which checks
+ * the media file, the templates and each platform's rules), or the first
+ * command-line problem.
  *
  * @internal
  */
@@ -139,62 +141,85 @@ export const buildRequest = (
     }
   }
 
-  const metadata: Record<string, Json> = {}
-  const baseMetadata = isObject(base["metadata"]) ? base["metadata"] : {}
-  for (const [k, v] of Object.entries(baseMetadata)) {
-    metadata[k === "twitter" ? "x" : k] = isObject(v)
-      ? { ...v }
-      : v as Json
+  // A metadata value that is not an object is left as it is, for the decoder to name.
+  const baseMetadata = base["metadata"]
+  const metadata: Json = isObject(baseMetadata) ? { ...baseMetadata } : {}
+  if ("twitter" in metadata && !("x" in metadata)) {
+    metadata["x"] = metadata["twitter"]
+    delete metadata["twitter"]
+  }
+  const fromFlags = new Set<string>()
+  const section = (key: string): Json | undefined => {
+    const existing = metadata[key]
+    if (existing === undefined) {
+      fromFlags.add(key)
+      return (metadata[key] = {}) as Json
+    }
+    if (!isObject(existing)) return undefined
+    return (metadata[key] = { ...existing }) as Json
+  }
+  const put = (key: string, field: string, value: Option.Option<unknown>) => {
+    if (Option.isNone(value)) return
+    const target = section(key)
+    if (target !== undefined) target[field] = value.value
   }
 
-  const section = (key: string): Json => (metadata[key] ??= {})
-  const yt = (k: string, v: Option.Option<unknown>) => Option.isSome(v) && set(section("youtube"), k, v)
-  const vm = (k: string, v: Option.Option<unknown>) => Option.isSome(v) && set(section("vimeo"), k, v)
+  put("youtube", "title", flags.title)
+  put("youtube", "description", flags.description)
+  put("youtube", "privacy", flags.privacy)
+  put("youtube", "tags", Option.map(flags.tags, (t) => t.split(",").map((s) => s.trim()).filter((s) => s.length > 0)))
+  put("youtube", "categoryId", flags.category)
+  put("youtube", "thumbnail", Option.map(flags.thumbnail, (t) => path.resolve(t)))
+  put("youtube", "playlistId", flags.playlist)
+  put("youtube", "publishAt", flags.publishAt)
+  put("vimeo", "title", Option.orElse(flags.vimeoTitle, () => flags.title))
+  put("vimeo", "description", Option.orElse(flags.vimeoDescription, () => flags.description))
+  put("vimeo", "privacy", Option.orElse(flags.vimeoPrivacy, () => Option.map(flags.privacy, (p) => vimeoPrivacyFor[p])))
+  put("facebook", "message", flags.message)
+  put("facebook", "link", flags.link)
+  put("x", "text", flags.xText)
+  if (flags.xVideo) put("x", "attachVideo", Option.some(true))
+  put("linkedin", "text", flags.linkedinText)
 
-  yt("title", flags.title)
-  yt("description", flags.description)
-  yt("privacy", flags.privacy)
-  yt("tags", Option.map(flags.tags, (t) => t.split(",").map((s) => s.trim()).filter((s) => s.length > 0)))
-  yt("categoryId", flags.category)
-  yt("thumbnail", Option.map(flags.thumbnail, (t) => path.resolve(t)))
-  yt("playlistId", flags.playlist)
-  yt("publishAt", flags.publishAt)
-  vm("title", Option.orElse(flags.vimeoTitle, () => flags.title))
-  vm("description", Option.orElse(flags.vimeoDescription, () => flags.description))
-  vm("privacy", Option.orElse(flags.vimeoPrivacy, () => Option.map(flags.privacy, (p) => vimeoPrivacyFor[p])))
-  if (Option.isSome(flags.message)) section("facebook")["message"] = flags.message.value
-  if (Option.isSome(flags.link)) section("facebook")["link"] = flags.link.value
-  if (Option.isSome(flags.xText)) section("x")["text"] = flags.xText.value
-  if (flags.xVideo) section("x")["attachVideo"] = true
-  if (Option.isSome(flags.linkedinText)) section("linkedin")["text"] = flags.linkedinText.value
-
-  // Platforms: --to wins; else the request file's; else every platform the flags describe.
-  let platforms: ReadonlyArray<unknown>
+  // Platforms: --to wins; else the request file's, whatever it holds (the decoder checks it);
+  // else, without a request file, every platform the flags describe.
+  let platforms: unknown
   if (Option.isSome(flags.to)) {
     const parsed = parsePlatforms(flags.to.value)
     if ("error" in parsed) return parsed
     platforms = parsed.platforms
-  } else if (Array.isArray(base["platforms"])) {
+  } else if ("platforms" in base || Option.isSome(flags.request)) {
     platforms = base["platforms"]
   } else {
     platforms = (["youtube", "vimeo", "facebook", "x", "linkedin"] as const).filter((p) => metadata[p] !== undefined)
-    if (platforms.length === 0) {
+    if ((platforms as ReadonlyArray<PlatformId>).length === 0) {
       return {
         error:
           "No platform chosen: pass --to youtube,vimeo,facebook,x,linkedin (with --title, --message, --x-text, --linkedin-text …) or --request request.json"
       }
     }
   }
-  // Flags such as --title fill both hosts; keep only the sections of chosen platforms
-  // that came from flags, so that `--to youtube --title T` does not add a Vimeo section.
-  const chosen = new Set(platforms.map((p) => (p === "twitter" ? "x" : p)))
-  for (const key of Object.keys(metadata)) {
-    if (!chosen.has(key) && !(key in baseMetadata) && !(key === "x" && "twitter" in baseMetadata)) {
-      delete metadata[key]
+  // Flags such as --title fill both hosts; keep only the sections made by flags for
+  // chosen platforms, so that `--to youtube --title T` does not add a Vimeo section.
+  if (Array.isArray(platforms)) {
+    const chosen = new Set(platforms.map((p) => (p === "twitter" ? "x" : p)))
+    for (const key of fromFlags) if (!chosen.has(key)) delete metadata[key]
+  }
+  if (platforms !== undefined) request["platforms"] = platforms
+  if (baseMetadata === undefined || isObject(baseMetadata)) request["metadata"] = metadata
+  if (Option.isSome(flags.policy)) request["policy"] = flags.policy.value
+
+  const decoded = decodeRequest(request).decoded
+  if (Either.isLeft(decoded)) {
+    const from = Option.isSome(flags.request) ? ` in --request ${flags.request.value}` : ""
+    const hint = Option.isSome(flags.request) && base["platforms"] === undefined && Option.isNone(flags.to) ?
+      "\n  (set \"platforms\" in the file or pass --to youtube,vimeo,facebook,x,linkedin)" :
+      ""
+    return {
+      error: `Invalid publish request${from} (${decoded.left.length} problem${
+        decoded.left.length === 1 ? "" : "s"
+      }):\n${decoded.left.map((i) => `  - ${i.location}: ${i.message}`).join("\n")}${hint}`
     }
   }
-  request["platforms"] = platforms
-  request["metadata"] = metadata
-  set(request, "policy", flags.policy)
   return { request: request as unknown as PublishRequestInput }
 }

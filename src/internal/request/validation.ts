@@ -1,9 +1,7 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
-import * as Schema from "effect/Schema"
 import type { Host, MediaFile, Publisher } from "../../Platform.js"
 import { FacebookPublisher, LinkedInPublisher, VimeoHost, XPublisher, YouTubeHost } from "../../Platform.js"
 import type { HostId, PlatformId, PublisherId } from "../../PlatformId.js"
@@ -17,9 +15,12 @@ import {
 import { InvalidRequest, Issue } from "../../PublishError.js"
 import { PublishRequest } from "../../PublishRequest.js"
 import * as Template from "../../Template.js"
+import { decodeRequest } from "./decode.js"
 import { formatBytes, inspect, MediaCache } from "./media.js"
 
 export {
+  /** @internal */
+  decodeRequest,
   /** @internal */
   MediaCache
 }
@@ -59,93 +60,6 @@ export const resolvePlatforms: Effect.Effect<ResolvedPlatforms> = Effect.gen(fun
 export const isConfigured = (platforms: ResolvedPlatforms, id: PlatformId): boolean =>
   isHost(id) ? platforms.hosts[id] !== undefined : platforms.publishers[id] !== undefined
 
-/**
- * `twitter` is accepted as a metadata key for `x`; renamed before decoding so
- * that Schema sees one spelling.
- *
- * @internal
- */
-export const normalise = (input: unknown): { readonly input: unknown; readonly issues: ReadonlyArray<Issue> } => {
-  if (!Predicate.isRecord(input) || !Predicate.isRecord(input.metadata) || !("twitter" in input.metadata)) {
-    return { input, issues: [] }
-  }
-  const { twitter, ...rest } = input.metadata
-  if ("x" in rest) {
-    return {
-      input: { ...input, metadata: rest },
-      issues: [
-        new Issue({
-          path: ["metadata", "twitter"],
-          message: "both metadata.twitter and metadata.x are given; they name the same platform, keep only one"
-        })
-      ]
-    }
-  }
-  return { input: { ...input, metadata: { ...rest, x: twitter } }, issues: [] }
-}
-
-const decodeRequest = Schema.decodeUnknownEither(PublishRequest)
-
-/**
- * ParseError → one Issue per problem, each with its path.
- *
- * @internal
- */
-export const issuesFromParseError = (
-  error: ParseResult.ParseError,
-  prefix: ReadonlyArray<string | number> = []
-): ReadonlyArray<Issue> =>
-  formatParseIssues(error).map((i) => {
-    const path = [...prefix, ...i.path.map((p) => (typeof p === "number" ? p : String(p)))]
-    const message = i._tag === "Missing" ?
-      "is required but missing" :
-      i._tag === "Unexpected" ?
-      `is not a known field; remove it (known fields are listed in the docs)` :
-      i.message.replace(/^Expected undefined, actual .*$/, "has the wrong type; see the request format")
-    return new Issue({ path, message })
-  })
-
-/**
- * Schema's flat issue list, made readable: an optional field of the wrong
- * shape is also reported as "Expected undefined" (dropped when a precise
- * issue exists), and a literal union reports each member (merged into one
- * "expected one of" message).
- *
- * @internal
- */
-export const formatParseIssues = (error: ParseResult.ParseError): Array<ParseResult.ArrayFormatterIssue> => {
-  const all = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const key = (path: ReadonlyArray<PropertyKey>) => path.map(String).join("\u0000")
-  const kept = all.filter((i) =>
-    !(i.message.startsWith("Expected undefined") &&
-      all.some((o) => o !== i && o.path.length >= i.path.length && key(o.path.slice(0, i.path.length)) === key(i.path)))
-  )
-  const out: Array<ParseResult.ArrayFormatterIssue> = []
-  const literal = /^Expected (".*"), actual (.*)$/s
-  for (const i of kept) {
-    const match = literal.exec(i.message)
-    const previous = out[out.length - 1]
-    const previousMatch = previous && key(previous.path) === key(i.path)
-      ? /^expected one of (.*), got (.*)$/s.exec(previous.message)
-      : null
-    if (match && previous && previousMatch && previousMatch[2] === match[2]) {
-      out[out.length - 1] = {
-        ...previous,
-        message: `expected one of ${previousMatch[1]}, ${match[1]}, got ${match[2]}`
-      }
-    } else if (match) {
-      out.push({ ...i, message: `expected one of ${match[1]}, got ${match[2]}` })
-    } else {
-      out.push(i)
-    }
-  }
-  return out.map((i) =>
-    /^expected one of "[^"]*", got/.test(i.message)
-      ? { ...i, message: i.message.replace(/^expected one of/, "expected") }
-      : i
-  )
-}
-
 const issue = (path: ReadonlyArray<string | number>, message: string): Issue => new Issue({ path, message })
 
 /**
@@ -162,9 +76,9 @@ export const validateRequest = (
   cache?: MediaCache
 ): Effect.Effect<{ readonly request: PublishRequest; readonly media: MediaFile }, InvalidRequest> =>
   Effect.gen(function*() {
-    const normalised = normalise(input)
-    const issues: Array<Issue> = [...normalised.issues]
-    const decoded = decodeRequest(normalised.input, { errors: "all", onExcessProperty: "error" })
+    const normalised = decodeRequest(input)
+    const issues: Array<Issue> = []
+    const decoded = normalised.decoded
     const rawMediaFile = Predicate.isRecord(normalised.input) ? normalised.input.mediaFile : undefined
 
     // The media file is checked even when the rest of the request is malformed,
@@ -177,7 +91,7 @@ export const validateRequest = (
       issues.push(issue(["mediaFile"], "is empty; give the path of a video file"))
     }
 
-    if (Either.isLeft(decoded)) issues.push(...issuesFromParseError(decoded.left))
+    if (Either.isLeft(decoded)) issues.push(...decoded.left)
 
     // The cross-field checks read the raw input, so that they run (and report)
     // even when some field is malformed.
@@ -206,6 +120,16 @@ export const validateRequest = (
         )
       }
     })
+    // A host that cannot work (a missing or broken credentials file) is refused now, not once the task runs.
+    for (const [i, name] of rawPlatforms.entries()) {
+      const id = name === "twitter" ? "x" : name
+      if (typeof id !== "string" || !(allHosts as ReadonlyArray<string>).includes(id)) continue
+      const check = platforms.hosts[id as HostId]?.checkSetup
+      if (check === undefined) continue
+      for (const problem of yield* check) {
+        issues.push(issue(["platforms", i], `${displayName[id as HostId]} cannot be used: ${problem}`))
+      }
+    }
     const selectedHosts = allHosts.filter((h) => seen.has(h))
     const selectedPublishers = allPublishers.filter((p) => seen.has(p))
 

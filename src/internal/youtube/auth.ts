@@ -140,6 +140,58 @@ export const readCredentials = (
   })
 
 /**
+ * Reads and checks both files as a task would (exists, parses, has the
+ * fields), and whether other users can read them. Problems are keyed by the
+ * config key that names the file; nothing read from a file is quoted.
+ *
+ * @internal
+ */
+export const checkFiles = (
+  fs: FileSystem.FileSystem,
+  files: { readonly clientSecretsFile: string; readonly credentialsFile: string }
+): Effect.Effect<{
+  readonly problems: ReadonlyArray<{ readonly key: string; readonly file: string; readonly message: string }>
+  readonly warnings: ReadonlyArray<string>
+}> =>
+  Effect.gen(function*() {
+    const problems: Array<{ readonly key: string; readonly file: string; readonly message: string }> = []
+    const warnings: Array<string> = []
+    const entries: ReadonlyArray<
+      { readonly key: string; readonly file: string; readonly read: Effect.Effect<unknown, ConfigError> }
+    > = [
+      {
+        key: "client_secrets_file",
+        file: files.clientSecretsFile,
+        read: readClientSecrets(fs, files.clientSecretsFile)
+      },
+      { key: "credentials_file", file: files.credentialsFile, read: readCredentials(fs, files.credentialsFile) }
+    ]
+    for (const { file, key, read } of entries) {
+      const failed = yield* Effect.flip(read).pipe(Effect.option)
+      if (failed._tag === "Some") {
+        for (const issue of failed.value.issues) {
+          problems.push({
+            key,
+            file,
+            message: `${file}${issue.path.length > 0 ? ` (${issue.location})` : ""}: ${issue.message}`
+          })
+        }
+        continue
+      }
+      const info = yield* Effect.option(fs.stat(file))
+      const mode = info._tag === "Some" ? info.value.mode & 0o777 : 0
+      if ((mode & 0o077) !== 0) {
+        warnings.push(
+          `${file} is readable by other users (mode ${
+            mode.toString(8).padStart(4, "0")
+          }) and holds a YouTube secret; restrict it with: chmod 600 ${file}`
+        )
+      }
+    }
+    return { problems, warnings }
+  })
+
+/**
  * Writes the credentials file atomically, mode 0600.
  *
  * @internal
