@@ -31,6 +31,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import * as Net from "node:net"
 import * as Service from "./internal/runner/durable.js"
 import * as Hooks from "./internal/runner/hooks.js"
 import * as Workflow from "./internal/runner/workflow.js"
@@ -169,9 +170,11 @@ export interface ClusterOptions extends MedusaOptions {
   readonly postgres: string | Redacted.Redacted<string>
   /**
    * This process's runner address (other runners connect to it), or
-   * `"client"`: submit, watch and cancel without running tasks.
+   * `"client"`: submit, watch and cancel without running tasks. Default: a
+   * runner on `127.0.0.1` at a free port, which other runners on the same
+   * machine reach; give the machine's address when runners span machines.
    */
-  readonly runner: { readonly host: string; readonly port: number } | "client"
+  readonly runner?: { readonly host?: string | undefined; readonly port?: number | undefined } | "client" | undefined
   /**
    * How long a runner's shard locks last without a refresh: a dead worker's
    * workflows move to the others after at most this long (plus one refresh
@@ -221,18 +224,64 @@ export const clusterDefaults: {
  * @since 0.1.0
  * @category layers
  */
-export const layerCluster = (options: ClusterOptions): Layer.Layer<Medusa | TaskStore, StoreError> => {
-  const clientOnly = options.runner === "client"
+export const layerCluster = (options: ClusterOptions): Layer.Layer<Medusa | TaskStore, StoreError> =>
+  options.runner === "client" ?
+    clusterWith(options, "client") :
+    Layer.unwrapEffect(Effect.map(
+      options.runner?.port !== undefined ? Effect.succeed(options.runner.port) : freePort,
+      (port) => clusterWith(options, { host: options.runner !== "client" && options.runner?.host || "127.0.0.1", port })
+    ))
+
+/** A port nothing listens on now, for a runner whose port is not given. */
+const freePort: Effect.Effect<number, StoreError> = Effect.async((resume) => {
+  const server = Net.createServer()
+  server.once("error", (cause) =>
+    resume(Effect.fail(
+      new StoreError({ reason: "unavailable", description: `Cannot find a free port for the runner: ${cause}`, cause })
+    )))
+  server.listen(0, "127.0.0.1", () => {
+    const { port } = server.address() as Net.AddressInfo
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/**
+ * Whether any runner is alive on the database (its heartbeat is recent), and
+ * how long ago the last one was seen.
+ */
+const runnersAlive = (
+  aliveWithin: Duration.Duration
+): Effect.Effect<Service.RunnerSightings, unknown, SqlClient.SqlClient> =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    // `last_heartbeat` is a timestamp without time zone written as the session's local time.
+    sql<{ alive: number | string; last: number | string | null }>`SELECT
+      COUNT(*) FILTER (WHERE healthy AND last_heartbeat > NOW() - make_interval(secs => ${
+      Duration.toSeconds(aliveWithin)
+    })) AS alive,
+      EXTRACT(EPOCH FROM (MAX(last_heartbeat) AT TIME ZONE current_setting('TimeZone'))) AS last
+      FROM cluster_runners`.pipe(
+      Effect.map(([row]) => ({
+        alive: Number(row?.alive ?? 0),
+        lastSeenAt: row?.last === null || row?.last === undefined ? undefined : Math.round(Number(row.last)) * 1000
+      }))
+    ))
+
+const clusterWith = (
+  options: ClusterOptions,
+  runner: { readonly host: string; readonly port: number } | "client"
+): Layer.Layer<Medusa | TaskStore, StoreError> => {
+  const clientOnly = runner === "client"
   const client = SqlTaskStore.pgClient({ url: options.postgres, maxConnections: options.maxConnections })
+  const shardLockExpiration = options.shardLockExpiration ?? clusterDefaults.shardLockExpiration
   const sharding = NodeClusterSocket.layer({
     clientOnly,
     storage: "sql",
     shardingConfig: {
-      ...(options.runner === "client" ? {} : {
-        runnerAddress: Option.some(RunnerAddress.make(options.runner.host, options.runner.port))
+      ...(runner === "client" ? {} : {
+        runnerAddress: Option.some(RunnerAddress.make(runner.host, runner.port))
       }),
       shardsPerGroup: options.shardsPerGroup ?? clusterDefaults.shardsPerGroup,
-      shardLockExpiration: options.shardLockExpiration ?? clusterDefaults.shardLockExpiration,
+      shardLockExpiration,
       shardLockRefreshInterval: options.shardLockRefreshInterval ?? clusterDefaults.shardLockRefreshInterval,
       refreshAssignmentsInterval: Duration.seconds(1),
       entityMessagePollInterval: Duration.millis(500),
@@ -251,14 +300,20 @@ export const layerCluster = (options: ClusterOptions): Layer.Layer<Medusa | Task
       )
     )
   ) as Layer.Layer<WorkflowEngine.WorkflowEngine, StoreError, SqlClient.SqlClient>
-  const serviceOptions: Service.DurableServiceOptions = {
-    ...options,
-    clientOnly,
-    schedulerInterval: options.schedulerInterval ?? "1 second"
-  }
-  const runner = clientOnly ? Layer.empty : Workflow.layer.pipe(Layer.provide(stepsLayer(options)))
-  return serviceLayer(serviceOptions).pipe(
-    Layer.provide(runner),
+  const serviceLayerOf = Layer.unwrapEffect(Effect.map(SqlClient.SqlClient, (sql) =>
+    serviceLayer({
+      ...options,
+      clientOnly,
+      schedulerInterval: options.schedulerInterval ?? "1 second",
+      runnersAlive: Effect.provideService(
+        runnersAlive(Duration.sum(Duration.decode(shardLockExpiration), Duration.seconds(1))),
+        SqlClient.SqlClient,
+        sql
+      )
+    })))
+  const runs = clientOnly ? Layer.empty : Workflow.layer.pipe(Layer.provide(stepsLayer(options)))
+  return serviceLayerOf.pipe(
+    Layer.provide(runs),
     Layer.provideMerge(engine),
     Layer.provideMerge(storeLayer({})),
     Layer.provide(client)

@@ -113,6 +113,22 @@ export type StoreConfig =
   | { readonly postgres: Redacted.Redacted<string> }
 
 /**
+ * `medusa.runner`: whether a process on a PostgreSQL store runs tasks
+ * (`"runner"`, the default) or only submits and watches them (`"client"`),
+ * and the address other runners reach it at.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunnerConfig {
+  readonly role?: "runner" | "client"
+  /** Default `127.0.0.1`: set the machine's address when runners span machines. */
+  readonly host?: string
+  /** Default: a free port picked at start. */
+  readonly port?: number
+}
+
+/**
  * The `medusa` section.
  *
  * @since 0.1.0
@@ -125,6 +141,7 @@ export interface EngineConfig {
   readonly retention?: Duration.Duration
   /** Default `"memory"`. */
   readonly store: StoreConfig
+  readonly runner?: RunnerConfig
 }
 
 /**
@@ -266,7 +283,22 @@ const EngineSection = Schema.Struct({
     "per_platform_concurrency"
   ),
   retention: optional(DurationString, "retention"),
-  store: optional(StoreSection, "store")
+  store: optional(StoreSection, "store"),
+  runner: optional(
+    Schema.Struct({
+      role: optional(Schema.Literal("runner", "client"), "role"),
+      host: optional(Text, "host"),
+      port: optional(
+        Schema.Number.pipe(
+          Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= 65_535, {
+            message: () => "must be a port number between 1 and 65535"
+          })
+        ),
+        "port"
+      )
+    }),
+    "runner"
+  )
 })
 
 const FileSchema = Schema.Struct({
@@ -441,6 +473,7 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
           { perPlatformConcurrency: engine.perPlatformConcurrency } :
           {}),
         ...(engine?.retention !== undefined ? { retention: engine.retention } : {}),
+        ...(engine?.runner !== undefined ? { runner: engine.runner } : {}),
         store
       }
     }
@@ -515,7 +548,7 @@ export const engineOptions = (config: MedusaConfig): {
   readonly perPlatformConcurrency?: number | Readonly<Partial<Record<PlatformId, number | undefined>>>
   readonly retention?: Duration.Duration
 } => {
-  const { store: _store, ...options } = config.medusa
+  const { runner: _runner, store: _store, ...options } = config.medusa
   return options
 }
 

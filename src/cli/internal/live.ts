@@ -51,24 +51,24 @@ const engineLayer = (
   if (options.store === "memory") {
     return { layer: Medusa.layerMemory(engineOptions).pipe(Layer.provide(platforms)), durable: false, label: "memory" }
   }
-  if (!options.storeGiven && configured !== "memory") {
-    return {
-      layer: Live.layer(config),
-      durable: true,
-      label: "sqlite" in configured ? configured.sqlite : "PostgreSQL"
-    }
+  if (!options.storeGiven && configured !== "memory" && "postgres" in configured) {
+    // A process that only reads runs nothing: a cluster client.
+    return { layer: Live.layer(config, { clientOnly: options.readOnly }), durable: true, label: "PostgreSQL" }
   }
-  const sqlite = path.resolve(options.store)
+  const label = !options.storeGiven && configured !== "memory" && "sqlite" in configured ?
+    configured.sqlite :
+    options.store
+  const sqlite = path.resolve(label)
   if (options.readOnly && !fs.existsSync(sqlite)) {
     // Nothing was ever stored there: an empty store, without creating the file.
-    return { layer: Medusa.layerMemory(engineOptions), durable: true, label: options.store }
+    return { layer: Medusa.layerMemory(engineOptions), durable: true, label }
   }
   return {
     layer: Durable.layerDurable({ ...engineOptions, sqlite, readOnly: options.readOnly }).pipe(
       Layer.provide(platforms)
     ),
     durable: true,
-    label: options.store
+    label
   }
 }
 
