@@ -31,8 +31,10 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Net from "node:net"
 import * as Service from "./internal/runner/durable.js"
+import * as Guest from "./internal/runner/guest.js"
 import * as Hooks from "./internal/runner/hooks.js"
 import * as Workflow from "./internal/runner/workflow.js"
 import * as Lock from "./internal/store/lock.js"
@@ -65,6 +67,12 @@ export interface EmbeddedOptions extends MedusaOptions {
   readonly readOnly?: boolean | undefined
   /** How often scheduled (`runAt`) tasks are checked (default 500 ms). */
   readonly schedulerInterval?: Duration.DurationInput | undefined
+  /**
+   * When another process owns the file: `"join"` (default) submits through
+   * it and takes over when it exits; `"fail"` fails with `StoreError` reason
+   * `locked`.
+   */
+  readonly whenLocked?: "join" | "fail" | undefined
 }
 
 /** Deletes the workflow engine's messages and replies of pruned tasks. */
@@ -109,24 +117,8 @@ const serviceLayer = (
 ): Layer.Layer<Medusa, never, SqlTaskStore.SqlTaskStore | WorkflowEngine.WorkflowEngine> =>
   Layer.scoped(Medusa, Effect.flatMap(SqlTaskStore.SqlTaskStore, (store) => Service.make(store, options)))
 
-/**
- * `Medusa` on one SQLite file, with the workflow engine as a single runner in
- * this process. Holds a lock on `<file>.lock` for the life of the layer: a
- * second process fails with `StoreError` reason `locked` (use `readOnly` to
- * inspect). On start, every unfinished task resumes by itself.
- *
- * @since 0.1.0
- * @category layers
- */
-export const layerDurable = (options: EmbeddedOptions): Layer.Layer<Medusa | TaskStore, StoreError> => {
-  const client = SqlTaskStore.sqliteClient({ filename: options.sqlite, readOnly: options.readOnly })
-  if (options.readOnly === true) {
-    return serviceLayer({ ...options, readOnly: true, embeddedFile: options.sqlite }).pipe(
-      Layer.provide(WorkflowEngine.layerMemory),
-      Layer.provideMerge(storeLayer({ readOnly: true, pollInterval: "500 millis" })),
-      Layer.provide(client)
-    )
-  }
+/** The owning process's service: the workflow engine as a single runner on the file. */
+const ownerLayer = (options: EmbeddedOptions): Layer.Layer<Medusa | TaskStore, StoreError> => {
   const engine = ClusterWorkflowEngine.layer.pipe(
     Layer.provideMerge(SingleRunner.layer({
       runnerStorage: "memory",
@@ -151,11 +143,56 @@ export const layerDurable = (options: EmbeddedOptions): Layer.Layer<Medusa | Tas
     Layer.provide(runner),
     Layer.provideMerge(engine),
     Layer.provideMerge(storeLayer({})),
-    Layer.provide(client),
-    // The lock is taken before the database is opened.
-    Layer.provide(Layer.scopedDiscard(Lock.acquire(options.sqlite)))
+    Layer.provide(SqlTaskStore.sqliteClient({ filename: options.sqlite }))
   ) as Layer.Layer<Medusa | TaskStore, StoreError>
 }
+
+/** A read-only view of the file: status, watch and list; cancels through the owner. */
+const viewLayer = (
+  options: EmbeddedOptions,
+  view: { readonly pollInterval: Duration.DurationInput; readonly readOnlyFile: boolean }
+): Layer.Layer<Medusa | TaskStore, StoreError> =>
+  serviceLayer({ ...options, readOnly: true, embeddedFile: options.sqlite }).pipe(
+    Layer.provide(WorkflowEngine.layerMemory),
+    Layer.provideMerge(storeLayer({ readOnly: true, pollInterval: view.pollInterval })),
+    Layer.provide(SqlTaskStore.sqliteClient({ filename: options.sqlite, readOnly: view.readOnlyFile }))
+  )
+
+/**
+ * `Medusa` on one SQLite file, with the workflow engine as a single runner in
+ * one process: the owner, which holds a lock on `<file>.lock` for the life of
+ * the layer. On start, every unfinished task resumes by itself.
+ *
+ * Another process opening the same file while it is owned joins as a guest:
+ * it validates its tasks and hands them to the owner (through
+ * `<file>.requests/`), which stores and runs them; it watches them in its
+ * own read-only view. When the owner exits, a guest takes the lock and
+ * resumes what was left, so no task waits for a process that is gone, and
+ * no task ever runs in two processes. `whenLocked: "fail"` refuses instead
+ * (`StoreError` reason `locked`); `readOnly` only inspects.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerDurable = (options: EmbeddedOptions): Layer.Layer<Medusa | TaskStore, StoreError> => {
+  if (options.readOnly === true) return viewLayer(options, { pollInterval: "500 millis", readOnlyFile: true })
+  const owner = ownerLayer(options)
+  if (options.whenLocked === "fail") {
+    // The lock is taken before the database is opened.
+    return owner.pipe(Layer.provide(Layer.scopedDiscard(Lock.acquire(options.sqlite))))
+  }
+  return Layer.unwrapScoped(Effect.gen(function*() {
+    if (yield* Lock.tryAcquire(options.sqlite)) return owner
+    // The owner may still be creating the tables: the view waits for them.
+    const view = viewLayer(options, { pollInterval: guestPollInterval, readOnlyFile: false }).pipe(
+      Layer.retry(Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(300))))
+    )
+    return Guest.layer({ filename: options.sqlite, view, owner })
+  }))
+}
+
+/** How often a guest reads the owner's writes. */
+const guestPollInterval = Duration.millis(100)
 
 // =============================================================================
 // Cluster

@@ -196,7 +196,21 @@ export const make = (
       return yield* store.update(taskId, (t) => Engine.transition(t, "cancelled", now, { message: "Cancelled" }))
     })
 
-    if (runsTasks && options.embeddedFile !== undefined) yield* Requests.serve(options.embeddedFile, cancel)
+    // A task another process submitted through the requests folder: stored
+    // once (a request read twice finds it stored), then run like our own.
+    const adopt = (task: Task) =>
+      Effect.gen(function*() {
+        const stored = yield* store.get(task.id).pipe(
+          Effect.as(true),
+          Effect.catchTag("TaskNotFound", () => Effect.succeed(false))
+        )
+        if (!stored) yield* store.insert(task)
+        if (task.runAt === undefined && !started.has(task.id)) yield* execute(task.id)
+      })
+
+    if (runsTasks && options.embeddedFile !== undefined) {
+      yield* Requests.serve(options.embeddedFile, { cancel, submit: adopt })
+    }
 
     const list = (listOptions?: ListOptions) => store.list(listOptions)
 
