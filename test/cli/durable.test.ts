@@ -255,8 +255,10 @@ describe("durable store across processes", () => {
       cwd: env.dir
     })
     await eventually(() => /submitted/.test(busy.stdout()), "the other publish to submit", 60_000)
-    const resumed = await run(["resume", id, ...env.flags], { cwd: env.dir })
+    const resuming = start(["resume", id, ...env.flags], { cwd: env.dir })
+    await eventually(() => resuming.stdout().includes(`Resuming task ${id}`), "the resume to follow the task", 60_000)
     hold.release()
+    const resumed = await resuming.done
     assert.strictEqual(resumed.code, 0, resumed.stdout + resumed.stderr)
     assert.match(resumed.stdout, new RegExp(`Task ${id} completed\\.`))
     assert.strictEqual((await busy.done).code, 0)
