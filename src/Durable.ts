@@ -27,7 +27,10 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as Net from "node:net"
 import * as Service from "./internal/runner/durable.js"
+import * as Guest from "./internal/runner/guest.js"
 import * as Hooks from "./internal/runner/hooks.js"
 import * as Workflow from "./internal/runner/workflow.js"
 import * as Lock from "./internal/store/lock.js"
@@ -60,6 +63,12 @@ export interface EmbeddedOptions extends MedusaOptions {
   readonly readOnly?: boolean | undefined
   /** How often scheduled (`runAt`) tasks are checked (default 500 ms). */
   readonly schedulerInterval?: Duration.DurationInput | undefined
+  /**
+   * When another process owns the file: `"join"` (default) submits through
+   * it and takes over when it exits; `"fail"` fails with `StoreError` reason
+   * `locked`.
+   */
+  readonly whenLocked?: "join" | "fail" | undefined
 }
 
 /** Deletes the workflow engine's messages and replies of pruned tasks. */
@@ -104,24 +113,8 @@ const serviceLayer = (
 ): Layer.Layer<Medusa, never, SqlTaskStore.SqlTaskStore | WorkflowEngine.WorkflowEngine> =>
   Layer.scoped(Medusa, Effect.flatMap(SqlTaskStore.SqlTaskStore, (store) => Service.make(store, options)))
 
-/**
- * `Medusa` on one SQLite file, with the workflow engine as a single runner in
- * this process. Holds a lock on `<file>.lock` for the life of the layer: a
- * second process fails with `StoreError` reason `locked` (use `readOnly` to
- * inspect). On start, every unfinished task resumes by itself.
- *
- * @since 0.1.0
- * @category layers
- */
-export const layerDurable = (options: EmbeddedOptions): Layer.Layer<Medusa | TaskStore, StoreError> => {
-  const client = SqlTaskStore.sqliteClient({ filename: options.sqlite, readOnly: options.readOnly })
-  if (options.readOnly === true) {
-    return serviceLayer({ ...options, readOnly: true, embeddedFile: options.sqlite }).pipe(
-      Layer.provide(WorkflowEngine.layerMemory),
-      Layer.provideMerge(storeLayer({ readOnly: true, pollInterval: "500 millis" })),
-      Layer.provide(client)
-    )
-  }
+/** The owning process's service: the workflow engine as a single runner on the file. */
+const ownerLayer = (options: EmbeddedOptions): Layer.Layer<Medusa | TaskStore, StoreError> => {
   // Loaded here: the cluster's modules only where a workflow engine runs (a read-only store needs none).
   const engine = Layer.unwrapEffect(Effect.map(
     Effect.all([
@@ -154,11 +147,56 @@ export const layerDurable = (options: EmbeddedOptions): Layer.Layer<Medusa | Tas
     Layer.provide(runner),
     Layer.provideMerge(engine),
     Layer.provideMerge(storeLayer({})),
-    Layer.provide(client),
-    // The lock is taken before the database is opened.
-    Layer.provide(Layer.scopedDiscard(Lock.acquire(options.sqlite)))
+    Layer.provide(SqlTaskStore.sqliteClient({ filename: options.sqlite }))
   ) as Layer.Layer<Medusa | TaskStore, StoreError>
 }
+
+/** A read-only view of the file: status, watch and list; cancels through the owner. */
+const viewLayer = (
+  options: EmbeddedOptions,
+  view: { readonly pollInterval: Duration.DurationInput; readonly readOnlyFile: boolean }
+): Layer.Layer<Medusa | TaskStore, StoreError> =>
+  serviceLayer({ ...options, readOnly: true, embeddedFile: options.sqlite }).pipe(
+    Layer.provide(WorkflowEngine.layerMemory),
+    Layer.provideMerge(storeLayer({ readOnly: true, pollInterval: view.pollInterval })),
+    Layer.provide(SqlTaskStore.sqliteClient({ filename: options.sqlite, readOnly: view.readOnlyFile }))
+  )
+
+/**
+ * `Medusa` on one SQLite file, with the workflow engine as a single runner in
+ * one process: the owner, which holds a lock on `<file>.lock` for the life of
+ * the layer. On start, every unfinished task resumes by itself.
+ *
+ * Another process opening the same file while it is owned joins as a guest:
+ * it validates its tasks and hands them to the owner (through
+ * `<file>.requests/`), which stores and runs them; it watches them in its
+ * own read-only view. When the owner exits, a guest takes the lock and
+ * resumes what was left, so no task waits for a process that is gone, and
+ * no task ever runs in two processes. `whenLocked: "fail"` refuses instead
+ * (`StoreError` reason `locked`); `readOnly` only inspects.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerDurable = (options: EmbeddedOptions): Layer.Layer<Medusa | TaskStore, StoreError> => {
+  if (options.readOnly === true) return viewLayer(options, { pollInterval: "500 millis", readOnlyFile: true })
+  const owner = ownerLayer(options)
+  if (options.whenLocked === "fail") {
+    // The lock is taken before the database is opened.
+    return owner.pipe(Layer.provide(Layer.scopedDiscard(Lock.acquire(options.sqlite))))
+  }
+  return Layer.unwrapScoped(Effect.gen(function*() {
+    if (yield* Lock.tryAcquire(options.sqlite)) return owner
+    // The owner may still be creating the tables: the view waits for them.
+    const view = viewLayer(options, { pollInterval: guestPollInterval, readOnlyFile: false }).pipe(
+      Layer.retry(Schedule.spaced("100 millis").pipe(Schedule.intersect(Schedule.recurs(300))))
+    )
+    return Guest.layer({ filename: options.sqlite, view, owner })
+  }))
+}
+
+/** How often a guest reads the owner's writes. */
+const guestPollInterval = Duration.millis(100)
 
 // =============================================================================
 // Cluster
@@ -173,9 +211,11 @@ export interface ClusterOptions extends MedusaOptions {
   readonly postgres: string | Redacted.Redacted<string>
   /**
    * This process's runner address (other runners connect to it), or
-   * `"client"`: submit, watch and cancel without running tasks.
+   * `"client"`: submit, watch and cancel without running tasks. Default: a
+   * runner on `127.0.0.1` at a free port, which other runners on the same
+   * machine reach; give the machine's address when runners span machines.
    */
-  readonly runner: { readonly host: string; readonly port: number } | "client"
+  readonly runner?: { readonly host?: string | undefined; readonly port?: number | undefined } | "client" | undefined
   /**
    * How long a runner's shard locks last without a refresh: a dead worker's
    * workflows move to the others after at most this long (plus one refresh
@@ -225,9 +265,55 @@ export const clusterDefaults: {
  * @since 0.1.0
  * @category layers
  */
-export const layerCluster = (options: ClusterOptions): Layer.Layer<Medusa | TaskStore, StoreError> => {
-  const clientOnly = options.runner === "client"
+export const layerCluster = (options: ClusterOptions): Layer.Layer<Medusa | TaskStore, StoreError> =>
+  options.runner === "client" ?
+    clusterWith(options, "client") :
+    Layer.unwrapEffect(Effect.map(
+      options.runner?.port !== undefined ? Effect.succeed(options.runner.port) : freePort,
+      (port) => clusterWith(options, { host: options.runner !== "client" && options.runner?.host || "127.0.0.1", port })
+    ))
+
+/** A port nothing listens on now, for a runner whose port is not given. */
+const freePort: Effect.Effect<number, StoreError> = Effect.async((resume) => {
+  const server = Net.createServer()
+  server.once("error", (cause) =>
+    resume(Effect.fail(
+      new StoreError({ reason: "unavailable", description: `Cannot find a free port for the runner: ${cause}`, cause })
+    )))
+  server.listen(0, "127.0.0.1", () => {
+    const { port } = server.address() as Net.AddressInfo
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/**
+ * Whether any runner is alive on the database (its heartbeat is recent), and
+ * how long ago the last one was seen.
+ */
+const runnersAlive = (
+  aliveWithin: Duration.Duration
+): Effect.Effect<Service.RunnerSightings, unknown, SqlClient.SqlClient> =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    // `last_heartbeat` is a timestamp without time zone written as the session's local time.
+    sql<{ alive: number | string; last: number | string | null }>`SELECT
+      COUNT(*) FILTER (WHERE healthy AND last_heartbeat > NOW() - make_interval(secs => ${
+      Duration.toSeconds(aliveWithin)
+    })) AS alive,
+      EXTRACT(EPOCH FROM (MAX(last_heartbeat) AT TIME ZONE current_setting('TimeZone'))) AS last
+      FROM cluster_runners`.pipe(
+      Effect.map(([row]) => ({
+        alive: Number(row?.alive ?? 0),
+        lastSeenAt: row?.last === null || row?.last === undefined ? undefined : Math.round(Number(row.last)) * 1000
+      }))
+    ))
+
+const clusterWith = (
+  options: ClusterOptions,
+  runner: { readonly host: string; readonly port: number } | "client"
+): Layer.Layer<Medusa | TaskStore, StoreError> => {
+  const clientOnly = runner === "client"
   const client = SqlTaskStore.pgClient({ url: options.postgres, maxConnections: options.maxConnections })
+  const shardLockExpiration = options.shardLockExpiration ?? clusterDefaults.shardLockExpiration
   // Loaded here: the cluster's socket runner (and the HTTP client it brings) only where a cluster runs.
   const sharding = Layer.unwrapEffect(Effect.map(
     Effect.all([
@@ -239,11 +325,11 @@ export const layerCluster = (options: ClusterOptions): Layer.Layer<Medusa | Task
         clientOnly,
         storage: "sql",
         shardingConfig: {
-          ...(options.runner === "client" ? {} : {
-            runnerAddress: Option.some(RunnerAddress.make(options.runner.host, options.runner.port))
+          ...(runner === "client" ? {} : {
+            runnerAddress: Option.some(RunnerAddress.make(runner.host, runner.port))
           }),
           shardsPerGroup: options.shardsPerGroup ?? clusterDefaults.shardsPerGroup,
-          shardLockExpiration: options.shardLockExpiration ?? clusterDefaults.shardLockExpiration,
+          shardLockExpiration,
           shardLockRefreshInterval: options.shardLockRefreshInterval ?? clusterDefaults.shardLockRefreshInterval,
           refreshAssignmentsInterval: Duration.seconds(1),
           entityMessagePollInterval: Duration.millis(500),
@@ -267,14 +353,20 @@ export const layerCluster = (options: ClusterOptions): Layer.Layer<Medusa | Task
         )
       )
   )) as Layer.Layer<WorkflowEngine.WorkflowEngine, StoreError, SqlClient.SqlClient>
-  const serviceOptions: Service.DurableServiceOptions = {
-    ...options,
-    clientOnly,
-    schedulerInterval: options.schedulerInterval ?? "1 second"
-  }
-  const runner = clientOnly ? Layer.empty : Workflow.layer.pipe(Layer.provide(stepsLayer(options)))
-  return serviceLayer(serviceOptions).pipe(
-    Layer.provide(runner),
+  const serviceLayerOf = Layer.unwrapEffect(Effect.map(SqlClient.SqlClient, (sql) =>
+    serviceLayer({
+      ...options,
+      clientOnly,
+      schedulerInterval: options.schedulerInterval ?? "1 second",
+      runnersAlive: Effect.provideService(
+        runnersAlive(Duration.sum(Duration.decode(shardLockExpiration), Duration.seconds(1))),
+        SqlClient.SqlClient,
+        sql
+      )
+    })))
+  const runs = clientOnly ? Layer.empty : Workflow.layer.pipe(Layer.provide(stepsLayer(options)))
+  return serviceLayerOf.pipe(
+    Layer.provide(runs),
     Layer.provideMerge(engine),
     Layer.provideMerge(storeLayer({})),
     Layer.provide(client)

@@ -49,31 +49,45 @@ export const platforms = (config: MedusaConfig): Layer.Layer<never> => {
 }
 
 /**
- * Where a cluster worker listens, from `MEDUSA_RUNNER` (`host:port`); without
- * it the process is a client only (submits and watches, runs nothing).
+ * What `layer` may change in the config's choice.
+ *
+ * @since 0.1.0
+ * @category models
  */
-const runnerFromEnv = (): { readonly host: string; readonly port: number } | "client" => {
-  const value = process.env.MEDUSA_RUNNER
-  if (!value) return "client"
-  const at = value.lastIndexOf(":")
-  return { host: value.slice(0, at), port: Number(value.slice(at + 1)) }
+export interface LayerOptions {
+  /**
+   * Only submit and watch, whatever `medusa.runner` says (PostgreSQL): for
+   * processes that only read tasks.
+   */
+  readonly clientOnly?: boolean | undefined
 }
 
 /**
  * `Medusa` and its store for a decoded config: in memory, on SQLite
- * (embedded, durable) or on PostgreSQL (a cluster worker or client).
+ * (embedded, durable) or on PostgreSQL, where the process is a cluster
+ * runner unless `medusa.runner.role` is `"client"`.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (config: MedusaConfig): Layer.Layer<Medusa.Medusa | TaskStore.TaskStore, StoreError> => {
+export const layer = (
+  config: MedusaConfig,
+  layerOptions: LayerOptions = {}
+): Layer.Layer<Medusa.Medusa | TaskStore.TaskStore, StoreError> => {
   const options = Medusa.optionsFromConfig(config)
   const store = config.medusa.store
+  const runner = config.medusa.runner
   const engine: Layer.Layer<Medusa.Medusa | TaskStore.TaskStore, StoreError> = store === "memory" ?
     Medusa.layerMemory(options) :
     "sqlite" in store ?
     Durable.layerDurable({ ...options, sqlite: store.sqlite }) :
-    Durable.layerCluster({ ...options, postgres: store.postgres, runner: runnerFromEnv() })
+    Durable.layerCluster({
+      ...options,
+      postgres: store.postgres,
+      runner: layerOptions.clientOnly === true || runner?.role === "client" ?
+        "client" :
+        { host: runner?.host, port: runner?.port }
+    })
   return engine.pipe(Layer.provide(platforms(config)))
 }
 

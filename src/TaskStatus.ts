@@ -176,6 +176,8 @@ export const toJSON = (task: Task): TaskStatus => {
   }
   switch (task.state) {
     case "pending":
+      // A pending task's message says why it waits (no runner alive, for instance).
+      return task.message === undefined ? base : { ...base, message: task.message }
     case "cancelled": {
       const results = resultsOf(task)
       // A cancelled task may have uploaded or posted before it was stopped.

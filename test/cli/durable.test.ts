@@ -8,7 +8,7 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
-import { type Env, eventually, holdYouTubeUpload, makeEnv, makeVideo, run, start } from "./helpers.js"
+import { type Env, eventually, holdYouTubeUpload, makeEnv, makeVideo, run, sampleMp4, start } from "./helpers.js"
 
 let env: Env
 const MiB = 1024 * 1024
@@ -176,4 +176,92 @@ describe("durable store across processes", () => {
     assert.strictEqual(resumed.code, 0, resumed.stdout + resumed.stderr)
     assert.include(resumed.stdout, "Nothing to resume")
   }, 120_000)
+
+  it("two publishes started at once in the same folder both complete, each platform once", async () => {
+    env.sandbox.clearFaults()
+    const postsBefore = env.sandbox.raw.posts.length
+    const [a, b] = await Promise.all(["first", "second"].map((name) =>
+      run(
+        ["publish", sampleMp4, "--to", "youtube,x", "--title", name, "--x-text", `${name} at once {youtube_url}`]
+          .concat(env.flags),
+        { cwd: env.dir }
+      )
+    ))
+    assert.strictEqual(a!.code, 0, a!.stdout + a!.stderr)
+    assert.strictEqual(b!.code, 0, b!.stdout + b!.stderr)
+    for (const r of [a!, b!]) assert.match(r.stdout, /completed/)
+    const texts = env.sandbox.raw.posts.slice(postsBefore).map((p) => p.text.replace(/ http.*$/, ""))
+    assert.deepStrictEqual(texts.sort(), ["first at once", "second at once"])
+  }, 120_000)
+
+  it("the owner exits when its task is done; the other process takes over and finishes its own task", async () => {
+    env.sandbox.clearFaults()
+    const video = makeVideo(env.dir, 8 * MiB)
+    const sha256 = crypto.createHash("sha256").update(fs.readFileSync(video)).digest("hex")
+    // The owner's task (a LinkedIn post) answers late, so that the owner is still there when the guest submits.
+    env.sandbox.inject({ platform: "linkedin", route: "posts", action: { kind: "latency", millis: 30_000 } })
+    const owner = start(["publish", sampleMp4, "--to", "linkedin", "--linkedin-text", "owner's post", ...env.flags], {
+      cwd: env.dir
+    })
+    await eventually(() => /task (medusa_task_\S+) submitted/.exec(owner.stdout())?.[1], "the owner's task id", 60_000)
+    const guest = start(
+      ["publish", video, "--to", "youtube,x", "--title", "Handed over", "--x-text", "handed over {youtube_url}"]
+        .concat(env.flags),
+      { cwd: env.dir }
+    )
+    const id = await eventually(
+      () => /task (medusa_task_\S+) submitted/.exec(guest.stdout())?.[1],
+      () => `the guest's task id; it printed:\n${guest.stdout()}${guest.stderr()}`,
+      60_000
+    )
+    // The guest's task is run by the owner: held part-way through the upload there.
+    const hold = await holdYouTubeUpload(env.sandbox, 2 * MiB, { probeFirst: true })
+    const ownerDone = await owner.done
+    assert.strictEqual(ownerDone.code, 0, ownerDone.stdout + ownerDone.stderr)
+    assert.match(ownerDone.stdout, /completed/)
+    assert.isNull(guest.child.exitCode, "the guest waits for its task")
+    const left = await run(["status", id, "--json", ...env.flags], { cwd: env.dir })
+    assert.strictEqual((JSON.parse(left.stdout) as { status: string }).status, "in_progress")
+
+    hold.release()
+    const done = await guest.done
+    assert.strictEqual(done.code, 0, done.stdout + done.stderr)
+    assert.match(done.stdout, /completed/)
+    const upload = uploadsOf("youtube").at(-1)
+    assert.strictEqual(upload!.sha256, sha256)
+    assert.strictEqual(env.sandbox.raw.posts.filter((p) => p.text.startsWith("handed over ")).length, 1)
+    assert.strictEqual(env.sandbox.raw.posts.filter((p) => p.text === "owner's post").length, 1)
+  }, 180_000)
+
+  it("resume works while another process publishes: it finishes a task left by Ctrl+C", async () => {
+    env.sandbox.clearFaults()
+    const video = makeVideo(env.dir, 4 * MiB)
+    const left = start(
+      ["publish", video, "--to", "youtube,x", "--title", "Left", "--x-text", "left {youtube_url}"]
+        .concat(env.flags),
+      { cwd: env.dir }
+    )
+    const id = await eventually(
+      () => /task (medusa_task_\S+) submitted/.exec(left.stdout())?.[1],
+      "the task id",
+      60_000
+    )
+    const hold = await holdYouTubeUpload(env.sandbox, MiB, { probeFirst: true })
+    left.child.kill("SIGINT")
+    assert.strictEqual((await left.done).code, 130)
+    // Another publish now owns the store (its post answers late) and picks the task up, still held; a resume joins it.
+    env.sandbox.inject({ platform: "linkedin", route: "posts", action: { kind: "latency", millis: 5_000 } })
+    const busy = start(["publish", sampleMp4, "--to", "linkedin", "--linkedin-text", "busy owner", ...env.flags], {
+      cwd: env.dir
+    })
+    await eventually(() => /submitted/.test(busy.stdout()), "the other publish to submit", 60_000)
+    const resuming = start(["resume", id, ...env.flags], { cwd: env.dir })
+    await eventually(() => resuming.stdout().includes(`Resuming task ${id}`), "the resume to follow the task", 60_000)
+    hold.release()
+    const resumed = await resuming.done
+    assert.strictEqual(resumed.code, 0, resumed.stdout + resumed.stderr)
+    assert.match(resumed.stdout, new RegExp(`Task ${id} completed\\.`))
+    assert.strictEqual((await busy.done).code, 0)
+    assert.strictEqual(env.sandbox.raw.posts.filter((p) => p.text.startsWith("left ")).length, 1)
+  }, 180_000)
 })

@@ -38,7 +38,7 @@ describe("Durable.layerDurable (embedded SQLite)", () => {
       assert.deepStrictEqual(task.history.map((h) => h.state), ["pending", "in_progress", "completed"])
     }))
 
-  it.live("a second layer on the same file is refused (locked); a read-only one reads without running", () =>
+  it.live("a second layer on the same file joins (its task runs in the owner), or is refused with whenLocked: \"fail\"; a read-only one reads without running", () =>
     Effect.gen(function*() {
       const dir = tempDir()
       const video = writeVideo(dir, 4096)
@@ -47,7 +47,14 @@ describe("Durable.layerDurable (embedded SQLite)", () => {
         Durable.layerDurable({ sqlite }).pipe(Layer.provideMerge(TestPlatforms.layer()))
       )
       const task = yield* Medusa.publish(request(video)).pipe(Effect.provide(owner))
-      const refused = yield* Effect.flip(Layer.build(Durable.layerDurable({ sqlite })))
+      const joined = yield* Layer.build(
+        Durable.layerDurable({ sqlite }).pipe(Layer.provideMerge(TestPlatforms.layer()))
+      )
+      const handed = yield* Medusa.publish(request(video)).pipe(Effect.provide(joined))
+      assert.strictEqual(handed.state, "completed")
+      const seenByOwner = yield* Medusa.status(handed.id).pipe(Effect.provide(owner))
+      assert.strictEqual(seenByOwner.state, "completed")
+      const refused = yield* Effect.flip(Layer.build(Durable.layerDurable({ sqlite, whenLocked: "fail" })))
       assert.strictEqual(refused._tag, "StoreError")
       assert.strictEqual(refused.reason, "locked")
       assert.include(refused.message, sqlite)
@@ -55,7 +62,7 @@ describe("Durable.layerDurable (embedded SQLite)", () => {
       const seen = yield* Medusa.status(task.id).pipe(Effect.provide(reader))
       assert.strictEqual(seen.state, "completed")
       const listed = yield* Medusa.list().pipe(Effect.provide(reader))
-      assert.deepStrictEqual(listed.map((t) => t.id), [task.id])
+      assert.deepStrictEqual(listed.map((t) => t.id), [handed.id, task.id])
       const submit = yield* Effect.flip(Medusa.submit(request(video)).pipe(Effect.provide(reader)))
       assert.strictEqual(submit._tag, "StoreError")
     }).pipe(Effect.scoped))

@@ -110,7 +110,7 @@ describe("crash and restart (embedded SQLite, real processes)", { timeout: 150_0
 })
 
 describe("one owner per SQLite file (real processes)", { timeout: 150_000 }, () => {
-  it("a second process is refused with a locked error while the first runs the task once", async () => {
+  it("with whenLocked: \"fail\", a second process is refused with a locked error while the first runs the task once", async () => {
     const sandbox = await Sandbox.start()
     try {
       const { db, env, nonce, requestFile, video } = await setup(sandbox, "Two owners")
@@ -124,7 +124,7 @@ describe("one owner per SQLite file (real processes)", { timeout: 150_000 }, () 
       const first = startWorker({ ...env, MEDUSA_SUBMIT: requestFile })
       workers.push(first)
       await first.line("TASK")
-      const second = startWorker(env)
+      const second = startWorker({ ...env, MEDUSA_WHEN_LOCKED: "fail" })
       workers.push(second)
       const { code } = await second.exited
       assert.strictEqual(code, 1)
@@ -159,7 +159,7 @@ describe("runAt across a restart (real processes)", { timeout: 150_000 }, () => 
       assert.isDefined(pending!.runAt)
       assert.strictEqual(sandbox.raw.counters.youtube.requests, 0)
 
-      const second = startWorker(env)
+      const second = startWorker({ ...env, MEDUSA_WHEN_LOCKED: "fail" })
       workers.push(second)
       await second.line("DONE", 90_000)
       const [task] = await readTasks(db)

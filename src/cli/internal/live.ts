@@ -55,18 +55,18 @@ const engineLayer = (
         label: "memory"
       }
     }
-    if (!options.storeGiven && configured !== "memory") {
+    if (!options.storeGiven && configured !== "memory" && "postgres" in configured) {
+      // A process that only reads runs nothing: a cluster client.
       const Live = yield* load(() => import("../../Live.js"))
-      return {
-        layer: Live.layer(config),
-        durable: true,
-        label: "sqlite" in configured ? configured.sqlite : "PostgreSQL"
-      }
+      return { layer: Live.layer(config, { clientOnly: options.readOnly }), durable: true, label: "PostgreSQL" }
     }
-    const sqlite = path.resolve(options.store)
+    const label = !options.storeGiven && configured !== "memory" && "sqlite" in configured ?
+      configured.sqlite :
+      options.store
+    const sqlite = path.resolve(label)
     if (options.readOnly && !fs.existsSync(sqlite)) {
       // Nothing was ever stored there: an empty store, without creating the file.
-      return { layer: Medusa.layerMemory(engineOptions), durable: true, label: options.store }
+      return { layer: Medusa.layerMemory(engineOptions), durable: true, label }
     }
     const Durable = yield* load(() => import("../../Durable.js"))
     return {
@@ -74,7 +74,7 @@ const engineLayer = (
         Layer.provide(platforms)
       ),
       durable: true,
-      label: options.store
+      label
     }
   })
 
@@ -121,6 +121,8 @@ export const validateConfig = (configFile: string): Effect.Effect<ReadonlyArray<
     const config = yield* Config.load(configFile)
     const warnings: Array<string> = []
     if (config.youtube !== undefined) {
+      const YouTube = yield* load(() => import("../../YouTube.js"))
+      const NodeFileSystem = yield* load(() => import("@effect/platform-node/NodeFileSystem"))
       const found = yield* YouTube.checkFiles(config.youtube).pipe(Effect.provide(NodeFileSystem.layer))
       if (found.problems.length > 0) {
         return yield* new ConfigErrorClass({

@@ -10,6 +10,7 @@ import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { Options, Service, TaskError } from "../../Medusa.js"
@@ -17,7 +18,7 @@ import type { InvalidRequest } from "../../PublishError.js"
 import { InvalidTransition, StoreError } from "../../PublishError.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 import type { Task } from "../../Task.js"
-import { isFinal } from "../../Task.js"
+import { isFinal, Task as TaskClass } from "../../Task.js"
 import * as TaskId from "../../TaskId.js"
 import type { ListOptions } from "../../TaskStore.js"
 import type { SqlStore } from "../store/sql.js"
@@ -25,6 +26,24 @@ import * as Engine from "../task/engine.js"
 import * as Requests from "./requests.js"
 import * as Shared from "./shared.js"
 import { PublishTask } from "./workflow.js"
+
+/** What a client knows of the runners on its database. @internal */
+export interface RunnerSightings {
+  readonly alive: number
+  /** The last heartbeat of any runner still registered (epoch ms). */
+  readonly lastSeenAt: number | undefined
+}
+
+/** The message of a pending task while no runner is alive to take it. @internal */
+export const noRunnerMessage = (sightings: RunnerSightings): string =>
+  `waiting for a runner: none is alive (${
+    sightings.lastSeenAt === undefined ?
+      "none registered on this database" :
+      `last seen ${new Date(sightings.lastSeenAt).toISOString()}`
+  }); any medusa process on this store whose medusa.runner.role is not "client" runs it`
+
+/** How often a client looks for a live runner while its task is pending. */
+const runnerCheckInterval = Duration.seconds(1)
 
 /** @internal */
 export interface DurableServiceOptions extends Options {
@@ -40,6 +59,11 @@ export interface DurableServiceOptions extends Options {
    * cancels through them.
    */
   readonly embeddedFile?: string | undefined
+  /**
+   * A client's view of the runners: while a task it submitted is pending
+   * and none is alive, the task's message says so.
+   */
+  readonly runnersAlive?: Effect.Effect<RunnerSightings, unknown> | undefined
 }
 
 const readOnlyError = (what: string) =>
@@ -100,6 +124,44 @@ export const make = (
       yield* Shared.pruneFinished(store, options)
     }
 
+    // A client cannot run its task: while it is pending and no runner is
+    // alive, the task's message says so (and `status` shows it).
+    const scope = yield* Effect.scope
+    const runnersAlive = options.runnersAlive
+    const reportWhileNoRunner = (id: TaskId.TaskId): Effect.Effect<void> => {
+      if (runnersAlive === undefined) return Effect.void
+      const note = (message: string | undefined) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          store.update(id, (t) =>
+            t.state !== "pending" || t.message === message ?
+              Either.left(new InvalidTransition({ taskId: id, from: t.state, to: t.state })) :
+              Either.right(new TaskClass({ ...t, message, updatedAt: now }, true))))
+      const once = Effect.gen(function*() {
+        const task = yield* store.get(id)
+        if (task.state !== "pending") {
+          return false
+        }
+        if (task.runAt !== undefined && task.runAt > (yield* Clock.currentTimeMillis)) {
+          return true
+        }
+        const sightings = yield* runnersAlive
+        if (sightings.alive === 0) {
+          yield* note(noRunnerMessage(sightings))
+        } else if (task.message?.startsWith("waiting for a runner") === true) {
+          yield* note(undefined)
+        }
+        return true
+      }).pipe(Effect.catchAll(() =>
+        Effect.succeed(true)
+      ))
+      return once.pipe(
+        Effect.repeat({ schedule: Schedule.spaced(runnerCheckInterval), while: (goOn) => goOn }),
+        Effect.asVoid,
+        Effect.forkIn(scope),
+        Effect.asVoid
+      )
+    }
+
     const submit = Effect.fn("Medusa.submit")(function*(input: PublishRequestInput) {
       if (options.readOnly === true) return yield* readOnlyError("Submitting a task")
       const { media, request } = yield* Engine.validateRequest(input, platforms)
@@ -109,6 +171,7 @@ export const make = (
       yield* store.insert(task)
       // A scheduled task waits in the table; the scheduler executes it when due.
       if (task.runAt === undefined) yield* execute(id)
+      if (options.clientOnly === true) yield* reportWhileNoRunner(id)
       return id
     })
 
@@ -133,7 +196,21 @@ export const make = (
       return yield* store.update(taskId, (t) => Engine.transition(t, "cancelled", now, { message: "Cancelled" }))
     })
 
-    if (runsTasks && options.embeddedFile !== undefined) yield* Requests.serve(options.embeddedFile, cancel)
+    // A task another process submitted through the requests folder: stored
+    // once (a request read twice finds it stored), then run like our own.
+    const adopt = (task: Task) =>
+      Effect.gen(function*() {
+        const stored = yield* store.get(task.id).pipe(
+          Effect.as(true),
+          Effect.catchTag("TaskNotFound", () => Effect.succeed(false))
+        )
+        if (!stored) yield* store.insert(task)
+        if (task.runAt === undefined && !started.has(task.id)) yield* execute(task.id)
+      })
+
+    if (runsTasks && options.embeddedFile !== undefined) {
+      yield* Requests.serve(options.embeddedFile, { cancel, submit: adopt })
+    }
 
     const list = (listOptions?: ListOptions) => store.list(listOptions)
 

@@ -1,6 +1,7 @@
 /**
- * Cancelling a task of an embedded (SQLite) store from a process that does
- * not own it (`medusa cancel` while `medusa publish --detach` runs the task).
+ * Submitting and cancelling tasks of an embedded (SQLite) store from a
+ * process that does not own it (a second `medusa publish` in the same folder,
+ * `medusa cancel` while `medusa publish --detach` runs the task).
  *
  * One process writes the database, so the others do not write to it: a
  * second writer's commit between the owner's read and write in one
@@ -9,7 +10,10 @@
  * file in `<file>.requests/`, which the owner picks up and carries out
  * through its own `cancel`; the asking process waits for the task's final
  * state in its read-only view. When no process owns the store, the asking
- * process takes the lock itself and records the cancellation.
+ * process takes the lock itself and records the cancellation. A submit
+ * request (`<id>.submit`) carries the whole pending task, validated and
+ * given its id by the asking process; the owner stores and runs it (once:
+ * a task already stored is only run).
  *
  * @internal
  */
@@ -22,13 +26,14 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { InvalidTransition, StoreError, type TaskNotFound } from "../../PublishError.js"
+import { isFinal, Task as TaskSchema } from "../../Task.js"
 import type { Task } from "../../Task.js"
-import { isFinal } from "../../Task.js"
 import * as TaskId from "../../TaskId.js"
 import * as Lock from "../store/lock.js"
 import * as Store from "../store/sql.js"
@@ -38,6 +43,9 @@ import * as Engine from "../task/engine.js"
 export const requestsDirOf = (filename: string): string => `${path.resolve(filename)}.requests`
 
 const suffix = ".cancel"
+const submitSuffix = ".submit"
+
+const TaskJson = Schema.parseJson(TaskSchema)
 
 /** How long the asking process waits for the owner to carry a request out. */
 const answerWithin = Duration.seconds(15)
@@ -50,9 +58,13 @@ const answerWithin = Duration.seconds(15)
  */
 export const serve = (
   filename: string,
-  cancel: (id: string) => Effect.Effect<unknown, unknown>,
-  interval: Duration.DurationInput = "250 millis"
+  handlers: {
+    readonly cancel: (id: string) => Effect.Effect<unknown, unknown>
+    readonly submit: (task: Task) => Effect.Effect<unknown, unknown>
+  },
+  interval: Duration.DurationInput = "100 millis"
 ): Effect.Effect<void, never, Scope.Scope> => {
+  const { cancel } = handlers
   const dir = requestsDirOf(filename)
   const once = Effect.gen(function*() {
     const names = yield* Effect.sync(() => {
@@ -62,6 +74,28 @@ export const serve = (
         return [] // No folder: nobody asked yet.
       }
     })
+    // Submits first: a cancel may name a task submitted in the same round.
+    for (const name of names) {
+      if (!name.endsWith(submitSuffix)) continue
+      const file = path.join(dir, name)
+      const text = yield* Effect.sync(() => {
+        try {
+          return fs.readFileSync(file, "utf8")
+        } catch {
+          return undefined
+        }
+      })
+      if (text === undefined) continue
+      const handled = yield* Schema.decodeUnknown(TaskJson)(text).pipe(
+        Effect.flatMap(handlers.submit),
+        Effect.as(true),
+        Effect.catchAllCause((cause) =>
+          Effect.as(Effect.logWarning(`Medusa: submit request ${name} not carried out; retrying`, cause), false)
+        )
+      )
+      // Kept for the next round (or the next owner) when it could not be stored.
+      if (handled) yield* Effect.sync(() => fs.rmSync(file, { force: true }))
+    }
     for (const name of names) {
       if (!name.endsWith(suffix)) continue
       const id = name.slice(0, -suffix.length)
@@ -116,20 +150,36 @@ export const cancelFromOutside = (
     return last.value
   })
 
+/**
+ * In a process that does not own the store: asks the owner to store and run
+ * `task` (the process that owns the lock next does, if the owner exits first).
+ *
+ * @internal
+ */
+export const submitFromOutside = (filename: string, task: Task): Effect.Effect<void, StoreError> =>
+  Effect.flatMap(
+    Effect.orDie(Schema.encode(TaskJson)(task)),
+    (text) => leave(filename, `${task.id}${submitSuffix}`, text, "submit")
+  )
+
 /** Leaves the request for the owner (written whole, then renamed into place). */
 const ask = (filename: string, id: TaskId.TaskId): Effect.Effect<void, StoreError> =>
+  leave(filename, `${id}${suffix}`, `${new Date().toISOString()} pid ${process.pid}\n`, "cancel")
+
+const leave = (filename: string, name: string, text: string, what: string): Effect.Effect<void, StoreError> =>
   Effect.try({
     try: () => {
       const dir = requestsDirOf(filename)
       fs.mkdirSync(dir, { recursive: true })
-      const file = path.join(dir, `${id}${suffix}`)
-      fs.writeFileSync(`${file}.${process.pid}.tmp`, `${new Date().toISOString()} pid ${process.pid}\n`)
+      const file = path.join(dir, name)
+      // The temporary name does not end in a request suffix: the owner never reads it half written.
+      fs.writeFileSync(`${file}.${process.pid}.tmp`, text)
       fs.renameSync(`${file}.${process.pid}.tmp`, file)
     },
     catch: (cause) =>
       new StoreError({
         reason: "unavailable",
-        description: `cannot leave a cancel request in ${requestsDirOf(filename)}: ${
+        description: `cannot leave a ${what} request in ${requestsDirOf(filename)}: ${
           cause instanceof Error ? cause.message : String(cause)
         }. Check that the folder beside the database can be written.`,
         cause

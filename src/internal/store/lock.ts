@@ -12,7 +12,9 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import type * as Scope from "effect/Scope"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
 import { mkdirSync } from "node:fs"
 import * as path from "node:path"
 import { StoreError } from "../../PublishError.js"
@@ -73,3 +75,24 @@ const chainOf = (u: unknown): ReadonlyArray<{ readonly code?: unknown; readonly 
   for (let e: any = u; e !== null && typeof e === "object" && chain.length < 8; e = e.cause) chain.push(e)
   return chain
 }
+
+/**
+ * Takes the lock when it is free: `true` and held for the life of the scope;
+ * `false` when another process holds it (nothing is left open then).
+ *
+ * @internal
+ */
+export const tryAcquire = (filename: string): Effect.Effect<boolean, StoreError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const scope = yield* Effect.scope
+    const child = yield* Scope.fork(scope, ExecutionStrategy.sequential)
+    const result = yield* Effect.exit(Scope.extend(acquire(filename), child))
+    if (Exit.isSuccess(result)) return true
+    yield* Scope.close(child, Exit.void)
+    const locked = Exit.match(result, {
+      onFailure: (cause) => Cause.failureOption(cause).pipe((o) => o._tag === "Some" && o.value.reason === "locked"),
+      onSuccess: () => false
+    })
+    if (locked) return false
+    return yield* Effect.as(result, false)
+  })
