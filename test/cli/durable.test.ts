@@ -47,7 +47,7 @@ describe("durable store across processes", () => {
     assert.include(detached.stdout, `medusa status ${id} --watch`)
 
     // Keep it in progress, part-way through the upload, while the watcher attaches.
-    const hold = await holdYouTubeUpload(env.sandbox, MiB, { probeFirst: true })
+    const hold = await holdYouTubeUpload(env.sandbox, MiB)
 
     const watcher = start(["status", id!, "--watch", ...env.flags], { cwd: env.dir })
     await eventually(
@@ -88,7 +88,7 @@ describe("durable store across processes", () => {
       )
       const id = await eventually(() => /task (medusa_task_\S+) submitted/.exec(cli.stdout())?.[1], "the task id")
       // 3 MiB reach the server; the client then backs off, unable to learn what the server holds.
-      const hold = await holdYouTubeUpload(env.sandbox, 3 * MiB, { probeFirst: true })
+      const hold = await holdYouTubeUpload(env.sandbox, 3 * MiB)
       assert.strictEqual(
         received(),
         3 * MiB,
@@ -134,7 +134,7 @@ describe("durable store across processes", () => {
     assert.strictEqual(detached.code, 0, detached.stderr)
     const id = /^(medusa_task_[0-9a-f-]{36})$/m.exec(detached.stdout)![1]!
     // Part-way through the upload, with the worker retrying: the worker owns the store.
-    const hold = await holdYouTubeUpload(env.sandbox, MiB, { probeFirst: true })
+    const hold = await holdYouTubeUpload(env.sandbox, MiB)
 
     const cancelled = await run(["cancel", id, ...env.flags], { cwd: env.dir })
     hold.release()
@@ -162,7 +162,7 @@ describe("durable store across processes", () => {
     const video = makeVideo(env.dir, 4 * MiB)
     const cli = start(["publish", video, "--to", "youtube", "--title", "Left behind", ...env.flags], { cwd: env.dir })
     const id = await eventually(() => /task (medusa_task_\S+) submitted/.exec(cli.stdout())?.[1], "the task id")
-    const hold = await holdYouTubeUpload(env.sandbox, MiB, { probeFirst: true })
+    const hold = await holdYouTubeUpload(env.sandbox, MiB)
     cli.child.kill("SIGINT")
     const interrupted = await cli.done
     hold.release()
@@ -215,7 +215,7 @@ describe("durable store across processes", () => {
       60_000
     )
     // The guest's task is run by the owner: held part-way through the upload there.
-    const hold = await holdYouTubeUpload(env.sandbox, 2 * MiB, { probeFirst: true })
+    const hold = await holdYouTubeUpload(env.sandbox, 2 * MiB)
     const ownerDone = await owner.done
     assert.strictEqual(ownerDone.code, 0, ownerDone.stdout + ownerDone.stderr)
     assert.match(ownerDone.stdout, /completed/)
@@ -246,7 +246,7 @@ describe("durable store across processes", () => {
       "the task id",
       60_000
     )
-    const hold = await holdYouTubeUpload(env.sandbox, MiB, { probeFirst: true })
+    const hold = await holdYouTubeUpload(env.sandbox, MiB)
     left.child.kill("SIGINT")
     assert.strictEqual((await left.done).code, 130)
     // Another publish now owns the store (its post answers late) and picks the task up, still held; a resume joins it.

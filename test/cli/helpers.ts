@@ -105,16 +105,12 @@ export const eventually = async <A>(
  * after `afterBytes` body bytes of the first data PUT, then every status probe
  * fails with 503 (the client backs off and asks again) until `release`.
  *
- * The durable engine probes a saved session before its first data PUT, and a
- * drop fault on a bodiless probe only loses the answer; so the first upload
- * request is slowed down, and the drop is armed once a probe is seen waiting.
- * Without a probe (the in-memory engine), the first data PUT is slowed down as
- * well: the client fills the socket and reports bytes sent while it waits.
+ * The first data PUT is slowed down: the client fills the socket and reports
+ * bytes sent while it waits, and the drop is armed meanwhile.
  */
 export const holdYouTubeUpload = async (
   sandbox: Sandbox.Sandbox,
-  afterBytes: number,
-  options: { readonly probeFirst: boolean }
+  afterBytes: number
 ): Promise<{ readonly release: () => void }> => {
   const seen = sandbox.raw.log.length
   const youtubeSince = () => sandbox.raw.log.slice(seen).filter((e) => e.platform === "youtube")
@@ -123,15 +119,6 @@ export const holdYouTubeUpload = async (
       youtubeSince().map((e) => `${e.method} ${String(e.headers["content-range"] ?? "")} -> ${e.status}`).join("\n")
     }\nuploads: ${JSON.stringify([...sandbox.raw.uploads.values()].map((u) => [u.bytes, u.complete]))}`
   sandbox.inject({ platform: "youtube", route: "upload", action: { kind: "latency", millis: 1500 } })
-  if (options.probeFirst) {
-    await eventually(
-      () =>
-        youtubeSince().some((e) => /^bytes \*\//.test(String(e.headers["content-range"] ?? ""))) &&
-        // …and it has taken the latency rule: it is past the fault check, waiting.
-        (sandbox.state() as unknown as { faults: { rules: ReadonlyArray<unknown> } }).faults.rules.length === 0,
-      () => `the first status probe of the YouTube session; ${describe()}`
-    )
-  }
   sandbox.inject({ platform: "youtube", route: "upload", action: { kind: "drop", afterBytes } })
   await eventually(
     () =>

@@ -40,7 +40,7 @@ describe("SIGINT during an upload", () => {
       { cwd: env.dir }
     )
     // Part-way: 1 MiB at the server, the client backing off.
-    const hold = await holdYouTubeUpload(env.sandbox, MiB, { probeFirst: false })
+    const hold = await holdYouTubeUpload(env.sandbox, MiB)
     assert.strictEqual(youtubeBytes(), MiB)
     cli.child.kill("SIGINT")
     const result = await cli.done

@@ -69,7 +69,7 @@ describe.skipIf(!hasTmux())("progress on a terminal (tmux)", () => {
     )
 
     // The YouTube upload stops after 8 MiB and stays there (the client backing off) until released.
-    const hold = await holdYouTubeUpload(env.sandbox, 8 * MiB, { probeFirst: false })
+    const hold = await holdYouTubeUpload(env.sandbox, 8 * MiB)
     // Mid-upload: the YouTube line is a partial bar with percent, bytes, rate and time left.
     const midway = await eventually(() => {
       const screen = capture(session)
