@@ -182,9 +182,9 @@ describe("config options", () => {
 
   it("the documentation names every key", () => {
     const root = fileURLToPath(new URL("../../", import.meta.url))
-    const doc = fs.readFileSync(path.join(root, "docs/fragments/config.md"), "utf8")
+    const doc = fs.readFileSync(path.join(root, "docs/config.md"), "utf8")
     for (const [section, keys] of Object.entries(Config.sectionKeys)) {
-      for (const key of keys) assert.include(doc, `\`${key}\``, `docs/fragments/config.md lacks ${section}.${key}`)
+      for (const key of keys) assert.include(doc, `\`${key}\``, `docs/config.md lacks ${section}.${key}`)
     }
   })
 })
