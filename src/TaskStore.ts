@@ -113,9 +113,10 @@ export interface Service {
 export class TaskStore extends Context.Tag("@medusa/TaskStore")<TaskStore, Service>() {}
 
 /**
- * The in-memory store: a `SubscriptionRef` per watched task drives `watch`,
- * a `PubSub` of every change drives `changes`. Nothing survives the process; pruning of finished tasks is done
- * by `Medusa` after its `retention`.
+ * The in-memory store: each task's watchers are handed its changes in the
+ * step that applies them (`watch`, `waitFor`), a `PubSub` of every change
+ * drives `changes`. Nothing survives the process; pruning of finished tasks
+ * is done by `Medusa` after its `retention`.
  *
  * @since 0.1.0
  * @category layers

@@ -81,6 +81,27 @@ describe("publish", () => {
       )
     ))
 
+  it.effect("a publisher that announced a wait and then failed no longer waits", () =>
+    Effect.gen(function*() {
+      const id = yield* Medusa.submit(fullRequest({ policy: "best-effort" }))
+      yield* Medusa.watch(id).pipe(Stream.filter((t) => t.waits !== undefined), Stream.runHead)
+      yield* TestClock.adjust("5 minutes")
+      yield* Effect.flip(Medusa.await(id))
+      const task = yield* Medusa.status(id)
+      assert.strictEqual(task.state, "failed")
+      assert.deepStrictEqual(task.failures.map((f) => f.platform), ["facebook"])
+      assert.strictEqual(task.waits, undefined)
+    }).pipe(
+      Effect.provide(testLayer({
+        platforms: {
+          facebook: {
+            wait: { reason: "rate limited", duration: "5 minutes" },
+            fail: { at: "post", error: new PlatformRejected({ platform: "facebook", reason: "blocked" }) }
+          }
+        }
+      }))
+    ))
+
   it.effect("history times come from the Clock", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(1_000_000)

@@ -1,6 +1,6 @@
 /**
  * What every `Medusa` service implementation shares (the in-memory engine in
- * `Medusa.ts` and the durable one in `internal/durable/service.ts`): option
+ * `Medusa.ts` and the durable one in `internal/runner/durable.ts`): option
  * defaults, per-platform bounds, id parsing, how a finished task becomes
  * `publish`'s result, and the retention loop.
  *

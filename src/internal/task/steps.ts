@@ -34,7 +34,8 @@ import {
   uploadMessage,
   uploadStep,
   withPermitUnless,
-  withPlatformPermit
+  withPlatformPermit,
+  withWait
 } from "./engine.js"
 import type { Outcome } from "./plan.js"
 import * as Plan from "./plan.js"
@@ -63,7 +64,12 @@ const recordFailure = (engine: Engine, id: TaskId, error: PlatformError): Effect
         modify(engine, id, (t) =>
           t.failures.some((f) => f.platform === error.platform) ?
             t :
-            rebuild(t, { failures: [...t.failures, failureOf(error)], updatedAt: now }))
+            rebuild(t, {
+              failures: [...t.failures, failureOf(error)],
+              // A platform that failed no longer waits.
+              waits: withWait(t.waits, error.platform, undefined),
+              updatedAt: now
+            }))
     ),
     "failed" as const
   )
