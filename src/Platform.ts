@@ -117,6 +117,11 @@ export interface UploadContext<M> {
   readonly onSession: (session: UploadSession) => Effect.Effect<void>
   /** Called at a bounded rate with byte-level progress. */
   readonly onProgress: (progress: UploadProgress) => Effect.Effect<void>
+  /**
+   * Told before the upload waits out a platform's `Retry-After` (a rate
+   * limit, a busy server), so that the task's status can say why it waits.
+   */
+  readonly onWait?: ((wait: PostWait) => Effect.Effect<void>) | undefined
 }
 
 /**

@@ -51,6 +51,8 @@ describe("Vimeo host", () => {
     metadata: meta,
     byteRoute: "tus.patch",
     byteMethod: "PATCH",
+    createRoute: "videos.create",
+    queryRoute: "tus.head",
     serverErrorBurst: [
       { route: "tus.patch", status: 503, times: 2 },
       { route: "tus.head", status: 502, times: 2 }

@@ -363,7 +363,7 @@ const noteSeparator = " — "
  */
 export const withWaitNote = (
   message: string | undefined,
-  publisher: PublisherId,
+  publisher: PublisherId | HostId,
   wait: PostWait | undefined
 ): string | undefined => {
   if (message === undefined) return message
@@ -441,7 +441,23 @@ export const uploadStep = (
             return rebuild(t, { progress: all, message: uploadMessage(hosts, all), updatedAt: now })
           })
         ).pipe(Effect.asVoid, Effect.catchAll(logStoreFailure("record upload progress")))
-      const uploaded = yield* host.upload({ taskId, media: task.media, metadata, resume, onSession, onProgress })
+      const onWait = (wait: PostWait) =>
+        withNow((now) =>
+          modify(engine, taskId, (t) =>
+            t.state !== "in_progress" ? t : rebuild(t, {
+              message: withWaitNote(t.message, hostId, wait),
+              updatedAt: now
+            }))
+        ).pipe(Effect.asVoid, Effect.catchAll(logStoreFailure("record an upload's wait")))
+      const uploaded = yield* host.upload({
+        taskId,
+        media: task.media,
+        metadata,
+        resume,
+        onSession,
+        onProgress,
+        onWait
+      })
       yield* withNow((now) =>
         modify(engine, taskId, (t) =>
           rebuild(t, {
