@@ -141,6 +141,13 @@ export interface Host<M> {
   /** Uploads the file (resuming `resume` when given). */
   readonly upload: (context: UploadContext<M>) => Effect.Effect<UploadedVideo, PlatformError>
   /**
+   * Removes what an unfinished upload left on the platform when no task will
+   * resume it (the task failed or was cancelled): Vimeo deletes the video it
+   * created. Returns what was done, for the task's history; absent when the
+   * platform keeps nothing for an unfinished upload (YouTube).
+   */
+  readonly abandon?: ((session: UploadSession) => Effect.Effect<string | undefined>) | undefined
+  /**
    * Steps after the upload (thumbnail, playlist, waiting for processing).
    * Failing here fails the task, but the video id is already recorded, so a
    * retry never uploads twice.

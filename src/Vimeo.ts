@@ -30,7 +30,7 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Resumable from "./internal/http/resumable.js"
-import type { Host, MediaFile, UploadContext } from "./Platform.js"
+import type { Host, MediaFile, UploadContext, UploadSession } from "./Platform.js"
 import { UploadedVideo, VimeoHost } from "./Platform.js"
 import { AuthExpired, Issue, PlatformRejected, PlatformUnavailable, QuotaExceeded } from "./PublishError.js"
 import type { PlatformError } from "./PublishError.js"
@@ -377,7 +377,7 @@ export const make = (
        * not claimed by another upload of this process. The first is adopted;
        * the others made by this upload's lost attempts are deleted.
        */
-      const adopt = Effect.gen(function*() {
+      const lostVideos = Effect.gen(function*() {
         const what = "looking for the video a lost creation request made"
         const { response, text } = yield* execute(
           api(HttpClientRequest.get(`${base}/me/videos`)).pipe(
@@ -400,7 +400,11 @@ export const make = (
             Number(v.upload?.size) === media.size && v.upload?.status !== "complete" &&
             typeof v.upload?.upload_link === "string" && !(created < since)
         }).reverse()
-        const [first, ...rest] = matches
+        return matches
+      })
+
+      const adopt = Effect.gen(function*() {
+        const [first, ...rest] = yield* lostVideos
         if (first === undefined) return undefined
         for (const extra of rest.slice(0, Math.max(0, lost - 1))) {
           yield* deleteVideo(idFromUri(extra.uri as string)!)
@@ -550,18 +554,31 @@ export const make = (
           "uploading the video"
         ).pipe(Effect.flatMap(({ response, text }) => answer(target, response, text, "the tus upload")))
 
-      const abandon = (target: Resumable.Target) =>
-        target.videoId === undefined ? Effect.succeed(undefined) : Effect.gen(function*() {
-          const id = target.videoId!
-          claimed.delete(id)
-          const outcome = yield* Effect.either(deleteVideo(id))
-          return outcome._tag === "Right" ?
-            `deleted the unfinished video ${id} on Vimeo` :
-            `could not delete the unfinished video ${id} on Vimeo (${outcome.left.message}); delete it in the Vimeo library`
-        })
+      /**
+       * When the upload is interrupted (another host failed, Ctrl+C) while a
+       * creation's answer is outstanding, the video it may have made is looked
+       * for and deleted: no saved session names it, so nothing could resume it.
+       */
+      const cleanUpLost = Effect.gen(function*() {
+        if (lost === 0) return
+        const found = yield* lostVideos
+        for (const video of found.slice(0, lost)) yield* deleteVideo(idFromUri(video.uri as string)!)
+      }).pipe(
+        Effect.timeout(Duration.times(Duration.decode(requestTimeout), 3)),
+        Effect.catchAllCause((cause) =>
+          Effect.logWarning("Vimeo: could not look for the video of an interrupted creation", cause)
+        )
+      )
 
       return yield* Resumable.run<UploadedVideo>({
-        protocol: { host: "vimeo", create: created, query, send, abandon, refreshAuth: Effect.succeed(false) },
+        protocol: {
+          host: "vimeo",
+          create: created,
+          query,
+          send,
+          abandon: (target) => abandonVideo(target.videoId),
+          refreshAuth: Effect.succeed(false)
+        },
         path: media.path,
         size: media.size,
         contentType: "application/offset+octet-stream",
@@ -577,7 +594,10 @@ export const make = (
           idleTimeout: options.idleTimeout
         },
         progressIntervalMillis: options.progressIntervalMillis
-      }).pipe(Effect.provideService(FileSystem.FileSystem, fs))
+      }).pipe(
+        Effect.provideService(FileSystem.FileSystem, fs),
+        Effect.onInterrupt(() => cleanUpLost)
+      )
     })
 
     const processingPoll = Schedule.spaced(options.processing?.interval ?? "10 seconds")
@@ -639,8 +659,20 @@ export const make = (
       }
     )
 
+    /** Deletes the unfinished video of a session nobody will resume; says what was done. */
+    const abandonVideo = (videoId: string | undefined): Effect.Effect<string | undefined> =>
+      videoId === undefined ? Effect.succeed(undefined) : Effect.gen(function*() {
+        const id = videoId
+        claimed.delete(id)
+        const outcome = yield* Effect.either(deleteVideo(id))
+        return outcome._tag === "Right" ?
+          `deleted the unfinished video ${id} on Vimeo` :
+          `could not delete the unfinished video ${id} on Vimeo (${outcome.left.message}); delete it in the Vimeo library`
+      })
+
     return {
       id: "vimeo",
+      abandon: (session: UploadSession) => abandonVideo(session.videoId),
       // Vimeo's limit depends on the account's plan; it answers 4101/4102 when over.
       maxFileBytes: Number.MAX_SAFE_INTEGER,
       validate: (metadata, media) => Effect.succeed(validateMetadata(metadata, media)),

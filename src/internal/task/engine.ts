@@ -572,6 +572,24 @@ const ignoreRefused = <A>(
  *
  * @internal
  */
+/**
+ * After a fail-fast upload failure nothing resumes the task: each host's
+ * unfinished upload is abandoned (Vimeo deletes the video it created), so
+ * that no orphan stays in the user's library.
+ */
+const abandonUploads = (engine: Engine, taskId: TaskId, hosts: ReadonlyArray<HostId>) =>
+  Effect.forEach(hosts, (hostId) =>
+    Effect.gen(function*() {
+      const host = engine.platforms.hosts[hostId]
+      if (host?.abandon === undefined) return
+      const task = yield* engine.store.get(taskId)
+      if (task.videos.some((v) => v.host === hostId)) return
+      const session = yield* engine.store.loadUploadSession(taskId, hostId)
+      if (Option.isNone(session)) return
+      const done = yield* host.abandon(session.value)
+      if (done !== undefined) yield* Effect.logInfo(`${displayName[hostId]}: ${done}`)
+    }).pipe(Effect.catchAll(() => Effect.void)), { discard: true })
+
 export const runTask = (engine: Engine, taskId: TaskId): Effect.Effect<Task, StoreError> =>
   Effect.gen(function*() {
     const initial = yield* Effect.catchTag(
@@ -608,6 +626,7 @@ export const runTask = (engine: Engine, taskId: TaskId): Effect.Effect<Task, Sto
         if (!isPlatformError(result.left)) return yield* result.left
         yield* recordFailure(engine, taskId, result.left)
         failedHosts.add(result.left.platform as HostId)
+        yield* abandonUploads(engine, taskId, hosts)
       }
     } else {
       yield* Effect.forEach(hosts, (host) =>

@@ -233,6 +233,7 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
     if (!video!.upload.complete) {
       // What the upload held is lost with it.
       state.counters.vimeo.discardedBytes += video!.upload.bytes
+      video!.upload.discarded = true
       video!.upload.external?.dispose()
       video!.upload.external = undefined
     }

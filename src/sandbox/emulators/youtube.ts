@@ -852,6 +852,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
         session.upload.external?.dispose()
         // What the expired session held is lost: the client must send it again.
         state.counters.youtube.discardedBytes += session.upload.bytes
+        session.upload.discarded = true
       }
       await discard(ctx)
       return fail(404, "notFound", `Upload session '${id}' is unknown or has expired: start a new session.`)

@@ -233,6 +233,8 @@ export interface StoredUpload {
   chunks: Array<Buffer> | undefined
   /** Set while a large upload hashes on a worker thread (see `SandboxState.hashExternally`). */
   external?: ExternalHash | undefined
+  /** The platform threw the upload away (an expired session, a deleted video): its bytes are in `discardedBytes`. */
+  discarded?: boolean | undefined
 }
 
 /** @internal */
@@ -382,7 +384,8 @@ export class SandboxState {
         sha256: currentDigest(u) ?? null,
         metadata: u.metadata,
         requests: u.requests,
-        createdAt: u.createdAt
+        createdAt: u.createdAt,
+        discarded: u.discarded === true
       })),
       posts: this.posts,
       counters: this.counters,
