@@ -93,6 +93,11 @@ export interface HostLimits {
   readonly idleTimeout?: Duration.DurationInput
   readonly maxWait?: Duration.DurationInput
   readonly stallTimeout?: Duration.DurationInput
+  readonly retry?: {
+    readonly baseDelay?: Duration.DurationInput
+    readonly maxDelay?: Duration.DurationInput
+    readonly maxRetries?: number
+  }
 }
 
 /** Videos the sandbox holds that were created and neither completed nor deleted. */
@@ -346,6 +351,28 @@ export const hostContract = <M>(platform: HostCase<M>): void => {
         }),
       20_000
     )
+
+    it.scopedLive("a server that keeps failing fails the upload after the stall timeout, saying what failed and since when", () =>
+      Effect.gen(function*() {
+        const { dir, host, sb } = yield* platform.setup({
+          host: {
+            stallTimeout: "400 millis",
+            retry: { baseDelay: "40 millis", maxDelay: "40 millis", maxRetries: 1000 }
+          }
+        })
+        const file = mediaFile(dir, 100 * KiB, 33)
+        for (const route of new Set([platform.byteRoute, platform.queryRoute])) {
+          sb.inject({ platform: platform.id, route, times: Infinity, action: { kind: "status", status: 503 } })
+        }
+        const started = Date.now()
+        const error = yield* Effect.flip(host.upload(yield* context(file.media, meta, yield* recorder)))
+        assert.strictEqual(error._tag, "PlatformUnavailable")
+        assert.strictEqual(error.reason, "timeout")
+        assert.include(error.message, "503")
+        assert.match(error.message, /since \d{4}-\d\d-\d\dT/)
+        assert.include(error.message, "stall timeout")
+        assert.isBelow(Date.now() - started, 5_000)
+      }))
 
     it.scopedLive("a creation answer lost on a dropped connection leaves no orphan", () =>
       Effect.gen(function*() {
