@@ -177,7 +177,7 @@ export const make = (
     const fs = yield* FileSystem.FileSystem
     const http = yield* HttpClient.HttpClient
     const base = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "")
-    const getAuth = yield* Auth.makeLazy(options)
+    const getAuth = yield* Auth.makeLazy({ ...options, tokenTimeout: options.requestTimeout })
     const ledger = yield* Quota.make(ledgerFileOf(options), limitsOf(options))
     const retryPolicy = Resumable.makeUploadRetryPolicy(options.retry)
     const thumbnailMaxBytes = options.thumbnailMaxBytes ?? Metadata.limits.thumbnailBytes
@@ -684,7 +684,7 @@ export const checkCredentials = (
     const base = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "")
     const limits = limitsOf(options)
     const ledger = yield* Quota.make(ledgerFileOf(options), limits)
-    const getAuth = yield* Auth.makeLazy(options)
+    const getAuth = yield* Auth.makeLazy({ ...options, tokenTimeout: options.requestTimeout })
     const invalid = (error: AuthExpired): CredentialReport => ({
       platform: "youtube",
       ok: false,
