@@ -164,13 +164,13 @@ export interface RunResult {
 
 const hostLimits = {
   retry: { baseDelay: "20 millis", maxDelay: "500 millis", maxRetries: 8 },
-  requestTimeout: "1 second",
-  idleTimeout: "1 second",
+  requestTimeout: "3 seconds",
+  idleTimeout: "3 seconds",
   maxWait: "3 seconds",
   stallTimeout: "20 seconds"
 } as const
 
-const publisherLimits = { requestTimeout: "1 second", maxRateLimitWait: "5 seconds" } as const
+const publisherLimits = { requestTimeout: "3 seconds", maxRateLimitWait: "5 seconds" } as const
 
 /** Runs one seeded run: a fresh sandbox, its faults, `tasks` publishes at once. */
 export const runOne = async (seed: number, options: { tasks?: number; hangSeconds?: number } = {}) => {

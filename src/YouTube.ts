@@ -261,6 +261,15 @@ export const make = (
 
       const execute = (request: HttpClientRequest.HttpClientRequest, what: string) =>
         authorize(request).pipe(
+          // An unreachable or slow token endpoint is retried like the upload's own requests.
+          Effect.catchTag("PlatformUnavailable", (e) =>
+            Effect.fail(
+              new Resumable.Transient({
+                reason: e.reason === "timeout" ? "timeout" : "transport",
+                status: e.status,
+                description: `${what}: ${e.description ?? "the access-token refresh failed"}`
+              })
+            )),
           Effect.flatMap((r) => http.execute(r)),
           Effect.flatMap((response) => Effect.map(response.text, (text) => ({ response, text }))),
           Effect.catchTags({
@@ -289,7 +298,15 @@ export const make = (
       const create = Effect.gen(function*() {
         let attempt = yield* execute(initiate, "creating the upload session")
         if (attempt.response.status === 401) {
-          yield* auth.forceRefresh
+          yield* auth.forceRefresh.pipe(
+            Effect.catchTag("PlatformUnavailable", (e) =>
+              Effect.fail(
+                new Resumable.Transient({
+                  reason: e.reason === "timeout" ? "timeout" : "transport",
+                  description: `creating the upload session: ${e.description ?? "the access-token refresh failed"}`
+                })
+              ))
+          )
           attempt = yield* execute(initiate, "creating the upload session")
         }
         const { response, text } = attempt

@@ -366,7 +366,7 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
   const override = async (ctx: RequestContext) => {
     const method = String(ctx.req.headers["x-http-method-override"] ?? "").toUpperCase()
     if (method === "PATCH") return withLock(ctx.params.ticket ?? "", () => patch(ctx))
-    if (method === "HEAD") return head(ctx)
+    if (method === "HEAD") return withLock(ctx.params.ticket ?? "", async () => head(ctx))
     return notAllowed(ctx)
   }
 
@@ -385,7 +385,13 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
     { name: "videos.list", method: "GET", path: "/me/videos", handler: list },
     { name: "videos.get", method: "GET", path: /^\/videos\/(?<id>\d+)$/, handler: get },
     { name: "videos.delete", method: "DELETE", path: /^\/videos\/(?<id>\d+)$/, handler: remove },
-    { name: "tus.head", method: "HEAD", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: head },
+    // Under the upload's lock, as tusd does: an offset is never read while a PATCH still writes.
+    {
+      name: "tus.head",
+      method: "HEAD",
+      path: /^\/files\/(?<ticket>[\w-]+)$/,
+      handler: (ctx) => withLock(ctx.params.ticket ?? "", async () => head(ctx))
+    },
     {
       name: "tus.patch",
       method: "PATCH",
