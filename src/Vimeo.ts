@@ -30,8 +30,8 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Resumable from "./internal/http/resumable.js"
-import type { Host, MediaFile, UploadContext, UploadSession } from "./Platform.js"
-import { UploadedVideo, VimeoHost } from "./Platform.js"
+import type { Host, MediaFile, UploadContext } from "./Platform.js"
+import { UploadedVideo, UploadSession, VimeoHost } from "./Platform.js"
 import { AuthExpired, Issue, PlatformRejected, PlatformUnavailable, QuotaExceeded } from "./PublishError.js"
 import type { PlatformError } from "./PublishError.js"
 import type { VimeoMetadata } from "./PublishRequest.js"
@@ -361,6 +361,12 @@ export const make = (
       /** Creation requests whose answer never came: Vimeo may have created a video for each. */
       let lost = 0
       let firstAttemptAt: number | undefined
+      // A saved creation intent without a link: the process stopped while creating.
+      const intent = Option.filter(context.resume, (s) => s.host === "vimeo" && s.uri.length === 0)
+      if (Option.isSome(intent)) {
+        lost = 1
+        firstAttemptAt = intent.value.createdAt
+      }
 
       type Listed = {
         readonly uri?: unknown
@@ -418,7 +424,19 @@ export const make = (
       })
 
       const created = Effect.gen(function*() {
-        firstAttemptAt ??= yield* Clock.currentTimeMillis
+        const now = yield* Clock.currentTimeMillis
+        firstAttemptAt ??= now
+        // Saved before the request: after a crash the resume sees that a creation may have
+        // happened (a session without a link) and looks for its video instead of orphaning it.
+        yield* context.onSession(
+          new UploadSession({
+            host: "vimeo",
+            uri: "",
+            totalBytes: media.size,
+            acknowledged: 0,
+            createdAt: firstAttemptAt
+          })
+        )
         if (lost > 0) {
           const found = yield* adopt
           if (found !== undefined) {

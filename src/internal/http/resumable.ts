@@ -472,7 +472,8 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
       acknowledged = saved.value.acknowledged
       needQuery = true
     } else {
-      if (Option.isSome(options.resume)) {
+      // A session without a link is a creation intent (see the host), not a session to restart.
+      if (Option.isSome(options.resume) && options.resume.value.uri.length > 0) {
         note = options.restartNote ?? "saved session does not match this file, starting a new session"
         const previous = options.resume.value
         if (previous.host === host && previous.uri.length > 0 && protocol.abandon !== undefined) {
