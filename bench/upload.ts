@@ -78,7 +78,10 @@ const runMedusa = async () => {
         credentialsFile: path.join(dir, "youtube-credentials.json"),
         baseUrl: arg("base")!,
         quota: { uploadsPerDay: 1_000_000 },
-        retry: { baseDelay: "50 millis", maxRetries: 5 }
+        retry: { baseDelay: "50 millis", maxRetries: 5 },
+        // Short enough that a stalled request costs the benchmark two seconds, not a minute.
+        idleTimeout: "2 seconds",
+        requestTimeout: "2 seconds"
       }).pipe(Layer.provide(Layer.merge(client, NodeFileSystem.layer)))
     )
     const host = Context.get(ctx, YouTubeHost)
@@ -387,6 +390,60 @@ const main = async () => {
     }
     const googleServerBytes = (await bodyBytes()) - beforeGoogle
 
+    // --- bytes re-sent beyond what the server discarded, per fault kind --------------------------
+    const FAULT = 32 * MiB
+    const faultFile = path.join(work, "32m.mp4")
+    makeFile(faultFile, FAULT)
+    process.stderr.write("re-sent bytes per fault kind (32 MiB, node:http)...\n")
+    const youtubeState = async () => {
+      const state = await control("/_sandbox/state")
+      return {
+        body: state.counters.youtube.bodyBytes as number,
+        discarded: state.counters.youtube.discardedBytes as number,
+        holds: (state.uploads as Array<{ platform: string; id: string; bytes: number; discarded: boolean }>)
+          .filter((u) => u.platform === "youtube" && !u.discarded)
+          .map((u) => [u.id, u.bytes] as const)
+      }
+    }
+    const faultCases: ReadonlyArray<readonly [string, ReadonlyArray<Record<string, unknown>>]> = [
+      ["drop at 50%", [{ route: "upload", action: { kind: "drop", afterBytes: FAULT / 2 } }]],
+      ["partial acknowledgement (1 MiB + 1 held back)", [{
+        route: "upload",
+        action: { kind: "partialAck", bytes: MiB + 1 }
+      }]],
+      ["stall (stored, never answered)", [{ route: "upload", action: { kind: "stall" } }]],
+      ["503 on the upload", [{ route: "upload", action: { kind: "status", status: 503 } }]],
+      ["429 Retry-After 1 s on creation", [{
+        route: "upload.initiate",
+        action: { kind: "rateLimit", retryAfterSeconds: 1 }
+      }]],
+      ["expired session (404 on the upload)", [{ route: "upload", action: { kind: "status", status: 404 } }]],
+      ["creation answer lost (drop after the session was made)", [{
+        route: "upload.initiate",
+        action: { kind: "drop", afterBytes: 1_000_000 }
+      }]]
+    ]
+    const resentRows: Array<[string, string, string]> = []
+    for (const [name, faults] of faultCases) {
+      const before = await youtubeState()
+      for (const fault of faults) await control("/_sandbox/faults", { platform: "youtube", ...fault })
+      await medusa(faultFile, FAULT)
+      await fetch(`${info.controlUrl}/_sandbox/faults`, { method: "DELETE" }).then((r) => r.text())
+      const after = await youtubeState()
+      const held = new Map(before.holds)
+      const newlyHeld = after.holds.reduce((sum, [id, bytes]) => sum + bytes - (held.get(id) ?? 0), 0)
+      const received = after.body - before.body
+      const discarded = after.discarded - before.discarded
+      const beyond = received - discarded - newlyHeld
+      resentRows.push([
+        `Re-sent beyond discards, ${name}`,
+        `${(beyond / FAULT).toFixed(3)} × size`,
+        `received ${(received / FAULT).toFixed(3)} ×, server discarded ${
+          (discarded / FAULT).toFixed(3)
+        } × (target ≤ 0.05)`
+      ])
+    }
+
     const rate = (ms: number) => (GiB / MiB) / (ms / 1000)
     const mb = (kib: number) => (kib / 1024).toFixed(0)
     const curlRate = median(curlMs.map(rate))
@@ -435,7 +492,8 @@ const main = async () => {
         "Drop at 50%, googleapis videos.insert, retried",
         `${(google.bytesSent / size).toFixed(3)} × size read`,
         `server received ${(googleServerBytes / size).toFixed(3)} ×; attempts: ${google.attempts.join(", ")}`
-      ]
+      ],
+      ...resentRows
     ]
     const w0 = Math.max(...rows.map((r) => r[0].length))
     const w1 = Math.max(...rows.map((r) => r[1].length))

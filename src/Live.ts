@@ -36,11 +36,15 @@ import * as YouTube from "./YouTube.js"
  */
 export const platforms = (config: MedusaConfig): Layer.Layer<never> => {
   const layers: Array<Layer.Layer<any, never, any>> = []
-  if (config.youtube) layers.push(YouTube.layer(config.youtube))
-  if (config.vimeo) layers.push(Vimeo.layer(config.vimeo))
-  if (config.facebook) layers.push(Facebook.layer(config.facebook))
-  if (config.x) layers.push(X.layer(config.x))
-  if (config.linkedin) layers.push(LinkedIn.layer(config.linkedin))
+  // `medusa.max_wait` and `medusa.stall_timeout` hold for every platform that does not set its own.
+  const { maxWait, stallTimeout } = config.medusa
+  const hostDefaults = { maxWait, stallTimeout }
+  const publisherDefaults = { maxRateLimitWait: maxWait }
+  if (config.youtube) layers.push(YouTube.layer({ ...hostDefaults, ...config.youtube }))
+  if (config.vimeo) layers.push(Vimeo.layer({ ...hostDefaults, ...config.vimeo }))
+  if (config.facebook) layers.push(Facebook.layer({ ...publisherDefaults, ...config.facebook }))
+  if (config.x) layers.push(X.layer({ ...publisherDefaults, ...config.x }))
+  if (config.linkedin) layers.push(LinkedIn.layer({ ...publisherDefaults, ...config.linkedin }))
   if (layers.length === 0) return Layer.empty
   const [first, ...rest] = layers
   return Layer.mergeAll(first!, ...rest).pipe(

@@ -149,6 +149,14 @@ const QuotaSection = Schema.Struct({
   unitsPerDay: optional(Positive, "units_per_day")
 })
 
+/** What every host takes about its requests and waits (the `medusa` section's `max_wait` and `stall_timeout` apply where a host does not set its own). */
+const uploadKeys = {
+  requestTimeout: optional(DurationString, "request_timeout"),
+  idleTimeout: optional(DurationString, "idle_timeout"),
+  maxWait: optional(DurationString, "max_wait"),
+  stallTimeout: optional(DurationString, "stall_timeout")
+}
+
 /** @internal */
 export const YouTubeSection = Schema.Struct({
   clientSecretsFile: required(Text, "client_secrets_file"),
@@ -162,7 +170,8 @@ export const YouTubeSection = Schema.Struct({
   thumbnailMaxBytes: optional(Positive, "thumbnail_max_bytes"),
   retry: optional(RetrySection, "retry"),
   progressIntervalMillis: optional(NonNegative, "progress_interval_millis"),
-  processing: optional(ProcessingSection, "processing")
+  processing: optional(ProcessingSection, "processing"),
+  ...uploadKeys
 })
 
 /** @internal */
@@ -172,7 +181,8 @@ export const VimeoSection = Schema.Struct({
   retry: optional(RetrySection, "retry"),
   progressIntervalMillis: optional(NonNegative, "progress_interval_millis"),
   waitForProcessing: optional(Schema.Boolean, "wait_for_processing"),
-  processing: optional(ProcessingSection, "processing")
+  processing: optional(ProcessingSection, "processing"),
+  ...uploadKeys
 })
 
 /** What every publisher takes about posting. */

@@ -117,6 +117,11 @@ export interface UploadContext<M> {
   readonly onSession: (session: UploadSession) => Effect.Effect<void>
   /** Called at a bounded rate with byte-level progress. */
   readonly onProgress: (progress: UploadProgress) => Effect.Effect<void>
+  /**
+   * Told before the upload waits out a platform's `Retry-After` (a rate
+   * limit, a busy server), so that the task's status can say why it waits.
+   */
+  readonly onWait?: ((wait: PostWait) => Effect.Effect<void>) | undefined
 }
 
 /**
@@ -141,6 +146,13 @@ export interface Host<M> {
   readonly checkSetup?: Effect.Effect<ReadonlyArray<string>> | undefined
   /** Uploads the file (resuming `resume` when given). */
   readonly upload: (context: UploadContext<M>) => Effect.Effect<UploadedVideo, PlatformError>
+  /**
+   * Removes what an unfinished upload left on the platform when no task will
+   * resume it (the task failed or was cancelled): Vimeo deletes the video it
+   * created. Returns what was done, for the task's history; absent when the
+   * platform keeps nothing for an unfinished upload (YouTube).
+   */
+  readonly abandon?: ((session: UploadSession) => Effect.Effect<string | undefined>) | undefined
   /**
    * Steps after the upload (thumbnail, playlist, waiting for processing).
    * Failing here fails the task, but the video id is already recorded, so a

@@ -31,7 +31,7 @@ import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Resumable from "./internal/http/resumable.js"
 import type { Host, MediaFile, UploadContext } from "./Platform.js"
-import { UploadedVideo, VimeoHost } from "./Platform.js"
+import { UploadedVideo, UploadSession, VimeoHost } from "./Platform.js"
 import { AuthExpired, Issue, PlatformRejected, PlatformUnavailable, QuotaExceeded } from "./PublishError.js"
 import type { PlatformError } from "./PublishError.js"
 import type { VimeoMetadata } from "./PublishRequest.js"
@@ -60,6 +60,14 @@ export interface Options {
   readonly baseUrl?: string | undefined
   /** Back-off of the upload (defaults: 1 s doubling, jittered, capped at 60 s, 8 retries without progress). */
   readonly retry?: Resumable.RetryOptions | undefined
+  /** Longest `Retry-After` waited out before the upload fails as rate-limited (default 5 minutes; config `medusa.max_wait`). */
+  readonly maxWait?: Duration.DurationInput | undefined
+  /** Longest time without a newly acknowledged byte before the upload fails (default 10 minutes; config `medusa.stall_timeout`). */
+  readonly stallTimeout?: Duration.DurationInput | undefined
+  /** Deadline of a request without file bytes: session creation, offset query (default 30 seconds). */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  /** Longest time a request carrying bytes may go without writing a byte or, once written, without an answer (default 60 seconds). */
+  readonly idleTimeout?: Duration.DurationInput | undefined
   /** Smallest interval between two progress events (default 250 ms). */
   readonly progressIntervalMillis?: number | undefined
   /** Wait for Vimeo to transcode the video after upload (default false). */
@@ -243,6 +251,14 @@ const transport = (what: string) => (error: HttpClientError.HttpClientError): Re
     description: `${what}: connection failed or dropped (${error.reason})`
   })
 
+const parseJsonSafe = (text: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
 /** `/videos/123` → `123`. */
 const idFromUri = (uri: string): string | undefined => /\/videos\/(\d+|[A-Za-z0-9]+)/.exec(uri)?.[1]
 
@@ -280,9 +296,13 @@ export const make = (
         const now = yield* Clock.currentTimeMillis
         const body = parseError(text)
         const retryAfterMillis = Resumable.parseRetryAfter(response.headers["retry-after"], now)
-        if (isRetryableStatus(response.status) || response.status === 423 || response.status === 460) {
+        if (
+          isRetryableStatus(response.status) || response.status === 423 || response.status === 460 ||
+          (response.status === 429 && body.code !== "4101" && body.code !== "4102")
+        ) {
+          // A rate limit is waited out (up to `maxWait`), like a busy server.
           return yield* new Resumable.Transient({
-            reason: "server_error",
+            reason: response.status === 429 ? "rate_limited" : "server_error",
             status: response.status,
             retryAfterMillis,
             code: body.code,
@@ -292,6 +312,40 @@ export const make = (
         }
         return yield* Effect.fail(fromResponse(response.status, body, what, retryAfterMillis))
       })
+
+    /** Videos being uploaded by this host (never adopted by another upload after a lost creation). */
+    const claimed = new Set<string>()
+    const requestTimeout = options.requestTimeout ?? Resumable.defaultLimits.requestTimeout
+
+    /** `DELETE /videos/{id}` (a video already gone counts as deleted), retried a few times. */
+    const deleteVideo = (id: string): Effect.Effect<void, PlatformError> => {
+      const what = `deleting the unfinished video ${id}`
+      return execute(api(HttpClientRequest.del(`${base}/videos/${id}`)), what).pipe(
+        Effect.timeoutFail({
+          duration: requestTimeout,
+          onTimeout: () => new Resumable.Transient({ reason: "timeout", description: `${what}: no answer` })
+        }),
+        Effect.flatMap(({ response, text }) =>
+          response.status === 204 || response.status === 200 || response.status === 404 ?
+            Effect.void :
+            failure(response, text, what)
+        ),
+        Effect.retry({
+          schedule: Schedule.exponential("200 millis"),
+          times: 4,
+          while: (e) => e._tag === "Transient"
+        }),
+        Effect.catchTag("Transient", (t) =>
+          Effect.fail(
+            new PlatformUnavailable({
+              platform: "vimeo",
+              reason: t.reason === "rate_limited" ? "server_error" : t.reason,
+              status: t.status,
+              description: t.description
+            })
+          ))
+      )
+    }
 
     const upload = Effect.fn("Vimeo.upload")(function*(context: UploadContext<VimeoMetadata>) {
       const { media, metadata } = context
@@ -303,6 +357,100 @@ export const make = (
           description: issues.map((i) => `${i.location}: ${i.message}`).join("; ")
         })
       }
+
+      /** Creation requests whose answer never came: Vimeo may have created a video for each. */
+      let lost = 0
+      let firstAttemptAt: number | undefined
+      // A saved creation intent without a link: the process stopped while creating.
+      const intent = Option.filter(context.resume, (s) => s.host === "vimeo" && s.uri.length === 0)
+      if (Option.isSome(intent)) {
+        lost = 1
+        firstAttemptAt = intent.value.createdAt
+      }
+
+      type Listed = {
+        readonly uri?: unknown
+        readonly name?: unknown
+        readonly link?: unknown
+        readonly created_time?: unknown
+        readonly upload?: { readonly upload_link?: unknown; readonly size?: unknown; readonly status?: unknown }
+      }
+
+      /**
+       * After a creation whose answer was lost, finds the video it made: the
+       * newest videos of the account with this title and size, unfinished,
+       * created since the first attempt (a minute of clock skew allowed) and
+       * not claimed by another upload of this process. The first is adopted;
+       * the others made by this upload's lost attempts are deleted.
+       */
+      const lostVideos = Effect.gen(function*() {
+        const what = "looking for the video a lost creation request made"
+        const { response, text } = yield* execute(
+          api(HttpClientRequest.get(`${base}/me/videos`)).pipe(
+            HttpClientRequest.setUrlParams({
+              per_page: "50",
+              sort: "date",
+              direction: "desc",
+              fields: "uri,name,link,created_time,upload"
+            })
+          ),
+          what
+        )
+        if (response.status !== 200) return yield* failure(response, text, what)
+        const data = (parseJsonSafe(text) as { data?: ReadonlyArray<Listed> } | undefined)?.data ?? []
+        const since = (firstAttemptAt ?? 0) - 60_000
+        const matches = data.filter((v) => {
+          const id = typeof v.uri === "string" ? idFromUri(v.uri) : undefined
+          const created = typeof v.created_time === "string" ? Date.parse(v.created_time) : Number.NaN
+          return id !== undefined && !claimed.has(id) && v.name === metadata.title &&
+            Number(v.upload?.size) === media.size && v.upload?.status !== "complete" &&
+            typeof v.upload?.upload_link === "string" && !(created < since)
+        }).reverse()
+        return matches
+      })
+
+      const adopt = Effect.gen(function*() {
+        const [first, ...rest] = yield* lostVideos
+        if (first === undefined) return undefined
+        for (const extra of rest.slice(0, Math.max(0, lost - 1))) {
+          yield* deleteVideo(idFromUri(extra.uri as string)!)
+        }
+        const videoId = idFromUri(first.uri as string)!
+        return {
+          uri: first.upload!.upload_link as string,
+          videoId,
+          videoUrl: typeof first.link === "string" && first.link.length > 0 ? first.link : videoUrl(videoId)
+        } satisfies Resumable.Target
+      })
+
+      const created = Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        firstAttemptAt ??= now
+        // Saved before the request: after a crash the resume sees that a creation may have
+        // happened (a session without a link) and looks for its video instead of orphaning it.
+        yield* context.onSession(
+          new UploadSession({
+            host: "vimeo",
+            uri: "",
+            totalBytes: media.size,
+            acknowledged: 0,
+            createdAt: firstAttemptAt
+          })
+        )
+        if (lost > 0) {
+          const found = yield* adopt
+          if (found !== undefined) {
+            lost = 0
+            return found
+          }
+        }
+        // Counted as lost until an answer arrives (a dropped connection, a
+        // deadline that interrupts the request).
+        lost += 1
+        const target = yield* create
+        lost = 0
+        return target
+      }).pipe(Effect.tap((target) => Effect.sync(() => claimed.add(target.videoId!))))
 
       const create = Effect.gen(function*() {
         const body: Record<string, unknown> = {
@@ -318,8 +466,16 @@ export const make = (
             HttpClientRequest.setBody(HttpBody.text(JSON.stringify(body), "application/json"))
           ),
           "creating the video"
+        ).pipe(
+          // A transport failure may hide a created video; an answer does not.
+          Effect.tapError((e) =>
+            e._tag === "Transient" && e.reason === "transport" ? Effect.void : Effect.sync(() => {
+              lost = Math.max(0, lost - 1)
+            })
+          )
         )
         if (response.status !== 200 && response.status !== 201) {
+          lost = Math.max(0, lost - 1)
           return yield* failure(response, text, "creating the video")
         }
         const video = yield* Effect.try({
@@ -416,17 +572,50 @@ export const make = (
           "uploading the video"
         ).pipe(Effect.flatMap(({ response, text }) => answer(target, response, text, "the tus upload")))
 
+      /**
+       * When the upload is interrupted (another host failed, Ctrl+C) while a
+       * creation's answer is outstanding, the video it may have made is looked
+       * for and deleted: no saved session names it, so nothing could resume it.
+       */
+      const cleanUpLost = Effect.gen(function*() {
+        if (lost === 0) return
+        const found = yield* lostVideos
+        for (const video of found.slice(0, lost)) yield* deleteVideo(idFromUri(video.uri as string)!)
+      }).pipe(
+        Effect.timeout(Duration.times(Duration.decode(requestTimeout), 3)),
+        Effect.catchAllCause((cause) =>
+          Effect.logWarning("Vimeo: could not look for the video of an interrupted creation", cause)
+        )
+      )
+
       return yield* Resumable.run<UploadedVideo>({
-        protocol: { host: "vimeo", create, query, send, refreshAuth: Effect.succeed(false) },
+        protocol: {
+          host: "vimeo",
+          create: created,
+          query,
+          send,
+          abandon: (target) => abandonVideo(target.videoId),
+          refreshAuth: Effect.succeed(false)
+        },
         path: media.path,
         size: media.size,
         contentType: "application/offset+octet-stream",
         resume: context.resume,
         onSession: context.onSession,
         onProgress: context.onProgress,
+        onWait: context.onWait,
         retryPolicy,
+        limits: {
+          maxWait: options.maxWait,
+          stallTimeout: options.stallTimeout,
+          requestTimeout: options.requestTimeout,
+          idleTimeout: options.idleTimeout
+        },
         progressIntervalMillis: options.progressIntervalMillis
-      }).pipe(Effect.provideService(FileSystem.FileSystem, fs))
+      }).pipe(
+        Effect.provideService(FileSystem.FileSystem, fs),
+        Effect.onInterrupt(() => cleanUpLost)
+      )
     })
 
     const processingPoll = Schedule.spaced(options.processing?.interval ?? "10 seconds")
@@ -464,7 +653,7 @@ export const make = (
             Effect.fail(
               new PlatformUnavailable({
                 platform: "vimeo",
-                reason: t.reason,
+                reason: t.reason === "rate_limited" ? "server_error" : t.reason,
                 status: t.status,
                 code: t.code,
                 platformMessage: t.platformMessage,
@@ -488,8 +677,20 @@ export const make = (
       }
     )
 
+    /** Deletes the unfinished video of a session nobody will resume; says what was done. */
+    const abandonVideo = (videoId: string | undefined): Effect.Effect<string | undefined> =>
+      videoId === undefined ? Effect.succeed(undefined) : Effect.gen(function*() {
+        const id = videoId
+        claimed.delete(id)
+        const outcome = yield* Effect.either(deleteVideo(id))
+        return outcome._tag === "Right" ?
+          `deleted the unfinished video ${id} on Vimeo` :
+          `could not delete the unfinished video ${id} on Vimeo (${outcome.left.message}); delete it in the Vimeo library`
+      })
+
     return {
       id: "vimeo",
+      abandon: (session: UploadSession) => abandonVideo(session.videoId),
       // Vimeo's limit depends on the account's plan; it answers 4101/4102 when over.
       maxFileBytes: Number.MAX_SAFE_INTEGER,
       validate: (metadata, media) => Effect.succeed(validateMetadata(metadata, media)),

@@ -78,6 +78,14 @@ export interface Options {
   readonly thumbnailMaxBytes?: number | undefined
   /** Back-off of the upload (defaults: 1 s doubling, jittered, capped at 60 s, 8 retries without progress). */
   readonly retry?: Resumable.RetryOptions | undefined
+  /** Longest `Retry-After` waited out before the upload fails as rate-limited (default 5 minutes; config `medusa.max_wait`). */
+  readonly maxWait?: Duration.DurationInput | undefined
+  /** Longest time without a newly acknowledged byte before the upload fails (default 10 minutes; config `medusa.stall_timeout`). */
+  readonly stallTimeout?: Duration.DurationInput | undefined
+  /** Deadline of a request without file bytes: session creation, offset query (default 30 seconds). */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  /** Longest time a request carrying bytes may go without writing a byte or, once written, without an answer (default 60 seconds). */
+  readonly idleTimeout?: Duration.DurationInput | undefined
   /** Smallest interval between two progress events (default 250 ms). */
   readonly progressIntervalMillis?: number | undefined
   /** Polling of `videos.list` when `waitForProcessing` is on. */
@@ -110,6 +118,21 @@ export const videoUrl = (videoId: string): string => `https://youtube.com/watch?
 // =============================================================================
 // Constructor
 // =============================================================================
+
+/**
+ * YouTube's answer when the daily "Video Uploads" bucket is used up: a `429
+ * rateLimitExceeded` whose message names a per-day quota metric.
+ */
+const isDailyBucket = (message: string | undefined): boolean =>
+  message !== undefined && /quota metric/i.test(message) && /per day/i.test(message)
+
+/** A rate limit, waited out like a busy server (never a used-up quota). */
+const isRateLimit = (
+  status: number,
+  body: { readonly reason: string | undefined; readonly message: string | undefined }
+) =>
+  (status === 429 || body.reason === "rateLimitExceeded" || body.reason === "userRateLimitExceeded") &&
+  !isDailyBucket(body.message)
 
 const parseRange = (header: string | undefined): number => {
   // `Range: bytes=0-N` → the server holds N + 1 bytes; no header → none.
@@ -154,7 +177,7 @@ export const make = (
     const fs = yield* FileSystem.FileSystem
     const http = yield* HttpClient.HttpClient
     const base = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "")
-    const getAuth = yield* Auth.makeLazy(options)
+    const getAuth = yield* Auth.makeLazy({ ...options, tokenTimeout: options.requestTimeout })
     const ledger = yield* Quota.make(ledgerFileOf(options), limitsOf(options))
     const retryPolicy = Resumable.makeUploadRetryPolicy(options.retry)
     const thumbnailMaxBytes = options.thumbnailMaxBytes ?? Metadata.limits.thumbnailBytes
@@ -162,11 +185,15 @@ export const make = (
 
     const quotaKey = (auth: Auth.Auth): string => quotaKeyOf(options, auth)
 
-    /** Records what YouTube said about the quota so the next task fails early. */
+    /**
+     * Records what YouTube said about the quota so the next task fails early.
+     * Only a used-up quota is recorded: a rate limit (`429`,
+     * `rateLimitExceeded`) says "slow down", not "come back tomorrow".
+     */
     const noteQuota = (key: string, error: PlatformError) =>
       error._tag === "QuotaExceeded" && error.reason === "quota_exceeded" ?
         ledger.exhaust(key, "units") :
-        error._tag === "QuotaExceeded" && error.reason === "rate_limited" ?
+        error._tag === "QuotaExceeded" && error.reason === "rate_limited" && isDailyBucket(error.platformMessage) ?
         ledger.exhaust(key, "uploads") :
         Effect.void
 
@@ -187,7 +214,7 @@ export const make = (
         const now = yield* Clock.currentTimeMillis
         const body = parseErrorBody(text)
         return yield* new Resumable.Transient({
-          reason: "server_error",
+          reason: isRateLimit(response.status, body) ? "rate_limited" : "server_error",
           status: response.status,
           retryAfterMillis: Resumable.parseRetryAfter(response.headers["retry-after"], now),
           code: body.reason,
@@ -234,6 +261,15 @@ export const make = (
 
       const execute = (request: HttpClientRequest.HttpClientRequest, what: string) =>
         authorize(request).pipe(
+          // An unreachable or slow token endpoint is retried like the upload's own requests.
+          Effect.catchTag("PlatformUnavailable", (e) =>
+            Effect.fail(
+              new Resumable.Transient({
+                reason: e.reason === "timeout" ? "timeout" : "transport",
+                status: e.status,
+                description: `${what}: ${e.description ?? "the access-token refresh failed"}`
+              })
+            )),
           Effect.flatMap((r) => http.execute(r)),
           Effect.flatMap((response) => Effect.map(response.text, (text) => ({ response, text }))),
           Effect.catchTags({
@@ -262,18 +298,26 @@ export const make = (
       const create = Effect.gen(function*() {
         let attempt = yield* execute(initiate, "creating the upload session")
         if (attempt.response.status === 401) {
-          yield* auth.forceRefresh
+          yield* auth.forceRefresh.pipe(
+            Effect.catchTag("PlatformUnavailable", (e) =>
+              Effect.fail(
+                new Resumable.Transient({
+                  reason: e.reason === "timeout" ? "timeout" : "transport",
+                  description: `creating the upload session: ${e.description ?? "the access-token refresh failed"}`
+                })
+              ))
+          )
           attempt = yield* execute(initiate, "creating the upload session")
         }
-        // Every call counts against the bucket, even a refused one.
-        yield* ledger.spend(key, { uploads: Quota.costs["videos.insert"] })
         const { response, text } = attempt
-        if (isRetryableStatus(response.status)) {
+        if (isRetryableStatus(response.status) || isRateLimit(response.status, parseErrorBody(text))) {
           return yield* transient(response, text, "creating the upload session")
         }
         if (response.status !== 200 && response.status !== 201) {
           return yield* failWith(response, text, "creating the upload session", key)
         }
+        // The ledger counts what YouTube accepted.
+        yield* ledger.spend(key, { uploads: Quota.costs["videos.insert"] })
         const location = response.headers["location"]
         if (location === undefined || location.length === 0) {
           return yield* new PlatformUnavailable({
@@ -338,7 +382,9 @@ export const make = (
               error: fromResponse(401, parseErrorBody(text), { what, now })
             } as const
           }
-          if (isRetryableStatus(status)) return yield* transient(response, text, what)
+          if (isRetryableStatus(status) || isRateLimit(status, parseErrorBody(text))) {
+            return yield* transient(response, text, what)
+          }
           return yield* failWith(response, text, what, key)
         })
 
@@ -374,7 +420,14 @@ export const make = (
         resume: context.resume,
         onSession: context.onSession,
         onProgress: context.onProgress,
+        onWait: context.onWait,
         retryPolicy,
+        limits: {
+          maxWait: options.maxWait,
+          stallTimeout: options.stallTimeout,
+          requestTimeout: options.requestTimeout,
+          idleTimeout: options.idleTimeout
+        },
         progressIntervalMillis: options.progressIntervalMillis
       }).pipe(provideFs)
       return video
@@ -393,7 +446,8 @@ export const make = (
         try: f,
         catch: (cause) => cause
       }).pipe(
-        Effect.onExit(() => ledger.spend(key, { units })),
+        // The ledger counts what YouTube accepted.
+        Effect.tap(() => ledger.spend(key, { units })),
         Effect.catchAll((cause) =>
           Effect.gen(function*() {
             const now = yield* Clock.currentTimeMillis
@@ -676,7 +730,7 @@ export const checkCredentials = (
     const base = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "")
     const limits = limitsOf(options)
     const ledger = yield* Quota.make(ledgerFileOf(options), limits)
-    const getAuth = yield* Auth.makeLazy(options)
+    const getAuth = yield* Auth.makeLazy({ ...options, tokenTimeout: options.requestTimeout })
     const invalid = (error: AuthExpired): CredentialReport => ({
       platform: "youtube",
       ok: false,

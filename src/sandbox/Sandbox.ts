@@ -167,7 +167,11 @@ export interface Sandbox {
   readonly credentials: Credentials.SandboxCredentials
   readonly clock: SandboxClock
   /** Uploads, posts, counters and the (redacted) request log. */
-  readonly state: () => ReturnType<SandboxState["toJSON"]> & { readonly platforms: Record<PlatformId, unknown> }
+  readonly state: () => ReturnType<SandboxState["toJSON"]> & {
+    readonly platforms: Record<PlatformId, unknown>
+    /** Per platform, the ids of videos created and neither completed nor deleted. */
+    readonly orphans: Record<PlatformId, ReadonlyArray<string>>
+  }
   /** The live state object (uploads with their hashes, posts). */
   readonly raw: SandboxState
   readonly inject: (rule: FaultRule) => void
@@ -229,6 +233,10 @@ export const start = async (options: SandboxOptions = {}): Promise<Sandbox> => {
     ...state.toJSON(),
     faults: faults.toJSON(),
     clock: clock.now(),
+    /** Per platform, the ids of resources created and neither completed nor deleted. */
+    orphans: Object.fromEntries(
+      Object.entries(emulators).map(([id, e]) => [id, e.orphans?.() ?? []])
+    ) as Record<PlatformId, ReadonlyArray<string>>,
     platforms: Object.fromEntries(
       Object.entries(emulators).map(([id, e]) => [id, e.snapshot()])
     ) as Record<PlatformId, unknown>

@@ -8,13 +8,14 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as fc from "fast-check"
-import type { Host, UploadSession } from "../../src/Platform.js"
+import type { Host, PostWait, UploadSession } from "../../src/Platform.js"
 import type { HostId } from "../../src/PlatformId.js"
 import type * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { context, mediaFile, once, recorder, requests } from "../hosts/helpers.js"
@@ -33,7 +34,11 @@ export interface HostCase<M> {
   readonly id: HostId
   /** A fresh sandbox, a temporary directory, and the host wired to both. */
   readonly setup: (
-    options?: { readonly sandbox?: Sandbox.SandboxOptions; readonly undici?: boolean }
+    options?: {
+      readonly sandbox?: Sandbox.SandboxOptions
+      readonly undici?: boolean
+      readonly host?: HostLimits
+    }
   ) => Effect.Effect<
     { readonly dir: string; readonly sb: Sandbox.Sandbox; readonly host: Host<M> },
     unknown,
@@ -47,6 +52,10 @@ export interface HostCase<M> {
   readonly serverErrorBurst: ReadonlyArray<
     { readonly route: string; readonly status: 502 | 503; readonly times: number }
   >
+  /** The route that creates an upload session (a new video on Vimeo). */
+  readonly createRoute: string
+  /** The route that asks how many bytes the server holds, and its method. */
+  readonly queryRoute: string
   /** The requests that create an upload session (a new video on Vimeo). */
   readonly creations: (sb: Sandbox.Sandbox) => ReadonlyArray<LogEntry>
   /** The requests that ask the server how many bytes it holds. */
@@ -77,6 +86,22 @@ export interface HostCase<M> {
     readonly expire: (sb: Sandbox.Sandbox) => void
   }
 }
+
+/** The deadlines and bounds every host takes as options. */
+export interface HostLimits {
+  readonly requestTimeout?: Duration.DurationInput
+  readonly idleTimeout?: Duration.DurationInput
+  readonly maxWait?: Duration.DurationInput
+  readonly stallTimeout?: Duration.DurationInput
+  readonly retry?: {
+    readonly baseDelay?: Duration.DurationInput
+    readonly maxDelay?: Duration.DurationInput
+    readonly maxRetries?: number
+  }
+}
+
+/** Videos the sandbox holds that were created and neither completed nor deleted. */
+export const orphans = (sb: Sandbox.Sandbox, id: HostId): ReadonlyArray<string> => sb.state().orphans[id]
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -196,6 +221,11 @@ export const hostContract = <M>(platform: HostCase<M>): void => {
         assert.isTrue(requests(sb, platform.id, platform.byteMethod).some((e) => e.status === 404))
         const notes = (yield* Ref.get(rec.progress)).flatMap((p) => p.note ? [p.note] : [])
         assert.isTrue(notes.some((n) => n.includes("expired")))
+        // The first session's resource is reused or deleted, and the note says so when deleted.
+        assert.deepStrictEqual(orphans(sb, platform.id), [])
+        if (platform.sessionNamesVideo) {
+          assert.isTrue(notes.some((n) => n.includes(`deleted the unfinished video ${sessions[0]!.videoId}`)))
+        }
       }))
 
     it.scopedLive("invalid metadata names every violation and sends nothing", () =>
@@ -224,18 +254,140 @@ export const hostContract = <M>(platform: HostCase<M>): void => {
             platform: platform.id,
             route: c.route,
             action: c.code === undefined ?
-              { kind: "rateLimit", retryAfterSeconds: 42 } :
+              // Longer than the default `maxWait` (5 minutes): failing at once beats waiting that long.
+              { kind: "rateLimit", retryAfterSeconds: 600 } :
               { kind: "status", status: c.status, code: c.code }
           })
           const error = yield* Effect.flip(host.upload(yield* context(file.media, meta, yield* recorder)))
           assert.strictEqual(error._tag, c.tag)
           assert.strictEqual(error.reason, c.reason)
           assert.strictEqual(error.status, c.status)
-          if (c.code === undefined) assert.strictEqual(error._tag === "QuotaExceeded" ? error.retryAfter : 0, 42_000)
-          else assert.strictEqual(error.code, c.code)
+          if (c.code === undefined) {
+            assert.strictEqual(error._tag === "QuotaExceeded" ? error.retryAfter : 0, 600_000)
+            assert.include(error.message, "max_wait")
+          } else assert.strictEqual(error.code, c.code)
           assert.lengthOf(requests(sb, platform.id, platform.byteMethod), 0, "no byte was sent")
+          assert.deepStrictEqual(orphans(sb, platform.id), [])
         }))
     }
+
+    it.scopedLive("a 429 with a short Retry-After on session creation is announced as a wait, waited out, and the upload completes", () =>
+      Effect.gen(function*() {
+        const { dir, host, sb } = yield* platform.setup()
+        const file = mediaFile(dir, 2000, 29)
+        sb.inject({
+          platform: platform.id,
+          route: platform.createRoute,
+          action: { kind: "rateLimit", retryAfterSeconds: 1 }
+        })
+        const waits = yield* Ref.make<ReadonlyArray<PostWait>>([])
+        const rec = yield* recorder
+        const started = Date.now()
+        const ctx = {
+          ...(yield* context(file.media, meta, rec)),
+          onWait: (w: PostWait) => Ref.update(waits, (all) => [...all, w])
+        }
+        const video = yield* host.upload(ctx)
+        assert.isString(video.videoId)
+        const announced = yield* Ref.get(waits)
+        assert.lengthOf(announced, 1)
+        assert.strictEqual(announced[0]!.reason, "rate limited")
+        assert.approximately(announced[0]!.until, started + 1000, 1000)
+        assert.isAtLeast(Date.now() - started, 1000, "the Retry-After was waited out")
+        assert.strictEqual(platform.creations(sb).filter((e) => e.status === 429).length, 1)
+        assert.deepStrictEqual(orphans(sb, platform.id), [])
+      }))
+
+    it.scopedLive("a server that stores the bytes but never answers is cut by the idle deadline; the upload is asked about and completes", () =>
+      Effect.gen(function*() {
+        const { dir, host, sb } = yield* platform.setup({
+          host: { idleTimeout: "300 millis", requestTimeout: "300 millis" }
+        })
+        const file = mediaFile(dir, 700 * KiB + 3, 30)
+        sb.inject({
+          platform: platform.id,
+          route: platform.byteRoute,
+          method: platform.byteMethod,
+          action: { kind: "stall" }
+        })
+        const rec = yield* recorder
+        const video = yield* host.upload(yield* context(file.media, meta, rec))
+        const sessions = yield* Ref.get(rec.sessions)
+        assert.strictEqual(new Set(sessions.map((s) => s.uri)).size, 1, "the same session throughout")
+        if (platform.sessionNamesVideo) assert.strictEqual(sessions[0]!.videoId, video.videoId)
+        assert.strictEqual(platform.stored(sb, sessions[0]!)?.sha256, file.sha256)
+        assert.strictEqual(sb.state().counters[platform.id].stalls, 1)
+        // The stalled request stored the whole file: the query after it finds it complete, nothing is sent twice.
+        const queries = new Set(platform.offsetQueries(sb))
+        assert.lengthOf(requests(sb, platform.id, platform.byteMethod).filter((e) => !queries.has(e)), 1)
+        assert.deepStrictEqual(orphans(sb, platform.id), [])
+      }))
+
+    it.scopedLive(
+      "a stalled session creation and a stalled offset query end at their deadline; nothing hangs and no video is orphaned",
+      () =>
+        Effect.gen(function*() {
+          const { dir, host, sb } = yield* platform.setup({
+            host: { idleTimeout: "300 millis", requestTimeout: "300 millis" }
+          })
+          const file = mediaFile(dir, 300 * KiB + 5, 31)
+          // The creation is handled (a video may exist) but its answer never comes; then the request
+          // carrying the whole file is stored but not answered, and so is the offset query after it.
+          sb.inject({ platform: platform.id, route: platform.createRoute, action: { kind: "stall" } })
+          sb.inject({
+            platform: platform.id,
+            route: platform.byteRoute,
+            method: platform.byteMethod,
+            action: { kind: "stall" }
+          })
+          sb.inject({ platform: platform.id, route: platform.queryRoute, action: { kind: "stall" } })
+          const rec = yield* recorder
+          const ctx = yield* context(file.media, meta, rec)
+          yield* host.upload(ctx)
+          const sessions = yield* Ref.get(rec.sessions)
+          assert.strictEqual(platform.stored(sb, sessions.at(-1)!)?.sha256, file.sha256)
+          assert.strictEqual(sb.state().counters[platform.id].stalls, 3)
+          assert.deepStrictEqual(orphans(sb, platform.id), [])
+        }),
+      20_000
+    )
+
+    it.scopedLive("a server that keeps failing fails the upload after the stall timeout, saying what failed and since when", () =>
+      Effect.gen(function*() {
+        const { dir, host, sb } = yield* platform.setup({
+          host: {
+            stallTimeout: "400 millis",
+            retry: { baseDelay: "40 millis", maxDelay: "40 millis", maxRetries: 1000 }
+          }
+        })
+        const file = mediaFile(dir, 100 * KiB, 33)
+        for (const route of new Set([platform.byteRoute, platform.queryRoute])) {
+          sb.inject({ platform: platform.id, route, times: Infinity, action: { kind: "status", status: 503 } })
+        }
+        const started = Date.now()
+        const error = yield* Effect.flip(host.upload(yield* context(file.media, meta, yield* recorder)))
+        assert.strictEqual(error._tag, "PlatformUnavailable")
+        assert.strictEqual(error.reason, "timeout")
+        assert.include(error.message, "503")
+        assert.match(error.message, /since \d{4}-\d\d-\d\dT/)
+        assert.include(error.message, "stall timeout")
+        assert.isBelow(Date.now() - started, 5_000)
+      }))
+
+    it.scopedLive("a creation answer lost on a dropped connection leaves no orphan", () =>
+      Effect.gen(function*() {
+        const { dir, host, sb } = yield* platform.setup()
+        const file = mediaFile(dir, 200 * KiB, 32)
+        // The body is shorter than the threshold: the platform creates, then the answer is lost.
+        sb.inject({
+          platform: platform.id,
+          route: platform.createRoute,
+          action: { kind: "drop", afterBytes: 1_000_000 }
+        })
+        const video = yield* host.upload(yield* context(file.media, meta, yield* recorder))
+        assert.isString(video.videoId)
+        assert.deepStrictEqual(orphans(sb, platform.id), [])
+      }))
 
     it.scopedLive("resumes a saved session after the uploading fiber was interrupted", () =>
       Effect.gen(function*() {

@@ -74,7 +74,8 @@ export const buildHost = <I, S, E>(
 export const recorder = Effect.gen(function*() {
   const sessions = yield* Ref.make<ReadonlyArray<UploadSession>>([])
   const progress = yield* Ref.make<ReadonlyArray<UploadProgress>>([])
-  const onSession = (s: UploadSession) => Ref.update(sessions, (all) => [...all, s])
+  // A session without a link is a host's creation intent (Vimeo), not a session.
+  const onSession = (s: UploadSession) => s.uri === "" ? Effect.void : Ref.update(sessions, (all) => [...all, s])
   const onProgress = (p: UploadProgress) => Ref.update(progress, (all) => [...all, p])
   return {
     sessions,

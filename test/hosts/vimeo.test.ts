@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { VimeoHost } from "../../src/Platform.js"
+import { type UploadSession, VimeoHost } from "../../src/Platform.js"
 import { VimeoMetadata } from "../../src/PublishRequest.js"
 import type { SandboxOptions } from "../../src/sandbox/Sandbox.js"
 import * as Vimeo from "../../src/Vimeo.js"
@@ -51,6 +53,8 @@ describe("Vimeo host", () => {
     metadata: meta,
     byteRoute: "tus.patch",
     byteMethod: "PATCH",
+    createRoute: "videos.create",
+    queryRoute: "tus.head",
     serverErrorBurst: [
       { route: "tus.patch", status: 503, times: 2 },
       { route: "tus.head", status: 502, times: 2 }
@@ -128,4 +132,37 @@ describe("Vimeo errors and metadata", () => {
       yield* host.afterUpload(video, meta, ctx.taskId)
       assert.isAbove(requests(sb, "vimeo", "GET", `/videos/${video.videoId}`).length, 0)
     }))
+})
+
+describe("Vimeo after a crash while creating", () => {
+  it.scopedLive(
+    "a resume that finds a creation intent adopts the video the lost creation made (no orphan, no second video)",
+    () =>
+      Effect.gen(function*() {
+        const { dir, host, sb } = yield* setup()
+        const file = mediaFile(dir, 300 * KiB, 41)
+        // The first process saved its intent, sent the creation, and died before the answer.
+        const intents: Array<UploadSession> = []
+        const first = yield* context(file.media, meta, {
+          onSession: (s) => s.uri === "" ? Effect.sync(() => void intents.push(s)) : Effect.never,
+          onProgress: () => Effect.void
+        })
+        const fiber = yield* Effect.fork(host.upload(first))
+        yield* Effect.promise(() =>
+          (async () => {
+            for (let i = 0; i < 500 && requests(sb, "vimeo", "POST").length === 0; i++) {
+              await new Promise((r) => setImmediate(r))
+            }
+          })()
+        )
+        yield* Fiber.interrupt(fiber)
+        assert.lengthOf(intents, 1)
+        const rec = yield* recorder
+        const video = yield* host.upload(yield* context(file.media, meta, rec, Option.some(intents[0]!)))
+        assert.deepStrictEqual(sb.state().orphans.vimeo, [])
+        assert.strictEqual(videoOf(sb, video.videoId)?.complete, true)
+        assert.isAtMost(requests(sb, "vimeo", "POST").length, 2)
+      }),
+    20_000
+  )
 })

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
-import { readFileSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { MediaFile, YouTubeHost } from "../../src/Platform.js"
 import { YouTubeMetadata } from "../../src/PublishRequest.js"
@@ -70,6 +70,8 @@ describe("YouTube host", () => {
     metadata: meta,
     byteRoute: "upload",
     byteMethod: "PUT",
+    createRoute: "upload.initiate",
+    queryRoute: "upload",
     serverErrorBurst: [{ route: "upload", status: 503, times: 4 }],
     creations: (sb) => requests(sb, "youtube", "POST", "/upload/youtube/v3/videos"),
     // A status query is a PUT without a body: Content-Range "bytes */<size>".
@@ -108,7 +110,7 @@ describe("YouTube host", () => {
         tag: "QuotaExceeded",
         reason: "upload_limit_exceeded"
       },
-      { route: "upload.initiate", status: 429, code: "rateLimitExceeded", tag: "QuotaExceeded", reason: "rate_limited" }
+      { route: "upload.initiate", status: 429, tag: "QuotaExceeded", reason: "rate_limited" }
     ],
     expireSession: {
       sandbox: { youtube: { sessionLifetimeMillis: 60_000 } },
@@ -261,6 +263,28 @@ describe("YouTube metadata and quota", () => {
       )
       const entry = Object.values(ledger.entries)[0] as { uploads: number }
       assert.strictEqual(entry.uploads, 1)
+    }))
+
+  it.scopedLive("a 429 on session creation is not quota: the ledger counts nothing for it, and the next publish succeeds", () =>
+    Effect.gen(function*() {
+      // A Retry-After longer than max_wait fails the first upload as rate-limited.
+      const { dir, files, host, sb } = yield* setup({ host: { maxWait: "100 millis" } })
+      const file = mediaFile(dir, 1000, 13)
+      const ledgerFile = path.join(path.dirname(files.credentialsFile), "youtube-quota.json")
+      const ledgerEntry = () =>
+        existsSync(ledgerFile) ?
+          Object.values(JSON.parse(readFileSync(ledgerFile, "utf8")).entries)[0] as { uploads: number } | undefined :
+          undefined
+      sb.inject({ platform: "youtube", route: "upload.initiate", action: { kind: "rateLimit", retryAfterSeconds: 1 } })
+      const error = yield* Effect.flip(host.upload(yield* context(file.media, meta, yield* recorder)))
+      assert.strictEqual(error._tag, "QuotaExceeded")
+      assert.strictEqual(error.reason, "rate_limited")
+      assert.strictEqual(error._tag === "QuotaExceeded" ? error.retryAfter : 0, 1000)
+      assert.strictEqual(ledgerEntry()?.uploads ?? 0, 0, "the 429 used no quota")
+      const video = yield* host.upload(yield* context(file.media, meta, yield* recorder))
+      assert.isString(video.videoId)
+      assert.strictEqual(ledgerEntry()?.uploads, 1, "only the accepted session is counted")
+      assert.strictEqual(requests(sb, "youtube", "POST", "/upload/youtube/v3/videos").length, 2)
     }))
 })
 

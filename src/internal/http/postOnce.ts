@@ -342,6 +342,7 @@ const holdPost = (
 const resolveUnknown = <A>(
   options: {
     readonly platform: PublisherId
+    readonly policy: PostPolicy
     readonly find: (sentAfter: number) => Effect.Effect<Option.Option<A>, PlatformError>
     readonly hint: string
   },
@@ -358,6 +359,16 @@ const resolveUnknown = <A>(
       description: `${searched} Medusa did not retry, so that nothing is posted twice. ${options.hint}`
     })
   return options.find(sentAfter).pipe(
+    // A search has the post request's deadline, then counts as unreachable.
+    Effect.timeoutFail({
+      duration: Duration.millis(options.policy.timeoutMillis),
+      onTimeout: () =>
+        new PlatformUnavailable({
+          platform: options.platform,
+          reason: "timeout",
+          description: `no answer to the search within ${Math.round(options.policy.timeoutMillis / 1000)} s`
+        })
+    }),
     // A search is a read: safe to repeat when the platform is briefly unreachable.
     Effect.retry({ schedule: findRetryPolicy, while: (error) => error._tag === "PlatformUnavailable" }),
     Effect.catchAll((error) =>

@@ -19,9 +19,11 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
+import type { PostWait } from "../../Platform.js"
 import { UploadProgress, UploadSession } from "../../Platform.js"
 import type { HostId } from "../../PlatformId.js"
-import { PlatformRejected, PlatformUnavailable } from "../../PublishError.js"
+import { displayName } from "../../PlatformId.js"
+import { PlatformRejected, PlatformUnavailable, QuotaExceeded } from "../../PublishError.js"
 import type { PlatformError } from "../../PublishError.js"
 
 // =============================================================================
@@ -34,7 +36,7 @@ import type { PlatformError } from "../../PublishError.js"
  * @internal
  */
 export class Transient extends Data.TaggedError("Transient")<{
-  readonly reason: "transport" | "server_error"
+  readonly reason: "transport" | "server_error" | "timeout" | "rate_limited"
   readonly status?: number | undefined
   /** The server's `Retry-After`, in milliseconds. */
   readonly retryAfterMillis?: number | undefined
@@ -75,6 +77,13 @@ export interface Protocol<A> {
     end: number,
     body: HttpBody.HttpBody
   ) => Effect.Effect<Probe<A>, PlatformError | Transient>
+  /**
+   * Removes a resource the host created for a session that is abandoned
+   * (Vimeo deletes the video it created, so that a restart leaves no orphan).
+   * Returns what was done, for the progress note; `undefined` when nothing
+   * was needed. Never fails: a failed clean-up is said in the note.
+   */
+  readonly abandon?: ((target: Target) => Effect.Effect<string | undefined>) | undefined
   /**
    * Refreshes the credentials after a `401`. Returns `false` when that is not
    * possible (the `Unauthorized` error is then final).
@@ -119,6 +128,30 @@ export const makeUploadRetryPolicy = (
   )
 }
 
+/** Deadlines and bounds of an upload (the hosts' options). @internal */
+export interface Limits {
+  /** Longest wait for the answer of a request that carries no file bytes (default 30 seconds). */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  /**
+   * Longest time an upload request may go without the client writing a byte
+   * or, once the body is written, without an answer (default 60 seconds). A
+   * slow link keeps writing and is not cut; a dead one is.
+   */
+  readonly idleTimeout?: Duration.DurationInput | undefined
+  /** Longest `Retry-After` waited out (default 5 minutes); a longer one fails the upload. */
+  readonly maxWait?: Duration.DurationInput | undefined
+  /** Longest time without the server acknowledging a new byte before the upload fails (default 10 minutes). */
+  readonly stallTimeout?: Duration.DurationInput | undefined
+}
+
+/** @internal */
+export const defaultLimits = {
+  requestTimeout: Duration.seconds(30),
+  idleTimeout: Duration.seconds(60),
+  maxWait: Duration.minutes(5),
+  stallTimeout: Duration.minutes(10)
+} as const
+
 /** The default policy. @internal */
 export const uploadRetryPolicy: Schedule.Schedule<[[Duration.Duration, Transient], number], Transient> =
   makeUploadRetryPolicy()
@@ -141,7 +174,10 @@ export interface RunOptions<A> {
   readonly resume: Option.Option<UploadSession>
   readonly onSession: (session: UploadSession) => Effect.Effect<void>
   readonly onProgress: (progress: UploadProgress) => Effect.Effect<void>
+  /** Told before the upload waits out a platform's `Retry-After`. */
+  readonly onWait?: ((wait: PostWait) => Effect.Effect<void>) | undefined
   readonly retryPolicy: Schedule.Schedule<unknown, Transient>
+  readonly limits?: Limits | undefined
   /** Smallest interval between two byte-progress events (default 250 ms). */
   readonly progressIntervalMillis?: number | undefined
   /** Called when a saved session cannot be used and why (for the progress note). */
@@ -217,19 +253,23 @@ const fileRange = (
     )
   }))
 
-const unavailable = (host: HostId, failure: Transient): PlatformUnavailable =>
-  new PlatformUnavailable({
-    platform: host,
-    reason: failure.reason,
-    status: failure.status,
-    code: failure.code,
-    platformMessage: failure.platformMessage,
-    description:
-      `${failure.description}; gave up after repeated retries. The upload session is kept: run the task again to resume it.`
-  })
+const iso = (millis: number): string => new Date(millis).toISOString()
+
+const seconds = (millis: number): string => `${Math.round(millis / 100) / 10} s`
 
 /**
  * Runs a resumable upload to completion.
+ *
+ * Every request has a deadline: a request without file bytes must be
+ * answered within `requestTimeout`; a request carrying bytes may go at most
+ * `idleTimeout` without the client writing a byte or, once written, without an
+ * answer. A request past its deadline is abandoned like a dropped connection:
+ * the server is asked what it holds and the upload goes on from there.
+ *
+ * Waiting is bounded too: a `Retry-After` longer than `maxWait` fails the
+ * upload at once (a `rate_limited` error saying how long the platform asked
+ * for), and so does `stallTimeout` without a newly acknowledged byte (a
+ * `timeout` error naming the last failure and since when it failed).
  *
  * @internal
  */
@@ -247,8 +287,14 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
     )
     const { protocol, size } = options
     const host = protocol.host
+    const name = displayName[host]
     const interval = options.progressIntervalMillis ?? 250
     const driver = yield* Schedule.driver(options.retryPolicy)
+    const limits = options.limits ?? {}
+    const requestTimeout = Duration.decode(limits.requestTimeout ?? defaultLimits.requestTimeout)
+    const idleMillis = Duration.toMillis(limits.idleTimeout ?? defaultLimits.idleTimeout)
+    const maxWaitMillis = Duration.toMillis(limits.maxWait ?? defaultLimits.maxWait)
+    const stallMillis = Duration.toMillis(limits.stallTimeout ?? defaultLimits.stallTimeout)
 
     let target: Target
     let createdAt: number
@@ -258,6 +304,12 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
     let note: string | undefined
     let needQuery: boolean
     let refreshed = false
+    /** When the server last acknowledged a new byte (or the upload started). */
+    let progressAt = yield* Clock.currentTimeMillis
+    /** When the current run of failures began. */
+    let failingSince: number | undefined
+    /** When the client last wrote a byte of the request in flight. */
+    let activity = 0
 
     const progress = (force: boolean) =>
       Effect.gen(function*() {
@@ -283,19 +335,129 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
       )
     )
 
+    const advanced = Effect.map(Clock.currentTimeMillis, (now) => {
+      progressAt = now
+      failingSince = undefined
+    })
+
+    const failingFor = (now: number): string =>
+      failingSince === undefined ? "" : `; failing since ${iso(failingSince)} (${seconds(now - failingSince)})`
+
+    const gaveUp = (failure: Transient) =>
+      Effect.map(Clock.currentTimeMillis, (now) =>
+        new PlatformUnavailable({
+          platform: host,
+          reason: failure.reason === "timeout"
+            ? "timeout"
+            : failure.reason === "transport"
+            ? "transport"
+            : "server_error",
+          status: failure.status,
+          code: failure.code,
+          platformMessage: failure.platformMessage,
+          description: `${failure.description}; gave up after repeated retries${
+            failingFor(now)
+          }. The upload session is kept: run the task again to resume it.`
+        }))
+
+    /**
+     * Waits before the next attempt: the policy's back-off, never shorter than
+     * the platform's `Retry-After`, which is announced through `onWait` and
+     * bounded by `maxWait`; fails once nothing moved for `stallTimeout`.
+     */
+    const pause = (failure: Transient): Effect.Effect<void, PlatformError> =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        failingSince ??= now
+        if (now - progressAt >= stallMillis) {
+          return yield* new PlatformUnavailable({
+            platform: host,
+            reason: "timeout",
+            status: failure.status,
+            code: failure.code,
+            platformMessage: failure.platformMessage,
+            description: `no byte acknowledged by ${name} since ${iso(progressAt)} (${
+              seconds(now - progressAt)
+            }, the stall timeout is ${seconds(stallMillis)}): ${failure.description}${
+              failingFor(now)
+            }. The upload session is kept: run the task again to resume it.`
+          })
+        }
+        const retryAfter = failure.retryAfterMillis
+        if (retryAfter !== undefined && retryAfter > maxWaitMillis) {
+          return yield* new QuotaExceeded({
+            platform: host,
+            reason: "rate_limited",
+            status: failure.status,
+            code: failure.code,
+            platformMessage: failure.platformMessage,
+            retryAfter,
+            description: `${failure.description}: ${name} asked to wait ${
+              seconds(retryAfter)
+            } (Retry-After), longer than ${seconds(maxWaitMillis)} (max_wait)${
+              failingFor(now)
+            }. The upload session is kept: run the task again later to resume it.`
+          })
+        }
+        if (retryAfter !== undefined && retryAfter > 0 && options.onWait !== undefined) {
+          yield* options.onWait({
+            reason: failure.reason === "rate_limited" ? "rate limited" : `${name} asked to retry later`,
+            until: now + retryAfter
+          })
+        }
+        yield* driver.next(failure).pipe(
+          Effect.catchAll(() => Effect.flatMap(gaveUp(failure), (error) => Effect.fail(error))),
+          Effect.asVoid
+        )
+      })
+
     /** Retries transient failures of one step with the policy (without reporting progress). */
     const retrying = <B>(step: Effect.Effect<B, PlatformError | Transient>): Effect.Effect<B, PlatformError> =>
-      Effect.catchTag(step, "Transient", (failure) =>
-        driver.next(failure).pipe(
-          Effect.mapError(() => unavailable(host, failure)),
-          Effect.zipRight(Effect.suspend(() => retrying(step)))
-        ))
+      Effect.catchTag(
+        step,
+        "Transient",
+        (failure) => Effect.zipRight(pause(failure), Effect.suspend(() => retrying(step)))
+      )
+
+    /** A request without file bytes, answered within `requestTimeout`. */
+    const bounded = <B>(step: Effect.Effect<B, PlatformError | Transient>, what: string) =>
+      Effect.timeoutFail(step, {
+        duration: requestTimeout,
+        onTimeout: () =>
+          new Transient({
+            reason: "timeout",
+            description: `${what}: no answer from ${name} within ${Duration.format(requestTimeout)}`
+          })
+      })
+
+    /** A request carrying bytes, abandoned after `idleTimeout` without a byte written or an answer. */
+    const watched = <B>(step: Effect.Effect<B, PlatformError | Transient>) =>
+      Effect.gen(function*() {
+        activity = yield* Clock.currentTimeMillis
+        const watchdog = Effect.gen(function*() {
+          while (true) {
+            const now = yield* Clock.currentTimeMillis
+            const left = activity + idleMillis - now
+            if (left <= 0) {
+              return yield* new Transient({
+                reason: "timeout",
+                description: `uploading to ${name}: nothing moved for ${
+                  seconds(idleMillis)
+                } (no byte written and no answer)`
+              })
+            }
+            yield* Effect.sleep(Duration.millis(left))
+          }
+        })
+        return yield* Effect.raceFirst(step, watchdog)
+      })
 
     const createSession = Effect.gen(function*() {
-      target = yield* retrying(protocol.create)
+      target = yield* retrying(bounded(protocol.create, "creating the upload session"))
       createdAt = yield* Clock.currentTimeMillis
       acknowledged = 0
       bytesSent = 0
+      yield* advanced
       yield* report
       yield* progress(true)
     })
@@ -310,8 +472,18 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
       acknowledged = saved.value.acknowledged
       needQuery = true
     } else {
-      if (Option.isSome(options.resume)) {
+      // A session without a link is a creation intent (see the host), not a session to restart.
+      if (Option.isSome(options.resume) && options.resume.value.uri.length > 0) {
         note = options.restartNote ?? "saved session does not match this file, starting a new session"
+        const previous = options.resume.value
+        if (previous.host === host && previous.uri.length > 0 && protocol.abandon !== undefined) {
+          const done = yield* protocol.abandon({
+            uri: previous.uri,
+            videoId: previous.videoId,
+            videoUrl: previous.videoUrl
+          })
+          if (done !== undefined) note = `${note}; ${done}`
+        }
       }
       yield* createSession
       needQuery = false
@@ -320,10 +492,13 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
     const body = (offset: number, end: number): HttpBody.HttpBody =>
       HttpBody.stream(
         fileRange(file, options.path, offset, end - offset).pipe(
-          Stream.tap((piece) => {
-            bytesSent += piece.length
-            return progress(false)
-          })
+          Stream.tap((piece) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) => {
+              activity = now
+              bytesSent += piece.length
+              return progress(false)
+            })
+          )
         ),
         options.contentType,
         end - offset
@@ -332,13 +507,15 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
     while (true) {
       const offset = acknowledged
       const end = options.chunkSize !== undefined ? Math.min(size, offset + options.chunkSize) : size
-      const step = needQuery ? protocol.query(target!) : protocol.send(target!, offset, end, body(offset, end))
+      const step = needQuery ?
+        bounded(protocol.query(target!), "asking how much of the upload the server holds") :
+        watched(protocol.send(target!, offset, end, body(offset, end)))
       const outcome = yield* Effect.either(step)
       if (outcome._tag === "Left") {
         const error = outcome.left
         if (error._tag !== "Transient") return yield* Effect.fail(error)
         // Never assume what was sent arrived: back off, then ask the server.
-        yield* driver.next(error).pipe(Effect.mapError(() => unavailable(host, error)))
+        yield* pause(error)
         needQuery = true
         continue
       }
@@ -360,54 +537,50 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
           if (acknowledged !== previous) yield* report
           yield* progress(true)
           if (acknowledged > previous) {
+            yield* advanced
             yield* driver.reset
           } else if (!needQuery) {
             // A request that moved nothing: count it against the policy so a
             // server that never makes progress cannot keep us looping.
-            yield* driver.next(
+            yield* pause(
               new Transient({
                 reason: "server_error",
-                description: `the server acknowledged no new bytes at ${offset}`
+                retryAfterMillis: probe.retryAfterMillis,
+                description: `${name} acknowledged no new bytes at offset ${acknowledged} of ${size}`
               })
-            ).pipe(
-              Effect.mapError(() =>
-                new PlatformUnavailable({
-                  platform: host,
-                  reason: "server_error",
-                  description:
-                    `the server stopped acknowledging bytes at offset ${acknowledged} of ${size}; run the task again to resume`
-                })
-              )
             )
+            needQuery = false
+            continue
           }
           if (probe.retryAfterMillis !== undefined && probe.retryAfterMillis > 0) {
-            yield* Effect.sleep(Duration.millis(probe.retryAfterMillis))
+            yield* pause(
+              new Transient({
+                reason: "server_error",
+                retryAfterMillis: probe.retryAfterMillis,
+                description: `${name} asked to wait before the next request`
+              })
+            )
           }
           needQuery = false
           continue
         }
         case "Expired": {
           note = "upload session expired, restarting from byte 0 with a new session"
+          if (protocol.abandon !== undefined) {
+            const done = yield* protocol.abandon(target!)
+            if (done !== undefined) note = `${note}; ${done}`
+          }
           yield* createSession
           needQuery = false
           continue
         }
         case "Conflict": {
-          yield* driver.next(
+          yield* pause(
             new Transient({
               reason: "server_error",
               status: 409,
-              description: "the server reported an offset conflict"
+              description: `${name} kept reporting offset conflicts`
             })
-          ).pipe(
-            Effect.mapError(() =>
-              new PlatformUnavailable({
-                platform: host,
-                reason: "server_error",
-                status: 409,
-                description: "the server kept reporting offset conflicts; run the task again to resume"
-              })
-            )
           )
           needQuery = true
           continue

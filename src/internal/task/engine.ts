@@ -455,14 +455,35 @@ export const uploadStep = (
           modify(engine, taskId, (t) => {
             if (t.state !== "in_progress") return t
             const all = [...t.progress.filter((p) => p.host !== progress.host), progress]
-            return rebuild(t, { progress: all, message: uploadMessage(hosts, all), updatedAt: now })
+            // Progress means the upload goes on: a wait it announced is over.
+            const waits = t.waits?.some((w) => w.platform === hostId) ? withWait(t.waits, hostId, undefined) : t.waits
+            return rebuild(t, { progress: all, message: uploadMessage(hosts, all), waits, updatedAt: now })
           })
         ).pipe(Effect.asVoid, Effect.catchAll(logStoreFailure("record upload progress")))
-      const uploaded = yield* host.upload({ taskId, media: task.media, metadata, resume, onSession, onProgress })
+      const onWait = (wait: PostWait) =>
+        withNow((now) =>
+          modify(engine, taskId, (t) =>
+            t.state !== "in_progress" ? t : rebuild(t, { waits: withWait(t.waits, hostId, wait), updatedAt: now }))
+        ).pipe(Effect.asVoid, Effect.catchAll(logStoreFailure("record an upload's wait")))
+      const uploaded = yield* host.upload({
+        taskId,
+        media: task.media,
+        metadata,
+        resume,
+        onSession,
+        onProgress,
+        onWait
+      })
       yield* withNow((now) =>
         modify(engine, taskId, (t) =>
           rebuild(t, {
-            videos: [...t.videos.filter((v) => v.host !== hostId), uploaded],
+            videos: [
+              ...t.videos.filter((v) =>
+                v.host !== hostId
+              ),
+              uploaded
+            ],
+            waits: withWait(t.waits, hostId, undefined),
             updatedAt: now
           }))
       )
@@ -552,6 +573,30 @@ const ignoreRefused = <A>(
       TaskNotFound: () => Effect.succeed(undefined),
       InvalidTransition: () => Effect.succeed(undefined)
     })
+  )
+
+/**
+ * Abandons the host's unfinished upload of a task that will not resume it
+ * (the upload failed, was stopped by a sibling's failure, or the task ended):
+ * a host that created a resource for it deletes it (Vimeo's video), so that
+ * no orphan stays in the user's library. Best effort: a failure is logged.
+ *
+ * @internal
+ */
+export const abandonUpload = (engine: Engine, taskId: TaskId, hostId: HostId): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const host = engine.platforms.hosts[hostId]
+    if (host?.abandon === undefined) return
+    const task = yield* engine.store.get(taskId)
+    if (task.videos.some((v) => v.host === hostId)) return
+    const session = yield* engine.store.loadUploadSession(taskId, hostId)
+    if (Option.isNone(session)) return
+    const done = yield* host.abandon(session.value)
+    if (done !== undefined) yield* Effect.logInfo(`${displayName[hostId]}: ${done}`)
+  }).pipe(
+    Effect.catchAllCause((cause) =>
+      Effect.logWarning(`Medusa could not abandon the ${displayName[hostId]} upload of ${taskId}`, cause)
+    )
   )
 
 /**

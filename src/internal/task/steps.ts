@@ -24,6 +24,7 @@ import { isFinal } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
 import type { Engine } from "./engine.js"
 import {
+  abandonUpload,
   failureOf,
   failWithDefect,
   modify,
@@ -167,6 +168,9 @@ export const upload = (
     id,
     withPlatformPermit(engine, host, recorded(engine, id, Effect.as(uploadStep(engine, id, host), "ok" as const))),
     (t) => Plan.uploadMustStop(plan, host, t.failures)
+  ).pipe(
+    // Nothing resumes an upload that did not finish here: what it created on the platform goes.
+    Effect.tap((outcome) => outcome === "ok" ? Effect.void : abandonUpload(engine, id, host))
   )
 
 /**

@@ -293,6 +293,8 @@ export interface AuthOptions {
   readonly clientSecretsFile: string
   readonly credentialsFile: string
   readonly baseUrl?: string | undefined
+  /** Deadline of one access-token refresh (default 30 seconds). */
+  readonly tokenTimeout?: import("effect/Duration").DurationInput | undefined
 }
 
 /** @internal */
@@ -368,6 +370,16 @@ const makeAuth = (options: AuthOptions): Effect.Effect<Auth, PlatformError, File
       try: () => client.getAccessToken(),
       catch: (cause) => fromTokenError(cause, files)
     }).pipe(
+      // The library sets no deadline on the token request: a server that never answers must not hold the task.
+      Effect.timeoutFail({
+        duration: options.tokenTimeout ?? "30 seconds",
+        onTimeout: () =>
+          new PlatformUnavailable({
+            platform: "youtube",
+            reason: "timeout",
+            description: "Google's token endpoint did not answer the access-token refresh in time; try again later"
+          })
+      }),
       Effect.flatMap((r) =>
         r.token ?
           Effect.succeed(Redacted.make(r.token)) :

@@ -4,9 +4,10 @@
  * channel, reset at midnight Pacific time. It is persisted beside the
  * credentials file so that separate runs (and the CLI) share it.
  *
- * The ledger is an estimate made before spending: YouTube's own answers
- * (`quotaExceeded`, `rateLimitExceeded`) are recorded too, so that the next
- * task fails before sending a byte.
+ * The ledger is an estimate made before spending, and counts only calls
+ * YouTube accepted. YouTube's own `quotaExceeded` is recorded too, so that the
+ * next task fails before sending a byte; a rate limit (`429`,
+ * `rateLimitExceeded`) is not a used-up quota and is never recorded.
  *
  * @internal
  */

@@ -54,6 +54,8 @@ interface Video {
   readonly description: string | undefined
   readonly privacy: Record<string, unknown>
   readonly createdAt: number
+  /** Creation order (several videos may share a millisecond). */
+  readonly serial: number
   finishing?: Promise<void>
 }
 
@@ -74,6 +76,8 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
   const videos = new Map<string, Video>()
   const tickets = new Map<string, Video>()
   const withLock = makeLocks()
+  let deleted = 0
+  let serial = 0
 
   const errorResponse = (status: number, options: ErrorOptions) => {
     if (options.route !== undefined && TUS_ROUTES.has(options.route)) {
@@ -207,7 +211,8 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
       name: b.name,
       description: typeof b.description === "string" ? b.description : undefined,
       privacy,
-      createdAt: clock.now()
+      createdAt: clock.now(),
+      serial: serial++
     }
     if (size === 0) completeUpload(stored)
     videos.set(id, video)
@@ -215,6 +220,47 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
     ctx.send(201, renderVideo(video, ctx.url.searchParams.get("fields")), {
       "content-type": "application/vnd.vimeo.video+json"
     })
+  }
+
+  /** `DELETE /videos/{id}`: `204`; the video and its upload link are gone. */
+  const remove = (ctx: RequestContext) => {
+    authorize(ctx)
+    const video = videos.get(ctx.params.id ?? "")
+    if (!video) fail(404, 5000, `The requested video '${ctx.params.id}' couldn't be found.`)
+    videos.delete(video!.id)
+    tickets.delete(video!.ticket)
+    deleted += 1
+    if (!video!.upload.complete) {
+      // What the upload held is lost with it.
+      state.counters.vimeo.discardedBytes += video!.upload.bytes
+      video!.upload.discarded = true
+      video!.upload.external?.dispose()
+      video!.upload.external = undefined
+    }
+    quotaUsed = Math.max(0, quotaUsed - video!.size)
+    ctx.send(204)
+  }
+
+  /**
+   * `GET /me/videos`: the account's videos, newest first (`per_page` up to
+   * 100, `page`), as Vimeo lists them; `filter_upload_status` is not
+   * emulated.
+   */
+  const list = (ctx: RequestContext) => {
+    envBase.url = ctx.baseUrl
+    authorize(ctx)
+    const perPage = Math.min(100, Math.max(1, Number(ctx.url.searchParams.get("per_page") ?? 25) || 25))
+    const page = Math.max(1, Number(ctx.url.searchParams.get("page") ?? 1) || 1)
+    const all = [...videos.values()].sort((a, b) => b.createdAt - a.createdAt || b.serial - a.serial)
+    const data = all.slice((page - 1) * perPage, page * perPage)
+      .map((v) => renderVideo(v, ctx.url.searchParams.get("fields")))
+    ctx.send(200, {
+      total: all.length,
+      page,
+      per_page: perPage,
+      paging: { next: page * perPage < all.length ? `/me/videos?page=${page + 1}` : null, previous: null },
+      data
+    }, { "content-type": "application/vnd.vimeo.video+json" })
   }
 
   const get = (ctx: RequestContext) => {
@@ -296,7 +342,7 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
       return drainAnd(413, `The body of ${lengthText} bytes goes past Upload-Length ${video.size}`)
     }
     // Keep as many received bytes as possible (tus), capped at Upload-Length.
-    const committer = makeCommitter(upload, ctx.holdBack, remaining)
+    const committer = makeCommitter(upload, ctx.holdBack, remaining, state.counters.vimeo)
     upload.requests += 1
     const { dropped } = await ctx.consume(committer.push)
     committer.end()
@@ -320,7 +366,7 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
   const override = async (ctx: RequestContext) => {
     const method = String(ctx.req.headers["x-http-method-override"] ?? "").toUpperCase()
     if (method === "PATCH") return withLock(ctx.params.ticket ?? "", () => patch(ctx))
-    if (method === "HEAD") return head(ctx)
+    if (method === "HEAD") return withLock(ctx.params.ticket ?? "", async () => head(ctx))
     return notAllowed(ctx)
   }
 
@@ -336,8 +382,16 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
   const routes: Array<Route> = [
     { name: "videos.create", method: "POST", path: "/me/videos", handler: create },
     { name: "oauth.verify", method: "GET", path: "/oauth/verify", handler: verify },
+    { name: "videos.list", method: "GET", path: "/me/videos", handler: list },
     { name: "videos.get", method: "GET", path: /^\/videos\/(?<id>\d+)$/, handler: get },
-    { name: "tus.head", method: "HEAD", path: /^\/files\/(?<ticket>[\w-]+)$/, handler: head },
+    { name: "videos.delete", method: "DELETE", path: /^\/videos\/(?<id>\d+)$/, handler: remove },
+    // Under the upload's lock, as tusd does: an offset is never read while a PATCH still writes.
+    {
+      name: "tus.head",
+      method: "HEAD",
+      path: /^\/files\/(?<ticket>[\w-]+)$/,
+      handler: (ctx) => withLock(ctx.params.ticket ?? "", async () => head(ctx))
+    },
     {
       name: "tus.patch",
       method: "PATCH",
@@ -363,7 +417,10 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
     exhaustQuota: () => {
       quotaUsed = quotaBytes
     },
+    orphans: () => [...videos.values()].filter((v) => !v.upload.complete).map((v) => v.id),
     snapshot: () => ({
+      deleted,
+      orphans: [...videos.values()].filter((v) => !v.upload.complete).map((v) => v.id),
       quota: { bytes: quotaBytes, used: quotaUsed, left: Math.max(0, quotaBytes - quotaUsed) },
       videos: [...videos.values()].map((v) => ({
         id: v.id,

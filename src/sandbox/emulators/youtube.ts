@@ -850,6 +850,9 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
       if (session) {
         sessions.delete(id)
         session.upload.external?.dispose()
+        // What the expired session held is lost: the client must send it again.
+        state.counters.youtube.discardedBytes += session.upload.bytes
+        session.upload.discarded = true
       }
       await discard(ctx)
       return fail(404, "notFound", `Upload session '${id}' is unknown or has expired: start a new session.`)
@@ -938,7 +941,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
     const limit = isFinal || declaredLength === undefined
       ? declaredLength ?? Infinity
       : declaredLength - (declaredLength % CHUNK_GRANULARITY)
-    const committer = makeCommitter(upload, ctx.holdBack, limit)
+    const committer = makeCommitter(upload, ctx.holdBack, limit, state.counters.youtube)
     upload.requests += 1
     const { dropped } = await ctx.consume(committer.push)
     committer.end()

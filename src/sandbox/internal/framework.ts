@@ -55,6 +55,11 @@ export type FaultAction =
   | { readonly kind: "latency"; readonly millis: number }
   /** The platform's `429` with `Retry-After`. */
   | { readonly kind: "rateLimit"; readonly retryAfterSeconds: number }
+  /**
+   * Handle the request (read and store its body) but never answer: the
+   * connection stays open until the client gives up (or the sandbox closes).
+   */
+  | { readonly kind: "stall" }
 
 /** @internal */
 export interface FaultRule {
@@ -150,7 +155,7 @@ const nonNegative = (value: unknown, field: string): number =>
 /** Validates a fault action from JSON. @internal */
 export const parseFaultAction = (input: unknown, field = "action"): FaultAction => {
   if (typeof input !== "object" || input === null) {
-    return invalid(`${field} must be an object with a "kind" (status, drop, partialAck, latency, rateLimit)`)
+    return invalid(`${field} must be an object with a "kind" (status, drop, partialAck, latency, rateLimit, stall)`)
   }
   const a = input as Record<string, unknown>
   switch (a.kind) {
@@ -176,9 +181,13 @@ export const parseFaultAction = (input: unknown, field = "action"): FaultAction 
       return { kind: "latency", millis: nonNegative(a.millis, `${field}.millis`) }
     case "rateLimit":
       return { kind: "rateLimit", retryAfterSeconds: nonNegative(a.retryAfterSeconds, `${field}.retryAfterSeconds`) }
+    case "stall":
+      return { kind: "stall" }
     default:
       return invalid(
-        `${field}.kind must be one of status, drop, partialAck, latency, rateLimit; got ${JSON.stringify(a.kind)}`
+        `${field}.kind must be one of status, drop, partialAck, latency, rateLimit, stall; got ${
+          JSON.stringify(a.kind)
+        }`
       )
   }
 }
@@ -274,6 +283,8 @@ export interface StoredUpload {
   chunks: Array<Buffer> | undefined
   /** Set while a large upload hashes on a worker thread (see `SandboxState.hashExternally`). */
   external?: ExternalHash | undefined
+  /** The platform threw the upload away (an expired session, a deleted video): its bytes are in `discardedBytes`. */
+  discarded?: boolean | undefined
 }
 
 /** @internal */
@@ -292,6 +303,15 @@ export interface Counters {
   requests: number
   bodyBytes: number
   faults: number
+  /**
+   * Body bytes the platform received and then threw away: held back by a
+   * partial acknowledgement, sent past the offset it holds, or held by an
+   * upload session that expired. A client must send these again; anything
+   * it sends beyond the file plus these is its own choice.
+   */
+  discardedBytes: number
+  /** Requests handled and never answered (the `stall` fault). */
+  stalls: number
 }
 
 /** @internal */
@@ -324,11 +344,11 @@ export class SandboxState {
   readonly uploads = new Map<string, StoredUpload>()
   readonly posts: Array<StoredPost> = []
   readonly counters: Record<PlatformId, Counters> = {
-    youtube: { requests: 0, bodyBytes: 0, faults: 0 },
-    vimeo: { requests: 0, bodyBytes: 0, faults: 0 },
-    facebook: { requests: 0, bodyBytes: 0, faults: 0 },
-    x: { requests: 0, bodyBytes: 0, faults: 0 },
-    linkedin: { requests: 0, bodyBytes: 0, faults: 0 }
+    youtube: { requests: 0, bodyBytes: 0, faults: 0, discardedBytes: 0, stalls: 0 },
+    vimeo: { requests: 0, bodyBytes: 0, faults: 0, discardedBytes: 0, stalls: 0 },
+    facebook: { requests: 0, bodyBytes: 0, faults: 0, discardedBytes: 0, stalls: 0 },
+    x: { requests: 0, bodyBytes: 0, faults: 0, discardedBytes: 0, stalls: 0 },
+    linkedin: { requests: 0, bodyBytes: 0, faults: 0, discardedBytes: 0, stalls: 0 }
   }
   readonly log: Array<LogEntry> = []
   private readonly logLimit = 2000
@@ -414,7 +434,8 @@ export class SandboxState {
         sha256: currentDigest(u) ?? null,
         metadata: u.metadata,
         requests: u.requests,
-        createdAt: u.createdAt
+        createdAt: u.createdAt,
+        discarded: u.discarded === true
       })),
       posts: this.posts,
       counters: this.counters,
@@ -564,8 +585,14 @@ export interface Committer {
 }
 
 /** @internal */
-export const makeCommitter = (upload: StoredUpload, holdBack: number, limit = Infinity): Committer => {
+export const makeCommitter = (
+  upload: StoredUpload,
+  holdBack: number,
+  limit = Infinity,
+  counters?: Counters
+): Committer => {
   let committed = 0
+  let received = 0
   let pending: Array<Buffer> = []
   let pendingBytes = 0
   const budget = () => limit - committed
@@ -578,6 +605,7 @@ export const makeCommitter = (upload: StoredUpload, holdBack: number, limit = In
   }
   return {
     push: (chunk) => {
+      received += chunk.length
       if (holdBack <= 0) return commit(chunk)
       // Keep at most `holdBack` bytes pending; everything older is acknowledged.
       let wait: Promise<void> | undefined
@@ -601,6 +629,7 @@ export const makeCommitter = (upload: StoredUpload, holdBack: number, limit = In
       // The held-back tail is forgotten: the client must send it again.
       pending = []
       pendingBytes = 0
+      if (counters !== undefined) counters.discardedBytes += received - committed
       return committed
     }
   }
@@ -722,6 +751,11 @@ export interface Emulator {
   readonly seedPost?: (
     post: { readonly text: string; readonly at: number; readonly link?: string | undefined }
   ) => StoredPost
+  /**
+   * Resources the platform shows the user that no finished upload explains:
+   * videos created and neither completed nor deleted (their ids).
+   */
+  readonly orphans?: (() => ReadonlyArray<string>) | undefined
 }
 
 /** What every emulator factory receives. @internal */
@@ -735,7 +769,7 @@ export interface EmulatorEnv {
 const MAX_SMALL_BODY = 16 * 1024 * 1024
 
 /** Faults that answer the request in place of the emulator. */
-const answerKinds: ReadonlySet<string> = new Set(["status", "rateLimit"])
+const answerKinds: ReadonlySet<string> = new Set(["status", "rateLimit", "stall"])
 
 /** @internal */
 export class FaultEngine {
@@ -865,10 +899,13 @@ export const dispatch = async (
 
   let dropAfter: number | undefined
   let dropped = false
+  let stall = false
   let routeName: string | undefined
 
   const send = (status: number, body?: unknown, headers: Record<string, string | number> = {}) => {
     if (res.headersSent || res.destroyed) return
+    // A stalled request is handled but its answer never leaves.
+    if (stall) return
     if (dropAfter !== undefined) {
       // The answer is lost on a dropped connection.
       dropped = true
@@ -926,6 +963,9 @@ export const dispatch = async (
         break
       case "partialAck":
         holdBack = Math.max(0, action.bytes)
+        break
+      case "stall":
+        stall = true
         break
     }
   }
@@ -1040,6 +1080,13 @@ export const dispatch = async (
   if (dropped || dropAfter !== undefined) {
     entry.status = "dropped"
     req.socket.destroy()
+    return
+  }
+  if (stall) {
+    // Keep the connection open and silent; the client's deadline must end it.
+    entry.status = "dropped"
+    counters.stalls += 1
+    if (!consumed) drain(req)
     return
   }
   if (!consumed) drain(req)

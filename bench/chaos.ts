@@ -1,0 +1,488 @@
+/**
+ * `npm run bench:chaos`: a seeded fault campaign against the sandbox.
+ *
+ * Each run starts a fresh sandbox, picks a media file size and a handful of
+ * fault rules from its seed (every kind the sandbox's fault engine has:
+ * status answers including expired sessions and refused tokens, drops at
+ * random offsets and after the platform handled the request, partial
+ * acknowledgements, latency, 429s with `Retry-After`, and stalls: requests
+ * handled but never answered), then publishes several tasks at once, each to
+ * YouTube, Vimeo, Facebook, X and LinkedIn, through the real adapters and the
+ * in-memory engine. Afterwards it reads the sandbox:
+ *
+ * - hung: a task not finished within the bound (`--hang-seconds`, default 120);
+ * - defects: a task that failed with `internal_error`, or a run that crashed;
+ * - sha256: every completed task's stored videos equal the file;
+ * - duplicates: more than one finished video per host, or post per publisher, for one task;
+ * - orphans: videos created and neither completed nor deleted, that no
+ *   failed task holds as a resumable session;
+ * - bytes received per host over the file size × tasks (the largest run);
+ * - bytes re-sent beyond what the platform discarded: received − discarded −
+ *   what the platform holds, over the file size × tasks (the largest run; the
+ *   small JSON bodies of session creations are counted in it).
+ *
+ * One summary line, then a replay command for every run that missed a target.
+ * Timing under concurrency varies, so a replay repeats the faults of the run,
+ * not necessarily the exact interleaving.
+ *
+ * Options: `--seed N` (default 1), `--runs N` (default 100), `--tasks N`
+ * (publishes at once per run, default 3), `--hang-seconds N`, `--verbose`.
+ */
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { createHash } from "node:crypto"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
+import * as Facebook from "../src/Facebook.js"
+import * as LinkedIn from "../src/LinkedIn.js"
+import * as Medusa from "../src/Medusa.js"
+import * as Config from "../src/MedusaConfig.js"
+import type { HostId, PlatformId } from "../src/PlatformId.js"
+import type { FaultAction, FaultRule } from "../src/sandbox/internal/framework.js"
+import { prng } from "../src/sandbox/internal/framework.js"
+import * as Sandbox from "../src/sandbox/Sandbox.js"
+import type { Task } from "../src/Task.js"
+import * as TaskStore from "../src/TaskStore.js"
+import * as Vimeo from "../src/Vimeo.js"
+import * as X from "../src/X.js"
+import * as YouTube from "../src/YouTube.js"
+
+// =============================================================================
+// Faults
+// =============================================================================
+
+/** Every kind of the sandbox's fault engine; the campaign reports how often each was armed. */
+export const faultKinds = ["status", "drop", "partialAck", "latency", "rateLimit", "stall"] as const
+
+interface RouteSpec {
+  readonly platform: PlatformId
+  readonly route: string
+  /** Carries the file's bytes. */
+  readonly bytes?: boolean
+  /** Refers to an upload session (a 404 there means the session is gone). */
+  readonly session?: boolean
+}
+
+const routes: ReadonlyArray<RouteSpec> = [
+  { platform: "youtube", route: "upload.initiate" },
+  { platform: "youtube", route: "upload", bytes: true, session: true },
+  { platform: "youtube", route: "token" },
+  { platform: "vimeo", route: "videos.create" },
+  { platform: "vimeo", route: "tus.patch", bytes: true, session: true },
+  { platform: "vimeo", route: "tus.head", session: true },
+  { platform: "vimeo", route: "videos.list" },
+  { platform: "vimeo", route: "videos.delete" },
+  { platform: "facebook", route: "feed" },
+  { platform: "facebook", route: "feed.list" },
+  { platform: "x", route: "tweets" },
+  { platform: "x", route: "users.tweets" },
+  { platform: "linkedin", route: "posts" },
+  { platform: "linkedin", route: "posts.find" }
+]
+
+const pick = <A>(next: () => number, items: ReadonlyArray<A>): A => items[Math.floor(next() * items.length)]!
+
+const int = (next: () => number, min: number, max: number): number => min + Math.floor(next() * (max - min + 1))
+
+/** The fault rules of one run, from its seed. */
+export const faultsFor = (next: () => number, size: number): ReadonlyArray<FaultRule> => {
+  const count = int(next, 1, 6)
+  const rules: Array<FaultRule> = []
+  for (let i = 0; i < count; i++) {
+    const spec = pick(next, routes)
+    const kind = pick(next, faultKinds)
+    let action: FaultAction
+    switch (kind) {
+      case "status": {
+        const choices: Array<number> = [500, 502, 503, 503]
+        if (spec.session) choices.push(404, 410)
+        if (spec.bytes) choices.push(401)
+        action = { kind: "status", status: pick(next, choices) }
+        break
+      }
+      case "drop":
+        // Within the body, or (a large threshold) after the platform handled the request: the answer is lost.
+        action = {
+          kind: "drop",
+          afterBytes: next() < 0.3 ? 100 * size : spec.bytes ? int(next, 0, size) : int(next, 0, 200)
+        }
+        break
+      case "partialAck":
+        action = { kind: "partialAck", bytes: int(next, 1, Math.min(size, 300_000)) }
+        break
+      case "latency":
+        action = { kind: "latency", millis: int(next, 20, 400) }
+        break
+      case "rateLimit":
+        // Mostly short waits; now and then longer than max_wait (3 s here).
+        action = { kind: "rateLimit", retryAfterSeconds: next() < 0.1 ? 30 : int(next, 0, 2) }
+        break
+      case "stall":
+        action = { kind: "stall" }
+        break
+    }
+    rules.push({ platform: spec.platform, route: spec.route, times: int(next, 1, 3), action })
+  }
+  return rules
+}
+
+// =============================================================================
+// One run
+// =============================================================================
+
+const hosts: ReadonlyArray<HostId> = ["youtube", "vimeo"]
+const everyPlatform: ReadonlyArray<PlatformId> = ["youtube", "vimeo", "facebook", "x", "linkedin"]
+
+/** What one run found. */
+export interface RunResult {
+  readonly seed: number
+  readonly tasks: number
+  readonly completed: number
+  /** Typed failures by `error_code`. */
+  readonly failures: Record<string, number>
+  readonly hung: number
+  readonly defects: number
+  readonly sha256Equal: number
+  readonly sha256Mismatch: number
+  readonly duplicates: number
+  readonly orphans: number
+  /** Largest bytes received by one host over file size × tasks. */
+  readonly receivedRatio: number
+  /** Largest bytes re-sent beyond the platform's discards, by one host, over file size × tasks. */
+  readonly resentRatio: number
+  readonly faults: ReadonlyArray<FaultRule>
+  readonly notes: ReadonlyArray<string>
+}
+
+const hostLimits = {
+  retry: { baseDelay: "20 millis", maxDelay: "500 millis", maxRetries: 8 },
+  requestTimeout: "3 seconds",
+  idleTimeout: "3 seconds",
+  maxWait: "3 seconds",
+  stallTimeout: "20 seconds"
+} as const
+
+const publisherLimits = { requestTimeout: "3 seconds", maxRateLimitWait: "5 seconds" } as const
+
+/** Runs one seeded run: a fresh sandbox, its faults, `tasks` publishes at once. */
+export const runOne = async (seed: number, options: { tasks?: number; hangSeconds?: number } = {}) => {
+  const tasks = options.tasks ?? 3
+  const hangMillis = (options.hangSeconds ?? 120) * 1000
+  const next = prng(seed * 7919 + 17)
+  const size = int(next, 64 * 1024, 1536 * 1024)
+  const faults = faultsFor(next, size)
+  const sandbox = await Sandbox.start({ seed, hashing: "in-process" })
+  const dir = mkdtempSync(path.join(tmpdir(), "medusa-chaos-"))
+  const notes: Array<string> = []
+  try {
+    const data = Buffer.alloc(size)
+    for (let i = 0; i < size; i++) data[i] = Math.floor(next() * 256)
+    const mediaFile = path.join(dir, "chaos.mp4")
+    // An MP4 signature so that the media check accepts it.
+    Buffer.from([0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d]).copy(data)
+    writeFileSync(mediaFile, data)
+    const fileSha = createHash("sha256").update(data).digest("hex")
+    const config = await Effect.runPromise(Config.load(await sandbox.writeConfig(dir)))
+    const platforms = Layer.mergeAll(
+      YouTube.layer({ ...config.youtube!, ...hostLimits }),
+      Vimeo.layer({ ...config.vimeo!, ...hostLimits }),
+      Facebook.layer({ ...config.facebook!, ...publisherLimits }),
+      X.layer({ ...config.x!, ...publisherLimits }),
+      LinkedIn.layer({ ...config.linkedin!, ...publisherLimits })
+    ).pipe(Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeFileSystem.layer)))
+    const medusa = Medusa.layerMemory({ maxConcurrentTasks: tasks }).pipe(Layer.provide(platforms))
+
+    for (const rule of faults) sandbox.inject(rule)
+
+    const tag = (i: number) => `chaos-${seed}-${i}`
+    const program = Effect.gen(function*() {
+      const ids = yield* Effect.forEach(
+        Array.from({ length: tasks }, (_, i) => i),
+        (i) =>
+          Medusa.submit({
+            mediaFile,
+            platforms: [...everyPlatform],
+            metadata: {
+              youtube: { title: `Launch ${tag(i)}` },
+              vimeo: { title: `Launch ${tag(i)}` },
+              facebook: { message: `Watch ${tag(i)}: {youtube_url}` },
+              x: { text: `New ${tag(i)} {youtube_url} {vimeo_url}` },
+              linkedin: { text: `Out now ${tag(i)} {vimeo_url}` }
+            }
+          }),
+        { concurrency: "unbounded" }
+      )
+      const finals = yield* Effect.forEach(
+        ids,
+        (id) =>
+          Medusa.watch(id).pipe(
+            Stream.filter((t) => t.state === "completed" || t.state === "failed" || t.state === "cancelled"),
+            Stream.runHead,
+            Effect.timeoutTo({
+              duration: hangMillis,
+              onTimeout: (): Option.Option<Task> => Option.none(),
+              onSuccess: (t): Option.Option<Task> => t
+            })
+          ),
+        { concurrency: "unbounded" }
+      )
+      const store = yield* TaskStore.TaskStore
+      // Sessions failed tasks keep for a resume are theirs, not orphans.
+      const held = new Set<string>()
+      for (const id of ids) {
+        for (const host of hosts) {
+          const session = yield* store.loadUploadSession(id, host)
+          if (Option.isSome(session) && session.value.videoId !== undefined) held.add(session.value.videoId)
+        }
+      }
+      return { finals, held }
+    })
+    const exit = await Effect.runPromiseExit(
+      program.pipe(Effect.scoped, Effect.provide(medusa), Logger.withMinimumLogLevel(LogLevel.Warning))
+    )
+    if (Exit.isFailure(exit)) {
+      notes.push(`run crashed: ${String(exit.cause)}`.slice(0, 500))
+      return {
+        seed,
+        tasks,
+        completed: 0,
+        failures: {},
+        hung: 0,
+        defects: 1,
+        sha256Equal: 0,
+        sha256Mismatch: 0,
+        duplicates: 0,
+        orphans: 0,
+        receivedRatio: 0,
+        resentRatio: 0,
+        faults,
+        notes
+      } satisfies RunResult
+    }
+    const { finals, held } = exit.value
+    const state = sandbox.state()
+    let completed = 0
+    let hung = 0
+    let defects = 0
+    let sha256Equal = 0
+    let sha256Mismatch = 0
+    let duplicates = 0
+    const failures: Record<string, number> = {}
+    finals.forEach((final, i) => {
+      if (Option.isNone(final)) {
+        hung += 1
+        notes.push(`task ${i} still running after ${hangMillis / 1000} s`)
+        return
+      }
+      const task = final.value
+      if (task.state === "completed") {
+        completed += 1
+        for (const video of task.videos) {
+          const stored = state.uploads.find((u) => u.platform === video.host && u.videoId === video.videoId)
+          if (stored?.complete && stored.sha256 === fileSha) sha256Equal += 1
+          else {
+            sha256Mismatch += 1
+            notes.push(`task ${i}: ${video.host} video ${video.videoId} stored ${stored?.sha256 ?? "nothing"}`)
+          }
+        }
+      } else {
+        for (const failure of task.failures) {
+          failures[failure.code] = (failures[failure.code] ?? 0) + 1
+          if (failure.code === "internal_error") {
+            defects += 1
+            notes.push(`task ${i}: ${failure.message}`)
+          }
+        }
+      }
+      // One finished video per host and one post per publisher, whatever the outcome.
+      for (const host of hosts) {
+        const n = state.uploads.filter((u) =>
+          u.platform === host && u.complete && JSON.stringify(u.metadata ?? "").includes(`${tag(i)}"`)
+        ).length
+        if (n > 1) {
+          duplicates += n - 1
+          notes.push(`task ${i}: ${n} finished videos on ${host}`)
+        }
+      }
+      for (const publisher of ["facebook", "x", "linkedin"] as const) {
+        const n = state.posts.filter((p) => p.platform === publisher && p.text.includes(`${tag(i)} `)).length
+        if (n > 1) {
+          duplicates += n - 1
+          notes.push(`task ${i}: ${n} posts on ${publisher}`)
+        }
+      }
+    })
+    const orphanIds = Object.values(state.orphans).flat().filter((id) => !held.has(id))
+    if (orphanIds.length > 0) notes.push(`orphans: ${orphanIds.join(", ")}`)
+    if (process.env["CHAOS_DEBUG"]) {
+      notes.push(
+        ...state.requestLog.filter((e) => hosts.includes(e.platform as HostId)).map((e) =>
+          `${e.at % 100000} ${e.platform} ${e.method} ${e.path.slice(0, 60)} ${e.status} ${
+            e.headers["content-length"] ?? ""
+          } ${e.headers["upload-offset"] ?? e.headers["content-range"] ?? ""}`
+        ),
+        JSON.stringify(state.platforms.vimeo),
+        `held: ${[...held].join(",")}`
+      )
+    }
+    let receivedRatio = 0
+    let resentRatio = 0
+    for (const host of hosts) {
+      const counters = state.counters[host]
+      const holds = state.uploads.filter((u) => u.platform === host && !u.discarded)
+        .reduce((sum, u) => sum + u.bytes, 0)
+      const denominator = size * tasks
+      receivedRatio = Math.max(receivedRatio, counters.bodyBytes / denominator)
+      resentRatio = Math.max(resentRatio, (counters.bodyBytes - counters.discardedBytes - holds) / denominator)
+    }
+    return {
+      seed,
+      tasks,
+      completed,
+      failures,
+      hung,
+      defects,
+      sha256Equal,
+      sha256Mismatch,
+      duplicates,
+      orphans: orphanIds.length,
+      receivedRatio,
+      resentRatio,
+      faults,
+      notes
+    } satisfies RunResult
+  } finally {
+    await sandbox.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+// =============================================================================
+// Campaign
+// =============================================================================
+
+/** The campaign's figures. */
+export interface Summary {
+  readonly seed: number
+  readonly runs: number
+  readonly tasks: number
+  readonly completed: number
+  readonly failures: Record<string, number>
+  readonly hung: number
+  readonly defects: number
+  readonly sha256Equal: number
+  readonly sha256Mismatch: number
+  readonly duplicates: number
+  readonly orphans: number
+  readonly maxReceivedRatio: number
+  readonly maxResentRatio: number
+  readonly faultKinds: Record<string, number>
+  readonly failing: ReadonlyArray<RunResult>
+  readonly seconds: number
+}
+
+/** Targets: 0 hung, defects, mismatches, duplicates and orphans; re-sent beyond discarded ≤ 0.05 × the file. */
+export const missesTarget = (r: RunResult): boolean =>
+  r.hung > 0 || r.defects > 0 || r.sha256Mismatch > 0 || r.duplicates > 0 || r.orphans > 0 || r.resentRatio > 0.05
+
+export const campaign = async (options: {
+  readonly seed: number
+  readonly runs: number
+  readonly tasks?: number
+  readonly hangSeconds?: number
+  readonly onRun?: (result: RunResult, index: number) => void
+}): Promise<Summary> => {
+  const started = Date.now()
+  const results: Array<RunResult> = []
+  for (let i = 0; i < options.runs; i++) {
+    const result = await runOne(options.seed + i, options)
+    results.push(result)
+    options.onRun?.(result, i)
+  }
+  const sum = (f: (r: RunResult) => number) => results.reduce((s, r) => s + f(r), 0)
+  const failures: Record<string, number> = {}
+  const kinds: Record<string, number> = Object.fromEntries(faultKinds.map((k) => [k, 0]))
+  for (const r of results) {
+    for (const [code, n] of Object.entries(r.failures)) failures[code] = (failures[code] ?? 0) + n
+    for (const rule of r.faults) kinds[rule.action.kind] = (kinds[rule.action.kind] ?? 0) + 1
+  }
+  return {
+    seed: options.seed,
+    runs: results.length,
+    tasks: sum((r) => r.tasks),
+    completed: sum((r) => r.completed),
+    failures,
+    hung: sum((r) => r.hung),
+    defects: sum((r) => r.defects),
+    sha256Equal: sum((r) => r.sha256Equal),
+    sha256Mismatch: sum((r) => r.sha256Mismatch),
+    duplicates: sum((r) => r.duplicates),
+    orphans: sum((r) => r.orphans),
+    maxReceivedRatio: Math.max(0, ...results.map((r) => r.receivedRatio)),
+    maxResentRatio: Math.max(0, ...results.map((r) => r.resentRatio)),
+    faultKinds: kinds,
+    failing: results.filter(missesTarget),
+    seconds: (Date.now() - started) / 1000
+  }
+}
+
+const format = (record: Record<string, number>): string =>
+  Object.entries(record).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}:${v}`).join(",") || "-"
+
+/** The one summary line. */
+export const summaryLine = (s: Summary): string =>
+  `chaos seed=${s.seed} runs=${s.runs} tasks=${s.tasks} completed=${s.completed} typed_failures={${
+    format(s.failures)
+  }} hung=${s.hung} defects=${s.defects} sha256_equal=${s.sha256Equal}/${
+    s.sha256Equal + s.sha256Mismatch
+  } duplicates=${s.duplicates} orphans=${s.orphans} max_received_ratio=${
+    s.maxReceivedRatio.toFixed(2)
+  } max_resent_beyond_discarded_ratio=${s.maxResentRatio.toFixed(3)} faults={${format(s.faultKinds)}} time=${
+    s.seconds.toFixed(0)
+  }s`
+
+const main = async () => {
+  const args = process.argv.slice(2)
+  const arg = (name: string): string | undefined => {
+    const i = args.indexOf(`--${name}`)
+    return i === -1 ? undefined : args[i + 1]
+  }
+  const seed = Number(arg("seed") ?? 1)
+  const runs = Number(arg("runs") ?? 100)
+  const tasks = Number(arg("tasks") ?? 3)
+  const hangSeconds = Number(arg("hang-seconds") ?? 120)
+  const verbose = args.includes("--verbose")
+  const summary = await campaign({
+    seed,
+    runs,
+    tasks,
+    hangSeconds,
+    onRun: (r, i) => {
+      if (verbose || missesTarget(r)) {
+        process.stderr.write(
+          `run ${i + 1}/${runs} seed=${r.seed} completed=${r.completed}/${r.tasks} failures=${format(r.failures)} ` +
+            `received=${r.receivedRatio.toFixed(2)} resent=${r.resentRatio.toFixed(3)} faults=${
+              r.faults.map((f) => `${f.platform}/${f.route}:${f.action.kind}`).join(" ")
+            }${r.notes.length > 0 ? `\n  ${r.notes.join("\n  ")}` : ""}\n`
+        )
+      }
+    }
+  })
+  process.stdout.write(summaryLine(summary) + "\n")
+  for (const r of summary.failing) {
+    process.stdout.write(`replay: npm run bench:chaos -- --seed ${r.seed} --runs 1 --tasks ${r.tasks} --verbose\n`)
+  }
+  process.exit(summary.failing.length > 0 ? 1 : 0)
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
+  void main()
+}

@@ -1,0 +1,250 @@
+/**
+ * `npm run bench:crash`: a crash campaign with the real CLI.
+ *
+ * The sandbox runs in this process; each task is a separate `medusa publish
+ * <file> --config <sandbox config> --store <SQLite file> --json` process
+ * (the CLI bundled once with esbuild and run with plain `node`, so that the
+ * signal reaches the CLI itself), killed with `SIGKILL` at a seeded random
+ * point: a seeded delay after its first status line, so that
+ * kills land inside uploads, between steps and inside posts (latency faults on
+ * the upload and post routes widen those windows). Then `medusa resume` runs
+ * the unfinished tasks of the store to the end.
+ *
+ * Prints kills (and where they landed), tasks lost (submitted, not completed
+ * after the resume), duplicates (a second finished video per host or post per
+ * publisher for one task), orphans (videos created and neither completed nor
+ * deleted) and the bytes re-sent beyond the platforms' discards over the
+ * bytes of the files.
+ *
+ * Options: `--seed N` (default 1), `--kills N` (default 50), `--mib N` (file
+ * size, default 4).
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
+import { prng } from "../src/sandbox/internal/framework.js"
+import * as Sandbox from "../src/sandbox/Sandbox.js"
+import * as SqlTaskStore from "../src/SqlTaskStore.js"
+import type { Task } from "../src/Task.js"
+import { TaskStore } from "../src/TaskStore.js"
+
+const args = process.argv.slice(2)
+const arg = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`)
+  return i === -1 ? undefined : args[i + 1]
+}
+const seed = Number(arg("seed") ?? 1)
+const kills = Number(arg("kills") ?? 50)
+const size = Math.round(Number(arg("mib") ?? 4) * 1024 * 1024)
+
+const bundle = (): string => {
+  // Inside the worktree, so that packages resolve through its node_modules.
+  const dir = path.resolve(".tmp/medusa-crash")
+  mkdirSync(dir, { recursive: true })
+  const out = path.join(dir, `cli-${process.pid}.mjs`)
+  execFileSync(path.resolve("node_modules/.bin/esbuild"), [
+    path.resolve("src/cli/bin.ts"),
+    "--bundle",
+    "--platform=node",
+    "--format=esm",
+    "--packages=external",
+    `--outfile=${out}`,
+    "--log-level=warning"
+  ])
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }))
+  return out
+}
+
+interface Run {
+  readonly child: ChildProcess
+  readonly lines: Array<string>
+  readonly exited: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>
+  /** Resolves when `n` status lines were printed (or the process ended). */
+  readonly lineCount: (n: number) => Promise<void>
+}
+
+const run = (cli: string, argv: ReadonlyArray<string>): Run => {
+  const child = spawn(process.execPath, [cli, ...argv], { stdio: ["ignore", "pipe", "pipe"] })
+  const lines: Array<string> = []
+  const waiters: Array<() => void> = []
+  let buffer = ""
+  child.stdout!.on("data", (chunk: Buffer) => {
+    buffer += chunk.toString("utf8")
+    let i: number
+    while ((i = buffer.indexOf("\n")) >= 0) {
+      lines.push(buffer.slice(0, i))
+      buffer = buffer.slice(i + 1)
+    }
+    waiters.splice(0).forEach((w) => w())
+  })
+  child.stderr!.on("data", () => {})
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => {
+      waiters.splice(0).forEach((w) => w())
+      resolve({ code, signal })
+    })
+  )
+  const lineCount = (n: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (lines.length >= n || child.exitCode !== null || child.signalCode !== null) resolve()
+        else waiters.push(check)
+      }
+      check()
+    })
+  return { child, lines, exited, lineCount }
+}
+
+const readTasks = (filename: string): Promise<ReadonlyArray<Task>> =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.flatMap(Layer.build(SqlTaskStore.layerSqlite({ filename, readOnly: true })), (ctx) =>
+        (ctx.unsafeMap.get(TaskStore.key) as TaskStore["Type"]).list())
+    )
+  )
+
+/** Where a kill landed, from the last status line the process printed. */
+const phaseOf = (lines: ReadonlyArray<string>): string => {
+  const last = lines.at(-1)
+  if (last === undefined) return "before submit"
+  try {
+    const status = JSON.parse(last) as { status?: string; message?: string; progress?: unknown }
+    const message = status.message ?? ""
+    if (status.status === "completed") return "after completion"
+    if (/upload/i.test(message)) return "uploading"
+    if (/post/i.test(message)) return "posting"
+    return status.status ?? "unknown"
+  } catch {
+    return "unknown"
+  }
+}
+
+const main = async () => {
+  const started = Date.now()
+  const next = prng(seed * 104_729 + 11)
+  const cli = bundle()
+  const sandbox = await Sandbox.start({ seed, hashing: "in-process" })
+  const dir = mkdtempSync(path.join(tmpdir(), "medusa-crash-"))
+  try {
+    const config = await sandbox.writeConfig(path.join(dir, "sandbox"))
+    const db = path.join(dir, "medusa.db")
+    const data = Buffer.alloc(size)
+    for (let i = 0; i < size; i++) data[i] = Math.floor(next() * 256)
+    Buffer.from([0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d]).copy(data)
+    const media = path.join(dir, "crash.mp4")
+    writeFileSync(media, data)
+    // Slower answers widen the windows in which a kill lands inside a request.
+    for (const route of ["upload", "upload.initiate"]) {
+      sandbox.inject({ platform: "youtube", route, times: Infinity, action: { kind: "latency", millis: 150 } })
+    }
+    for (const route of ["tus.patch", "videos.create"]) {
+      sandbox.inject({ platform: "vimeo", route, times: Infinity, action: { kind: "latency", millis: 150 } })
+    }
+    sandbox.inject({ platform: "facebook", route: "feed", times: Infinity, action: { kind: "latency", millis: 300 } })
+    sandbox.inject({ platform: "x", route: "tweets", times: Infinity, action: { kind: "latency", millis: 300 } })
+    sandbox.inject({ platform: "linkedin", route: "posts", times: Infinity, action: { kind: "latency", millis: 300 } })
+
+    const phases: Record<string, number> = {}
+    const nonces: Array<string> = []
+    let killed = 0
+    let resumes = 0
+    for (let k = 0; k < kills; k++) {
+      const nonce = `crash-${seed}-${k}`
+      nonces.push(nonce)
+      const requestFile = path.join(dir, `request-${k}.json`)
+      writeFileSync(
+        requestFile,
+        JSON.stringify({
+          platforms: ["youtube", "vimeo", "facebook", "x", "linkedin"],
+          metadata: {
+            youtube: { title: `Launch ${nonce}` },
+            vimeo: { title: `Launch ${nonce}` },
+            facebook: { message: `Watch ${nonce} {youtube_url}` },
+            x: { text: `Watch ${nonce} {vimeo_url}` },
+            linkedin: { text: `Watch ${nonce} {youtube_url}` }
+          }
+        })
+      )
+      const publish = run(cli, [
+        "publish",
+        media,
+        "--config",
+        config,
+        "--store",
+        db,
+        "--request",
+        requestFile,
+        "--json"
+      ])
+      // The first status line says the task exists; then a seeded delay over the task's life.
+      await publish.lineCount(1)
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(next() * 2500)))
+      const phase = publish.child.exitCode === null ? phaseOf(publish.lines) : "exited before the kill"
+      publish.child.kill("SIGKILL")
+      await publish.exited
+      if (phase !== "exited before the kill") killed += 1
+      phases[phase] = (phases[phase] ?? 0) + 1
+      const resume = run(cli, ["resume", "--config", config, "--store", db, "--json"])
+      const end = await resume.exited
+      resumes += 1
+      if (end.code !== 0) process.stderr.write(`resume after kill ${k} exited ${end.code}\n`)
+    }
+
+    const tasks = await readTasks(db)
+    const state = sandbox.state()
+    let lost = 0
+    let duplicates = 0
+    const byNonce = new Map<string, Task>()
+    for (const task of tasks) {
+      const title = (task.request.metadata.youtube as { title?: string } | undefined)?.title ?? ""
+      byNonce.set(title.replace("Launch ", ""), task)
+    }
+    let submitted = 0
+    for (const nonce of nonces) {
+      const task = byNonce.get(nonce)
+      if (task === undefined) continue
+      submitted += 1
+      if (task.state !== "completed") {
+        lost += 1
+        process.stderr.write(`task of ${nonce} is ${task.state}: ${task.failures.map((f) => f.message).join("; ")}\n`)
+      }
+      for (const host of ["youtube", "vimeo"] as const) {
+        const n = state.uploads.filter((u) =>
+          u.platform === host && u.complete && JSON.stringify(u.metadata ?? "").includes(`${nonce}"`)
+        ).length
+        if (n > 1) {
+          duplicates += n - 1
+        }
+      }
+      for (const publisher of ["facebook", "x", "linkedin"] as const) {
+        const n = state.posts.filter((p) => p.platform === publisher && p.text.includes(`${nonce} `)).length
+        if (n > 1) duplicates += n - 1
+      }
+    }
+    const orphans = Object.values(state.orphans).flat().length
+    const resent: Record<string, string> = {}
+    for (const host of ["youtube", "vimeo"] as const) {
+      const counters = state.counters[host]
+      const holds = state.uploads.filter((u) => u.platform === host && !u.discarded).reduce((s, u) => s + u.bytes, 0)
+      const beyond = counters.bodyBytes - counters.discardedBytes - holds
+      resent[host] = `${(beyond / 1024 / 1024).toFixed(1)} MiB (${(beyond / (size * submitted)).toFixed(3)}x per task)`
+    }
+    process.stdout.write(
+      `crash seed=${seed} kills=${killed} (${
+        Object.entries(phases).map(([p, n]) => `${p}:${n}`).join(", ")
+      }) resumes=${resumes} tasks=${submitted} lost=${lost} duplicates=${duplicates} orphans=${orphans} ` +
+        `resent_beyond_discarded={youtube: ${resent.youtube}, vimeo: ${resent.vimeo}} file=${
+          (size / 1024 / 1024).toFixed(1)
+        }MiB time=${((Date.now() - started) / 1000).toFixed(0)}s\n`
+    )
+    process.exitCode = lost > 0 || duplicates > 0 || orphans > 0 ? 1 : 0
+  } finally {
+    await sandbox.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+void main()
