@@ -72,7 +72,11 @@ const everyKey = {
     thumbnail_max_bytes: 1_000_000,
     retry: { base_delay: "2 seconds", max_delay: "30 seconds", max_retries: 3 },
     progress_interval_millis: 100,
-    processing: { interval: "5 seconds", timeout: "20 minutes" }
+    processing: { interval: "5 seconds", timeout: "20 minutes" },
+    request_timeout: "20 seconds",
+    idle_timeout: "45 seconds",
+    max_wait: "2 minutes",
+    stall_timeout: "3 minutes"
   },
   vimeo: {
     access_token: "t",
@@ -80,7 +84,11 @@ const everyKey = {
     retry: { base_delay: "1 second", max_delay: "10 seconds", max_retries: 0 },
     progress_interval_millis: 0,
     wait_for_processing: false,
-    processing: { interval: "10 seconds", timeout: "1 hour" }
+    processing: { interval: "10 seconds", timeout: "1 hour" },
+    request_timeout: "15 seconds",
+    idle_timeout: "30 seconds",
+    max_wait: "1 minute",
+    stall_timeout: "4 minutes"
   },
   facebook: {
     page_id: "1",
@@ -153,6 +161,8 @@ describe("config options", () => {
       assert.strictEqual(yt.progressIntervalMillis, 100)
       assert.strictEqual(Duration.toMinutes(Duration.decode(yt.processing!.timeout!)), 20)
       assert.strictEqual(config.vimeo!.retry!.maxRetries, 0)
+      assert.strictEqual(Duration.toSeconds(Duration.decode(yt.idleTimeout!)), 45)
+      assert.strictEqual(Duration.toMinutes(Duration.decode(config.vimeo!.stallTimeout!)), 4)
       assert.strictEqual(Duration.toHours(Duration.decode(config.vimeo!.processing!.timeout!)), 1)
       assert.strictEqual(config.facebook!.maxAttempts, 2)
       assert.strictEqual(config.facebook!.usageThreshold, 80)
