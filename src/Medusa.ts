@@ -238,7 +238,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
     const store = yield* TaskStore
     const platforms = yield* Engine.resolvePlatforms
     const maxTasks = Shared.maxTasksOf(options)
-    const engine = yield* Engine.makeEngine(store, platforms, Shared.perPlatform(options, maxTasks))
+    const engine = yield* Engine.makeEngine(store, platforms, Shared.perPlatform(options, maxTasks), {
+      // Cancel interrupts the task's fiber (FiberMap.remove below).
+      cancelInterrupts: true
+    })
     const taskPermits = yield* Effect.makeSemaphore(maxTasks)
     const fibers = yield* FiberMap.make<TaskId.TaskId>()
     // Ids whose interruption is a user's cancel (not the service shutting down).

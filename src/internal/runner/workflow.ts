@@ -14,6 +14,7 @@ import type { WorkflowEngine, WorkflowInstance } from "@effect/workflow/Workflow
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { StoreError } from "../../PublishError.js"
 import type { TaskId } from "../../TaskId.js"
@@ -39,13 +40,25 @@ export interface Steps {
 /** @internal */
 export class DurableSteps extends Context.Tag("@medusa/internal/DurableSteps")<DurableSteps, Steps>() {}
 
+/** Store hiccups (a busy database, a dropped connection) are retried before an activity fails. */
+const storeRetryPolicy = Schedule.exponential("100 millis", 2).pipe(
+  Schedule.union(Schedule.spaced("5 seconds")),
+  Schedule.intersect(Schedule.recurs(8))
+)
+
 /**
  * Each step an activity: executed once, its result journaled.
  *
  * @internal
  */
 export const activities: Orchestrate.StepRunner<WorkflowEngine | WorkflowInstance> = {
-  step: (name, success, execute) => Activity.make({ name, success, error: StoreError, execute })
+  step: (name, success, execute) =>
+    Activity.make({
+      name,
+      success,
+      error: StoreError,
+      execute: Effect.retry(execute, { schedule: storeRetryPolicy, while: (e) => e.reason === "unavailable" })
+    })
 }
 
 /**

@@ -71,20 +71,27 @@ export interface Engine {
   readonly store: StoreService
   readonly platforms: ResolvedPlatforms
   readonly permits: Readonly<Record<PlatformId, Effect.Semaphore>>
+  /**
+   * A cancel interrupts the task's fiber in this process (the in-memory
+   * runner), so a step need not watch the store for it. A durable runner's
+   * task may be cancelled from another process: its steps watch.
+   */
+  readonly cancelInterrupts: boolean
 }
 
 /** @internal */
 export const makeEngine = (
   store: StoreService,
   platforms: ResolvedPlatforms,
-  perPlatformConcurrency: Readonly<Record<PlatformId, number>>
+  perPlatformConcurrency: Readonly<Record<PlatformId, number>>,
+  options: { readonly cancelInterrupts?: boolean | undefined } = {}
 ): Effect.Effect<Engine> =>
   Effect.gen(function*() {
     const permits = {} as Record<PlatformId, Effect.Semaphore>
     for (const id of allPlatforms) {
       permits[id] = yield* Effect.makeSemaphore(Math.max(1, perPlatformConcurrency[id]))
     }
-    return { store, platforms, permits }
+    return { store, platforms, permits, cancelInterrupts: options.cancelInterrupts ?? false }
   })
 
 /**

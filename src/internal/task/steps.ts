@@ -14,7 +14,6 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
 import type { HostId, PlatformId, PublisherId } from "../../PlatformId.js"
 import { hosts as allHosts } from "../../PlatformId.js"
 import type { PlatformError } from "../../PublishError.js"
@@ -40,15 +39,6 @@ import {
 } from "./engine.js"
 import type { Outcome } from "./plan.js"
 import * as Plan from "./plan.js"
-
-/** Store hiccups (a busy database, a dropped connection) are retried before a step fails. */
-const storeRetryPolicy = Schedule.exponential("100 millis", 2).pipe(
-  Schedule.union(Schedule.spaced("5 seconds")),
-  Schedule.intersect(Schedule.recurs(8))
-)
-
-const retryStore = <A, R>(effect: Effect.Effect<A, StoreError, R>): Effect.Effect<A, StoreError, R> =>
-  Effect.retry(effect, { schedule: storeRetryPolicy, while: (e) => e.reason === "unavailable" })
 
 const vanished = (id: TaskId) =>
   new StoreError({ reason: "conflict", description: `task ${id} disappeared from the store while it was running` })
@@ -107,24 +97,28 @@ const stopSignal = (
   )
 
 /**
- * Runs a step until it ends or `stopSignal` fires. A defect is recorded as
- * the task's internal failure (the task must never stay `in_progress`).
+ * Runs a step until it ends or `stopSignal` fires: when the task ends
+ * elsewhere (unless a cancel interrupts this process's fiber anyway), or when
+ * `abortWhen` holds. A step with nothing to watch for runs without a second
+ * fiber. A defect is recorded as the task's internal failure (the task must
+ * never stay `in_progress`).
  */
 const guarded = (
   engine: Engine,
   id: TaskId,
   step: Effect.Effect<Outcome, StoreError>,
-  abortWhen: (task: Task) => boolean
+  abortWhen: ((task: Task) => boolean) | undefined
 ): Effect.Effect<Outcome, StoreError> =>
-  Effect.raceFirst(step, stopSignal(engine, id, abortWhen)).pipe(
-    Effect.catchAllDefect((defect) =>
-      Effect.as(
-        failWithDefect(engine, id, defect instanceof Error ? defect.message : String(defect)),
-        "failed" as const
+  (abortWhen === undefined && engine.cancelInterrupts ?
+    step :
+    Effect.raceFirst(step, stopSignal(engine, id, abortWhen ?? never))).pipe(
+      Effect.catchAllDefect((defect) =>
+        Effect.as(
+          failWithDefect(engine, id, defect instanceof Error ? defect.message : String(defect)),
+          "failed" as const
+        )
       )
-    ),
-    retryStore
-  )
+    )
 
 const never = () => false
 
@@ -135,7 +129,7 @@ const never = () => false
  * @internal
  */
 export const begin = (engine: Engine, id: TaskId): Effect.Effect<Plan.Plan, StoreError> =>
-  retryStore(Effect.gen(function*() {
+  Effect.gen(function*() {
     const task = yield* getTask(engine, id)
     const plan = Plan.planOf(task.request, true)
     if (isFinal(task.state)) return { ...plan, run: false }
@@ -148,7 +142,7 @@ export const begin = (engine: Engine, id: TaskId): Effect.Effect<Plan.Plan, Stor
       if (!started) return { ...plan, run: false }
     }
     return plan
-  }))
+  })
 
 /**
  * Uploads to one host (or finds the video recorded by an earlier run),
@@ -160,14 +154,15 @@ export const begin = (engine: Engine, id: TaskId): Effect.Effect<Plan.Plan, Stor
 export const upload = (
   engine: Engine,
   id: TaskId,
-  plan: Pick<Plan.Plan, "failFast">,
+  plan: Pick<Plan.Plan, "failFast" | "hosts">,
   host: HostId
 ): Effect.Effect<Outcome, StoreError> =>
   guarded(
     engine,
     id,
     withPlatformPermit(engine, host, recorded(engine, id, Effect.as(uploadStep(engine, id, host), "ok" as const))),
-    (t) => Plan.uploadMustStop(plan, host, t.failures)
+    // Only a sibling's failure can stop an upload (fail-fast).
+    plan.failFast && plan.hosts.length > 1 ? (t) => Plan.uploadMustStop(plan, host, t.failures) : undefined
   ).pipe(
     // Nothing resumes an upload that did not finish here: what it created on the platform goes.
     Effect.tap((outcome) => outcome === "ok" ? Effect.void : abandonUpload(engine, id, host))
@@ -183,13 +178,11 @@ export const posting = (
   id: TaskId,
   publishers: ReadonlyArray<PublisherId>
 ): Effect.Effect<"ok", StoreError> =>
-  retryStore(
-    Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      modify(engine, id, (t) =>
-        t.state !== "in_progress" ?
-          t :
-          rebuild(t, { message: postMessage(publishers), updatedAt: now }))).pipe(Effect.as("ok" as const))
-  )
+  Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    modify(engine, id, (t) =>
+      t.state !== "in_progress" ?
+        t :
+        rebuild(t, { message: postMessage(publishers), updatedAt: now }))).pipe(Effect.as("ok" as const))
 
 /**
  * Posts to one publisher (or finds the post recorded by an earlier run). The
@@ -226,7 +219,8 @@ export const post = (
         })
       )
     ).pipe(Effect.map(Option.getOrElse(() => "skipped" as const))),
-    never
+    // Nothing stops a post that started but a cancel.
+    undefined
   )
 
 /**
@@ -240,7 +234,7 @@ export const finish = (
   id: TaskId,
   skipped: ReadonlyArray<PlatformId>
 ): Effect.Effect<"ok", StoreError> =>
-  retryStore(Effect.gen(function*() {
+  Effect.gen(function*() {
     const current = yield* getTask(engine, id)
     if (isFinal(current.state)) return "ok" as const
     const ordered = Plan.ordered(skipped)
@@ -252,4 +246,4 @@ export const finish = (
     // Refused: the task ended meanwhile (cancelled); that state stands.
     if (Either.isLeft(result) && result.left._tag === "StoreError") return yield* result.left
     return "ok" as const
-  }))
+  })
