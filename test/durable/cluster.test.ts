@@ -13,7 +13,6 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { writeFileSync } from "node:fs"
-import { createServer } from "node:net"
 import * as path from "node:path"
 import { afterAll, afterEach, assert, describe, it } from "vitest"
 import * as Durable from "../../src/Durable.js"
@@ -23,6 +22,7 @@ import * as Sandbox from "../../src/sandbox/Sandbox.js"
 import type { Task } from "../../src/Task.js"
 import * as TestPlatforms from "../../src/TestPlatforms.js"
 import { sha256, tempDir, writeVideo } from "./fixtures/media.js"
+import { freePort } from "./fixtures/net.js"
 import { dropDatabase, freshDatabase, pgUrl, readTasks, warnIfNoPg } from "./fixtures/pg.js"
 import { startWorker, type Worker } from "./fixtures/processes.js"
 
@@ -30,16 +30,6 @@ warnIfNoPg("Durable.layerCluster multi-process suite")
 
 const size = 2 * 1024 * 1024 + 777
 const taskCount = 12
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 
 const workers: Array<Worker> = []
 const databases: Array<string> = []
