@@ -82,9 +82,10 @@ export const recorder = Effect.gen(function*() {
     progress,
     onSession,
     onProgress,
-    /** The same hooks, with `f` run after each session is recorded (to arm a fault at a known offset). */
+    /** The same hooks, with `f` run after each session is recorded (to arm a fault at a known offset); not after an intent. */
     afterSession: (f: (s: UploadSession) => void) => ({
-      onSession: (s: UploadSession) => Effect.zipRight(onSession(s), Effect.sync(() => f(s))),
+      onSession: (s: UploadSession) =>
+        s.uri === "" ? Effect.void : Effect.zipRight(onSession(s), Effect.sync(() => f(s))),
       onProgress
     })
   }
