@@ -142,7 +142,8 @@ const hosts: ReadonlyArray<HostId> = ["youtube", "vimeo"]
 const everyPlatform: ReadonlyArray<PlatformId> = ["youtube", "vimeo", "facebook", "x", "linkedin"]
 
 /** What one run found. */
-export interface RunResult {
+/** What a run and the whole campaign both count. */
+interface Counts {
   readonly seed: number
   readonly tasks: number
   readonly completed: number
@@ -154,6 +155,9 @@ export interface RunResult {
   readonly sha256Mismatch: number
   readonly duplicates: number
   readonly orphans: number
+}
+
+export interface RunResult extends Counts {
   /** Largest bytes received by one host over file size × tasks. */
   readonly receivedRatio: number
   /** Largest bytes re-sent beyond the platform's discards, by one host, over file size × tasks. */
@@ -370,18 +374,8 @@ export const runOne = async (seed: number, options: { tasks?: number; hangSecond
 // =============================================================================
 
 /** The campaign's figures. */
-export interface Summary {
-  readonly seed: number
+export interface Summary extends Counts {
   readonly runs: number
-  readonly tasks: number
-  readonly completed: number
-  readonly failures: Record<string, number>
-  readonly hung: number
-  readonly defects: number
-  readonly sha256Equal: number
-  readonly sha256Mismatch: number
-  readonly duplicates: number
-  readonly orphans: number
   readonly maxReceivedRatio: number
   readonly maxResentRatio: number
   readonly faultKinds: Record<string, number>

@@ -266,6 +266,17 @@ const idFromUri = (uri: string): string | undefined => /\/videos\/(\d+|[A-Za-z0-
 // Constructor
 // =============================================================================
 
+/** A transient failure that outlasted its retries: Vimeo is unavailable (a rate limit included, once waited out). */
+const unavailableOf = (t: Resumable.Transient): PlatformUnavailable =>
+  new PlatformUnavailable({
+    platform: "vimeo",
+    reason: t.reason === "rate_limited" ? "server_error" : t.reason,
+    status: t.status,
+    code: t.code,
+    platformMessage: t.platformMessage,
+    description: t.description
+  })
+
 /**
  * @since 0.1.0
  * @category constructors
@@ -335,15 +346,7 @@ export const make = (
           times: 4,
           while: (e) => e._tag === "Transient"
         }),
-        Effect.catchTag("Transient", (t) =>
-          Effect.fail(
-            new PlatformUnavailable({
-              platform: "vimeo",
-              reason: t.reason === "rate_limited" ? "server_error" : t.reason,
-              status: t.status,
-              description: t.description
-            })
-          ))
+        Effect.catchTag("Transient", (t) => Effect.fail(unavailableOf(t)))
       )
     }
 
@@ -649,17 +652,7 @@ export const make = (
           }
           return status === "complete" || status === "available"
         }).pipe(
-          Effect.catchTag("Transient", (t) =>
-            Effect.fail(
-              new PlatformUnavailable({
-                platform: "vimeo",
-                reason: t.reason === "rate_limited" ? "server_error" : t.reason,
-                status: t.status,
-                code: t.code,
-                platformMessage: t.platformMessage,
-                description: t.description
-              })
-            ))
+          Effect.catchTag("Transient", (t) => Effect.fail(unavailableOf(t)))
         )
         const result = yield* check.pipe(
           Effect.repeat({ schedule: processingPoll, until: (ready) => ready }),
