@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { demoRequest, eventually, root, scratch, start } from "../cli/helpers.js"
+import { demoRequest, eventually, root, run, scratch, start } from "../cli/helpers.js"
 
 describe("medusa serve", () => {
   it("prints one Listening line, publishes through the API to the sandbox, stops on Ctrl+C", async () => {
@@ -47,6 +47,16 @@ describe("medusa serve", () => {
       assert.isAtLeast(status.history?.length ?? 0, 3)
       // The default store is the durable SQLite file in the working directory.
       assert.isTrue(fs.existsSync(path.join(dir, ".medusa", "medusa.db")))
+      // `medusa status` reads the same store, and prints the history.
+      const printed = await run(["status", task_id], { cwd: dir })
+      assert.strictEqual(printed.code, 0, printed.stderr)
+      assert.match(
+        printed.stdout,
+        /^History\n {2}\S+Z {2}pending\s*\n {2}\S+Z {2}in_progress {2}.+\n {2}\S+Z {2}completed/m
+      )
+      const json = await run(["status", task_id, "--json"], { cwd: dir })
+      const parsed = JSON.parse(json.stdout) as { history: Array<{ state: string; at: string }> }
+      assert.deepStrictEqual(parsed.history.map((h) => h.state), ["pending", "in_progress", "completed"])
     } finally {
       server.child.kill("SIGINT")
       await server.done

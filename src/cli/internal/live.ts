@@ -96,8 +96,11 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
       yield* Config.load(options.configFile)
     const engine = yield* engineLayer(config, options)
     const context = yield* Layer.build(engine.layer)
-    const { Medusa } = yield* load(() => import("../../Medusa.js"))
+    const [{ Medusa }, { TaskStore }] = yield* load(() =>
+      Promise.all([import("../../Medusa.js"), import("../../TaskStore.js")])
+    )
     const medusa = Context.get(context, Medusa)
+    const store = Context.get(context, TaskStore)
     const unfinished = Effect.map(
       Effect.all([medusa.list({ status: "pending" }), medusa.list({ status: "in_progress" })]),
       ([a, b]) => [...a, ...b].sort((x, y) => x.createdAt - y.createdAt).map((t) => t.id)
@@ -112,6 +115,7 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
       storeLabel: engine.label,
       submit: medusa.submit,
       get: (id) => medusa.status(id),
+      history: (id) => store.history(id),
       watch: (id) => medusa.watch(id),
       cancel: (id) => Effect.asVoid(medusa.cancel(id)),
       list: (o) => medusa.list(o),
