@@ -355,7 +355,14 @@ export const layerHandlers = (
       return handlers
         .handleRaw("submit", ({ headers, request }) => submit(request, headers["idempotency-key"]))
         .handle("list", ({ urlParams }) => list(urlParams))
-        .handle("get", ({ path }) => mapLibrary(Effect.flatMap(medusa.status(path.id), statusWithHistory)))
+        // Answered as JSON directly: the status JSON is built in its encoded form already.
+        .handleRaw("get", ({ path }) =>
+          TaskId.is(path.id) ?
+            mapLibrary(store.get(path.id)).pipe(
+              Effect.flatMap((task) => mapLibrary(statusWithHistory(task))),
+              Effect.map((status) => jsonResponse(status, 200))
+            ) :
+            Effect.fail(Errors.taskNotFound(path.id)))
         .handle("cancel", ({ path }) =>
           Effect.zipRight(requireWrite, mapLibrary(Effect.map(medusa.cancel(path.id), TaskStatus.toJSON))))
         .handle("resume", ({ path }) =>
