@@ -83,6 +83,12 @@ const peakRss = (pid: number): number => {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) * 1024
 }
 
+/** CPU seconds (user + system) a process has used so far. */
+const cpuSeconds = (pid: number): number => {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
 const median = (xs: ReadonlyArray<number>): number => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
@@ -93,8 +99,17 @@ const percentile = (xs: ReadonlyArray<number>, p: number): number => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN
 }
 
-/** Requests per second of GET `url` over `connections` keep-alive connections for `seconds`. */
-const load = async (url: string, headers: http.OutgoingHttpHeaders): Promise<number> => {
+/**
+ * Requests per second of GET `url` over `connections` keep-alive connections
+ * for `seconds`, and per CPU-second of the server process `pid` (what a busy
+ * shared machine distorts least).
+ */
+const load = async (
+  url: string,
+  headers: http.OutgoingHttpHeaders,
+  pid: number
+): Promise<{ readonly perSecond: number; readonly perCpuSecond: number }> => {
+  const cpu0 = cpuSeconds(pid)
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections })
   const until = Date.now() + seconds * 1000
   let done = 0
@@ -119,9 +134,10 @@ const load = async (url: string, headers: http.OutgoingHttpHeaders): Promise<num
     while (Date.now() < until) await one()
   }))
   const elapsed = (performance.now() - t0) / 1000
+  const cpu = cpuSeconds(pid) - cpu0
   agent.destroy()
   if (failed > 0) process.stderr.write(`  (${failed} requests failed)\n`)
-  return done / elapsed
+  return { perSecond: done / elapsed, perCpuSecond: done / Math.max(cpu, 0.01) }
 }
 
 const api = async (url: string, init: RequestInit = {}) => {
@@ -180,23 +196,27 @@ const main = async () => {
      s.listen(0, "127.0.0.1", () => console.log("Listening on http://127.0.0.1:" + s.address().port))`
   ])
   const bareUrl = await started(bare, /Listening on (\S+)\n/, "the bare server")
-  const medusaRates: Array<number> = []
-  const bareRates: Array<number> = []
+  const medusaRuns: Array<{ perSecond: number; perCpuSecond: number }> = []
+  const bareRuns: Array<{ perSecond: number; perCpuSecond: number }> = []
   for (let r = 0; r < rounds; r++) {
-    medusaRates.push(await load(`${url}/v1/tasks/${first.task_id}`, { authorization: `Bearer ${key}` }))
-    bareRates.push(await load(`${bareUrl}/v1/tasks/${first.task_id}`, {}))
+    medusaRuns.push(await load(`${url}/v1/tasks/${first.task_id}`, { authorization: `Bearer ${key}` }, server.pid!))
+    bareRuns.push(await load(`${bareUrl}/v1/tasks/${first.task_id}`, {}, bare.pid!))
   }
-  const m = median(medusaRates)
-  const b = median(bareRates)
+  const m = median(medusaRuns.map((x) => x.perSecond))
+  const b = median(bareRuns.map((x) => x.perSecond))
+  const mc = median(medusaRuns.map((x) => x.perCpuSecond))
+  const bc = median(bareRuns.map((x) => x.perCpuSecond))
+  const rounded = (xs: ReadonlyArray<number>) => xs.map((x) => x.toFixed(0)).join(", ")
   process.stdout.write(
     `\nGET /v1/tasks/{id} (${body.length} bytes of JSON), ${connections} keep-alive connections, ${seconds} s x ${rounds} rounds (alternating), medians:\n` +
-      `  medusa serve      ${m.toFixed(0).padStart(7)} req/s   (rounds: ${
-        medusaRates.map((x) => x.toFixed(0)).join(", ")
-      })\n` +
-      `  bare node:http    ${b.toFixed(0).padStart(7)} req/s   (rounds: ${
-        bareRates.map((x) => x.toFixed(0)).join(", ")
-      })\n` +
-      `  ratio             ${(m / b).toFixed(2)}x (target >= 0.5)\n`
+      `                    req/s (wall)   req per server CPU-second\n` +
+      `  medusa serve      ${m.toFixed(0).padStart(7)}        ${mc.toFixed(0).padStart(7)}   (rounds: ${
+        rounded(medusaRuns.map((x) => x.perSecond))
+      } / ${rounded(medusaRuns.map((x) => x.perCpuSecond))})\n` +
+      `  bare node:http    ${b.toFixed(0).padStart(7)}        ${bc.toFixed(0).padStart(7)}   (rounds: ${
+        rounded(bareRuns.map((x) => x.perSecond))
+      } / ${rounded(bareRuns.map((x) => x.perCpuSecond))})\n` +
+      `  ratio             ${(m / b).toFixed(2)}x          ${(mc / bc).toFixed(2)}x (target >= 0.5)\n`
   )
   bare.kill()
 
@@ -246,7 +266,8 @@ const main = async () => {
   const total = counts.reduce((a, x) => a + x, 0)
   const progress = conns.reduce((n, c) => n + c.events.filter((e) => e.event === "progress").length, 0)
   const states = [...finals.values()].reduce((acc: Record<string, number>, s) => {
-    acc[s.status] = (acc[s.status] ?? 0) + 1
+    const outcome = s.status === "failed" ? `failed (${s.error_code})` : s.status
+    acc[outcome] = (acc[outcome] ?? 0) + 1
     return acc
   }, {})
   const rss = peakRss(server.pid!)

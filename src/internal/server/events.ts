@@ -26,13 +26,13 @@ import type { Service as TaskStoreService } from "../../TaskStore.js"
 
 /** @internal */
 export interface Feed {
-  /** The SSE text of a follower's events, as they happen. */
+  /** The SSE bytes of a follower's events, as they happen. */
   readonly follow: (options: {
     readonly taskId?: TaskId | undefined
     /** Resume after this sequence number; without it: a task's whole history, or every change from now. */
     readonly after?: number | undefined
     readonly progress: boolean
-  }) => Stream.Stream<string, StoreError>
+  }) => Stream.Stream<Uint8Array, StoreError>
 }
 
 const page = 1_000
@@ -43,6 +43,19 @@ export const formatChange = (change: TaskChange): string => {
   return change.seq === undefined ?
     `event: progress\ndata: ${data}\n\n` :
     `id: ${change.seq}\nevent: status\ndata: ${data}\n\n`
+}
+
+const encoder = new TextEncoder()
+
+// A live change goes to every follower: it is formatted and encoded once.
+const encoded = new WeakMap<TaskChange, Uint8Array>()
+const encodeChange = (change: TaskChange): Uint8Array => {
+  let bytes = encoded.get(change)
+  if (bytes === undefined) {
+    bytes = encoder.encode(formatChange(change))
+    encoded.set(change, bytes)
+  }
+  return bytes
 }
 
 /** @internal */
@@ -63,19 +76,19 @@ export const makeFeed = (
 
     const heartbeat = Stream.tick(Duration.decode(options.heartbeat)).pipe(
       Stream.drop(1),
-      Stream.as(": heartbeat\n\n")
+      Stream.as(encoder.encode(": heartbeat\n\n"))
     )
 
     const follow: Feed["follow"] = ({ after, progress, taskId }) =>
       Stream.unwrapScoped(Effect.gen(function*() {
         const live = yield* PubSub.subscribe(hub)
-        const backlog: Array<string> = []
+        const backlog: Array<Uint8Array> = []
         let last = after ?? 0
         if (after !== undefined || taskId !== undefined) {
           while (true) {
             const changes = yield* store.changesSince(last, { taskId, limit: page })
             for (const change of changes) {
-              backlog.push(formatChange(change))
+              backlog.push(encodeChange(change))
               last = change.seq
             }
             if (changes.length < page) break
@@ -87,9 +100,9 @@ export const makeFeed = (
           (change.seq === undefined ? progress : change.seq > replayedUpTo)
         const changes = Stream.fromQueue(live).pipe(
           Stream.filter(relevant),
-          Stream.map(formatChange)
+          Stream.map(encodeChange)
         )
-        return Stream.make("retry: 1000\n\n", ...backlog).pipe(
+        return Stream.make(encoder.encode("retry: 1000\n\n"), ...backlog).pipe(
           Stream.concat(Stream.merge(changes, heartbeat, { haltStrategy: "left" }))
         )
       }))

@@ -335,13 +335,12 @@ export const layerHandlers = (
           )
       }
 
-      const sse = (stream: Stream.Stream<string, StoreError>) =>
+      const sse = (stream: Stream.Stream<Uint8Array, StoreError>) =>
         HttpServerResponse.stream(
           stream.pipe(
             Stream.catchAllCause((cause) =>
-              Stream.fromEffect(Effect.as(Effect.logError("Medusa server: an event stream failed", cause), ""))
-            ),
-            Stream.encodeText
+              Stream.fromEffect(Effect.logError("Medusa server: an event stream failed", cause)).pipe(Stream.drain)
+            )
           ),
           {
             contentType: "text/event-stream",
