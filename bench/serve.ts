@@ -266,7 +266,7 @@ const main = async () => {
   const total = counts.reduce((a, x) => a + x, 0)
   const progress = conns.reduce((n, c) => n + c.events.filter((e) => e.event === "progress").length, 0)
   const states = [...finals.values()].reduce((acc: Record<string, number>, s) => {
-    const outcome = s.status === "failed" ? `failed (${s.error_code})` : s.status
+    const outcome = s.status === "failed" ? `failed (${s.failed_platform}: ${s.error_code})` : s.status
     acc[outcome] = (acc[outcome] ?? 0) + 1
     return acc
   }, {})
