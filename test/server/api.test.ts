@@ -4,6 +4,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
 import * as Server from "../../src/Server.js"
 import { promise, readKey, request, startServer, writeKey } from "./fixtures.js"
 
@@ -162,8 +163,11 @@ describe("Server API", () => {
       assert.strictEqual(health.status, 200)
       const submitted = yield* promise(() => server.call("/v1/tasks", { json: request(server.media) }))
       assert.strictEqual(submitted.status, 202)
+      // Whatever the process records in Effect's registry appears too.
+      yield* Metric.increment(Metric.tagged(Metric.counter("medusa_test_requests_total"), "route", "x"))
       const metrics = yield* promise(() => server.call("/metrics").then((r) => r.text()))
       assert.match(metrics, /# TYPE medusa_tasks gauge/)
+      assert.match(metrics, /# TYPE medusa_test_requests_total counter\nmedusa_test_requests_total\{route="x"\} 1\n/)
       assert.match(metrics, /medusa_tasks\{state="(pending|in_progress|completed)"\} 1/)
     }))
 })
