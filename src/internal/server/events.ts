@@ -9,13 +9,18 @@
  *
  * One fiber feeds the store's changes into a hub; each follower subscribes
  * to the hub *before* reading the log, so a change is either in what it
- * reads or in what it is handed afterwards.
+ * reads or in what it is handed afterwards. A follower that falls more than
+ * `maxBehind` changes behind (a client that stopped reading) is ended rather
+ * than buffered without bound: its `EventSource` reconnects with its last id
+ * and catches up from the log.
  *
  * @internal
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
+import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { StoreError } from "../../PublishError.js"
@@ -61,7 +66,7 @@ const encodeChange = (change: TaskChange): Uint8Array => {
 /** @internal */
 export const makeFeed = (
   store: TaskStoreService,
-  options: { readonly heartbeat: Duration.DurationInput }
+  options: { readonly heartbeat: Duration.DurationInput; readonly maxBehind?: number | undefined }
 ): Effect.Effect<Feed, never, Scope.Scope> =>
   Effect.gen(function*() {
     const hub = yield* Effect.acquireRelease(PubSub.unbounded<TaskChange>(), PubSub.shutdown)
@@ -98,7 +103,14 @@ export const makeFeed = (
         const relevant = (change: TaskChange) =>
           (taskId === undefined || change.task.id === taskId) &&
           (change.seq === undefined ? progress : change.seq > replayedUpTo)
-        const changes = Stream.fromQueue(live).pipe(
+        const maxBehind = options.maxBehind ?? 5_000
+        // What is waiting is measured before each take, so the bound holds whatever the batch size.
+        const changes = Stream.repeatEffectChunkOption(
+          Effect.flatMap(
+            Queue.size(live),
+            (behind) => behind > maxBehind ? Effect.fail(Option.none()) : Queue.takeBetween(live, 1, page)
+          )
+        ).pipe(
           Stream.filter(relevant),
           Stream.map(encodeChange)
         )
