@@ -42,8 +42,9 @@ import * as Engine from "./internal/task/engine.js"
 import * as Orchestrate from "./internal/task/orchestrate.js"
 import * as Config from "./MedusaConfig.js"
 import type { MedusaConfig } from "./MedusaConfig.js"
+import type { Validation } from "./Planning.js"
 import type { PlatformId } from "./PlatformId.js"
-import type { InvalidRequest, PlatformError, StoreError } from "./PublishError.js"
+import type { InvalidRequest, PlatformError, StoreError, TaskNotReady } from "./PublishError.js"
 import { ConfigError, InvalidTransition, Issue, TaskCancelled, TaskNotFound } from "./PublishError.js"
 import type { PublishRequestInput } from "./PublishRequest.js"
 import type { Task, TaskState } from "./Task.js"
@@ -95,6 +96,21 @@ export interface Service {
   readonly cancel: (id: string) => Effect.Effect<Task, TaskNotFound | InvalidTransition | StoreError>
   /** Newest first. */
   readonly list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<Task>, StoreError>
+  /**
+   * A dry run: every check `submit` makes (request, media file, templates,
+   * platform limits, the quota plan), reported without storing a task or
+   * sending a byte. Fails with the same `InvalidRequest` as `submit`.
+   */
+  readonly validate: (request: PublishRequestInput) => Effect.Effect<Validation, InvalidRequest>
+  /**
+   * Moves a scheduled task (pending, with a `runAt`) to another time (ISO
+   * 8601). `TaskNotReady` when it is not waiting for a time; `InvalidRequest`
+   * for a time that is not a date or is in the past.
+   */
+  readonly reschedule: (
+    id: string,
+    runAt: string
+  ) => Effect.Effect<Task, TaskNotFound | TaskNotReady | InvalidRequest | StoreError>
 }
 
 /**
@@ -128,6 +144,15 @@ export class Medusa extends Context.Tag("@medusa/Medusa")<Medusa, Service>() {
   /** `yield* Medusa.cancel(id)` */
   static readonly cancel = (id: string): Effect.Effect<Task, TaskNotFound | InvalidTransition | StoreError, Medusa> =>
     Effect.flatMap(Medusa, (m) => m.cancel(id))
+  /** `yield* Medusa.validate(request)` */
+  static readonly validate = (request: PublishRequestInput): Effect.Effect<Validation, InvalidRequest, Medusa> =>
+    Effect.flatMap(Medusa, (m) => m.validate(request))
+  /** `yield* Medusa.reschedule(id, "2030-01-31T09:00:00Z")` */
+  static readonly reschedule = (
+    id: string,
+    runAt: string
+  ): Effect.Effect<Task, TaskNotFound | TaskNotReady | InvalidRequest | StoreError, Medusa> =>
+    Effect.flatMap(Medusa, (m) => m.reschedule(id, runAt))
   /** `yield* Medusa.list({ status: "failed" })` */
   static readonly list = (options?: ListOptions): Effect.Effect<ReadonlyArray<Task>, StoreError, Medusa> =>
     Effect.flatMap(Medusa, (m) => m.list(options))
@@ -193,6 +218,22 @@ export const cancel: (id: string) => Effect.Effect<Task, TaskNotFound | InvalidT
  * @category accessors
  */
 export const list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<Task>, StoreError, Medusa> = Medusa.list
+
+/**
+ * @since 0.1.0
+ * @category accessors
+ */
+export const validate: (request: PublishRequestInput) => Effect.Effect<Validation, InvalidRequest, Medusa> =
+  Medusa.validate
+
+/**
+ * @since 0.1.0
+ * @category accessors
+ */
+export const reschedule: (
+  id: string,
+  runAt: string
+) => Effect.Effect<Task, TaskNotFound | TaskNotReady | InvalidRequest | StoreError, Medusa> = Medusa.reschedule
 
 // =============================================================================
 // Constructors
@@ -260,13 +301,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
 
     const run = (task: Task): Effect.Effect<void> => {
       const id = task.id
-      const permitted = Engine.withPermit(taskPermits, Orchestrate.orchestrate(Orchestrate.inline, engine, id))
-      const runAt = task.runAt
-      // A task without `runAt` (the usual case) needs no generator step.
-      const body: Effect.Effect<unknown, StoreError> = runAt === undefined ? permitted : Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        if (runAt > now) yield* Effect.sleep(Duration.millis(runAt - now))
-        yield* permitted
+      const body: Effect.Effect<unknown, StoreError> = Orchestrate.orchestrate(Orchestrate.inline, engine, id, {
+        known: task,
+        slot: (effect) => Engine.withPermit(taskPermits, effect)
       })
       return body.pipe(
         Effect.catchAllCause((cause) => {
@@ -367,7 +404,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
       watch,
       changes: store.changes,
       cancel,
-      list
+      list,
+      validate: Shared.validate(platforms, mediaCache),
+      reschedule: Shared.reschedule(store)
     })
   })
 

@@ -304,3 +304,24 @@ export class StoreError extends Schema.TaggedError<StoreError>("@medusa/StoreErr
     return `Task store error (${this.reason}): ${this.description}`
   }
 }
+
+/**
+ * An operation on a task that its state does not allow: rescheduling a task
+ * that is not waiting for its time, retracting one that is still running or
+ * made nothing. Nothing was changed or sent.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TaskNotReady extends Schema.TaggedError<TaskNotReady>("@medusa/TaskNotReady")("TaskNotReady", {
+  taskId: Schema.String,
+  /** `reschedule`, `retract`. */
+  operation: Schema.String,
+  /** Why, and what to do instead. */
+  description: Schema.String
+}) {
+  readonly reason = "task_not_ready" as const
+  override get message(): string {
+    return `Cannot ${this.operation} task ${this.taskId}: ${this.description}`
+  }
+}

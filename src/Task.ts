@@ -126,7 +126,9 @@ export class Task extends Schema.Class<Task>("@medusa/Task")({
   /** Epoch milliseconds; the task stays pending until then. */
   runAt: Schema.optional(Schema.Number),
   /** The waits platforms announced, one per platform, removed when that platform's step goes on. */
-  waits: Schema.optional(Schema.Array(PlatformWait))
+  waits: Schema.optional(Schema.Array(PlatformWait)),
+  /** The batch it was submitted in (`Medusa.publishBatch`). */
+  batchId: Schema.optional(Schema.String)
 }) {}
 
 /**

@@ -86,6 +86,8 @@ export const TaskStatus: Schema.Struct<{
   created_at: typeof Schema.String
   updated_at: typeof Schema.String
   message: Schema.optional<typeof Schema.String>
+  run_at: Schema.optional<typeof Schema.String>
+  batch_id: Schema.optional<typeof Schema.String>
   progress: Schema.optional<Schema.Record$<typeof Schema.String, typeof HostProgress>>
   waits: Schema.optional<Schema.Array$<typeof WaitJson>>
   results: Schema.optional<Schema.Record$<typeof Schema.String, typeof Schema.String>>
@@ -101,6 +103,10 @@ export const TaskStatus: Schema.Struct<{
   updated_at: Schema.String,
   /** in_progress: `"Uploading to YouTube... 42%"`, `"Posting to Facebook, X..."`. */
   message: Schema.optional(Schema.String),
+  /** A scheduled task: when it starts (or started), ISO 8601 UTC. */
+  run_at: Schema.optional(Schema.String),
+  /** The batch the task belongs to (`medusa batch`, `Medusa.publishBatch`). */
+  batch_id: Schema.optional(Schema.String),
   /** in_progress: per host. */
   progress: Schema.optional(Schema.Record({ key: Schema.String, value: HostProgress })),
   /** in_progress: the waits platforms announced (a rate limit's reset, a usage gate), when there are any. */
@@ -172,7 +178,9 @@ export const toJSON = (task: Task): TaskStatus => {
     status: task.state,
     task_id: task.id,
     created_at: iso(task.createdAt),
-    updated_at: iso(task.updatedAt)
+    updated_at: iso(task.updatedAt),
+    ...(task.runAt !== undefined ? { run_at: new Date(task.runAt).toISOString() } : {}),
+    ...(task.batchId !== undefined ? { batch_id: task.batchId } : {})
   }
   switch (task.state) {
     case "pending":

@@ -35,6 +35,7 @@ import * as Live from "./Live.js"
 import * as Medusa from "./Medusa.js"
 import * as Config from "./MedusaConfig.js"
 import type { MedusaConfig } from "./MedusaConfig.js"
+import * as Planning from "./Planning.js"
 import type { PublishRequestInput } from "./PublishRequest.js"
 import type { TaskState } from "./Task.js"
 import * as TaskStatus from "./TaskStatus.js"
@@ -99,6 +100,11 @@ export interface MedusaClient {
     readonly limit?: number | undefined
     readonly offset?: number | undefined
   }) => Promise<ReadonlyArray<TaskStatus.TaskStatus>>
+  /**
+   * A dry run: every check `publishAsync` makes, and the quota plan, without
+   * storing a task or sending a byte. Rejects with `InvalidRequest` like it.
+   */
+  readonly validate: (request: PublishRequestInput) => Promise<Planning.ValidationJson>
   /** Interrupts running tasks and releases every resource. */
   readonly close: () => Promise<void>
 }
@@ -191,6 +197,7 @@ export const createMedusa = async (options: CreateOptions = {}): Promise<MedusaC
       }
     },
     cancel: (taskId) => run(Effect.map(Medusa.cancel(taskId), TaskStatus.toJSON)),
+    validate: (request) => run(Effect.map(Medusa.validate(request), Planning.validationToJSON)),
     list: (listOptions) =>
       run(Effect.map(Medusa.list(listOptions as ListOptions | undefined), (tasks) => tasks.map(TaskStatus.toJSON))),
     close: async () => {

@@ -124,6 +124,20 @@ const publishOptions = {
     ),
     Options.optional
   ),
+  at: text(
+    "at",
+    "Start the task at this time instead of now: ISO 8601 (2030-01-31T09:00:00Z) or a local time such as \"tomorrow 09:00\", \"friday 18:30\", \"in 2 hours\", read in medusa.time_zone (default: the system's time zone). Echoed in UTC and local time; the task waits `pending` in the store until then."
+  ),
+  dryRun: Options.boolean("dry-run").pipe(
+    Options.withDescription(
+      "Check everything a publish would (request, media file, templates, platform limits, the quota plan) and report it, without storing a task or sending a byte. Exits 0 when the publish would be accepted, 2 with every problem otherwise."
+    )
+  ),
+  online: Options.boolean("online").pipe(
+    Options.withDescription(
+      "With --dry-run: also check the selected platforms' credentials against the platforms (what `medusa auth check` does)."
+    )
+  ),
   detach: Options.boolean("detach").pipe(
     Options.withDescription(
       "Print the task id and return; the task runs on in the background. Follow it with `medusa status <task-id> --watch`."
@@ -152,7 +166,9 @@ const publish = Command.make(
       "medusa publish talk.mp4 --to youtube,vimeo,facebook --title \"My talk\" --privacy unlisted --message \"Watch: {youtube_url} or {vimeo_url}\" --link \"{youtube_url}\"",
       "medusa publish --request request.json --policy best-effort",
       "medusa publish examples/media/sample.mp4 --sandbox --request examples/demo-request.json",
-      "medusa publish talk.mp4 --request request.json --detach && medusa status <task-id> --watch"
+      "medusa publish talk.mp4 --request request.json --detach && medusa status <task-id> --watch",
+      "medusa publish talk.mp4 --request request.json --at \"tomorrow 09:00\"",
+      "medusa publish --request request.json --dry-run --online"
     ]
   ))
 )
@@ -192,6 +208,11 @@ const tasksConfig = {
     Options.withDescription("Only tasks in this state."),
     Options.optional
   ),
+  scheduled: Options.boolean("scheduled").pipe(
+    Options.withDescription(
+      "Only tasks waiting for their time (scheduled with --at, or planned after a quota reset), soonest first, with the time in UTC and local time."
+    )
+  ),
   limit: Options.integer("limit").pipe(
     Options.withAlias("n"),
     Options.withDescription("At most this many tasks, newest first."),
@@ -208,6 +229,7 @@ const tasks = Command.make(
   Command.withDescription(examples("List tasks, newest first.", [
     "medusa tasks",
     "medusa tasks --status failed --limit 5",
+    "medusa tasks --scheduled",
     "medusa tasks --json"
   ]))
 )
@@ -239,6 +261,31 @@ const resume = Command.make(
   Command.withDescription(examples(
     "Carry on unfinished tasks of the durable store (after Ctrl+C, a crash or a reboot): uploads continue from what the server already holds, and nothing is posted twice. Without a task id, every unfinished task.",
     ["medusa resume medusa_task_0b5c…", "medusa resume"]
+  ))
+)
+
+const rescheduleConfig = {
+  ...common,
+  taskId,
+  time: Args.text({ name: "time" }).pipe(
+    Args.withDescription(
+      "The new start: ISO 8601 or a local time such as \"tomorrow 09:00\" (in medusa.time_zone, default the system's)."
+    )
+  ),
+  json
+}
+
+const reschedule = Command.make(
+  "reschedule",
+  rescheduleConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.reschedule(options))
+).pipe(
+  Command.withDescription(examples(
+    "Move a scheduled task (one still waiting for its time) to another time. Prints the new time in UTC and local time.",
+    [
+      "medusa reschedule medusa_task_0b5c… \"tomorrow 09:00\"",
+      "medusa reschedule medusa_task_0b5c… 2030-01-31T09:00:00Z"
+    ]
   ))
 )
 
@@ -348,6 +395,7 @@ const root = Command.make("medusa", {}, () =>
         "  tasks              list tasks (--status failed, --limit N)",
         "  cancel <task-id>   cancel a pending or running task",
         "  resume [<task-id>] carry on unfinished tasks of the durable store",
+        "  reschedule <id> <time>  move a scheduled task to another time",
         "  auth youtube       log in to YouTube (installed-app flow)",
         "  auth check         check every configured credential",
         "  config validate    check the config file",
@@ -366,7 +414,17 @@ const root = Command.make("medusa", {}, () =>
         "medusa sandbox"
       ]
     )),
-    Command.withSubcommands([publish, status, tasks, cancel, resume, auth, configCommand, sandboxCommand])
+    Command.withSubcommands([
+      publish,
+      status,
+      tasks,
+      cancel,
+      resume,
+      auth,
+      configCommand,
+      sandboxCommand,
+      reschedule
+    ])
   )
 
 /**
@@ -382,6 +440,7 @@ export const commandPaths: ReadonlyArray<ReadonlyArray<string>> = [
   ["tasks"],
   ["cancel"],
   ["resume"],
+  ["reschedule"],
   ["auth"],
   ["auth", "youtube"],
   ["auth", "check"],
@@ -427,6 +486,8 @@ export type StatusOptions = Command.Command.ParseConfig<typeof statusConfig>
 export type TasksOptions = Command.Command.ParseConfig<typeof tasksConfig>
 /** @since 0.1.0 @category models */
 export type CancelOptions = Command.Command.ParseConfig<typeof cancelConfig>
+/** @since 0.1.0 @category models */
+export type RescheduleOptions = Command.Command.ParseConfig<typeof rescheduleConfig>
 /** @since 0.1.0 @category models */
 export type ResumeOptions = Command.Command.ParseConfig<typeof resumeConfig>
 /** @since 0.1.0 @category models */

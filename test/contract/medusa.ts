@@ -14,6 +14,7 @@ import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
 import * as Medusa from "../../src/Medusa.js"
 import { PlatformRejected, QuotaExceeded } from "../../src/PublishError.js"
 import type { PublishRequestInput } from "../../src/PublishRequest.js"
@@ -49,7 +50,11 @@ export const medusaContract = (
   runner: string,
   make: MakeRunner,
   mediaFile: () => string,
-  options: { readonly timeout?: number } = {}
+  options: {
+    readonly timeout?: number
+    /** The runner's waits follow `TestClock` (the in-memory runner): scheduling is tested without real time passing. */
+    readonly testClock?: boolean
+  } = {}
 ): void => {
   const request = (overrides: Partial<PublishRequestInput> = {}): PublishRequestInput => ({
     mediaFile: mediaFile(),
@@ -259,5 +264,69 @@ export const medusaContract = (
           Effect.map(Effect.either(Medusa.status(id)), (r) => r._tag === "Left" && r.left._tag === "TaskNotFound")
         )
       }).pipe(Effect.provide(make({}, { retention: "200 millis", pruneInterval: "100 millis" }))))
+
+    // --- scheduling: the wait before start (Orchestrate.untilDue) ---------------
+
+    it.live("reschedule: refused for a task not waiting for its time, and for a time in the past", () =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const done = yield* Medusa.publish(only(["linkedin"]))
+        const running = yield* Effect.flip(Medusa.reschedule(done.id, new Date(now + 60_000).toISOString()))
+        assert.strictEqual(running._tag, "TaskNotReady")
+        assert.include(running.message, done.id)
+        assert.include(running.message, "completed")
+        const id = yield* Medusa.submit(only(["linkedin"], { runAt: new Date(now + 3_600_000).toISOString() }))
+        const past = yield* Effect.flip(Medusa.reschedule(id, new Date(now - 3_600_000).toISOString()))
+        assert.strictEqual(past._tag, "InvalidRequest")
+        assert.include(past.message, "runAt")
+        assert.include(past.message, "in the past")
+        assert.strictEqual((yield* Medusa.status(id)).runAt, now + 3_600_000)
+        yield* Medusa.cancel(id)
+      }).pipe(Effect.provide(make({}))))
+
+    if (options.testClock === true) {
+      /** Waits until some fiber sleeps until `at` (the scheduled task's wait), then lets the clock pass it. */
+      const sleepingUntil = (at: number) =>
+        Effect.yieldNow().pipe(
+          Effect.zipRight(TestClock.sleeps()),
+          Effect.filterOrFail((sleeps) => Chunk.toReadonlyArray(sleeps).includes(at), () => "not yet"),
+          Effect.retry(Schedule.recurs(10_000)),
+          Effect.orDieWith(() => new Error(`nothing waits until ${new Date(at).toISOString()}`))
+        )
+      it.effect("scheduled: pending until runAt; a reschedule moves the start (TestClock)", () =>
+        Effect.gen(function*() {
+          const control = yield* TestPlatforms.TestPlatforms
+          const hour = 3_600_000
+          const t0 = yield* Clock.currentTimeMillis
+          const id = yield* Medusa.submit(only(["linkedin"], { runAt: new Date(t0 + hour).toISOString() }))
+          yield* sleepingUntil(t0 + hour)
+          assert.strictEqual(TaskStatus.toJSON(yield* Medusa.status(id)).run_at, new Date(t0 + hour).toISOString())
+          const moved = yield* Medusa.reschedule(id, new Date(t0 + 2 * hour).toISOString())
+          assert.strictEqual(moved.runAt, t0 + 2 * hour)
+          yield* sleepingUntil(t0 + 2 * hour)
+          yield* TestClock.adjust(hour + 60_000)
+          assert.strictEqual((yield* Medusa.status(id)).state, "pending")
+          assert.deepStrictEqual(yield* posts(control, "linkedin"), [])
+          yield* TestClock.adjust(hour)
+          const task = yield* Medusa.await(id)
+          assert.strictEqual(task.state, "completed")
+          const [post] = yield* posts(control, "linkedin")
+          assert.isAtLeast(post!.at, t0 + 2 * hour)
+        }).pipe(Effect.provide(make({}))))
+    } else {
+      it.live("reschedule: a scheduled task moved earlier starts at the new time", () =>
+        Effect.gen(function*() {
+          const control = yield* TestPlatforms.TestPlatforms
+          const now = yield* Clock.currentTimeMillis
+          const id = yield* Medusa.submit(only(["linkedin"], { runAt: new Date(now + 3_600_000).toISOString() }))
+          const runAt = (yield* Clock.currentTimeMillis) + 1500
+          const moved = yield* Medusa.reschedule(id, new Date(runAt).toISOString())
+          assert.strictEqual(TaskStatus.toJSON(moved).run_at, new Date(runAt).toISOString())
+          const task = yield* Medusa.await(id)
+          assert.strictEqual(task.state, "completed")
+          const [post] = yield* posts(control, "linkedin")
+          assert.isAtLeast(post!.at, runAt)
+        }).pipe(Effect.provide(make({}))))
+    }
   })
 }

@@ -259,6 +259,33 @@ const cases = (): ReadonlyArray<Case> => {
     ]),
     c("facade: bad policy", facade({ ...base, policy: "yolo" }), R, ["policy", "\"yolo\""]),
     c("facade: runAt not a date", facade({ ...base, runAt: "tomorrow" }), R, ["runAt", "ISO 8601"]),
+    c("facade: runAt in the past", facade({ ...base, runAt: "2001-01-01T00:00:00Z" }), R, [
+      "runAt",
+      "in the past"
+    ]),
+    c("config: unknown time zone", configJson({ medusa: { time_zone: "Mars/Olympus" } }), C, [
+      "medusa.time_zone",
+      "IANA",
+      "\"Mars/Olympus\""
+    ]),
+    c(
+      "cli: --at not a time",
+      cli("publish", sample, ...publishFlags(), "--to", "youtube", "--title", "T", "--at", "someday"),
+      2,
+      ["--at", "\"someday\"", "tomorrow 09:00"]
+    ),
+    c(
+      "cli: --at in the past",
+      cli("publish", sample, ...publishFlags(), "--to", "youtube", "--title", "T", "--at", "2001-01-01T09:00:00Z"),
+      2,
+      ["runAt", "in the past"]
+    ),
+    c(
+      "cli: reschedule to an unreadable time",
+      cli("reschedule", "medusa_task_00000000-0000-4000-8000-000000000000", "soonish", ...publishFlags()),
+      2,
+      ["<time>", "\"soonish\""]
+    ),
     c(
       "facade: metadata for an unselected platform",
       facade({ ...base, metadata: { ...base.metadata, facebook: { message: "m" } } }),

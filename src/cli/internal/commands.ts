@@ -13,6 +13,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { displayName } from "../../PlatformId.js"
+import type { PublishRequestInput } from "../../PublishRequest.js"
 import type { Task } from "../../Task.js"
 import * as TaskId from "../../TaskId.js"
 import * as TaskStatus from "../../TaskStatus.js"
@@ -23,6 +24,7 @@ import type {
   CommonOptions,
   ConfigValidateOptions,
   PublishOptions,
+  RescheduleOptions,
   ResumeOptions,
   SandboxCommandOptions,
   StatusOptions,
@@ -48,6 +50,7 @@ const userErrorTags = new Set([
   "InvalidRequest",
   "TaskNotFound",
   "InvalidTransition",
+  "TaskNotReady",
   "StoreError",
   "ParseError"
 ])
@@ -181,19 +184,125 @@ const reportDetachedId = (id: TaskId.TaskId): void => {
   }
 }
 
+/**
+ * `--at <time>` read in the engine's time zone: the request with its
+ * `runAt`, or bad input naming the flag.
+ */
+const withAt = (
+  flag: string,
+  at: Option.Option<string>,
+  request: PublishRequestInput,
+  timeZone: string
+): Effect.Effect<PublishRequestInput, CliExit> =>
+  Effect.gen(function*() {
+    if (Option.isNone(at)) return request
+    const Time = yield* Effect.promise(() => import("../../internal/planning/time.js"))
+    const parsed = Time.parseTime(at.value, timeZone, Date.now())
+    if ("error" in parsed) return yield* Effect.fail(badInput(`${flag}: ${parsed.error}`))
+    return { ...request, runAt: new Date(parsed.at).toISOString() }
+  })
+
+/** `Scheduled for <UTC> (<local>)`, once a scheduled task is stored. */
+const scheduledLine = async (runAt: number, timeZone: string): Promise<string> => {
+  const Time = await import("../../internal/planning/time.js")
+  return `Scheduled for ${Time.describeTime(runAt, timeZone)}`
+}
+
+const formatBytes = (n: number): string =>
+  n >= 1024 * 1024 ? `${(n / (1024 * 1024)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`
+
+/**
+ * `--dry-run`: every check of a submit, with the in-memory store (no lock,
+ * no file), and with `--online` the selected platforms' credentials.
+ */
+const dryRun = (
+  options: PublishOptions,
+  request: PublishRequestInput,
+  out: Output
+): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    const engine = yield* openEngine({ ...options, store: Option.some("memory") }, false)
+    const scheduled = yield* withAt("--at", options.at, request, engine.timeZone)
+    const validation = yield* mapErrors(engine.validate(scheduled))
+    const Planning = yield* Effect.promise(() => import("../../Planning.js"))
+    const live = yield* Effect.promise(() => import("./live.js"))
+    const credentials = options.online ?
+      yield* mapErrors(live.checkCredentials(engine.configFile, validation.request.platforms)) :
+      undefined
+    if (out.json) {
+      out.write(
+        JSON.stringify({ ...Planning.validationToJSON(validation), ...(credentials ? { credentials } : {}) }) + "\n"
+      )
+    } else {
+      out.write("Dry run: nothing was stored or sent.\n")
+      out.write(`  File        ${validation.media.path} (${formatBytes(validation.media.size)})\n`)
+      out.write(`  Platforms   ${validation.request.platforms.map((p) => displayName[p]).join(", ")}\n`)
+      out.write(`  Policy      ${validation.request.policy}\n`)
+      out.write(
+        `  Starts      ${
+          validation.runAt === undefined ?
+            "at once" :
+            yield* Effect.promise(() =>
+              scheduledLine(validation.runAt!, engine.timeZone).then((l) => l.replace(/^Scheduled for /, ""))
+            )
+        }\n`
+      )
+      for (const q of validation.quota) {
+        out.write(
+          `  Quota       ${displayName[q.platform]} ${q.bucket}: ${q.used} used + ${q.needs} of ${q.limit}, resets ${
+            new Date(q.resetsAt).toISOString()
+          }${q.fits ? "" : " (does not fit: the task waits for the reset)"}\n`
+        )
+      }
+      for (const c of credentials ?? []) {
+        out.write(`  Credentials ${displayName[c.platform].padEnd(9)} ${c.ok ? "ok     " : "FAILED "} ${c.summary}\n`)
+        for (const d of c.details) out.write(`                        ${d}\n`)
+      }
+    }
+    const unusable = (credentials ?? []).filter((c) => !c.ok)
+    if (unusable.length > 0) {
+      return yield* Effect.fail(
+        badInput(`Some credentials are not usable: ${unusable.map((c) => displayName[c.platform]).join(", ")}`)
+      )
+    }
+    if (!out.json) out.write("The publish would be accepted.\n")
+  }))
+
 /** @internal */
 export const publish = (options: PublishOptions): Effect.Effect<void, CliExit> =>
   Effect.gen(function*() {
     const built = buildRequest(options)
     if ("error" in built) return yield* Effect.fail(badInput(built.error))
     const out = stdout(options.json)
+    if (options.online && !options.dryRun) {
+      return yield* Effect.fail(badInput("--online checks credentials in a dry run: use it with --dry-run"))
+    }
+    if (options.dryRun) return yield* dryRun(options, built.request, out)
     if (options.detach) return yield* detach(options, out)
     yield* Effect.scoped(Effect.gen(function*() {
       const engine = yield* openEngine(options, false)
-      const id = yield* mapErrors(engine.submit(built.request))
+      const request = yield* withAt("--at", options.at, built.request, engine.timeZone)
+      const id = yield* mapErrors(engine.submit(request))
       reportDetachedId(id)
       if (!out.json && out.isTTY) out.write(`Task ${id}\n\n`)
       else if (!out.json) out.write(`task ${id} submitted\n`)
+      if (request.runAt !== undefined) {
+        const line = yield* Effect.promise(() => scheduledLine(Date.parse(request.runAt!), engine.timeZone))
+        if (engine.durable) {
+          // The task waits in the store, not in this process: any medusa process that runs
+          // tasks on the store then (`medusa resume`, a later publish) starts it.
+          if (out.json) out.write(JSON.stringify(TaskStatus.toJSON(yield* mapErrors(engine.get(id)))) + "\n")
+          else {
+            out.write(
+              `${line}.\nIt waits pending in ${engine.storeLabel}; a medusa process running tasks on that store then ` +
+                `starts it (leave \`medusa resume\` running, or run it after that time).\n` +
+                `Move it with: medusa reschedule ${id} <time>\n`
+            )
+          }
+          return
+        }
+        if (!out.json) out.write(`${line}; it waits pending in this process's memory: keep it running.\n`)
+      }
       // Ctrl+C: a durable task is left to `medusa resume` (unless the platforms are an
       // embedded sandbox that dies with this process); otherwise the task is cancelled.
       const detachOnInterrupt = engine.durable && !options.sandbox
@@ -259,6 +368,7 @@ export const tasks = (options: TasksOptions): Effect.Effect<void, CliExit> =>
       return yield* Effect.fail(badInput(`--limit must be a positive number, got ${options.limit}`))
     }
     const engine = yield* openEngine(options, true)
+    if (options.scheduled) return yield* scheduledTasks(engine, options)
     const list = yield* mapErrors(engine.list({ status: Option.getOrUndefined(options.status), limit: options.limit }))
     const out = stdout(options.json)
     if (out.json) {
@@ -282,6 +392,51 @@ export const tasks = (options: TasksOptions): Effect.Effect<void, CliExit> =>
         }\n`
       )
     }
+  }))
+
+/** `medusa tasks --scheduled`: pending tasks with a start time, soonest first. */
+const scheduledTasks = (engine: Engine, options: TasksOptions): Effect.Effect<void, CliExit> =>
+  Effect.gen(function*() {
+    const pending = yield* mapErrors(engine.list({ status: "pending" }))
+    const list = pending.filter((t) => t.runAt !== undefined).sort((a, b) => a.runAt! - b.runAt!).slice(
+      0,
+      options.limit
+    )
+    const out = stdout(options.json)
+    if (out.json) {
+      for (const task of list) out.write(JSON.stringify(TaskStatus.toJSON(task)) + "\n")
+      return
+    }
+    if (list.length === 0) {
+      out.write(`No scheduled tasks in ${engine.storeLabel}.\n`)
+      return
+    }
+    const Time = yield* Effect.promise(() => import("../../internal/planning/time.js"))
+    out.write(`${pad("TASK", 48)}  ${pad("STARTS (UTC)", 20)}  ${pad(`LOCAL (${engine.timeZone})`, 26)}  PLATFORMS\n`)
+    for (const task of list) {
+      const utc = new Date(task.runAt!).toISOString().slice(0, 16).replace("T", " ")
+      const local = Time.localTime(task.runAt!, engine.timeZone)
+      const platforms = task.request.platforms.map((p) => displayName[p]).join(",")
+      out.write(
+        `${pad(task.id, 48)}  ${pad(utc, 20)}  ${pad(local, 26)}  ${platforms}${
+          task.message ? `  ${task.message}` : ""
+        }${task.batchId ? `  batch ${task.batchId}` : ""}\n`
+      )
+    }
+  })
+
+/** @internal */
+export const reschedule = (options: RescheduleOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    const id = yield* parseTaskId(options.taskId)
+    const engine = yield* openEngine(options, false)
+    const Time = yield* Effect.promise(() => import("../../internal/planning/time.js"))
+    const parsed = Time.parseTime(options.time, engine.timeZone, Date.now())
+    if ("error" in parsed) return yield* Effect.fail(badInput(`<time>: ${parsed.error}`))
+    const task = yield* mapErrors(engine.reschedule(id, new Date(parsed.at).toISOString()))
+    const out = stdout(options.json)
+    if (out.json) out.write(JSON.stringify(TaskStatus.toJSON(task)) + "\n")
+    else out.write(`Task ${id} rescheduled for ${Time.describeTime(parsed.at, engine.timeZone)}.\n`)
   }))
 
 /** @internal */

@@ -24,7 +24,21 @@ const integers: Readonly<Record<string, number>> = { limit: 1, port: 1, latency:
 const files: ReadonlyArray<string> = ["request"]
 
 /** Flags that take no value (everything else does). */
-const booleans = new Set(["sandbox", "x-video", "detach", "json", "watch", "no-browser", "help", "wizard", "version"])
+const booleans = new Set([
+  "sandbox",
+  "x-video",
+  "detach",
+  "json",
+  "watch",
+  "no-browser",
+  "help",
+  "wizard",
+  "version",
+  "dry-run",
+  "online",
+  "scheduled",
+  "videos"
+])
 
 /** Short aliases that take a value. */
 const shortWithValue = new Set(["-c"])

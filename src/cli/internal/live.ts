@@ -100,11 +100,15 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
     return {
       durable: engine.durable,
       storeLabel: engine.label,
+      configFile: options.configFile,
+      timeZone: config.medusa.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC",
       submit: medusa.submit,
+      validate: medusa.validate,
       get: (id) => medusa.status(id),
       watch: (id) => medusa.watch(id),
       cancel: (id) => Effect.asVoid(medusa.cancel(id)),
       list: (o) => medusa.list(o),
+      reschedule: (id, runAt) => medusa.reschedule(id, runAt),
       resume
     } satisfies Engine
   })
@@ -171,7 +175,10 @@ export interface CredentialCheck {
 }
 
 /** @internal */
-export const checkCredentials = (configFile: string): Effect.Effect<ReadonlyArray<CredentialCheck>, ConfigError> =>
+export const checkCredentials = (
+  configFile: string,
+  only?: ReadonlyArray<PlatformId>
+): Effect.Effect<ReadonlyArray<CredentialCheck>, ConfigError> =>
   Effect.gen(function*() {
     const config = yield* Config.load(configFile)
     const [Facebook, X, LinkedIn, YouTube, Vimeo, NodeHttpClient, NodeFileSystem] = yield* load(() =>
@@ -194,6 +201,7 @@ export const checkCredentials = (configFile: string): Effect.Effect<ReadonlyArra
     })
     const checks: Array<Effect.Effect<CredentialCheck, never, HttpClient.HttpClient | FileSystem.FileSystem>> = []
     for (const id of Config.configuredPlatforms(config)) {
+      if (only !== undefined && !only.includes(id)) continue
       switch (id) {
         case "facebook":
           checks.push(

@@ -23,6 +23,7 @@ import * as TaskId from "../../TaskId.js"
 import type { ListOptions } from "../../TaskStore.js"
 import type { SqlStore } from "../store/sql.js"
 import * as Engine from "../task/engine.js"
+import * as Orchestrate from "../task/orchestrate.js"
 import * as Requests from "./requests.js"
 import * as Shared from "./shared.js"
 import { PublishTask } from "./workflow.js"
@@ -103,15 +104,16 @@ export const make = (
         Effect.provide(context)
       )
 
-    // The persisted timer: pending tasks whose `runAt` has come, and tasks a
-    // crash left between insert and execute, are executed here. The engine
-    // itself resumes workflows that had started.
+    // The persisted timer: a scheduled task's workflow is executed once it is
+    // due (by the orchestration's rule, `remainingWait`), so that no workflow
+    // sleeps for hours in the engine (a workflow in flight holds up the
+    // engine's shutdown). Tasks a crash left between insert and execute are
+    // executed here too. The engine itself resumes workflows that had started.
     const scheduleDue = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const tasks = yield* store.unfinished
       for (const task of tasks) {
-        if (started.has(task.id)) continue
-        if (task.state === "pending" && task.runAt !== undefined && task.runAt > now) continue
+        if (started.has(task.id) || Orchestrate.remainingWait(task, now) > 0) continue
         yield* execute(task.id)
       }
     })
@@ -170,7 +172,7 @@ export const make = (
       const task = Engine.makeTask(id, request, media, now)
       yield* store.insert(task)
       // A scheduled task waits in the table; the scheduler executes it when due.
-      if (task.runAt === undefined) yield* execute(id)
+      if (Orchestrate.remainingWait(task, now) === 0) yield* execute(id)
       if (options.clientOnly === true) yield* reportWhileNoRunner(id)
       return id
     })
@@ -205,7 +207,9 @@ export const make = (
           Effect.catchTag("TaskNotFound", () => Effect.succeed(false))
         )
         if (!stored) yield* store.insert(task)
-        if (task.runAt === undefined && !started.has(task.id)) yield* execute(task.id)
+        if (!started.has(task.id) && Orchestrate.remainingWait(task, yield* Clock.currentTimeMillis) === 0) {
+          yield* execute(task.id)
+        }
       })
 
     if (runsTasks && options.embeddedFile !== undefined) {
@@ -222,6 +226,11 @@ export const make = (
       watch,
       changes: store.changes,
       cancel,
-      list
+      list,
+      validate: Shared.validate(platforms),
+      reschedule: (id: string, runAt: string) =>
+        options.readOnly === true
+          ? Effect.fail(readOnlyError("Rescheduling a task"))
+          : Shared.reschedule(store)(id, runAt)
     }
   })

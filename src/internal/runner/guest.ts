@@ -125,7 +125,9 @@ export const make = (options: {
       watch: view.watch,
       changes: view.changes,
       cancel: (id) => current((o) => o.cancel(id), view.cancel(id)),
-      list: view.list
+      list: view.list,
+      validate: view.validate,
+      reschedule: (id, runAt) => current((o) => o.reschedule(id, runAt), view.reschedule(id, runAt))
     } satisfies Service
   })
 

@@ -9,19 +9,25 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { Options, TaskError } from "../../Medusa.js"
+import type { Validation } from "../../Planning.js"
 import type { PlatformId } from "../../PlatformId.js"
 import { all as allPlatforms } from "../../PlatformId.js"
 import type { StoreError } from "../../PublishError.js"
+import { InvalidRequest, InvalidTransition, Issue, TaskNotReady } from "../../PublishError.js"
 import { TaskCancelled, TaskNotFound } from "../../PublishError.js"
+import type { PublishRequestInput } from "../../PublishRequest.js"
+import { PublishRequest } from "../../PublishRequest.js"
 import type { Task } from "../../Task.js"
 import { isFinal } from "../../Task.js"
 import * as TaskId from "../../TaskId.js"
 import type { Service as StoreService } from "../../TaskStore.js"
+import { pastGraceMillis } from "../request/validation.js"
 import * as Engine from "../task/engine.js"
 
 /** @internal */
@@ -98,3 +104,86 @@ export const readers = (store: StoreService): {
     return yield* outcome(last.value)
   })
 })
+
+/**
+ * A dry run: every check `submit` makes (the request, the media file, the
+ * templates, each platform's rules, the quota plan), nothing stored or sent.
+ *
+ * @internal
+ */
+export const validate = (
+  platforms: Engine.ResolvedPlatforms,
+  cache?: Engine.MediaCache
+) =>
+(input: PublishRequestInput): Effect.Effect<Validation, InvalidRequest> =>
+  Effect.gen(function*() {
+    const { media, request } = yield* Engine.validateRequest(input, platforms, cache)
+    const now = yield* Clock.currentTimeMillis
+    const runAt = request.runAt !== undefined ? Date.parse(request.runAt) : undefined
+    return { request, media, runAt: runAt !== undefined && runAt > now ? runAt : undefined, quota: [] }
+  })
+
+/**
+ * Moves a scheduled task (pending, with a `runAt`) to another time; the wait
+ * before start (`Orchestrate.untilDue`) follows the change wherever the task
+ * waits.
+ *
+ * @internal
+ */
+export const reschedule = (store: StoreService) =>
+  Effect.fn("Medusa.reschedule")(function*(id: string, runAt: string) {
+    const taskId = yield* parseId(id)
+    const at = Date.parse(runAt)
+    const now = yield* Clock.currentTimeMillis
+    if (Number.isNaN(at)) {
+      return yield* new InvalidRequest({
+        issues: [
+          new Issue({
+            path: ["runAt"],
+            message: `${JSON.stringify(runAt)} is not a date; use ISO 8601, e.g. 2030-01-31T09:00:00Z`
+          })
+        ]
+      })
+    }
+    if (at < now - pastGraceMillis) {
+      return yield* new InvalidRequest({
+        issues: [
+          new Issue({
+            path: ["runAt"],
+            message: `${runAt} is in the past (it is now ${new Date(now).toISOString()}); give a future time`
+          })
+        ]
+      })
+    }
+    let refused: TaskNotReady | undefined
+    const task = yield* store.update(taskId, (t) => {
+      if (t.state !== "pending" || t.runAt === undefined) {
+        refused = new TaskNotReady({
+          taskId,
+          operation: "reschedule",
+          description: t.state !== "pending" ?
+            `it is ${t.state}; only a task still waiting for its time can be moved` :
+            "it is not scheduled (it starts as soon as a slot is free); cancel it and publish again with a time"
+        })
+        return Either.left(new InvalidTransition({ taskId, from: t.state, to: t.state }))
+      }
+      const iso = new Date(at).toISOString()
+      return Either.right(
+        Engine.rebuild(t, {
+          runAt: at,
+          request: Engine.unsafeMake(PublishRequest, { ...t.request, runAt: iso }),
+          message: undefined,
+          updatedAt: now
+        })
+      )
+    }).pipe(
+      Effect.catchTag(
+        "InvalidTransition",
+        (e): Effect.Effect<never, TaskNotReady | InvalidTransition> =>
+          refused !== undefined ? Effect.fail(refused) : Effect.fail(e)
+      ),
+      // Only the refusal above is an InvalidTransition here.
+      Effect.catchTag("InvalidTransition", (e) => Effect.die(e))
+    )
+    return task
+  })
