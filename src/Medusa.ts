@@ -42,9 +42,9 @@ import * as Engine from "./internal/task/engine.js"
 import * as Orchestrate from "./internal/task/orchestrate.js"
 import * as Config from "./MedusaConfig.js"
 import type { MedusaConfig } from "./MedusaConfig.js"
-import type { Validation } from "./Planning.js"
+import type { Batch, BatchManifest, Validation } from "./Planning.js"
 import type { PlatformId } from "./PlatformId.js"
-import type { InvalidRequest, PlatformError, StoreError, TaskNotReady } from "./PublishError.js"
+import type { InvalidBatch, InvalidRequest, PlatformError, StoreError, TaskNotReady } from "./PublishError.js"
 import { ConfigError, InvalidTransition, Issue, TaskCancelled, TaskNotFound } from "./PublishError.js"
 import type { PublishRequestInput } from "./PublishRequest.js"
 import type { Task, TaskState } from "./Task.js"
@@ -111,6 +111,31 @@ export interface Service {
     id: string,
     runAt: string
   ) => Effect.Effect<Task, TaskNotFound | TaskNotReady | InvalidRequest | StoreError>
+  /**
+   * Submits a batch: every row (merged over the defaults) is validated before
+   * anything starts, and `InvalidBatch` lists every row's problems with its
+   * row number and field. Then the quota plan runs over the whole batch and
+   * each task is stored with the batch id. Returns once they are stored.
+   */
+  readonly publishBatch: (
+    manifest: BatchManifest,
+    options?: BatchOptions
+  ) => Effect.Effect<Batch, InvalidBatch | StoreError>
+}
+
+/**
+ * Where a batch came from, for its error messages.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BatchOptions {
+  /** The manifest file. */
+  readonly file?: string | undefined
+  /** The file line of each row (CSV), in order. */
+  readonly lines?: ReadonlyArray<number> | undefined
+  /** Validate and plan only: the tasks are returned as they would be, nothing is stored or sent. */
+  readonly dryRun?: boolean | undefined
 }
 
 /**
@@ -153,6 +178,12 @@ export class Medusa extends Context.Tag("@medusa/Medusa")<Medusa, Service>() {
     runAt: string
   ): Effect.Effect<Task, TaskNotFound | TaskNotReady | InvalidRequest | StoreError, Medusa> =>
     Effect.flatMap(Medusa, (m) => m.reschedule(id, runAt))
+  /** `yield* Medusa.publishBatch({ defaults, videos })` */
+  static readonly publishBatch = (
+    manifest: BatchManifest,
+    options?: BatchOptions
+  ): Effect.Effect<Batch, InvalidBatch | StoreError, Medusa> =>
+    Effect.flatMap(Medusa, (m) => m.publishBatch(manifest, options))
   /** `yield* Medusa.list({ status: "failed" })` */
   static readonly list = (options?: ListOptions): Effect.Effect<ReadonlyArray<Task>, StoreError, Medusa> =>
     Effect.flatMap(Medusa, (m) => m.list(options))
@@ -234,6 +265,15 @@ export const reschedule: (
   id: string,
   runAt: string
 ) => Effect.Effect<Task, TaskNotFound | TaskNotReady | InvalidRequest | StoreError, Medusa> = Medusa.reschedule
+
+/**
+ * @since 0.1.0
+ * @category accessors
+ */
+export const publishBatch: (
+  manifest: BatchManifest,
+  options?: BatchOptions
+) => Effect.Effect<Batch, InvalidBatch | StoreError, Medusa> = Medusa.publishBatch
 
 // =============================================================================
 // Constructors
@@ -334,6 +374,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
     }
 
     const start = (task: Task) => Effect.asVoid(FiberMap.run(fibers, task.id, run(task), { onlyIfMissing: true }))
+    const submitTask = (task: Task) => Effect.zipRight(store.insert(task), start(task))
 
     const submit = Effect.fn("Medusa.submit")(function*(input: PublishRequestInput) {
       const { media, request } = yield* Engine.validateRequest(input, platforms, mediaCache)
@@ -406,7 +447,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
       cancel,
       list,
       validate: Shared.validate(platforms, mediaCache),
-      reschedule: Shared.reschedule(store)
+      reschedule: Shared.reschedule(store),
+      publishBatch: Shared.publishBatch(platforms, store.list, submitTask, mediaCache)
     })
   })
 

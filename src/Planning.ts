@@ -6,7 +6,41 @@
  */
 import type { MediaFile } from "./Platform.js"
 import type { PlatformId } from "./PlatformId.js"
-import type { PublishRequest } from "./PublishRequest.js"
+import type { PublishRequest, PublishRequestInput } from "./PublishRequest.js"
+import type { Task } from "./Task.js"
+
+/**
+ * One video of a batch: request fields, merged over the manifest's
+ * `defaults` (the row's fields win; `metadata` merges per platform, field by
+ * field).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type BatchRow = { readonly [K in keyof PublishRequestInput]?: PublishRequestInput[K] }
+
+/**
+ * A batch: shared defaults at the top, one row per video.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BatchManifest {
+  readonly defaults?: BatchRow | undefined
+  readonly videos: ReadonlyArray<BatchRow>
+}
+
+/**
+ * A submitted batch: its id, and its tasks in the manifest's order (each
+ * with its planned `runAt` when a quota or a time holds it).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Batch {
+  readonly batchId: string
+  readonly tasks: ReadonlyArray<Task>
+}
 
 /**
  * Where a task stands against one platform's daily (or monthly) allowance,

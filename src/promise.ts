@@ -105,6 +105,19 @@ export interface MedusaClient {
    * storing a task or sending a byte. Rejects with `InvalidRequest` like it.
    */
   readonly validate: (request: PublishRequestInput) => Promise<Planning.ValidationJson>
+  /**
+   * Moves a scheduled task to another time (ISO 8601). Rejects with
+   * `TaskNotReady` when the task is not waiting for its time.
+   */
+  readonly reschedule: (taskId: string, runAt: string) => Promise<TaskStatus.TaskStatus>
+  /**
+   * Submits a batch (`{ defaults, videos }`): every row is validated before
+   * anything starts (`InvalidBatch` lists each row's problems); resolves with
+   * the batch id and each task's status, in the manifest's order.
+   */
+  readonly publishBatch: (
+    manifest: Planning.BatchManifest
+  ) => Promise<{ readonly batchId: string; readonly tasks: ReadonlyArray<TaskStatus.TaskStatus> }>
   /** Interrupts running tasks and releases every resource. */
   readonly close: () => Promise<void>
 }
@@ -198,6 +211,14 @@ export const createMedusa = async (options: CreateOptions = {}): Promise<MedusaC
     },
     cancel: (taskId) => run(Effect.map(Medusa.cancel(taskId), TaskStatus.toJSON)),
     validate: (request) => run(Effect.map(Medusa.validate(request), Planning.validationToJSON)),
+    reschedule: (taskId, runAt) => run(Effect.map(Medusa.reschedule(taskId, runAt), TaskStatus.toJSON)),
+    publishBatch: (manifest) =>
+      run(
+        Effect.map(
+          Medusa.publishBatch(manifest),
+          (batch) => ({ batchId: batch.batchId, tasks: batch.tasks.map(TaskStatus.toJSON) })
+        )
+      ),
     list: (listOptions) =>
       run(Effect.map(Medusa.list(listOptions as ListOptions | undefined), (tasks) => tasks.map(TaskStatus.toJSON))),
     close: async () => {

@@ -179,7 +179,11 @@ const publish = Command.make(
 
 const statusConfig = {
   ...common,
-  taskId,
+  taskId: taskId.pipe(Args.optional),
+  batch: Options.text("batch").pipe(
+    Options.withDescription("Instead of one task: a summary table of every task of this batch (medusa_batch_…)."),
+    Options.optional
+  ),
   watch: Options.boolean("watch").pipe(
     Options.withAlias("w"),
     Options.withDescription("Follow the task until it ends (works from any process sharing the store).")
@@ -197,7 +201,8 @@ const status = Command.make(
     [
       "medusa status medusa_task_0b5c…",
       "medusa status medusa_task_0b5c… --watch",
-      "medusa status medusa_task_0b5c… --json"
+      "medusa status medusa_task_0b5c… --json",
+      "medusa status --batch medusa_batch_7f2e…"
     ]
   ))
 )
@@ -261,6 +266,36 @@ const resume = Command.make(
   Command.withDescription(examples(
     "Carry on unfinished tasks of the durable store (after Ctrl+C, a crash or a reboot): uploads continue from what the server already holds, and nothing is posted twice. Without a task id, every unfinished task.",
     ["medusa resume medusa_task_0b5c…", "medusa resume"]
+  ))
+)
+
+const batchConfig = {
+  ...common,
+  manifest: Args.file({ name: "manifest", exists: "yes" }).pipe(
+    Args.withDescription(
+      "The batch manifest: JSON or YAML ({ defaults: {…}, videos: [{…}, …] }) or CSV (a header of field names such as mediaFile, platforms, youtube.title, x.text; a first row whose mediaFile is * holds the defaults). Relative paths are resolved against its directory."
+    )
+  ),
+  dryRun: Options.boolean("dry-run").pipe(
+    Options.withDescription(
+      "Validate every row and show the plan (start times, quota), without storing a task or sending a byte."
+    )
+  ),
+  json
+}
+
+const batch = Command.make(
+  "batch",
+  batchConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.batch(options))
+).pipe(
+  Command.withDescription(examples(
+    "Publish many videos at once from a manifest. The whole manifest is validated before anything starts (every row's problems are listed with row number and field, exit 2); the quota plan schedules a task whose upload would go past today's YouTube quota (or LinkedIn's daily, X's monthly limit when configured) after the next reset. Prints the plan, then follows the tasks that start now; scheduled ones wait in the store.",
+    [
+      "medusa batch season-2.yaml --dry-run",
+      "medusa batch season-2.csv",
+      "medusa status --batch medusa_batch_7f2e…"
+    ]
   ))
 )
 
@@ -396,6 +431,7 @@ const root = Command.make("medusa", {}, () =>
         "  cancel <task-id>   cancel a pending or running task",
         "  resume [<task-id>] carry on unfinished tasks of the durable store",
         "  reschedule <id> <time>  move a scheduled task to another time",
+        "  batch <manifest>   publish many videos from a JSON, YAML or CSV manifest",
         "  auth youtube       log in to YouTube (installed-app flow)",
         "  auth check         check every configured credential",
         "  config validate    check the config file",
@@ -423,7 +459,8 @@ const root = Command.make("medusa", {}, () =>
       auth,
       configCommand,
       sandboxCommand,
-      reschedule
+      reschedule,
+      batch
     ])
   )
 
@@ -441,6 +478,7 @@ export const commandPaths: ReadonlyArray<ReadonlyArray<string>> = [
   ["cancel"],
   ["resume"],
   ["reschedule"],
+  ["batch"],
   ["auth"],
   ["auth", "youtube"],
   ["auth", "check"],
@@ -486,6 +524,8 @@ export type StatusOptions = Command.Command.ParseConfig<typeof statusConfig>
 export type TasksOptions = Command.Command.ParseConfig<typeof tasksConfig>
 /** @since 0.1.0 @category models */
 export type CancelOptions = Command.Command.ParseConfig<typeof cancelConfig>
+/** @since 0.1.0 @category models */
+export type BatchOptions = Command.Command.ParseConfig<typeof batchConfig>
 /** @since 0.1.0 @category models */
 export type RescheduleOptions = Command.Command.ParseConfig<typeof rescheduleConfig>
 /** @since 0.1.0 @category models */

@@ -328,5 +328,41 @@ export const medusaContract = (
           assert.isAtLeast(post!.at, runAt)
         }).pipe(Effect.provide(make({}))))
     }
+
+    // --- batches --------------------------------------------------------------
+
+    it.live("publishBatch: every row validated first (all problems, nothing stored), then one batch id", () =>
+      Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        const defaults = { platforms: ["linkedin" as const], metadata: { linkedin: { text: "Episode out" } } }
+        const bad = yield* Effect.flip(Medusa.publishBatch({
+          defaults,
+          videos: [
+            { mediaFile: mediaFile() },
+            { mediaFile: mediaFile(), metadata: { linkedin: { text: 42 as unknown as string } } },
+            { mediaFile: mediaFile(), platforms: ["linkedin", "tiktok" as "x"] }
+          ]
+        }))
+        assert.strictEqual(bad._tag, "InvalidBatch")
+        assert.deepStrictEqual(bad._tag === "InvalidBatch" ? bad.rows.map((r) => r.row) : [], [2, 3])
+        assert.include(bad.message, "row 2: metadata.linkedin.text")
+        assert.include(bad.message, "row 3: platforms[1]")
+        assert.deepStrictEqual(yield* Medusa.list(), [])
+
+        const batch = yield* Medusa.publishBatch({
+          defaults,
+          videos: [{ mediaFile: mediaFile() }, { mediaFile: mediaFile(), metadata: { linkedin: { text: "Two" } } }]
+        })
+        assert.strictEqual(batch.tasks.length, 2)
+        for (const task of batch.tasks) {
+          assert.strictEqual(task.batchId, batch.batchId)
+          assert.strictEqual((yield* Medusa.await(task.id)).state, "completed")
+          assert.strictEqual(TaskStatus.toJSON(yield* Medusa.status(task.id)).batch_id, batch.batchId)
+        }
+        const listed = yield* Medusa.list({ batchId: batch.batchId })
+        assert.deepStrictEqual(listed.map((t) => t.id).sort(), batch.tasks.map((t) => t.id).sort())
+        const texts = (yield* posts(control, "linkedin")).map((p) => (p.metadata as { text: string }).text).sort()
+        assert.deepStrictEqual(texts, ["Episode out", "Two"])
+      }).pipe(Effect.provide(make({}))))
   })
 }

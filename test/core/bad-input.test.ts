@@ -281,6 +281,38 @@ const cases = (): ReadonlyArray<Case> => {
       ["runAt", "in the past"]
     ),
     c(
+      "facade: a batch with a bad row",
+      async () => {
+        try {
+          await client.publishBatch({
+            defaults: base as any,
+            videos: [{}, { metadata: { youtube: { title: 7 as any } } }]
+          })
+          return { outcome: "accepted", message: "" }
+        } catch (error) {
+          return { outcome: String((error as { _tag?: unknown })._tag), message: (error as Error).message }
+        }
+      },
+      "InvalidBatch",
+      ["row 2", "metadata.youtube.title", "nothing was submitted"]
+    ),
+    c(
+      "cli: a manifest with a bad row",
+      cli(
+        "batch",
+        write("bad-batch.json", { defaults: base, videos: [{}, { mediaFile: missing }, { policy: "yolo" }] }),
+        ...publishFlags()
+      ),
+      2,
+      ["row 2: mediaFile", "row 3: policy", "2 of 3 rows"]
+    ),
+    c(
+      "cli: a manifest that is not a manifest",
+      cli("batch", write("not-batch.yaml", "videos: 3"), ...publishFlags()),
+      2,
+      ["not-batch.yaml", "\"videos\" must be a list"]
+    ),
+    c(
       "cli: reschedule to an unreadable time",
       cli("reschedule", "medusa_task_00000000-0000-4000-8000-000000000000", "soonish", ...publishFlags()),
       2,

@@ -137,3 +137,53 @@ describe("scheduling from the command line", { timeout: 120_000 }, () => {
     assert.strictEqual(env.sandbox.state().posts.length, 0)
   })
 })
+
+describe("batches from the command line", { timeout: 180_000 }, () => {
+  it("a bad row: exit 2 naming every bad row and field, nothing submitted; a good one: the plan, then status --batch", async () => {
+    const bad = path.join(env.dir, "bad.csv")
+    fs.writeFileSync(
+      bad,
+      [
+        "mediaFile,platforms,linkedin.text",
+        "*,linkedin,Out now",
+        `${sampleMp4},,`,
+        "missing.mp4,,",
+        `${sampleMp4},linkedin;tiktok,`
+      ].join("\n")
+    )
+    const refused = await run(["batch", bad, ...env.flags], { cwd: env.dir })
+    assert.strictEqual(refused.code, 2, refused.stdout)
+    assert.include(refused.stderr, "2 of 3 rows")
+    assert.include(refused.stderr, "row 2 (line 4): mediaFile")
+    assert.include(refused.stderr, "row 3 (line 5): platforms[1]")
+    assert.include(refused.stderr, "nothing was submitted")
+
+    const good = path.join(env.dir, "season.yaml")
+    fs.writeFileSync(
+      good,
+      [
+        "defaults:",
+        "  platforms: [linkedin]",
+        "  metadata: { linkedin: { text: Out now } }",
+        "videos:",
+        `  - mediaFile: ${sampleMp4}`,
+        `  - mediaFile: ${sampleMp4}`,
+        "    metadata: { linkedin: { text: Part two } }"
+      ].join("\n")
+    )
+    const before = env.sandbox.state().posts.length
+    const dry = await run(["batch", good, ...env.flags, "--dry-run"], { cwd: env.dir })
+    assert.strictEqual(dry.code, 0, dry.stderr)
+    assert.include(dry.stdout, "2 videos would be published")
+    assert.strictEqual(env.sandbox.state().posts.length, before)
+
+    const done = await run(["batch", good, ...env.flags, "--json"], { cwd: env.dir })
+    assert.strictEqual(done.code, 0, done.stderr)
+    const batchId: string = JSON.parse(done.stdout.trim().split("\n")[0]!).batch_id
+    assert.match(batchId, /^medusa_batch_/)
+    const table = await run(["status", "--batch", batchId, ...env.flags], { cwd: env.dir })
+    assert.strictEqual(table.code, 0, table.stderr)
+    assert.include(table.stdout, "2 tasks: 2 completed")
+    assert.strictEqual(env.sandbox.state().posts.length, before + 2)
+  })
+})

@@ -8,6 +8,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -20,6 +21,7 @@ import * as TaskStatus from "../../TaskStatus.js"
 import type {
   AuthCheckOptions,
   AuthYouTubeOptions,
+  BatchOptions as BatchCommandOptions,
   CancelOptions,
   CommonOptions,
   ConfigValidateOptions,
@@ -48,6 +50,7 @@ const storeOf = (common: CommonOptions): string => Option.getOrElse(common.store
 const userErrorTags = new Set([
   "ConfigError",
   "InvalidRequest",
+  "InvalidBatch",
   "TaskNotFound",
   "InvalidTransition",
   "TaskNotReady",
@@ -346,7 +349,16 @@ const printStatus = (task: Task, out: Output): void => {
 /** @internal */
 export const status = (options: StatusOptions): Effect.Effect<void, CliExit> =>
   Effect.scoped(Effect.gen(function*() {
-    const id = yield* parseTaskId(options.taskId)
+    if (Option.isSome(options.batch)) {
+      if (Option.isSome(options.taskId)) {
+        return yield* Effect.fail(badInput("Give a <task-id> or --batch <batch-id>, not both"))
+      }
+      return yield* batchStatus(options.batch.value, options)
+    }
+    if (Option.isNone(options.taskId)) {
+      return yield* Effect.fail(badInput("Missing <task-id> (or --batch <batch-id>); list tasks with `medusa tasks`"))
+    }
+    const id = yield* parseTaskId(options.taskId.value)
     const engine = yield* openEngine(options, true)
     const out = stdout(options.json)
     if (!options.watch) {
@@ -391,6 +403,129 @@ export const tasks = (options: TasksOptions): Effect.Effect<void, CliExit> =>
           failure ? `  ${failure.message.replace(/\s*\n\s*/g, " ")}` : ""
         }\n`
       )
+    }
+  }))
+
+const titleOf = (task: Task): string =>
+  task.request.metadata.youtube?.title ?? task.request.metadata.vimeo?.title ?? task.media.name
+
+const whenOf = (task: Task): string =>
+  task.runAt !== undefined && task.state === "pending" ?
+    new Date(task.runAt).toISOString().slice(0, 16).replace("T", " ") :
+    ""
+
+/** One line per task of a batch, in submission order, then the count per state. */
+const printBatchTable = (tasks: ReadonlyArray<Task>, out: Output): void => {
+  out.write(
+    `${pad("#", 3)}  ${pad("TASK", 48)}  ${pad("STATE", 11)}  ${pad("STARTS (UTC)", 16)}  ${pad("TITLE", 30)}  NOTE\n`
+  )
+  tasks.forEach((task, i) => {
+    const note = task.failures[0]?.message.replace(/\s*\n\s*/g, " ") ?? task.message ?? ""
+    out.write(
+      `${pad(String(i + 1), 3)}  ${pad(task.id, 48)}  ${pad(task.state, 11)}  ${pad(whenOf(task), 16)}  ${
+        pad(titleOf(task).slice(0, 30), 30)
+      }  ${note}\n`
+    )
+  })
+  const counts = new Map<string, number>()
+  for (const task of tasks) counts.set(task.state, (counts.get(task.state) ?? 0) + 1)
+  out.write(
+    `\n${tasks.length} task${tasks.length === 1 ? "" : "s"}: ${[...counts].map(([s, n]) => `${n} ${s}`).join(", ")}\n`
+  )
+}
+
+/** `medusa status --batch <id>`: the batch's summary table. Exits 1 if a task failed. */
+const batchStatus = (batchId: string, options: StatusOptions): Effect.Effect<void, CliExit, Scope.Scope> =>
+  Effect.gen(function*() {
+    const engine = yield* openEngine(options, true)
+    const tasks = [...yield* mapErrors(engine.list({ batchId }))].sort((a, b) => a.createdAt - b.createdAt)
+    const out = stdout(options.json)
+    if (tasks.length === 0) {
+      return yield* Effect.fail(
+        badInput(`No task of batch ${JSON.stringify(batchId)} in ${engine.storeLabel}; \`medusa batch\` prints the id`)
+      )
+    }
+    if (out.json) { for (const task of tasks) out.write(JSON.stringify(TaskStatus.toJSON(task)) + "\n") }
+    else {
+      out.write(`Batch ${batchId}\n\n`)
+      printBatchTable(tasks, out)
+    }
+    if (tasks.some((t) => t.state === "failed" || t.state === "cancelled")) {
+      return yield* Effect.fail(new CliExit({ code: ExitCode.taskFailed }))
+    }
+  })
+
+/** @internal */
+export const batch = (options: BatchCommandOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    const Manifest = yield* Effect.promise(() => import("../../internal/planning/manifest.js"))
+    const file = path.resolve(options.manifest)
+    let text: string
+    try {
+      text = fs.readFileSync(file, "utf8")
+    } catch (error) {
+      return yield* Effect.fail(
+        badInput(`<manifest> ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
+      )
+    }
+    const parsed = Manifest.parseManifest(text, file, path.dirname(file))
+    if ("error" in parsed) return yield* Effect.fail(badInput(parsed.error))
+    const engine = yield* openEngine(
+      options.dryRun ? { ...options, store: Option.some("memory") } : options,
+      false
+    )
+    const out = stdout(options.json)
+    const submitted = yield* mapErrors(
+      engine.publishBatch(parsed.manifest, { file, lines: parsed.lines, dryRun: options.dryRun })
+    )
+    if (out.json) {
+      out.write(
+        JSON.stringify({
+          batch_id: options.dryRun ? undefined : submitted.batchId,
+          dry_run: options.dryRun,
+          tasks: submitted.tasks.map(TaskStatus.toJSON)
+        }) + "\n"
+      )
+    } else {
+      out.write(
+        options.dryRun ?
+          `Dry run: ${submitted.tasks.length} videos would be published; nothing was stored or sent.\n\n` :
+          `Batch ${submitted.batchId}: ${submitted.tasks.length} tasks submitted.\n\n`
+      )
+      printBatchTable(submitted.tasks, out)
+    }
+    if (options.dryRun) return
+    // Follow the tasks that start now; scheduled ones wait in the store (or in this process's memory).
+    const now = Date.now()
+    const startingNow = submitted.tasks.filter((t) => t.runAt === undefined || t.runAt <= now)
+    if (engine.durable && startingNow.length < submitted.tasks.length && !out.json) {
+      out.write(
+        `\n${submitted.tasks.length - startingNow.length} scheduled task(s) wait in ${engine.storeLabel}; ` +
+          `a medusa process running tasks on that store then starts them (\`medusa resume\`).\n`
+      )
+    }
+    const follow = engine.durable ? startingNow : submitted.tasks
+    if (follow.length === 0) return
+    const finals = yield* Effect.forEach(
+      follow,
+      (task) =>
+        mapErrors(Stream.runLast(engine.watch(task.id))).pipe(
+          Effect.tap((last) =>
+            Effect.sync(() => {
+              if (!out.json && Option.isSome(last)) {
+                out.write(
+                  `${last.value.id} ${last.value.state}${
+                    last.value.failures[0] ? `: ${last.value.failures[0].message}` : ""
+                  }\n`
+                )
+              }
+            })
+          )
+        ),
+      { concurrency: "unbounded" }
+    )
+    if (finals.some((f) => Option.isSome(f) && f.value.state !== "completed")) {
+      return yield* Effect.fail(new CliExit({ code: ExitCode.taskFailed }))
     }
   }))
 

@@ -8,9 +8,11 @@
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type * as Stream from "effect/Stream"
-import type { Validation } from "../../Planning.js"
+import type { BatchOptions } from "../../Medusa.js"
+import type { Batch, BatchManifest, Validation } from "../../Planning.js"
 import type {
   ConfigError,
+  InvalidBatch,
   InvalidRequest,
   InvalidTransition,
   StoreError,
@@ -43,8 +45,13 @@ export interface Engine {
     id: TaskId,
     runAt: string
   ) => Effect.Effect<Task, TaskNotFound | TaskNotReady | InvalidRequest | StoreError>
+  readonly publishBatch: (
+    manifest: BatchManifest,
+    options: BatchOptions
+  ) => Effect.Effect<Batch, InvalidBatch | StoreError>
   readonly list: (options: {
     readonly status?: TaskState | undefined
+    readonly batchId?: string | undefined
     readonly limit?: number | undefined
   }) => Effect.Effect<ReadonlyArray<Task>, StoreError>
   /** Starts running unfinished tasks of the store in this process; returns their ids. */

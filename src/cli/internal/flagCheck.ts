@@ -44,7 +44,10 @@ const booleans = new Set([
 const shortWithValue = new Set(["-c"])
 
 /** Commands whose first positional argument is a file that must exist. */
-const fileArgument: Readonly<Record<string, string>> = { publish: "<file> (the video to publish)" }
+const fileArgument: Readonly<Record<string, string>> = {
+  publish: "<file> (the video to publish)",
+  batch: "<manifest> (the batch manifest)"
+}
 
 const quote = (s: string): string => JSON.stringify(s)
 

@@ -109,6 +109,7 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
       cancel: (id) => Effect.asVoid(medusa.cancel(id)),
       list: (o) => medusa.list(o),
       reschedule: (id, runAt) => medusa.reschedule(id, runAt),
+      publishBatch: (manifest, batchOptions) => medusa.publishBatch(manifest, batchOptions),
       resume
     } satisfies Engine
   })

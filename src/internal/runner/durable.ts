@@ -164,16 +164,21 @@ export const make = (
       )
     }
 
+    const submitTask = (task: Task) =>
+      Effect.gen(function*() {
+        yield* store.insert(task)
+        // A scheduled task waits in the table; the scheduler executes it when due.
+        if (Orchestrate.remainingWait(task, yield* Clock.currentTimeMillis) === 0) yield* execute(task.id)
+        if (options.clientOnly === true) yield* reportWhileNoRunner(task.id)
+      })
+
     const submit = Effect.fn("Medusa.submit")(function*(input: PublishRequestInput) {
       if (options.readOnly === true) return yield* readOnlyError("Submitting a task")
       const { media, request } = yield* Engine.validateRequest(input, platforms)
       const id = yield* TaskId.make
       const now = yield* Clock.currentTimeMillis
       const task = Engine.makeTask(id, request, media, now)
-      yield* store.insert(task)
-      // A scheduled task waits in the table; the scheduler executes it when due.
-      if (Orchestrate.remainingWait(task, now) === 0) yield* execute(id)
-      if (options.clientOnly === true) yield* reportWhileNoRunner(id)
+      yield* submitTask(task)
       return id
     })
 
@@ -228,6 +233,10 @@ export const make = (
       cancel,
       list,
       validate: Shared.validate(platforms),
+      publishBatch: (manifest, batchOptions) =>
+        options.readOnly === true && batchOptions?.dryRun !== true ?
+          Effect.fail(readOnlyError("Submitting a batch")) :
+          Shared.publishBatch(platforms, store.list, submitTask)(manifest, batchOptions),
       reschedule: (id: string, runAt: string) =>
         options.readOnly === true
           ? Effect.fail(readOnlyError("Rescheduling a task"))

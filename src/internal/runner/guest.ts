@@ -31,6 +31,7 @@ import type { TaskStore } from "../../TaskStore.js"
 import * as Lock from "../store/lock.js"
 import * as Engine from "../task/engine.js"
 import * as Requests from "./requests.js"
+import * as Shared from "./shared.js"
 
 /** How often a guest tries the lock. */
 const lockRetry = Duration.millis(250)
@@ -127,6 +128,18 @@ export const make = (options: {
       cancel: (id) => current((o) => o.cancel(id), view.cancel(id)),
       list: view.list,
       validate: view.validate,
+      publishBatch: (manifest, batchOptions) =>
+        current(
+          (o) => o.publishBatch(manifest, batchOptions),
+          Shared.publishBatch(
+            platforms,
+            view.list,
+            (task) => Effect.zipRight(Requests.submitFromOutside(filename, task), Effect.asVoid(awaitStored(task.id)))
+          )(
+            manifest,
+            batchOptions
+          )
+        ),
       reschedule: (id, runAt) => current((o) => o.reschedule(id, runAt), view.reschedule(id, runAt))
     } satisfies Service
   })

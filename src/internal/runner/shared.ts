@@ -14,12 +14,20 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import { randomUUID } from "node:crypto"
 import type { Options, TaskError } from "../../Medusa.js"
-import type { Validation } from "../../Planning.js"
+import type { Batch, BatchManifest, Validation } from "../../Planning.js"
 import type { PlatformId } from "../../PlatformId.js"
 import { all as allPlatforms } from "../../PlatformId.js"
 import type { StoreError } from "../../PublishError.js"
-import { InvalidRequest, InvalidTransition, Issue, TaskNotReady } from "../../PublishError.js"
+import {
+  BatchRowIssues,
+  InvalidBatch,
+  InvalidRequest,
+  InvalidTransition,
+  Issue,
+  TaskNotReady
+} from "../../PublishError.js"
 import { TaskCancelled, TaskNotFound } from "../../PublishError.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 import { PublishRequest } from "../../PublishRequest.js"
@@ -27,6 +35,8 @@ import type { Task } from "../../Task.js"
 import { isFinal } from "../../Task.js"
 import * as TaskId from "../../TaskId.js"
 import type { Service as StoreService } from "../../TaskStore.js"
+import { mergeRow } from "../planning/manifest.js"
+import * as QuotaPlan from "../planning/quota.js"
 import { pastGraceMillis } from "../request/validation.js"
 import * as Engine from "../task/engine.js"
 
@@ -186,4 +196,74 @@ export const reschedule = (store: StoreService) =>
       Effect.catchTag("InvalidTransition", (e) => Effect.die(e))
     )
     return task
+  })
+
+/**
+ * Submits a batch: every row merged over the defaults and validated first
+ * (all rows' problems in one `InvalidBatch`, nothing submitted), then the
+ * quota plan over the whole batch, then each task stored and started with
+ * `submitTask` (the runner's own way), all carrying one batch id.
+ *
+ * @internal
+ */
+export const publishBatch = (
+  platforms: Engine.ResolvedPlatforms,
+  list: StoreService["list"],
+  submitTask: (task: Task) => Effect.Effect<void, StoreError>,
+  cache?: Engine.MediaCache
+) =>
+  Effect.fn("Medusa.publishBatch")(function*(
+    manifest: BatchManifest,
+    options: {
+      readonly file?: string | undefined
+      readonly lines?: ReadonlyArray<number> | undefined
+      readonly dryRun?: boolean | undefined
+    } = {}
+  ) {
+    const videos = Array.isArray(manifest.videos) ? manifest.videos : []
+    const lineOf = (i: number) => options.lines?.[i]
+    if (videos.length === 0) {
+      return yield* new InvalidBatch({
+        ...(options.file !== undefined ? { file: options.file } : {}),
+        total: 0,
+        rows: [
+          new BatchRowIssues({
+            row: 0,
+            issues: [new Issue({ path: ["videos"], message: "is empty; list one row per video" })]
+          })
+        ]
+      })
+    }
+    const results = yield* Effect.forEach(
+      videos,
+      (row) => Effect.either(Engine.validateRequest(mergeRow(manifest.defaults, row), platforms, cache)),
+      { concurrency: 4 }
+    )
+    const problems: Array<BatchRowIssues> = []
+    results.forEach((result, i) => {
+      if (Either.isLeft(result)) {
+        const line = lineOf(i)
+        problems.push(
+          new BatchRowIssues({ row: i + 1, ...(line !== undefined ? { line } : {}), issues: result.left.issues })
+        )
+      }
+    })
+    if (problems.length > 0) {
+      return yield* new InvalidBatch({
+        ...(options.file !== undefined ? { file: options.file } : {}),
+        total: videos.length,
+        rows: problems
+      })
+    }
+    const batchId = `medusa_batch_${randomUUID()}`
+    const now = yield* Clock.currentTimeMillis
+    const made: Array<Task> = []
+    for (const result of results) {
+      if (Either.isLeft(result)) continue
+      const id = yield* Engine.makeTaskId
+      made.push(Engine.rebuild(Engine.makeTask(id, result.right.request, result.right.media, now), { batchId }))
+    }
+    const planned = yield* QuotaPlan.plan(platforms, list, made, now)
+    if (options.dryRun !== true) { for (const task of planned.tasks) yield* submitTask(task) }
+    return { batchId, tasks: planned.tasks } satisfies Batch
   })

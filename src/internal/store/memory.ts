@@ -94,9 +94,13 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
   const list = (options?: ListOptions) =>
     Effect.sync(() => {
       const status = options?.status
+      const batchId = options?.batchId
       const all: Array<Entry> = []
       for (const entry of entries.values()) {
-        if (status === undefined || entry.task.state === status) all.push(entry)
+        if (
+          (status === undefined || entry.task.state === status) &&
+          (batchId === undefined || entry.task.batchId === batchId)
+        ) all.push(entry)
       }
       all.sort((a, b) => b.task.createdAt - a.task.createdAt || b.sequence - a.sequence)
       const offset = Math.max(0, options?.offset ?? 0)

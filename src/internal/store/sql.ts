@@ -201,10 +201,10 @@ export const make = (
         Effect.gen(function*() {
           const body = yield* encodeTask(task)
           yield* sql.withTransaction(Effect.gen(function*() {
-            yield* sql`INSERT INTO medusa_tasks (id, state, created_at, updated_at, run_at, rev, body)
+            yield* sql`INSERT INTO medusa_tasks (id, state, created_at, updated_at, run_at, rev, body, batch_id)
               VALUES (${task.id}, ${task.state}, ${task.createdAt}, ${task.updatedAt}, ${
               task.runAt ?? null
-            }, 1, ${body})`
+            }, 1, ${body}, ${task.batchId ?? null})`
             const seq = yield* appendHistory(task, 1, undefined, body)
             yield* notify({ id: task.id, rev: 1, previous: null, seq, body })
           }))
@@ -277,11 +277,13 @@ export const make = (
       Effect.gen(function*() {
         const limit = listOptions.limit ?? 2_147_483_647
         const offset = listOptions.offset ?? 0
-        const rows = listOptions.status === undefined ?
-          yield* sql<{ id: string; rev: number | string; body: string }>`SELECT id, rev, body FROM medusa_tasks
-            ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}` :
-          yield* sql<{ id: string; rev: number | string; body: string }>`SELECT id, rev, body FROM medusa_tasks
-            WHERE state = ${listOptions.status} ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`
+        const conditions = [
+          ...(listOptions.status !== undefined ? [sql`state = ${listOptions.status}`] : []),
+          ...(listOptions.batchId !== undefined ? [sql`batch_id = ${listOptions.batchId}`] : [])
+        ]
+        const rows = yield* sql<{ id: string; rev: number | string; body: string }>`SELECT id, rev, body
+          FROM medusa_tasks ${conditions.length > 0 ? sql`WHERE ${sql.and(conditions)}` : sql``}
+          ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`
         return yield* Effect.forEach(rows, (row) => decodeRow(row.id, num(row.rev), row.body))
       }).pipe(Effect.mapError(unavailable("Listing tasks")))
 
