@@ -101,7 +101,7 @@ export interface Service {
    * platform limits, the quota plan), reported without storing a task or
    * sending a byte. Fails with the same `InvalidRequest` as `submit`.
    */
-  readonly validate: (request: PublishRequestInput) => Effect.Effect<Validation, InvalidRequest>
+  readonly validate: (request: PublishRequestInput) => Effect.Effect<Validation, InvalidRequest | StoreError>
   /**
    * Moves a scheduled task (pending, with a `runAt`) to another time (ISO
    * 8601). `TaskNotReady` when it is not waiting for a time; `InvalidRequest`
@@ -170,7 +170,9 @@ export class Medusa extends Context.Tag("@medusa/Medusa")<Medusa, Service>() {
   static readonly cancel = (id: string): Effect.Effect<Task, TaskNotFound | InvalidTransition | StoreError, Medusa> =>
     Effect.flatMap(Medusa, (m) => m.cancel(id))
   /** `yield* Medusa.validate(request)` */
-  static readonly validate = (request: PublishRequestInput): Effect.Effect<Validation, InvalidRequest, Medusa> =>
+  static readonly validate = (
+    request: PublishRequestInput
+  ): Effect.Effect<Validation, InvalidRequest | StoreError, Medusa> =>
     Effect.flatMap(Medusa, (m) => m.validate(request))
   /** `yield* Medusa.reschedule(id, "2030-01-31T09:00:00Z")` */
   static readonly reschedule = (
@@ -254,8 +256,9 @@ export const list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<Task>,
  * @since 0.1.0
  * @category accessors
  */
-export const validate: (request: PublishRequestInput) => Effect.Effect<Validation, InvalidRequest, Medusa> =
-  Medusa.validate
+export const validate: (
+  request: PublishRequestInput
+) => Effect.Effect<Validation, InvalidRequest | StoreError, Medusa> = Medusa.validate
 
 /**
  * @since 0.1.0
@@ -380,9 +383,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
       const { media, request } = yield* Engine.validateRequest(input, platforms, mediaCache)
       const id = yield* Engine.makeTaskId
       const now = yield* Clock.currentTimeMillis
-      const task = Engine.makeTask(id, request, media, now)
-      yield* store.insert(task)
-      yield* start(task)
+      const task = yield* Shared.plannedTask(platforms, store.list, Engine.makeTask(id, request, media, now), now)
+      yield* submitTask(task)
       return id
     })
 
@@ -446,7 +448,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
       changes: store.changes,
       cancel,
       list,
-      validate: Shared.validate(platforms, mediaCache),
+      validate: Shared.validate(platforms, store.list, mediaCache),
       reschedule: Shared.reschedule(store),
       publishBatch: Shared.publishBatch(platforms, store.list, submitTask, mediaCache)
     })

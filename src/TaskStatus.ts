@@ -167,6 +167,9 @@ export const resultsOf = (task: Task): Record<string, string> => {
   return results
 }
 
+const waitsJson = (waits: NonNullable<Task["waits"]>) =>
+  waits.map((w) => ({ platform: w.platform, reason: w.reason, until: new Date(w.until).toISOString() }))
+
 /**
  * The status JSON of a task.
  *
@@ -184,8 +187,12 @@ export const toJSON = (task: Task): TaskStatus => {
   }
   switch (task.state) {
     case "pending":
-      // A pending task's message says why it waits (no runner alive, for instance).
-      return task.message === undefined ? base : { ...base, message: task.message }
+      // A pending task's message says why it waits (no runner alive, a quota reset, for instance).
+      return {
+        ...base,
+        ...(task.message !== undefined ? { message: task.message } : {}),
+        ...(task.waits !== undefined && task.waits.length > 0 ? { waits: waitsJson(task.waits) } : {})
+      }
     case "cancelled": {
       const results = resultsOf(task)
       // A cancelled task may have uploaded or posted before it was stopped.
@@ -205,15 +212,7 @@ export const toJSON = (task: Task): TaskStatus => {
         ...base,
         message: task.message ?? "Starting...",
         progress,
-        ...(task.waits !== undefined && task.waits.length > 0 ?
-          {
-            waits: task.waits.map((w) => ({
-              platform: w.platform,
-              reason: w.reason,
-              until: new Date(w.until).toISOString()
-            }))
-          } :
-          {}),
+        ...(task.waits !== undefined && task.waits.length > 0 ? { waits: waitsJson(task.waits) } : {}),
         results: resultsOf(task)
       }
     }

@@ -66,6 +66,12 @@ export interface HostOptions {
   readonly issues?: ReadonlyArray<Issue> | undefined
   /** Hold each upload until `release(host)` is called. */
   readonly gated?: boolean | undefined
+  /** A daily allowance of uploads (one per task), as YouTube's quota: `used` of `limit`, reset at `resetsAt`. */
+  readonly allowance?: {
+    readonly used: number
+    readonly limit: number
+    readonly resetsAt: number
+  } | undefined
 }
 
 /**
@@ -378,6 +384,12 @@ const makeHost = <M>(id: HostId, options: HostOptions): Effect.Effect<Host<M>, n
     return {
       id,
       maxFileBytes: options.maxFileBytes ?? 256 * 1024 ** 3,
+      ...(options.allowance !== undefined ?
+        {
+          allowances: () =>
+            Effect.succeed([{ bucket: "uploads", needs: 1, windowMillis: 24 * 60 * 60 * 1000, ...options.allowance! }])
+        } :
+        {}),
       validate: (metadata: M) =>
         Effect.as(control.record({ platform: id, operation: "validate", metadata }), options.issues ?? []),
       upload,

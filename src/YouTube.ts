@@ -233,6 +233,35 @@ export const make = (
         : 0) +
       (options.waitForProcessing ? Quota.costs["videos.list"] : 0)
 
+    const limits = limitsOf(options)
+    // Read from the local ledger, without a request; no allowance when the credentials cannot be read.
+    const allowances = (metadata: YouTubeMetadata) =>
+      Effect.gen(function*() {
+        const auth = yield* Effect.option(getAuth)
+        if (Option.isNone(auth)) return []
+        const entry = yield* ledger.usage(quotaKey(auth.value))
+        const resetsAt = Quota.nextPacificMidnight(yield* Clock.currentTimeMillis)
+        const day = 24 * 60 * 60 * 1000
+        return [
+          {
+            bucket: "uploads",
+            used: entry.uploads,
+            limit: limits.uploadsPerDay,
+            needs: Quota.costs["videos.insert"],
+            resetsAt,
+            windowMillis: day
+          },
+          {
+            bucket: "units",
+            used: entry.units,
+            limit: limits.unitsPerDay,
+            needs: plannedUnits(metadata),
+            resetsAt,
+            windowMillis: day
+          }
+        ]
+      })
+
     const upload = Effect.fn("YouTube.upload")(function*(context: UploadContext<YouTubeMetadata>) {
       const { media, metadata } = context
       if (
@@ -598,6 +627,7 @@ export const make = (
       maxFileBytes: Metadata.limits.fileBytes,
       validate,
       checkSetup,
+      allowances,
       upload,
       afterUpload
     } satisfies Host<YouTubeMetadata>

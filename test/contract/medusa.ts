@@ -364,5 +364,46 @@ export const medusaContract = (
         const texts = (yield* posts(control, "linkedin")).map((p) => (p.metadata as { text: string }).text).sort()
         assert.deepStrictEqual(texts, ["Episode out", "Two"])
       }).pipe(Effect.provide(make({}))))
+
+    // --- quotas planned, not hit ----------------------------------------------
+
+    it.live("quota plan: a task past today's allowance is scheduled after the reset, before anything is sent", () =>
+      Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        const day = 24 * 3_600_000
+        const dry = yield* Medusa.validate(only(["youtube"]))
+        const resetsAt = dry.quota[0]!.resetsAt
+        assert.deepStrictEqual(dry.quota.map((q) => [q.platform, q.bucket, q.used, q.limit, q.fits]), [
+          ["youtube", "uploads", 0, 1, true]
+        ])
+        const batch = yield* Medusa.publishBatch({
+          defaults: only(["youtube"]),
+          videos: [{}, {}, {}]
+        })
+        const [first, second, third] = batch.tasks
+        assert.isUndefined(first!.runAt)
+        assert.strictEqual(second!.runAt, resetsAt)
+        assert.strictEqual(third!.runAt, resetsAt + day)
+        const waiting = TaskStatus.toJSON(yield* Medusa.status(second!.id))
+        assert.strictEqual(waiting.status, "pending")
+        assert.strictEqual(
+          waiting.message,
+          `waiting for YouTube quota: resets ${new Date(resetsAt).toISOString().slice(11, 16)} UTC`
+        )
+        assert.deepStrictEqual(waiting.waits, [
+          { platform: "youtube", reason: "waiting for YouTube quota", until: new Date(resetsAt).toISOString() }
+        ])
+        // A task planned now finds the running one and the two waiting ones counted: it goes after the third.
+        const later = yield* Medusa.validate(only(["youtube"]))
+        assert.strictEqual(later.runAt, resetsAt + 2 * day)
+        yield* control.release("youtube")
+        assert.strictEqual((yield* Medusa.await(first!.id)).state, "completed")
+        const uploads = (yield* control.callsTo("youtube")).filter((c) => c.operation === "upload")
+        assert.strictEqual(uploads.length, 1)
+        yield* Medusa.cancel(second!.id)
+        yield* Medusa.cancel(third!.id)
+      }).pipe(
+        Effect.provide(make({ youtube: { gated: true, allowance: { used: 0, limit: 1, resetsAt: Date.now() + 3_600_000 } } }))
+      ))
   })
 }

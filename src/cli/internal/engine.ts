@@ -36,7 +36,7 @@ export interface Engine {
   readonly timeZone: string
   readonly submit: (request: PublishRequestInput) => Effect.Effect<TaskId, InvalidRequest | ConfigError | StoreError>
   /** A dry run of `submit`. */
-  readonly validate: (request: PublishRequestInput) => Effect.Effect<Validation, InvalidRequest>
+  readonly validate: (request: PublishRequestInput) => Effect.Effect<Validation, InvalidRequest | StoreError>
   readonly get: (id: TaskId) => Effect.Effect<Task, TaskNotFound | StoreError>
   /** The current task, then each change, ending after a final state (tasks run by this process). */
   readonly watch: (id: TaskId) => Stream.Stream<Task, TaskNotFound | StoreError>

@@ -177,7 +177,7 @@ export const make = (
       const { media, request } = yield* Engine.validateRequest(input, platforms)
       const id = yield* TaskId.make
       const now = yield* Clock.currentTimeMillis
-      const task = Engine.makeTask(id, request, media, now)
+      const task = yield* Shared.plannedTask(platforms, store.list, Engine.makeTask(id, request, media, now), now)
       yield* submitTask(task)
       return id
     })
@@ -232,7 +232,7 @@ export const make = (
       changes: store.changes,
       cancel,
       list,
-      validate: Shared.validate(platforms),
+      validate: Shared.validate(platforms, store.list),
       publishBatch: (manifest, batchOptions) =>
         options.readOnly === true && batchOptions?.dryRun !== true ?
           Effect.fail(readOnlyError("Submitting a batch")) :

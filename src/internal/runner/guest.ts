@@ -110,7 +110,8 @@ export const make = (options: {
         const { media, request } = yield* Engine.validateRequest(input, platforms)
         const id = yield* TaskId.make
         const now = yield* Clock.currentTimeMillis
-        yield* Requests.submitFromOutside(filename, Engine.makeTask(id, request, media, now))
+        const task = yield* Shared.plannedTask(platforms, view.list, Engine.makeTask(id, request, media, now), now)
+        yield* Requests.submitFromOutside(filename, task)
         yield* awaitStored(id)
         return id
       })

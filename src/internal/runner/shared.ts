@@ -123,15 +123,31 @@ export const readers = (store: StoreService): {
  */
 export const validate = (
   platforms: Engine.ResolvedPlatforms,
+  list: StoreService["list"],
   cache?: Engine.MediaCache
 ) =>
-(input: PublishRequestInput): Effect.Effect<Validation, InvalidRequest> =>
+(input: PublishRequestInput): Effect.Effect<Validation, InvalidRequest | StoreError> =>
   Effect.gen(function*() {
     const { media, request } = yield* Engine.validateRequest(input, platforms, cache)
     const now = yield* Clock.currentTimeMillis
-    const runAt = request.runAt !== undefined ? Date.parse(request.runAt) : undefined
-    return { request, media, runAt: runAt !== undefined && runAt > now ? runAt : undefined, quota: [] }
+    const task = Engine.makeTask(yield* Engine.makeTaskId, request, media, now)
+    const planned = yield* QuotaPlan.plan(platforms, list, [task], now)
+    return { request, media, runAt: planned.tasks[0]!.runAt, quota: planned.checks[0] ?? [] }
   })
+
+/**
+ * A new task as its runner stores it: the quota plan may move its start
+ * after a reset.
+ *
+ * @internal
+ */
+export const plannedTask = (
+  platforms: Engine.ResolvedPlatforms,
+  list: StoreService["list"],
+  task: Task,
+  now: number
+): Effect.Effect<Task, StoreError> =>
+  Effect.map(QuotaPlan.plan(platforms, list, [task], now), (planned) => planned.tasks[0]!)
 
 /**
  * Moves a scheduled task (pending, with a `runAt`) to another time; the wait
@@ -183,6 +199,7 @@ export const reschedule = (store: StoreService) =>
           runAt: at,
           request: Engine.unsafeMake(PublishRequest, { ...t.request, runAt: iso }),
           message: undefined,
+          waits: undefined,
           updatedAt: now
         })
       )
