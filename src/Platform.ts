@@ -170,6 +170,11 @@ export interface Host<M> {
    * start, scheduling one that would go past them after the reset.
    */
   readonly allowances?: ((metadata: M) => Effect.Effect<ReadonlyArray<Allowance>>) | undefined
+  /**
+   * Deletes an uploaded video through the platform's delete API:
+   * `"deleted"`, or `"gone"` when the platform no longer has it.
+   */
+  readonly remove?: ((video: UploadedVideo) => Effect.Effect<"deleted" | "gone", PlatformError>) | undefined
   /** Uploads the file (resuming `resume` when given). */
   readonly upload: (context: UploadContext<M>) => Effect.Effect<UploadedVideo, PlatformError>
   /**
@@ -297,6 +302,11 @@ export interface Publisher<M> {
   readonly find: (context: FindContext<M>) => Effect.Effect<Option.Option<PublishedPost>, PlatformError>
   /** Whether `find` can actually search the platform. */
   readonly canFind: boolean
+  /**
+   * Deletes a post through the platform's delete API: `"deleted"`, or
+   * `"gone"` when the platform no longer has it (deleted already).
+   */
+  readonly retract?: ((post: PublishedPost) => Effect.Effect<"deleted" | "gone", PlatformError>) | undefined
 }
 
 // =============================================================================

@@ -497,6 +497,23 @@ export const make = (
         )
       )
 
+    const remove = Effect.fn("YouTube.remove")(function*(video: UploadedVideo) {
+      const auth = yield* getAuth
+      const key = quotaKey(auth)
+      const { youtube } = yield* loadYouTube
+      const yt = youtube({ version: "v3", auth: auth.client })
+      return yield* google(
+        `deleting video ${video.videoId}`,
+        key,
+        Quota.costs["videos.delete"],
+        () => yt.videos.delete({ id: video.videoId }, callOptions)
+      ).pipe(
+        Effect.as("deleted" as const),
+        // Deleted already (by an earlier retract, or by hand).
+        Effect.catchIf((e) => e.status === 404, () => Effect.succeed("gone" as const))
+      )
+    })
+
     const processingPoll = Schedule.spaced(options.processing?.interval ?? "10 seconds")
     const processingTimeout = options.processing?.timeout ?? "30 minutes"
 
@@ -628,6 +645,7 @@ export const make = (
       validate,
       checkSetup,
       allowances,
+      remove,
       upload,
       afterUpload
     } satisfies Host<YouTubeMetadata>
