@@ -40,6 +40,7 @@ import * as Stream from "effect/Stream"
 import * as Shared from "./internal/runner/shared.js"
 import * as Engine from "./internal/task/engine.js"
 import * as Orchestrate from "./internal/task/orchestrate.js"
+import * as Retract from "./internal/task/retract.js"
 import * as Config from "./MedusaConfig.js"
 import type { MedusaConfig } from "./MedusaConfig.js"
 import type { Batch, BatchManifest, Validation } from "./Planning.js"
@@ -121,6 +122,29 @@ export interface Service {
     manifest: BatchManifest,
     options?: BatchOptions
   ) => Effect.Effect<Batch, InvalidBatch | StoreError>
+  /**
+   * Takes a finished task's posts back (and with `videos` its uploaded
+   * videos) through each platform's delete API, recording each on the task
+   * (`retracted`). Idempotent: what was taken back is not asked again.
+   * `TaskNotReady` while the task runs, or when it made nothing.
+   */
+  readonly retract: (
+    id: string,
+    options?: RetractOptions
+  ) => Effect.Effect<Task, TaskNotFound | TaskNotReady | PlatformError | StoreError>
+}
+
+/**
+ * What `retract` takes back.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetractOptions {
+  /** Only these platforms (default: all the task posted or uploaded to). */
+  readonly platforms?: ReadonlyArray<PlatformId> | undefined
+  /** Also delete the uploaded videos (default: posts only). */
+  readonly videos?: boolean | undefined
 }
 
 /**
@@ -186,6 +210,12 @@ export class Medusa extends Context.Tag("@medusa/Medusa")<Medusa, Service>() {
     options?: BatchOptions
   ): Effect.Effect<Batch, InvalidBatch | StoreError, Medusa> =>
     Effect.flatMap(Medusa, (m) => m.publishBatch(manifest, options))
+  /** `yield* Medusa.retract(id, { videos: true })` */
+  static readonly retract = (
+    id: string,
+    options?: RetractOptions
+  ): Effect.Effect<Task, TaskNotFound | TaskNotReady | PlatformError | StoreError, Medusa> =>
+    Effect.flatMap(Medusa, (m) => m.retract(id, options))
   /** `yield* Medusa.list({ status: "failed" })` */
   static readonly list = (options?: ListOptions): Effect.Effect<ReadonlyArray<Task>, StoreError, Medusa> =>
     Effect.flatMap(Medusa, (m) => m.list(options))
@@ -277,6 +307,15 @@ export const publishBatch: (
   manifest: BatchManifest,
   options?: BatchOptions
 ) => Effect.Effect<Batch, InvalidBatch | StoreError, Medusa> = Medusa.publishBatch
+
+/**
+ * @since 0.1.0
+ * @category accessors
+ */
+export const retract: (
+  id: string,
+  options?: RetractOptions
+) => Effect.Effect<Task, TaskNotFound | TaskNotReady | PlatformError | StoreError, Medusa> = Medusa.retract
 
 // =============================================================================
 // Constructors
@@ -450,7 +489,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
       list,
       validate: Shared.validate(platforms, store.list, mediaCache),
       reschedule: Shared.reschedule(store),
-      publishBatch: Shared.publishBatch(platforms, store.list, submitTask, mediaCache)
+      publishBatch: Shared.publishBatch(platforms, store.list, submitTask, mediaCache),
+      retract: (id, options) =>
+        Effect.flatMap(Shared.parseId(id), (taskId) => Retract.retract(engine, taskId, options ?? {}))
     })
   })
 

@@ -74,6 +74,25 @@ export const WaitJson: Schema.Struct<{
 })
 
 /**
+ * A post or video taken back.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const RetractedJson: Schema.Struct<{
+  platform: typeof PlatformId
+  kind: Schema.Literal<["post", "video"]>
+  id: typeof Schema.String
+  at: typeof Schema.String
+}> = Schema.Struct({
+  platform: PlatformId,
+  kind: Schema.Literal("post", "video"),
+  id: Schema.String,
+  /** ISO 8601, UTC. */
+  at: Schema.String
+})
+
+/**
  * The status JSON. `status` is always present; the other keys depend on it
  * (see the module overview).
  *
@@ -96,6 +115,7 @@ export const TaskStatus: Schema.Struct<{
   failed_platform: Schema.optional<typeof PlatformId>
   failures: Schema.optional<Schema.Array$<typeof FailureJson>>
   skipped: Schema.optional<Schema.Array$<typeof PlatformId>>
+  retracted: Schema.optional<Schema.Array$<typeof RetractedJson>>
 }> = Schema.Struct({
   status: TaskState,
   task_id: Schema.String,
@@ -121,7 +141,9 @@ export const TaskStatus: Schema.Struct<{
   /** failed: every failure, in the order they happened. */
   failures: Schema.optional(Schema.Array(FailureJson)),
   /** Platforms not attempted (best-effort: a host they needed failed; fail-fast: a post failed first). */
-  skipped: Schema.optional(Schema.Array(PlatformId))
+  skipped: Schema.optional(Schema.Array(PlatformId)),
+  /** Posts and videos taken back (`medusa retract`, the all-or-nothing policy); they stay in `results`. */
+  retracted: Schema.optional(Schema.Array(RetractedJson))
 })
 
 /**
@@ -183,7 +205,17 @@ export const toJSON = (task: Task): TaskStatus => {
     created_at: iso(task.createdAt),
     updated_at: iso(task.updatedAt),
     ...(task.runAt !== undefined ? { run_at: new Date(task.runAt).toISOString() } : {}),
-    ...(task.batchId !== undefined ? { batch_id: task.batchId } : {})
+    ...(task.batchId !== undefined ? { batch_id: task.batchId } : {}),
+    ...(task.retracted !== undefined && task.retracted.length > 0 ?
+      {
+        retracted: task.retracted.map((r) => ({
+          platform: r.platform,
+          kind: r.kind,
+          id: r.id,
+          at: new Date(r.at).toISOString()
+        }))
+      } :
+      {})
   }
   switch (task.state) {
     case "pending":

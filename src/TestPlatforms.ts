@@ -121,7 +121,7 @@ export interface Options {
  */
 export interface Call {
   readonly platform: PlatformId
-  readonly operation: "validate" | "upload" | "afterUpload" | "post" | "find"
+  readonly operation: "validate" | "upload" | "afterUpload" | "post" | "find" | "retract" | "remove"
   readonly taskId?: TaskId | undefined
   /** The metadata passed (for `post`: with templates filled). */
   readonly metadata?: unknown
@@ -393,7 +393,9 @@ const makeHost = <M>(id: HostId, options: HostOptions): Effect.Effect<Host<M>, n
       validate: (metadata: M) =>
         Effect.as(control.record({ platform: id, operation: "validate", metadata }), options.issues ?? []),
       upload,
-      afterUpload
+      afterUpload,
+      remove: (video: UploadedVideo) =>
+        Effect.as(control.record({ platform: id, operation: "remove", metadata: video }), "deleted" as const)
     }
   })
 
@@ -462,7 +464,9 @@ const makePublisher = <M>(
         Effect.as(control.record({ platform: id, operation: "validate", metadata }), options.issues ?? []),
       post,
       find,
-      canFind
+      canFind,
+      retract: (published: PublishedPost) =>
+        Effect.as(control.record({ platform: id, operation: "retract", metadata: published }), "deleted" as const)
     }
   })
 

@@ -36,6 +36,7 @@ import * as Medusa from "./Medusa.js"
 import * as Config from "./MedusaConfig.js"
 import type { MedusaConfig } from "./MedusaConfig.js"
 import * as Planning from "./Planning.js"
+import type { PlatformId } from "./PlatformId.js"
 import type { PublishRequestInput } from "./PublishRequest.js"
 import type { TaskState } from "./Task.js"
 import * as TaskStatus from "./TaskStatus.js"
@@ -118,6 +119,15 @@ export interface MedusaClient {
   readonly publishBatch: (
     manifest: Planning.BatchManifest
   ) => Promise<{ readonly batchId: string; readonly tasks: ReadonlyArray<TaskStatus.TaskStatus> }>
+  /**
+   * Takes a finished task's posts back (with `videos`, its uploads too)
+   * through each platform's delete API; resolves with its status, whose
+   * `retracted` lists what was taken back.
+   */
+  readonly retract: (
+    taskId: string,
+    options?: { readonly platforms?: ReadonlyArray<PlatformId> | undefined; readonly videos?: boolean | undefined }
+  ) => Promise<TaskStatus.TaskStatus>
   /** Interrupts running tasks and releases every resource. */
   readonly close: () => Promise<void>
 }
@@ -211,6 +221,7 @@ export const createMedusa = async (options: CreateOptions = {}): Promise<MedusaC
     },
     cancel: (taskId) => run(Effect.map(Medusa.cancel(taskId), TaskStatus.toJSON)),
     validate: (request) => run(Effect.map(Medusa.validate(request), Planning.validationToJSON)),
+    retract: (taskId, retractOptions) => run(Effect.map(Medusa.retract(taskId, retractOptions), TaskStatus.toJSON)),
     reschedule: (taskId, runAt) => run(Effect.map(Medusa.reschedule(taskId, runAt), TaskStatus.toJSON)),
     publishBatch: (manifest) =>
       run(

@@ -120,7 +120,7 @@ const publishOptions = {
   linkedinText: text("linkedin-text", "LinkedIn post text (a template; ≤ 3,000 characters once filled)."),
   policy: Options.choice("policy", choices.policy).pipe(
     Options.withDescription(
-      "fail-fast (default): the first failed upload stops everything and nothing is posted. best-effort: a failed host only skips the posts that need its link."
+      "fail-fast (default): the first failed upload stops everything and nothing is posted. best-effort: a failed host only skips the posts that need its link. all-or-nothing: as fail-fast, and a failed post takes back (deletes) the posts that went out."
     ),
     Options.optional
   ),
@@ -299,6 +299,31 @@ const batch = Command.make(
   ))
 )
 
+const retractConfig = {
+  ...common,
+  taskId,
+  platforms: text("platforms", "Only these platforms, comma separated (default: every platform the task posted to)."),
+  videos: Options.boolean("videos").pipe(
+    Options.withDescription("Also delete the videos the task uploaded (YouTube, Vimeo).")
+  ),
+  json
+}
+
+const retract = Command.make(
+  "retract",
+  retractConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.retract(options))
+).pipe(
+  Command.withDescription(examples(
+    "Take a finished task's posts back (and with --videos its uploaded videos) through each platform's delete API. Each deletion is recorded on the task (`retracted` in its status); running it again asks nothing twice. Refused while the task runs, or when it made nothing.",
+    [
+      "medusa retract medusa_task_0b5c…",
+      "medusa retract medusa_task_0b5c… --platforms x,linkedin",
+      "medusa retract medusa_task_0b5c… --videos"
+    ]
+  ))
+)
+
 const rescheduleConfig = {
   ...common,
   taskId,
@@ -432,6 +457,7 @@ const root = Command.make("medusa", {}, () =>
         "  resume [<task-id>] carry on unfinished tasks of the durable store",
         "  reschedule <id> <time>  move a scheduled task to another time",
         "  batch <manifest>   publish many videos from a JSON, YAML or CSV manifest",
+        "  retract <task-id>  take a task's posts (--videos: and uploads) back",
         "  auth youtube       log in to YouTube (installed-app flow)",
         "  auth check         check every configured credential",
         "  config validate    check the config file",
@@ -460,7 +486,8 @@ const root = Command.make("medusa", {}, () =>
       configCommand,
       sandboxCommand,
       reschedule,
-      batch
+      batch,
+      retract
     ])
   )
 
@@ -479,6 +506,7 @@ export const commandPaths: ReadonlyArray<ReadonlyArray<string>> = [
   ["resume"],
   ["reschedule"],
   ["batch"],
+  ["retract"],
   ["auth"],
   ["auth", "youtube"],
   ["auth", "check"],
@@ -526,6 +554,8 @@ export type TasksOptions = Command.Command.ParseConfig<typeof tasksConfig>
 export type CancelOptions = Command.Command.ParseConfig<typeof cancelConfig>
 /** @since 0.1.0 @category models */
 export type BatchOptions = Command.Command.ParseConfig<typeof batchConfig>
+/** @since 0.1.0 @category models */
+export type RetractCommandOptions = Command.Command.ParseConfig<typeof retractConfig>
 /** @since 0.1.0 @category models */
 export type RescheduleOptions = Command.Command.ParseConfig<typeof rescheduleConfig>
 /** @since 0.1.0 @category models */

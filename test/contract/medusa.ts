@@ -403,7 +403,64 @@ export const medusaContract = (
         yield* Medusa.cancel(second!.id)
         yield* Medusa.cancel(third!.id)
       }).pipe(
-        Effect.provide(make({ youtube: { gated: true, allowance: { used: 0, limit: 1, resetsAt: Date.now() + 3_600_000 } } }))
+        Effect.provide(
+          make({ youtube: { gated: true, allowance: { used: 0, limit: 1, resetsAt: Date.now() + 3_600_000 } } })
+        )
       ))
+
+    // --- taking a publish back ------------------------------------------------
+
+    it.live("retract: refused while running or when nothing was made; deletes, records, and is idempotent", () =>
+      Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        const calls = (operation: "retract" | "remove") =>
+          Effect.map(control.calls, (all) => all.filter((c) => c.operation === operation).map((c) => c.platform))
+        const running = yield* Medusa.submit(only(["youtube", "x"]))
+        yield* control.started("youtube")
+        const early = yield* Effect.flip(Medusa.retract(running))
+        assert.strictEqual(early._tag, "TaskNotReady")
+        assert.include(early.message, running)
+        assert.include(early.message, "still in_progress")
+        yield* control.release("youtube")
+        yield* Medusa.await(running)
+
+        const uploadOnly = yield* Medusa.submit(only(["youtube"]))
+        yield* control.release("youtube")
+        yield* Medusa.await(uploadOnly)
+        const nothing = yield* Effect.flip(Medusa.retract(uploadOnly))
+        assert.strictEqual(nothing._tag, "TaskNotReady")
+        assert.include(nothing.message, "made nothing")
+
+        const task = yield* Medusa.retract(running)
+        assert.deepStrictEqual(task.retracted?.map((r) => [r.platform, r.kind]), [["x", "post"]])
+        assert.deepStrictEqual(yield* calls("retract"), ["x"])
+        // Again: nothing is asked twice.
+        yield* Medusa.retract(running)
+        assert.deepStrictEqual(yield* calls("retract"), ["x"])
+        const withVideo = yield* Medusa.retract(running, { videos: true })
+        assert.deepStrictEqual(yield* calls("remove"), ["youtube"])
+        const status = TaskStatus.toJSON(withVideo)
+        assert.deepStrictEqual(status.retracted?.map((r) => `${r.platform}/${r.kind}`), ["x/post", "youtube/video"])
+        assert.strictEqual(status.status, "completed")
+      }).pipe(Effect.provide(make({ youtube: { gated: true } }))))
+
+    it.live("all-or-nothing: a failed post takes back the posts that went out; the task reports both", () =>
+      Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        const exit = yield* Effect.exit(
+          Medusa.publish(only(["x", "linkedin", "facebook"], { policy: "all-or-nothing" }))
+        )
+        assert.isTrue(Exit.isFailure(exit))
+        const [task] = yield* Medusa.list()
+        assert.strictEqual(task!.state, "failed")
+        assert.strictEqual(task!.failures[0]!.platform, "facebook")
+        assert.deepStrictEqual(task!.posts.map((p) => p.publisher).sort(), ["linkedin", "x"])
+        assert.deepStrictEqual(task!.retracted?.map((r) => r.platform).sort(), ["linkedin", "x"])
+        const retracted = (yield* control.calls).filter((c) => c.operation === "retract").map((c) => c.platform)
+        assert.deepStrictEqual(retracted.sort(), ["linkedin", "x"])
+        const status = TaskStatus.toJSON(task!)
+        assert.isDefined(status.results!.x_post_id)
+        assert.strictEqual(status.retracted?.length, 2)
+      }).pipe(Effect.provide(make({ facebook: { delay: "300 millis", fail: { at: "post", error: blocked } } }))))
   })
 }

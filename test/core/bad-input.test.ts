@@ -313,6 +313,18 @@ const cases = (): ReadonlyArray<Case> => {
       ["not-batch.yaml", "\"videos\" must be a list"]
     ),
     c(
+      "cli: retract a task that does not exist",
+      cli("retract", "medusa_task_00000000-0000-4000-8000-000000000000", ...publishFlags()),
+      2,
+      ["medusa_task_00000000-0000-4000-8000-000000000000", "medusa tasks"]
+    ),
+    c(
+      "cli: retract with an unknown platform",
+      cli("retract", "medusa_task_00000000-0000-4000-8000-000000000000", "--platforms", "x,myspace", ...publishFlags()),
+      2,
+      ["--platforms", "\"myspace\""]
+    ),
+    c(
       "cli: reschedule to an unreadable time",
       cli("reschedule", "medusa_task_00000000-0000-4000-8000-000000000000", "soonish", ...publishFlags()),
       2,

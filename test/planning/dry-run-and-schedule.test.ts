@@ -187,3 +187,50 @@ describe("batches from the command line", { timeout: 180_000 }, () => {
     assert.strictEqual(env.sandbox.state().posts.length, before + 2)
   })
 })
+
+describe("retract against the sandbox", { timeout: 120_000 }, () => {
+  it("deletes the posts and the uploads through each platform's delete API; again asks nothing; nothing made is refused", async () => {
+    const id = await client.publishAsync({
+      mediaFile: sampleMp4,
+      platforms: ["youtube", "vimeo", "facebook", "x", "linkedin"],
+      metadata: {
+        youtube: { title: "Retract me" },
+        vimeo: { title: "Retract me" },
+        facebook: { message: "Soon gone: {youtube_url}" },
+        x: { text: "Soon gone: {vimeo_url}" },
+        linkedin: { text: "Soon gone" }
+      }
+    })
+    const done = await client.waitForTask(id)
+    assert.strictEqual(done.status, "completed")
+    const postIds = [done.results!.facebook_post_id, done.results!.x_post_id, done.results!.linkedin_post_id]
+    const live = () => env.sandbox.state().posts.filter((p) => postIds.includes(p.id)).length
+    assert.strictEqual(live(), 3)
+
+    const retracted = await client.retract(id, { videos: true })
+    assert.strictEqual(live(), 0)
+    assert.deepStrictEqual(
+      retracted.retracted!.map((r) => `${r.platform}/${r.kind}`).sort(),
+      ["facebook/post", "linkedin/post", "vimeo/video", "x/post", "youtube/video"]
+    )
+    const deletes = () => env.sandbox.raw.log.filter((e) => e.method === "DELETE").length
+    const before = deletes()
+    const again = await client.retract(id, { videos: true })
+    assert.strictEqual(again.retracted!.length, 5)
+    assert.strictEqual(deletes(), before, "a second retract sends no delete")
+
+    const onlyUpload = await client.publishAsync({
+      mediaFile: sampleMp4,
+      platforms: ["vimeo"],
+      metadata: { vimeo: { title: "Kept" } }
+    })
+    await client.waitForTask(onlyUpload)
+    const refused = await client.retract(onlyUpload).then(
+      () => undefined,
+      (e: { _tag: string; message: string }) => e
+    )
+    assert.strictEqual(refused?._tag, "TaskNotReady")
+    assert.include(refused!.message, "made nothing")
+    assert.include(refused!.message, onlyUpload)
+  })
+})

@@ -13,7 +13,7 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { displayName } from "../../PlatformId.js"
+import { displayName, type PlatformId } from "../../PlatformId.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 import type { Task } from "../../Task.js"
 import * as TaskId from "../../TaskId.js"
@@ -28,6 +28,7 @@ import type {
   PublishOptions,
   RescheduleOptions,
   ResumeOptions,
+  RetractCommandOptions,
   SandboxCommandOptions,
   StatusOptions,
   TasksOptions
@@ -35,7 +36,7 @@ import type {
 import type { Engine } from "./engine.js"
 import { badInput, CliExit, ExitCode } from "./exit.js"
 import { follow, type Output, poll, printSummary, stdout } from "./follow.js"
-import { buildRequest } from "./request.js"
+import { buildRequest, parsePlatforms } from "./request.js"
 
 // =============================================================================
 // Environment: store, config, embedded sandbox
@@ -559,6 +560,30 @@ const scheduledTasks = (engine: Engine, options: TasksOptions): Effect.Effect<vo
       )
     }
   })
+
+/** @internal */
+export const retract = (options: RetractCommandOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    const id = yield* parseTaskId(options.taskId)
+    let platforms: ReadonlyArray<PlatformId> | undefined
+    if (Option.isSome(options.platforms)) {
+      const parsed = parsePlatforms(options.platforms.value)
+      if ("error" in parsed) return yield* Effect.fail(badInput(parsed.error.replace(/^--to/, "--platforms")))
+      platforms = parsed.platforms
+    }
+    const engine = yield* openEngine(options, false)
+    const task = yield* mapErrors(engine.retract(id, { platforms, videos: options.videos }))
+    const out = stdout(options.json)
+    if (out.json) {
+      out.write(JSON.stringify(TaskStatus.toJSON(task)) + "\n")
+      return
+    }
+    const taken = task.retracted ?? []
+    out.write(`Task ${id}: ${taken.length} item${taken.length === 1 ? "" : "s"} taken back.\n`)
+    for (const r of taken) {
+      out.write(`  ${displayName[r.platform].padEnd(9)} ${r.kind} ${r.id}  ${new Date(r.at).toISOString()}\n`)
+    }
+  }))
 
 /** @internal */
 export const reschedule = (options: RescheduleOptions): Effect.Effect<void, CliExit> =>

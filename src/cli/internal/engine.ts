@@ -8,13 +8,14 @@
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type * as Stream from "effect/Stream"
-import type { BatchOptions } from "../../Medusa.js"
+import type { BatchOptions, RetractOptions } from "../../Medusa.js"
 import type { Batch, BatchManifest, Validation } from "../../Planning.js"
 import type {
   ConfigError,
   InvalidBatch,
   InvalidRequest,
   InvalidTransition,
+  PlatformError,
   StoreError,
   TaskCancelled,
   TaskNotFound,
@@ -45,6 +46,10 @@ export interface Engine {
     id: TaskId,
     runAt: string
   ) => Effect.Effect<Task, TaskNotFound | TaskNotReady | InvalidRequest | StoreError>
+  readonly retract: (
+    id: TaskId,
+    options: RetractOptions
+  ) => Effect.Effect<Task, TaskNotFound | TaskNotReady | PlatformError | StoreError>
   readonly publishBatch: (
     manifest: BatchManifest,
     options: BatchOptions

@@ -13,7 +13,7 @@ import * as fs from "node:fs"
 export const choices = {
   privacy: ["public", "unlisted", "private"],
   "vimeo-privacy": ["anybody", "nobody", "unlisted", "password", "disable"],
-  policy: ["fail-fast", "best-effort"],
+  policy: ["fail-fast", "best-effort", "all-or-nothing"],
   status: ["pending", "in_progress", "completed", "failed", "cancelled"]
 } as const
 

@@ -110,6 +110,7 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
       list: (o) => medusa.list(o),
       reschedule: (id, runAt) => medusa.reschedule(id, runAt),
       publishBatch: (manifest, batchOptions) => medusa.publishBatch(manifest, batchOptions),
+      retract: (id, retractOptions) => medusa.retract(id, retractOptions),
       resume
     } satisfies Engine
   })

@@ -13,7 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import type { Options, Service, TaskError } from "../../Medusa.js"
+import type { Options, RetractOptions, Service, TaskError } from "../../Medusa.js"
 import type { InvalidRequest } from "../../PublishError.js"
 import { InvalidTransition, StoreError } from "../../PublishError.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
@@ -24,6 +24,7 @@ import type { ListOptions } from "../../TaskStore.js"
 import type { SqlStore } from "../store/sql.js"
 import * as Engine from "../task/engine.js"
 import * as Orchestrate from "../task/orchestrate.js"
+import * as Retract from "../task/retract.js"
 import * as Requests from "./requests.js"
 import * as Shared from "./shared.js"
 import { PublishTask } from "./workflow.js"
@@ -91,6 +92,7 @@ export const make = (
 ): Effect.Effect<Service, never, WorkflowEngine | Scope.Scope> =>
   Effect.gen(function*() {
     const platforms = yield* Engine.resolvePlatforms
+    const engine = yield* engineFor(store, options)
     const runsTasks = options.readOnly !== true && options.clientOnly !== true
     // Ids this process already handed to the engine (execute is idempotent;
     // this only saves the round trips).
@@ -233,6 +235,10 @@ export const make = (
       cancel,
       list,
       validate: Shared.validate(platforms, store.list),
+      retract: (id: string, retractOptions?: RetractOptions) =>
+        options.readOnly === true ?
+          Effect.fail(readOnlyError("Retracting a task")) :
+          Effect.flatMap(Shared.parseId(id), (taskId) => Retract.retract(engine, taskId, retractOptions ?? {})),
       publishBatch: (manifest, batchOptions) =>
         options.readOnly === true && batchOptions?.dryRun !== true ?
           Effect.fail(readOnlyError("Submitting a batch")) :

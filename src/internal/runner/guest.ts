@@ -129,6 +129,7 @@ export const make = (options: {
       cancel: (id) => current((o) => o.cancel(id), view.cancel(id)),
       list: view.list,
       validate: view.validate,
+      retract: (id, options) => current((o) => o.retract(id, options), view.retract(id, options)),
       publishBatch: (manifest, batchOptions) =>
         current(
           (o) => o.publishBatch(manifest, batchOptions),

@@ -8,6 +8,7 @@
  * 2. `upload:<host>` for every host, concurrently;
  * 3. what is posted and what is skipped (`Plan.afterUploads`);
  * 4. `posting`, then `post:<publisher>` for every publisher that posts, concurrently;
+ *    under `all-or-nothing`, `retract` when a post failed and others went out;
  * 5. `finish`: the final state.
  *
  * A runner only says how a step is executed (`StepRunner`): inline in this
@@ -150,6 +151,12 @@ const stepsOf = <R>(runner: StepRunner<R>, engine: Engine, id: TaskId): Effect.E
         ))
       if (posts.some(([, outcome]) => outcome === "stopped")) return
       for (const [publisher, outcome] of posts) if (outcome === "skipped") notPosted.push(publisher)
+      // All or nothing: a failed post takes back the ones that went out.
+      if (
+        plan.allOrNothing === true && posts.some(([, o]) => o === "failed") && posts.some(([, o]) => o === "ok")
+      ) {
+        yield* runner.step("retract", Plan.Outcome, Steps.retractPosts(engine, id))
+      }
     }
     yield* runner.step("finish", Plan.Outcome, Steps.finish(engine, id, notPosted))
   })
