@@ -415,12 +415,29 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
       )
     })
 
+    const retract = Effect.fn("Facebook.retract")(function*(published: PublishedPost) {
+      const answer = yield* client.send(HttpClientRequest.del(`/${encodeURIComponent(published.postId)}`)).pipe(
+        Effect.mapError((e) => PostOnce.transportError("facebook", e, "deleting the post"))
+      )
+      const error = parseGraphError(answer.body)
+      // Graph's "object does not exist": deleted already.
+      if (error?.code === 100 && error.subcode === 33) return "gone" as const
+      if (answer.status >= 400 || error !== undefined) {
+        const now = yield* Clock.currentTimeMillis
+        return yield* Effect.fail(
+          classifyGraphFailure({ ...answer, permission: "pages_manage_posts", now, fallbackWaitMillis }).error
+        )
+      }
+      return "deleted" as const
+    })
+
     return FacebookPublisher.of({
       id: "facebook",
       validate,
       post,
       find,
-      canFind: true
+      canFind: true,
+      retract
     })
   })
 

@@ -391,7 +391,18 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
       return yield* search(context.metadata.text, context.intentAt)
     })
 
-    return LinkedInPublisher.of({ id: "linkedin", validate, post, find, canFind: true })
+    const retract = Effect.fn("LinkedIn.retract")(function*(published: PublishedPost) {
+      const answer = yield* send(HttpClientRequest.del(`/rest/posts/${encodeURIComponent(published.postId)}`)).pipe(
+        Effect.mapError((e) => PostOnce.transportError("linkedin", e, "deleting the post"))
+      )
+      if (answer.status === 404) return "gone" as const
+      if (answer.status >= 400) {
+        return yield* Effect.fail(classify(answer, yield* Clock.currentTimeMillis, "deleting the post").error)
+      }
+      return "deleted" as const
+    })
+
+    return LinkedInPublisher.of({ id: "linkedin", validate, post, find, canFind: true, retract })
   })
 
 /**

@@ -125,6 +125,29 @@ const required = <S extends Schema.Schema.Any>(schema: S, key: string) =>
   Schema.propertySignature(schema).pipe(Schema.fromKey(key))
 
 // `exact`: decoded optional fields are `?: T`, matching the adapters' options under exactOptionalPropertyTypes.
+/** An IANA time zone name that this Node's Intl knows. */
+const TimeZone = Schema.String.pipe(
+  Schema.filter((zone) => isTimeZone(zone), {
+    message: (issue) =>
+      `must be an IANA time zone such as "Europe/Paris" or "America/New_York", got ${JSON.stringify(issue.actual)}`
+  })
+)
+
+/**
+ * Whether `zone` names a time zone (IANA, or `UTC`).
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isTimeZone = (zone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone })
+    return zone.trim().length > 0
+  } catch {
+    return false
+  }
+}
+
 const optional = <S extends Schema.Schema.Any>(schema: S, key: string) =>
   Schema.optionalWith(schema, { exact: true }).pipe(Schema.fromKey(key))
 
@@ -276,7 +299,8 @@ const EngineSection = Schema.Struct({
   maxWait: optional(DurationString, "max_wait"),
   stallTimeout: optional(DurationString, "stall_timeout"),
   runner: optional(RunnerSection, "runner"),
-  store: optional(StoreSection, "store")
+  store: optional(StoreSection, "store"),
+  timeZone: optional(TimeZone, "time_zone")
 })
 
 const ApiKeySection = Schema.Struct({
@@ -428,6 +452,8 @@ export interface EngineConfig {
   readonly runner?: RunnerConfig
   /** Default `"memory"`. */
   readonly store: StoreConfig
+  /** IANA time zone local times (`medusa publish --at "tomorrow 09:00"`) are read in; default: the system's. */
+  readonly timeZone?: string
 }
 
 /**
@@ -829,6 +855,7 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
         maxWait: engine?.maxWait ?? defaultMaxWait,
         stallTimeout: engine?.stallTimeout ?? defaultStallTimeout,
         ...(engine?.runner !== undefined ? { runner: engine.runner } : {}),
+        ...(engine?.timeZone !== undefined ? { timeZone: engine.timeZone } : {}),
         store
       }
     }

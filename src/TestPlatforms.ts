@@ -66,6 +66,12 @@ export interface HostOptions {
   readonly issues?: ReadonlyArray<Issue> | undefined
   /** Hold each upload until `release(host)` is called. */
   readonly gated?: boolean | undefined
+  /** A daily allowance of uploads (one per task), as YouTube's quota: `used` of `limit`, reset at `resetsAt`. */
+  readonly allowance?: {
+    readonly used: number
+    readonly limit: number
+    readonly resetsAt: number
+  } | undefined
 }
 
 /**
@@ -115,7 +121,7 @@ export interface Options {
  */
 export interface Call {
   readonly platform: PlatformId
-  readonly operation: "validate" | "upload" | "afterUpload" | "post" | "find"
+  readonly operation: "validate" | "upload" | "afterUpload" | "post" | "find" | "retract" | "remove"
   readonly taskId?: TaskId | undefined
   /** The metadata passed (for `post`: with templates filled). */
   readonly metadata?: unknown
@@ -378,10 +384,18 @@ const makeHost = <M>(id: HostId, options: HostOptions): Effect.Effect<Host<M>, n
     return {
       id,
       maxFileBytes: options.maxFileBytes ?? 256 * 1024 ** 3,
+      ...(options.allowance !== undefined ?
+        {
+          allowances: () =>
+            Effect.succeed([{ bucket: "uploads", needs: 1, windowMillis: 24 * 60 * 60 * 1000, ...options.allowance! }])
+        } :
+        {}),
       validate: (metadata: M) =>
         Effect.as(control.record({ platform: id, operation: "validate", metadata }), options.issues ?? []),
       upload,
-      afterUpload
+      afterUpload,
+      remove: (video: UploadedVideo) =>
+        Effect.as(control.record({ platform: id, operation: "remove", metadata: video }), "deleted" as const)
     }
   })
 
@@ -450,7 +464,9 @@ const makePublisher = <M>(
         Effect.as(control.record({ platform: id, operation: "validate", metadata }), options.issues ?? []),
       post,
       find,
-      canFind
+      canFind,
+      retract: (published: PublishedPost) =>
+        Effect.as(control.record({ platform: id, operation: "retract", metadata: published }), "deleted" as const)
     }
   })
 

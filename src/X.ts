@@ -236,7 +236,7 @@ export const weightedLength = (text: string): number => twitterText.parseTweet(t
 // =============================================================================
 
 /** The OAuth 1.0a `Authorization` header for one request with the configured keys. */
-const signFor = (options: Options, method: "GET" | "POST", url: string, now: number): string =>
+const signFor = (options: Options, method: "GET" | "POST" | "DELETE", url: string, now: number): string =>
   OAuth1.sign({
     method,
     url,
@@ -265,7 +265,7 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
     const userId = yield* Ref.make(Option.none<string>())
 
     const send = (
-      method: "GET" | "POST",
+      method: "GET" | "POST" | "DELETE",
       path: string,
       request: { readonly query?: Record<string, string> | undefined; readonly body?: HttpBody.HttpBody | undefined }
     ): Effect.Effect<Answer, HttpClientError.HttpClientError> =>
@@ -273,11 +273,15 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
         const query = request.query === undefined ? "" : `?${new URLSearchParams(request.query).toString()}`
         const url = `${base}${path}${query}`
         const authorization = signFor(options, method, url, yield* Clock.currentTimeMillis)
-        const req = (method === "GET" ? HttpClientRequest.get(url) : HttpClientRequest.post(url)).pipe(
-          HttpClientRequest.setHeader("authorization", authorization),
-          HttpClientRequest.acceptJson,
-          request.body === undefined ? (r) => r : HttpClientRequest.setBody(request.body)
-        )
+        const req = (method === "GET" ?
+          HttpClientRequest.get(url) :
+          method === "DELETE" ?
+          HttpClientRequest.del(url) :
+          HttpClientRequest.post(url)).pipe(
+            HttpClientRequest.setHeader("authorization", authorization),
+            HttpClientRequest.acceptJson,
+            request.body === undefined ? (r) => r : HttpClientRequest.setBody(request.body)
+          )
         const response = yield* http.execute(req)
         const body = yield* PostOnce.jsonBody(response)
         return { status: response.status, headers: response.headers, body }
@@ -454,7 +458,18 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
       return yield* search(context.metadata.text, context.intentAt)
     })
 
-    return XPublisher.of({ id: "x", validate, post, find, canFind: true })
+    const retract = Effect.fn("X.retract")(function*(published: PublishedPost) {
+      const answer = yield* send("DELETE", `/2/tweets/${encodeURIComponent(published.postId)}`, {}).pipe(
+        Effect.mapError((e) => PostOnce.transportError("x", e, "deleting the post"))
+      )
+      if (answer.status === 404) return "gone" as const
+      if (answer.status >= 400) {
+        return yield* Effect.fail(failureOf(answer, yield* Clock.currentTimeMillis, "deleting the post"))
+      }
+      return "deleted" as const
+    })
+
+    return XPublisher.of({ id: "x", validate, post, find, canFind: true, retract })
   })
 
 /**

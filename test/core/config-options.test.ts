@@ -130,7 +130,8 @@ const everyKey = {
     max_wait: "90 seconds",
     stall_timeout: "2 minutes",
     runner: { role: "runner", host: "10.0.0.5", port: 34431 },
-    store: { sqlite: "tasks.db" }
+    store: { sqlite: "tasks.db" },
+    time_zone: "Europe/Paris"
   },
   server: {
     api_keys: [{ key: "k-0123456789", scopes: ["read", "write"] }],
@@ -181,6 +182,7 @@ describe("config options", () => {
       assert.strictEqual(Duration.toSeconds(config.medusa.maxWait), 90)
       assert.strictEqual(Duration.toMinutes(config.medusa.stallTimeout), 2)
       assert.deepStrictEqual(config.medusa.runner, { role: "runner", host: "10.0.0.5", port: 34431 })
+      assert.strictEqual(config.medusa.timeZone, "Europe/Paris")
       assert.deepStrictEqual(Config.runnerOptions(config), { role: "runner", host: "10.0.0.5", port: 34431 })
       const engine = Config.engineOptions(config)
       assert.strictEqual(Duration.toSeconds(engine.maxWait!), 90)

@@ -113,12 +113,18 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
     return {
       durable: engine.durable,
       storeLabel: engine.label,
+      configFile: options.configFile,
+      timeZone: config.medusa.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC",
       submit: medusa.submit,
+      validate: medusa.validate,
       get: (id) => medusa.status(id),
       history: (id) => store.history(id),
       watch: (id) => medusa.watch(id),
       cancel: (id) => Effect.asVoid(medusa.cancel(id)),
       list: (o) => medusa.list(o),
+      reschedule: (id, runAt) => medusa.reschedule(id, runAt),
+      publishBatch: (manifest, batchOptions) => medusa.publishBatch(manifest, batchOptions),
+      retract: (id, retractOptions) => medusa.retract(id, retractOptions),
       resume
     } satisfies Engine
   })
@@ -233,7 +239,10 @@ export interface CredentialCheck {
 }
 
 /** @internal */
-export const checkCredentials = (configFile: string): Effect.Effect<ReadonlyArray<CredentialCheck>, ConfigError> =>
+export const checkCredentials = (
+  configFile: string,
+  only?: ReadonlyArray<PlatformId>
+): Effect.Effect<ReadonlyArray<CredentialCheck>, ConfigError> =>
   Effect.gen(function*() {
     const config = yield* Config.load(configFile)
     const [Facebook, X, LinkedIn, YouTube, Vimeo, NodeHttpClient, NodeFileSystem] = yield* load(() =>
@@ -256,6 +265,7 @@ export const checkCredentials = (configFile: string): Effect.Effect<ReadonlyArra
     })
     const checks: Array<Effect.Effect<CredentialCheck, never, HttpClient.HttpClient | FileSystem.FileSystem>> = []
     for (const id of Config.configuredPlatforms(config)) {
+      if (only !== undefined && !only.includes(id)) continue
       switch (id) {
         case "facebook":
           checks.push(

@@ -87,10 +87,18 @@ const idempotencyKeys: Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClien
   yield* sql`CREATE INDEX IF NOT EXISTS medusa_idempotency_keys_created ON medusa_idempotency_keys (created_at)`
 })
 
+/** The batch a task was submitted in, for `medusa status --batch`. */
+const batches: Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`ALTER TABLE medusa_tasks ADD COLUMN batch_id TEXT`
+  yield* sql`CREATE INDEX IF NOT EXISTS medusa_tasks_batch ON medusa_tasks (batch_id)`
+})
+
 /** @internal */
 export const migrations: Record<string, Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient>> = {
   "1_initial": initial,
-  "2_idempotency_keys": idempotencyKeys
+  "2_idempotency_keys": idempotencyKeys,
+  "4_batches": batches
 }
 
 /** @internal */

@@ -413,6 +413,14 @@ export class SandboxState {
     return post
   }
 
+  /** Deletes a post (the platform's delete API); `false` when there is none with that id. */
+  removePost(platform: PlatformId, id: string): boolean {
+    const i = this.posts.findIndex((p) => p.platform === platform && p.id === id)
+    if (i === -1) return false
+    this.posts.splice(i, 1)
+    return true
+  }
+
   postsOf(platform: PlatformId): ReadonlyArray<StoredPost> {
     return this.posts.filter((p) => p.platform === platform)
   }
