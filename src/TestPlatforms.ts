@@ -39,6 +39,7 @@ import {
 import type { HostId, PlatformId, PublisherId } from "./PlatformId.js"
 import { all as allPlatforms } from "./PlatformId.js"
 import type { Issue, PlatformError } from "./PublishError.js"
+import { PostOutcomeUnknown } from "./PublishError.js"
 import type { TaskId } from "./TaskId.js"
 
 // =============================================================================
@@ -87,6 +88,14 @@ export interface PublisherOptions {
   readonly gated?: boolean | undefined
   /** Announce a wait through the context's `onWait` (as a rate-limited publisher does), then sleep it, before posting. */
   readonly wait?: { readonly reason: string; readonly duration: Duration.DurationInput } | undefined
+  /**
+   * The first post's outcome is unknown: it fails with `PostOutcomeUnknown`,
+   * as a lost answer does, after making the post when `landed` (a later
+   * `find` sees it) or without making it.
+   */
+  readonly unknownOutcome?: { readonly landed: boolean } | undefined
+  /** `Publisher.settleMillis` (default 0: `find` sees a post as soon as it is made). */
+  readonly settleTime?: Duration.DurationInput | undefined
 }
 
 /**
@@ -416,6 +425,12 @@ const makePublisher = <M>(
     const delay = Duration.decode(options.delay ?? 0)
     const fail = options.fail
     const canFind = options.canFind ?? true
+    let unknownLeft = true
+    const unknownError = new PostOutcomeUnknown({
+      platform: id,
+      reason: "post_outcome_unknown",
+      description: "the answer to the post was lost (test platform)"
+    })
 
     const post = (context: PostContext<M>): Effect.Effect<PublishedPost, PlatformError> =>
       control.track(
@@ -431,8 +446,12 @@ const makePublisher = <M>(
           }
           if (!Duration.isZero(delay)) yield* Effect.sleep(delay)
           if (fail?.at === "post") return yield* fail.error
+          const lose = options.unknownOutcome !== undefined && unknownLeft
+          unknownLeft = false
+          if (lose && !options.unknownOutcome!.landed) return yield* unknownError
           const made = postOf(id, control.next())
           yield* control.addPost(context.taskId, made, context.metadata)
+          if (lose) return yield* unknownError
           return made
         })
       )
@@ -450,7 +469,8 @@ const makePublisher = <M>(
         Effect.as(control.record({ platform: id, operation: "validate", metadata }), options.issues ?? []),
       post,
       find,
-      canFind
+      canFind,
+      settleMillis: Duration.toMillis(Duration.decode(options.settleTime ?? 0))
     }
   })
 

@@ -176,6 +176,33 @@ export const medusaContract = (
         assert.deepStrictEqual(yield* posts(control, "x"), [])
       }).pipe(Effect.provide(make({ vimeo: { fail: { at: "upload", error: quota } } }))))
 
+    it.live("a post whose answer was lost but which landed is adopted: one post, completed", () =>
+      Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        const task = yield* Medusa.publish(only(["x"]))
+        assert.strictEqual(task.state, "completed")
+        const made = yield* control.posts("x")
+        assert.strictEqual(made.length, 1)
+        assert.strictEqual(task.posts[0]!.postId, made[0]!.postId)
+        assert.strictEqual((yield* posts(control, "x")).length, 1)
+      }).pipe(Effect.provide(make({ x: { unknownOutcome: { landed: true }, settleTime: "30 seconds" } }))))
+
+    it.live("an unknown post outcome with no post: the settle time waited out, then exactly one post", () =>
+      Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        const started = yield* Clock.currentTimeMillis
+        const task = yield* Medusa.publish(only(["x"]))
+        assert.strictEqual(task.state, "completed")
+        // Two requests, one post: the first made none, which the search after the settle time showed.
+        assert.strictEqual((yield* posts(control, "x")).length, 2)
+        const made = yield* control.posts("x")
+        assert.strictEqual(made.length, 1)
+        assert.strictEqual(task.posts[0]!.postId, made[0]!.postId)
+        const calls = (yield* control.callsTo("x")).filter((c) => c.operation !== "validate")
+        assert.deepStrictEqual(calls.map((c) => c.operation), ["post", "find", "find", "post"])
+        assert.isAtLeast(calls[3]!.at - started, 300)
+      }).pipe(Effect.provide(make({ x: { unknownOutcome: { landed: false }, settleTime: "300 millis" } }))))
+
     it.live("cancel while running: the upload stops, nothing is posted, the task ends cancelled", () =>
       Effect.gen(function*() {
         const control = yield* TestPlatforms.TestPlatforms
