@@ -10,7 +10,9 @@
  * the upload and post routes widen those windows). Then `medusa resume` runs
  * the unfinished tasks of the store to the end.
  *
- * Prints kills (and where they landed), tasks lost (submitted, not completed
+ * Prints kills (and where they landed; `--kills` counts processes killed,
+ * not tasks that ended before their kill), the resumes that waited out a
+ * publisher's settle time (an intent without a post), tasks lost (submitted, not completed
  * after the resume), duplicates (a second finished video per host or post per
  * publisher for one task), orphans (videos created and neither completed nor
  * deleted) and the bytes re-sent beyond the platforms' discards over the
@@ -151,7 +153,9 @@ const main = async () => {
     const nonces: Array<string> = []
     let killed = 0
     let resumes = 0
-    for (let k = 0; k < kills; k++) {
+    let settleWaits = 0
+    // `kills` processes killed: a task that ended before its kill does not count (bounded attempts).
+    for (let k = 0; killed < kills && k < 3 * kills; k++) {
       const nonce = `crash-${seed}-${k}`
       nonces.push(nonce)
       const requestFile = path.join(dir, `request-${k}.json`)
@@ -190,6 +194,8 @@ const main = async () => {
       const resume = run(cli, ["resume", "--config", config, "--store", db, "--json"])
       const end = await resume.exited
       resumes += 1
+      // A post whose intent the resume found without a post: it waited out the settle time before posting.
+      if (resume.lines.some((line) => line.includes("confirming whether an earlier"))) settleWaits += 1
       if (end.code !== 0) process.stderr.write(`resume after kill ${k} exited ${end.code}\n`)
     }
 
@@ -235,7 +241,7 @@ const main = async () => {
     process.stdout.write(
       `crash seed=${seed} kills=${killed} (${
         Object.entries(phases).map(([p, n]) => `${p}:${n}`).join(", ")
-      }) resumes=${resumes} tasks=${submitted} lost=${lost} duplicates=${duplicates} orphans=${orphans} ` +
+      }) resumes=${resumes} settle_waits=${settleWaits} tasks=${submitted} lost=${lost} duplicates=${duplicates} orphans=${orphans} ` +
         `resent_beyond_discarded={youtube: ${resent.youtube}, vimeo: ${resent.vimeo}} file=${
           (size / 1024 / 1024).toFixed(1)
         }MiB time=${((Date.now() - started) / 1000).toFixed(0)}s\n`
