@@ -67,6 +67,11 @@ export interface HostOptions {
   readonly issues?: ReadonlyArray<Issue> | undefined
   /** Hold each upload until `release(host)` is called. */
   readonly gated?: boolean | undefined
+  /**
+   * The host has `abandon` (as Vimeo, which deletes the video it created):
+   * recorded as an `abandon` call whose metadata is the session's URI.
+   */
+  readonly abandons?: boolean | undefined
 }
 
 /**
@@ -124,7 +129,7 @@ export interface Options {
  */
 export interface Call {
   readonly platform: PlatformId
-  readonly operation: "validate" | "upload" | "afterUpload" | "post" | "find"
+  readonly operation: "validate" | "upload" | "afterUpload" | "abandon" | "post" | "find"
   readonly taskId?: TaskId | undefined
   /** The metadata passed (for `post`: with templates filled). */
   readonly metadata?: unknown
@@ -390,7 +395,13 @@ const makeHost = <M>(id: HostId, options: HostOptions): Effect.Effect<Host<M>, n
       validate: (metadata: M) =>
         Effect.as(control.record({ platform: id, operation: "validate", metadata }), options.issues ?? []),
       upload,
-      afterUpload
+      afterUpload,
+      ...(options.abandons ?
+        {
+          abandon: (session: UploadSession) =>
+            Effect.as(control.record({ platform: id, operation: "abandon", metadata: session.uri }), "abandoned")
+        } :
+        {})
     }
   })
 

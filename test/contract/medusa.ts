@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as Medusa from "../../src/Medusa.js"
@@ -19,7 +20,7 @@ import { PlatformRejected, QuotaExceeded } from "../../src/PublishError.js"
 import type { PublishRequestInput } from "../../src/PublishRequest.js"
 import type { Task } from "../../src/Task.js"
 import * as TaskStatus from "../../src/TaskStatus.js"
-import type { TaskStore } from "../../src/TaskStore.js"
+import { TaskStore } from "../../src/TaskStore.js"
 import * as TestPlatforms from "../../src/TestPlatforms.js"
 
 /** Builds the runner under test over the given test platforms. */
@@ -203,11 +204,14 @@ export const medusaContract = (
         assert.isAtLeast(calls[3]!.at - started, 300)
       }).pipe(Effect.provide(make({ x: { unknownOutcome: { landed: false }, settleTime: "300 millis" } }))))
 
-    it.live("cancel while running: the upload stops, nothing is posted, the task ends cancelled", () =>
+    it.live("cancel while running: the upload stops and is abandoned, nothing is posted, the task ends cancelled", () =>
       Effect.gen(function*() {
         const control = yield* TestPlatforms.TestPlatforms
         const id = yield* Medusa.submit(only(["youtube", "facebook"]))
         yield* control.started("youtube")
+        // The upload saved its session (it holds something on the platform) and goes on for a minute.
+        const store = yield* TaskStore
+        yield* eventually("the upload session saved", Effect.map(store.loadUploadSession(id, "youtube"), Option.isSome))
         const cancelled = yield* Medusa.cancel(id)
         assert.strictEqual(cancelled.state, "cancelled")
         yield* control.interrupted("youtube")
@@ -216,7 +220,14 @@ export const medusaContract = (
         assert.deepStrictEqual(yield* posts(control, "facebook"), [])
         const task = yield* Medusa.status(id)
         assert.deepStrictEqual(task.history.map((h) => h.state), ["pending", "in_progress", "cancelled"])
-      }).pipe(Effect.provide(make({ youtube: { gated: true } }))))
+        // What the unfinished upload created on the platform goes (Vimeo deletes its video): once.
+        const abandons = Effect.map(
+          control.callsTo("youtube"),
+          (calls) => calls.filter((c) => c.operation === "abandon")
+        )
+        yield* eventually("the upload abandoned", Effect.map(abandons, (a) => a.length > 0))
+        assert.deepStrictEqual((yield* abandons).map((c) => c.metadata), [`test://youtube/upload/${id}`])
+      }).pipe(Effect.provide(make({ youtube: { delay: "1 minute", abandons: true } }))))
 
     it.live("cancel while pending (scheduled): it never runs", () =>
       Effect.gen(function*() {
