@@ -537,7 +537,7 @@ const reconcile = (
       new PostOutcomeUnknown({
         platform: publisherId,
         reason: "post_outcome_unknown",
-        description: `a post was sent to ${name} before an interruption and ${why}; ` +
+        description: `a post request to ${name} may have made the post (its outcome is unknown) and ${why}; ` +
           "check the account before posting again"
       })
     if (!publisher.canFind) return yield* unknown(`${name} cannot be searched for it`)
