@@ -381,6 +381,17 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
         )
       )
 
+    const abandonUploads = (id: TaskId.TaskId): Effect.Effect<void> =>
+      store.get(id).pipe(
+        Effect.flatMap((task) =>
+          Effect.forEach(Engine.hostsOf(task.request), (host) => Engine.abandonUpload(engine, id, host), {
+            concurrency: "unbounded",
+            discard: true
+          })
+        ),
+        Effect.catchAll(() => Effect.void)
+      )
+
     const run = (task: Task): Effect.Effect<void> => {
       const id = task.id
       const body: Effect.Effect<unknown, StoreError> = Orchestrate.orchestrate(Orchestrate.inline, engine, id, {
@@ -405,10 +416,13 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
         }),
         // One exit handler for both (each of onInterrupt and ensuring is its own
         // uninterruptible region): a user's cancel is recorded, then forgotten.
+        // A cancelled task's unfinished uploads are abandoned (what they created on the
+        // platform is deleted) before `cancelled` is recorded: the memory store drops a
+        // task's upload sessions once it is final, and nothing resumes a cancelled task.
         Effect.onExit((exit): Effect.Effect<void> => {
           const forget = Effect.sync(() => void cancelling.delete(id))
           return Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause) && cancelling.has(id) ?
-            Effect.ensuring(markCancelled(id), forget) :
+            Effect.ensuring(Effect.zipRight(abandonUploads(id), markCancelled(id)), forget) :
             forget
         }),
         Effect.asVoid

@@ -212,7 +212,8 @@ export const VimeoSection = Schema.Struct({
 const postingKeys = {
   maxAttempts: optional(Positive, "max_attempts"),
   maxRateLimitWait: optional(DurationString, "max_rate_limit_wait"),
-  requestTimeout: optional(DurationString, "request_timeout")
+  requestTimeout: optional(DurationString, "request_timeout"),
+  settleTime: optional(DurationString, "settle_time")
 }
 
 /** @internal */

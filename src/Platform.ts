@@ -307,6 +307,16 @@ export interface Publisher<M> {
    * `"gone"` when the platform no longer has it (deleted already).
    */
   readonly retract?: ((post: PublishedPost) => Effect.Effect<"deleted" | "gone", PlatformError>) | undefined
+  /**
+   * The settle time, in milliseconds: how long after a post's intent is
+   * recorded (before its request leaves) a post that request made is
+   * certain to show in `find`. It covers the request's time at the platform
+   * and the delay before the platform's listing shows a new post. Once an
+   * intent is older than this, a search that finds nothing is authoritative:
+   * the engine makes the post (see `postStep`); a younger intent waits out
+   * the rest first. Each publisher documents its constant.
+   */
+  readonly settleMillis: number
 }
 
 // =============================================================================

@@ -59,6 +59,20 @@ import type { XMetadata } from "./PublishRequest.js"
 export const defaultBaseUrl: string = "https://api.x.com"
 
 /**
+ * The settle time of X posts (`Publisher.settleMillis`): 5 minutes
+ * after a post's intent, a post its request made is taken to show in
+ * `GET /2/users/{id}/tweets`. X documents no delay before a new post is in the user's timeline (users report the v2 timeline some 10 s behind), so the figure is conservative: the post
+ * request's own deadline (60 s by default) and minutes of listing delay.
+ * After it, a search that finds nothing means the request made no post, and
+ * the engine posts. Platforms that list a post at once (the sandbox) can
+ * set a shorter one (`settleTime`, config `settle_time`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const settleTime: Duration.Duration = Duration.minutes(5)
+
+/**
  * Weighted characters a post may have (URLs count 23, emoji and CJK 2).
  *
  * @since 0.1.0
@@ -85,6 +99,11 @@ export interface Options {
   readonly maxRateLimitWait?: Duration.DurationInput | undefined
   /** A post request unanswered for this long has an unknown outcome (default 60 seconds). */
   readonly requestTimeout?: Duration.DurationInput | undefined
+  /**
+   * How long after a post's intent its post is certain to show in the
+   * platform's listing (default `settleTime`, 5 minutes); see `Publisher.settleMillis`.
+   */
+  readonly settleTime?: Duration.DurationInput | undefined
   /** Longest wait for X to process an attached video (default 10 minutes). */
   readonly processingTimeout?: Duration.DurationInput | undefined
   /** Upper bound of one wait between media STATUS polls (default 30 seconds). */
@@ -469,7 +488,15 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
       return "deleted" as const
     })
 
-    return XPublisher.of({ id: "x", validate, post, find, canFind: true, retract })
+    return XPublisher.of({
+      id: "x",
+      validate,
+      post,
+      find,
+      canFind: true,
+      settleMillis: millis(options.settleTime, settleTime),
+      retract
+    })
   })
 
 /**

@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
@@ -20,7 +21,7 @@ import { PlatformRejected, QuotaExceeded } from "../../src/PublishError.js"
 import type { PublishRequestInput } from "../../src/PublishRequest.js"
 import type { Task } from "../../src/Task.js"
 import * as TaskStatus from "../../src/TaskStatus.js"
-import type { TaskStore } from "../../src/TaskStore.js"
+import { TaskStore } from "../../src/TaskStore.js"
 import * as TestPlatforms from "../../src/TestPlatforms.js"
 
 /** Builds the runner under test over the given test platforms. */
@@ -181,11 +182,41 @@ export const medusaContract = (
         assert.deepStrictEqual(yield* posts(control, "x"), [])
       }).pipe(Effect.provide(make({ vimeo: { fail: { at: "upload", error: quota } } }))))
 
-    it.live("cancel while running: the upload stops, nothing is posted, the task ends cancelled", () =>
+    it.live("a post whose answer was lost but which landed is adopted: one post, completed", () =>
+      Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        const task = yield* Medusa.publish(only(["x"]))
+        assert.strictEqual(task.state, "completed")
+        const made = yield* control.posts("x")
+        assert.strictEqual(made.length, 1)
+        assert.strictEqual(task.posts[0]!.postId, made[0]!.postId)
+        assert.strictEqual((yield* posts(control, "x")).length, 1)
+      }).pipe(Effect.provide(make({ x: { unknownOutcome: { landed: true }, settleTime: "30 seconds" } }))))
+
+    it.live("an unknown post outcome with no post: the settle time waited out, then exactly one post", () =>
+      Effect.gen(function*() {
+        const control = yield* TestPlatforms.TestPlatforms
+        const started = yield* Clock.currentTimeMillis
+        const task = yield* Medusa.publish(only(["x"]))
+        assert.strictEqual(task.state, "completed")
+        // Two requests, one post: the first made none, which the search after the settle time showed.
+        assert.strictEqual((yield* posts(control, "x")).length, 2)
+        const made = yield* control.posts("x")
+        assert.strictEqual(made.length, 1)
+        assert.strictEqual(task.posts[0]!.postId, made[0]!.postId)
+        const calls = (yield* control.callsTo("x")).filter((c) => c.operation !== "validate")
+        assert.deepStrictEqual(calls.map((c) => c.operation), ["post", "find", "find", "post"])
+        assert.isAtLeast(calls[3]!.at - started, 300)
+      }).pipe(Effect.provide(make({ x: { unknownOutcome: { landed: false }, settleTime: "300 millis" } }))))
+
+    it.live("cancel while running: the upload stops and is abandoned, nothing is posted, the task ends cancelled", () =>
       Effect.gen(function*() {
         const control = yield* TestPlatforms.TestPlatforms
         const id = yield* Medusa.submit(only(["youtube", "facebook"]))
         yield* control.started("youtube")
+        // The upload saved its session (it holds something on the platform) and goes on for a minute.
+        const store = yield* TaskStore
+        yield* eventually("the upload session saved", Effect.map(store.loadUploadSession(id, "youtube"), Option.isSome))
         const cancelled = yield* Medusa.cancel(id)
         assert.strictEqual(cancelled.state, "cancelled")
         yield* control.interrupted("youtube")
@@ -194,7 +225,14 @@ export const medusaContract = (
         assert.deepStrictEqual(yield* posts(control, "facebook"), [])
         const task = yield* Medusa.status(id)
         assert.deepStrictEqual(task.history.map((h) => h.state), ["pending", "in_progress", "cancelled"])
-      }).pipe(Effect.provide(make({ youtube: { gated: true } }))))
+        // What the unfinished upload created on the platform goes (Vimeo deletes its video): once.
+        const abandons = Effect.map(
+          control.callsTo("youtube"),
+          (calls) => calls.filter((c) => c.operation === "abandon")
+        )
+        yield* eventually("the upload abandoned", Effect.map(abandons, (a) => a.length > 0))
+        assert.deepStrictEqual((yield* abandons).map((c) => c.metadata), [`test://youtube/upload/${id}`])
+      }).pipe(Effect.provide(make({ youtube: { delay: "1 minute", abandons: true } }))))
 
     it.live("cancel while pending (scheduled): it never runs", () =>
       Effect.gen(function*() {

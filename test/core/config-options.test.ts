@@ -99,6 +99,7 @@ const everyKey = {
     max_attempts: 2,
     max_rate_limit_wait: "3 minutes",
     request_timeout: "20 seconds",
+    settle_time: "2 minutes",
     rate_limit_fallback_wait: "1 minute",
     usage_threshold: 80
   },
@@ -111,6 +112,7 @@ const everyKey = {
     max_attempts: 5,
     max_rate_limit_wait: "2 minutes",
     request_timeout: "10 seconds",
+    settle_time: "1 minute",
     processing_timeout: "5 minutes",
     max_poll_interval: "15 seconds"
   },
@@ -121,7 +123,8 @@ const everyKey = {
     api_version: "202601",
     max_attempts: 3,
     max_rate_limit_wait: "4 minutes",
-    request_timeout: "30 seconds"
+    request_timeout: "30 seconds",
+    settle_time: "3 minutes"
   },
   medusa: {
     max_concurrent_tasks: 2,
@@ -179,6 +182,9 @@ describe("config options", () => {
       assert.strictEqual(Duration.toSeconds(Duration.decode(config.x!.maxPollInterval!)), 15)
       assert.strictEqual(Duration.toMinutes(Duration.decode(config.x!.processingTimeout!)), 5)
       assert.strictEqual(Duration.toSeconds(Duration.decode(config.linkedin!.requestTimeout!)), 30)
+      assert.strictEqual(Duration.toMinutes(Duration.decode(config.facebook!.settleTime!)), 2)
+      assert.strictEqual(Duration.toMinutes(Duration.decode(config.x!.settleTime!)), 1)
+      assert.strictEqual(Duration.toMinutes(Duration.decode(config.linkedin!.settleTime!)), 3)
       assert.strictEqual(Duration.toSeconds(config.medusa.maxWait), 90)
       assert.strictEqual(Duration.toMinutes(config.medusa.stallTimeout), 2)
       assert.deepStrictEqual(config.medusa.runner, { role: "runner", host: "10.0.0.5", port: 34431 })

@@ -306,7 +306,8 @@ export interface Counters {
   /**
    * Body bytes the platform received and then threw away: held back by a
    * partial acknowledgement, sent past the offset it holds, or held by an
-   * upload session that expired. A client must send these again; anything
+   * upload session that expired or a video that was deleted (with what a
+   * request still streamed into it afterwards). A client must send these again; anything
    * it sends beyond the file plus these is its own choice.
    */
   discardedBytes: number
@@ -609,6 +610,14 @@ export const makeCommitter = (
     if (room <= 0) return undefined
     const piece = chunk.length > room ? chunk.subarray(0, room) : chunk
     committed += piece.length
+    // The platform threw the upload away while this request still streamed
+    // (a video deleted, a session expired): what arrives now is thrown away
+    // too. These bytes were sent once, before the client gave the upload up,
+    // and are discarded, not re-sent.
+    if (upload.discarded === true) {
+      if (counters !== undefined) counters.discardedBytes += piece.length
+      return undefined
+    }
     return commitChunk(upload, piece)
   }
   return {
