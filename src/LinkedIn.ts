@@ -391,7 +391,7 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
       return yield* search(context.metadata.text, context.intentAt)
     })
 
-    return LinkedInPublisher.of({ id: "linkedin", validate, post, find, canFind: true })
+    return LinkedInPublisher.of({ id: "linkedin", account: options.authorUrn, validate, post, find, canFind: true })
   })
 
 /**

@@ -279,6 +279,21 @@ const EngineSection = Schema.Struct({
   store: optional(StoreSection, "store")
 })
 
+/** @internal */
+export const TelemetrySection = Schema.Struct({
+  enabled: optional(Schema.Boolean, "enabled"),
+  endpoint: optional(Url, "endpoint"),
+  serviceName: optional(Text, "service_name"),
+  headers: optional(Schema.Record({ key: Schema.String, value: Secret }), "headers"),
+  exportInterval: optional(DurationString, "export_interval"),
+  logFormat: optional(
+    Schema.Literal("text", "json").annotations({
+      message: (issue) => `must be "text" or "json", got ${JSON.stringify(issue.actual)}`
+    }),
+    "log_format"
+  )
+})
+
 const FileSchema = Schema.Struct({
   youtube: Schema.optional(YouTubeSection),
   vimeo: Schema.optional(VimeoSection),
@@ -286,7 +301,8 @@ const FileSchema = Schema.Struct({
   twitter: Schema.optional(XSection),
   x: Schema.optional(XSection),
   linkedin: Schema.optional(LinkedInSection),
-  medusa: Schema.optional(EngineSection)
+  medusa: Schema.optional(EngineSection),
+  telemetry: Schema.optional(TelemetrySection)
 })
 
 // =============================================================================
@@ -325,6 +341,14 @@ export type XConfig = typeof XSection.Type
  * @category models
  */
 export type LinkedInConfig = typeof LinkedInSection.Type
+
+/**
+ * `telemetry`: OTLP export (`Telemetry.optionsFromConfig`) and the log format.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TelemetryConfig = typeof TelemetrySection.Type
 
 /**
  * Where tasks are kept: `"memory"`, `{ "sqlite": path }` or `{ "postgres": url }`.
@@ -385,6 +409,7 @@ export interface MedusaConfig {
   readonly x?: XConfig
   readonly linkedin?: LinkedInConfig
   readonly medusa: EngineConfig
+  readonly telemetry?: TelemetryConfig
 }
 
 /**
@@ -439,7 +464,8 @@ const jsonPath = (path: ReadonlyArray<string | number>): string =>
 const unknownKeys = (ast: AST.AST, value: unknown, path: ReadonlyArray<string | number>): Array<Issue> => {
   if (!Predicate.isRecord(value) || Array.isArray(value)) return []
   const shapes = objectShapes(ast)
-  if (shapes.length === 0) return []
+  // A record (`telemetry.headers`) takes any key.
+  if (shapes.length === 0 || shapes.some((s) => s.indexSignatures.length > 0)) return []
   const known = new Map<string, Array<AST.AST>>()
   for (const shape of shapes) {
     for (const property of shape.propertySignatures) {
@@ -491,14 +517,15 @@ const unknownKeys = (ast: AST.AST, value: unknown, path: ReadonlyArray<string | 
  * @category constants
  */
 export const sectionKeys: Readonly<
-  Record<"youtube" | "vimeo" | "facebook" | "twitter" | "linkedin" | "medusa", ReadonlyArray<string>>
+  Record<"youtube" | "vimeo" | "facebook" | "twitter" | "linkedin" | "medusa" | "telemetry", ReadonlyArray<string>>
 > = {
   youtube: objectShapes(YouTubeSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   vimeo: objectShapes(VimeoSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   facebook: objectShapes(FacebookSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   twitter: objectShapes(XSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   linkedin: objectShapes(LinkedInSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
-  medusa: objectShapes(EngineSection.ast)[0]!.propertySignatures.map((p) => String(p.name))
+  medusa: objectShapes(EngineSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
+  telemetry: objectShapes(TelemetrySection.ast)[0]!.propertySignatures.map((p) => String(p.name))
 }
 
 // =============================================================================
@@ -601,7 +628,7 @@ const issuesOf = (error: ParseResult.ParseError, sources: Map<string, string>): 
     .map((i) => {
       const filePath = i.path.map((p) => (typeof p === "number" ? p : camelToSnake(String(p))))
       const last = String(filePath[filePath.length - 1] ?? "")
-      const secret = secretKeys.has(last)
+      const secret = secretKeys.has(last) || (filePath[0] === "telemetry" && filePath[1] === "headers")
       let message = i._tag === "Missing" ?
         `required field "${last}" is missing` :
         i.message.startsWith("Expected undefined") || i.message.startsWith("Expected Struct") ?
@@ -696,7 +723,8 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
         stallTimeout: engine?.stallTimeout ?? defaultStallTimeout,
         ...(engine?.runner !== undefined ? { runner: engine.runner } : {}),
         store
-      }
+      },
+      ...(c.telemetry !== undefined ? { telemetry: c.telemetry } : {})
     }
     return config
   })

@@ -595,6 +595,7 @@ export const make = (
 
     return {
       id: "youtube",
+      account: options.channelId,
       maxFileBytes: Metadata.limits.fileBytes,
       validate,
       checkSetup,

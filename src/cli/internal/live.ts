@@ -24,6 +24,7 @@ import { ConfigError as ConfigErrorClass, Issue } from "../../PublishError.js"
 import { isFinal } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
 import type { Engine, OpenOptions } from "./engine.js"
+import * as LogFormat from "./logFormat.js"
 
 const load = <A>(f: () => Promise<A>): Effect.Effect<A> => Effect.promise(f)
 
@@ -37,7 +38,7 @@ const engineLayer = (
   config: Config.MedusaConfig,
   options: OpenOptions
 ): Effect.Effect<{
-  readonly layer: Layer.Layer<Medusa.Medusa, StoreError>
+  readonly layer: Layer.Layer<Medusa.Medusa, StoreError | ConfigError>
   readonly durable: boolean
   readonly label: string
 }> =>
@@ -58,7 +59,11 @@ const engineLayer = (
     if (!options.storeGiven && configured !== "memory" && "postgres" in configured) {
       // A process that only reads runs nothing: a cluster client.
       const Live = yield* load(() => import("../../Live.js"))
-      return { layer: Live.layer(config, { clientOnly: options.readOnly }), durable: true, label: "PostgreSQL" }
+      return {
+        layer: Live.layer(config, { clientOnly: options.readOnly, telemetry: false }),
+        durable: true,
+        label: "PostgreSQL"
+      }
     }
     const label = !options.storeGiven && configured !== "memory" && "sqlite" in configured ?
       configured.sqlite :
@@ -84,6 +89,12 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
     const config = options.configOptional && !fs.existsSync(options.configFile) ?
       yield* Config.decode({}, options.configFile) :
       yield* Config.load(options.configFile)
+    if (!options.readOnly) {
+      // Before the engine: its fibers inherit the tracer (and the log format) set up here.
+      if (config.telemetry?.logFormat === "json") yield* LogFormat.useJson(false)
+      const Live = yield* load(() => import("../../Live.js"))
+      yield* Layer.build(Live.telemetry(config))
+    }
     const engine = yield* engineLayer(config, options)
     const context = yield* Layer.build(engine.layer)
     const { Medusa } = yield* load(() => import("../../Medusa.js"))

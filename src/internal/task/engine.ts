@@ -45,6 +45,8 @@ import { percentOf } from "../../TaskStatus.js"
 import type { Service as StoreService } from "../../TaskStore.js"
 import * as Template from "../../Template.js"
 import type { ResolvedPlatforms } from "../request/validation.js"
+import * as Metrics from "../telemetry/metrics.js"
+import * as Spans from "../telemetry/spans.js"
 
 export {
   /** @internal */
@@ -293,7 +295,13 @@ export const transitionTo = (
   to: TaskState,
   changes?: Partial<Task>
 ): Effect.Effect<Task, TaskNotFound | InvalidTransition | StoreError> =>
-  withNow((now) => engine.store.update(id, (task) => transition(task, to, now, changes)))
+  Effect.map(
+    withNow((now) => engine.store.update(id, (task) => transition(task, to, now, changes))),
+    (task) => {
+      Metrics.countTransition(task)
+      return task
+    }
+  )
 
 /**
  * The task's record of a platform error (data only, no cause).
@@ -450,6 +458,7 @@ export const uploadStep = (
     const task = yield* Effect.catchTag(engine.store.get(taskId), "TaskNotFound", () => Effect.fail(vanished(taskId)))
     const metadata = task.request.metadata[hostId]
     const hosts = hostsOf(task.request)
+    yield* Effect.annotateCurrentSpan(Spans.Attr.bytes, task.media.size)
     const recorded = task.videos.find((v) => v.host === hostId)
     const video = recorded ?? (yield* Effect.gen(function*() {
       const resume = yield* engine.store.loadUploadSession(taskId, hostId)
@@ -537,6 +546,7 @@ export const postStep = (
       post = record.value.post
     } else if (Option.isSome(record)) {
       const found = yield* publisher.find({ ...context, intentAt: record.value.at })
+      Metrics.unsafeIncrement(Metrics.postReconciliations[publisherId][Option.isSome(found) ? "found" : "not_found"])
       if (Option.isNone(found)) {
         return yield* new PostOutcomeUnknown({
           platform: publisherId,
@@ -620,8 +630,9 @@ export const failWithDefect = (
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const failure = new TaskFailure({ code: "internal_error", message: `Internal error: ${description}` }, true)
-    yield* ignoreRefused(engine.store.update(taskId, (t) => {
+    const failed = yield* ignoreRefused(engine.store.update(taskId, (t) => {
       const withFailure = rebuild(t, { failures: [...t.failures, failure] })
       return transition(withFailure, "failed", now, { message: failure.message })
     }))
+    if (failed !== undefined) Metrics.countTransition(failed)
   })

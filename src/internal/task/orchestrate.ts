@@ -19,6 +19,7 @@ import * as Fiber from "effect/Fiber"
 import type * as Schema from "effect/Schema"
 import type { StoreError } from "../../PublishError.js"
 import type { TaskId } from "../../TaskId.js"
+import * as Spans from "../telemetry/spans.js"
 import type { Engine } from "./engine.js"
 import * as Plan from "./plan.js"
 import * as Steps from "./steps.js"
@@ -89,4 +90,4 @@ export const orchestrate = <R>(runner: StepRunner<R>, engine: Engine, id: TaskId
       for (const [publisher, outcome] of posts) if (outcome === "skipped") notPosted.push(publisher)
     }
     yield* runner.step("finish", Plan.Outcome, Steps.finish(engine, id, notPosted))
-  })
+  }).pipe(Spans.task(id))
