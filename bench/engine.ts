@@ -9,12 +9,19 @@
  *
  * Then `publish` (awaiting each task) from 64 callers at once.
  *
+ * Every measure runs with telemetry off and on, alternating (off, on, off,
+ * on, …; `ENGINE_BENCH_ROUNDS` pairs, default 2): on = the OTLP exporter
+ * (`Telemetry.layer`) sending spans and metrics every second to an
+ * in-process OTLP/HTTP receiver on loopback that counts the bytes. Target:
+ * on costs ≤ 5% more CPU per task than off.
+ *
  * Targets: < 1 ms of CPU per task, ≤ 4 KB retained per finished task. (A
  * real task takes minutes; what the engine must keep small is what each
  * task costs the process, not a tasks/s figure.) Media
  * validation at submit touches the file system; every task reuses one real
  * small video file (examples/media/sample.mp4).
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -25,7 +32,9 @@ import * as path from "node:path"
 import * as Medusa from "../src/Medusa.js"
 import type { PublishRequestInput } from "../src/PublishRequest.js"
 import * as TaskStatus from "../src/TaskStatus.js"
+import * as Telemetry from "../src/Telemetry.js"
 import * as TestPlatforms from "../src/TestPlatforms.js"
+import * as Receiver from "../test/telemetry/receiver.js"
 
 const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined) {
@@ -60,7 +69,23 @@ const collect = () => {
 const percentile = (sorted: ReadonlyArray<number>, p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 
-const program = Effect.gen(function*() {
+interface Figures {
+  readonly completed: number
+  readonly statuses: number
+  readonly cpuPerTask: number
+  readonly cpuSeconds: number
+  readonly load: number
+  readonly rate: number
+  readonly elapsed: number
+  readonly p50: number
+  readonly p99: number
+  readonly samples: number
+  readonly publishRate: number
+  readonly publishCount: number
+  readonly perTask: number
+}
+
+const program: Effect.Effect<Figures, unknown, Medusa.Medusa> = Effect.gen(function*() {
   const medusa = yield* Medusa.Medusa
   // Warm up (JIT, module state) so that the measure is the steady state and
   // the heap baseline is fair; warm-up tasks are not counted.
@@ -131,37 +156,89 @@ const program = Effect.gen(function*() {
   })
   const publishRate = publishCount / ((performance.now() - publishStarted) / 1000)
   const sorted = [...latencies].sort((a, b) => a - b)
-  const perTask = (after - before) / TASKS
-  const rate = TASKS / (elapsed / 1000)
-  console.log(
-    `engine benchmark: ${TASKS} tasks (youtube → facebook + x), maxConcurrentTasks ${MAX_CONCURRENT}, one status subscriber`
-  )
-  console.log(
-    `  completed:               ${tasks.length - WARMUP} (+${WARMUP} warm-up, not measured), ` +
-      `${statuses} status changes seen by the subscriber`
-  )
-  const cpuPerTask = (cpuSeconds * 1e6) / TASKS
-  console.log(
-    `  CPU per task:            ${cpuPerTask.toFixed(0)} µs ${cpuPerTask < 1000 ? "✓" : "✗"} target < 1 ms ` +
-      `(${cpuSeconds.toFixed(2)} s of CPU; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`
-  )
-  console.log(`  throughput:              ${rate.toFixed(0)} tasks/s (${(elapsed / 1000).toFixed(2)} s)`)
-  console.log(
-    `  submit-to-final latency: p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${
-      percentile(sorted, 99).toFixed(1)
-    } ms (${sorted.length} samples)`
-  )
-  console.log(`  publish, 64 callers:     ${publishRate.toFixed(0)} tasks/s (${publishCount} tasks, each awaited)`)
-  console.log(
-    `  retained heap per task:  ${(perTask / 1024).toFixed(2)} KB ${perTask <= 4096 ? "✓" : "✗"} target ≤ 4 KB`
-  )
+  return {
+    completed: tasks.length - WARMUP,
+    statuses,
+    cpuPerTask: (cpuSeconds * 1e6) / TASKS,
+    cpuSeconds,
+    load: loadavg()[0]!,
+    rate: TASKS / (elapsed / 1000),
+    elapsed,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    samples: sorted.length,
+    publishRate,
+    publishCount,
+    perTask: (after - before) / TASKS
+  }
 })
 
-const layer = Medusa.layerMemory({ maxConcurrentTasks: MAX_CONCURRENT }).pipe(
+const print = (label: string, f: Figures) => {
+  console.log(`  [${label}]`)
+  console.log(
+    `  completed:               ${f.completed} (+${WARMUP} warm-up, not measured), ` +
+      `${f.statuses} status changes seen by the subscriber`
+  )
+  console.log(
+    `  CPU per task:            ${f.cpuPerTask.toFixed(0)} µs ${f.cpuPerTask < 1000 ? "✓" : "✗"} target < 1 ms ` +
+      `(${f.cpuSeconds.toFixed(2)} s of CPU; load average ${f.load.toFixed(1)} on ${cpus().length} cores)`
+  )
+  console.log(`  throughput:              ${f.rate.toFixed(0)} tasks/s (${(f.elapsed / 1000).toFixed(2)} s)`)
+  console.log(
+    `  submit-to-final latency: p50 ${f.p50.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms (${f.samples} samples)`
+  )
+  console.log(`  publish, 64 callers:     ${f.publishRate.toFixed(0)} tasks/s (${f.publishCount} tasks, each awaited)`)
+  console.log(
+    `  retained heap per task:  ${(f.perTask / 1024).toFixed(2)} KB ${f.perTask <= 4096 ? "✓" : "✗"} target ≤ 4 KB`
+  )
+}
+
+const engine = Medusa.layerMemory({ maxConcurrentTasks: MAX_CONCURRENT }).pipe(
   Layer.provide(TestPlatforms.layerFor(["youtube", "facebook", "x"], { record: false, youtube: { progressEvents: 0 } }))
 )
 
-Effect.runPromise(Effect.scoped(Effect.provide(program, layer))).catch((error) => {
+const ROUNDS = Number(process.env["ENGINE_BENCH_ROUNDS"] ?? 2)
+const median = (xs: ReadonlyArray<number>) => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+const main = async () => {
+  const receiver = await Receiver.start({ keep: false })
+  const telemetry = Telemetry.layer({ endpoint: receiver.url, serviceName: "bench-engine", exportInterval: "1 second" })
+    .pipe(Layer.provide(NodeHttpClient.layerUndici))
+  const runs: Array<readonly [boolean, Figures]> = []
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const on of [false, true]) {
+      const layer = on ? engine.pipe(Layer.provide(telemetry)) : engine
+      runs.push([on, await Effect.runPromise(Effect.scoped(Effect.provide(program, layer)))])
+    }
+  }
+  await receiver.close()
+  console.log(
+    `engine benchmark: ${TASKS} tasks (youtube → facebook + x), maxConcurrentTasks ${MAX_CONCURRENT}, one status subscriber; ` +
+      `${ROUNDS} rounds of telemetry off, then on`
+  )
+  runs.forEach(([on, figures], i) =>
+    print(
+      `round ${Math.floor(i / 2) + 1}, telemetry ${on ? "on (OTLP export to an in-process receiver)" : "off"}`,
+      figures
+    )
+  )
+  const off = median(runs.filter(([on]) => !on).map(([, f]) => f.cpuPerTask))
+  const on = median(runs.filter(([on]) => on).map(([, f]) => f.cpuPerTask))
+  const cost = (on / off - 1) * 100
+  console.log(
+    `  telemetry cost:          CPU per task ${on.toFixed(0)} µs on vs ${
+      off.toFixed(0)
+    } µs off (medians of ${ROUNDS}): ` +
+      `${cost >= 0 ? "+" : ""}${cost.toFixed(1)}% ${cost <= 5 ? "✓" : "✗"} target ≤ 5%; ` +
+      `${(receiver.bytes() / 1024 / 1024).toFixed(1)} MiB exported in ${receiver.requests()} requests`
+  )
+}
+
+main().catch((error) => {
   console.error(error)
   process.exit(1)
 })

@@ -10,6 +10,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -130,6 +131,14 @@ const everyKey = {
     stall_timeout: "2 minutes",
     runner: { role: "runner", host: "10.0.0.5", port: 34431 },
     store: { sqlite: "tasks.db" }
+  },
+  telemetry: {
+    enabled: true,
+    endpoint: "http://127.0.0.1:4318",
+    service_name: "publisher",
+    headers: { "x-api-key": "otlp-key" },
+    export_interval: "15 seconds",
+    log_format: "json"
   }
 } as const
 
@@ -178,6 +187,13 @@ describe("config options", () => {
       assert.strictEqual(Duration.toSeconds(engine.maxWait!), 90)
       assert.strictEqual(Duration.toMinutes(engine.stallTimeout!), 2)
       assert.isFalse("runner" in engine || "store" in engine)
+      const telemetry = config.telemetry!
+      assert.strictEqual(telemetry.enabled, true)
+      assert.strictEqual(telemetry.endpoint, "http://127.0.0.1:4318")
+      assert.strictEqual(telemetry.serviceName, "publisher")
+      assert.strictEqual(Redacted.value(telemetry.headers!["x-api-key"]!), "otlp-key")
+      assert.strictEqual(Duration.toSeconds(telemetry.exportInterval!), 15)
+      assert.strictEqual(telemetry.logFormat, "json")
     }))
 
   it.effect("max_wait and stall_timeout default to 5 and 10 minutes; runner is absent unless set", () =>

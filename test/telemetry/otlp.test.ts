@@ -58,6 +58,8 @@ describe("Telemetry over OTLP", () => {
       raw.telemetry = {
         endpoint: receiver.url,
         service_name: "medusa-telemetry-test",
+        // One export, when the layer closes: a periodic export still in flight at close is abandoned by the exporter.
+        export_interval: "10 minutes",
         headers: { "x-api-key": `${CANARY}-otlp-key` }
       }
       writeFileSync(file, JSON.stringify(raw))
