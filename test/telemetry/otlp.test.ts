@@ -6,8 +6,11 @@
  * secret, session URL or upload ticket reaches the receiver.
  */
 import { assert, describe, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
@@ -17,6 +20,9 @@ import * as MedusaConfig from "../../src/MedusaConfig.js"
 import * as Sandbox from "../../src/sandbox/Sandbox.js"
 import * as Telemetry from "../../src/Telemetry.js"
 import * as Receiver from "./receiver.js"
+
+// The test decides what is exported: a collector configured in the developer's environment does not count.
+for (const name of Object.keys(process.env)) if (name.startsWith("OTEL_")) delete process.env[name]
 
 const CANARY = "canary-7d4e21aa"
 const sample = path.resolve(import.meta.dirname, "../../examples/media/sample.mp4")
@@ -139,8 +145,7 @@ describe("Telemetry over OTLP", () => {
       assert.include(statuses, 200)
       for (const r of requests) {
         assert.strictEqual(r.kind, 3) // client
-        assert.strictEqual(Receiver.attr(r.attributes, "medusa.platform"), "youtube")
-        assert.strictEqual(Receiver.attr(r.attributes, "medusa.task_id"), task.id)
+        assert.strictEqual(r.traceId, taskSpan.traceId)
         assert.isNumber(Receiver.attr(r.attributes, "medusa.attempt"))
       }
       assert.deepStrictEqual(
@@ -210,15 +215,37 @@ describe("Telemetry over OTLP", () => {
     }
   })
 
-  it("stays off without a telemetry section or OTEL_* variables", async () => {
-    const config = await Effect.runPromise(MedusaConfig.decode({}))
-    const options = await Effect.runPromise(Telemetry.optionsFromConfig(config.telemetry))
-    assert.strictEqual(options._tag, "None")
-    const off = await Effect.runPromise(
-      Telemetry.optionsFromConfig({ enabled: false, endpoint: "http://127.0.0.1:1" })
+  it("is on with OTEL_* variables or a telemetry section, off otherwise", async () => {
+    const withEnv = (env: Record<string, string>) => <A, E>(effect: Effect.Effect<A, E>) =>
+      Effect.withConfigProvider(effect, ConfigProvider.fromMap(new Map(Object.entries(env))))
+    const options = (config: MedusaConfig.TelemetryConfig | undefined, env: Record<string, string> = {}) =>
+      Effect.runPromise(Telemetry.optionsFromConfig(config).pipe(withEnv(env)))
+
+    const config = await Effect.runPromise(MedusaConfig.decode({}).pipe(withEnv({})))
+    assert.deepStrictEqual(await options(config.telemetry), Option.none())
+    assert.deepStrictEqual(await options({ enabled: false, endpoint: "http://127.0.0.1:1" }), Option.none())
+    assert.deepStrictEqual(
+      await options({ endpoint: "http://127.0.0.1:1" }, { OTEL_SDK_DISABLED: "true" }),
+      Option.none()
     )
-    assert.strictEqual(off._tag, "None")
-    // Building the layer when off loads nothing and sends nothing.
-    await Effect.runPromise(Effect.scoped(Layer.build(Live.telemetry(config))))
+    const fromEnv = await options(undefined, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+      OTEL_EXPORTER_OTLP_HEADERS: "x-honeycomb-team=abc%3D,other=1"
+    })
+    assert.ok(Option.isSome(fromEnv))
+    assert.strictEqual(fromEnv.value.endpoint, "http://collector:4318")
+    assert.strictEqual(fromEnv.value.serviceName, "medusa")
+    assert.strictEqual(Redacted.value(fromEnv.value.headers!["x-honeycomb-team"]!), "abc=")
+    // The variables override the file; a service name alone turns export on at the OTLP default.
+    const both = await options({ endpoint: "http://file:4318", serviceName: "file" }, { OTEL_SERVICE_NAME: "env" })
+    assert.deepStrictEqual(
+      Option.map(both, (o) => [o.endpoint, o.serviceName]),
+      Option.some(["http://file:4318", "env"])
+    )
+    const nameOnly = await options(undefined, { OTEL_SERVICE_NAME: "svc" })
+    assert.deepStrictEqual(Option.map(nameOnly, (o) => o.endpoint), Option.some("http://localhost:4318"))
+
+    // Off, the layer loads nothing and sends nothing.
+    await Effect.runPromise(Effect.scoped(Layer.build(Live.telemetry(config))).pipe(withEnv({})))
   })
 })

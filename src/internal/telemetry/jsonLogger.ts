@@ -1,7 +1,7 @@
 /**
  * `--log-format json`: one JSON object per line, with the level, the
- * message, the task and platform the fiber works for, and the current trace
- * and span ids (so that a log line leads to its trace). Messages and causes
+ * message, the task and platform the fiber works for (its log annotations),
+ * and the current trace and span ids (so that a log line leads to its trace). Messages and causes
  * are scrubbed like span attributes (no URL query, no cause chain).
  *
  * @internal
@@ -18,7 +18,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 import * as Scrub from "./scrub.js"
-import { Attr } from "./spans.js"
+import { LogKey } from "./spans.js"
 
 const messageText = (message: unknown): string => {
   const parts = Array.isArray(message) ? message : [message]
@@ -50,10 +50,9 @@ export const record = (options: Logger.Logger.Options<unknown>): LogRecord => {
     level: options.logLevel.label,
     message: Scrub.text(messageText(options.message))
   }
-  const spanAnnotations = FiberRefs.getOrDefault(options.context, FiberRef.currentTracerSpanAnnotations)
-  const taskId = HashMap.get(spanAnnotations, Attr.taskId)
+  const taskId = HashMap.get(options.annotations, LogKey.taskId)
   if (Option.isSome(taskId)) out.task_id = taskId.value
-  const platform = HashMap.get(spanAnnotations, Attr.platform)
+  const platform = HashMap.get(options.annotations, LogKey.platform)
   if (Option.isSome(platform)) out.platform = platform.value
   const span = Context.getOption(FiberRefs.getOrDefault(options.context, FiberRef.currentContext), Tracer.ParentSpan)
   if (Option.isSome(span)) {

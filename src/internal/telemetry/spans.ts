@@ -35,23 +35,26 @@ export const SpanName = {
   post: "Medusa.post"
 } as const
 
+/** The log annotations every log line of a task carries (`--log-format json` writes them). @internal */
+export const LogKey = { taskId: "task_id", platform: "platform" } as const
+
 /**
- * Runs a task's orchestration in its `Medusa.task` span. The task id is also
- * put on every span inside (adapters' and HTTP requests'), so that a trace
- * search by task id finds them all.
+ * Runs a task's orchestration in its `Medusa.task` span, and annotates its
+ * log lines with the task id. The spans inside are found by their trace; the
+ * id is not repeated on each (every attribute is bytes in every export).
  *
  * @internal
  */
 export const task = (id: TaskId) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   effect.pipe(
-    Effect.annotateSpans(Attr.taskId, id),
+    Effect.annotateLogs(LogKey.taskId, id),
     Effect.withSpan(SpanName.task, { attributes: { [Attr.taskId]: id } })
   )
 
 /**
  * Runs one platform's upload or post in its span; its outcome (`ok`,
- * `failed`, `skipped`, …) becomes `medusa.outcome`. The platform is put on
- * every span inside.
+ * `failed`, `skipped`, …) becomes `medusa.outcome`. Log lines inside are
+ * annotated with the platform.
  *
  * @internal
  */
@@ -63,7 +66,7 @@ export const step = (
 <A extends string, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   effect.pipe(
     Effect.tap((outcome) => Effect.annotateCurrentSpan(Attr.outcome, outcome)),
-    Effect.annotateSpans(Attr.platform, platform),
+    Effect.annotateLogs(LogKey.platform, platform),
     Effect.withSpan(name, {
       attributes: account === undefined ?
         { [Attr.platform]: platform } :
