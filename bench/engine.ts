@@ -27,6 +27,8 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
 import { spawnSync } from "node:child_process"
@@ -260,7 +262,9 @@ const interleaved = (
   })
 
 const main = async () => {
-  const receiver = await Receiver.start({ keep: false })
+  // ENGINE_BENCH_KEEP=1 keeps the bodies, to count the spans that arrived (a check, not for the figures).
+  const keep = process.env["ENGINE_BENCH_KEEP"] !== undefined
+  const receiver = await Receiver.start({ keep })
   const telemetry = Telemetry.layer({ endpoint: receiver.url, serviceName: "bench-engine", exportInterval: "1 second" })
     .pipe(Layer.provide(NodeHttpClient.layerUndici))
   const runs: Array<readonly [boolean, Figures]> = []
@@ -272,12 +276,16 @@ const main = async () => {
   }
   const pairs = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
     const off = yield* Effect.tracer
-    yield* Layer.buildWithScope(telemetry, yield* Effect.scope)
+    yield* Layer.buildWithScope(telemetry, yield* Effect.scope).pipe(
+      Logger.withMinimumLogLevel(process.env["ENGINE_BENCH_DEBUG"] ? LogLevel.Debug : LogLevel.Info)
+    )
     const on = yield* Effect.tracer
     if (on === off) return yield* Effect.dieMessage("the telemetry layer did not install its tracer")
     return yield* interleaved({ off, on }).pipe(Effect.provide(engine))
   })))
+  const spansArrived = keep ? receiver.spans().length : undefined
   await receiver.close()
+  if (spansArrived !== undefined) console.log(`spans that arrived: ${spansArrived}`)
   console.log(
     `engine benchmark: ${TASKS} tasks (youtube → facebook + x), maxConcurrentTasks ${MAX_CONCURRENT}, one status subscriber; ` +
       `telemetry off, then on (OTLP export every second to an in-process receiver)`
