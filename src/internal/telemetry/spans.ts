@@ -48,7 +48,8 @@ export const LogKey = { taskId: "task_id", platform: "platform" } as const
 export const task = (id: TaskId) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   effect.pipe(
     Effect.annotateLogs(LogKey.taskId, id),
-    Effect.withSpan(SpanName.task, { attributes: { [Attr.taskId]: id } })
+    // No stack trace: it is an Error built per span, and these spans' names say where they are.
+    Effect.withSpan(SpanName.task, { attributes: { [Attr.taskId]: id }, captureStackTrace: false })
   )
 
 /**
@@ -70,7 +71,8 @@ export const step = (
     Effect.withSpan(name, {
       attributes: account === undefined ?
         { [Attr.platform]: platform } :
-        { [Attr.platform]: platform, [Attr.account]: account }
+        { [Attr.platform]: platform, [Attr.account]: account },
+      captureStackTrace: false
     })
   )
 
