@@ -139,6 +139,13 @@ const everyKey = {
     headers: { "x-api-key": "otlp-key" },
     export_interval: "15 seconds",
     log_format: "json"
+  },
+  server: {
+    api_keys: [{ key: "k-0123456789", scopes: ["read", "write"] }],
+    media_roots: ["media"],
+    cors_origins: ["https://app.example.com"],
+    webhooks: [{ url: "https://hooks.example.com/medusa", secret: "whsec_abc", events: ["task.completed"] }],
+    max_body_bytes: 65536
   }
 } as const
 
@@ -194,6 +201,13 @@ describe("config options", () => {
       assert.strictEqual(Redacted.value(telemetry.headers!["x-api-key"]!), "otlp-key")
       assert.strictEqual(Duration.toSeconds(telemetry.exportInterval!), 15)
       assert.strictEqual(telemetry.logFormat, "json")
+      const server = config.server!
+      assert.strictEqual(Redacted.value(server.apiKeys![0]!.key), "k-0123456789")
+      assert.deepStrictEqual(server.apiKeys![0]!.scopes, ["read", "write"])
+      assert.deepStrictEqual(server.mediaRoots, [path.join(dir, "media")])
+      assert.deepStrictEqual(server.corsOrigins, ["https://app.example.com"])
+      assert.strictEqual(Redacted.value(server.webhooks![0]!.secret), "whsec_abc")
+      assert.strictEqual(server.maxBodyBytes, 65536)
     }))
 
   it.effect("max_wait and stall_timeout default to 5 and 10 minutes; runner is absent unless set", () =>
@@ -204,6 +218,7 @@ describe("config options", () => {
       assert.isUndefined(config.medusa.runner)
       assert.deepStrictEqual(Config.runnerOptions(config), {})
       assert.deepStrictEqual(Config.sectionKeys.medusa.includes("max_wait"), true)
+      assert.isUndefined(config.server)
     }))
 
   it("the documentation names every key", () => {

@@ -19,6 +19,7 @@ import type {
 import type { PublishRequestInput } from "../../PublishRequest.js"
 import type { Task, TaskState } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
+import type { HistoryEntry } from "../../TaskStatus.js"
 
 /** @internal */
 export interface Engine {
@@ -28,6 +29,8 @@ export interface Engine {
   readonly storeLabel: string
   readonly submit: (request: PublishRequestInput) => Effect.Effect<TaskId, InvalidRequest | ConfigError | StoreError>
   readonly get: (id: TaskId) => Effect.Effect<Task, TaskNotFound | StoreError>
+  /** The task's state changes, oldest first. */
+  readonly history: (id: TaskId) => Effect.Effect<ReadonlyArray<HistoryEntry>, StoreError>
   /** The current task, then each change, ending after a final state (tasks run by this process). */
   readonly watch: (id: TaskId) => Stream.Stream<Task, TaskNotFound | StoreError>
   readonly cancel: (id: TaskId) => Effect.Effect<void, TaskNotFound | InvalidTransition | StoreError | TaskCancelled>
