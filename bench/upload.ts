@@ -11,10 +11,16 @@
  *    Medusa beside `@googleapis/youtube`'s own `videos.insert` with a media
  *    body (retried from scratch, as tools built on it do). Target ≤ 1.05 × size.
  *
+ * 4. Telemetry: the 1 GiB undici upload with the OTLP exporter on (spans and
+ *    metrics sent every second to an OTLP/HTTP receiver in this process)
+ *    beside the same upload with it off, in the same alternating rounds:
+ *    throughput and the uploading process's CPU time. Target: on costs ≤ 5%.
+ *
  * Environment: `UPLOAD_BENCH_MIB` (size of the big file, default 1024; the mid
  * file is a quarter), `UPLOAD_BENCH_ROUNDS` (default 3), `UPLOAD_BENCH_DEBUG=1`
  * (progress of each upload on stderr), `UPLOAD_BENCH_NO_BUNDLE=1` (children under
- * tsx instead of an esbuild bundle).
+ * tsx instead of an esbuild bundle), `UPLOAD_BENCH_ONLY=telemetry` (only the
+ * telemetry on/off rounds) or `resume`.
  *
  * Roles (the same file runs as each child): `--role sandbox`, `--role medusa`,
  * `--role googleapis`.
@@ -28,7 +34,7 @@ import * as Option from "effect/Option"
 import { spawn, spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { cpus, loadavg, tmpdir } from "node:os"
 import * as path from "node:path"
 import { Transform } from "node:stream"
 import { fileURLToPath } from "node:url"
@@ -36,7 +42,9 @@ import { MediaFile, YouTubeHost } from "../src/Platform.js"
 import { YouTubeMetadata } from "../src/PublishRequest.js"
 import * as Sandbox from "../src/sandbox/Sandbox.js"
 import * as TaskId from "../src/TaskId.js"
+import * as Telemetry from "../src/Telemetry.js"
 import * as YouTube from "../src/YouTube.js"
+import * as Receiver from "../test/telemetry/receiver.js"
 
 const self = fileURLToPath(import.meta.url)
 const args = process.argv.slice(2)
@@ -70,6 +78,13 @@ const runMedusa = async () => {
   const dir = arg("dir")!
   const size = Number(arg("size"))
   const client = arg("client") === "undici" ? NodeHttpClient.layerUndici : NodeHttpClient.layer
+  const telemetryUrl = arg("telemetry")
+  const telemetry = telemetryUrl === undefined ? Layer.empty : Telemetry.layer({
+    endpoint: telemetryUrl,
+    serviceName: "bench-upload",
+    exportInterval: "1 second"
+  }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  const cpuBefore = process.cpuUsage()
   let bytesSent = 0
   const program = Effect.gen(function*() {
     const ctx = yield* Layer.build(
@@ -109,9 +124,15 @@ const runMedusa = async () => {
     })
     return { ms: performance.now() - start, videoId: video.videoId }
   })
-  const result = await Effect.runPromise(Effect.scoped(program))
+  const result = await Effect.runPromise(Effect.scoped(program).pipe(Effect.provide(telemetry)))
+  const cpu = process.cpuUsage(cpuBefore)
   process.stdout.write(
-    JSON.stringify({ ...result, bytesSent, maxRssKiB: process.resourceUsage().maxRSS }) + "\n"
+    JSON.stringify({
+      ...result,
+      bytesSent,
+      maxRssKiB: process.resourceUsage().maxRSS,
+      cpuMs: (cpu.user + cpu.system) / 1000
+    }) + "\n"
   )
   process.exit(0)
 }
@@ -270,8 +291,9 @@ const main = async () => {
     makeFile(big, GiB)
     const bigSha = sha256OfFile(big)
 
-    const medusa = (file: string, size: number, client = "node") =>
+    const medusa = (file: string, size: number, client = "node", telemetry?: string) =>
       child("medusa", [
+        ...(telemetry !== undefined ? ["--telemetry", telemetry] : []),
         "--file",
         file,
         "--size",
@@ -282,7 +304,7 @@ const main = async () => {
         base,
         "--client",
         client
-      ]) as Promise<{ ms: number; bytesSent: number; maxRssKiB: number; videoId: string }>
+      ]) as Promise<{ ms: number; bytesSent: number; maxRssKiB: number; videoId: string; cpuMs: number }>
 
     // --- curl into a fresh resumable session --------------------------------------------------
     const curl = async (file: string, size: number) => {
@@ -324,6 +346,73 @@ const main = async () => {
       return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
     }
 
+    const receiver = await Receiver.start({ keep: false })
+    const telemetryRows = (
+      off: ReadonlyArray<{ ms: number; cpuMs: number }>,
+      on: ReadonlyArray<{ ms: number; cpuMs: number }>
+    ): Array<[string, string, string]> => {
+      const mibps = (ms: number) => (GiB / MiB) / (ms / 1000)
+      const offRate = median(off.map((r) => mibps(r.ms)))
+      const onRate = median(on.map((r) => mibps(r.ms)))
+      const offCpu = median(off.map((r) => r.cpuMs))
+      const onCpu = median(on.map((r) => r.cpuMs))
+      const cpuCost = (onCpu / offCpu - 1) * 100
+      const rateCost = (1 - onRate / offRate) * 100
+      const label = `${GiB / MiB} MiB`
+      return [
+        [
+          `Throughput ${label}, Medusa (undici), telemetry off`,
+          `${offRate.toFixed(0)} MiB/s`,
+          `median of ${off.length}`
+        ],
+        [
+          `Throughput ${label}, Medusa (undici), telemetry on`,
+          `${onRate.toFixed(0)} MiB/s`,
+          `${rateCost >= 0 ? "-" : "+"}${
+            Math.abs(rateCost).toFixed(1)
+          }% vs off (target cost ≤ 5%); OTLP export to an in-process receiver, ${
+            (receiver.bytes() / 1024).toFixed(0)
+          } KiB in ${receiver.requests()} requests`
+        ],
+        [
+          `CPU of the uploading process ${label}, telemetry off / on`,
+          `${(offCpu / 1000).toFixed(2)} s / ${(onCpu / 1000).toFixed(2)} s`,
+          `${cpuCost >= 0 ? "+" : ""}${cpuCost.toFixed(1)}% (target ≤ 5%; medians; load average ${
+            loadavg()[0]!.toFixed(1)
+          } on ${cpus().length} cores)`
+        ]
+      ]
+    }
+    const printRows = (title: string, rows: ReadonlyArray<[string, string, string]>) => {
+      const w0 = Math.max(...rows.map((r) => r[0].length))
+      const w1 = Math.max(...rows.map((r) => r[1].length))
+      process.stdout.write(`\n${title}\n\n`)
+      process.stdout.write(
+        `| ${"Measure".padEnd(w0)} | ${"Value".padEnd(w1)} | Note |\n|${"-".repeat(w0 + 2)}|${
+          "-".repeat(w1 + 2)
+        }|------|\n`
+      )
+      for (const [a, b, c] of rows) process.stdout.write(`| ${a.padEnd(w0)} | ${b.padEnd(w1)} | ${c} |\n`)
+    }
+    if (process.env["UPLOAD_BENCH_ONLY"] === "telemetry") {
+      process.stderr.write(
+        `telemetry: Medusa (undici) off, then on, ${GiB / MiB} MiB, ${rounds} alternating rounds...\n`
+      )
+      await medusa(big, GiB, "undici") // warm the page cache
+      const off: Array<{ ms: number; cpuMs: number }> = []
+      const on: Array<{ ms: number; cpuMs: number }> = []
+      for (let r = 0; r < rounds; r++) {
+        off.push(await medusa(big, GiB, "undici"))
+        on.push(await medusa(big, GiB, "undici", receiver.url))
+      }
+      printRows(
+        `Medusa upload benchmark, telemetry on/off (sandbox on loopback, node ${process.version})`,
+        telemetryRows(off, on)
+      )
+      await receiver.close()
+      return
+    }
+
     if (process.env["UPLOAD_BENCH_ONLY"] === "resume") {
       // Only the resume measurement (for investigating it without the heavy parts).
       const size = MID
@@ -344,11 +433,13 @@ const main = async () => {
     await curl(big, GiB) // warm the page cache
     const curlMs: Array<number> = []
     const nodeRuns: Array<{ ms: number; maxRssKiB: number; videoId: string }> = []
-    const undiciRuns: Array<{ ms: number; maxRssKiB: number }> = []
+    const undiciRuns: Array<{ ms: number; maxRssKiB: number; cpuMs: number }> = []
+    const telemetryRuns: Array<{ ms: number; cpuMs: number }> = []
     for (let r = 0; r < rounds; r++) {
       curlMs.push(await curl(big, GiB))
       nodeRuns.push(await medusa(big, GiB))
       undiciRuns.push(await medusa(big, GiB, "undici"))
+      telemetryRuns.push(await medusa(big, GiB, "undici", receiver.url))
     }
     if ((await storedSha(nodeRuns[0]!.videoId)) !== bigSha) throw new Error("stored sha256 differs from the file's")
 
@@ -493,8 +584,10 @@ const main = async () => {
         `${(google.bytesSent / size).toFixed(3)} × size read`,
         `server received ${(googleServerBytes / size).toFixed(3)} ×; attempts: ${google.attempts.join(", ")}`
       ],
-      ...resentRows
+      ...resentRows,
+      ...telemetryRows(undiciRuns, telemetryRuns)
     ]
+    await receiver.close()
     const w0 = Math.max(...rows.map((r) => r[0].length))
     const w1 = Math.max(...rows.map((r) => r[1].length))
     process.stdout.write(`\nMedusa upload benchmark (sandbox on loopback, node ${process.version})\n\n`)

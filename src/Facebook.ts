@@ -161,9 +161,12 @@ const makeClient = (options: Options): Effect.Effect<Client, never, HttpClient.H
     const base = `${(options.baseUrl ?? defaultBaseUrl).replace(/\/+$/, "")}/${
       options.graphVersion ?? defaultGraphVersion
     }`
-    // Tracing is off for Graph requests: `debug_token` carries the token in its
-    // query string, and span attributes record the full URL.
-    const http = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
+    // No span for `debug_token`: it carries the token in its query string, and
+    // span attributes record the full URL. (Exported spans are scrubbed of
+    // queries anyway; spans that stay in the process are not.)
+    const http = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.withTracerDisabledWhen((request) => request.urlParams.some(([key]) => key === "input_token"))
+    )
     const usage = yield* Ref.make(Option.none<{ readonly usage: Usage; readonly at: number }>())
     const send = (request: HttpClientRequest.HttpClientRequest) =>
       http.execute(
@@ -452,6 +455,7 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
 
     return FacebookPublisher.of({
       id: "facebook",
+      account: options.pageId,
       validate,
       post,
       find,

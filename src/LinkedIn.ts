@@ -423,6 +423,7 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
 
     return LinkedInPublisher.of({
       id: "linkedin",
+      account: options.authorUrn,
       validate,
       post,
       find,

@@ -22,6 +22,7 @@ import * as Config from "./MedusaConfig.js"
 import type { MedusaConfig } from "./MedusaConfig.js"
 import type { ConfigError, StoreError } from "./PublishError.js"
 import * as TaskStore from "./TaskStore.js"
+import * as Telemetry from "./Telemetry.js"
 import * as Vimeo from "./Vimeo.js"
 import * as X from "./X.js"
 import * as YouTube from "./YouTube.js"
@@ -64,6 +65,12 @@ export interface LayerOptions {
    * processes that only read tasks.
    */
   readonly clientOnly?: boolean | undefined
+  /**
+   * Whether `layer` sets up telemetry from the config's `telemetry` section
+   * and the `OTEL_*` variables (`telemetry`, below) and its `log_format`.
+   * Default `true`; `false` leaves both to the caller (the CLI does its own).
+   */
+  readonly telemetry?: boolean | undefined
 }
 
 /**
@@ -77,7 +84,7 @@ export interface LayerOptions {
 export const layer = (
   config: MedusaConfig,
   layerOptions: LayerOptions = {}
-): Layer.Layer<Medusa.Medusa | TaskStore.TaskStore, StoreError> => {
+): Layer.Layer<Medusa.Medusa | TaskStore.TaskStore, StoreError | ConfigError> => {
   const options = Medusa.optionsFromConfig(config)
   const store = config.medusa.store
   const runner = config.medusa.runner
@@ -92,8 +99,25 @@ export const layer = (
         "client" :
         { host: runner?.host, port: runner?.port }
     })
-  return engine.pipe(Layer.provide(platforms(config)))
+  const wired = engine.pipe(Layer.provide(platforms(config)))
+  if (layerOptions.telemetry === false) return wired
+  // Built first, so that the engine's fibers inherit the tracer and the logger.
+  return wired.pipe(
+    Layer.provide(telemetry(config)),
+    Layer.provide(config.telemetry?.logFormat === "json" ? Telemetry.layerJsonLogger : Layer.empty)
+  )
 }
+
+/**
+ * OTLP export of traces and metrics over Node's HTTP client when the config's
+ * `telemetry` section or the `OTEL_*` variables enable it; otherwise nothing
+ * (the exporter is not even loaded). See `Telemetry.optionsFromConfig`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const telemetry = (config: MedusaConfig): Layer.Layer<never, ConfigError> =>
+  Telemetry.layerConfig(config).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 /**
  * Reads the config file (default `medusa.config.json`), then builds `layer`.

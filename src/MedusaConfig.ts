@@ -304,6 +304,21 @@ const EngineSection = Schema.Struct({
   timeZone: optional(TimeZone, "time_zone")
 })
 
+/** @internal */
+export const TelemetrySection = Schema.Struct({
+  enabled: optional(Schema.Boolean, "enabled"),
+  endpoint: optional(Url, "endpoint"),
+  serviceName: optional(Text, "service_name"),
+  headers: optional(Schema.Record({ key: Schema.String, value: Secret }), "headers"),
+  exportInterval: optional(DurationString, "export_interval"),
+  logFormat: optional(
+    Schema.Literal("text", "json").annotations({
+      message: (issue) => `must be "text" or "json", got ${JSON.stringify(issue.actual)}`
+    }),
+    "log_format"
+  )
+})
+
 const ApiKeySection = Schema.Struct({
   key: required(Secret, "key"),
   scopes: required(
@@ -369,6 +384,7 @@ const FileSchema = Schema.Struct({
   x: Schema.optional(XSection),
   linkedin: Schema.optional(LinkedInSection),
   medusa: Schema.optional(EngineSection),
+  telemetry: Schema.optional(TelemetrySection),
   server: Schema.optional(ServerSection)
 })
 
@@ -408,6 +424,14 @@ export type XConfig = typeof XSection.Type
  * @category models
  */
 export type LinkedInConfig = typeof LinkedInSection.Type
+
+/**
+ * `telemetry`: OTLP export (`Telemetry.optionsFromConfig`) and the log format.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TelemetryConfig = typeof TelemetrySection.Type
 
 /**
  * Where tasks are kept: `"memory"`, `{ "sqlite": path }` or `{ "postgres": url }`.
@@ -494,6 +518,7 @@ export interface MedusaConfig {
   readonly x?: XConfig
   readonly linkedin?: LinkedInConfig
   readonly medusa: EngineConfig
+  readonly telemetry?: TelemetryConfig
   readonly server?: ServerConfig
 }
 
@@ -570,7 +595,8 @@ const unknownKeys = (ast: AST.AST, value: unknown, path: ReadonlyArray<string | 
   }
   if (!Predicate.isRecord(value)) return []
   const shapes = objectShapes(ast)
-  if (shapes.length === 0) return []
+  // A record (`telemetry.headers`) takes any key.
+  if (shapes.length === 0 || shapes.some((s) => s.indexSignatures.length > 0)) return []
   const known = new Map<string, Array<AST.AST>>()
   for (const shape of shapes) {
     for (const property of shape.propertySignatures) {
@@ -622,7 +648,10 @@ const unknownKeys = (ast: AST.AST, value: unknown, path: ReadonlyArray<string | 
  * @category constants
  */
 export const sectionKeys: Readonly<
-  Record<"youtube" | "vimeo" | "facebook" | "twitter" | "linkedin" | "medusa" | "server", ReadonlyArray<string>>
+  Record<
+    "youtube" | "vimeo" | "facebook" | "twitter" | "linkedin" | "medusa" | "telemetry" | "server",
+    ReadonlyArray<string>
+  >
 > = {
   youtube: objectShapes(YouTubeSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   vimeo: objectShapes(VimeoSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
@@ -630,6 +659,7 @@ export const sectionKeys: Readonly<
   twitter: objectShapes(XSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   linkedin: objectShapes(LinkedInSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   medusa: objectShapes(EngineSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
+  telemetry: objectShapes(TelemetrySection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   server: objectShapes(ServerSection.ast)[0]!.propertySignatures.map((p) => String(p.name))
 }
 
@@ -752,7 +782,7 @@ const issuesOf = (error: ParseResult.ParseError, sources: Map<string, string>): 
     .map((i) => {
       const filePath = i.path.map((p) => (typeof p === "number" ? p : camelToSnake(String(p))))
       const last = String(filePath[filePath.length - 1] ?? "")
-      const secret = secretKeys.has(last)
+      const secret = secretKeys.has(last) || (filePath[0] === "telemetry" && filePath[1] === "headers")
       let message = i._tag === "Missing" ?
         `required field "${last}" is missing` :
         i.message.startsWith("Expected undefined") || i.message.startsWith("Expected Struct") ?
@@ -858,7 +888,8 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
         ...(engine?.runner !== undefined ? { runner: engine.runner } : {}),
         ...(engine?.timeZone !== undefined ? { timeZone: engine.timeZone } : {}),
         store
-      }
+      },
+      ...(c.telemetry !== undefined ? { telemetry: c.telemetry } : {})
     }
     return config
   })

@@ -150,6 +150,8 @@ export interface Allowance {
  */
 export interface Host<M> {
   readonly id: HostId
+  /** The account uploads go to (a channel id), for telemetry; absent when the config does not name it. */
+  readonly account?: string | undefined
   /** Largest file the host accepts, in bytes. */
   readonly maxFileBytes: number
   /**
@@ -281,6 +283,8 @@ export interface PostWait {
  */
 export interface Publisher<M> {
   readonly id: PublisherId
+  /** The account posts go to (a page id, an author URN), for telemetry; absent when the config does not name it. */
+  readonly account?: string | undefined
   /**
    * Checks metadata against the platform's rules at submit time. Templates are
    * filled with placeholder values of realistic length (URLs count 23 on X

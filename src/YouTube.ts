@@ -641,6 +641,7 @@ export const make = (
 
     return {
       id: "youtube",
+      account: options.channelId,
       maxFileBytes: Metadata.limits.fileBytes,
       validate,
       checkSetup,

@@ -77,3 +77,6 @@ export * as LinkedIn from "./LinkedIn.js"
 
 /** @since 0.1.0 */
 export * as TestPlatforms from "./TestPlatforms.js"
+
+/** @since 0.1.0 */
+export * as Telemetry from "./Telemetry.js"

@@ -495,7 +495,9 @@ const root = Command.make("medusa", {}, () =>
         "  sandbox            run local emulators of the five platforms",
         "  serve              serve the HTTP API (submit, follow over SSE, cancel, resume)",
         "",
-        "Every command takes --config <path> (default ./medusa.config.json), --sandbox (an embedded sandbox for this command), --store <file> (default .medusa/medusa.db) and --help.",
+        "Every command takes --config <path> (default ./medusa.config.json), --sandbox (an embedded sandbox for this command), --store <file> (default .medusa/medusa.db), --log-format text|json (json: one JSON object per log line on stderr) and --help.",
+        "",
+        "Telemetry: set OTEL_EXPORTER_OTLP_ENDPOINT (or a telemetry section in the config) to export traces and metrics over OTLP/HTTP.",
         "",
         "Exit codes: 0 success, 1 the task failed, 2 bad input or config, 130 interrupted."
       ].join("\n"),

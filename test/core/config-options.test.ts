@@ -136,6 +136,14 @@ const everyKey = {
     store: { sqlite: "tasks.db" },
     time_zone: "Europe/Paris"
   },
+  telemetry: {
+    enabled: true,
+    endpoint: "http://127.0.0.1:4318",
+    service_name: "publisher",
+    headers: { "x-api-key": "otlp-key" },
+    export_interval: "15 seconds",
+    log_format: "json"
+  },
   server: {
     api_keys: [{ key: "k-0123456789", scopes: ["read", "write"] }],
     media_roots: ["media"],
@@ -194,6 +202,13 @@ describe("config options", () => {
       assert.strictEqual(Duration.toSeconds(engine.maxWait!), 90)
       assert.strictEqual(Duration.toMinutes(engine.stallTimeout!), 2)
       assert.isFalse("runner" in engine || "store" in engine)
+      const telemetry = config.telemetry!
+      assert.strictEqual(telemetry.enabled, true)
+      assert.strictEqual(telemetry.endpoint, "http://127.0.0.1:4318")
+      assert.strictEqual(telemetry.serviceName, "publisher")
+      assert.strictEqual(Redacted.value(telemetry.headers!["x-api-key"]!), "otlp-key")
+      assert.strictEqual(Duration.toSeconds(telemetry.exportInterval!), 15)
+      assert.strictEqual(telemetry.logFormat, "json")
       const server = config.server!
       assert.strictEqual(Redacted.value(server.apiKeys![0]!.key), "k-0123456789")
       assert.deepStrictEqual(server.apiKeys![0]!.scopes, ["read", "write"])

@@ -25,6 +25,7 @@ import { isFinal } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
 import type { TaskStore } from "../../TaskStore.js"
 import type { Engine, OpenOptions } from "./engine.js"
+import * as LogFormat from "./logFormat.js"
 
 const load = <A>(f: () => Promise<A>): Effect.Effect<A> => Effect.promise(f)
 
@@ -38,7 +39,7 @@ const engineLayer = (
   config: Config.MedusaConfig,
   options: OpenOptions
 ): Effect.Effect<{
-  readonly layer: Layer.Layer<Medusa.Medusa | TaskStore, StoreError>
+  readonly layer: Layer.Layer<Medusa.Medusa | TaskStore, StoreError | ConfigError>
   /** The platform layers inside `layer` (the same value, so a build that merges them builds them once). */
   readonly platforms: Layer.Layer<never>
   readonly durable: boolean
@@ -63,7 +64,7 @@ const engineLayer = (
       // A process that only reads runs nothing: a cluster client.
       const Live = yield* load(() => import("../../Live.js"))
       return {
-        layer: Live.layer(config, { clientOnly: options.readOnly }),
+        layer: Live.layer(config, { clientOnly: options.readOnly, telemetry: false }),
         platforms,
         durable: true,
         label: "PostgreSQL"
@@ -94,6 +95,12 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
     const config = options.configOptional && !fs.existsSync(options.configFile) ?
       yield* Config.decode({}, options.configFile) :
       yield* Config.load(options.configFile)
+    if (!options.readOnly) {
+      // Before the engine: its fibers inherit the tracer (and the log format) set up here.
+      if (config.telemetry?.logFormat === "json") yield* LogFormat.useJson(false)
+      const Live = yield* load(() => import("../../Live.js"))
+      yield* Layer.build(Live.telemetry(config))
+    }
     const engine = yield* engineLayer(config, options)
     const context = yield* Layer.build(engine.layer)
     const [{ Medusa }, { TaskStore }] = yield* load(() =>

@@ -16,7 +16,8 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Cli from "../Cli.js"
-import { ExitCode } from "./exit.js"
+import { badInput, ExitCode } from "./exit.js"
+import * as LogFormat from "./logFormat.js"
 
 /** Text of an unexpected failure: its message only, never its stack. @internal */
 export const describeUnknown = (error: unknown): string =>
@@ -65,7 +66,10 @@ const onSignal = () => {
  *
  * @internal
  */
-export const cliLogger: Logger.Logger<unknown, void> = Logger.make(({ logLevel, message }) => {
+export const cliLogger: Logger.Logger<unknown, void> = Logger.make((options) => {
+  const { logLevel, message } = options
+  // `--log-format json`: every entry from Info up, as a JSON line.
+  if (LogFormat.state.json !== undefined) return LogFormat.state.json.log(options)
   // After Ctrl+C, what the engine says while shutting down is noise.
   if (stopping || !LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) return
   const text = (Array.isArray(message) ? message : [message]).map((m) => (typeof m === "string" ? m : String(m)))
@@ -77,7 +81,15 @@ export const cliLogger: Logger.Logger<unknown, void> = Logger.make(({ logLevel, 
 export const main = (argv: ReadonlyArray<string>): void => {
   process.once("SIGINT", onSignal)
   process.once("SIGTERM", onSignal)
-  Cli.run(argv).pipe(
+  const logFormat = LogFormat.strip(argv.slice(2))
+  LogFormat.state.flag = logFormat.format
+  const program = logFormat.problem !== undefined ?
+    Effect.fail(badInput(logFormat.problem)) :
+    Effect.zipRight(
+      logFormat.format === "json" ? LogFormat.useJson(true) : Effect.void,
+      Cli.run([...argv.slice(0, 2), ...logFormat.args])
+    )
+  program.pipe(
     Effect.provide(Layer.mergeAll(NodeContext.layer, Logger.replace(Logger.defaultLogger, cliLogger))),
     NodeRuntime.runMain({
       disableErrorReporting: true,

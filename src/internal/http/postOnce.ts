@@ -30,6 +30,8 @@ import type { PostContext, PostWait } from "../../Platform.js"
 import { displayName, type PublisherId } from "../../PlatformId.js"
 import { type PlatformError, PlatformUnavailable, PostOutcomeUnknown, QuotaExceeded } from "../../PublishError.js"
 import * as Template from "../../Template.js"
+import * as Metrics from "../telemetry/metrics.js"
+import * as Spans from "../telemetry/spans.js"
 
 // =============================================================================
 // Attempt outcomes
@@ -241,24 +243,48 @@ const retryBackoff = Schedule.exponential("1 second", 2)
  * the wait the platform asked for (or the backoff), and never a wait longer
  * than `maxWaitMillis`.
  */
-const postRetryPolicy = (policy: PostPolicy, onWait: PostContext<unknown>["onWait"]) =>
+const postRetryPolicy = (platform: PublisherId, policy: PostPolicy, onWait: PostContext<unknown>["onWait"]) =>
   retryBackoff.pipe(
     Schedule.intersect(Schedule.recurs(Math.max(0, policy.maxAttempts - 1))),
     Schedule.intersect(Schedule.identity<AttemptFailed>()),
     Schedule.whileInput((e: AttemptFailed) =>
       e.kind === "retry" && (e.waitMillis === undefined || e.waitMillis <= policy.maxWaitMillis)
     ),
-    Schedule.modifyDelayEffect(([, e], delay) => {
-      if (e.waitMillis === undefined) return Effect.succeed(delay)
+    Schedule.modifyDelayEffect(([[, retries], e], delay) => {
+      const counted = noteRetry(platform, retries + 2, e)
+      if (e.waitMillis === undefined) return Effect.as(counted, delay)
       const wait = Duration.millis(e.waitMillis)
       // A wait the platform asked for is worth telling the task about; a short backoff is not.
-      return onWait === undefined ? Effect.succeed(wait) : Effect.as(
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          onWait({ reason: waitReason(e.error), until: now + e.waitMillis! })),
+      const waited = Effect.zipRight(counted, noteWait(platform, e.waitMillis, waitReason(e.error)))
+      return onWait === undefined ? Effect.as(waited, wait) : Effect.as(
+        Effect.zipRight(
+          waited,
+          Effect.flatMap(
+            Clock.currentTimeMillis,
+            (now) => onWait({ reason: waitReason(e.error), until: now + e.waitMillis! })
+          )
+        ),
         wait
       )
     })
   )
+
+/** Counts a retry and notes it on the current span (the publisher's post span). */
+const noteRetry = (platform: PublisherId, nextAttempt: number, e: AttemptFailed): Effect.Effect<void> => {
+  Metrics.unsafeIncrement(Metrics.retries[platform].post)
+  return Spans.event("retry", {
+    [Spans.Attr.attempt]: nextAttempt,
+    "medusa.reason": e.error.reason,
+    ...(e.error.status !== undefined ? { "http.response.status_code": e.error.status } : {})
+  })
+}
+
+/** Counts a wait the platform asked for and notes it on the current span. */
+const noteWait = (platform: PublisherId, millis: number, reason: string): Effect.Effect<void> => {
+  Metrics.unsafeIncrement(Metrics.rateLimitWaits[platform])
+  Metrics.unsafeIncrement(Metrics.rateLimitWaitSeconds[platform], millis / 1000)
+  return Spans.event("rate_limit_wait", { "medusa.wait_ms": millis, "medusa.reason": reason })
+}
 
 /** `"rate limited"`, `"quota exceeded"`: the error's reason in words. @internal */
 export const waitReason = (error: PlatformError): string => error.reason.replace(/_/g, " ")
@@ -298,9 +324,10 @@ export const postOnce = <A>(options: {
     const gate = options.gate === undefined ?
       Effect.void :
       Effect.flatMap(options.gate, (hold) => hold === undefined ? Effect.void : holdPost(options, hold))
+    let attempts = 0
     const timed = Effect.zipRight(
       gate,
-      options.attempt.pipe(
+      Effect.suspend(() => Spans.attempt(++attempts)(options.attempt)).pipe(
         Effect.timeoutFail({
           duration: Duration.millis(options.policy.timeoutMillis),
           onTimeout: () =>
@@ -315,7 +342,7 @@ export const postOnce = <A>(options: {
       )
     )
     return yield* timed.pipe(
-      Effect.retry(postRetryPolicy(options.policy, options.onWait)),
+      Effect.retry(postRetryPolicy(options.platform, options.policy, options.onWait)),
       Effect.catchAll((failure) =>
         failure.kind === "unknown" ?
           resolveUnknown(options, failure, startedAt) :
@@ -335,6 +362,7 @@ const holdPost = (
     yield* Effect.logInfo(`${displayName[options.platform]}: ${hold.reason}, holding the post`).pipe(
       Effect.annotateLogs({ waitMillis: wait })
     )
+    yield* noteWait(options.platform, wait, hold.reason)
     if (options.onWait !== undefined) yield* options.onWait(hold)
     yield* Effect.sleep(Duration.millis(wait))
   })
@@ -373,6 +401,9 @@ const resolveUnknown = <A>(
     Effect.retry({ schedule: findRetryPolicy, while: (error) => error._tag === "PlatformUnavailable" }),
     Effect.catchAll((error) =>
       Effect.fail(unknownError(`Looking for the post failed too (${error.description ?? error.reason}).`))
+    ),
+    Effect.tap((found) =>
+      Metrics.increment(Metrics.postReconciliations[options.platform][Option.isSome(found) ? "found" : "not_found"])
     ),
     Effect.flatMap(Option.match({
       onNone: () => Effect.fail(unknownError(`No matching recent post was found on ${displayName[options.platform]}.`)),

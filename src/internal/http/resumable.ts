@@ -25,6 +25,8 @@ import type { HostId } from "../../PlatformId.js"
 import { displayName } from "../../PlatformId.js"
 import { PlatformRejected, PlatformUnavailable, QuotaExceeded } from "../../PublishError.js"
 import type { PlatformError } from "../../PublishError.js"
+import * as Metrics from "../telemetry/metrics.js"
+import * as Spans from "../telemetry/spans.js"
 
 // =============================================================================
 // Protocol
@@ -310,6 +312,10 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
     let failingSince: number | undefined
     /** When the client last wrote a byte of the request in flight. */
     let activity = 0
+    /** Retries so far: the next request is attempt `retried + 1`. */
+    let retried = 0
+    const startedAt = yield* Clock.currentTimeMillis
+    const bytesCounter = Metrics.uploadBytes[host]
 
     const progress = (force: boolean) =>
       Effect.gen(function*() {
@@ -399,22 +405,35 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
             }. The upload session is kept: run the task again later to resume it.`
           })
         }
-        if (retryAfter !== undefined && retryAfter > 0 && options.onWait !== undefined) {
-          yield* options.onWait({
-            reason: failure.reason === "rate_limited" ? "rate limited" : `${name} asked to retry later`,
-            until: now + retryAfter
-          })
+        if (retryAfter !== undefined && retryAfter > 0) {
+          Metrics.unsafeIncrement(Metrics.rateLimitWaits[host])
+          Metrics.unsafeIncrement(Metrics.rateLimitWaitSeconds[host], retryAfter / 1000)
+          yield* Spans.event("rate_limit_wait", { "medusa.wait_ms": retryAfter, "medusa.reason": failure.reason })
+          if (options.onWait !== undefined) {
+            yield* options.onWait({
+              reason: failure.reason === "rate_limited" ? "rate limited" : `${name} asked to retry later`,
+              until: now + retryAfter
+            })
+          }
         }
         yield* driver.next(failure).pipe(
           Effect.catchAll(() => Effect.flatMap(gaveUp(failure), (error) => Effect.fail(error))),
           Effect.asVoid
         )
+        retried++
+        Metrics.unsafeIncrement(Metrics.retries[host].upload)
+        yield* Spans.event("retry", {
+          [Spans.Attr.attempt]: retried + 1,
+          "medusa.reason": failure.reason,
+          ...(failure.status !== undefined ? { "http.response.status_code": failure.status } : {}),
+          "medusa.description": failure.description
+        })
       })
 
     /** Retries transient failures of one step with the policy (without reporting progress). */
     const retrying = <B>(step: Effect.Effect<B, PlatformError | Transient>): Effect.Effect<B, PlatformError> =>
       Effect.catchTag(
-        step,
+        Effect.suspend(() => Spans.attempt(retried + 1)(step)),
         "Transient",
         (failure) => Effect.zipRight(pause(failure), Effect.suspend(() => retrying(step)))
       )
@@ -488,6 +507,8 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
       yield* createSession
       needQuery = false
     }
+    /** What the server held when this run began (bytes acknowledged before it do not count for throughput). */
+    const resumedAt = acknowledged
 
     const body = (offset: number, end: number): HttpBody.HttpBody =>
       HttpBody.stream(
@@ -496,6 +517,7 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
             Effect.flatMap(Clock.currentTimeMillis, (now) => {
               activity = now
               bytesSent += piece.length
+              bytesCounter.unsafeUpdate(piece.length, [])
               return progress(false)
             })
           )
@@ -510,7 +532,7 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
       const step = needQuery ?
         bounded(protocol.query(target!), "asking how much of the upload the server holds") :
         watched(protocol.send(target!, offset, end, body(offset, end)))
-      const outcome = yield* Effect.either(step)
+      const outcome = yield* Effect.either(Spans.attempt(retried + 1)(step))
       if (outcome._tag === "Left") {
         const error = outcome.left
         if (error._tag !== "Transient") return yield* Effect.fail(error)
@@ -527,6 +549,10 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
             yield* report
           }
           yield* progress(true)
+          const seconds = ((yield* Clock.currentTimeMillis) - startedAt) / 1000
+          if (seconds > 0 && size > resumedAt) {
+            Metrics.uploadThroughput[host].unsafeUpdate((size - resumedAt) / seconds, [])
+          }
           return probe.result
         }
         case "Incomplete": {

@@ -48,6 +48,8 @@ import { percentOf } from "../../TaskStatus.js"
 import type { Service as StoreService } from "../../TaskStore.js"
 import * as Template from "../../Template.js"
 import type { ResolvedPlatforms } from "../request/validation.js"
+import * as Metrics from "../telemetry/metrics.js"
+import * as Spans from "../telemetry/spans.js"
 
 export {
   /** @internal */
@@ -296,7 +298,13 @@ export const transitionTo = (
   to: TaskState,
   changes?: Partial<Task>
 ): Effect.Effect<Task, TaskNotFound | InvalidTransition | StoreError> =>
-  withNow((now) => engine.store.update(id, (task) => transition(task, to, now, changes)))
+  Effect.map(
+    withNow((now) => engine.store.update(id, (task) => transition(task, to, now, changes))),
+    (task) => {
+      Metrics.countTransition(task)
+      return task
+    }
+  )
 
 /**
  * The task's record of a platform error (data only, no cause).
@@ -453,6 +461,7 @@ export const uploadStep = (
     const task = yield* Effect.catchTag(engine.store.get(taskId), "TaskNotFound", () => Effect.fail(vanished(taskId)))
     const metadata = task.request.metadata[hostId]
     const hosts = hostsOf(task.request)
+    yield* Effect.annotateCurrentSpan(Spans.Attr.bytes, task.media.size)
     const recorded = task.videos.find((v) => v.host === hostId)
     const video = recorded ?? (yield* Effect.gen(function*() {
       const resume = yield* engine.store.loadUploadSession(taskId, hostId)
@@ -546,14 +555,22 @@ const reconcile = (
       Effect.retry({ schedule: searchRetry, while: (error) => error._tag === "PlatformUnavailable" }),
       Effect.mapError((error) => unknown(`looking for it failed (${error.message})`))
     )
-    const found = yield* search
-    if (Option.isSome(found)) return found
+    const counted = Effect.tap(search, (found) =>
+      Effect.sync(() =>
+        Metrics.unsafeIncrement(Metrics.postReconciliations[publisherId][Option.isSome(found) ? "found" : "not_found"])
+      ))
+    const found = yield* counted
+    if (Option.isSome(found)) {
+      return found
+    }
     const settledAt = intentAt + publisher.settleMillis
     const now = yield* Clock.currentTimeMillis
-    if (now >= settledAt) return Option.none()
+    if (now >= settledAt) {
+      return Option.none()
+    }
     yield* onWait({ reason: `confirming whether an earlier ${name} post was made`, until: settledAt })
     yield* Effect.sleep(settledAt - now)
-    return yield* search
+    return yield* counted
   })
 
 /**
@@ -686,8 +703,9 @@ export const failWithDefect = (
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const failure = new TaskFailure({ code: "internal_error", message: `Internal error: ${description}` }, true)
-    yield* ignoreRefused(engine.store.update(taskId, (t) => {
+    const failed = yield* ignoreRefused(engine.store.update(taskId, (t) => {
       const withFailure = rebuild(t, { failures: [...t.failures, failure] })
       return transition(withFailure, "failed", now, { message: failure.message })
     }))
+    if (failed !== undefined) Metrics.countTransition(failed)
   })

@@ -27,6 +27,7 @@ import * as Stream from "effect/Stream"
 import type { StoreError } from "../../PublishError.js"
 import type { Task } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
+import * as Spans from "../telemetry/spans.js"
 import type { Engine } from "./engine.js"
 import * as Plan from "./plan.js"
 import * as Steps from "./steps.js"
@@ -159,4 +160,4 @@ const stepsOf = <R>(runner: StepRunner<R>, engine: Engine, id: TaskId): Effect.E
       }
     }
     yield* runner.step("finish", Plan.Outcome, Steps.finish(engine, id, notPosted))
-  })
+  }).pipe(Spans.task(id))

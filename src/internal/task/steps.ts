@@ -21,6 +21,7 @@ import { isPlatformError, StoreError } from "../../PublishError.js"
 import type { Task } from "../../Task.js"
 import { isFinal, TaskFailure } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
+import * as Spans from "../telemetry/spans.js"
 import type { Engine } from "./engine.js"
 import {
   abandonUpload,
@@ -166,7 +167,8 @@ export const upload = (
     plan.failFast && plan.hosts.length > 1 ? (t) => Plan.uploadMustStop(plan, host, t.failures) : undefined
   ).pipe(
     // Nothing resumes an upload that did not finish here: what it created on the platform goes.
-    Effect.tap((outcome) => outcome === "ok" ? Effect.void : abandonUpload(engine, id, host))
+    Effect.tap((outcome) => outcome === "ok" ? Effect.void : abandonUpload(engine, id, host)),
+    Spans.step(Spans.SpanName.upload, host, engine.platforms.hosts[host]?.account)
   )
 
 /**
@@ -222,7 +224,7 @@ export const post = (
     ).pipe(Effect.map(Option.getOrElse(() => "skipped" as const))),
     // Nothing stops a post that started but a cancel.
     undefined
-  )
+  ).pipe(Spans.step(Spans.SpanName.post, publisher, engine.platforms.publishers[publisher]?.account))
 
 /**
  * The final state: `failed` with the first failure's message when any was
@@ -246,6 +248,7 @@ export const finish = (
     )
     // Refused: the task ended meanwhile (cancelled); that state stands.
     if (Either.isLeft(result) && result.left._tag === "StoreError") return yield* result.left
+    if (Either.isRight(result)) yield* Effect.annotateCurrentSpan(Spans.Attr.state, result.right.state)
     return "ok" as const
   })
 

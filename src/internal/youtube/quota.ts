@@ -17,6 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { QuotaExceeded } from "../../PublishError.js"
 import { writeFileAtomic } from "../files/atomicFile.js"
+import * as Metrics from "../telemetry/metrics.js"
 
 /** Costs per method (fact sheet §1.3, since 2026-06-01). @internal */
 export const costs = {
@@ -179,7 +180,13 @@ export const make = (
       check,
       usage,
       spend: (key, spent) =>
-        update(key, (e) => ({ ...e, uploads: e.uploads + (spent.uploads ?? 0), units: e.units + (spent.units ?? 0) })),
+        update(key, (e) => ({ ...e, uploads: e.uploads + (spent.uploads ?? 0), units: e.units + (spent.units ?? 0) }))
+          .pipe(
+            Effect.zipRight(Effect.sync(() => {
+              if (spent.uploads) Metrics.unsafeIncrement(Metrics.quotaUnits.uploads, spent.uploads)
+              if (spent.units) Metrics.unsafeIncrement(Metrics.quotaUnits.units, spent.units)
+            }))
+          ),
       exhaust: (key, bucket) =>
         update(key, (e) =>
           bucket === "uploads" ?
