@@ -28,10 +28,13 @@ import type {
   StatusOptions,
   TasksOptions
 } from "../Cli.js"
-import type { Engine } from "./engine.js"
+import type { Engine, OpenOptions, Reader } from "./engine.js"
 import { badInput, CliExit, ExitCode } from "./exit.js"
-import { follow, type Output, poll, printSummary, stdout } from "./follow.js"
-import { buildRequest } from "./request.js"
+import { type Output, printSummary, stdout } from "./output.js"
+
+// Loaded by the commands that use them: the commands that only read tasks load neither streams nor requests.
+const loadFollow = Effect.promise(() => import("./follow.js"))
+const loadRequest = Effect.promise(() => import("./request.js"))
 
 // =============================================================================
 // Environment: store, config, embedded sandbox
@@ -83,26 +86,37 @@ const defaultConfig = "medusa.config.json"
 const configFileOf = (common: CommonOptions): Effect.Effect<string, CliExit, Scope.Scope> =>
   common.sandbox ? embeddedSandbox : Effect.succeed(path.resolve(Option.getOrElse(common.config, () => defaultConfig)))
 
+/** Where `live.open` / `live.openReader` find the config and the store. */
+const openOptions = (common: CommonOptions, readOnly: boolean): Effect.Effect<OpenOptions, CliExit, Scope.Scope> =>
+  Effect.map(configFileOf(common), (configFile) => ({
+    configFile,
+    // Reading tasks needs no platform: without a config file, an empty one will do.
+    configOptional: readOnly && !common.sandbox && Option.isNone(common.config),
+    store: storeOf(common),
+    storeGiven: Option.isSome(common.store),
+    readOnly
+  }))
+
 /** Opens the engine on the config (or an embedded sandbox) and the store. */
 const openEngine = (
   common: CommonOptions,
   readOnly: boolean
 ): Effect.Effect<Engine, CliExit, Scope.Scope> =>
   Effect.gen(function*() {
-    const configFile = yield* configFileOf(common)
-    const store = storeOf(common)
-    if (!readOnly && store !== "memory") fs.mkdirSync(path.dirname(path.resolve(store)), { recursive: true })
+    const options = yield* openOptions(common, readOnly)
+    if (!readOnly && options.store !== "memory") {
+      fs.mkdirSync(path.dirname(path.resolve(options.store)), { recursive: true })
+    }
     const live = yield* Effect.promise(() => import("./live.js"))
-    return yield* mapErrors(
-      live.open({
-        configFile,
-        // Reading tasks needs no platform: without a config file, an empty one will do.
-        configOptional: readOnly && !common.sandbox && Option.isNone(common.config),
-        store,
-        storeGiven: Option.isSome(common.store),
-        readOnly
-      })
-    )
+    return yield* mapErrors(live.open(options))
+  })
+
+/** Opens the store alone, read-only (status, tasks). */
+const openReader = (common: CommonOptions): Effect.Effect<Reader, CliExit, Scope.Scope> =>
+  Effect.gen(function*() {
+    const options = yield* openOptions(common, true)
+    const live = yield* Effect.promise(() => import("./live.js"))
+    return yield* mapErrors(live.openReader(options))
   })
 
 const parseTaskId = (input: string): Effect.Effect<TaskId.TaskId, CliExit> =>
@@ -184,7 +198,7 @@ const reportDetachedId = (id: TaskId.TaskId): void => {
 /** @internal */
 export const publish = (options: PublishOptions): Effect.Effect<void, CliExit> =>
   Effect.gen(function*() {
-    const built = buildRequest(options)
+    const built = (yield* loadRequest).buildRequest(options)
     if ("error" in built) return yield* Effect.fail(badInput(built.error))
     const out = stdout(options.json)
     if (options.detach) return yield* detach(options, out)
@@ -197,6 +211,7 @@ export const publish = (options: PublishOptions): Effect.Effect<void, CliExit> =
       // Ctrl+C: a durable task is left to `medusa resume` (unless the platforms are an
       // embedded sandbox that dies with this process); otherwise the task is cancelled.
       const detachOnInterrupt = engine.durable && !options.sandbox
+      const { follow } = yield* loadFollow
       const last = yield* follow(engine.watch(id), out).pipe(
         mapErrors,
         Effect.onInterrupt(() =>
@@ -238,14 +253,15 @@ const printStatus = (task: Task, out: Output): void => {
 export const status = (options: StatusOptions): Effect.Effect<void, CliExit> =>
   Effect.scoped(Effect.gen(function*() {
     const id = yield* parseTaskId(options.taskId)
-    const engine = yield* openEngine(options, true)
+    const store = yield* openReader(options)
     const out = stdout(options.json)
     if (!options.watch) {
-      const task = yield* mapErrors(engine.get(id))
+      const task = yield* mapErrors(store.get(id))
       printStatus(task, out)
       return yield* exitForFinal(task.state === "pending" || task.state === "in_progress" ? undefined : task)
     }
-    const last = yield* mapErrors(follow(poll(engine.get(id), 200), out))
+    const { follow, poll } = yield* loadFollow
+    const last = yield* mapErrors(follow(poll(store.get(id), 200), out))
     if (last) printSummary(last, out)
     yield* exitForFinal(last)
   }))
@@ -258,8 +274,8 @@ export const tasks = (options: TasksOptions): Effect.Effect<void, CliExit> =>
     if (options.limit <= 0) {
       return yield* Effect.fail(badInput(`--limit must be a positive number, got ${options.limit}`))
     }
-    const engine = yield* openEngine(options, true)
-    const list = yield* mapErrors(engine.list({ status: Option.getOrUndefined(options.status), limit: options.limit }))
+    const store = yield* openReader(options)
+    const list = yield* mapErrors(store.list({ status: Option.getOrUndefined(options.status), limit: options.limit }))
     const out = stdout(options.json)
     if (out.json) {
       for (const task of list) out.write(JSON.stringify(TaskStatus.toJSON(task)) + "\n")
@@ -267,7 +283,7 @@ export const tasks = (options: TasksOptions): Effect.Effect<void, CliExit> =>
     }
     if (list.length === 0) {
       out.write(
-        `No tasks${Option.isSome(options.status) ? ` in state ${options.status.value}` : ""} in ${engine.storeLabel}.\n`
+        `No tasks${Option.isSome(options.status) ? ` in state ${options.status.value}` : ""} in ${store.storeLabel}.\n`
       )
       return
     }
@@ -304,6 +320,7 @@ export const resume = (options: ResumeOptions): Effect.Effect<void, CliExit> =>
       if (!out.json) out.write(`Nothing to resume in ${engine.storeLabel}.\n`)
       return
     }
+    const { follow } = yield* loadFollow
     let failed = false
     for (const id of ids) {
       if (!out.json) out.write(`Resuming task ${id}\n\n`)

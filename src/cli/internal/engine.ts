@@ -20,21 +20,25 @@ import type { PublishRequestInput } from "../../PublishRequest.js"
 import type { Task, TaskState } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
 
-/** @internal */
-export interface Engine {
-  /** Whether tasks outlive this process (SQLite), so that Ctrl+C may detach. */
-  readonly durable: boolean
-  /** `.medusa/medusa.db` or `memory`, for messages. */
+/** What the commands that only read tasks need (status, tasks): the store, opened read-only. @internal */
+export interface Reader {
+  /** `.medusa/medusa.db`, `memory` or `PostgreSQL`, for messages. */
   readonly storeLabel: string
-  readonly submit: (request: PublishRequestInput) => Effect.Effect<TaskId, InvalidRequest | ConfigError | StoreError>
   readonly get: (id: TaskId) => Effect.Effect<Task, TaskNotFound | StoreError>
-  /** The current task, then each change, ending after a final state (tasks run by this process). */
-  readonly watch: (id: TaskId) => Stream.Stream<Task, TaskNotFound | StoreError>
-  readonly cancel: (id: TaskId) => Effect.Effect<void, TaskNotFound | InvalidTransition | StoreError | TaskCancelled>
   readonly list: (options: {
     readonly status?: TaskState | undefined
     readonly limit?: number | undefined
   }) => Effect.Effect<ReadonlyArray<Task>, StoreError>
+}
+
+/** @internal */
+export interface Engine extends Reader {
+  /** Whether tasks outlive this process (SQLite), so that Ctrl+C may detach. */
+  readonly durable: boolean
+  readonly submit: (request: PublishRequestInput) => Effect.Effect<TaskId, InvalidRequest | ConfigError | StoreError>
+  /** The current task, then each change, ending after a final state (tasks run by this process). */
+  readonly watch: (id: TaskId) => Stream.Stream<Task, TaskNotFound | StoreError>
+  readonly cancel: (id: TaskId) => Effect.Effect<void, TaskNotFound | InvalidTransition | StoreError | TaskCancelled>
   /** Starts running unfinished tasks of the store in this process; returns their ids. */
   readonly resume: (id: Option.Option<TaskId>) => Effect.Effect<ReadonlyArray<TaskId>, TaskNotFound | StoreError>
 }
@@ -49,6 +53,6 @@ export interface OpenOptions {
   readonly store: string
   /** Whether `store` came from `--store` (else the CLI's default, unless the config names a store). */
   readonly storeGiven: boolean
-  /** Only read the store (status, tasks): never run or lock anything. */
+  /** Only read the store (cancel asks the process that runs the task): never run or lock anything. */
   readonly readOnly: boolean
 }
