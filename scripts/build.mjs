@@ -55,7 +55,28 @@ if (tsc.status !== 0) {
   process.exit(tsc.status ?? 1)
 }
 
+// The require() entry points: on a Node that loads ES modules through require() (20.19+, 22.12+) each hands over
+// the ES module itself (one copy of every class for import and require alike); on another it says what to do
+// instead of Node's ERR_REQUIRE_ESM. The version rule is src/internal/nodeSupport.ts, compiled to CommonJS for
+// Nodes that are too old for the rest.
 const esbuild = await import("esbuild")
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: ["src/internal/nodeSupport.ts"],
+  outfile: "dist/require/nodeSupport.cjs",
+  format: "cjs",
+  platform: "node",
+  target: "node12",
+  logLevel: "warning"
+})
+const requireEntries = { index: "../index.js", promise: "../promise.js", sandbox: "../sandbox/index.js" }
+for (const [name, target] of Object.entries(requireEntries)) {
+  fs.writeFileSync(
+    path.join(dist, "require", `${name}.cjs`),
+    `"use strict"\nrequire("./nodeSupport.cjs").check("require")\nmodule.exports = require(${JSON.stringify(target)})\n`
+  )
+}
+
 await esbuild.build({
   absWorkingDir: root,
   entryPoints: { bin: "src/cli/bin.ts" },
