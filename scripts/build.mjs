@@ -75,6 +75,7 @@ for (const [name, target] of Object.entries(requireEntries)) {
     path.join(dist, "require", `${name}.cjs`),
     `"use strict"\nrequire("./nodeSupport.cjs").check("require")\nmodule.exports = require(${JSON.stringify(target)})\n`
   )
+  fs.writeFileSync(path.join(dist, "require", `${name}.d.cts`), `export * from ${JSON.stringify(target)}\n`)
 }
 
 await esbuild.build({
