@@ -6,36 +6,16 @@
  * `import()`, so that a command loads only the chunks it uses).
  *
  * `--if-stale` builds only when dist/ is missing or older than a source file
- * (what `npm run demo` and `npm run medusa` run first).
+ * (scripts/stale.mjs; `npm run demo` and `npm run medusa` check the same way).
  */
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { isStale } from "./stale.mjs"
 
 const root = fileURLToPath(new URL("../", import.meta.url))
 const dist = path.join(root, "dist")
-const stamp = path.join(dist, "cli", "bin.js")
-
-/** Newest modification time under `dir` (files only). */
-const newest = (dir) => {
-  let max = 0
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name)
-    max = Math.max(max, entry.isDirectory() ? newest(full) : fs.statSync(full).mtimeMs)
-  }
-  return max
-}
-
-const isStale = () => {
-  if (!fs.existsSync(stamp)) return true
-  const built = fs.statSync(stamp).mtimeMs
-  const inputs = [
-    newest(path.join(root, "src")),
-    ...["package.json", "tsconfig.build.json", "scripts/build.mjs"].map((f) => fs.statSync(path.join(root, f)).mtimeMs)
-  ]
-  return inputs.some((t) => t > built)
-}
 
 if (process.argv.includes("--if-stale") && !isStale()) process.exit(0)
 
