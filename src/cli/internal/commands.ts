@@ -8,9 +8,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { displayName } from "../../PlatformId.js"
 import type { Task } from "../../Task.js"
@@ -72,10 +70,12 @@ const mapErrors = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, CliE
  * the config it wrote (in a fresh temporary directory).
  */
 const embeddedSandbox: Effect.Effect<string, never, Scope.Scope> = Effect.gen(function*() {
-  const Sandbox = yield* Effect.promise(() => import("../../sandbox/Sandbox.js"))
+  const [Sandbox, { tmpdir }] = yield* Effect.promise(() =>
+    Promise.all([import("../../sandbox/Sandbox.js"), import("node:os")])
+  )
   const sandbox = yield* Sandbox.make()
   const dir = yield* Effect.acquireRelease(
-    Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "medusa-sandbox-"))),
+    Effect.sync(() => fs.mkdtempSync(path.join(tmpdir(), "medusa-sandbox-"))),
     (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
   )
   return yield* Effect.promise(() => sandbox.writeConfig(dir))
@@ -144,44 +144,51 @@ const detachFdVariable = "MEDUSA_DETACH_FD"
  * task id on an extra pipe as soon as the task is submitted, then runs it.
  */
 const detach = (options: PublishOptions, out: Output): Effect.Effect<void, CliExit> =>
-  Effect.async<void, CliExit>((resume) => {
-    const logDir = path.join(path.dirname(path.resolve(storeOf(options))), "logs")
-    fs.mkdirSync(logDir, { recursive: true })
-    const logFile = path.join(logDir, `detached-${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}.log`)
-    const log = fs.openSync(logFile, "a", 0o600)
-    const args = process.argv.slice(2).filter((a) => a !== "--detach")
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
-      detached: true,
-      stdio: ["ignore", log, log, "pipe"],
-      env: { ...process.env, [detachFdVariable]: "3" }
-    })
-    fs.closeSync(log)
-    let received = ""
-    const channel = child.stdio[3] as NodeJS.ReadableStream
-    channel.setEncoding("utf8")
-    channel.on("data", (chunk: string) => {
-      received += chunk
-    })
-    channel.on("end", () => {
-      const id = received.trim()
-      if (TaskId.is(id)) {
-        child.unref()
-        ;(channel as unknown as { destroy: () => void }).destroy()
-        out.write(
-          out.json ?
-            JSON.stringify({ status: "pending", task_id: id, log: logFile }) + "\n" :
-            `${id}\nDetached: the task runs in the background (log: ${logFile}).\nFollow it with: medusa status ${id} --watch\n`
+  Effect.flatMap(
+    Effect.promise(() => import("node:child_process")),
+    ({ spawn }) =>
+      Effect.async<void, CliExit>((resume) => {
+        const logDir = path.join(path.dirname(path.resolve(storeOf(options))), "logs")
+        fs.mkdirSync(logDir, { recursive: true })
+        const logFile = path.join(
+          logDir,
+          `detached-${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}.log`
         )
-        resume(Effect.void)
-        return
-      }
-      // The worker ended before submitting (bad request or config): show why, with its exit code.
-      child.on("exit", (code) => {
-        const text = fs.readFileSync(logFile, "utf8").trim()
-        resume(Effect.fail(new CliExit({ code: code ?? ExitCode.taskFailed, text })))
+        const log = fs.openSync(logFile, "a", 0o600)
+        const args = process.argv.slice(2).filter((a) => a !== "--detach")
+        const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
+          detached: true,
+          stdio: ["ignore", log, log, "pipe"],
+          env: { ...process.env, [detachFdVariable]: "3" }
+        })
+        fs.closeSync(log)
+        let received = ""
+        const channel = child.stdio[3] as NodeJS.ReadableStream
+        channel.setEncoding("utf8")
+        channel.on("data", (chunk: string) => {
+          received += chunk
+        })
+        channel.on("end", () => {
+          const id = received.trim()
+          if (TaskId.is(id)) {
+            child.unref()
+            ;(channel as unknown as { destroy: () => void }).destroy()
+            out.write(
+              out.json ?
+                JSON.stringify({ status: "pending", task_id: id, log: logFile }) + "\n" :
+                `${id}\nDetached: the task runs in the background (log: ${logFile}).\nFollow it with: medusa status ${id} --watch\n`
+            )
+            resume(Effect.void)
+            return
+          }
+          // The worker ended before submitting (bad request or config): show why, with its exit code.
+          child.on("exit", (code) => {
+            const text = fs.readFileSync(logFile, "utf8").trim()
+            resume(Effect.fail(new CliExit({ code: code ?? ExitCode.taskFailed, text })))
+          })
+        })
       })
-    })
-  })
+  )
 
 /** In a detached worker: report the id to the parent and close the channel. */
 const reportDetachedId = (id: TaskId.TaskId): void => {

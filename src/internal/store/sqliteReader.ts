@@ -8,9 +8,10 @@
  *
  * @internal
  */
-import Database from "better-sqlite3"
+import type BetterSqlite3 from "better-sqlite3"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import { createRequire } from "node:module"
 import type { StoreError } from "../../PublishError.js"
 import { TaskNotFound } from "../../PublishError.js"
 import type { Task } from "../../Task.js"
@@ -30,6 +31,9 @@ export const empty: TaskReader = {
   get: (id) => Effect.fail(new TaskNotFound({ taskId: id })),
   list: () => Effect.succeed([])
 }
+
+// Through require(): better-sqlite3 is CommonJS, and importing it as an ES module first scans its source for exports.
+const Database = createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3
 
 interface Row {
   readonly id?: string
