@@ -409,7 +409,17 @@ const native = path.join(project, "node_modules/better-sqlite3/build")
 if (fs.existsSync(native)) {
   fs.renameSync(native, `${native}.away`)
   try {
-    const r = run("npx", ["medusa", "publish", "media/sample.mp4", "--sandbox", "--request", "demo-request.json"], {
+    const durable = path.join(project, ".medusa-native", "medusa.db")
+    const r = run("npx", [
+      "medusa",
+      "publish",
+      "media/sample.mp4",
+      "--sandbox",
+      "--request",
+      "demo-request.json",
+      "--store",
+      durable
+    ], {
       env: { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}` }
     })
     check(

@@ -36,7 +36,7 @@ const sandbox = Options.boolean("sandbox").pipe(
 
 const store = Options.text("store").pipe(
   Options.withDescription(
-    "Where tasks are kept: a SQLite file (default .medusa/medusa.db, shared by every medusa process in this directory), or `memory` for this process only."
+    "Where tasks are kept: a SQLite file (default .medusa/medusa.db, shared by every medusa process in this directory), or `memory` for this process only (the default with --sandbox, unless --detach)."
   ),
   Options.optional
 )

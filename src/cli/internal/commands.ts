@@ -41,7 +41,13 @@ const loadRequest = Effect.promise(() => import("./request.js"))
 /** Default SQLite file, relative to the working directory. */
 const defaultStore = path.join(".medusa", "medusa.db")
 
-const storeOf = (common: CommonOptions): string => Option.getOrElse(common.store, () => defaultStore)
+/**
+ * The store a command uses: `--store`, else the default file. With an embedded sandbox, which lives only as long as
+ * the command, its tasks live in memory too (they could not be resumed, and they are not the user's tasks), unless
+ * the task is detached: other processes follow it through the file.
+ */
+const storeOf = (common: CommonOptions & { readonly detach?: boolean }): string =>
+  Option.getOrElse(common.store, () => common.sandbox && common.detach !== true ? "memory" : defaultStore)
 
 /** Library errors the user can fix (bad request, config, unknown id) exit 2 with their message. */
 const userErrorTags = new Set([
