@@ -98,6 +98,7 @@ for (
     "dist/index.d.ts",
     "dist/promise.js",
     "dist/sandbox/index.js",
+    "dist/Server.js",
     "dist/cli/bin.js",
     "dist/require/promise.cjs",
     "bin/medusa.js",

@@ -10,6 +10,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -130,6 +131,13 @@ const everyKey = {
     stall_timeout: "2 minutes",
     runner: { role: "runner", host: "10.0.0.5", port: 34431 },
     store: { sqlite: "tasks.db" }
+  },
+  server: {
+    api_keys: [{ key: "k-0123456789", scopes: ["read", "write"] }],
+    media_roots: ["media"],
+    cors_origins: ["https://app.example.com"],
+    webhooks: [{ url: "https://hooks.example.com/medusa", secret: "whsec_abc", events: ["task.completed"] }],
+    max_body_bytes: 65536
   }
 } as const
 
@@ -178,6 +186,13 @@ describe("config options", () => {
       assert.strictEqual(Duration.toSeconds(engine.maxWait!), 90)
       assert.strictEqual(Duration.toMinutes(engine.stallTimeout!), 2)
       assert.isFalse("runner" in engine || "store" in engine)
+      const server = config.server!
+      assert.strictEqual(Redacted.value(server.apiKeys![0]!.key), "k-0123456789")
+      assert.deepStrictEqual(server.apiKeys![0]!.scopes, ["read", "write"])
+      assert.deepStrictEqual(server.mediaRoots, [path.join(dir, "media")])
+      assert.deepStrictEqual(server.corsOrigins, ["https://app.example.com"])
+      assert.strictEqual(Redacted.value(server.webhooks![0]!.secret), "whsec_abc")
+      assert.strictEqual(server.maxBodyBytes, 65536)
     }))
 
   it.effect("max_wait and stall_timeout default to 5 and 10 minutes; runner is absent unless set", () =>
@@ -188,6 +203,7 @@ describe("config options", () => {
       assert.isUndefined(config.medusa.runner)
       assert.deepStrictEqual(Config.runnerOptions(config), {})
       assert.deepStrictEqual(Config.sectionKeys.medusa.includes("max_wait"), true)
+      assert.isUndefined(config.server)
     }))
 
   it("the documentation names every key", () => {

@@ -13,6 +13,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { afterAll } from "vitest"
+import * as Migrations from "../../src/internal/store/migrations.js"
 import { PublishedPost, UploadSession } from "../../src/Platform.js"
 import * as SqlTaskStore from "../../src/SqlTaskStore.js"
 import { canTransition, type Task, type TaskState, transition, withProgress } from "../../src/Task.js"
@@ -216,7 +217,12 @@ const contract = (name: string, makeLayer: () => Promise<StoreLayer>, skip = fal
         const sql = yield* SqlClient.SqlClient
         const rows = yield* sql<{ migration_id: number | string; name: string }>`SELECT migration_id, name
           FROM medusa_migrations ORDER BY migration_id`
-        assert.deepStrictEqual(rows.map((r) => [Number(r.migration_id), r.name]), [[1, "initial"]])
+        // Every migration once, in order: 1_initial, then each one appended since.
+        assert.deepStrictEqual(
+          rows.map((r) => `${Number(r.migration_id)}_${r.name}`),
+          Object.keys(Migrations.migrations)
+        )
+        assert.strictEqual(rows[0]?.name, "initial")
       })))
 
     it.live("model-based: any sequence of requested transitions matches the task model", () =>

@@ -1,7 +1,7 @@
 /**
  * The read-only SQLite reader (better-sqlite3 alone, what `medusa tasks` and
- * `medusa status` use) answers `get` and `list` exactly as the SQL store does
- * on the same file.
+ * `medusa status` use) answers `get`, `history` and `list` exactly as the SQL
+ * store does on the same file.
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -57,6 +57,7 @@ describe("SQLite reader", () => {
         return {
           lists: yield* Effect.forEach(queries, (q) => store.list(q)),
           gets: yield* Effect.forEach(ids, (id) => store.get(id)),
+          histories: yield* Effect.forEach([...ids, unknown], (id) => store.history(id)),
           missing: yield* Effect.flip(store.get(unknown))
         }
       }).pipe(Effect.provide(layer))
@@ -65,11 +66,14 @@ describe("SQLite reader", () => {
         return {
           lists: yield* Effect.forEach(queries, (q) => reader.list(q)),
           gets: yield* Effect.forEach(ids, (id) => reader.get(id)),
+          histories: yield* Effect.forEach([...ids, unknown], (id) => reader.history(id)),
           missing: yield* Effect.flip(reader.get(unknown))
         }
       }))
       assert.deepStrictEqual(viaReader.lists, viaStore.lists)
       assert.deepStrictEqual(viaReader.gets, viaStore.gets)
+      assert.deepStrictEqual(viaReader.histories, viaStore.histories)
+      assert.deepStrictEqual(viaStore.histories.map((h) => h.length), [3, 3, 2, 2, 1, 0])
       assert.deepStrictEqual(viaReader.missing, viaStore.missing)
       // The queries are not trivially equal: the lists differ from each other.
       assert.deepStrictEqual(viaStore.lists.map((l) => l.length), [5, 2, 2, 1, 1, 1, 0])

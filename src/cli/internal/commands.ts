@@ -23,6 +23,7 @@ import type {
   PublishOptions,
   ResumeOptions,
   SandboxCommandOptions,
+  ServeOptions,
   StatusOptions,
   TasksOptions
 } from "../Cli.js"
@@ -249,9 +250,9 @@ export const publish = (options: PublishOptions): Effect.Effect<void, CliExit> =
 // status, tasks, cancel, resume
 // =============================================================================
 
-const printStatus = (task: Task, out: Output): void => {
+const printStatus = (task: Task, history: ReadonlyArray<TaskStatus.HistoryEntry>, out: Output): void => {
   if (out.json) {
-    out.write(JSON.stringify(TaskStatus.toJSON(task)) + "\n")
+    out.write(JSON.stringify(TaskStatus.toJSONWithHistory(task, history)) + "\n")
     return
   }
   out.write(`Task     ${task.id}\n`)
@@ -259,6 +260,12 @@ const printStatus = (task: Task, out: Output): void => {
   out.write(`Created  ${new Date(task.createdAt).toISOString()}\n`)
   out.write(`Updated  ${new Date(task.updatedAt).toISOString()}\n`)
   out.write(`File     ${task.media.path}\n`)
+  if (history.length > 0) {
+    out.write(`History\n`)
+    for (const h of history) {
+      out.write(`  ${new Date(h.at).toISOString()}  ${h.state.padEnd(11)}${h.message ? `  ${h.message}` : ""}\n`)
+    }
+  }
   printSummary(task, out)
 }
 
@@ -270,7 +277,7 @@ export const status = (options: StatusOptions): Effect.Effect<void, CliExit> =>
     const out = stdout(options.json)
     if (!options.watch) {
       const task = yield* mapErrors(store.get(id))
-      printStatus(task, out)
+      printStatus(task, yield* mapErrors(store.history(id)), out)
       return yield* exitForFinal(task.state === "pending" || task.state === "in_progress" ? undefined : task)
     }
     const { follow, poll } = yield* loadFollow
@@ -410,4 +417,33 @@ export const sandbox = (options: SandboxCommandOptions): Effect.Effect<void, Cli
         } --request examples/demo-request.json`
       ]
     }).pipe(Effect.mapError((e) => badInput(e.message)))
+  }))
+
+// =============================================================================
+// serve
+// =============================================================================
+
+/** @internal */
+export const serve = (options: ServeOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    if (options.port < 0 || options.port > 65_535) {
+      return yield* Effect.fail(badInput(`--port must be between 0 and 65535, got ${options.port}`))
+    }
+    const configFile = yield* configFileOf(options)
+    const store = storeOf(options)
+    if (store !== "memory") fs.mkdirSync(path.dirname(path.resolve(store)), { recursive: true })
+    const live = yield* Effect.promise(() => import("./live.js"))
+    // Runs until Ctrl+C: the runtime interrupts it, which closes the server and the engine.
+    return yield* mapErrors(
+      live.serve({
+        configFile,
+        configOptional: false,
+        store,
+        storeGiven: Option.isSome(options.store),
+        readOnly: false,
+        port: options.port,
+        host: options.host,
+        defaultMediaRoot: options.sandbox ? process.cwd() : undefined
+      })
+    )
   }))

@@ -19,12 +19,15 @@ import type {
 import type { PublishRequestInput } from "../../PublishRequest.js"
 import type { Task, TaskState } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
+import type { HistoryEntry } from "../../TaskStatus.js"
 
 /** What the commands that only read tasks need (status, tasks): the store, opened read-only. @internal */
 export interface Reader {
   /** `.medusa/medusa.db`, `memory` or `PostgreSQL`, for messages. */
   readonly storeLabel: string
   readonly get: (id: TaskId) => Effect.Effect<Task, TaskNotFound | StoreError>
+  /** The task's state changes, oldest first. */
+  readonly history: (id: TaskId) => Effect.Effect<ReadonlyArray<HistoryEntry>, StoreError>
   readonly list: (options: {
     readonly status?: TaskState | undefined
     readonly limit?: number | undefined

@@ -25,6 +25,7 @@ import type { ConfigError, StoreError } from "../../PublishError.js"
 import { ConfigError as ConfigErrorClass, Issue } from "../../PublishError.js"
 import { isFinal } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
+import type { TaskStore } from "../../TaskStore.js"
 import type { Engine, OpenOptions, Reader } from "./engine.js"
 
 const load = <A>(f: () => Promise<A>): Effect.Effect<A> => Effect.promise(f)
@@ -71,7 +72,9 @@ const engineLayer = (
   config: Config.MedusaConfig,
   options: OpenOptions
 ): Effect.Effect<{
-  readonly layer: Layer.Layer<Medusa.Medusa, StoreError>
+  readonly layer: Layer.Layer<Medusa.Medusa | TaskStore, StoreError>
+  /** The platform layers inside `layer` (the same value, so a build that merges them builds them once). */
+  readonly platforms: Layer.Layer<never>
   readonly durable: boolean
   readonly label: string
 }> =>
@@ -86,24 +89,31 @@ const engineLayer = (
       case "memory":
         return {
           layer: Medusa.layerMemory(engineOptions).pipe(Layer.provide(platforms)),
+          platforms,
           durable: false,
           label: "memory"
         }
       case "postgres": {
         // A process that only reads runs nothing: a cluster client.
         const Live = yield* load(() => import("../../Live.js"))
-        return { layer: Live.layer(config, { clientOnly: options.readOnly }), durable: true, label: "PostgreSQL" }
+        return {
+          layer: Live.layer(config, { clientOnly: options.readOnly }),
+          platforms,
+          durable: true,
+          label: "PostgreSQL"
+        }
       }
       case "sqlite": {
         if (options.readOnly && !fs.existsSync(store.file)) {
           // Nothing was ever stored there: an empty store, without creating the file.
-          return { layer: Medusa.layerMemory(engineOptions), durable: true, label: store.label }
+          return { layer: Medusa.layerMemory(engineOptions), platforms, durable: true, label: store.label }
         }
         const Durable = yield* load(() => import("../../Durable.js"))
         return {
           layer: Durable.layerDurable({ ...engineOptions, sqlite: store.file, readOnly: options.readOnly }).pipe(
             Layer.provide(platforms)
           ),
+          platforms,
           durable: true,
           label: store.label
         }
@@ -141,7 +151,7 @@ export const openReader = (
         )
         const client = yield* Layer.build(SqlTaskStore.pgClient({ url: store.url, maxConnections: 1 }))
         const reader = yield* SqlStore.make({ readOnly: true }).pipe(Effect.provide(client))
-        return { storeLabel: "PostgreSQL", get: reader.get, list: reader.list }
+        return { storeLabel: "PostgreSQL", get: reader.get, history: reader.history, list: reader.list }
       }
     }
   })
@@ -152,8 +162,11 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
     const config = yield* loadConfig(options)
     const engine = yield* engineLayer(config, options)
     const context = yield* Layer.build(engine.layer)
-    const { Medusa } = yield* load(() => import("../../Medusa.js"))
+    const [{ Medusa }, { TaskStore }] = yield* load(() =>
+      Promise.all([import("../../Medusa.js"), import("../../TaskStore.js")])
+    )
     const medusa = Context.get(context, Medusa)
+    const store = Context.get(context, TaskStore)
     const unfinished = Effect.map(
       Effect.all([medusa.list({ status: "pending" }), medusa.list({ status: "in_progress" })]),
       ([a, b]) => [...a, ...b].sort((x, y) => x.createdAt - y.createdAt).map((t) => t.id)
@@ -168,11 +181,60 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
       storeLabel: engine.label,
       submit: medusa.submit,
       get: (id) => medusa.status(id),
+      history: (id) => store.history(id),
       watch: (id) => medusa.watch(id),
       cancel: (id) => Effect.asVoid(medusa.cancel(id)),
       list: (o) => medusa.list(o),
       resume
     } satisfies Engine
+  })
+
+/**
+ * `medusa serve`: the engine and its store as the other commands open them,
+ * with the HTTP server over them. Prints one line once listening, then runs
+ * until interrupted.
+ *
+ * @internal
+ */
+export const serve = (
+  options: OpenOptions & {
+    readonly port: number
+    readonly host: string
+    /** Media folder when the config names none (the embedded sandbox: the working directory). */
+    readonly defaultMediaRoot: string | undefined
+  }
+): Effect.Effect<
+  never,
+  ConfigError | StoreError | import("@effect/platform/HttpServerError").ServeError,
+  Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const config = yield* Config.load(options.configFile)
+    const engine = yield* engineLayer(config, options)
+    const [Server, HttpServer] = yield* load(() =>
+      Promise.all([import("../../Server.js"), import("@effect/platform/HttpServer")])
+    )
+    const serverOptions = Server.optionsFromConfig(config)
+    const mediaRoots = (serverOptions.mediaRoots ?? []).length === 0 && options.defaultMediaRoot !== undefined ?
+      [options.defaultMediaRoot] :
+      serverOptions.mediaRoots
+    if (serverOptions.apiKeys.length === 0) {
+      process.stderr.write(
+        "warning: no API key configured, so every request but /healthz is refused; set server.api_keys in the " +
+          `config or ${Config.serverApiKeyVariable}\n`
+      )
+    }
+    const context = yield* Layer.build(
+      Server.layerNode({ ...serverOptions, mediaRoots, port: options.port, host: options.host }).pipe(
+        Layer.provide(Layer.merge(engine.layer, engine.platforms))
+      )
+    )
+    const address = Context.get(context, HttpServer.HttpServer).address
+    const where = address._tag === "TcpAddress" ?
+      `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}` :
+      `unix:${address.path}`
+    process.stdout.write(`Listening on ${where}\n`)
+    return yield* Effect.never
   })
 
 /**
