@@ -6,36 +6,16 @@
  * `import()`, so that a command loads only the chunks it uses).
  *
  * `--if-stale` builds only when dist/ is missing or older than a source file
- * (what `npm run demo` and `npm run medusa` run first).
+ * (scripts/stale.mjs; `npm run demo` and `npm run medusa` check the same way).
  */
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { isStale } from "./stale.mjs"
 
 const root = fileURLToPath(new URL("../", import.meta.url))
 const dist = path.join(root, "dist")
-const stamp = path.join(dist, "cli", "bin.js")
-
-/** Newest modification time under `dir` (files only). */
-const newest = (dir) => {
-  let max = 0
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name)
-    max = Math.max(max, entry.isDirectory() ? newest(full) : fs.statSync(full).mtimeMs)
-  }
-  return max
-}
-
-const isStale = () => {
-  if (!fs.existsSync(stamp)) return true
-  const built = fs.statSync(stamp).mtimeMs
-  const inputs = [
-    newest(path.join(root, "src")),
-    ...["package.json", "tsconfig.build.json", "scripts/build.mjs"].map((f) => fs.statSync(path.join(root, f)).mtimeMs)
-  ]
-  return inputs.some((t) => t > built)
-}
 
 if (process.argv.includes("--if-stale") && !isStale()) process.exit(0)
 
@@ -55,7 +35,29 @@ if (tsc.status !== 0) {
   process.exit(tsc.status ?? 1)
 }
 
+// The require() entry points: on a Node that loads ES modules through require() (20.19+, 22.12+) each hands over
+// the ES module itself (one copy of every class for import and require alike); on another it says what to do
+// instead of Node's ERR_REQUIRE_ESM. The version rule is src/internal/nodeSupport.ts, compiled to CommonJS for
+// Nodes that are too old for the rest.
 const esbuild = await import("esbuild")
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: ["src/internal/nodeSupport.ts"],
+  outfile: "dist/require/nodeSupport.cjs",
+  format: "cjs",
+  platform: "node",
+  target: "node12",
+  logLevel: "warning"
+})
+const requireEntries = { index: "../index.js", promise: "../promise.js", sandbox: "../sandbox/index.js" }
+for (const [name, target] of Object.entries(requireEntries)) {
+  fs.writeFileSync(
+    path.join(dist, "require", `${name}.cjs`),
+    `"use strict"\nrequire("./nodeSupport.cjs").check("require")\nmodule.exports = require(${JSON.stringify(target)})\n`
+  )
+  fs.writeFileSync(path.join(dist, "require", `${name}.d.cts`), `export * from ${JSON.stringify(target)}\n`)
+}
+
 await esbuild.build({
   absWorkingDir: root,
   entryPoints: { bin: "src/cli/bin.ts" },

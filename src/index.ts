@@ -6,6 +6,9 @@
  * @since 0.1.0
  */
 
+// First: on a Node that Medusa does not run on, this fails saying what to do, before any dependency loads.
+import "./internal/checkNode.js"
+
 // Engine and models
 
 /** @since 0.1.0 */

@@ -22,6 +22,10 @@
  *
  * @since 0.1.0
  */
+
+// First: on a Node that Medusa does not run on, this fails saying what to do, before any dependency loads.
+import "./internal/checkNode.js"
+
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"

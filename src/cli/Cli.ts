@@ -14,7 +14,7 @@ import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import { badInput, type CliExit } from "./internal/exit.js"
-import { checkFlags, choices } from "./internal/flagCheck.js"
+import { checkFlags, choices, defaults } from "./internal/flagCheck.js"
 
 // =============================================================================
 // Shared options
@@ -36,7 +36,7 @@ const sandbox = Options.boolean("sandbox").pipe(
 
 const store = Options.text("store").pipe(
   Options.withDescription(
-    "Where tasks are kept: a SQLite file (default .medusa/medusa.db, shared by every medusa process in this directory), or `memory` for this process only."
+    "Where tasks are kept: a SQLite file (default .medusa/medusa.db, shared by every medusa process in this directory), or `memory` for this process only (the default with --sandbox, unless --detach)."
   ),
   Options.optional
 )
@@ -221,7 +221,7 @@ const tasksConfig = {
   limit: Options.integer("limit").pipe(
     Options.withAlias("n"),
     Options.withDescription("At most this many tasks, newest first."),
-    Options.withDefault(20)
+    Options.withDefault(defaults.limit)
   ),
   json
 }

@@ -3,7 +3,9 @@
  * `bin/medusa.js` the installed command).
  *
  * `--help` is answered from the pre-rendered `help.json` without importing
- * Effect; everything else loads the command line on demand.
+ * Effect; the read commands (`tasks`, `status`, `config validate`) run
+ * without building the `@effect/cli` app (`internal/fastRead.ts`); everything
+ * else loads the full command line.
  *
  * @since 0.1.0
  */
@@ -25,6 +27,12 @@ const key = helpKey(args, texts)
 if (key !== undefined) {
   process.stdout.write(texts[key]!)
 } else {
-  const { main } = await import("./internal/main.js")
-  main(process.argv)
+  const fast = process.env["MEDUSA_NO_FAST_READ"] ? undefined : await import("./internal/fastRead.js")
+  const read = fast?.readCommand(args)
+  if (fast !== undefined && read !== undefined) {
+    fast.run(read)
+  } else {
+    const { main } = await import("./internal/main.js")
+    main(process.argv)
+  }
 }

@@ -4,6 +4,9 @@
  * @since 0.1.0
  */
 
+// First: on a Node that Medusa does not run on, this fails saying what to do, before any dependency loads.
+import "../internal/checkNode.js"
+
 /** @since 0.1.0 */
 export * as Credentials from "./Credentials.js"
 

@@ -26,6 +26,17 @@ describe("the main job", () => {
     }
     fs.rmSync(dir, { recursive: true, force: true })
   }, 120_000)
+
+  it("without --store, an embedded sandbox's task lives in memory: nothing is written to .medusa/", async () => {
+    const dir = scratch()
+    const result = await run(["publish", sampleMp4, "--sandbox", "--request", demoRequest], { cwd: dir })
+    assert.strictEqual(result.code, 0, result.stdout + result.stderr)
+    assert.match(result.stdout, /Task medusa_task_\S+ completed\./)
+    assert.isFalse(fs.existsSync(path.join(dir, ".medusa")), "no store file in the working directory")
+    const tasks = await run(["tasks"], { cwd: dir })
+    assert.strictEqual(tasks.stdout, `No tasks in ${path.join(".medusa", "medusa.db")}.\n`)
+    fs.rmSync(dir, { recursive: true, force: true })
+  }, 120_000)
 })
 
 describe("medusa sandbox", () => {

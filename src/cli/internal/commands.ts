@@ -8,10 +8,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { displayName, type PlatformId } from "../../PlatformId.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
@@ -34,10 +31,13 @@ import type {
   StatusOptions,
   TasksOptions
 } from "../Cli.js"
-import type { Engine } from "./engine.js"
+import type { Engine, OpenOptions, Reader } from "./engine.js"
 import { badInput, CliExit, ExitCode } from "./exit.js"
-import { follow, type Output, poll, printSummary, stdout } from "./follow.js"
-import { buildRequest, parsePlatforms } from "./request.js"
+import { type Output, printSummary, stdout } from "./output.js"
+
+// Loaded by the commands that use them: the commands that only read tasks load neither streams nor requests.
+const loadFollow = Effect.promise(() => import("./follow.js"))
+const loadRequest = Effect.promise(() => import("./request.js"))
 
 // =============================================================================
 // Environment: store, config, embedded sandbox
@@ -46,7 +46,13 @@ import { buildRequest, parsePlatforms } from "./request.js"
 /** Default SQLite file, relative to the working directory. */
 const defaultStore = path.join(".medusa", "medusa.db")
 
-const storeOf = (common: CommonOptions): string => Option.getOrElse(common.store, () => defaultStore)
+/**
+ * The store a command uses: `--store`, else the default file. With an embedded sandbox, which lives only as long as
+ * the command, its tasks live in memory too (they could not be resumed, and they are not the user's tasks), unless
+ * the task is detached: other processes follow it through the file.
+ */
+const storeOf = (common: CommonOptions & { readonly detach?: boolean }): string =>
+  Option.getOrElse(common.store, () => common.sandbox && common.detach !== true ? "memory" : defaultStore)
 
 /** Library errors the user can fix (bad request, config, unknown id) exit 2 with their message. */
 const userErrorTags = new Set([
@@ -77,10 +83,12 @@ const mapErrors = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, CliE
  * the config it wrote (in a fresh temporary directory).
  */
 const embeddedSandbox: Effect.Effect<string, never, Scope.Scope> = Effect.gen(function*() {
-  const Sandbox = yield* Effect.promise(() => import("../../sandbox/Sandbox.js"))
+  const [Sandbox, { tmpdir }] = yield* Effect.promise(() =>
+    Promise.all([import("../../sandbox/Sandbox.js"), import("node:os")])
+  )
   const sandbox = yield* Sandbox.make()
   const dir = yield* Effect.acquireRelease(
-    Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "medusa-sandbox-"))),
+    Effect.sync(() => fs.mkdtempSync(path.join(tmpdir(), "medusa-sandbox-"))),
     (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
   )
   return yield* Effect.promise(() => sandbox.writeConfig(dir))
@@ -91,26 +99,37 @@ const defaultConfig = "medusa.config.json"
 const configFileOf = (common: CommonOptions): Effect.Effect<string, CliExit, Scope.Scope> =>
   common.sandbox ? embeddedSandbox : Effect.succeed(path.resolve(Option.getOrElse(common.config, () => defaultConfig)))
 
+/** Where `live.open` / `live.openReader` find the config and the store. */
+const openOptions = (common: CommonOptions, readOnly: boolean): Effect.Effect<OpenOptions, CliExit, Scope.Scope> =>
+  Effect.map(configFileOf(common), (configFile) => ({
+    configFile,
+    // Reading tasks needs no platform: without a config file, an empty one will do.
+    configOptional: readOnly && !common.sandbox && Option.isNone(common.config),
+    store: storeOf(common),
+    storeGiven: Option.isSome(common.store),
+    readOnly
+  }))
+
 /** Opens the engine on the config (or an embedded sandbox) and the store. */
 const openEngine = (
   common: CommonOptions,
   readOnly: boolean
 ): Effect.Effect<Engine, CliExit, Scope.Scope> =>
   Effect.gen(function*() {
-    const configFile = yield* configFileOf(common)
-    const store = storeOf(common)
-    if (!readOnly && store !== "memory") fs.mkdirSync(path.dirname(path.resolve(store)), { recursive: true })
+    const options = yield* openOptions(common, readOnly)
+    if (!readOnly && options.store !== "memory") {
+      fs.mkdirSync(path.dirname(path.resolve(options.store)), { recursive: true })
+    }
     const live = yield* Effect.promise(() => import("./live.js"))
-    return yield* mapErrors(
-      live.open({
-        configFile,
-        // Reading tasks needs no platform: without a config file, an empty one will do.
-        configOptional: readOnly && !common.sandbox && Option.isNone(common.config),
-        store,
-        storeGiven: Option.isSome(common.store),
-        readOnly
-      })
-    )
+    return yield* mapErrors(live.open(options))
+  })
+
+/** Opens the store alone, read-only (status, tasks). */
+const openReader = (common: CommonOptions): Effect.Effect<Reader, CliExit, Scope.Scope> =>
+  Effect.gen(function*() {
+    const options = yield* openOptions(common, true)
+    const live = yield* Effect.promise(() => import("./live.js"))
+    return yield* mapErrors(live.openReader(options))
   })
 
 const parseTaskId = (input: string): Effect.Effect<TaskId.TaskId, CliExit> =>
@@ -138,44 +157,51 @@ const detachFdVariable = "MEDUSA_DETACH_FD"
  * task id on an extra pipe as soon as the task is submitted, then runs it.
  */
 const detach = (options: PublishOptions, out: Output): Effect.Effect<void, CliExit> =>
-  Effect.async<void, CliExit>((resume) => {
-    const logDir = path.join(path.dirname(path.resolve(storeOf(options))), "logs")
-    fs.mkdirSync(logDir, { recursive: true })
-    const logFile = path.join(logDir, `detached-${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}.log`)
-    const log = fs.openSync(logFile, "a", 0o600)
-    const args = process.argv.slice(2).filter((a) => a !== "--detach")
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
-      detached: true,
-      stdio: ["ignore", log, log, "pipe"],
-      env: { ...process.env, [detachFdVariable]: "3" }
-    })
-    fs.closeSync(log)
-    let received = ""
-    const channel = child.stdio[3] as NodeJS.ReadableStream
-    channel.setEncoding("utf8")
-    channel.on("data", (chunk: string) => {
-      received += chunk
-    })
-    channel.on("end", () => {
-      const id = received.trim()
-      if (TaskId.is(id)) {
-        child.unref()
-        ;(channel as unknown as { destroy: () => void }).destroy()
-        out.write(
-          out.json ?
-            JSON.stringify({ status: "pending", task_id: id, log: logFile }) + "\n" :
-            `${id}\nDetached: the task runs in the background (log: ${logFile}).\nFollow it with: medusa status ${id} --watch\n`
+  Effect.flatMap(
+    Effect.promise(() => import("node:child_process")),
+    ({ spawn }) =>
+      Effect.async<void, CliExit>((resume) => {
+        const logDir = path.join(path.dirname(path.resolve(storeOf(options))), "logs")
+        fs.mkdirSync(logDir, { recursive: true })
+        const logFile = path.join(
+          logDir,
+          `detached-${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}.log`
         )
-        resume(Effect.void)
-        return
-      }
-      // The worker ended before submitting (bad request or config): show why, with its exit code.
-      child.on("exit", (code) => {
-        const text = fs.readFileSync(logFile, "utf8").trim()
-        resume(Effect.fail(new CliExit({ code: code ?? ExitCode.taskFailed, text })))
+        const log = fs.openSync(logFile, "a", 0o600)
+        const args = process.argv.slice(2).filter((a) => a !== "--detach")
+        const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
+          detached: true,
+          stdio: ["ignore", log, log, "pipe"],
+          env: { ...process.env, [detachFdVariable]: "3" }
+        })
+        fs.closeSync(log)
+        let received = ""
+        const channel = child.stdio[3] as NodeJS.ReadableStream
+        channel.setEncoding("utf8")
+        channel.on("data", (chunk: string) => {
+          received += chunk
+        })
+        channel.on("end", () => {
+          const id = received.trim()
+          if (TaskId.is(id)) {
+            child.unref()
+            ;(channel as unknown as { destroy: () => void }).destroy()
+            out.write(
+              out.json ?
+                JSON.stringify({ status: "pending", task_id: id, log: logFile }) + "\n" :
+                `${id}\nDetached: the task runs in the background (log: ${logFile}).\nFollow it with: medusa status ${id} --watch\n`
+            )
+            resume(Effect.void)
+            return
+          }
+          // The worker ended before submitting (bad request or config): show why, with its exit code.
+          child.on("exit", (code) => {
+            const text = fs.readFileSync(logFile, "utf8").trim()
+            resume(Effect.fail(new CliExit({ code: code ?? ExitCode.taskFailed, text })))
+          })
+        })
       })
-    })
-  })
+  )
 
 /** In a detached worker: report the id to the parent and close the channel. */
 const reportDetachedId = (id: TaskId.TaskId): void => {
@@ -276,7 +302,7 @@ const dryRun = (
 /** @internal */
 export const publish = (options: PublishOptions): Effect.Effect<void, CliExit> =>
   Effect.gen(function*() {
-    const built = buildRequest(options)
+    const built = (yield* loadRequest).buildRequest(options)
     if ("error" in built) return yield* Effect.fail(badInput(built.error))
     const out = stdout(options.json)
     if (options.online && !options.dryRun) {
@@ -311,6 +337,7 @@ export const publish = (options: PublishOptions): Effect.Effect<void, CliExit> =
       // Ctrl+C: a durable task is left to `medusa resume` (unless the platforms are an
       // embedded sandbox that dies with this process); otherwise the task is cancelled.
       const detachOnInterrupt = engine.durable && !options.sandbox
+      const { follow } = yield* loadFollow
       const last = yield* follow(engine.watch(id), out).pipe(
         mapErrors,
         Effect.onInterrupt(() =>
@@ -367,14 +394,15 @@ export const status = (options: StatusOptions): Effect.Effect<void, CliExit> =>
       return yield* Effect.fail(badInput("Missing <task-id> (or --batch <batch-id>); list tasks with `medusa tasks`"))
     }
     const id = yield* parseTaskId(options.taskId.value)
-    const engine = yield* openEngine(options, true)
+    const store = yield* openReader(options)
     const out = stdout(options.json)
     if (!options.watch) {
-      const task = yield* mapErrors(engine.get(id))
-      printStatus(task, yield* mapErrors(engine.history(id)), out)
+      const task = yield* mapErrors(store.get(id))
+      printStatus(task, yield* mapErrors(store.history(id)), out)
       return yield* exitForFinal(task.state === "pending" || task.state === "in_progress" ? undefined : task)
     }
-    const last = yield* mapErrors(follow(poll(engine.get(id), 200), out))
+    const { follow, poll } = yield* loadFollow
+    const last = yield* mapErrors(follow(poll(store.get(id), 200), out))
     if (last) printSummary(last, out)
     yield* exitForFinal(last)
   }))
@@ -387,9 +415,9 @@ export const tasks = (options: TasksOptions): Effect.Effect<void, CliExit> =>
     if (options.limit <= 0) {
       return yield* Effect.fail(badInput(`--limit must be a positive number, got ${options.limit}`))
     }
-    const engine = yield* openEngine(options, true)
-    if (options.scheduled) return yield* scheduledTasks(engine, options)
-    const list = yield* mapErrors(engine.list({ status: Option.getOrUndefined(options.status), limit: options.limit }))
+    if (options.scheduled) return yield* scheduledTasks(yield* openEngine(options, true), options)
+    const store = yield* openReader(options)
+    const list = yield* mapErrors(store.list({ status: Option.getOrUndefined(options.status), limit: options.limit }))
     const out = stdout(options.json)
     if (out.json) {
       for (const task of list) out.write(JSON.stringify(TaskStatus.toJSON(task)) + "\n")
@@ -397,7 +425,7 @@ export const tasks = (options: TasksOptions): Effect.Effect<void, CliExit> =>
     }
     if (list.length === 0) {
       out.write(
-        `No tasks${Option.isSome(options.status) ? ` in state ${options.status.value}` : ""} in ${engine.storeLabel}.\n`
+        `No tasks${Option.isSome(options.status) ? ` in state ${options.status.value}` : ""} in ${store.storeLabel}.\n`
       )
       return
     }
@@ -512,10 +540,11 @@ export const batch = (options: BatchCommandOptions): Effect.Effect<void, CliExit
           `a medusa process running tasks on that store then starts them (\`medusa resume\`).\n`
       )
     }
-    const follow = engine.durable ? startingNow : submitted.tasks
-    if (follow.length === 0) return
+    const followed = engine.durable ? startingNow : submitted.tasks
+    if (followed.length === 0) return
+    const Stream = yield* Effect.promise(() => import("effect/Stream"))
     const finals = yield* Effect.forEach(
-      follow,
+      followed,
       (task) =>
         mapErrors(Stream.runLast(engine.watch(task.id))).pipe(
           Effect.tap((last) =>
@@ -574,7 +603,7 @@ export const retract = (options: RetractCommandOptions): Effect.Effect<void, Cli
     const id = yield* parseTaskId(options.taskId)
     let platforms: ReadonlyArray<PlatformId> | undefined
     if (Option.isSome(options.platforms)) {
-      const parsed = parsePlatforms(options.platforms.value)
+      const parsed = (yield* loadRequest).parsePlatforms(options.platforms.value)
       if ("error" in parsed) return yield* Effect.fail(badInput(parsed.error.replace(/^--to/, "--platforms")))
       platforms = parsed.platforms
     }
@@ -626,6 +655,7 @@ export const resume = (options: ResumeOptions): Effect.Effect<void, CliExit> =>
       if (!out.json) out.write(`Nothing to resume in ${engine.storeLabel}.\n`)
       return
     }
+    const { follow } = yield* loadFollow
     let failed = false
     for (const id of ids) {
       if (!out.json) out.write(`Resuming task ${id}\n\n`)

@@ -26,12 +26,24 @@ import type { Task, TaskState } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
 import type { HistoryEntry } from "../../TaskStatus.js"
 
+/** What the commands that only read tasks need (status, tasks): the store, opened read-only. @internal */
+export interface Reader {
+  /** `.medusa/medusa.db`, `memory` or `PostgreSQL`, for messages. */
+  readonly storeLabel: string
+  readonly get: (id: TaskId) => Effect.Effect<Task, TaskNotFound | StoreError>
+  /** The task's state changes, oldest first. */
+  readonly history: (id: TaskId) => Effect.Effect<ReadonlyArray<HistoryEntry>, StoreError>
+  readonly list: (options: {
+    readonly status?: TaskState | undefined
+    readonly batchId?: string | undefined
+    readonly limit?: number | undefined
+  }) => Effect.Effect<ReadonlyArray<Task>, StoreError>
+}
+
 /** @internal */
-export interface Engine {
+export interface Engine extends Reader {
   /** Whether tasks outlive this process (SQLite), so that Ctrl+C may detach. */
   readonly durable: boolean
-  /** `.medusa/medusa.db` or `memory`, for messages. */
-  readonly storeLabel: string
   /** The config file the engine was built from (an embedded sandbox's with --sandbox). */
   readonly configFile: string
   /** The config's `medusa.time_zone`, else the system's. */
@@ -39,9 +51,6 @@ export interface Engine {
   readonly submit: (request: PublishRequestInput) => Effect.Effect<TaskId, InvalidRequest | ConfigError | StoreError>
   /** A dry run of `submit`. */
   readonly validate: (request: PublishRequestInput) => Effect.Effect<Validation, InvalidRequest | StoreError>
-  readonly get: (id: TaskId) => Effect.Effect<Task, TaskNotFound | StoreError>
-  /** The task's state changes, oldest first. */
-  readonly history: (id: TaskId) => Effect.Effect<ReadonlyArray<HistoryEntry>, StoreError>
   /** The current task, then each change, ending after a final state (tasks run by this process). */
   readonly watch: (id: TaskId) => Stream.Stream<Task, TaskNotFound | StoreError>
   readonly cancel: (id: TaskId) => Effect.Effect<void, TaskNotFound | InvalidTransition | StoreError | TaskCancelled>
@@ -57,11 +66,6 @@ export interface Engine {
     manifest: BatchManifest,
     options: BatchOptions
   ) => Effect.Effect<Batch, InvalidBatch | StoreError>
-  readonly list: (options: {
-    readonly status?: TaskState | undefined
-    readonly batchId?: string | undefined
-    readonly limit?: number | undefined
-  }) => Effect.Effect<ReadonlyArray<Task>, StoreError>
   /** Starts running unfinished tasks of the store in this process; returns their ids. */
   readonly resume: (id: Option.Option<TaskId>) => Effect.Effect<ReadonlyArray<TaskId>, TaskNotFound | StoreError>
 }
@@ -76,6 +80,6 @@ export interface OpenOptions {
   readonly store: string
   /** Whether `store` came from `--store` (else the CLI's default, unless the config names a store). */
   readonly storeGiven: boolean
-  /** Only read the store (status, tasks): never run or lock anything. */
+  /** Only read the store (cancel asks the process that runs the task): never run or lock anything. */
   readonly readOnly: boolean
 }

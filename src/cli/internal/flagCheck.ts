@@ -17,6 +17,9 @@ export const choices = {
   status: ["pending", "in_progress", "completed", "failed", "cancelled"]
 } as const
 
+/** Defaults of flags that have one (also read by the read commands' fast path). @internal */
+export const defaults = { limit: 20 } as const
+
 /** Whole-number flags and their smallest value. */
 const integers: Readonly<Record<string, number>> = { limit: 1, port: 1, latency: 0 }
 

@@ -1,7 +1,7 @@
 /**
  * Follows a task's stream of snapshots on the output: progress bars redrawn in
- * place on a terminal, plain lines otherwise, or status JSON lines; then the
- * summary.
+ * place on a terminal, plain lines otherwise, or status JSON lines (the
+ * summary after it is `output.ts`'s).
  *
  * @internal
  */
@@ -13,22 +13,7 @@ import type { Task } from "../../Task.js"
 import { isFinal } from "../../Task.js"
 import * as TaskStatus from "../../TaskStatus.js"
 import * as Progress from "../Progress.js"
-
-/** Where and how to print. @internal */
-export interface Output {
-  readonly write: (text: string) => void
-  readonly isTTY: boolean
-  readonly columns: () => number
-  readonly json: boolean
-}
-
-/** @internal */
-export const stdout: (json: boolean) => Output = (json) => ({
-  write: (text) => void process.stdout.write(text),
-  isTTY: process.stdout.isTTY === true && !json,
-  columns: () => process.stdout.columns ?? 100,
-  json
-})
+import type { Output } from "./output.js"
 
 /** A terminal is redrawn at most this often; JSON and plain lines are not throttled. */
 const frameMillis = 80
@@ -98,29 +83,6 @@ export const follow = <E>(
       Effect.ensuring(Effect.sync(() => out.write(Progress.showCursor)))
     )
   })
-
-/** The summary table and the status line after a task ends. @internal */
-export const printSummary = (task: Task, out: Output): void => {
-  if (out.json) return
-  out.write("\n")
-  for (const line of Progress.renderSummary(task, out.isTTY ? out.columns() - 1 : Infinity)) out.write(line + "\n")
-  out.write("\n")
-  switch (task.state) {
-    case "completed":
-      out.write(`Task ${task.id} completed.\n`)
-      break
-    case "failed": {
-      const first = task.failures[0]
-      out.write(`Task ${task.id} failed${first ? `: ${first.message}` : ""}\n`)
-      break
-    }
-    case "cancelled":
-      out.write(`Task ${task.id} was cancelled.\n`)
-      break
-    default:
-      out.write(`Task ${task.id} is ${task.state}${task.message ? `: ${task.message}` : ""}\n`)
-  }
-}
 
 /**
  * Snapshots of a task run by another process: the store polled until the task

@@ -1,8 +1,9 @@
 /**
  * The CLI's wiring: config file → platform layers → `Medusa` over the task
- * store. Each command imports only what it uses: reading tasks loads neither
- * the platform adapters nor the HTTP client, and the workflow engine, SQL and
- * the adapters are loaded only by the store and platforms the command needs.
+ * store. Each command imports only what it uses: reading tasks opens the store
+ * alone (no engine, platform adapter or HTTP client), and the workflow engine,
+ * SQL and the adapters are loaded only by the store and platforms the command
+ * needs.
  *
  * @internal
  */
@@ -13,6 +14,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -24,16 +26,48 @@ import { ConfigError as ConfigErrorClass, Issue } from "../../PublishError.js"
 import { isFinal } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
 import type { TaskStore } from "../../TaskStore.js"
-import type { Engine, OpenOptions } from "./engine.js"
+import type { Engine, OpenOptions, Reader } from "./engine.js"
 import * as LogFormat from "./logFormat.js"
 
 const load = <A>(f: () => Promise<A>): Effect.Effect<A> => Effect.promise(f)
 
 /**
- * The engine layer for a store choice. The CLI's `--store` wins; otherwise a
- * store the config names (SQLite or PostgreSQL) is used; otherwise the CLI's
- * default SQLite file, so that tasks outlive the process. A read-only command
- * runs no task, so it loads no platform adapter.
+ * Which store a command uses. The CLI's `--store` wins; otherwise a store the
+ * config names (SQLite or PostgreSQL); otherwise the CLI's default SQLite
+ * file, so that tasks outlive the process.
+ */
+type StoreChoice =
+  | { readonly _tag: "memory" }
+  | { readonly _tag: "postgres"; readonly url: Redacted.Redacted<string> }
+  | { readonly _tag: "sqlite"; readonly file: string; readonly label: string }
+
+const storeChoice = (
+  config: Config.MedusaConfig,
+  options: { readonly store: string; readonly storeGiven: boolean }
+): StoreChoice => {
+  const configured = config.medusa.store
+  if (options.store === "memory") return { _tag: "memory" }
+  if (!options.storeGiven && configured !== "memory" && "postgres" in configured) {
+    return { _tag: "postgres", url: configured.postgres }
+  }
+  const label = !options.storeGiven && configured !== "memory" && "sqlite" in configured ?
+    configured.sqlite :
+    options.store
+  return { _tag: "sqlite", file: path.resolve(label), label }
+}
+
+/** The config file, or an empty config when it may be missing and is. */
+const loadConfig = (options: {
+  readonly configFile: string
+  readonly configOptional: boolean
+}): Effect.Effect<Config.MedusaConfig, ConfigError> =>
+  options.configOptional && !fs.existsSync(options.configFile) ?
+    Config.decode({}, options.configFile) :
+    Config.load(options.configFile)
+
+/**
+ * The engine layer for a store choice. A read-only engine runs no task, so it
+ * loads no platform adapter.
  */
 const engineLayer = (
   config: Config.MedusaConfig,
@@ -51,50 +85,82 @@ const engineLayer = (
     const platforms = options.readOnly ?
       Layer.empty :
       (yield* load(() => import("../../Live.js"))).platforms(config)
-    const configured = config.medusa.store
-    if (options.store === "memory") {
-      return {
-        layer: Medusa.layerMemory(engineOptions).pipe(Layer.provide(platforms)),
-        platforms,
-        durable: false,
-        label: "memory"
+    const store = storeChoice(config, options)
+    switch (store._tag) {
+      case "memory":
+        return {
+          layer: Medusa.layerMemory(engineOptions).pipe(Layer.provide(platforms)),
+          platforms,
+          durable: false,
+          label: "memory"
+        }
+      case "postgres": {
+        // A process that only reads runs nothing: a cluster client.
+        const Live = yield* load(() => import("../../Live.js"))
+        return {
+          layer: Live.layer(config, { clientOnly: options.readOnly, telemetry: false }),
+          platforms,
+          durable: true,
+          label: "PostgreSQL"
+        }
+      }
+      case "sqlite": {
+        if (options.readOnly && !fs.existsSync(store.file)) {
+          // Nothing was ever stored there: an empty store, without creating the file.
+          return { layer: Medusa.layerMemory(engineOptions), platforms, durable: true, label: store.label }
+        }
+        const Durable = yield* load(() => import("../../Durable.js"))
+        return {
+          layer: Durable.layerDurable({ ...engineOptions, sqlite: store.file, readOnly: options.readOnly }).pipe(
+            Layer.provide(platforms)
+          ),
+          platforms,
+          durable: true,
+          label: store.label
+        }
       }
     }
-    if (!options.storeGiven && configured !== "memory" && "postgres" in configured) {
-      // A process that only reads runs nothing: a cluster client.
-      const Live = yield* load(() => import("../../Live.js"))
-      return {
-        layer: Live.layer(config, { clientOnly: options.readOnly, telemetry: false }),
-        platforms,
-        durable: true,
-        label: "PostgreSQL"
+  })
+
+/**
+ * The store alone, read-only, for the commands that only read tasks: a SQLite
+ * file through better-sqlite3 (no SQL client, workflow engine or lock), a
+ * PostgreSQL database through its SQL client (no cluster client).
+ *
+ * @internal
+ */
+export const openReader = (
+  options: Omit<OpenOptions, "readOnly">
+): Effect.Effect<Reader, ConfigError | StoreError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const config = yield* loadConfig(options)
+    const store = storeChoice(config, options)
+    const SqliteReader = yield* load(() => import("../../internal/store/sqliteReader.js"))
+    switch (store._tag) {
+      case "memory":
+        // A new process's memory holds no task.
+        return { storeLabel: "memory", ...SqliteReader.empty }
+      case "sqlite":
+        return {
+          storeLabel: store.label,
+          // Nothing was ever stored there: an empty store, without creating the file.
+          ...(fs.existsSync(store.file) ? yield* SqliteReader.open(store.file) : SqliteReader.empty)
+        }
+      case "postgres": {
+        const [SqlTaskStore, SqlStore] = yield* load(() =>
+          Promise.all([import("../../SqlTaskStore.js"), import("../../internal/store/sql.js")])
+        )
+        const client = yield* Layer.build(SqlTaskStore.pgClient({ url: store.url, maxConnections: 1 }))
+        const reader = yield* SqlStore.make({ readOnly: true }).pipe(Effect.provide(client))
+        return { storeLabel: "PostgreSQL", get: reader.get, history: reader.history, list: reader.list }
       }
-    }
-    const label = !options.storeGiven && configured !== "memory" && "sqlite" in configured ?
-      configured.sqlite :
-      options.store
-    const sqlite = path.resolve(label)
-    if (options.readOnly && !fs.existsSync(sqlite)) {
-      // Nothing was ever stored there: an empty store, without creating the file.
-      return { layer: Medusa.layerMemory(engineOptions), platforms, durable: true, label }
-    }
-    const Durable = yield* load(() => import("../../Durable.js"))
-    return {
-      layer: Durable.layerDurable({ ...engineOptions, sqlite, readOnly: options.readOnly }).pipe(
-        Layer.provide(platforms)
-      ),
-      platforms,
-      durable: true,
-      label
     }
   })
 
 /** @internal */
 export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | StoreError, Scope.Scope> =>
   Effect.gen(function*() {
-    const config = options.configOptional && !fs.existsSync(options.configFile) ?
-      yield* Config.decode({}, options.configFile) :
-      yield* Config.load(options.configFile)
+    const config = yield* loadConfig(options)
     if (!options.readOnly) {
       // Before the engine: its fibers inherit the tracer (and the log format) set up here.
       if (config.telemetry?.logFormat === "json") yield* LogFormat.useJson(false)

@@ -1,86 +1,24 @@
 /**
- * Runs the command line and turns its outcome into an exit code: 0 success,
- * 1 the task failed, 2 bad input or config (the typed error's message, never a
- * stack trace), 130 interrupted.
+ * Runs the full command line (`@effect/cli`): every command, with the
+ * platform's services (file system, terminal) provided.
  *
  * @internal
  */
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
-import * as Option from "effect/Option"
+import type * as Exit from "effect/Exit"
 import * as Cli from "../Cli.js"
-import { badInput, ExitCode } from "./exit.js"
+import { badInput } from "./exit.js"
 import * as LogFormat from "./logFormat.js"
+import * as Run from "./run.js"
 
-/** Text of an unexpected failure: its message only, never its stack. @internal */
-export const describeUnknown = (error: unknown): string =>
-  error instanceof Error ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}` : String(error)
-
-/** The exit code for how the program ended, after printing what the user needs. @internal */
-export const exitCodeOf = (exit: Exit.Exit<unknown, unknown>, write: (text: string) => void): number => {
-  if (Exit.isSuccess(exit)) return ExitCode.success
-  const failure = Cause.failureOption(exit.cause)
-  if (Option.isSome(failure)) {
-    const error = failure.value
-    if (ValidationError.isValidationError(error)) return ExitCode.badInput // @effect/cli printed it
-    if (typeof error === "object" && error !== null && "_tag" in error && error._tag === "CliExit") {
-      const e = error as unknown as { readonly code: number; readonly text?: string | undefined }
-      if (e.text) write(e.text.endsWith("\n") ? e.text : `${e.text}\n`)
-      return e.code
-    }
-    write(`medusa: ${describeUnknown(error)}\n`)
-    return ExitCode.taskFailed
-  }
-  if (Cause.isInterruptedOnly(exit.cause)) return ExitCode.interrupted
-  const defect = Cause.squash(exit.cause)
-  write(`medusa: unexpected error: ${describeUnknown(defect)}\n`)
-  return ExitCode.taskFailed
-}
-
-/**
- * How long Ctrl+C waits for a clean shutdown. Nothing is lost by cutting it
- * short: the durable store records every step as it happens (the engine
- * resumes after `kill -9` just the same), and an in-memory task is cancelled
- * by then. A second Ctrl+C exits at once.
- */
-const shutdownGraceMillis = 2_000
-
-let stopping = false
-
-const onSignal = () => {
-  stopping = true
-  setTimeout(() => process.exit(ExitCode.interrupted), shutdownGraceMillis).unref()
-  process.once("SIGINT", () => process.exit(ExitCode.interrupted))
-}
-
-/**
- * Library warnings and errors as plain `medusa: warning: …` lines on stderr
- * (not logfmt); below warnings, nothing.
- *
- * @internal
- */
-export const cliLogger: Logger.Logger<unknown, void> = Logger.make((options) => {
-  const { logLevel, message } = options
-  // `--log-format json`: every entry from Info up, as a JSON line.
-  if (LogFormat.state.json !== undefined) return LogFormat.state.json.log(options)
-  // After Ctrl+C, what the engine says while shutting down is noise.
-  if (stopping || !LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) return
-  const text = (Array.isArray(message) ? message : [message]).map((m) => (typeof m === "string" ? m : String(m)))
-    .join(" ")
-  process.stderr.write(`medusa: ${logLevel._tag === "Warning" ? "warning" : "error"}: ${text}\n`)
-})
+/** The exit code for how the command line ended (`@effect/cli` prints its own validation errors). @internal */
+export const exitCodeOf = (exit: Exit.Exit<unknown, unknown>, write: (text: string) => void): number =>
+  Run.exitCodeOf(exit, write, ValidationError.isValidationError)
 
 /** @internal */
 export const main = (argv: ReadonlyArray<string>): void => {
-  process.once("SIGINT", onSignal)
-  process.once("SIGTERM", onSignal)
   const logFormat = LogFormat.strip(argv.slice(2))
   LogFormat.state.flag = logFormat.format
   const program = logFormat.problem !== undefined ?
@@ -89,16 +27,5 @@ export const main = (argv: ReadonlyArray<string>): void => {
       logFormat.format === "json" ? LogFormat.useJson(true) : Effect.void,
       Cli.run([...argv.slice(0, 2), ...logFormat.args])
     )
-  program.pipe(
-    Effect.provide(Layer.mergeAll(NodeContext.layer, Logger.replace(Logger.defaultLogger, cliLogger))),
-    NodeRuntime.runMain({
-      disableErrorReporting: true,
-      disablePrettyLogger: true,
-      teardown: (exit: Exit.Exit<unknown, unknown>) => {
-        const code = exitCodeOf(exit, (text) => process.stderr.write(text))
-        // Exit now: open keep-alive sockets or a lingering sandbox must not hold the process.
-        process.exit(code)
-      }
-    })
-  )
+  Run.runMain(program.pipe(Effect.provide(NodeContext.layer)), ValidationError.isValidationError)
 }

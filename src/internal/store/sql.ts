@@ -36,6 +36,7 @@ import type { TaskId } from "../../TaskId.js"
 import type { HistoryEntry } from "../../TaskStatus.js"
 import type { IdempotencyClaim, ListOptions, SequencedChange, Service, TaskChange } from "../../TaskStore.js"
 import { idempotencyKeyRetentionMillis, waitForFromWatch } from "../../TaskStore.js"
+import { decodeTask, encodeTask, num, unavailable } from "./rows.js"
 
 /** @internal */
 export const notifyChannel = "medusa_task_changes"
@@ -76,10 +77,6 @@ export interface SqlStore extends Service {
   readonly unfinished: Effect.Effect<ReadonlyArray<Task>, StoreError>
 }
 
-const TaskJson = Schema.parseJson(Task)
-const encodeTask = Schema.encode(TaskJson)
-const decodeTask = Schema.decodeUnknown(TaskJson)
-
 const NotifyPayload = Schema.parseJson(Schema.Struct({
   id: Schema.String,
   rev: Schema.Number,
@@ -89,22 +86,6 @@ const NotifyPayload = Schema.parseJson(Schema.Struct({
   task: Schema.optional(Schema.Unknown)
 }))
 const decodeNotify = Schema.decodeUnknown(NotifyPayload)
-
-const unavailable = (what: string) => (cause: SqlError.SqlError | ParseResult.ParseError): StoreError =>
-  cause._tag === "ParseError" ?
-    new StoreError({
-      reason: "corrupt",
-      description: `${what}: a stored row does not decode as a Medusa record (${cause.message}). ` +
-        `Was the database written by a newer Medusa version?`,
-      cause
-    }) :
-    new StoreError({
-      reason: "unavailable",
-      description: `${what} failed: ${String(cause.message)}`,
-      cause
-    })
-
-const num = (u: unknown): number => typeof u === "number" ? u : Number(u)
 
 /** How many decoded tasks are kept (by id, with their revision). */
 const decodedCacheSize = 10_000

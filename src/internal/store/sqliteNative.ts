@@ -6,6 +6,8 @@
  *
  * @internal
  */
+import * as path from "node:path"
+import { StoreError } from "../../PublishError.js"
 
 const chainOf = (u: unknown): ReadonlyArray<{ readonly code?: unknown; readonly message?: unknown }> => {
   const chain: Array<{ readonly code?: unknown; readonly message?: unknown }> = []
@@ -26,3 +28,22 @@ export const nativeLoadHint = (): string =>
   `better-sqlite3's native module is not built for this Node (${process.version}). In your project, run ` +
   "`npm rebuild better-sqlite3` (npm 11 and later: approve its install script once with " +
   "`npm approve-scripts better-sqlite3`, so that installs keep building it)"
+
+/**
+ * The store error for a SQLite file that cannot be opened, naming the file
+ * and the fix.
+ *
+ * @internal
+ */
+export const cannotOpenSqlite = (filename: string, cause: unknown): StoreError => {
+  const file = path.resolve(filename)
+  return new StoreError({
+    reason: "unavailable",
+    description: isNativeLoadError(cause) ?
+      `Cannot open the SQLite database ${file}: ${nativeLoadHint()}.` :
+      `Cannot open the SQLite database ${file}: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }. Check that the directory exists and is writable, or pass another path.`,
+    cause
+  })
+}
