@@ -12,6 +12,8 @@ import type { Task } from "../../Task.js"
 import { PostRecord } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
 import type { ListOptions, Service, TaskChange } from "../../TaskStore.js"
+import * as WebhookEvents from "../webhooks/events.js"
+import * as MemoryOutbox from "../webhooks/memoryOutbox.js"
 
 // `new PostRecord(fields, true)` without the constructor's default-merging
 // pass (PostRecord has no defaults; the fields are valid by construction).
@@ -52,6 +54,8 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
   let nextSequence = 0
   const sessions = new Map<TaskId, Partial<Record<HostId, UploadSession>>>()
   const posts = new Map<TaskId, Partial<Record<PublisherId, PostRecord>>>()
+  // Webhook events are recorded in the step that applies their change.
+  const outbox = MemoryOutbox.make()
 
   const forget = (id: TaskId) => {
     sessions.delete(id)
@@ -61,6 +65,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
   const insert = (task: Task) =>
     Effect.suspend(() => {
       entries.set(task.id, { task, watchers: undefined, sequence: nextSequence++ })
+      outbox.append(WebhookEvents.derive(undefined, task))
       return PubSub.publish(hub, { task, previous: undefined })
     })
 
@@ -81,6 +86,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
       if (Either.isLeft(next)) return Effect.fail(next.left)
       const previous = entry.task.state
       const task = next.right
+      outbox.append(WebhookEvents.derive(entry.task, task))
       entry.task = task
       const watchers = entry.watchers
       if (isFinal(task.state)) {
@@ -185,6 +191,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
         if (isFinal(entry.task.state) && entry.task.updatedAt < before) {
           entries.delete(id)
           forget(id)
+          outbox.forget(id)
           pruned++
         }
       }
@@ -204,6 +211,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
     recordPostIntent,
     recordPostDone,
     loadPostRecord,
-    prune
+    prune,
+    outbox: outbox.outbox
   }
 })

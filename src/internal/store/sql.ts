@@ -35,6 +35,8 @@ import { PostRecord } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
 import type { ListOptions, Service, TaskChange } from "../../TaskStore.js"
 import { waitForFromWatch } from "../../TaskStore.js"
+import * as WebhookEvents from "../webhooks/events.js"
+import * as SqlOutbox from "../webhooks/sqlOutbox.js"
 
 /** @internal */
 export const notifyChannel = "medusa_task_changes"
@@ -206,6 +208,7 @@ export const make = (
               task.runAt ?? null
             }, 1, ${body})`
             const seq = yield* appendHistory(task, 1, undefined, body)
+            yield* SqlOutbox.recordEvents(sql, WebhookEvents.derive(undefined, task))
             yield* notify({ id: task.id, rev: 1, previous: null, seq, body })
           }))
           remember(task, 1)
@@ -259,6 +262,7 @@ export const make = (
               run_at = ${task.runAt ?? null}, rev = ${nextRev}, body = ${body} WHERE id = ${id}`
             const changed = task.state !== current.state
             const seq = changed ? yield* appendHistory(task, nextRev, current.state, body) : null
+            yield* SqlOutbox.recordEvents(sql, WebhookEvents.derive(current, task))
             yield* notify({ id, rev: nextRev, previous: current.state, seq, body })
             return { task, previous: current.state, rev: nextRev } satisfies ChangeEvent
           }))
@@ -531,6 +535,8 @@ export const make = (
               yield* sql`DELETE FROM medusa_task_history WHERE ${sql.in("task_id", batch)}`
               yield* sql`DELETE FROM medusa_upload_sessions WHERE ${sql.in("task_id", batch)}`
               yield* sql`DELETE FROM medusa_posts WHERE ${sql.in("task_id", batch)}`
+              yield* sql`DELETE FROM medusa_webhook_deliveries WHERE ${sql.in("task_id", batch)}`
+              yield* sql`DELETE FROM medusa_webhook_events WHERE ${sql.in("task_id", batch)}`
               yield* sql`DELETE FROM medusa_tasks WHERE ${sql.in("id", batch)}`
             }))
             for (const id of batch) decoded.delete(id)
@@ -555,7 +561,8 @@ export const make = (
       recordPostIntent,
       recordPostDone,
       loadPostRecord,
-      prune
+      prune,
+      outbox: SqlOutbox.make(sql, guardWrite)
     }
   })
 
