@@ -85,6 +85,7 @@ export const TaskStatus: Schema.Struct<{
   task_id: typeof Schema.String
   created_at: typeof Schema.String
   updated_at: typeof Schema.String
+  platforms: Schema.optional<Schema.Array$<typeof PlatformId>>
   message: Schema.optional<typeof Schema.String>
   progress: Schema.optional<Schema.Record$<typeof Schema.String, typeof HostProgress>>
   waits: Schema.optional<Schema.Array$<typeof WaitJson>>
@@ -99,6 +100,8 @@ export const TaskStatus: Schema.Struct<{
   task_id: Schema.String,
   created_at: Schema.String,
   updated_at: Schema.String,
+  /** The platforms the request named, in its order (what a status page shows a chip for). */
+  platforms: Schema.optional(Schema.Array(PlatformId)),
   /** in_progress: `"Uploading to YouTube... 42%"`, `"Posting to Facebook, X..."`. */
   message: Schema.optional(Schema.String),
   /** in_progress: per host. */
@@ -172,7 +175,8 @@ export const toJSON = (task: Task): TaskStatus => {
     status: task.state,
     task_id: task.id,
     created_at: iso(task.createdAt),
-    updated_at: iso(task.updatedAt)
+    updated_at: iso(task.updatedAt),
+    platforms: task.request.platforms
   }
   switch (task.state) {
     case "pending":
