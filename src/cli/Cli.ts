@@ -243,6 +243,36 @@ const resume = Command.make(
 )
 
 // =============================================================================
+// webhooks
+// =============================================================================
+
+const webhooksConfig = {
+  ...common,
+  state: Options.choice("state", ["pending", "delivered", "failed", "disabled"]).pipe(
+    Options.withDescription("Only deliveries in this state."),
+    Options.optional
+  ),
+  task: Options.text("task").pipe(Options.withDescription("Only deliveries of this task."), Options.optional),
+  limit: Options.integer("limit").pipe(
+    Options.withAlias("n"),
+    Options.withDescription("At most this many deliveries, newest first."),
+    Options.withDefault(20)
+  ),
+  json
+}
+
+const webhooksCommand = Command.make(
+  "webhooks",
+  webhooksConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.webhooks(options))
+).pipe(
+  Command.withDescription(examples(
+    "Show the webhook delivery log of the store that `medusa serve` dispatches from: each event sent to each endpoint, its state (pending, delivered, failed, disabled), attempts, last answer and next try, and the endpoints a 410 disabled.",
+    ["medusa webhooks", "medusa webhooks --state failed", "medusa webhooks --task medusa_task_0b5c… --json"]
+  ))
+)
+
+// =============================================================================
 // auth, config, sandbox
 // =============================================================================
 
@@ -352,6 +382,7 @@ const root = Command.make("medusa", {}, () =>
         "  auth check         check every configured credential",
         "  config validate    check the config file",
         "  sandbox            run local emulators of the five platforms",
+        "  webhooks           the webhook delivery log (attempts, last status, next try)",
         "",
         "Every command takes --config <path> (default ./medusa.config.json), --sandbox (an embedded sandbox for this command), --store <file> (default .medusa/medusa.db) and --help.",
         "",
@@ -366,7 +397,17 @@ const root = Command.make("medusa", {}, () =>
         "medusa sandbox"
       ]
     )),
-    Command.withSubcommands([publish, status, tasks, cancel, resume, auth, configCommand, sandboxCommand])
+    Command.withSubcommands([
+      publish,
+      status,
+      tasks,
+      cancel,
+      resume,
+      auth,
+      configCommand,
+      sandboxCommand,
+      webhooksCommand
+    ])
   )
 
 /**
@@ -387,7 +428,8 @@ export const commandPaths: ReadonlyArray<ReadonlyArray<string>> = [
   ["auth", "check"],
   ["config"],
   ["config", "validate"],
-  ["sandbox"]
+  ["sandbox"],
+  ["webhooks"]
 ]
 
 /**
@@ -437,3 +479,5 @@ export type AuthCheckOptions = Command.Command.ParseConfig<typeof authCheckConfi
 export type ConfigValidateOptions = Command.Command.ParseConfig<typeof common>
 /** @since 0.1.0 @category models */
 export type SandboxCommandOptions = Command.Command.ParseConfig<typeof sandboxConfig>
+/** @since 0.1.0 @category models */
+export type WebhooksOptions = Command.Command.ParseConfig<typeof webhooksConfig>

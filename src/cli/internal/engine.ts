@@ -19,6 +19,7 @@ import type {
 import type { PublishRequestInput } from "../../PublishRequest.js"
 import type { Task, TaskState } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
+import type { Outbox } from "../../Webhooks.js"
 
 /** @internal */
 export interface Engine {
@@ -37,6 +38,8 @@ export interface Engine {
   }) => Effect.Effect<ReadonlyArray<Task>, StoreError>
   /** Starts running unfinished tasks of the store in this process; returns their ids. */
   readonly resume: (id: Option.Option<TaskId>) => Effect.Effect<ReadonlyArray<TaskId>, TaskNotFound | StoreError>
+  /** The store's webhook outbox (`medusa webhooks`), when it keeps one. */
+  readonly outbox: Outbox | undefined
 }
 
 /** @internal */

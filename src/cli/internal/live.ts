@@ -23,6 +23,7 @@ import type { ConfigError, StoreError } from "../../PublishError.js"
 import { ConfigError as ConfigErrorClass, Issue } from "../../PublishError.js"
 import { isFinal } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
+import { TaskStore } from "../../TaskStore.js"
 import type { Engine, OpenOptions } from "./engine.js"
 
 const load = <A>(f: () => Promise<A>): Effect.Effect<A> => Effect.promise(f)
@@ -105,7 +106,8 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
       watch: (id) => medusa.watch(id),
       cancel: (id) => Effect.asVoid(medusa.cancel(id)),
       list: (o) => medusa.list(o),
-      resume
+      resume,
+      outbox: Option.getOrUndefined(Context.getOption(context as Context.Context<unknown>, TaskStore))?.outbox
     } satisfies Engine
   })
 
