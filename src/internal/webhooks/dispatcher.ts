@@ -20,6 +20,7 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { ConfigError, Issue, StoreError } from "../../PublishError.js"
+import { isFinal } from "../../Task.js"
 import { TaskStore } from "../../TaskStore.js"
 import { parseRetryAfter } from "../http/retryAfter.js"
 import type { EventType } from "./events.js"
@@ -265,8 +266,20 @@ export const run = (
     // A change wakes the loop at once; the poll catches due retries and what
     // other processes recorded.
     const wake = yield* Queue.sliding<void>(1)
+    // Only changes that record events wake it: state changes, and uploads or
+    // posts that finished (counted per running task), not progress updates.
+    const seen = new Map<string, number>()
     yield* store.changes.pipe(
-      Stream.runForEach(() => Queue.offer(wake, undefined)),
+      Stream.runForEach((change) => {
+        const task = change.task
+        const done = task.videos.length + task.posts.length
+        const before = seen.get(task.id)
+        if (isFinal(task.state)) seen.delete(task.id)
+        else seen.set(task.id, done)
+        return change.previous !== task.state || done !== (before ?? 0) ?
+          Queue.offer(wake, undefined) :
+          Effect.void
+      }),
       Effect.catchAllCause(() => Effect.void),
       Effect.forkScoped
     )
