@@ -279,6 +279,63 @@ const EngineSection = Schema.Struct({
   store: optional(StoreSection, "store")
 })
 
+const ApiKeySection = Schema.Struct({
+  key: required(Secret, "key"),
+  scopes: required(
+    Schema.Union(
+      Schema.Tuple(Schema.Literal("read")),
+      Schema.Tuple(Schema.Literal("read"), Schema.Literal("write"))
+    ).annotations({ message: () => `must be ["read"] or ["read", "write"]` }),
+    "scopes"
+  )
+})
+
+/** @internal */
+export const webhookEvents = [
+  "task.created",
+  "upload.completed",
+  "post.published",
+  "task.completed",
+  "task.failed",
+  "task.cancelled"
+] as const
+
+const WebhookSection = Schema.Struct({
+  url: required(Url, "url"),
+  secret: required(Secret, "secret"),
+  events: required(
+    Schema.Array(
+      Schema.Literal(...webhookEvents).annotations({
+        message: (issue) => `must be one of ${webhookEvents.join(", ")}, got ${JSON.stringify(issue.actual)}`
+      })
+    ),
+    "events"
+  )
+})
+
+const Origin = Schema.String.pipe(
+  Schema.filter((s) => {
+    try {
+      const url = new URL(s)
+      return (url.protocol === "http:" || url.protocol === "https:") && url.origin === s
+    } catch {
+      return false
+    }
+  }, {
+    message: (issue) =>
+      `must be an origin such as https://app.example.com (no path), got ${JSON.stringify(issue.actual)}`
+  })
+)
+
+/** @internal */
+export const ServerSection = Schema.Struct({
+  apiKeys: optional(Schema.Array(ApiKeySection), "api_keys"),
+  mediaRoots: optional(Schema.Array(Text), "media_roots"),
+  corsOrigins: optional(Schema.Array(Origin), "cors_origins"),
+  webhooks: optional(Schema.Array(WebhookSection), "webhooks"),
+  maxBodyBytes: optional(Positive, "max_body_bytes")
+})
+
 const FileSchema = Schema.Struct({
   youtube: Schema.optional(YouTubeSection),
   vimeo: Schema.optional(VimeoSection),
@@ -286,7 +343,8 @@ const FileSchema = Schema.Struct({
   twitter: Schema.optional(XSection),
   x: Schema.optional(XSection),
   linkedin: Schema.optional(LinkedInSection),
-  medusa: Schema.optional(EngineSection)
+  medusa: Schema.optional(EngineSection),
+  server: Schema.optional(ServerSection)
 })
 
 // =============================================================================
@@ -373,6 +431,30 @@ export interface EngineConfig {
 }
 
 /**
+ * The `server` section (`medusa serve`): API keys, where media may come
+ * from, CORS, webhooks, limits. Relative `media_roots` are resolved against
+ * the config file's directory.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ServerConfig {
+  readonly apiKeys?: ReadonlyArray<{
+    readonly key: Redacted.Redacted<string>
+    readonly scopes: readonly ["read"] | readonly ["read", "write"]
+  }>
+  readonly mediaRoots?: ReadonlyArray<string>
+  readonly corsOrigins?: ReadonlyArray<string>
+  readonly webhooks?: ReadonlyArray<{
+    readonly url: string
+    readonly secret: Redacted.Redacted<string>
+    readonly events: ReadonlyArray<typeof webhookEvents[number]>
+  }>
+  /** Largest request body in bytes. */
+  readonly maxBodyBytes?: number
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -385,6 +467,7 @@ export interface MedusaConfig {
   readonly x?: XConfig
   readonly linkedin?: LinkedInConfig
   readonly medusa: EngineConfig
+  readonly server?: ServerConfig
 }
 
 /**
@@ -435,9 +518,30 @@ const objectShapes = (ast: AST.AST): ReadonlyArray<AST.TypeLiteral> => {
 const jsonPath = (path: ReadonlyArray<string | number>): string =>
   "$" + path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("")
 
+/** The element type of the arrays an AST accepts (through refinements, transformations and unions). */
+const arrayElements = (ast: AST.AST): ReadonlyArray<AST.AST> => {
+  switch (ast._tag) {
+    case "TupleType":
+      return [...ast.elements.map((e) => e.type), ...ast.rest.map((r) => r.type)].slice(0, 1)
+    case "Refinement":
+    case "Transformation":
+      return arrayElements(ast.from)
+    case "Suspend":
+      return arrayElements(ast.f())
+    case "Union":
+      return ast.types.flatMap(arrayElements).slice(0, 1)
+    default:
+      return []
+  }
+}
+
 /** Every key of `value` the schema does not know, with its path and a suggestion. */
 const unknownKeys = (ast: AST.AST, value: unknown, path: ReadonlyArray<string | number>): Array<Issue> => {
-  if (!Predicate.isRecord(value) || Array.isArray(value)) return []
+  if (Array.isArray(value)) {
+    const element = arrayElements(ast)[0]
+    return element === undefined ? [] : value.flatMap((item, i) => unknownKeys(element, item, [...path, i]))
+  }
+  if (!Predicate.isRecord(value)) return []
   const shapes = objectShapes(ast)
   if (shapes.length === 0) return []
   const known = new Map<string, Array<AST.AST>>()
@@ -491,14 +595,15 @@ const unknownKeys = (ast: AST.AST, value: unknown, path: ReadonlyArray<string | 
  * @category constants
  */
 export const sectionKeys: Readonly<
-  Record<"youtube" | "vimeo" | "facebook" | "twitter" | "linkedin" | "medusa", ReadonlyArray<string>>
+  Record<"youtube" | "vimeo" | "facebook" | "twitter" | "linkedin" | "medusa" | "server", ReadonlyArray<string>>
 > = {
   youtube: objectShapes(YouTubeSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   vimeo: objectShapes(VimeoSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   facebook: objectShapes(FacebookSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   twitter: objectShapes(XSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   linkedin: objectShapes(LinkedInSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
-  medusa: objectShapes(EngineSection.ast)[0]!.propertySignatures.map((p) => String(p.name))
+  medusa: objectShapes(EngineSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
+  server: objectShapes(ServerSection.ast)[0]!.propertySignatures.map((p) => String(p.name))
 }
 
 // =============================================================================
@@ -544,8 +649,17 @@ const environmentKeys: Record<"youtube" | "vimeo" | "facebook" | "twitter" | "li
 const secretKeys = new Set(
   [YouTubeSection, VimeoSection, FacebookSection, XSection, LinkedInSection].flatMap((section) =>
     objectShapes(section.ast)[0]!.propertySignatures.filter((p) => isSecret(p.type)).map((p) => String(p.name))
-  ).concat(["postgres"])
+  ).concat(["postgres", "key", "secret"])
 )
+
+/**
+ * The environment variable holding the server's API key (read and write),
+ * which replaces the file's `server.api_keys`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const serverApiKeyVariable: string = "MEDUSA_SERVER_API_KEY"
 
 const envValue = (name: string): Effect.Effect<Option.Option<string>> =>
   EffectConfig.option(EffectConfig.string(name)).pipe(Effect.orElseSucceed(() => Option.none<string>()))
@@ -582,6 +696,16 @@ const applyEnv = (
       if (existing === undefined && !keys.required.every((k) => k in overrides)) continue
       out[fileSection] = { ...(Predicate.isRecord(existing) ? existing : {}), ...overrides }
       for (const [key, name] of Object.entries(names)) sources.set(`${fileSection}.${key}`, name)
+    }
+    // One API key for the server, read and write, in place of the file's keys.
+    const serverKey = yield* envValue(serverApiKeyVariable)
+    if (Option.isSome(serverKey)) {
+      const existing = raw.server
+      out.server = {
+        ...(Predicate.isRecord(existing) ? existing : {}),
+        api_keys: [{ key: serverKey.value, scopes: ["read", "write"] }]
+      }
+      sources.set("server.api_keys.0.key", serverApiKeyVariable)
     }
     return { raw: out, sources }
   })
@@ -686,6 +810,16 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
       ...(c.facebook !== undefined ? { facebook: c.facebook } : {}),
       ...(x !== undefined ? { x } : {}),
       ...(c.linkedin !== undefined ? { linkedin: c.linkedin } : {}),
+      ...(c.server !== undefined ?
+        {
+          server: {
+            ...c.server,
+            ...(c.server.mediaRoots !== undefined ?
+              { mediaRoots: c.server.mediaRoots.map((root) => resolvePath(file, root)) } :
+              {})
+          }
+        } :
+        {}),
       medusa: {
         ...(engine?.maxConcurrentTasks !== undefined ? { maxConcurrentTasks: engine.maxConcurrentTasks } : {}),
         ...(engine?.perPlatformConcurrency !== undefined ?

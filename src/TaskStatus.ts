@@ -74,6 +74,23 @@ export const WaitJson: Schema.Struct<{
 })
 
 /**
+ * One state change of a task: the state it entered, when (ISO 8601, UTC),
+ * and the message it carried.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const HistoryJson: Schema.Struct<{
+  state: typeof TaskState
+  at: typeof Schema.String
+  message: Schema.optional<typeof Schema.String>
+}> = Schema.Struct({
+  state: TaskState,
+  at: Schema.String,
+  message: Schema.optional(Schema.String)
+})
+
+/**
  * The status JSON. `status` is always present; the other keys depend on it
  * (see the module overview).
  *
@@ -95,6 +112,7 @@ export const TaskStatus: Schema.Struct<{
   failed_platform: Schema.optional<typeof PlatformId>
   failures: Schema.optional<Schema.Array$<typeof FailureJson>>
   skipped: Schema.optional<Schema.Array$<typeof PlatformId>>
+  history: Schema.optional<Schema.Array$<typeof HistoryJson>>
 }> = Schema.Struct({
   status: TaskState,
   task_id: Schema.String,
@@ -118,7 +136,9 @@ export const TaskStatus: Schema.Struct<{
   /** failed: every failure, in the order they happened. */
   failures: Schema.optional(Schema.Array(FailureJson)),
   /** Platforms not attempted (best-effort: a host they needed failed; fail-fast: a post failed first). */
-  skipped: Schema.optional(Schema.Array(PlatformId))
+  skipped: Schema.optional(Schema.Array(PlatformId)),
+  /** Every state change, oldest first, when the reader asked for it (`medusa status`, `GET /v1/tasks/{id}`). */
+  history: Schema.optional(Schema.Array(HistoryJson))
 })
 
 /**
@@ -234,6 +254,36 @@ export const toJSON = (task: Task): TaskStatus => {
     }
   }
 }
+
+/**
+ * A task's recorded state change, as `TaskStore.history` returns it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HistoryEntry {
+  /** The change's sequence number in the store (increasing across all tasks). */
+  readonly seq: number
+  readonly state: Task["state"]
+  /** Epoch milliseconds. */
+  readonly at: number
+  readonly message?: string | undefined
+}
+
+/**
+ * The status JSON with its `history`.
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const toJSONWithHistory = (task: Task, history: ReadonlyArray<HistoryEntry>): TaskStatus => ({
+  ...toJSON(task),
+  history: history.map((h) =>
+    h.message === undefined ?
+      { state: h.state, at: new Date(h.at).toISOString() } :
+      { state: h.state, at: new Date(h.at).toISOString(), message: h.message }
+  )
+})
 
 /**
  * Whole percent, floored, so 100 means every byte was sent.

@@ -23,6 +23,7 @@ import type { HostId, PublisherId } from "./PlatformId.js"
 import type { InvalidTransition, StoreError, TaskNotFound } from "./PublishError.js"
 import type { PostRecord, Task, TaskState } from "./Task.js"
 import type { TaskId } from "./TaskId.js"
+import type { HistoryEntry } from "./TaskStatus.js"
 
 export {
   /** Moved to `Task`; re-exported here for existing imports. */
@@ -39,7 +40,47 @@ export interface TaskChange {
   readonly task: Task
   /** The state before the change; equal to `task.state` for progress updates. */
   readonly previous: TaskState | undefined
+  /**
+   * A state change's sequence number in the store's change log (increasing
+   * across all tasks); absent for progress updates, which are not logged.
+   */
+  readonly seq?: number | undefined
 }
+
+/**
+ * A logged state change, as `changesSince` replays it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SequencedChange extends TaskChange {
+  readonly seq: number
+}
+
+/**
+ * What `claimIdempotencyKey` found: the key is now this caller's, or an
+ * earlier caller holds it (with the task it created, once created).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type IdempotencyClaim =
+  | { readonly _tag: "Claimed" }
+  | {
+    readonly _tag: "Existing"
+    readonly taskId: TaskId | undefined
+    /** What the first request was (its hash), to refuse a key reused for another request. */
+    readonly fingerprint: string
+    readonly createdAt: number
+  }
+
+/**
+ * How long an idempotency key is kept (at least): 24 hours.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const idempotencyKeyRetentionMillis: number = 24 * 60 * 60 * 1000
 
 /**
  * `waitFor` over a store's `watch`, for stores whose changes arrive as a stream.
@@ -65,6 +106,10 @@ export interface ListOptions {
   readonly status?: TaskState | undefined
   readonly limit?: number | undefined
   readonly offset?: number | undefined
+  /** Only tasks created after this time (epoch ms, exclusive). */
+  readonly createdAfter?: number | undefined
+  /** Only tasks created before this time (epoch ms, exclusive). */
+  readonly createdBefore?: number | undefined
 }
 
 /**
@@ -111,6 +156,31 @@ export interface Service {
    * `Webhooks`). Absent on stores that keep none.
    */
   readonly outbox?: Outbox | undefined
+  /** The task's state changes, oldest first (empty for an unknown task). */
+  readonly history: (id: TaskId) => Effect.Effect<ReadonlyArray<HistoryEntry>, StoreError>
+  /**
+   * Logged state changes with a sequence number above `after`, in sequence
+   * order (of one task when `taskId` is given): what a follower missed. The
+   * in-memory store keeps the latest 10 000.
+   */
+  readonly changesSince: (
+    after: number,
+    options?: { readonly taskId?: TaskId | undefined; readonly limit?: number | undefined }
+  ) => Effect.Effect<ReadonlyArray<SequencedChange>, StoreError>
+  /**
+   * Takes an idempotency key for a submit about to happen, or finds the
+   * earlier holder. Keys older than `idempotencyKeyRetentionMillis` are
+   * forgotten.
+   */
+  readonly claimIdempotencyKey: (
+    key: string,
+    fingerprint: string,
+    now: number
+  ) => Effect.Effect<IdempotencyClaim, StoreError>
+  /** Records the task a claimed key created. */
+  readonly completeIdempotencyKey: (key: string, taskId: TaskId) => Effect.Effect<void, StoreError>
+  /** Gives a claimed key back (the submit failed, nothing was created). */
+  readonly releaseIdempotencyKey: (key: string) => Effect.Effect<void, StoreError>
 }
 
 /**

@@ -361,6 +361,37 @@ const sandboxCommand = Command.make(
 )
 
 // =============================================================================
+// serve
+// =============================================================================
+
+const serveConfig = {
+  ...common,
+  port: Options.integer("port").pipe(
+    Options.withDescription("Port to listen on (default 8080; 0 picks a free port)."),
+    Options.withDefault(8080)
+  ),
+  host: Options.text("host").pipe(
+    Options.withDescription("Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)."),
+    Options.withDefault("127.0.0.1")
+  )
+}
+
+const serveCommand = Command.make(
+  "serve",
+  serveConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.serve(options))
+).pipe(
+  Command.withDescription(examples(
+    "Serve the HTTP API (docs/serve.md): submit publishes, follow them over Server-Sent Events, cancel and resume them, with the OpenAPI document at /openapi.json and its docs page at /docs. Keys, media folders and CORS come from the config's server section (MEDUSA_SERVER_API_KEY sets one key). Prints `Listening on http://HOST:PORT`; stops on Ctrl+C.",
+    [
+      "medusa serve",
+      "medusa serve --port 0 --sandbox",
+      "MEDUSA_SERVER_API_KEY=secret medusa serve --config medusa.config.json --host 0.0.0.0"
+    ]
+  ))
+)
+
+// =============================================================================
 // Root
 // =============================================================================
 
@@ -383,6 +414,7 @@ const root = Command.make("medusa", {}, () =>
         "  config validate    check the config file",
         "  sandbox            run local emulators of the five platforms",
         "  webhooks           the webhook delivery log (attempts, last status, next try)",
+        "  serve              serve the HTTP API (submit, follow over SSE, cancel, resume)",
         "",
         "Every command takes --config <path> (default ./medusa.config.json), --sandbox (an embedded sandbox for this command), --store <file> (default .medusa/medusa.db) and --help.",
         "",
@@ -406,7 +438,8 @@ const root = Command.make("medusa", {}, () =>
       auth,
       configCommand,
       sandboxCommand,
-      webhooksCommand
+      webhooksCommand,
+      serveCommand
     ])
   )
 
@@ -429,7 +462,8 @@ export const commandPaths: ReadonlyArray<ReadonlyArray<string>> = [
   ["config"],
   ["config", "validate"],
   ["sandbox"],
-  ["webhooks"]
+  ["webhooks"],
+  ["serve"]
 ]
 
 /**
@@ -481,3 +515,4 @@ export type ConfigValidateOptions = Command.Command.ParseConfig<typeof common>
 export type SandboxCommandOptions = Command.Command.ParseConfig<typeof sandboxConfig>
 /** @since 0.1.0 @category models */
 export type WebhooksOptions = Command.Command.ParseConfig<typeof webhooksConfig>
+export type ServeOptions = Command.Command.ParseConfig<typeof serveConfig>

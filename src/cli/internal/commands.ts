@@ -25,6 +25,7 @@ import type {
   PublishOptions,
   ResumeOptions,
   SandboxCommandOptions,
+  ServeOptions,
   StatusOptions,
   TasksOptions,
   WebhooksOptions
@@ -425,4 +426,33 @@ export const webhooks = (options: WebhooksOptions): Effect.Effect<void, CliExit>
         }  ${pad(d.taskId, 48)}  ${d.url}\n`
       )
     }
+  }))
+
+// =============================================================================
+// serve
+// =============================================================================
+
+/** @internal */
+export const serve = (options: ServeOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    if (options.port < 0 || options.port > 65_535) {
+      return yield* Effect.fail(badInput(`--port must be between 0 and 65535, got ${options.port}`))
+    }
+    const configFile = yield* configFileOf(options)
+    const store = storeOf(options)
+    if (store !== "memory") fs.mkdirSync(path.dirname(path.resolve(store)), { recursive: true })
+    const live = yield* Effect.promise(() => import("./live.js"))
+    // Runs until Ctrl+C: the runtime interrupts it, which closes the server and the engine.
+    return yield* mapErrors(
+      live.serve({
+        configFile,
+        configOptional: false,
+        store,
+        storeGiven: Option.isSome(options.store),
+        readOnly: false,
+        port: options.port,
+        host: options.host,
+        defaultMediaRoot: options.sandbox ? process.cwd() : undefined
+      })
+    )
   }))

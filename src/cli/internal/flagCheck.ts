@@ -73,7 +73,8 @@ export const checkFlags = (args: ReadonlyArray<string>): string | undefined => {
     if (allowed !== undefined && !allowed.includes(value)) {
       return `--${name} must be one of ${allowed.join(", ")}; got ${quote(value)}`
     }
-    const min = integers[name]
+    // `medusa serve --port 0` picks a free port.
+    const min = name === "port" && command === "serve" ? 0 : integers[name]
     if (min !== undefined && !(/^-?\d+$/.test(value) && Number(value) >= min)) {
       return `--${name} must be a whole number of at least ${min}; got ${quote(value)}`
     }

@@ -38,7 +38,9 @@ const engineLayer = (
   config: Config.MedusaConfig,
   options: OpenOptions
 ): Effect.Effect<{
-  readonly layer: Layer.Layer<Medusa.Medusa, StoreError>
+  readonly layer: Layer.Layer<Medusa.Medusa | TaskStore, StoreError>
+  /** The platform layers inside `layer` (the same value, so a build that merges them builds them once). */
+  readonly platforms: Layer.Layer<never>
   readonly durable: boolean
   readonly label: string
 }> =>
@@ -52,6 +54,7 @@ const engineLayer = (
     if (options.store === "memory") {
       return {
         layer: Medusa.layerMemory(engineOptions).pipe(Layer.provide(platforms)),
+        platforms,
         durable: false,
         label: "memory"
       }
@@ -59,7 +62,12 @@ const engineLayer = (
     if (!options.storeGiven && configured !== "memory" && "postgres" in configured) {
       // A process that only reads runs nothing: a cluster client.
       const Live = yield* load(() => import("../../Live.js"))
-      return { layer: Live.layer(config, { clientOnly: options.readOnly }), durable: true, label: "PostgreSQL" }
+      return {
+        layer: Live.layer(config, { clientOnly: options.readOnly }),
+        platforms,
+        durable: true,
+        label: "PostgreSQL"
+      }
     }
     const label = !options.storeGiven && configured !== "memory" && "sqlite" in configured ?
       configured.sqlite :
@@ -67,13 +75,14 @@ const engineLayer = (
     const sqlite = path.resolve(label)
     if (options.readOnly && !fs.existsSync(sqlite)) {
       // Nothing was ever stored there: an empty store, without creating the file.
-      return { layer: Medusa.layerMemory(engineOptions), durable: true, label }
+      return { layer: Medusa.layerMemory(engineOptions), platforms, durable: true, label }
     }
     const Durable = yield* load(() => import("../../Durable.js"))
     return {
       layer: Durable.layerDurable({ ...engineOptions, sqlite, readOnly: options.readOnly }).pipe(
         Layer.provide(platforms)
       ),
+      platforms,
       durable: true,
       label
     }
@@ -109,6 +118,54 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
       resume,
       outbox: Option.getOrUndefined(Context.getOption(context as Context.Context<unknown>, TaskStore))?.outbox
     } satisfies Engine
+  })
+
+/**
+ * `medusa serve`: the engine and its store as the other commands open them,
+ * with the HTTP server over them. Prints one line once listening, then runs
+ * until interrupted.
+ *
+ * @internal
+ */
+export const serve = (
+  options: OpenOptions & {
+    readonly port: number
+    readonly host: string
+    /** Media folder when the config names none (the embedded sandbox: the working directory). */
+    readonly defaultMediaRoot: string | undefined
+  }
+): Effect.Effect<
+  never,
+  ConfigError | StoreError | import("@effect/platform/HttpServerError").ServeError,
+  Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const config = yield* Config.load(options.configFile)
+    const engine = yield* engineLayer(config, options)
+    const [Server, HttpServer] = yield* load(() =>
+      Promise.all([import("../../Server.js"), import("@effect/platform/HttpServer")])
+    )
+    const serverOptions = Server.optionsFromConfig(config)
+    const mediaRoots = (serverOptions.mediaRoots ?? []).length === 0 && options.defaultMediaRoot !== undefined ?
+      [options.defaultMediaRoot] :
+      serverOptions.mediaRoots
+    if (serverOptions.apiKeys.length === 0) {
+      process.stderr.write(
+        "warning: no API key configured, so every request but /healthz is refused; set server.api_keys in the " +
+          `config or ${Config.serverApiKeyVariable}\n`
+      )
+    }
+    const context = yield* Layer.build(
+      Server.layerNode({ ...serverOptions, mediaRoots, port: options.port, host: options.host }).pipe(
+        Layer.provide(Layer.merge(engine.layer, engine.platforms))
+      )
+    )
+    const address = Context.get(context, HttpServer.HttpServer).address
+    const where = address._tag === "TcpAddress" ?
+      `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}` :
+      `unix:${address.path}`
+    process.stdout.write(`Listening on ${where}\n`)
+    return yield* Effect.never
   })
 
 /**

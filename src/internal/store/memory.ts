@@ -8,10 +8,12 @@ import type { HostId, PublisherId } from "../../PlatformId.js"
 import { TaskNotFound } from "../../PublishError.js"
 import type { InvalidTransition } from "../../PublishError.js"
 import { isFinal } from "../../Task.js"
-import type { Task } from "../../Task.js"
+import type { Task, TaskState } from "../../Task.js"
 import { PostRecord } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
-import type { ListOptions, Service, TaskChange } from "../../TaskStore.js"
+import type { HistoryEntry } from "../../TaskStatus.js"
+import type { IdempotencyClaim, ListOptions, SequencedChange, Service, TaskChange } from "../../TaskStore.js"
+import { idempotencyKeyRetentionMillis } from "../../TaskStore.js"
 import * as WebhookEvents from "../webhooks/events.js"
 import * as MemoryOutbox from "../webhooks/memoryOutbox.js"
 
@@ -31,7 +33,14 @@ interface Entry {
   task: Task
   watchers: Set<(task: Task) => void> | undefined
   readonly sequence: number
+  /** Its state changes, oldest first (bounded: a task has a handful). */
+  readonly history: Array<HistoryEntry>
 }
+
+/** The change log kept for `changesSince` (followers reconnecting). */
+const logCapacity = 10_000
+/** State changes kept per task (a task has about four). */
+const historyCapacity = 200
 
 /**
  * The in-memory store: each unfinished task's watchers, so that `watch(id)`
@@ -62,11 +71,28 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
     posts.delete(id)
   }
 
+  // The change log: a ring of the latest state changes, numbered from 1.
+  let lastSeq = 0
+  const log: Array<SequencedChange | undefined> = new Array(logCapacity)
+  const logChange = (entry: Entry, task: Task, previous: TaskState | undefined): SequencedChange => {
+    const seq = ++lastSeq
+    const change: SequencedChange = { task, previous, seq }
+    log[seq % logCapacity] = change
+    entry.history.push({ seq, state: task.state, at: task.updatedAt, message: task.message })
+    if (entry.history.length > historyCapacity) entry.history.shift()
+    return change
+  }
+  const idempotencyKeys = new Map<
+    string,
+    { readonly fingerprint: string; readonly createdAt: number; taskId: TaskId | undefined }
+  >()
+
   const insert = (task: Task) =>
     Effect.suspend(() => {
-      entries.set(task.id, { task, watchers: undefined, sequence: nextSequence++ })
+      const entry: Entry = { task, watchers: undefined, sequence: nextSequence++, history: [] }
+      entries.set(task.id, entry)
       outbox.append(WebhookEvents.derive(undefined, task))
-      return PubSub.publish(hub, { task, previous: undefined })
+      return PubSub.publish(hub, logChange(entry, task, undefined))
     })
 
   const notFound = (id: TaskId) => Effect.fail(new TaskNotFound({ taskId: id }))
@@ -94,15 +120,21 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
         forget(id)
       }
       if (watchers !== undefined) { for (const watcher of watchers) watcher(task) }
-      return Effect.as(PubSub.publish(hub, { task, previous }), task)
+      const change: TaskChange = previous !== task.state ? logChange(entry, task, previous) : { task, previous }
+      return Effect.as(PubSub.publish(hub, change), task)
     })
 
   const list = (options?: ListOptions) =>
     Effect.sync(() => {
       const status = options?.status
+      const after = options?.createdAfter ?? -Infinity
+      const before = options?.createdBefore ?? Infinity
       const all: Array<Entry> = []
       for (const entry of entries.values()) {
-        if (status === undefined || entry.task.state === status) all.push(entry)
+        if (
+          (status === undefined || entry.task.state === status) &&
+          entry.task.createdAt > after && entry.task.createdAt < before
+        ) all.push(entry)
       }
       all.sort((a, b) => b.task.createdAt - a.task.createdAt || b.sequence - a.sequence)
       const offset = Math.max(0, options?.offset ?? 0)
@@ -198,7 +230,62 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
       return pruned
     })
 
+  const history = (id: TaskId) => Effect.sync((): ReadonlyArray<HistoryEntry> => entries.get(id)?.history ?? [])
+
+  const changesSince = (
+    after: number,
+    options?: { readonly taskId?: TaskId | undefined; readonly limit?: number | undefined }
+  ) =>
+    Effect.sync(() => {
+      const out: Array<SequencedChange> = []
+      const limit = options?.limit ?? Infinity
+      const first = Math.max(after + 1, lastSeq - logCapacity + 1, 1)
+      for (let seq = first; seq <= lastSeq && out.length < limit; seq++) {
+        const change = log[seq % logCapacity]
+        if (change === undefined || change.seq !== seq) continue
+        if (options?.taskId === undefined || change.task.id === options.taskId) out.push(change)
+      }
+      return out
+    })
+
+  const claimIdempotencyKey = (key: string, fingerprint: string, now: number) =>
+    Effect.sync((): IdempotencyClaim => {
+      for (const [k, v] of idempotencyKeys) {
+        // Oldest first (insertion order): stop at the first one still kept.
+        if (v.createdAt >= now - idempotencyKeyRetentionMillis) break
+        idempotencyKeys.delete(k)
+      }
+      const existing = idempotencyKeys.get(key)
+      if (existing !== undefined) {
+        return {
+          _tag: "Existing",
+          taskId: existing.taskId,
+          fingerprint: existing.fingerprint,
+          createdAt: existing.createdAt
+        }
+      }
+      idempotencyKeys.set(key, { fingerprint, createdAt: now, taskId: undefined })
+      return { _tag: "Claimed" }
+    })
+
+  const completeIdempotencyKey = (key: string, taskId: TaskId) =>
+    Effect.sync(() => {
+      const existing = idempotencyKeys.get(key)
+      if (existing !== undefined) existing.taskId = taskId
+    })
+
+  const releaseIdempotencyKey = (key: string) =>
+    Effect.sync(() => {
+      const existing = idempotencyKeys.get(key)
+      if (existing !== undefined && existing.taskId === undefined) idempotencyKeys.delete(key)
+    })
+
   return {
+    history,
+    changesSince,
+    claimIdempotencyKey,
+    completeIdempotencyKey,
+    releaseIdempotencyKey,
     insert,
     get,
     update,

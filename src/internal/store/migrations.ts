@@ -73,6 +73,20 @@ const initial: Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient> = Eff
   )`
 })
 
+// Idempotency keys of `POST /v1/tasks` (kept at least 24 h): a retried
+// submit finds the task its first attempt created. `task_id` is NULL while
+// the first attempt is still creating it.
+const idempotencyKeys: Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE TABLE IF NOT EXISTS medusa_idempotency_keys (
+    key TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    task_id TEXT,
+    created_at BIGINT NOT NULL
+  )`
+  yield* sql`CREATE INDEX IF NOT EXISTS medusa_idempotency_keys_created ON medusa_idempotency_keys (created_at)`
+})
+
 // The webhook outbox: events are written in the transaction of the task
 // change they describe (`dispatched_at` NULL until they are fanned out to the
 // configured endpoints as deliveries); a delivery's `next_at` is both when it
@@ -126,6 +140,7 @@ const webhookOutbox: Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient>
 /** @internal */
 export const migrations: Record<string, Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient>> = {
   "1_initial": initial,
+  "2_idempotency_keys": idempotencyKeys,
   "3_webhook_outbox": webhookOutbox
 }
 

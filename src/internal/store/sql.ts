@@ -33,8 +33,9 @@ import { StoreError, TaskNotFound } from "../../PublishError.js"
 import { isFinal, Task, type TaskState } from "../../Task.js"
 import { PostRecord } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
-import type { ListOptions, Service, TaskChange } from "../../TaskStore.js"
-import { waitForFromWatch } from "../../TaskStore.js"
+import type { HistoryEntry } from "../../TaskStatus.js"
+import type { IdempotencyClaim, ListOptions, SequencedChange, Service, TaskChange } from "../../TaskStore.js"
+import { idempotencyKeyRetentionMillis, waitForFromWatch } from "../../TaskStore.js"
 import * as WebhookEvents from "../webhooks/events.js"
 import * as SqlOutbox from "../webhooks/sqlOutbox.js"
 
@@ -63,6 +64,8 @@ export interface ChangeEvent {
   readonly task: Task
   readonly previous: TaskState | undefined
   readonly rev: number
+  /** The history row's sequence number, for a state change. */
+  readonly seq?: number | undefined
 }
 
 /** @internal */
@@ -202,7 +205,7 @@ export const make = (
         "Storing a task",
         Effect.gen(function*() {
           const body = yield* encodeTask(task)
-          yield* sql.withTransaction(Effect.gen(function*() {
+          const seq = yield* sql.withTransaction(Effect.gen(function*() {
             yield* sql`INSERT INTO medusa_tasks (id, state, created_at, updated_at, run_at, rev, body)
               VALUES (${task.id}, ${task.state}, ${task.createdAt}, ${task.updatedAt}, ${
               task.runAt ?? null
@@ -210,9 +213,10 @@ export const make = (
             const seq = yield* appendHistory(task, 1, undefined, body)
             yield* SqlOutbox.recordEvents(sql, WebhookEvents.derive(undefined, task))
             yield* notify({ id: task.id, rev: 1, previous: null, seq, body })
+            return seq
           }))
           remember(task, 1)
-          yield* deliver({ task, previous: undefined, rev: 1 })
+          yield* deliver({ task, previous: undefined, rev: 1, seq })
         }).pipe(Effect.mapError(unavailable(`Storing task ${task.id}`)))
       )
 
@@ -264,7 +268,7 @@ export const make = (
             const seq = changed ? yield* appendHistory(task, nextRev, current.state, body) : null
             yield* SqlOutbox.recordEvents(sql, WebhookEvents.derive(current, task))
             yield* notify({ id, rev: nextRev, previous: current.state, seq, body })
-            return { task, previous: current.state, rev: nextRev } satisfies ChangeEvent
+            return { task, previous: current.state, rev: nextRev, seq: seq ?? undefined } satisfies ChangeEvent
           }))
           remember(event.task, event.rev)
           yield* deliver(event)
@@ -281,11 +285,14 @@ export const make = (
       Effect.gen(function*() {
         const limit = listOptions.limit ?? 2_147_483_647
         const offset = listOptions.offset ?? 0
-        const rows = listOptions.status === undefined ?
-          yield* sql<{ id: string; rev: number | string; body: string }>`SELECT id, rev, body FROM medusa_tasks
-            ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}` :
-          yield* sql<{ id: string; rev: number | string; body: string }>`SELECT id, rev, body FROM medusa_tasks
-            WHERE state = ${listOptions.status} ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`
+        const conditions = [
+          ...(listOptions.status === undefined ? [] : [sql`state = ${listOptions.status}`]),
+          ...(listOptions.createdAfter === undefined ? [] : [sql`created_at > ${listOptions.createdAfter}`]),
+          ...(listOptions.createdBefore === undefined ? [] : [sql`created_at < ${listOptions.createdBefore}`])
+        ]
+        const rows = yield* sql<{ id: string; rev: number | string; body: string }>`SELECT id, rev, body
+          FROM medusa_tasks ${conditions.length === 0 ? sql`` : sql`WHERE ${sql.and(conditions)}`}
+          ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`
         return yield* Effect.forEach(rows, (row) => decodeRow(row.id, num(row.rev), row.body))
       }).pipe(Effect.mapError(unavailable("Listing tasks")))
 
@@ -297,10 +304,11 @@ export const make = (
 
     // --- remote feeds ----------------------------------------------------------
 
-    const fromRemote = (rev: number, previous: string | null, task: Task): ChangeEvent => ({
+    const fromRemote = (rev: number, previous: string | null, task: Task, seq?: number | null): ChangeEvent => ({
       task,
       previous: (previous ?? undefined) as TaskState | undefined,
-      rev
+      rev,
+      seq: seq ?? undefined
     })
 
     const handleNotification = (text: string) =>
@@ -324,7 +332,7 @@ export const make = (
           yield* deliver(fromRemote(num(rows[0]!.rev), payload.previous, task))
           return
         }
-        yield* deliver(fromRemote(payload.rev, payload.previous, task))
+        yield* deliver(fromRemote(payload.rev, payload.previous, task, payload.seq))
       }).pipe(
         Effect.catchAllCause((cause) => Effect.logWarning("Medusa: ignoring an unreadable task notification", cause))
       )
@@ -344,7 +352,7 @@ export const make = (
         lastSeq = Math.max(lastSeq, num(row.seq))
         if (seen.has(`${row.task_id}:${num(row.rev)}`)) continue
         const task = yield* decodeTask(row.body)
-        yield* deliver(fromRemote(num(row.rev), row.previous, task))
+        yield* deliver(fromRemote(num(row.rev), row.previous, task, num(row.seq)))
       }
       // Progress and other non-state writes only live in the tasks table.
       const since = Math.max(0, lastUpdated - 2_000)
@@ -405,7 +413,7 @@ export const make = (
 
     const changes: Stream.Stream<TaskChange, StoreError> = Stream.map(
       events,
-      (e): TaskChange => ({ task: e.task, previous: e.previous })
+      (e): TaskChange => e.seq === undefined ? { task: e.task, previous: e.previous } : e
     )
 
     const watch = (id: TaskId): Stream.Stream<Task, TaskNotFound | StoreError> =>
@@ -545,7 +553,93 @@ export const make = (
         }).pipe(Effect.mapError(unavailable("Pruning finished tasks")))
       )
 
+    // --- change log and idempotency keys ----------------------------------------
+
+    const history = (id: TaskId): Effect.Effect<ReadonlyArray<HistoryEntry>, StoreError> =>
+      sql<{ seq: number | string; state: string; at: unknown; message: string | null }>`SELECT seq, state, at, message
+        FROM medusa_task_history WHERE task_id = ${id} ORDER BY seq ASC`.pipe(
+        Effect.map((rows) =>
+          rows.map((row): HistoryEntry => ({
+            seq: num(row.seq),
+            state: row.state as TaskState,
+            at: num(row.at),
+            ...(row.message === null ? {} : { message: row.message })
+          }))
+        ),
+        Effect.mapError(unavailable(`Reading the history of ${id}`))
+      )
+
+    const changesSince = (
+      after: number,
+      sinceOptions?: { readonly taskId?: TaskId | undefined; readonly limit?: number | undefined }
+    ): Effect.Effect<ReadonlyArray<SequencedChange>, StoreError> =>
+      Effect.gen(function*() {
+        const limit = sinceOptions?.limit ?? 10_000
+        const rows = yield* sql<
+          { seq: number | string; task_id: string; rev: number | string; previous: string | null; body: string }
+        >`
+          SELECT seq, task_id, rev, previous, body FROM medusa_task_history
+          WHERE seq > ${after} ${sinceOptions?.taskId === undefined ? sql`` : sql`AND task_id = ${sinceOptions.taskId}`}
+          ORDER BY seq ASC LIMIT ${limit}`
+        return yield* Effect.forEach(rows, (row) =>
+          Effect.map(decodeTask(row.body), (task): SequencedChange => ({
+            task,
+            previous: (row.previous ?? undefined) as TaskState | undefined,
+            seq: num(row.seq)
+          })))
+      }).pipe(Effect.mapError(unavailable("Reading the task history")))
+
+    const claimIdempotencyKey = (
+      key: string,
+      fingerprint: string,
+      now: number
+    ): Effect.Effect<IdempotencyClaim, StoreError> =>
+      guardWrite(
+        "Recording an idempotency key",
+        Effect.gen(function*() {
+          yield* sql`DELETE FROM medusa_idempotency_keys WHERE created_at < ${now - idempotencyKeyRetentionMillis}`
+          const inserted = yield* sql<{ key: string }>`INSERT INTO medusa_idempotency_keys
+            (key, fingerprint, task_id, created_at) VALUES (${key}, ${fingerprint}, NULL, ${now})
+            ON CONFLICT (key) DO NOTHING RETURNING key`
+          if (inserted.length > 0) return { _tag: "Claimed" } as const
+          const rows = yield* sql<{ fingerprint: string; task_id: string | null; created_at: unknown }>`SELECT
+            fingerprint, task_id, created_at FROM medusa_idempotency_keys WHERE key = ${key}`
+          const row = rows[0]
+          // Deleted between the two statements (expired): take it again.
+          if (row === undefined) return { _tag: "Claimed" } as const
+          return {
+            _tag: "Existing",
+            taskId: (row.task_id ?? undefined) as TaskId | undefined,
+            fingerprint: row.fingerprint,
+            createdAt: num(row.created_at)
+          } as const
+        }).pipe(Effect.mapError(unavailable("Recording an idempotency key")))
+      )
+
+    const completeIdempotencyKey = (key: string, taskId: TaskId): Effect.Effect<void, StoreError> =>
+      guardWrite(
+        "Recording an idempotency key",
+        sql`UPDATE medusa_idempotency_keys SET task_id = ${taskId} WHERE key = ${key}`.pipe(
+          Effect.asVoid,
+          Effect.mapError(unavailable("Recording an idempotency key"))
+        )
+      )
+
+    const releaseIdempotencyKey = (key: string): Effect.Effect<void, StoreError> =>
+      guardWrite(
+        "Releasing an idempotency key",
+        sql`DELETE FROM medusa_idempotency_keys WHERE key = ${key} AND task_id IS NULL`.pipe(
+          Effect.asVoid,
+          Effect.mapError(unavailable("Releasing an idempotency key"))
+        )
+      )
+
     return {
+      history,
+      changesSince,
+      claimIdempotencyKey,
+      completeIdempotencyKey,
+      releaseIdempotencyKey,
       insert,
       get,
       getWithRev,

@@ -1,0 +1,247 @@
+/**
+ * The HTTP API, declared once: endpoints, their schemas and errors. The
+ * server implements it (handlers.ts), the OpenAPI document is derived from
+ * it, and `HttpApiClient.make(Api)` gives a typed client.
+ *
+ * @internal
+ */
+import * as HttpApi from "@effect/platform/HttpApi"
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
+import * as OpenApi from "@effect/platform/OpenApi"
+import * as Context from "effect/Context"
+import * as Schema from "effect/Schema"
+import { PublishRequest } from "../../PublishRequest.js"
+import { TaskState } from "../../Task.js"
+import { TaskStatus } from "../../TaskStatus.js"
+import {
+  BadRequest,
+  Conflict,
+  Forbidden,
+  InternalError,
+  MethodNotAllowed,
+  NotFound,
+  PayloadTooLarge,
+  ServiceUnavailable,
+  Unauthorized
+} from "./errors.js"
+
+// =============================================================================
+// Security
+// =============================================================================
+
+/** @internal */
+export type Scope = "read" | "write"
+
+/** The key a request was made with (never its value): its scopes. @internal */
+export interface Caller {
+  /** Position of the key in `api_keys` (for logs), never the key. */
+  readonly index: number
+  readonly scopes: ReadonlySet<Scope>
+}
+
+/** @internal */
+export class CurrentCaller extends Context.Tag("@medusa/Server/CurrentCaller")<CurrentCaller, Caller>() {}
+
+/** `Authorization: Bearer <key>` on every endpoint but /healthz. @internal */
+export class Authorization extends HttpApiMiddleware.Tag<Authorization>()("@medusa/Server/Authorization", {
+  failure: Unauthorized,
+  provides: CurrentCaller,
+  security: {
+    bearer: HttpApiSecurity.bearer.pipe(
+      HttpApiSecurity.annotate(
+        OpenApi.Description,
+        "An API key from the server section's api_keys; keys with the \"write\" scope may submit, cancel and resume"
+      )
+    )
+  }
+}) {}
+
+// =============================================================================
+// Schemas
+// =============================================================================
+
+const TaskId = Schema.String.annotations({
+  description: "A task id, medusa_task_<uuid>",
+  examples: ["medusa_task_0b5c9a6e-8d0f-4a53-9a8e-7a4f1f1b2c3d"]
+})
+
+/** @internal */
+export const TaskPath = Schema.Struct({ id: TaskId })
+
+/** The status JSON (docs/status-json.md). @internal */
+export const StatusJson = TaskStatus.annotations({ identifier: "TaskStatus" })
+
+/** @internal */
+export const TaskList = Schema.Struct({
+  tasks: Schema.Array(StatusJson),
+  /** Pass as `cursor` to read the next page; absent on the last page. */
+  next_cursor: Schema.optional(Schema.String)
+}).annotations({ identifier: "TaskList" })
+
+const IsoDate = Schema.String.pipe(
+  Schema.filter((s) => !Number.isNaN(Date.parse(s)), {
+    message: (issue) => `must be an ISO 8601 date such as 2026-12-05T09:00:00Z, got ${JSON.stringify(issue.actual)}`
+  })
+)
+
+const Limit = Schema.NumberFromString.pipe(
+  Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= 1000, {
+    message: () => "must be a whole number from 1 to 1000"
+  })
+)
+
+/** @internal */
+export const ListParams = Schema.Struct({
+  status: Schema.optional(
+    TaskState.annotations({
+      message: (issue) =>
+        `must be one of pending, in_progress, completed, failed, cancelled; got ${JSON.stringify(issue.actual)}`
+    })
+  ),
+  created_after: Schema.optional(IsoDate),
+  created_before: Schema.optional(IsoDate),
+  limit: Schema.optional(Limit),
+  cursor: Schema.optional(Schema.String)
+})
+
+/** @internal */
+export const ValidationResult = Schema.Struct({
+  valid: Schema.Boolean,
+  /** Every problem a submit of this request would refuse, with the field at fault. */
+  issues: Schema.Array(Schema.Struct({ field: Schema.String, message: Schema.String }))
+}).annotations({ identifier: "ValidationResult" })
+
+/** The publish request, as JSON (its encoded form). @internal */
+export const PublishRequestJson = Schema.encodedSchema(PublishRequest).annotations({ identifier: "PublishRequest" })
+
+/** @internal */
+export const SubmitHeaders = Schema.Struct({
+  "idempotency-key": Schema.optional(
+    Schema.String.annotations({
+      description: "Makes a retried submit return the task its first attempt created (kept at least 24 hours)"
+    })
+  )
+})
+
+/** @internal */
+export const EventsHeaders = Schema.Struct({
+  "last-event-id": Schema.optional(
+    Schema.String.annotations({ description: "Resume after this event (the id of the last event received)" })
+  )
+})
+
+const EventStream = HttpApiSchema.Text({ contentType: "text/event-stream" }).annotations({
+  description: "Server-Sent Events: `status` events (id = the change's sequence number, data = the status JSON), " +
+    "`progress` events (no id), and heartbeat comments"
+})
+
+/** @internal */
+export const Health = Schema.Struct({ status: Schema.Literal("ok") })
+
+// =============================================================================
+// Endpoints
+// =============================================================================
+
+/** @internal */
+export class HealthGroup extends HttpApiGroup.make("health", { topLevel: true })
+  .add(HttpApiEndpoint.get("healthz", "/healthz").addSuccess(Health))
+  .annotate(OpenApi.Description, "Liveness; needs no key")
+{}
+
+/** @internal */
+export class MetaGroup extends HttpApiGroup.make("meta", { topLevel: true })
+  .add(
+    HttpApiEndpoint.get("openapi", "/openapi.json").addSuccess(
+      Schema.Unknown.annotations({ description: "This document" })
+    )
+  )
+  .add(
+    HttpApiEndpoint.get("metrics", "/metrics").addSuccess(
+      HttpApiSchema.Text({ contentType: "text/plain; version=0.0.4" }).annotations({
+        description: "Prometheus text format: tasks by state and every metric the process records"
+      })
+    )
+  )
+  .middleware(Authorization)
+{}
+
+/** @internal */
+export class TasksGroup extends HttpApiGroup.make("tasks")
+  .add(
+    HttpApiEndpoint.post("submit", "/tasks")
+      .setPayload(PublishRequestJson)
+      .setHeaders(SubmitHeaders)
+      .addSuccess(StatusJson, { status: 202 })
+      .annotate(OpenApi.Description, "Submits a publish; answers 202 with the status JSON and `Location`")
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/tasks")
+      .setUrlParams(ListParams)
+      .addSuccess(TaskList)
+      .annotate(OpenApi.Description, "Tasks, newest first")
+  )
+  .add(
+    HttpApiEndpoint.get("get", "/tasks/:id")
+      .setPath(TaskPath)
+      .addSuccess(StatusJson)
+      .annotate(OpenApi.Description, "The status JSON with the task's `history`")
+  )
+  .add(
+    HttpApiEndpoint.post("cancel", "/tasks/:id/cancel")
+      .setPath(TaskPath)
+      .addSuccess(StatusJson)
+      .addError(Conflict)
+  )
+  .add(
+    HttpApiEndpoint.post("resume", "/tasks/:id/resume")
+      .setPath(TaskPath)
+      .addSuccess(StatusJson, { status: 202 })
+      .addError(Conflict)
+      .annotate(OpenApi.Description, "Carries on an unfinished task (a final task answers 409)")
+  )
+  .add(
+    HttpApiEndpoint.post("validate", "/validate")
+      .setPayload(PublishRequestJson)
+      .addSuccess(ValidationResult)
+      .annotate(OpenApi.Description, "Every check a submit makes, without submitting anything")
+  )
+  .add(
+    HttpApiEndpoint.get("taskEvents", "/tasks/:id/events")
+      .setPath(TaskPath)
+      .setHeaders(EventsHeaders)
+      .addSuccess(EventStream)
+      .annotate(OpenApi.Description, "The task's history, then its changes as they happen")
+  )
+  .add(
+    HttpApiEndpoint.get("events", "/events")
+      .setHeaders(EventsHeaders)
+      .addSuccess(EventStream)
+      .annotate(OpenApi.Description, "Every task's changes from now on (or after `Last-Event-ID`)")
+  )
+  .addError(NotFound)
+  .addError(Forbidden)
+  .addError(PayloadTooLarge)
+  .middleware(Authorization)
+  .prefix("/v1")
+{}
+
+/** @internal */
+export class Api extends HttpApi.make("medusa")
+  .add(HealthGroup)
+  .add(MetaGroup)
+  .add(TasksGroup)
+  .addError(BadRequest)
+  .addError(MethodNotAllowed)
+  .addError(ServiceUnavailable)
+  .addError(InternalError)
+  .annotate(OpenApi.Title, "Medusa")
+  .annotate(
+    OpenApi.Description,
+    "Publish one video everywhere: submit a publish, follow it live, cancel or resume it. " +
+      "Errors are `{ \"error\": { \"code\", \"message\", \"field\"? } }`."
+  )
+{}

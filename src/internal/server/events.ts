@@ -1,0 +1,98 @@
+/**
+ * Server-Sent Events of task changes. Every logged state change is an event
+ * whose id is its sequence number in the store's change log; a follower that
+ * reconnects with `Last-Event-ID` first gets what it missed from the log, then
+ * the live changes after it: no gap, no duplicate. Progress updates (not
+ * logged) are `progress` events without an id, so they never move a
+ * follower's position. A comment every `heartbeat` keeps proxies from
+ * closing an idle connection.
+ *
+ * One fiber feeds the store's changes into a hub; each follower subscribes
+ * to the hub *before* reading the log, so a change is either in what it
+ * reads or in what it is handed afterwards.
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as PubSub from "effect/PubSub"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { StoreError } from "../../PublishError.js"
+import type { TaskId } from "../../TaskId.js"
+import * as TaskStatus from "../../TaskStatus.js"
+import type { TaskChange } from "../../TaskStore.js"
+import type { Service as TaskStoreService } from "../../TaskStore.js"
+
+/** @internal */
+export interface Feed {
+  /** The SSE text of a follower's events, as they happen. */
+  readonly follow: (options: {
+    readonly taskId?: TaskId | undefined
+    /** Resume after this sequence number; without it: a task's whole history, or every change from now. */
+    readonly after?: number | undefined
+    readonly progress: boolean
+  }) => Stream.Stream<string, StoreError>
+}
+
+const page = 1_000
+
+/** The text of one event. @internal */
+export const formatChange = (change: TaskChange): string => {
+  const data = TaskStatus.toJSONString(change.task)
+  return change.seq === undefined ?
+    `event: progress\ndata: ${data}\n\n` :
+    `id: ${change.seq}\nevent: status\ndata: ${data}\n\n`
+}
+
+/** @internal */
+export const makeFeed = (
+  store: TaskStoreService,
+  options: { readonly heartbeat: Duration.DurationInput }
+): Effect.Effect<Feed, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const hub = yield* Effect.acquireRelease(PubSub.unbounded<TaskChange>(), PubSub.shutdown)
+    yield* store.changes.pipe(
+      Stream.runForEach((change) => PubSub.publish(hub, change)),
+      Effect.catchAllCause((cause) => Effect.logError("Medusa server: the task change feed stopped", cause)),
+      Effect.forkScoped
+    )
+    // Let the feeding fiber subscribe to the store before anyone follows.
+    yield* Effect.yieldNow()
+    yield* Effect.yieldNow()
+
+    const heartbeat = Stream.tick(Duration.decode(options.heartbeat)).pipe(
+      Stream.drop(1),
+      Stream.as(": heartbeat\n\n")
+    )
+
+    const follow: Feed["follow"] = ({ after, progress, taskId }) =>
+      Stream.unwrapScoped(Effect.gen(function*() {
+        const live = yield* PubSub.subscribe(hub)
+        const backlog: Array<string> = []
+        let last = after ?? 0
+        if (after !== undefined || taskId !== undefined) {
+          while (true) {
+            const changes = yield* store.changesSince(last, { taskId, limit: page })
+            for (const change of changes) {
+              backlog.push(formatChange(change))
+              last = change.seq
+            }
+            if (changes.length < page) break
+          }
+        }
+        const replayedUpTo = last
+        const relevant = (change: TaskChange) =>
+          (taskId === undefined || change.task.id === taskId) &&
+          (change.seq === undefined ? progress : change.seq > replayedUpTo)
+        const changes = Stream.fromQueue(live).pipe(
+          Stream.filter(relevant),
+          Stream.map(formatChange)
+        )
+        return Stream.make("retry: 1000\n\n", ...backlog).pipe(
+          Stream.concat(Stream.merge(changes, heartbeat, { haltStrategy: "left" }))
+        )
+      }))
+
+    return { follow }
+  })
