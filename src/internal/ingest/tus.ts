@@ -47,6 +47,8 @@ export interface Service {
     mediaId: string,
     f: (file: string) => Effect.Effect<A, E, R>
   ) => Effect.Effect<A, E | InvalidRequest, R>
+  /** `useMedia` for the rest of the scope: the upload is kept until the scope closes. */
+  readonly acquireMedia: (mediaId: string) => Effect.Effect<string, InvalidRequest, Scope.Scope>
   /** Bytes and uploads kept now. */
   readonly usage: Effect.Effect<{ readonly bytes: number; readonly uploads: number }>
   /** Deletes what is no longer needed (also run periodically). */
@@ -177,40 +179,43 @@ export const make = (options: Options): Effect.Effect<Service, never, TaskStore 
       return removed
     })
 
-    const useMedia = <A, E, R>(
-      mediaId: string,
-      f: (file: string) => Effect.Effect<A, E, R>
-    ): Effect.Effect<A, E | InvalidRequest, R> => {
+    const acquireMedia = (mediaId: string): Effect.Effect<string, InvalidRequest, Scope.Scope> => {
       const invalid = (message: string) =>
         Effect.fail(new InvalidRequest({ issues: [new Issue({ path: ["media_id"], message })] }))
       if (!isMediaId(mediaId)) {
         return invalid(`${JSON.stringify(mediaId)} is not a media id (media_<32 hex digits>, from ${route})`)
       }
-      return Effect.acquireUseRelease(
-        Effect.sync(() => inFlight.set(mediaId, (inFlight.get(mediaId) ?? 0) + 1)),
-        () =>
-          Effect.gen(function*() {
-            const upload = list().find((u) => u.id === mediaId)
-            if (upload === undefined) {
-              return yield* invalid(`no upload ${mediaId}: it never existed, expired, or its tasks have ended`)
-            }
-            if (upload.size === undefined || upload.offset < upload.size) {
-              return yield* invalid(
-                `upload ${mediaId} is not finished (${upload.offset} of ${upload.size ?? "?"} bytes); resume it first`
-              )
-            }
-            // Marked used before the task exists: from now on it goes when its tasks end.
-            fs.writeFileSync(markerOf(mediaId), "")
-            return yield* f(fileOf(mediaId))
-          }),
-        () =>
-          Effect.sync(() => {
-            const n = (inFlight.get(mediaId) ?? 1) - 1
-            if (n <= 0) inFlight.delete(mediaId)
-            else inFlight.set(mediaId, n)
-          })
+      return Effect.zipRight(
+        Effect.acquireRelease(
+          Effect.sync(() => inFlight.set(mediaId, (inFlight.get(mediaId) ?? 0) + 1)),
+          () =>
+            Effect.sync(() => {
+              const n = (inFlight.get(mediaId) ?? 1) - 1
+              if (n <= 0) inFlight.delete(mediaId)
+              else inFlight.set(mediaId, n)
+            })
+        ),
+        Effect.gen(function*() {
+          const upload = list().find((u) => u.id === mediaId)
+          if (upload === undefined) {
+            return yield* invalid(`no upload ${mediaId}: it never existed, expired, or its tasks have ended`)
+          }
+          if (upload.size === undefined || upload.offset < upload.size) {
+            return yield* invalid(
+              `upload ${mediaId} is not finished (${upload.offset} of ${upload.size ?? "?"} bytes); resume it first`
+            )
+          }
+          // Marked used before the task exists: from now on it goes when its tasks end.
+          fs.writeFileSync(markerOf(mediaId), "")
+          return fileOf(mediaId)
+        })
       )
     }
+
+    const useMedia = <A, E, R>(
+      mediaId: string,
+      f: (file: string) => Effect.Effect<A, E, R>
+    ): Effect.Effect<A, E | InvalidRequest, R> => Effect.scoped(Effect.flatMap(acquireMedia(mediaId), f))
 
     const usage = Effect.sync(() => {
       const all = list()
@@ -244,6 +249,7 @@ export const make = (options: Options): Effect.Effect<Service, never, TaskStore 
     return {
       handle: (request: Request) => tus.handleWeb(request),
       useMedia,
+      acquireMedia,
       usage,
       sweep
     }
