@@ -27,6 +27,7 @@ export const statusPageHtml: string = String.raw`<!doctype html>
 <style>
   :root { color-scheme: light dark; --muted: #6b7280; --line: #d1d5db; --ok: #15803d; --bad: #b91c1c; --run: #1d4ed8; --wait: #a16207; }
   * { box-sizing: border-box; }
+  [hidden] { display: none !important; }
   body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; padding: 1.25rem; max-width: 72rem; margin-inline: auto; }
   header { display: flex; align-items: baseline; gap: 1rem; flex-wrap: wrap; margin-bottom: 1rem; }
   h1 { font-size: 1.25rem; margin: 0; }
