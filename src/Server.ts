@@ -141,6 +141,7 @@ export const layerApi = (options: Options): Layer.Layer<HttpApi.Api, never, Medu
       maxBodyBytes: options.maxBodyBytes ?? defaults.maxBodyBytes,
       heartbeat: options.heartbeat ?? defaults.heartbeat
     })),
+    Layer.provide(Web.layerWebhooksGroup),
     Layer.provide(layerAuthorization(makeKeys(options.apiKeys)))
   )
 

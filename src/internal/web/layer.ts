@@ -32,9 +32,11 @@ export const publicPaths = (options: WebOptions): ReadonlyArray<string> =>
 export const layerRoutes = (options: WebOptions): Layer.Layer<never, never, HttpApi.Api | TaskStore | Ingest.Ingest> =>
   Layer.mergeAll(
     options.statusPage === false ? Layer.empty : Routes.layerStatusPage,
-    Routes.layerDeliveries,
     options.uploads === undefined ? Layer.empty : Routes.layerIngest
   )
+
+/** The handlers of the API's `webhooks` group. @internal */
+export const layerWebhooksGroup = Routes.layerDeliveries
 
 /**
  * The ingest (when configured) and the webhook dispatcher (when endpoints

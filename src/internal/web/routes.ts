@@ -8,8 +8,8 @@
  */
 import type * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import type * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApp from "@effect/platform/HttpApp"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -17,6 +17,7 @@ import { createHash } from "node:crypto"
 import { Ingest } from "../../Ingest.js"
 import { TaskStore } from "../../TaskStore.js"
 import * as Webhooks from "../../Webhooks.js"
+import { Api, type Authorization } from "../server/api.js"
 import { statusPageHtml } from "./statusPage.js"
 
 const hashOf = (tag: "script" | "style"): string => {
@@ -62,59 +63,34 @@ export const layerIngest: Layer.Layer<never, never, HttpApi.Api | Ingest> = Http
     })
   )
 
-const states = new Set(["pending", "delivered", "failed", "disabled"])
-
-/** `GET /v1/webhooks/deliveries?limit&state&task_id`: the delivery log, newest first. @internal */
-export const layerDeliveries: Layer.Layer<never, never, HttpApi.Api | TaskStore> = HttpApiBuilder
-  .Router.use((router) =>
-    Effect.gen(function*() {
-      const store = yield* TaskStore
-      const bad = (field: string, message: string) =>
-        HttpServerResponse.unsafeJson(
-          { error: { code: "invalid_parameter", message: `${field}: ${message}`, field } },
-          {
-            status: 400
-          }
-        )
-      yield* router.get(
-        "/v1/webhooks/deliveries",
-        Effect.gen(function*() {
-          const params = yield* HttpServerRequest.ParsedSearchParams
-          const one = (name: string): string | undefined => {
-            const v = params[name]
-            return typeof v === "string" ? v : undefined
-          }
-          const limitText = one("limit")
-          const limit = limitText === undefined ? 100 : Number(limitText)
-          if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-            return bad("limit", "must be a whole number from 1 to 1000")
-          }
-          const state = one("state")
-          if (state !== undefined && !states.has(state)) {
-            return bad("state", "must be one of pending, delivered, failed, disabled")
-          }
-          const taskId = one("task_id")
-          if (store.outbox === undefined) {
-            return HttpServerResponse.unsafeJson({ deliveries: [], disabled_endpoints: [] })
-          }
-          const deliveries = yield* store.outbox.deliveries({
-            limit,
-            ...(state !== undefined ? { state: state as Webhooks.DeliveryState } : {}),
-            ...(taskId !== undefined ? { taskId } : {})
-          })
-          const disabled = yield* store.outbox.disabled
-          return HttpServerResponse.unsafeJson({
-            deliveries: deliveries.map(Webhooks.deliveryToJSON),
-            disabled_endpoints: disabled.map((d) => ({
-              url: d.url,
-              disabled_at: new Date(d.at).toISOString(),
-              reason: d.reason
-            }))
-          })
-        }).pipe(Effect.orDie)
-      )
-    })
-  )
+/** `GET /v1/webhooks/deliveries`: the delivery log, newest first (declared in the API). @internal */
+export const layerDeliveries: Layer.Layer<
+  HttpApiGroup.ApiGroup<"medusa", "webhooks">,
+  never,
+  TaskStore | Authorization
+> = HttpApiBuilder.group(Api, "webhooks", (handlers) =>
+  Effect.gen(function*() {
+    const store = yield* TaskStore
+    return handlers.handle("deliveries", ({ urlParams }) =>
+      Effect.gen(function*() {
+        const outbox = store.outbox
+        if (outbox === undefined) return { deliveries: [], disabled_endpoints: [] }
+        const deliveries = yield* outbox.deliveries({
+          limit: urlParams.limit ?? 100,
+          state: urlParams.state,
+          taskId: urlParams.task_id
+        })
+        const disabled = yield* outbox.disabled
+        return {
+          deliveries: deliveries.map(Webhooks.deliveryToJSON),
+          disabled_endpoints: disabled.map((d) => ({
+            url: d.url,
+            disabled_at: new Date(d.at).toISOString(),
+            reason: d.reason
+          }))
+        }
+      }).pipe(Effect.orDie))
+  }))
 
 /** Whether a path is the page (for the server's public paths). @internal */
 export const publicPaths: ReadonlyArray<string> = ["/"]
