@@ -236,6 +236,34 @@ describe("Webhooks", () => {
       for (const r of receiver.received) verify(r)
     }).pipe(Effect.scoped))
 
+  it.live("a redirect is a failed attempt, not followed", () =>
+    Effect.gen(function*() {
+      const receiver = yield* receiverResource((n) =>
+        n === 0 ? { status: 307, headers: { location: "http://127.0.0.1:1/elsewhere" } } : { status: 200 }
+      )
+      const dir = tempDir("medusa-webhooks-")
+      const layer = Webhooks.layer({
+        endpoints: [{ url: receiver.url, secret, events: ["task.completed"] }],
+        schedule: fast,
+        pollInterval: "50 millis"
+      }).pipe(
+        Layer.provide(NodeHttpClient.layerUndici),
+        Layer.provideMerge(Medusa.layerMemory()),
+        Layer.provide(TestPlatforms.layerFor(["youtube"]))
+      )
+      const [delivery] = yield* Effect.gen(function*() {
+        yield* Medusa.publish({
+          mediaFile: writeVideo(dir, 2048),
+          platforms: ["youtube"],
+          metadata: { youtube: { title: "A" } }
+        })
+        return yield* eventually(Webhooks.deliveries(), (ds) => ds[0]?.state === "delivered", "the delivery")
+      }).pipe(Effect.provide(layer))
+      assert.strictEqual(delivery!.attempts, 2, "the 307 counted as a failed attempt")
+      assert.strictEqual(receiver.received.length, 2)
+      assert.strictEqual(receiver.received[0]!.headers["webhook-id"], receiver.received[1]!.headers["webhook-id"])
+    }).pipe(Effect.scoped))
+
   it.live("refuses a bad secret naming the field, without showing it", () =>
     Effect.gen(function*() {
       const leaked = "whsec_not!base64-canary"

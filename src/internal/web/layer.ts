@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import type * as HttpApi from "@effect/platform/HttpApi"
 import * as Layer from "effect/Layer"
 import * as Ingest from "../../Ingest.js"
@@ -40,7 +40,8 @@ export const layerWebhooksGroup = Routes.layerDeliveries
 
 /**
  * The ingest (when configured) and the webhook dispatcher (when endpoints
- * are), over the server's store. Webhooks go out through `fetch`.
+ * are), over the server's store. Webhooks go out through undici, which
+ * follows no redirect: a 3xx is a failed attempt, as the specification says.
  *
  * @internal
  */
@@ -54,6 +55,6 @@ export const layerServices = (
     Ingest.layer(options.uploads)
   const webhooks = options.webhooks === undefined || options.webhooks.endpoints.length === 0 ?
     Layer.empty :
-    Webhooks.layer(options.webhooks).pipe(Layer.provide(FetchHttpClient.layer))
+    Webhooks.layer(options.webhooks).pipe(Layer.provide(NodeHttpClient.layerUndici))
   return Layer.merge(ingest, webhooks)
 }
