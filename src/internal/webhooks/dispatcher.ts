@@ -260,6 +260,11 @@ export const run = (
         yield* Effect.forEach(due, attempt, { concurrency, discard: true })
       }
     }).pipe(
+      // A process that only views a store another one owns cannot dispatch: the owner does.
+      Effect.catchIf(
+        (e) => e.reason === "locked",
+        (e) => Effect.logDebug(`Medusa: webhooks wait for the store's owner (${e.description})`)
+      ),
       Effect.catchAllCause((cause) => Effect.logWarning("Medusa: webhook dispatch failed; retrying", cause))
     )
 
