@@ -174,6 +174,8 @@ describe("serve: uploads, media_id, webhooks log, page", () => {
         assert.strictEqual(JSON.parse(badLimit.text).error.field, "limit")
         const noKey = yield* Effect.promise(() => call(base, undefined, "/v1/webhooks/deliveries"))
         assert.strictEqual(noKey.status, 401)
+        const metrics = yield* Effect.promise(() => call(base, readKey, "/metrics"))
+        assert.match(metrics.text, /medusa_webhook_deliveries_total\{[^}]*result="success"[^}]*\} [1-9]/)
         const spec = yield* Effect.promise(() => call(base, readKey, "/openapi.json"))
         assert.property(JSON.parse(spec.text).paths, "/v1/webhooks/deliveries", "the log is declared in the API")
       }).pipe(Effect.scoped),
