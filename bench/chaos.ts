@@ -174,7 +174,8 @@ const hostLimits = {
   stallTimeout: "20 seconds"
 } as const
 
-const publisherLimits = { requestTimeout: "3 seconds", maxRateLimitWait: "5 seconds" } as const
+// The sandbox lists a post as soon as it is handled: the settle time of its config.
+const publisherLimits = { requestTimeout: "3 seconds", maxRateLimitWait: "5 seconds", settleTime: "5 seconds" } as const
 
 /** Runs one seeded run: a fresh sandbox, its faults, `tasks` publishes at once. */
 export const runOne = async (seed: number, options: { tasks?: number; hangSeconds?: number } = {}) => {

@@ -5,12 +5,15 @@
  * <file> --config <sandbox config> --store <SQLite file> --json` process
  * (the CLI bundled once with esbuild and run with plain `node`, so that the
  * signal reaches the CLI itself), killed with `SIGKILL` at a seeded random
- * point: a seeded delay after its first status line, so that
- * kills land inside uploads, between steps and inside posts (latency faults on
- * the upload and post routes widen those windows). Then `medusa resume` runs
+ * point: aimed at the uploads, the step between uploads and posts, or the
+ * posts (a third each), then a seeded delay, so that kills land inside
+ * uploads, between steps and inside posts (latency faults on the upload and
+ * post routes widen those windows). Then `medusa resume` runs
  * the unfinished tasks of the store to the end.
  *
- * Prints kills (and where they landed), tasks lost (submitted, not completed
+ * Prints kills (and where they landed; `--kills` counts processes killed,
+ * not tasks that ended before their kill), the resumes that waited out a
+ * publisher's settle time (an intent without a post), tasks lost (submitted, not completed
  * after the resume), duplicates (a second finished video per host or post per
  * publisher for one task), orphans (videos created and neither completed nor
  * deleted) and the bytes re-sent beyond the platforms' discards over the
@@ -64,6 +67,8 @@ interface Run {
   readonly exited: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>
   /** Resolves when `n` status lines were printed (or the process ended). */
   readonly lineCount: (n: number) => Promise<void>
+  /** Resolves when a status line satisfies `predicate` (or the process ended). */
+  readonly lineWhere: (predicate: (line: string) => boolean) => Promise<void>
 }
 
 const run = (cli: string, argv: ReadonlyArray<string>): Run => {
@@ -95,7 +100,15 @@ const run = (cli: string, argv: ReadonlyArray<string>): Run => {
       }
       check()
     })
-  return { child, lines, exited, lineCount }
+  const lineWhere = (predicate: (line: string) => boolean) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (lines.some(predicate) || child.exitCode !== null || child.signalCode !== null) resolve()
+        else waiters.push(check)
+      }
+      check()
+    })
+  return { child, lines, exited, lineCount, lineWhere }
 }
 
 const readTasks = (filename: string): Promise<ReadonlyArray<Task>> =>
@@ -106,21 +119,55 @@ const readTasks = (filename: string): Promise<ReadonlyArray<Task>> =>
     )
   )
 
+interface StatusLine {
+  readonly status?: string
+  readonly message?: string
+  readonly progress?: Record<string, { readonly percent?: number }>
+  readonly results?: Record<string, string>
+}
+
+const parse = (line: string | undefined): StatusLine | undefined => {
+  if (line === undefined) return undefined
+  try {
+    return JSON.parse(line) as StatusLine
+  } catch {
+    return undefined
+  }
+}
+
+/** Both uploads are done (the links are known, or both hosts acknowledged every byte) and no post has started. */
+const betweenSteps = (status: StatusLine | undefined): boolean =>
+  status?.status === "in_progress" && !/post/i.test(status.message ?? "") &&
+  ((status.results?.youtube_url !== undefined && status.results?.vimeo_url !== undefined) ||
+    (status.progress?.youtube?.percent === 100 && status.progress?.vimeo?.percent === 100))
+
+const posting = (status: StatusLine | undefined): boolean =>
+  status?.status === "in_progress" && /post/i.test(status.message ?? "")
+
 /** Where a kill landed, from the last status line the process printed. */
 const phaseOf = (lines: ReadonlyArray<string>): string => {
   const last = lines.at(-1)
   if (last === undefined) return "before submit"
-  try {
-    const status = JSON.parse(last) as { status?: string; message?: string; progress?: unknown }
-    const message = status.message ?? ""
-    if (status.status === "completed") return "after completion"
-    if (/upload/i.test(message)) return "uploading"
-    if (/post/i.test(message)) return "posting"
-    return status.status ?? "unknown"
-  } catch {
-    return "unknown"
-  }
+  const status = parse(last)
+  if (status === undefined) return "unknown"
+  if (status.status === "completed") return "after completion"
+  if (posting(status)) return "posting"
+  if (betweenSteps(status)) return "between steps"
+  if (/upload/i.test(status.message ?? "")) return "uploading"
+  return status.status ?? "unknown"
 }
+
+/**
+ * Where each kill is aimed, a third each from the seed: inside the uploads
+ * (0 to 2.5 s after the first status line), between the steps (0 to 0.2 s
+ * after both uploads are done) or inside the posts (0 to 0.6 s after the
+ * posting message; each post request takes 0.3 s at the sandbox).
+ */
+const targets = [
+  { name: "uploads", when: (_: string) => true, maxDelay: 2500 },
+  { name: "between", when: (line: string) => betweenSteps(parse(line)), maxDelay: 200 },
+  { name: "posts", when: (line: string) => posting(parse(line)), maxDelay: 600 }
+] as const
 
 const main = async () => {
   const started = Date.now()
@@ -151,7 +198,9 @@ const main = async () => {
     const nonces: Array<string> = []
     let killed = 0
     let resumes = 0
-    for (let k = 0; k < kills; k++) {
+    let settleWaits = 0
+    // `kills` processes killed: a task that ended before its kill does not count (bounded attempts).
+    for (let k = 0; killed < kills && k < 3 * kills; k++) {
       const nonce = `crash-${seed}-${k}`
       nonces.push(nonce)
       const requestFile = path.join(dir, `request-${k}.json`)
@@ -179,9 +228,11 @@ const main = async () => {
         requestFile,
         "--json"
       ])
-      // The first status line says the task exists; then a seeded delay over the task's life.
+      // The first status line says the task exists; then the aimed-at point and a seeded delay.
+      const target = targets[Math.floor(next() * targets.length)]!
       await publish.lineCount(1)
-      await new Promise((resolve) => setTimeout(resolve, Math.floor(next() * 2500)))
+      await publish.lineWhere(target.when)
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(next() * target.maxDelay)))
       const phase = publish.child.exitCode === null ? phaseOf(publish.lines) : "exited before the kill"
       publish.child.kill("SIGKILL")
       await publish.exited
@@ -190,6 +241,8 @@ const main = async () => {
       const resume = run(cli, ["resume", "--config", config, "--store", db, "--json"])
       const end = await resume.exited
       resumes += 1
+      // A post whose intent the resume found without a post: it waited out the settle time before posting.
+      if (resume.lines.some((line) => line.includes("confirming whether an earlier"))) settleWaits += 1
       if (end.code !== 0) process.stderr.write(`resume after kill ${k} exited ${end.code}\n`)
     }
 
@@ -235,7 +288,7 @@ const main = async () => {
     process.stdout.write(
       `crash seed=${seed} kills=${killed} (${
         Object.entries(phases).map(([p, n]) => `${p}:${n}`).join(", ")
-      }) resumes=${resumes} tasks=${submitted} lost=${lost} duplicates=${duplicates} orphans=${orphans} ` +
+      }) resumes=${resumes} settle_waits=${settleWaits} tasks=${submitted} lost=${lost} duplicates=${duplicates} orphans=${orphans} ` +
         `resent_beyond_discarded={youtube: ${resent.youtube}, vimeo: ${resent.vimeo}} file=${
           (size / 1024 / 1024).toFixed(1)
         }MiB time=${((Date.now() - started) / 1000).toFixed(0)}s\n`

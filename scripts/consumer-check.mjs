@@ -94,6 +94,7 @@ for (
     "dist/index.d.ts",
     "dist/promise.js",
     "dist/sandbox/index.js",
+    "dist/Server.js",
     "dist/cli/bin.js",
     "bin/medusa.js"
   ]

@@ -64,6 +64,20 @@ export const defaultGraphVersion: string = "v26.0"
 export const defaultBaseUrl: string = "https://graph.facebook.com"
 
 /**
+ * The settle time of Facebook posts (`Publisher.settleMillis`): 5 minutes
+ * after a post's intent, a post its request made is taken to show in
+ * Graph's `GET /{page-id}/feed` (and `scheduled_posts`). Facebook documents no delay before a new Page post is listed, so the figure is conservative: the post
+ * request's own deadline (60 s by default) and minutes of listing delay.
+ * After it, a search that finds nothing means the request made no post, and
+ * the engine posts. Platforms that list a post at once (the sandbox) can
+ * set a shorter one (`settleTime`, config `settle_time`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const settleTime: Duration.Duration = Duration.minutes(5)
+
+/**
  * Longest Page post message Facebook accepts, in characters.
  *
  * @since 0.1.0
@@ -110,6 +124,11 @@ export interface Options {
   readonly maxRateLimitWait?: Duration.DurationInput | undefined
   /** A post request unanswered for this long has an unknown outcome (default 60 seconds). */
   readonly requestTimeout?: Duration.DurationInput | undefined
+  /**
+   * How long after a post's intent its post is certain to show in the
+   * platform's listing (default `settleTime`, 5 minutes); see `Publisher.settleMillis`.
+   */
+  readonly settleTime?: Duration.DurationInput | undefined
   /** Wait when a rate limit or high usage gives no time to regain access (default 5 minutes). */
   readonly rateLimitFallbackWait?: Duration.DurationInput | undefined
   /** New posts wait while the last usage reading is above this percentage (default 90). */
@@ -415,12 +434,30 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
       )
     })
 
+    const retract = Effect.fn("Facebook.retract")(function*(published: PublishedPost) {
+      const answer = yield* client.send(HttpClientRequest.del(`/${encodeURIComponent(published.postId)}`)).pipe(
+        Effect.mapError((e) => PostOnce.transportError("facebook", e, "deleting the post"))
+      )
+      const error = parseGraphError(answer.body)
+      // Graph's "object does not exist": deleted already.
+      if (error?.code === 100 && error.subcode === 33) return "gone" as const
+      if (answer.status >= 400 || error !== undefined) {
+        const now = yield* Clock.currentTimeMillis
+        return yield* Effect.fail(
+          classifyGraphFailure({ ...answer, permission: "pages_manage_posts", now, fallbackWaitMillis }).error
+        )
+      }
+      return "deleted" as const
+    })
+
     return FacebookPublisher.of({
       id: "facebook",
       validate,
       post,
       find,
-      canFind: true
+      canFind: true,
+      retract,
+      settleMillis: millis(options.settleTime, settleTime)
     })
   })
 

@@ -48,6 +48,20 @@ import type { LinkedInMetadata } from "./PublishRequest.js"
 export const defaultBaseUrl: string = "https://api.linkedin.com"
 
 /**
+ * The settle time of LinkedIn posts (`Publisher.settleMillis`): 5 minutes
+ * after a post's intent, a post its request made is taken to show in
+ * the posts finder (`GET /rest/posts?q=author`). LinkedIn documents no delay before a new post is in the author finder, so the figure is conservative: the post
+ * request's own deadline (60 s by default) and minutes of listing delay.
+ * After it, a search that finds nothing means the request made no post, and
+ * the engine posts. Platforms that list a post at once (the sandbox) can
+ * set a shorter one (`settleTime`, config `settle_time`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const settleTime: Duration.Duration = Duration.minutes(5)
+
+/**
  * The `LinkedIn-Version` sent when none is configured (latest in the fact
  * sheet). LinkedIn supports a version for at least a year, then answers
  * `426`.
@@ -84,6 +98,11 @@ export interface Options {
   readonly maxRateLimitWait?: Duration.DurationInput | undefined
   /** A post request unanswered for this long has an unknown outcome (default 60 seconds). */
   readonly requestTimeout?: Duration.DurationInput | undefined
+  /**
+   * How long after a post's intent its post is certain to show in the
+   * platform's listing (default `settleTime`, 5 minutes); see `Publisher.settleMillis`.
+   */
+  readonly settleTime?: Duration.DurationInput | undefined
 }
 
 // =============================================================================
@@ -391,7 +410,26 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
       return yield* search(context.metadata.text, context.intentAt)
     })
 
-    return LinkedInPublisher.of({ id: "linkedin", validate, post, find, canFind: true })
+    const retract = Effect.fn("LinkedIn.retract")(function*(published: PublishedPost) {
+      const answer = yield* send(HttpClientRequest.del(`/rest/posts/${encodeURIComponent(published.postId)}`)).pipe(
+        Effect.mapError((e) => PostOnce.transportError("linkedin", e, "deleting the post"))
+      )
+      if (answer.status === 404) return "gone" as const
+      if (answer.status >= 400) {
+        return yield* Effect.fail(classify(answer, yield* Clock.currentTimeMillis, "deleting the post").error)
+      }
+      return "deleted" as const
+    })
+
+    return LinkedInPublisher.of({
+      id: "linkedin",
+      validate,
+      post,
+      find,
+      canFind: true,
+      settleMillis: millis(options.settleTime, settleTime),
+      retract
+    })
   })
 
 /**

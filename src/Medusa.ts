@@ -40,10 +40,12 @@ import * as Stream from "effect/Stream"
 import * as Shared from "./internal/runner/shared.js"
 import * as Engine from "./internal/task/engine.js"
 import * as Orchestrate from "./internal/task/orchestrate.js"
+import * as Retract from "./internal/task/retract.js"
 import * as Config from "./MedusaConfig.js"
 import type { MedusaConfig } from "./MedusaConfig.js"
+import type { Batch, BatchManifest, Validation } from "./Planning.js"
 import type { PlatformId } from "./PlatformId.js"
-import type { InvalidRequest, PlatformError, StoreError } from "./PublishError.js"
+import type { InvalidBatch, InvalidRequest, PlatformError, StoreError, TaskNotReady } from "./PublishError.js"
 import { ConfigError, InvalidTransition, Issue, TaskCancelled, TaskNotFound } from "./PublishError.js"
 import type { PublishRequestInput } from "./PublishRequest.js"
 import type { Task, TaskState } from "./Task.js"
@@ -95,6 +97,69 @@ export interface Service {
   readonly cancel: (id: string) => Effect.Effect<Task, TaskNotFound | InvalidTransition | StoreError>
   /** Newest first. */
   readonly list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<Task>, StoreError>
+  /**
+   * A dry run: every check `submit` makes (request, media file, templates,
+   * platform limits, the quota plan), reported without storing a task or
+   * sending a byte. Fails with the same `InvalidRequest` as `submit`.
+   */
+  readonly validate: (request: PublishRequestInput) => Effect.Effect<Validation, InvalidRequest | StoreError>
+  /**
+   * Moves a scheduled task (pending, with a `runAt`) to another time (ISO
+   * 8601). `TaskNotReady` when it is not waiting for a time; `InvalidRequest`
+   * for a time that is not a date or is in the past.
+   */
+  readonly reschedule: (
+    id: string,
+    runAt: string
+  ) => Effect.Effect<Task, TaskNotFound | TaskNotReady | InvalidRequest | StoreError>
+  /**
+   * Submits a batch: every row (merged over the defaults) is validated before
+   * anything starts, and `InvalidBatch` lists every row's problems with its
+   * row number and field. Then the quota plan runs over the whole batch and
+   * each task is stored with the batch id. Returns once they are stored.
+   */
+  readonly publishBatch: (
+    manifest: BatchManifest,
+    options?: BatchOptions
+  ) => Effect.Effect<Batch, InvalidBatch | StoreError>
+  /**
+   * Takes a finished task's posts back (and with `videos` its uploaded
+   * videos) through each platform's delete API, recording each on the task
+   * (`retracted`). Idempotent: what was taken back is not asked again.
+   * `TaskNotReady` while the task runs, or when it made nothing.
+   */
+  readonly retract: (
+    id: string,
+    options?: RetractOptions
+  ) => Effect.Effect<Task, TaskNotFound | TaskNotReady | PlatformError | StoreError>
+}
+
+/**
+ * What `retract` takes back.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetractOptions {
+  /** Only these platforms (default: all the task posted or uploaded to). */
+  readonly platforms?: ReadonlyArray<PlatformId> | undefined
+  /** Also delete the uploaded videos (default: posts only). */
+  readonly videos?: boolean | undefined
+}
+
+/**
+ * Where a batch came from, for its error messages.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BatchOptions {
+  /** The manifest file. */
+  readonly file?: string | undefined
+  /** The file line of each row (CSV), in order. */
+  readonly lines?: ReadonlyArray<number> | undefined
+  /** Validate and plan only: the tasks are returned as they would be, nothing is stored or sent. */
+  readonly dryRun?: boolean | undefined
 }
 
 /**
@@ -128,6 +193,29 @@ export class Medusa extends Context.Tag("@medusa/Medusa")<Medusa, Service>() {
   /** `yield* Medusa.cancel(id)` */
   static readonly cancel = (id: string): Effect.Effect<Task, TaskNotFound | InvalidTransition | StoreError, Medusa> =>
     Effect.flatMap(Medusa, (m) => m.cancel(id))
+  /** `yield* Medusa.validate(request)` */
+  static readonly validate = (
+    request: PublishRequestInput
+  ): Effect.Effect<Validation, InvalidRequest | StoreError, Medusa> =>
+    Effect.flatMap(Medusa, (m) => m.validate(request))
+  /** `yield* Medusa.reschedule(id, "2030-01-31T09:00:00Z")` */
+  static readonly reschedule = (
+    id: string,
+    runAt: string
+  ): Effect.Effect<Task, TaskNotFound | TaskNotReady | InvalidRequest | StoreError, Medusa> =>
+    Effect.flatMap(Medusa, (m) => m.reschedule(id, runAt))
+  /** `yield* Medusa.publishBatch({ defaults, videos })` */
+  static readonly publishBatch = (
+    manifest: BatchManifest,
+    options?: BatchOptions
+  ): Effect.Effect<Batch, InvalidBatch | StoreError, Medusa> =>
+    Effect.flatMap(Medusa, (m) => m.publishBatch(manifest, options))
+  /** `yield* Medusa.retract(id, { videos: true })` */
+  static readonly retract = (
+    id: string,
+    options?: RetractOptions
+  ): Effect.Effect<Task, TaskNotFound | TaskNotReady | PlatformError | StoreError, Medusa> =>
+    Effect.flatMap(Medusa, (m) => m.retract(id, options))
   /** `yield* Medusa.list({ status: "failed" })` */
   static readonly list = (options?: ListOptions): Effect.Effect<ReadonlyArray<Task>, StoreError, Medusa> =>
     Effect.flatMap(Medusa, (m) => m.list(options))
@@ -194,6 +282,41 @@ export const cancel: (id: string) => Effect.Effect<Task, TaskNotFound | InvalidT
  */
 export const list: (options?: ListOptions) => Effect.Effect<ReadonlyArray<Task>, StoreError, Medusa> = Medusa.list
 
+/**
+ * @since 0.1.0
+ * @category accessors
+ */
+export const validate: (
+  request: PublishRequestInput
+) => Effect.Effect<Validation, InvalidRequest | StoreError, Medusa> = Medusa.validate
+
+/**
+ * @since 0.1.0
+ * @category accessors
+ */
+export const reschedule: (
+  id: string,
+  runAt: string
+) => Effect.Effect<Task, TaskNotFound | TaskNotReady | InvalidRequest | StoreError, Medusa> = Medusa.reschedule
+
+/**
+ * @since 0.1.0
+ * @category accessors
+ */
+export const publishBatch: (
+  manifest: BatchManifest,
+  options?: BatchOptions
+) => Effect.Effect<Batch, InvalidBatch | StoreError, Medusa> = Medusa.publishBatch
+
+/**
+ * @since 0.1.0
+ * @category accessors
+ */
+export const retract: (
+  id: string,
+  options?: RetractOptions
+) => Effect.Effect<Task, TaskNotFound | TaskNotReady | PlatformError | StoreError, Medusa> = Medusa.retract
+
 // =============================================================================
 // Constructors
 // =============================================================================
@@ -258,15 +381,22 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
         )
       )
 
+    const abandonUploads = (id: TaskId.TaskId): Effect.Effect<void> =>
+      store.get(id).pipe(
+        Effect.flatMap((task) =>
+          Effect.forEach(Engine.hostsOf(task.request), (host) => Engine.abandonUpload(engine, id, host), {
+            concurrency: "unbounded",
+            discard: true
+          })
+        ),
+        Effect.catchAll(() => Effect.void)
+      )
+
     const run = (task: Task): Effect.Effect<void> => {
       const id = task.id
-      const permitted = Engine.withPermit(taskPermits, Orchestrate.orchestrate(Orchestrate.inline, engine, id))
-      const runAt = task.runAt
-      // A task without `runAt` (the usual case) needs no generator step.
-      const body: Effect.Effect<unknown, StoreError> = runAt === undefined ? permitted : Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        if (runAt > now) yield* Effect.sleep(Duration.millis(runAt - now))
-        yield* permitted
+      const body: Effect.Effect<unknown, StoreError> = Orchestrate.orchestrate(Orchestrate.inline, engine, id, {
+        known: task,
+        slot: (effect) => Engine.withPermit(taskPermits, effect)
       })
       return body.pipe(
         Effect.catchAllCause((cause) => {
@@ -286,10 +416,13 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
         }),
         // One exit handler for both (each of onInterrupt and ensuring is its own
         // uninterruptible region): a user's cancel is recorded, then forgotten.
+        // A cancelled task's unfinished uploads are abandoned (what they created on the
+        // platform is deleted) before `cancelled` is recorded: the memory store drops a
+        // task's upload sessions once it is final, and nothing resumes a cancelled task.
         Effect.onExit((exit): Effect.Effect<void> => {
           const forget = Effect.sync(() => void cancelling.delete(id))
           return Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause) && cancelling.has(id) ?
-            Effect.ensuring(markCancelled(id), forget) :
+            Effect.ensuring(Effect.zipRight(abandonUploads(id), markCancelled(id)), forget) :
             forget
         }),
         Effect.asVoid
@@ -297,14 +430,14 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
     }
 
     const start = (task: Task) => Effect.asVoid(FiberMap.run(fibers, task.id, run(task), { onlyIfMissing: true }))
+    const submitTask = (task: Task) => Effect.zipRight(store.insert(task), start(task))
 
     const submit = Effect.fn("Medusa.submit")(function*(input: PublishRequestInput) {
       const { media, request } = yield* Engine.validateRequest(input, platforms, mediaCache)
       const id = yield* Engine.makeTaskId
       const now = yield* Clock.currentTimeMillis
-      const task = Engine.makeTask(id, request, media, now)
-      yield* store.insert(task)
-      yield* start(task)
+      const task = yield* Shared.plannedTask(platforms, store.list, Engine.makeTask(id, request, media, now), now)
+      yield* submitTask(task)
       return id
     })
 
@@ -367,7 +500,12 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
       watch,
       changes: store.changes,
       cancel,
-      list
+      list,
+      validate: Shared.validate(platforms, store.list, mediaCache),
+      reschedule: Shared.reschedule(store),
+      publishBatch: Shared.publishBatch(platforms, store.list, submitTask, mediaCache),
+      retract: (id, options) =>
+        Effect.flatMap(Shared.parseId(id), (taskId) => Retract.retract(engine, taskId, options ?? {}))
     })
   })
 

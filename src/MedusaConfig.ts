@@ -126,6 +126,29 @@ const required = <S extends Schema.Schema.Any>(schema: S, key: string) =>
   Schema.propertySignature(schema).pipe(Schema.fromKey(key))
 
 // `exact`: decoded optional fields are `?: T`, matching the adapters' options under exactOptionalPropertyTypes.
+/** An IANA time zone name that this Node's Intl knows. */
+const TimeZone = Schema.String.pipe(
+  Schema.filter((zone) => isTimeZone(zone), {
+    message: (issue) =>
+      `must be an IANA time zone such as "Europe/Paris" or "America/New_York", got ${JSON.stringify(issue.actual)}`
+  })
+)
+
+/**
+ * Whether `zone` names a time zone (IANA, or `UTC`).
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isTimeZone = (zone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone })
+    return zone.trim().length > 0
+  } catch {
+    return false
+  }
+}
+
 const optional = <S extends Schema.Schema.Any>(schema: S, key: string) =>
   Schema.optionalWith(schema, { exact: true }).pipe(Schema.fromKey(key))
 
@@ -190,7 +213,8 @@ export const VimeoSection = Schema.Struct({
 const postingKeys = {
   maxAttempts: optional(Positive, "max_attempts"),
   maxRateLimitWait: optional(DurationString, "max_rate_limit_wait"),
-  requestTimeout: optional(DurationString, "request_timeout")
+  requestTimeout: optional(DurationString, "request_timeout"),
+  settleTime: optional(DurationString, "settle_time")
 }
 
 /** @internal */
@@ -277,7 +301,8 @@ const EngineSection = Schema.Struct({
   maxWait: optional(DurationString, "max_wait"),
   stallTimeout: optional(DurationString, "stall_timeout"),
   runner: optional(RunnerSection, "runner"),
-  store: optional(StoreSection, "store")
+  store: optional(StoreSection, "store"),
+  timeZone: optional(TimeZone, "time_zone")
 })
 
 const ApiKeySection = Schema.Struct({
@@ -431,6 +456,8 @@ export interface EngineConfig {
   readonly runner?: RunnerConfig
   /** Default `"memory"`. */
   readonly store: StoreConfig
+  /** IANA time zone local times (`medusa publish --at "tomorrow 09:00"`) are read in; default: the system's. */
+  readonly timeZone?: string
 }
 
 /**
@@ -851,6 +878,7 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
         maxWait: engine?.maxWait ?? defaultMaxWait,
         stallTimeout: engine?.stallTimeout ?? defaultStallTimeout,
         ...(engine?.runner !== undefined ? { runner: engine.runner } : {}),
+        ...(engine?.timeZone !== undefined ? { timeZone: engine.timeZone } : {}),
         store
       }
     }

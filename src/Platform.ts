@@ -125,6 +125,26 @@ export interface UploadContext<M> {
 }
 
 /**
+ * A daily (or monthly) allowance a platform counts, as known locally without
+ * a request: what is used in the current window, the limit, what one task
+ * needs of it, and when the window resets.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Allowance {
+  /** What is counted: `"uploads"`, `"units"`, `"posts"`. */
+  readonly bucket: string
+  readonly used: number
+  readonly limit: number
+  readonly needs: number
+  /** Epoch milliseconds. */
+  readonly resetsAt: number
+  /** Length of a window, in milliseconds (a day for YouTube). */
+  readonly windowMillis: number
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -144,6 +164,17 @@ export interface Host<M> {
    * the file and how to fix it.
    */
   readonly checkSetup?: Effect.Effect<ReadonlyArray<string>> | undefined
+  /**
+   * The allowances an upload with this metadata spends (YouTube's daily
+   * quota), read locally: the engine plans tasks against them before they
+   * start, scheduling one that would go past them after the reset.
+   */
+  readonly allowances?: ((metadata: M) => Effect.Effect<ReadonlyArray<Allowance>>) | undefined
+  /**
+   * Deletes an uploaded video through the platform's delete API:
+   * `"deleted"`, or `"gone"` when the platform no longer has it.
+   */
+  readonly remove?: ((video: UploadedVideo) => Effect.Effect<"deleted" | "gone", PlatformError>) | undefined
   /** Uploads the file (resuming `resume` when given). */
   readonly upload: (context: UploadContext<M>) => Effect.Effect<UploadedVideo, PlatformError>
   /**
@@ -271,6 +302,21 @@ export interface Publisher<M> {
   readonly find: (context: FindContext<M>) => Effect.Effect<Option.Option<PublishedPost>, PlatformError>
   /** Whether `find` can actually search the platform. */
   readonly canFind: boolean
+  /**
+   * Deletes a post through the platform's delete API: `"deleted"`, or
+   * `"gone"` when the platform no longer has it (deleted already).
+   */
+  readonly retract?: ((post: PublishedPost) => Effect.Effect<"deleted" | "gone", PlatformError>) | undefined
+  /**
+   * The settle time, in milliseconds: how long after a post's intent is
+   * recorded (before its request leaves) a post that request made is
+   * certain to show in `find`. It covers the request's time at the platform
+   * and the delay before the platform's listing shows a new post. Once an
+   * intent is older than this, a search that finds nothing is authoritative:
+   * the engine makes the post (see `postStep`); a younger intent waits out
+   * the rest first. Each publisher documents its constant.
+   */
+  readonly settleMillis: number
 }
 
 // =============================================================================

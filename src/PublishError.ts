@@ -304,3 +304,67 @@ export class StoreError extends Schema.TaggedError<StoreError>("@medusa/StoreErr
     return `Task store error (${this.reason}): ${this.description}`
   }
 }
+
+/**
+ * An operation on a task that its state does not allow: rescheduling a task
+ * that is not waiting for its time, retracting one that is still running or
+ * made nothing. Nothing was changed or sent.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TaskNotReady extends Schema.TaggedError<TaskNotReady>("@medusa/TaskNotReady")("TaskNotReady", {
+  taskId: Schema.String,
+  /** `reschedule`, `retract`. */
+  operation: Schema.String,
+  /** Why, and what to do instead. */
+  description: Schema.String
+}) {
+  readonly reason = "task_not_ready" as const
+  override get message(): string {
+    return `Cannot ${this.operation} task ${this.taskId}: ${this.description}`
+  }
+}
+
+/**
+ * The problems of one row of a batch manifest.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class BatchRowIssues extends Schema.Class<BatchRowIssues>("@medusa/BatchRowIssues")({
+  /** 1-based, in the order of the manifest's videos. */
+  row: Schema.Number,
+  /** The line in the manifest file (CSV), when known. */
+  line: Schema.optional(Schema.Number),
+  issues: Schema.Array(Issue)
+}) {}
+
+/**
+ * A batch manifest has problems: every row's, each with its field path.
+ * Nothing of the batch was submitted.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidBatch extends Schema.TaggedError<InvalidBatch>("@medusa/InvalidBatch")("InvalidBatch", {
+  /** The manifest file, when it came from one. */
+  file: Schema.optional(Schema.String),
+  rows: Schema.Array(BatchRowIssues),
+  /** How many rows the manifest has. */
+  total: Schema.Number
+}) {
+  readonly reason = "invalid_batch" as const
+  override get message(): string {
+    const problems = this.rows.reduce((n, r) => n + r.issues.length, 0)
+    return `Invalid batch manifest${
+      this.file !== undefined ? ` ${this.file}` : ""
+    }: ${this.rows.length} of ${this.total} ` +
+      `row${this.total === 1 ? "" : "s"} with problems (${problems} in all); nothing was submitted:\n` +
+      this.rows.flatMap((r) =>
+        r.issues.map((i) =>
+          `  - row ${r.row}${r.line !== undefined ? ` (line ${r.line})` : ""}: ${i.location}: ${i.message}`
+        )
+      ).join("\n")
+  }
+}

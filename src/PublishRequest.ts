@@ -134,11 +134,17 @@ export class Metadata extends Schema.Class<Metadata>("@medusa/Metadata")({
  * What happens when a platform fails:
  * - `fail-fast`: the first failed upload interrupts the others and nothing is posted.
  * - `best-effort`: a failed host only skips the publishers whose templates need it.
+ * - `all-or-nothing`: as fail-fast, and if a post fails after others went out, those are taken back
+ *   (deleted through each platform's delete API); the task reports what was made and undone.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const Policy: Schema.Literal<["fail-fast", "best-effort"]> = Schema.Literal("fail-fast", "best-effort")
+export const Policy: Schema.Literal<["fail-fast", "best-effort", "all-or-nothing"]> = Schema.Literal(
+  "fail-fast",
+  "best-effort",
+  "all-or-nothing"
+)
 
 /**
  * @since 0.1.0

@@ -94,8 +94,16 @@ export interface Options {
   readonly maxBodyBytes?: number | undefined
   /** How often an idle event stream gets a comment. Default 15 seconds. */
   readonly heartbeat?: Duration.DurationInput | undefined
-  /** Extra routes: layers adding to `HttpApiBuilder.Router`. */
-  readonly routes?: Layer.Layer<never, never, HttpApi.Api> | undefined
+  /**
+   * Extra routes: layers adding to `HttpApiBuilder.Router`
+   * (`HttpApiBuilder.Router.use((router) => router.get(...))`); they may use
+   * the same `Medusa` and `TaskStore`.
+   */
+  readonly routes?: Layer.Layer<never, never, HttpApi.Api | Medusa | TaskStore> | undefined
+  /** Request headers CORS allows besides the API's own (a mounted route's, e.g. tus's `Upload-Offset`). */
+  readonly corsAllowedHeaders?: ReadonlyArray<string> | undefined
+  /** Response headers CORS exposes besides `Location`. */
+  readonly corsExposedHeaders?: ReadonlyArray<string> | undefined
   /** Paths served without a key besides /healthz (exact, or a prefix ending in `/`). */
   readonly publicPaths?: ReadonlyArray<string> | undefined
   /** Signed webhooks (`Webhooks`): no dispatcher runs without endpoints. */
@@ -154,7 +162,7 @@ const corsHeaders = ["authorization", "content-type", "idempotency-key", "last-e
 const layerAround = (
   options: Options,
   web: Web.WebOptions
-): Layer.Layer<never, never, HttpApi.Api | TaskStore | Ingest.Ingest> => {
+): Layer.Layer<never, never, HttpApi.Api | Medusa | TaskStore | Ingest.Ingest> => {
   const wrap = App.wrap({
     keys: makeKeys(options.apiKeys),
     publicPaths: ["/healthz", ...Web.publicPaths(web), ...(options.publicPaths ?? [])],
@@ -164,8 +172,8 @@ const layerAround = (
   const middleware = HttpApiBuilder.middleware((app) =>
     origins.length === 0 ? wrap(app) : HttpMiddleware.cors({
       allowedOrigins: origins,
-      allowedHeaders: corsHeaders,
-      exposedHeaders: ["location", "idempotent-replayed"],
+      allowedHeaders: [...corsHeaders, ...(options.corsAllowedHeaders ?? []).map((h) => h.toLowerCase())],
+      exposedHeaders: ["location", "idempotent-replayed", ...(options.corsExposedHeaders ?? [])],
       allowedMethods: ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"]
     })(wrap(app))
   )

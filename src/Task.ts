@@ -126,7 +126,26 @@ export class Task extends Schema.Class<Task>("@medusa/Task")({
   /** Epoch milliseconds; the task stays pending until then. */
   runAt: Schema.optional(Schema.Number),
   /** The waits platforms announced, one per platform, removed when that platform's step goes on. */
-  waits: Schema.optional(Schema.Array(PlatformWait))
+  waits: Schema.optional(Schema.Array(PlatformWait)),
+  /** The batch it was submitted in (`Medusa.publishBatch`). */
+  batchId: Schema.optional(Schema.String),
+  /** Posts and videos taken back (`Medusa.retract`, or the `all-or-nothing` policy), in order. */
+  retracted: Schema.optional(Schema.Array(Schema.suspend((): Schema.Schema<Retraction> => Retraction)))
+}) {}
+
+/**
+ * A post or a video taken back through the platform's delete API.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Retraction extends Schema.Class<Retraction>("@medusa/Retraction")({
+  platform: PlatformId,
+  /** The post id or video id. */
+  id: Schema.String,
+  kind: Schema.Literal("post", "video"),
+  /** Epoch milliseconds. */
+  at: Schema.Number
 }) {}
 
 /**

@@ -91,6 +91,25 @@ export const HistoryJson: Schema.Struct<{
 })
 
 /**
+ * A post or video taken back.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const RetractedJson: Schema.Struct<{
+  platform: typeof PlatformId
+  kind: Schema.Literal<["post", "video"]>
+  id: typeof Schema.String
+  at: typeof Schema.String
+}> = Schema.Struct({
+  platform: PlatformId,
+  kind: Schema.Literal("post", "video"),
+  id: Schema.String,
+  /** ISO 8601, UTC. */
+  at: Schema.String
+})
+
+/**
  * The status JSON. `status` is always present; the other keys depend on it
  * (see the module overview).
  *
@@ -104,6 +123,8 @@ export const TaskStatus: Schema.Struct<{
   updated_at: typeof Schema.String
   platforms: Schema.optional<Schema.Array$<typeof PlatformId>>
   message: Schema.optional<typeof Schema.String>
+  run_at: Schema.optional<typeof Schema.String>
+  batch_id: Schema.optional<typeof Schema.String>
   progress: Schema.optional<Schema.Record$<typeof Schema.String, typeof HostProgress>>
   waits: Schema.optional<Schema.Array$<typeof WaitJson>>
   results: Schema.optional<Schema.Record$<typeof Schema.String, typeof Schema.String>>
@@ -113,6 +134,7 @@ export const TaskStatus: Schema.Struct<{
   failures: Schema.optional<Schema.Array$<typeof FailureJson>>
   skipped: Schema.optional<Schema.Array$<typeof PlatformId>>
   history: Schema.optional<Schema.Array$<typeof HistoryJson>>
+  retracted: Schema.optional<Schema.Array$<typeof RetractedJson>>
 }> = Schema.Struct({
   status: TaskState,
   task_id: Schema.String,
@@ -122,6 +144,10 @@ export const TaskStatus: Schema.Struct<{
   platforms: Schema.optional(Schema.Array(PlatformId)),
   /** in_progress: `"Uploading to YouTube... 42%"`, `"Posting to Facebook, X..."`. */
   message: Schema.optional(Schema.String),
+  /** A scheduled task: when it starts (or started), ISO 8601 UTC. */
+  run_at: Schema.optional(Schema.String),
+  /** The batch the task belongs to (`medusa batch`, `Medusa.publishBatch`). */
+  batch_id: Schema.optional(Schema.String),
   /** in_progress: per host. */
   progress: Schema.optional(Schema.Record({ key: Schema.String, value: HostProgress })),
   /** in_progress: the waits platforms announced (a rate limit's reset, a usage gate), when there are any. */
@@ -138,7 +164,9 @@ export const TaskStatus: Schema.Struct<{
   /** Platforms not attempted (best-effort: a host they needed failed; fail-fast: a post failed first). */
   skipped: Schema.optional(Schema.Array(PlatformId)),
   /** Every state change, oldest first, when the reader asked for it (`medusa status`, `GET /v1/tasks/{id}`). */
-  history: Schema.optional(Schema.Array(HistoryJson))
+  history: Schema.optional(Schema.Array(HistoryJson)),
+  /** Posts and videos taken back (`medusa retract`, the all-or-nothing policy); they stay in `results`. */
+  retracted: Schema.optional(Schema.Array(RetractedJson))
 })
 
 /**
@@ -184,6 +212,9 @@ export const resultsOf = (task: Task): Record<string, string> => {
   return results
 }
 
+const waitsJson = (waits: NonNullable<Task["waits"]>) =>
+  waits.map((w) => ({ platform: w.platform, reason: w.reason, until: new Date(w.until).toISOString() }))
+
 /**
  * The status JSON of a task.
  *
@@ -196,12 +227,28 @@ export const toJSON = (task: Task): TaskStatus => {
     task_id: task.id,
     created_at: iso(task.createdAt),
     updated_at: iso(task.updatedAt),
-    platforms: task.request.platforms
+    platforms: task.request.platforms,
+    ...(task.runAt !== undefined ? { run_at: new Date(task.runAt).toISOString() } : {}),
+    ...(task.batchId !== undefined ? { batch_id: task.batchId } : {}),
+    ...(task.retracted !== undefined && task.retracted.length > 0 ?
+      {
+        retracted: task.retracted.map((r) => ({
+          platform: r.platform,
+          kind: r.kind,
+          id: r.id,
+          at: new Date(r.at).toISOString()
+        }))
+      } :
+      {})
   }
   switch (task.state) {
     case "pending":
-      // A pending task's message says why it waits (no runner alive, for instance).
-      return task.message === undefined ? base : { ...base, message: task.message }
+      // A pending task's message says why it waits (no runner alive, a quota reset, for instance).
+      return {
+        ...base,
+        ...(task.message !== undefined ? { message: task.message } : {}),
+        ...(task.waits !== undefined && task.waits.length > 0 ? { waits: waitsJson(task.waits) } : {})
+      }
     case "cancelled": {
       const results = resultsOf(task)
       // A cancelled task may have uploaded or posted before it was stopped.
@@ -221,15 +268,7 @@ export const toJSON = (task: Task): TaskStatus => {
         ...base,
         message: task.message ?? "Starting...",
         progress,
-        ...(task.waits !== undefined && task.waits.length > 0 ?
-          {
-            waits: task.waits.map((w) => ({
-              platform: w.platform,
-              reason: w.reason,
-              until: new Date(w.until).toISOString()
-            }))
-          } :
-          {}),
+        ...(task.waits !== undefined && task.waits.length > 0 ? { waits: waitsJson(task.waits) } : {}),
         results: resultsOf(task)
       }
     }

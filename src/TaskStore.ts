@@ -104,6 +104,8 @@ export const waitForFromWatch = (
  */
 export interface ListOptions {
   readonly status?: TaskState | undefined
+  /** Only the tasks of this batch (`Medusa.publishBatch`). */
+  readonly batchId?: string | undefined
   readonly limit?: number | undefined
   readonly offset?: number | undefined
   /** Only tasks created after this time (epoch ms, exclusive). */

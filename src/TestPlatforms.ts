@@ -39,6 +39,7 @@ import {
 import type { HostId, PlatformId, PublisherId } from "./PlatformId.js"
 import { all as allPlatforms } from "./PlatformId.js"
 import type { Issue, PlatformError } from "./PublishError.js"
+import { PostOutcomeUnknown } from "./PublishError.js"
 import type { TaskId } from "./TaskId.js"
 
 // =============================================================================
@@ -66,6 +67,17 @@ export interface HostOptions {
   readonly issues?: ReadonlyArray<Issue> | undefined
   /** Hold each upload until `release(host)` is called. */
   readonly gated?: boolean | undefined
+  /** A daily allowance of uploads (one per task), as YouTube's quota: `used` of `limit`, reset at `resetsAt`. */
+  readonly allowance?: {
+    readonly used: number
+    readonly limit: number
+    readonly resetsAt: number
+  } | undefined
+  /**
+   * The host has `abandon` (as Vimeo, which deletes the video it created):
+   * recorded as an `abandon` call whose metadata is the session's URI.
+   */
+  readonly abandons?: boolean | undefined
 }
 
 /**
@@ -87,6 +99,14 @@ export interface PublisherOptions {
   readonly gated?: boolean | undefined
   /** Announce a wait through the context's `onWait` (as a rate-limited publisher does), then sleep it, before posting. */
   readonly wait?: { readonly reason: string; readonly duration: Duration.DurationInput } | undefined
+  /**
+   * The first post's outcome is unknown: it fails with `PostOutcomeUnknown`,
+   * as a lost answer does, after making the post when `landed` (a later
+   * `find` sees it) or without making it.
+   */
+  readonly unknownOutcome?: { readonly landed: boolean } | undefined
+  /** `Publisher.settleMillis` (default 0: `find` sees a post as soon as it is made). */
+  readonly settleTime?: Duration.DurationInput | undefined
 }
 
 /**
@@ -115,7 +135,7 @@ export interface Options {
  */
 export interface Call {
   readonly platform: PlatformId
-  readonly operation: "validate" | "upload" | "afterUpload" | "post" | "find"
+  readonly operation: "validate" | "upload" | "afterUpload" | "abandon" | "post" | "find" | "retract" | "remove"
   readonly taskId?: TaskId | undefined
   /** The metadata passed (for `post`: with templates filled). */
   readonly metadata?: unknown
@@ -378,10 +398,24 @@ const makeHost = <M>(id: HostId, options: HostOptions): Effect.Effect<Host<M>, n
     return {
       id,
       maxFileBytes: options.maxFileBytes ?? 256 * 1024 ** 3,
+      ...(options.allowance !== undefined ?
+        {
+          allowances: () =>
+            Effect.succeed([{ bucket: "uploads", needs: 1, windowMillis: 24 * 60 * 60 * 1000, ...options.allowance! }])
+        } :
+        {}),
       validate: (metadata: M) =>
         Effect.as(control.record({ platform: id, operation: "validate", metadata }), options.issues ?? []),
       upload,
-      afterUpload
+      afterUpload,
+      remove: (video: UploadedVideo) =>
+        Effect.as(control.record({ platform: id, operation: "remove", metadata: video }), "deleted" as const),
+      ...(options.abandons ?
+        {
+          abandon: (session: UploadSession) =>
+            Effect.as(control.record({ platform: id, operation: "abandon", metadata: session.uri }), "abandoned")
+        } :
+        {})
     }
   })
 
@@ -416,6 +450,12 @@ const makePublisher = <M>(
     const delay = Duration.decode(options.delay ?? 0)
     const fail = options.fail
     const canFind = options.canFind ?? true
+    let unknownLeft = true
+    const unknownError = new PostOutcomeUnknown({
+      platform: id,
+      reason: "post_outcome_unknown",
+      description: "the answer to the post was lost (test platform)"
+    })
 
     const post = (context: PostContext<M>): Effect.Effect<PublishedPost, PlatformError> =>
       control.track(
@@ -431,8 +471,12 @@ const makePublisher = <M>(
           }
           if (!Duration.isZero(delay)) yield* Effect.sleep(delay)
           if (fail?.at === "post") return yield* fail.error
+          const lose = options.unknownOutcome !== undefined && unknownLeft
+          unknownLeft = false
+          if (lose && !options.unknownOutcome!.landed) return yield* unknownError
           const made = postOf(id, control.next())
           yield* control.addPost(context.taskId, made, context.metadata)
+          if (lose) return yield* unknownError
           return made
         })
       )
@@ -450,7 +494,10 @@ const makePublisher = <M>(
         Effect.as(control.record({ platform: id, operation: "validate", metadata }), options.issues ?? []),
       post,
       find,
-      canFind
+      canFind,
+      retract: (published: PublishedPost) =>
+        Effect.as(control.record({ platform: id, operation: "retract", metadata: published }), "deleted" as const),
+      settleMillis: Duration.toMillis(Duration.decode(options.settleTime ?? 0))
     }
   })
 

@@ -684,6 +684,8 @@ export const make = (
     return {
       id: "vimeo",
       abandon: (session: UploadSession) => abandonVideo(session.videoId),
+      // Vimeo answers 404 for a video deleted already; both are done.
+      remove: (video) => Effect.as(deleteVideo(video.videoId), "deleted" as const),
       // Vimeo's limit depends on the account's plan; it answers 4101/4102 when over.
       maxFileBytes: Number.MAX_SAFE_INTEGER,
       validate: (metadata, media) => Effect.succeed(validateMetadata(metadata, media)),

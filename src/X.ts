@@ -59,6 +59,20 @@ import type { XMetadata } from "./PublishRequest.js"
 export const defaultBaseUrl: string = "https://api.x.com"
 
 /**
+ * The settle time of X posts (`Publisher.settleMillis`): 5 minutes
+ * after a post's intent, a post its request made is taken to show in
+ * `GET /2/users/{id}/tweets`. X documents no delay before a new post is in the user's timeline (users report the v2 timeline some 10 s behind), so the figure is conservative: the post
+ * request's own deadline (60 s by default) and minutes of listing delay.
+ * After it, a search that finds nothing means the request made no post, and
+ * the engine posts. Platforms that list a post at once (the sandbox) can
+ * set a shorter one (`settleTime`, config `settle_time`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const settleTime: Duration.Duration = Duration.minutes(5)
+
+/**
  * Weighted characters a post may have (URLs count 23, emoji and CJK 2).
  *
  * @since 0.1.0
@@ -85,6 +99,11 @@ export interface Options {
   readonly maxRateLimitWait?: Duration.DurationInput | undefined
   /** A post request unanswered for this long has an unknown outcome (default 60 seconds). */
   readonly requestTimeout?: Duration.DurationInput | undefined
+  /**
+   * How long after a post's intent its post is certain to show in the
+   * platform's listing (default `settleTime`, 5 minutes); see `Publisher.settleMillis`.
+   */
+  readonly settleTime?: Duration.DurationInput | undefined
   /** Longest wait for X to process an attached video (default 10 minutes). */
   readonly processingTimeout?: Duration.DurationInput | undefined
   /** Upper bound of one wait between media STATUS polls (default 30 seconds). */
@@ -236,7 +255,7 @@ export const weightedLength = (text: string): number => twitterText.parseTweet(t
 // =============================================================================
 
 /** The OAuth 1.0a `Authorization` header for one request with the configured keys. */
-const signFor = (options: Options, method: "GET" | "POST", url: string, now: number): string =>
+const signFor = (options: Options, method: "GET" | "POST" | "DELETE", url: string, now: number): string =>
   OAuth1.sign({
     method,
     url,
@@ -265,7 +284,7 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
     const userId = yield* Ref.make(Option.none<string>())
 
     const send = (
-      method: "GET" | "POST",
+      method: "GET" | "POST" | "DELETE",
       path: string,
       request: { readonly query?: Record<string, string> | undefined; readonly body?: HttpBody.HttpBody | undefined }
     ): Effect.Effect<Answer, HttpClientError.HttpClientError> =>
@@ -273,11 +292,15 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
         const query = request.query === undefined ? "" : `?${new URLSearchParams(request.query).toString()}`
         const url = `${base}${path}${query}`
         const authorization = signFor(options, method, url, yield* Clock.currentTimeMillis)
-        const req = (method === "GET" ? HttpClientRequest.get(url) : HttpClientRequest.post(url)).pipe(
-          HttpClientRequest.setHeader("authorization", authorization),
-          HttpClientRequest.acceptJson,
-          request.body === undefined ? (r) => r : HttpClientRequest.setBody(request.body)
-        )
+        const req = (method === "GET" ?
+          HttpClientRequest.get(url) :
+          method === "DELETE" ?
+          HttpClientRequest.del(url) :
+          HttpClientRequest.post(url)).pipe(
+            HttpClientRequest.setHeader("authorization", authorization),
+            HttpClientRequest.acceptJson,
+            request.body === undefined ? (r) => r : HttpClientRequest.setBody(request.body)
+          )
         const response = yield* http.execute(req)
         const body = yield* PostOnce.jsonBody(response)
         return { status: response.status, headers: response.headers, body }
@@ -454,7 +477,26 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
       return yield* search(context.metadata.text, context.intentAt)
     })
 
-    return XPublisher.of({ id: "x", validate, post, find, canFind: true })
+    const retract = Effect.fn("X.retract")(function*(published: PublishedPost) {
+      const answer = yield* send("DELETE", `/2/tweets/${encodeURIComponent(published.postId)}`, {}).pipe(
+        Effect.mapError((e) => PostOnce.transportError("x", e, "deleting the post"))
+      )
+      if (answer.status === 404) return "gone" as const
+      if (answer.status >= 400) {
+        return yield* Effect.fail(failureOf(answer, yield* Clock.currentTimeMillis, "deleting the post"))
+      }
+      return "deleted" as const
+    })
+
+    return XPublisher.of({
+      id: "x",
+      validate,
+      post,
+      find,
+      canFind: true,
+      settleMillis: millis(options.settleTime, settleTime),
+      retract
+    })
   })
 
 /**

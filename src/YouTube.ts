@@ -233,6 +233,35 @@ export const make = (
         : 0) +
       (options.waitForProcessing ? Quota.costs["videos.list"] : 0)
 
+    const limits = limitsOf(options)
+    // Read from the local ledger, without a request; no allowance when the credentials cannot be read.
+    const allowances = (metadata: YouTubeMetadata) =>
+      Effect.gen(function*() {
+        const auth = yield* Effect.option(getAuth)
+        if (Option.isNone(auth)) return []
+        const entry = yield* ledger.usage(quotaKey(auth.value))
+        const resetsAt = Quota.nextPacificMidnight(yield* Clock.currentTimeMillis)
+        const day = 24 * 60 * 60 * 1000
+        return [
+          {
+            bucket: "uploads",
+            used: entry.uploads,
+            limit: limits.uploadsPerDay,
+            needs: Quota.costs["videos.insert"],
+            resetsAt,
+            windowMillis: day
+          },
+          {
+            bucket: "units",
+            used: entry.units,
+            limit: limits.unitsPerDay,
+            needs: plannedUnits(metadata),
+            resetsAt,
+            windowMillis: day
+          }
+        ]
+      })
+
     const upload = Effect.fn("YouTube.upload")(function*(context: UploadContext<YouTubeMetadata>) {
       const { media, metadata } = context
       if (
@@ -468,6 +497,23 @@ export const make = (
         )
       )
 
+    const remove = Effect.fn("YouTube.remove")(function*(video: UploadedVideo) {
+      const auth = yield* getAuth
+      const key = quotaKey(auth)
+      const { youtube } = yield* loadYouTube
+      const yt = youtube({ version: "v3", auth: auth.client })
+      return yield* google(
+        `deleting video ${video.videoId}`,
+        key,
+        Quota.costs["videos.delete"],
+        () => yt.videos.delete({ id: video.videoId }, callOptions)
+      ).pipe(
+        Effect.as("deleted" as const),
+        // Deleted already (by an earlier retract, or by hand).
+        Effect.catchIf((e) => e.status === 404, () => Effect.succeed("gone" as const))
+      )
+    })
+
     const processingPoll = Schedule.spaced(options.processing?.interval ?? "10 seconds")
     const processingTimeout = options.processing?.timeout ?? "30 minutes"
 
@@ -598,6 +644,8 @@ export const make = (
       maxFileBytes: Metadata.limits.fileBytes,
       validate,
       checkSetup,
+      allowances,
+      remove,
       upload,
       afterUpload
     } satisfies Host<YouTubeMetadata>

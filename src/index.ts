@@ -12,6 +12,9 @@
 export * as Medusa from "./Medusa.js"
 
 /** @since 0.1.0 */
+export * as Planning from "./Planning.js"
+
+/** @since 0.1.0 */
 export * as PublishRequest from "./PublishRequest.js"
 
 /** @since 0.1.0 */

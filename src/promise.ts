@@ -35,6 +35,8 @@ import * as Live from "./Live.js"
 import * as Medusa from "./Medusa.js"
 import * as Config from "./MedusaConfig.js"
 import type { MedusaConfig } from "./MedusaConfig.js"
+import * as Planning from "./Planning.js"
+import type { PlatformId } from "./PlatformId.js"
 import type { PublishRequestInput } from "./PublishRequest.js"
 import type { TaskState } from "./Task.js"
 import * as TaskStatus from "./TaskStatus.js"
@@ -99,6 +101,33 @@ export interface MedusaClient {
     readonly limit?: number | undefined
     readonly offset?: number | undefined
   }) => Promise<ReadonlyArray<TaskStatus.TaskStatus>>
+  /**
+   * A dry run: every check `publishAsync` makes, and the quota plan, without
+   * storing a task or sending a byte. Rejects with `InvalidRequest` like it.
+   */
+  readonly validate: (request: PublishRequestInput) => Promise<Planning.ValidationJson>
+  /**
+   * Moves a scheduled task to another time (ISO 8601). Rejects with
+   * `TaskNotReady` when the task is not waiting for its time.
+   */
+  readonly reschedule: (taskId: string, runAt: string) => Promise<TaskStatus.TaskStatus>
+  /**
+   * Submits a batch (`{ defaults, videos }`): every row is validated before
+   * anything starts (`InvalidBatch` lists each row's problems); resolves with
+   * the batch id and each task's status, in the manifest's order.
+   */
+  readonly publishBatch: (
+    manifest: Planning.BatchManifest
+  ) => Promise<{ readonly batchId: string; readonly tasks: ReadonlyArray<TaskStatus.TaskStatus> }>
+  /**
+   * Takes a finished task's posts back (with `videos`, its uploads too)
+   * through each platform's delete API; resolves with its status, whose
+   * `retracted` lists what was taken back.
+   */
+  readonly retract: (
+    taskId: string,
+    options?: { readonly platforms?: ReadonlyArray<PlatformId> | undefined; readonly videos?: boolean | undefined }
+  ) => Promise<TaskStatus.TaskStatus>
   /** Interrupts running tasks and releases every resource. */
   readonly close: () => Promise<void>
 }
@@ -191,6 +220,16 @@ export const createMedusa = async (options: CreateOptions = {}): Promise<MedusaC
       }
     },
     cancel: (taskId) => run(Effect.map(Medusa.cancel(taskId), TaskStatus.toJSON)),
+    validate: (request) => run(Effect.map(Medusa.validate(request), Planning.validationToJSON)),
+    retract: (taskId, retractOptions) => run(Effect.map(Medusa.retract(taskId, retractOptions), TaskStatus.toJSON)),
+    reschedule: (taskId, runAt) => run(Effect.map(Medusa.reschedule(taskId, runAt), TaskStatus.toJSON)),
+    publishBatch: (manifest) =>
+      run(
+        Effect.map(
+          Medusa.publishBatch(manifest),
+          (batch) => ({ batchId: batch.batchId, tasks: batch.tasks.map(TaskStatus.toJSON) })
+        )
+      ),
     list: (listOptions) =>
       run(Effect.map(Medusa.list(listOptions as ListOptions | undefined), (tasks) => tasks.map(TaskStatus.toJSON))),
     close: async () => {

@@ -120,9 +120,23 @@ const publishOptions = {
   linkedinText: text("linkedin-text", "LinkedIn post text (a template; ≤ 3,000 characters once filled)."),
   policy: Options.choice("policy", choices.policy).pipe(
     Options.withDescription(
-      "fail-fast (default): the first failed upload stops everything and nothing is posted. best-effort: a failed host only skips the posts that need its link."
+      "fail-fast (default): the first failed upload stops everything and nothing is posted. best-effort: a failed host only skips the posts that need its link. all-or-nothing: as fail-fast, and a failed post takes back (deletes) the posts that went out."
     ),
     Options.optional
+  ),
+  at: text(
+    "at",
+    "Start the task at this time instead of now: ISO 8601 (2030-01-31T09:00:00Z) or a local time such as \"tomorrow 09:00\", \"friday 18:30\", \"in 2 hours\", read in medusa.time_zone (default: the system's time zone). Echoed in UTC and local time; the task waits `pending` in the store until then."
+  ),
+  dryRun: Options.boolean("dry-run").pipe(
+    Options.withDescription(
+      "Check everything a publish would (request, media file, templates, platform limits, the quota plan) and report it, without storing a task or sending a byte. Exits 0 when the publish would be accepted, 2 with every problem otherwise."
+    )
+  ),
+  online: Options.boolean("online").pipe(
+    Options.withDescription(
+      "With --dry-run: also check the selected platforms' credentials against the platforms (what `medusa auth check` does)."
+    )
   ),
   detach: Options.boolean("detach").pipe(
     Options.withDescription(
@@ -152,7 +166,9 @@ const publish = Command.make(
       "medusa publish talk.mp4 --to youtube,vimeo,facebook --title \"My talk\" --privacy unlisted --message \"Watch: {youtube_url} or {vimeo_url}\" --link \"{youtube_url}\"",
       "medusa publish --request request.json --policy best-effort",
       "medusa publish examples/media/sample.mp4 --sandbox --request examples/demo-request.json",
-      "medusa publish talk.mp4 --request request.json --detach && medusa status <task-id> --watch"
+      "medusa publish talk.mp4 --request request.json --detach && medusa status <task-id> --watch",
+      "medusa publish talk.mp4 --request request.json --at \"tomorrow 09:00\"",
+      "medusa publish --request request.json --dry-run --online"
     ]
   ))
 )
@@ -163,7 +179,11 @@ const publish = Command.make(
 
 const statusConfig = {
   ...common,
-  taskId,
+  taskId: taskId.pipe(Args.optional),
+  batch: Options.text("batch").pipe(
+    Options.withDescription("Instead of one task: a summary table of every task of this batch (medusa_batch_…)."),
+    Options.optional
+  ),
   watch: Options.boolean("watch").pipe(
     Options.withAlias("w"),
     Options.withDescription("Follow the task until it ends (works from any process sharing the store).")
@@ -181,7 +201,8 @@ const status = Command.make(
     [
       "medusa status medusa_task_0b5c…",
       "medusa status medusa_task_0b5c… --watch",
-      "medusa status medusa_task_0b5c… --json"
+      "medusa status medusa_task_0b5c… --json",
+      "medusa status --batch medusa_batch_7f2e…"
     ]
   ))
 )
@@ -191,6 +212,11 @@ const tasksConfig = {
   status: Options.choice("status", choices.status).pipe(
     Options.withDescription("Only tasks in this state."),
     Options.optional
+  ),
+  scheduled: Options.boolean("scheduled").pipe(
+    Options.withDescription(
+      "Only tasks waiting for their time (scheduled with --at, or planned after a quota reset), soonest first, with the time in UTC and local time."
+    )
   ),
   limit: Options.integer("limit").pipe(
     Options.withAlias("n"),
@@ -208,6 +234,7 @@ const tasks = Command.make(
   Command.withDescription(examples("List tasks, newest first.", [
     "medusa tasks",
     "medusa tasks --status failed --limit 5",
+    "medusa tasks --scheduled",
     "medusa tasks --json"
   ]))
 )
@@ -239,6 +266,86 @@ const resume = Command.make(
   Command.withDescription(examples(
     "Carry on unfinished tasks of the durable store (after Ctrl+C, a crash or a reboot): uploads continue from what the server already holds, and nothing is posted twice. Without a task id, every unfinished task.",
     ["medusa resume medusa_task_0b5c…", "medusa resume"]
+  ))
+)
+
+const batchConfig = {
+  ...common,
+  manifest: Args.file({ name: "manifest", exists: "yes" }).pipe(
+    Args.withDescription(
+      "The batch manifest: JSON or YAML ({ defaults: {…}, videos: [{…}, …] }) or CSV (a header of field names such as mediaFile, platforms, youtube.title, x.text; a first row whose mediaFile is * holds the defaults). Relative paths are resolved against its directory."
+    )
+  ),
+  dryRun: Options.boolean("dry-run").pipe(
+    Options.withDescription(
+      "Validate every row and show the plan (start times, quota), without storing a task or sending a byte."
+    )
+  ),
+  json
+}
+
+const batch = Command.make(
+  "batch",
+  batchConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.batch(options))
+).pipe(
+  Command.withDescription(examples(
+    "Publish many videos at once from a manifest. The whole manifest is validated before anything starts (every row's problems are listed with row number and field, exit 2); the quota plan schedules a task whose upload would go past today's YouTube quota (or LinkedIn's daily, X's monthly limit when configured) after the next reset. Prints the plan, then follows the tasks that start now; scheduled ones wait in the store.",
+    [
+      "medusa batch season-2.yaml --dry-run",
+      "medusa batch season-2.csv",
+      "medusa status --batch medusa_batch_7f2e…"
+    ]
+  ))
+)
+
+const retractConfig = {
+  ...common,
+  taskId,
+  platforms: text("platforms", "Only these platforms, comma separated (default: every platform the task posted to)."),
+  videos: Options.boolean("videos").pipe(
+    Options.withDescription("Also delete the videos the task uploaded (YouTube, Vimeo).")
+  ),
+  json
+}
+
+const retract = Command.make(
+  "retract",
+  retractConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.retract(options))
+).pipe(
+  Command.withDescription(examples(
+    "Take a finished task's posts back (and with --videos its uploaded videos) through each platform's delete API. Each deletion is recorded on the task (`retracted` in its status); running it again asks nothing twice. Refused while the task runs, or when it made nothing.",
+    [
+      "medusa retract medusa_task_0b5c…",
+      "medusa retract medusa_task_0b5c… --platforms x,linkedin",
+      "medusa retract medusa_task_0b5c… --videos"
+    ]
+  ))
+)
+
+const rescheduleConfig = {
+  ...common,
+  taskId,
+  time: Args.text({ name: "time" }).pipe(
+    Args.withDescription(
+      "The new start: ISO 8601 or a local time such as \"tomorrow 09:00\" (in medusa.time_zone, default the system's)."
+    )
+  ),
+  json
+}
+
+const reschedule = Command.make(
+  "reschedule",
+  rescheduleConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.reschedule(options))
+).pipe(
+  Command.withDescription(examples(
+    "Move a scheduled task (one still waiting for its time) to another time. Prints the new time in UTC and local time.",
+    [
+      "medusa reschedule medusa_task_0b5c… \"tomorrow 09:00\"",
+      "medusa reschedule medusa_task_0b5c… 2030-01-31T09:00:00Z"
+    ]
   ))
 )
 
@@ -409,6 +516,9 @@ const root = Command.make("medusa", {}, () =>
         "  tasks              list tasks (--status failed, --limit N)",
         "  cancel <task-id>   cancel a pending or running task",
         "  resume [<task-id>] carry on unfinished tasks of the durable store",
+        "  reschedule <id> <time>  move a scheduled task to another time",
+        "  batch <manifest>   publish many videos from a JSON, YAML or CSV manifest",
+        "  retract <task-id>  take a task's posts (--videos: and uploads) back",
         "  auth youtube       log in to YouTube (installed-app flow)",
         "  auth check         check every configured credential",
         "  config validate    check the config file",
@@ -439,7 +549,10 @@ const root = Command.make("medusa", {}, () =>
       configCommand,
       sandboxCommand,
       webhooksCommand,
-      serveCommand
+      serveCommand,
+      reschedule,
+      batch,
+      retract
     ])
   )
 
@@ -456,6 +569,9 @@ export const commandPaths: ReadonlyArray<ReadonlyArray<string>> = [
   ["tasks"],
   ["cancel"],
   ["resume"],
+  ["reschedule"],
+  ["batch"],
+  ["retract"],
   ["auth"],
   ["auth", "youtube"],
   ["auth", "check"],
@@ -503,6 +619,12 @@ export type StatusOptions = Command.Command.ParseConfig<typeof statusConfig>
 export type TasksOptions = Command.Command.ParseConfig<typeof tasksConfig>
 /** @since 0.1.0 @category models */
 export type CancelOptions = Command.Command.ParseConfig<typeof cancelConfig>
+/** @since 0.1.0 @category models */
+export type BatchOptions = Command.Command.ParseConfig<typeof batchConfig>
+/** @since 0.1.0 @category models */
+export type RetractCommandOptions = Command.Command.ParseConfig<typeof retractConfig>
+/** @since 0.1.0 @category models */
+export type RescheduleOptions = Command.Command.ParseConfig<typeof rescheduleConfig>
 /** @since 0.1.0 @category models */
 export type ResumeOptions = Command.Command.ParseConfig<typeof resumeConfig>
 /** @since 0.1.0 @category models */

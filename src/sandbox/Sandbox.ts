@@ -473,25 +473,32 @@ export const writeConfig = async (
     scope: "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube",
     expiry_date: Date.now() + 3_600_000
   })
+  // The emulators list a post as soon as its request is handled: a few
+  // seconds of settle time cover a request still being handled (latency
+  // faults) instead of the real platforms' minutes.
+  const settle_time = "5 seconds"
   await write(configFile, {
     youtube: { client_secrets_file: secretsFile, credentials_file: credentialsFile, base_url: urls.youtube },
     vimeo: { access_token: credentials.vimeo.accessToken, base_url: urls.vimeo },
     facebook: {
       page_id: credentials.facebook.pageId,
       access_token: credentials.facebook.pageAccessToken,
-      base_url: urls.facebook
+      base_url: urls.facebook,
+      settle_time
     },
     twitter: {
       api_key: credentials.x.apiKey,
       api_secret: credentials.x.apiSecret,
       access_token: credentials.x.accessToken,
       access_token_secret: credentials.x.accessTokenSecret,
-      base_url: urls.x
+      base_url: urls.x,
+      settle_time
     },
     linkedin: {
       access_token: credentials.linkedin.accessToken,
       author_urn: credentials.linkedin.authorUrn,
-      base_url: urls.linkedin
+      base_url: urls.linkedin,
+      settle_time
     }
   })
   return configFile

@@ -19,6 +19,7 @@ import type { PublisherId } from "../../src/PlatformId.js"
 import { Metadata, PublishRequest } from "../../src/PublishRequest.js"
 import type * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { TaskId } from "../../src/TaskId.js"
+import type { TaskId as TaskIdType } from "../../src/TaskId.js"
 import { layerMemory as storeLayerMemory, TaskStore } from "../../src/TaskStore.js"
 import {
   alignClocks,
@@ -217,7 +218,8 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
             media,
             yield* Clock.currentTimeMillis
           )
-          yield* store.insert(task)
+          // Running, as a task is when it posts (its status records waits).
+          yield* store.insert(Engine.rebuild(task, { state: "in_progress" }))
           return { store, engine, task }
         })
 
@@ -233,20 +235,73 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
           expect(Option.getOrThrow(yield* publisher.find(sought(text, intentAt))).postId).toBe(lagging.id)
         }).pipe(Effect.provide(Http)))
 
-      it.scoped("an intent with only an older identical post → post_outcome_unknown, nothing sent", () =>
+      /** Forks `postStep`, waits until it sleeps out the rest of the settle time, then lets that time pass. */
+      const settled = <A, E>(
+        sb: Sandbox.Sandbox,
+        publisher: Publisher<M>,
+        step: Effect.Effect<A, E>,
+        store: TaskStore["Type"],
+        taskId: TaskIdType
+      ) =>
+        Effect.gen(function*() {
+          const fiber = yield* Effect.fork(step)
+          const wait = yield* awaitSleep(publisher.settleMillis - 60_000, publisher.settleMillis)
+          // The task's status says why it waits, and until when.
+          const task = yield* store.get(taskId)
+          expect(task.waits?.map((w) => [w.platform, w.until])).toEqual([
+            [platform.id, (yield* TestClock.currentTimeMillis) + wait]
+          ])
+          expect(platform.postRequests(sb).filter((e) => e.status !== "dropped")).toHaveLength(0)
+          sb.clock.advance(wait)
+          yield* TestClock.adjust(wait)
+          return yield* Fiber.join(fiber)
+        })
+
+      it.scoped("the settle time is a documented constant of minutes", () =>
+        Effect.gen(function*() {
+          const { publisher } = yield* setup()
+          expect(publisher.settleMillis).toBeGreaterThanOrEqual(60_000)
+        }).pipe(Effect.provide(Http)))
+
+      it.scoped("an intent with no post: searched, the settle time waited out, then exactly one post", () =>
         Effect.gen(function*() {
           const { publisher, sb } = yield* setup()
-          const older = sb.seedPost({ platform: platform.id, text, at: sb.clock.now() - 10 * 60_000 })
+          // An identical post from before the intent is not taken for this one.
+          const older = sb.seedPost({ platform: platform.id, text, at: sb.clock.now() - 2 * DAY })
           const { engine, store, task } = yield* engineTask(publisher)
-          // The process died after recording the intent; whether the request left is unknown.
+          // The process died after recording the intent, before the request left.
           yield* store.recordPostIntent(task.id, platform.id)
-          const error = yield* Effect.flip(Engine.postStep(engine, task.id, platform.id, []))
-          expect(error._tag).toBe("PostOutcomeUnknown")
-          expect(error.reason).toBe("post_outcome_unknown")
-          expect(platform.postRequests(sb)).toHaveLength(0)
-          expect(posts(sb).map((p) => p.id)).toEqual([older.id])
-          const record = yield* store.loadPostRecord(task.id, platform.id)
-          expect(Option.getOrThrow(record).state).toBe("intent")
+          const made = yield* settled(sb, publisher, Engine.postStep(engine, task.id, platform.id, []), store, task.id)
+          expect(platform.postRequests(sb)).toHaveLength(1)
+          expect(posts(sb).map((p) => p.id)).toEqual([older.id, made.postId])
+          const record = Option.getOrThrow(yield* store.loadPostRecord(task.id, platform.id))
+          expect([record.state, record.post?.postId]).toEqual(["done", made.postId])
+          // The wait is over once the post is recorded.
+          expect((yield* store.get(task.id)).waits).toBeUndefined()
+        }).pipe(Effect.provide(Layer.merge(Http, storeLayerMemory))))
+
+      it.scoped("a request cut mid-body (no post made): after the settle time, exactly one post", () =>
+        Effect.gen(function*() {
+          const { publisher, sb } = yield* setup()
+          const { engine, store, task } = yield* engineTask(publisher)
+          sb.inject({ platform: platform.id, route: platform.postRoute, action: { kind: "drop", afterBytes: 4 } })
+          const made = yield* settled(sb, publisher, Engine.postStep(engine, task.id, platform.id, []), store, task.id)
+          expect(platform.postRequests(sb)).toHaveLength(2)
+          expect(posts(sb).map((p) => p.id)).toEqual([made.postId])
+        }).pipe(Effect.provide(Layer.merge(Http, storeLayerMemory))))
+
+      it.scoped("an intent whose post exists is adopted at once, however young: never a second post", () =>
+        Effect.gen(function*() {
+          const { publisher, sb } = yield* setup()
+          const { engine, store, task } = yield* engineTask(publisher)
+          yield* store.recordPostIntent(task.id, platform.id)
+          // The request lands; the process dies before recording it; the resume follows at once.
+          const sent = yield* publisher.post(post(text))
+          const adopted = yield* Engine.postStep(engine, task.id, platform.id, [])
+          expect(adopted.postId).toBe(sent.postId)
+          expect(platform.postRequests(sb)).toHaveLength(1)
+          expect(posts(sb)).toHaveLength(1)
+          expect(Option.getOrThrow(yield* store.loadPostRecord(task.id, platform.id)).state).toBe("done")
         }).pipe(Effect.provide(Layer.merge(Http, storeLayerMemory))))
 
       it.scoped("resumed 10 minutes after a crash inside the post: adopts the task's own post, not the older one", () =>

@@ -259,6 +259,77 @@ const cases = (): ReadonlyArray<Case> => {
     ]),
     c("facade: bad policy", facade({ ...base, policy: "yolo" }), R, ["policy", "\"yolo\""]),
     c("facade: runAt not a date", facade({ ...base, runAt: "tomorrow" }), R, ["runAt", "ISO 8601"]),
+    c("facade: runAt in the past", facade({ ...base, runAt: "2001-01-01T00:00:00Z" }), R, [
+      "runAt",
+      "in the past"
+    ]),
+    c("config: unknown time zone", configJson({ medusa: { time_zone: "Mars/Olympus" } }), C, [
+      "medusa.time_zone",
+      "IANA",
+      "\"Mars/Olympus\""
+    ]),
+    c(
+      "cli: --at not a time",
+      cli("publish", sample, ...publishFlags(), "--to", "youtube", "--title", "T", "--at", "someday"),
+      2,
+      ["--at", "\"someday\"", "tomorrow 09:00"]
+    ),
+    c(
+      "cli: --at in the past",
+      cli("publish", sample, ...publishFlags(), "--to", "youtube", "--title", "T", "--at", "2001-01-01T09:00:00Z"),
+      2,
+      ["runAt", "in the past"]
+    ),
+    c(
+      "facade: a batch with a bad row",
+      async () => {
+        try {
+          await client.publishBatch({
+            defaults: base as any,
+            videos: [{}, { metadata: { youtube: { title: 7 as any } } }]
+          })
+          return { outcome: "accepted", message: "" }
+        } catch (error) {
+          return { outcome: String((error as { _tag?: unknown })._tag), message: (error as Error).message }
+        }
+      },
+      "InvalidBatch",
+      ["row 2", "metadata.youtube.title", "nothing was submitted"]
+    ),
+    c(
+      "cli: a manifest with a bad row",
+      cli(
+        "batch",
+        write("bad-batch.json", { defaults: base, videos: [{}, { mediaFile: missing }, { policy: "yolo" }] }),
+        ...publishFlags()
+      ),
+      2,
+      ["row 2: mediaFile", "row 3: policy", "2 of 3 rows"]
+    ),
+    c(
+      "cli: a manifest that is not a manifest",
+      cli("batch", write("not-batch.yaml", "videos: 3"), ...publishFlags()),
+      2,
+      ["not-batch.yaml", "\"videos\" must be a list"]
+    ),
+    c(
+      "cli: retract a task that does not exist",
+      cli("retract", "medusa_task_00000000-0000-4000-8000-000000000000", ...publishFlags()),
+      2,
+      ["medusa_task_00000000-0000-4000-8000-000000000000", "medusa tasks"]
+    ),
+    c(
+      "cli: retract with an unknown platform",
+      cli("retract", "medusa_task_00000000-0000-4000-8000-000000000000", "--platforms", "x,myspace", ...publishFlags()),
+      2,
+      ["--platforms", "\"myspace\""]
+    ),
+    c(
+      "cli: reschedule to an unreadable time",
+      cli("reschedule", "medusa_task_00000000-0000-4000-8000-000000000000", "soonish", ...publishFlags()),
+      2,
+      ["<time>", "\"soonish\""]
+    ),
     c(
       "facade: metadata for an unselected platform",
       facade({ ...base, metadata: { ...base.metadata, facebook: { message: "m" } } }),

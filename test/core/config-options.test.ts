@@ -10,6 +10,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -98,6 +99,7 @@ const everyKey = {
     max_attempts: 2,
     max_rate_limit_wait: "3 minutes",
     request_timeout: "20 seconds",
+    settle_time: "2 minutes",
     rate_limit_fallback_wait: "1 minute",
     usage_threshold: 80
   },
@@ -110,6 +112,7 @@ const everyKey = {
     max_attempts: 5,
     max_rate_limit_wait: "2 minutes",
     request_timeout: "10 seconds",
+    settle_time: "1 minute",
     processing_timeout: "5 minutes",
     max_poll_interval: "15 seconds"
   },
@@ -120,7 +123,8 @@ const everyKey = {
     api_version: "202601",
     max_attempts: 3,
     max_rate_limit_wait: "4 minutes",
-    request_timeout: "30 seconds"
+    request_timeout: "30 seconds",
+    settle_time: "3 minutes"
   },
   medusa: {
     max_concurrent_tasks: 2,
@@ -129,7 +133,16 @@ const everyKey = {
     max_wait: "90 seconds",
     stall_timeout: "2 minutes",
     runner: { role: "runner", host: "10.0.0.5", port: 34431 },
-    store: { sqlite: "tasks.db" }
+    store: { sqlite: "tasks.db" },
+    time_zone: "Europe/Paris"
+  },
+  server: {
+    api_keys: [{ key: "k-0123456789", scopes: ["read", "write"] }],
+    media_roots: ["media"],
+    cors_origins: ["https://app.example.com"],
+    webhooks: [{ url: "https://hooks.example.com/medusa", secret: "whsec_abc", events: ["task.completed"] }],
+    uploads: { directory: "uploads", max_upload_bytes: 1000, max_total_bytes: 5000, expire_after: "1 hour" },
+    max_body_bytes: 65536
   }
 } as const
 
@@ -170,14 +183,25 @@ describe("config options", () => {
       assert.strictEqual(Duration.toSeconds(Duration.decode(config.x!.maxPollInterval!)), 15)
       assert.strictEqual(Duration.toMinutes(Duration.decode(config.x!.processingTimeout!)), 5)
       assert.strictEqual(Duration.toSeconds(Duration.decode(config.linkedin!.requestTimeout!)), 30)
+      assert.strictEqual(Duration.toMinutes(Duration.decode(config.facebook!.settleTime!)), 2)
+      assert.strictEqual(Duration.toMinutes(Duration.decode(config.x!.settleTime!)), 1)
+      assert.strictEqual(Duration.toMinutes(Duration.decode(config.linkedin!.settleTime!)), 3)
       assert.strictEqual(Duration.toSeconds(config.medusa.maxWait), 90)
       assert.strictEqual(Duration.toMinutes(config.medusa.stallTimeout), 2)
       assert.deepStrictEqual(config.medusa.runner, { role: "runner", host: "10.0.0.5", port: 34431 })
+      assert.strictEqual(config.medusa.timeZone, "Europe/Paris")
       assert.deepStrictEqual(Config.runnerOptions(config), { role: "runner", host: "10.0.0.5", port: 34431 })
       const engine = Config.engineOptions(config)
       assert.strictEqual(Duration.toSeconds(engine.maxWait!), 90)
       assert.strictEqual(Duration.toMinutes(engine.stallTimeout!), 2)
       assert.isFalse("runner" in engine || "store" in engine)
+      const server = config.server!
+      assert.strictEqual(Redacted.value(server.apiKeys![0]!.key), "k-0123456789")
+      assert.deepStrictEqual(server.apiKeys![0]!.scopes, ["read", "write"])
+      assert.deepStrictEqual(server.mediaRoots, [path.join(dir, "media")])
+      assert.deepStrictEqual(server.corsOrigins, ["https://app.example.com"])
+      assert.strictEqual(Redacted.value(server.webhooks![0]!.secret), "whsec_abc")
+      assert.strictEqual(server.maxBodyBytes, 65536)
     }))
 
   it.effect("max_wait and stall_timeout default to 5 and 10 minutes; runner is absent unless set", () =>
@@ -188,6 +212,7 @@ describe("config options", () => {
       assert.isUndefined(config.medusa.runner)
       assert.deepStrictEqual(Config.runnerOptions(config), {})
       assert.deepStrictEqual(Config.sectionKeys.medusa.includes("max_wait"), true)
+      assert.isUndefined(config.server)
     }))
 
   it("the documentation names every key", () => {

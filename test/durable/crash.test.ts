@@ -79,6 +79,7 @@ const scenario = async (crash: string) => {
     const first = startWorker({ ...env, MEDUSA_SUBMIT: requestFile, MEDUSA_CRASH: crash })
     workers.push(first)
     const { signal } = await first.exited
+    const crashedAt = Date.now()
     assert.strictEqual(signal, "SIGKILL", `the worker should have killed itself at ${crash}; stderr: ${first.stderr()}`)
     assert.isTrue(first.lines.some((l) => l.startsWith("CRASH")), first.lines.join("\n"))
     const [before] = await readTasks(db)
@@ -96,7 +97,7 @@ const scenario = async (crash: string) => {
     assert.strictEqual(task!.id, before!.id)
 
     assertPublishedOnce(sandbox, video, nonce)
-    return { task: task!, sandbox }
+    return { task: task!, sandbox, crashedAt }
   } finally {
     await sandbox.close()
   }
@@ -107,6 +108,14 @@ describe("crash and restart (embedded SQLite, real processes)", { timeout: 150_0
   it("kill -9 mid-upload", () => scenario("mid-upload"))
   it("kill -9 between the uploads and the posts", () => scenario("between"))
   it("kill -9 inside a post, after the request was sent", () => scenario("in-post"))
+  it("kill -9 after a post's intent, before its request left: the resume waits out the settle time, then posts once", async () => {
+    const { crashedAt, sandbox, task } = await scenario("after-intent")
+    // The sandbox's configuration has a settle time of 5 s from the intent, which the crash
+    // followed within milliseconds: the post went out no sooner (the sandbox clock is real time).
+    const post = sandbox.raw.postsOf("x").find((p) => p.id === task.posts.find((q) => q.publisher === "x")?.postId)
+    assert.isDefined(post)
+    assert.isAtLeast(post!.createdAt - crashedAt, 4_000)
+  })
 })
 
 describe("one owner per SQLite file (real processes)", { timeout: 150_000 }, () => {

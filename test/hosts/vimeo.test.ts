@@ -1,8 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import { readFileSync, writeFileSync } from "node:fs"
+import * as Medusa from "../../src/Medusa.js"
 import { type UploadSession, VimeoHost } from "../../src/Platform.js"
 import { VimeoMetadata } from "../../src/PublishRequest.js"
 import type { SandboxOptions } from "../../src/sandbox/Sandbox.js"
@@ -162,6 +165,51 @@ describe("Vimeo after a crash while creating", () => {
         assert.deepStrictEqual(sb.state().orphans.vimeo, [])
         assert.strictEqual(videoOf(sb, video.videoId)?.complete, true)
         assert.isAtMost(requests(sb, "vimeo", "POST").length, 2)
+      }),
+    20_000
+  )
+})
+
+describe("Vimeo under a cancelled task", () => {
+  it.scopedLive(
+    "cancelling an in-memory task mid-upload deletes its unfinished video (no orphan)",
+    () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const sb = yield* sandbox()
+        const file = mediaFile(dir, 600 * KiB, 43)
+        // An MP4 signature, so that the request's media check accepts the file.
+        const data = readFileSync(file.media.path)
+        Buffer.from([0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d]).copy(data)
+        writeFileSync(file.media.path, data)
+        // Every PATCH is slow to be handled: the cancel lands while the upload runs.
+        sb.inject({
+          platform: "vimeo",
+          route: "tus.patch",
+          times: Infinity,
+          action: { kind: "latency", millis: 2_000 }
+        })
+        const vimeo = Vimeo.layer({
+          accessToken: Redacted.make(sb.credentials.vimeo.accessToken),
+          baseUrl: sb.urls.vimeo,
+          retry: fastRetry
+        }).pipe(Layer.provide(platform))
+        const ctx = yield* Layer.build(Medusa.layerMemory().pipe(Layer.provide(vimeo)))
+        yield* Effect.gen(function*() {
+          const id = yield* Medusa.submit({
+            mediaFile: file.media.path,
+            platforms: ["vimeo"],
+            metadata: { vimeo: { title: "Launch day" } }
+          })
+          // Bounded polling: the video exists and its bytes are on the way.
+          for (let i = 0; i < 1_000 && requests(sb, "vimeo", "PATCH").length === 0; i++) {
+            yield* Effect.sleep("5 millis")
+          }
+          assert.lengthOf(requests(sb, "vimeo", "POST", "/me/videos"), 1)
+          assert.strictEqual((yield* Medusa.cancel(id)).state, "cancelled")
+          assert.lengthOf(requests(sb, "vimeo", "DELETE", "/videos/"), 1)
+          assert.deepStrictEqual(sb.state().orphans.vimeo, [])
+        }).pipe(Effect.provide(ctx))
       }),
     20_000
   )

@@ -9,5 +9,6 @@ const video = writeVideo(tempDir(), 4096)
 medusaContract(
   "in memory",
   (platforms, medusa) => Medusa.layerMemory(medusa).pipe(Layer.provideMerge(TestPlatforms.layer(platforms))),
-  () => video
+  () => video,
+  { testClock: true }
 )

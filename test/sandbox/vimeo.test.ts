@@ -1,5 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as http from "node:http"
 import * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { bytes, json, request, sha256 } from "./sandbox-http.js"
 
@@ -213,4 +214,60 @@ layer(Sandbox.layer({ hashing: "worker" }))("vimeo large uploads", (it) => {
       expect(video.complete).toBe(true)
       expect(video.sha256).toBe(sha256(data))
     }), 60_000)
+})
+
+layer(Sandbox.layer())("vimeo deletes", (it) => {
+  it.effect("bytes a PATCH still streams after its video was deleted are discarded, not held or re-sent", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const data = bytes(200_000, 9)
+      const before = { ...sb.state().counters.vimeo }
+      const creation = json({ upload: { approach: "tus", size: String(data.length) } })
+      const c = yield* Effect.promise(() => create(sb, creation))
+      expect(c.status).toBe(201)
+      const videoId: string = c.json.uri.split("/")[2]
+      const stored = () => sb.state().uploads.find((u) => u.platform === "vimeo" && u.videoId === videoId)!
+      // One PATCH whose body is written in two halves, the video deleted in between.
+      const req = http.request(c.json.upload.upload_link, {
+        method: "PATCH",
+        agent: false,
+        headers: {
+          "tus-resumable": "1.0.0",
+          "upload-offset": 0,
+          "content-type": "application/offset+octet-stream",
+          "content-length": data.length
+        }
+      })
+      const reply = new Promise<number>((resolve, reject) => {
+        req.on("response", (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        })
+        req.on("error", reject)
+      })
+      req.write(data.subarray(0, 100_000))
+      // Bounded polling: the first half is stored.
+      for (let i = 0; i < 500 && stored().bytes < 100_000; i++) {
+        yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))
+      }
+      expect(stored().bytes).toBe(100_000)
+      const del = yield* Effect.promise(() =>
+        request(`${sb.urls.vimeo}/videos/${videoId}`, {
+          method: "DELETE",
+          headers: { authorization: `bearer ${sb.credentials.vimeo.accessToken}` }
+        })
+      )
+      expect(del.status).toBe(204)
+      req.end(data.subarray(100_000))
+      expect(yield* Effect.promise(() => reply)).toBe(404)
+      const after = sb.state().counters.vimeo
+      const received = after.bodyBytes - before.bodyBytes
+      const discarded = after.discardedBytes - before.discardedBytes
+      expect(received).toBe(creation.length + data.length)
+      // Every byte of the file was thrown away with the video: nothing counts as re-sent.
+      expect(discarded).toBe(data.length)
+      expect(stored().bytes).toBe(100_000)
+      expect(stored().discarded).toBe(true)
+      expect(sb.state().orphans.vimeo).not.toContain(videoId)
+    }))
 })

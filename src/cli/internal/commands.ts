@@ -8,22 +8,27 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { displayName } from "../../PlatformId.js"
+import { displayName, type PlatformId } from "../../PlatformId.js"
+import type { PublishRequestInput } from "../../PublishRequest.js"
 import type { Task } from "../../Task.js"
 import * as TaskId from "../../TaskId.js"
 import * as TaskStatus from "../../TaskStatus.js"
 import type {
   AuthCheckOptions,
   AuthYouTubeOptions,
+  BatchOptions as BatchCommandOptions,
   CancelOptions,
   CommonOptions,
   ConfigValidateOptions,
   PublishOptions,
+  RescheduleOptions,
   ResumeOptions,
+  RetractCommandOptions,
   SandboxCommandOptions,
   ServeOptions,
   StatusOptions,
@@ -33,7 +38,7 @@ import type {
 import type { Engine } from "./engine.js"
 import { badInput, CliExit, ExitCode } from "./exit.js"
 import { follow, type Output, poll, printSummary, stdout } from "./follow.js"
-import { buildRequest } from "./request.js"
+import { buildRequest, parsePlatforms } from "./request.js"
 
 // =============================================================================
 // Environment: store, config, embedded sandbox
@@ -48,8 +53,10 @@ const storeOf = (common: CommonOptions): string => Option.getOrElse(common.store
 const userErrorTags = new Set([
   "ConfigError",
   "InvalidRequest",
+  "InvalidBatch",
   "TaskNotFound",
   "InvalidTransition",
+  "TaskNotReady",
   "StoreError",
   "ParseError"
 ])
@@ -183,19 +190,125 @@ const reportDetachedId = (id: TaskId.TaskId): void => {
   }
 }
 
+/**
+ * `--at <time>` read in the engine's time zone: the request with its
+ * `runAt`, or bad input naming the flag.
+ */
+const withAt = (
+  flag: string,
+  at: Option.Option<string>,
+  request: PublishRequestInput,
+  timeZone: string
+): Effect.Effect<PublishRequestInput, CliExit> =>
+  Effect.gen(function*() {
+    if (Option.isNone(at)) return request
+    const Time = yield* Effect.promise(() => import("../../internal/planning/time.js"))
+    const parsed = Time.parseTime(at.value, timeZone, Date.now())
+    if ("error" in parsed) return yield* Effect.fail(badInput(`${flag}: ${parsed.error}`))
+    return { ...request, runAt: new Date(parsed.at).toISOString() }
+  })
+
+/** `Scheduled for <UTC> (<local>)`, once a scheduled task is stored. */
+const scheduledLine = async (runAt: number, timeZone: string): Promise<string> => {
+  const Time = await import("../../internal/planning/time.js")
+  return `Scheduled for ${Time.describeTime(runAt, timeZone)}`
+}
+
+const formatBytes = (n: number): string =>
+  n >= 1024 * 1024 ? `${(n / (1024 * 1024)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`
+
+/**
+ * `--dry-run`: every check of a submit, with the in-memory store (no lock,
+ * no file), and with `--online` the selected platforms' credentials.
+ */
+const dryRun = (
+  options: PublishOptions,
+  request: PublishRequestInput,
+  out: Output
+): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    const engine = yield* openEngine({ ...options, store: Option.some("memory") }, false)
+    const scheduled = yield* withAt("--at", options.at, request, engine.timeZone)
+    const validation = yield* mapErrors(engine.validate(scheduled))
+    const Planning = yield* Effect.promise(() => import("../../Planning.js"))
+    const live = yield* Effect.promise(() => import("./live.js"))
+    const credentials = options.online ?
+      yield* mapErrors(live.checkCredentials(engine.configFile, validation.request.platforms)) :
+      undefined
+    if (out.json) {
+      out.write(
+        JSON.stringify({ ...Planning.validationToJSON(validation), ...(credentials ? { credentials } : {}) }) + "\n"
+      )
+    } else {
+      out.write("Dry run: nothing was stored or sent.\n")
+      out.write(`  File        ${validation.media.path} (${formatBytes(validation.media.size)})\n`)
+      out.write(`  Platforms   ${validation.request.platforms.map((p) => displayName[p]).join(", ")}\n`)
+      out.write(`  Policy      ${validation.request.policy}\n`)
+      out.write(
+        `  Starts      ${
+          validation.runAt === undefined ?
+            "at once" :
+            yield* Effect.promise(() =>
+              scheduledLine(validation.runAt!, engine.timeZone).then((l) => l.replace(/^Scheduled for /, ""))
+            )
+        }\n`
+      )
+      for (const q of validation.quota) {
+        out.write(
+          `  Quota       ${displayName[q.platform]} ${q.bucket}: ${q.used} used + ${q.needs} of ${q.limit}, resets ${
+            new Date(q.resetsAt).toISOString()
+          }${q.fits ? "" : " (does not fit: the task waits for the reset)"}\n`
+        )
+      }
+      for (const c of credentials ?? []) {
+        out.write(`  Credentials ${displayName[c.platform].padEnd(9)} ${c.ok ? "ok     " : "FAILED "} ${c.summary}\n`)
+        for (const d of c.details) out.write(`                        ${d}\n`)
+      }
+    }
+    const unusable = (credentials ?? []).filter((c) => !c.ok)
+    if (unusable.length > 0) {
+      return yield* Effect.fail(
+        badInput(`Some credentials are not usable: ${unusable.map((c) => displayName[c.platform]).join(", ")}`)
+      )
+    }
+    if (!out.json) out.write("The publish would be accepted.\n")
+  }))
+
 /** @internal */
 export const publish = (options: PublishOptions): Effect.Effect<void, CliExit> =>
   Effect.gen(function*() {
     const built = buildRequest(options)
     if ("error" in built) return yield* Effect.fail(badInput(built.error))
     const out = stdout(options.json)
+    if (options.online && !options.dryRun) {
+      return yield* Effect.fail(badInput("--online checks credentials in a dry run: use it with --dry-run"))
+    }
+    if (options.dryRun) return yield* dryRun(options, built.request, out)
     if (options.detach) return yield* detach(options, out)
     yield* Effect.scoped(Effect.gen(function*() {
       const engine = yield* openEngine(options, false)
-      const id = yield* mapErrors(engine.submit(built.request))
+      const request = yield* withAt("--at", options.at, built.request, engine.timeZone)
+      const id = yield* mapErrors(engine.submit(request))
       reportDetachedId(id)
       if (!out.json && out.isTTY) out.write(`Task ${id}\n\n`)
       else if (!out.json) out.write(`task ${id} submitted\n`)
+      if (request.runAt !== undefined) {
+        const line = yield* Effect.promise(() => scheduledLine(Date.parse(request.runAt!), engine.timeZone))
+        if (engine.durable) {
+          // The task waits in the store, not in this process: any medusa process that runs
+          // tasks on the store then (`medusa resume`, a later publish) starts it.
+          if (out.json) out.write(JSON.stringify(TaskStatus.toJSON(yield* mapErrors(engine.get(id)))) + "\n")
+          else {
+            out.write(
+              `${line}.\nIt waits pending in ${engine.storeLabel}; a medusa process running tasks on that store then ` +
+                `starts it (leave \`medusa resume\` running, or run it after that time).\n` +
+                `Move it with: medusa reschedule ${id} <time>\n`
+            )
+          }
+          return
+        }
+        if (!out.json) out.write(`${line}; it waits pending in this process's memory: keep it running.\n`)
+      }
       // Ctrl+C: a durable task is left to `medusa resume` (unless the platforms are an
       // embedded sandbox that dies with this process); otherwise the task is cancelled.
       const detachOnInterrupt = engine.durable && !options.sandbox
@@ -223,9 +336,9 @@ export const publish = (options: PublishOptions): Effect.Effect<void, CliExit> =
 // status, tasks, cancel, resume
 // =============================================================================
 
-const printStatus = (task: Task, out: Output): void => {
+const printStatus = (task: Task, history: ReadonlyArray<TaskStatus.HistoryEntry>, out: Output): void => {
   if (out.json) {
-    out.write(JSON.stringify(TaskStatus.toJSON(task)) + "\n")
+    out.write(JSON.stringify(TaskStatus.toJSONWithHistory(task, history)) + "\n")
     return
   }
   out.write(`Task     ${task.id}\n`)
@@ -233,18 +346,33 @@ const printStatus = (task: Task, out: Output): void => {
   out.write(`Created  ${new Date(task.createdAt).toISOString()}\n`)
   out.write(`Updated  ${new Date(task.updatedAt).toISOString()}\n`)
   out.write(`File     ${task.media.path}\n`)
+  if (history.length > 0) {
+    out.write(`History\n`)
+    for (const h of history) {
+      out.write(`  ${new Date(h.at).toISOString()}  ${h.state.padEnd(11)}${h.message ? `  ${h.message}` : ""}\n`)
+    }
+  }
   printSummary(task, out)
 }
 
 /** @internal */
 export const status = (options: StatusOptions): Effect.Effect<void, CliExit> =>
   Effect.scoped(Effect.gen(function*() {
-    const id = yield* parseTaskId(options.taskId)
+    if (Option.isSome(options.batch)) {
+      if (Option.isSome(options.taskId)) {
+        return yield* Effect.fail(badInput("Give a <task-id> or --batch <batch-id>, not both"))
+      }
+      return yield* batchStatus(options.batch.value, options)
+    }
+    if (Option.isNone(options.taskId)) {
+      return yield* Effect.fail(badInput("Missing <task-id> (or --batch <batch-id>); list tasks with `medusa tasks`"))
+    }
+    const id = yield* parseTaskId(options.taskId.value)
     const engine = yield* openEngine(options, true)
     const out = stdout(options.json)
     if (!options.watch) {
       const task = yield* mapErrors(engine.get(id))
-      printStatus(task, out)
+      printStatus(task, yield* mapErrors(engine.history(id)), out)
       return yield* exitForFinal(task.state === "pending" || task.state === "in_progress" ? undefined : task)
     }
     const last = yield* mapErrors(follow(poll(engine.get(id), 200), out))
@@ -261,6 +389,7 @@ export const tasks = (options: TasksOptions): Effect.Effect<void, CliExit> =>
       return yield* Effect.fail(badInput(`--limit must be a positive number, got ${options.limit}`))
     }
     const engine = yield* openEngine(options, true)
+    if (options.scheduled) return yield* scheduledTasks(engine, options)
     const list = yield* mapErrors(engine.list({ status: Option.getOrUndefined(options.status), limit: options.limit }))
     const out = stdout(options.json)
     if (out.json) {
@@ -284,6 +413,198 @@ export const tasks = (options: TasksOptions): Effect.Effect<void, CliExit> =>
         }\n`
       )
     }
+  }))
+
+const titleOf = (task: Task): string =>
+  task.request.metadata.youtube?.title ?? task.request.metadata.vimeo?.title ?? task.media.name
+
+const whenOf = (task: Task): string =>
+  task.runAt !== undefined && task.state === "pending" ?
+    new Date(task.runAt).toISOString().slice(0, 16).replace("T", " ") :
+    ""
+
+/** One line per task of a batch, in submission order, then the count per state. */
+const printBatchTable = (tasks: ReadonlyArray<Task>, out: Output): void => {
+  out.write(
+    `${pad("#", 3)}  ${pad("TASK", 48)}  ${pad("STATE", 11)}  ${pad("STARTS (UTC)", 16)}  ${pad("TITLE", 30)}  NOTE\n`
+  )
+  tasks.forEach((task, i) => {
+    const note = task.failures[0]?.message.replace(/\s*\n\s*/g, " ") ?? task.message ?? ""
+    out.write(
+      `${pad(String(i + 1), 3)}  ${pad(task.id, 48)}  ${pad(task.state, 11)}  ${pad(whenOf(task), 16)}  ${
+        pad(titleOf(task).slice(0, 30), 30)
+      }  ${note}\n`
+    )
+  })
+  const counts = new Map<string, number>()
+  for (const task of tasks) counts.set(task.state, (counts.get(task.state) ?? 0) + 1)
+  out.write(
+    `\n${tasks.length} task${tasks.length === 1 ? "" : "s"}: ${[...counts].map(([s, n]) => `${n} ${s}`).join(", ")}\n`
+  )
+}
+
+/** `medusa status --batch <id>`: the batch's summary table. Exits 1 if a task failed. */
+const batchStatus = (batchId: string, options: StatusOptions): Effect.Effect<void, CliExit, Scope.Scope> =>
+  Effect.gen(function*() {
+    const engine = yield* openEngine(options, true)
+    const tasks = [...yield* mapErrors(engine.list({ batchId }))].sort((a, b) => a.createdAt - b.createdAt)
+    const out = stdout(options.json)
+    if (tasks.length === 0) {
+      return yield* Effect.fail(
+        badInput(`No task of batch ${JSON.stringify(batchId)} in ${engine.storeLabel}; \`medusa batch\` prints the id`)
+      )
+    }
+    if (out.json) { for (const task of tasks) out.write(JSON.stringify(TaskStatus.toJSON(task)) + "\n") }
+    else {
+      out.write(`Batch ${batchId}\n\n`)
+      printBatchTable(tasks, out)
+    }
+    if (tasks.some((t) => t.state === "failed" || t.state === "cancelled")) {
+      return yield* Effect.fail(new CliExit({ code: ExitCode.taskFailed }))
+    }
+  })
+
+/** @internal */
+export const batch = (options: BatchCommandOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    const Manifest = yield* Effect.promise(() => import("../../internal/planning/manifest.js"))
+    const file = path.resolve(options.manifest)
+    let text: string
+    try {
+      text = fs.readFileSync(file, "utf8")
+    } catch (error) {
+      return yield* Effect.fail(
+        badInput(`<manifest> ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
+      )
+    }
+    const parsed = Manifest.parseManifest(text, file, path.dirname(file))
+    if ("error" in parsed) return yield* Effect.fail(badInput(parsed.error))
+    const engine = yield* openEngine(
+      options.dryRun ? { ...options, store: Option.some("memory") } : options,
+      false
+    )
+    const out = stdout(options.json)
+    const submitted = yield* mapErrors(
+      engine.publishBatch(parsed.manifest, { file, lines: parsed.lines, dryRun: options.dryRun })
+    )
+    if (out.json) {
+      out.write(
+        JSON.stringify({
+          batch_id: options.dryRun ? undefined : submitted.batchId,
+          dry_run: options.dryRun,
+          tasks: submitted.tasks.map(TaskStatus.toJSON)
+        }) + "\n"
+      )
+    } else {
+      out.write(
+        options.dryRun ?
+          `Dry run: ${submitted.tasks.length} videos would be published; nothing was stored or sent.\n\n` :
+          `Batch ${submitted.batchId}: ${submitted.tasks.length} tasks submitted.\n\n`
+      )
+      printBatchTable(submitted.tasks, out)
+    }
+    if (options.dryRun) return
+    // Follow the tasks that start now; scheduled ones wait in the store (or in this process's memory).
+    const now = Date.now()
+    const startingNow = submitted.tasks.filter((t) => t.runAt === undefined || t.runAt <= now)
+    if (engine.durable && startingNow.length < submitted.tasks.length && !out.json) {
+      out.write(
+        `\n${submitted.tasks.length - startingNow.length} scheduled task(s) wait in ${engine.storeLabel}; ` +
+          `a medusa process running tasks on that store then starts them (\`medusa resume\`).\n`
+      )
+    }
+    const follow = engine.durable ? startingNow : submitted.tasks
+    if (follow.length === 0) return
+    const finals = yield* Effect.forEach(
+      follow,
+      (task) =>
+        mapErrors(Stream.runLast(engine.watch(task.id))).pipe(
+          Effect.tap((last) =>
+            Effect.sync(() => {
+              if (!out.json && Option.isSome(last)) {
+                out.write(
+                  `${last.value.id} ${last.value.state}${
+                    last.value.failures[0] ? `: ${last.value.failures[0].message}` : ""
+                  }\n`
+                )
+              }
+            })
+          )
+        ),
+      { concurrency: "unbounded" }
+    )
+    if (finals.some((f) => Option.isSome(f) && f.value.state !== "completed")) {
+      return yield* Effect.fail(new CliExit({ code: ExitCode.taskFailed }))
+    }
+  }))
+
+/** `medusa tasks --scheduled`: pending tasks with a start time, soonest first. */
+const scheduledTasks = (engine: Engine, options: TasksOptions): Effect.Effect<void, CliExit> =>
+  Effect.gen(function*() {
+    const pending = yield* mapErrors(engine.list({ status: "pending" }))
+    const list = pending.filter((t) => t.runAt !== undefined).sort((a, b) => a.runAt! - b.runAt!).slice(
+      0,
+      options.limit
+    )
+    const out = stdout(options.json)
+    if (out.json) {
+      for (const task of list) out.write(JSON.stringify(TaskStatus.toJSON(task)) + "\n")
+      return
+    }
+    if (list.length === 0) {
+      out.write(`No scheduled tasks in ${engine.storeLabel}.\n`)
+      return
+    }
+    const Time = yield* Effect.promise(() => import("../../internal/planning/time.js"))
+    out.write(`${pad("TASK", 48)}  ${pad("STARTS (UTC)", 20)}  ${pad(`LOCAL (${engine.timeZone})`, 26)}  PLATFORMS\n`)
+    for (const task of list) {
+      const utc = new Date(task.runAt!).toISOString().slice(0, 16).replace("T", " ")
+      const local = Time.localTime(task.runAt!, engine.timeZone)
+      const platforms = task.request.platforms.map((p) => displayName[p]).join(",")
+      out.write(
+        `${pad(task.id, 48)}  ${pad(utc, 20)}  ${pad(local, 26)}  ${platforms}${
+          task.message ? `  ${task.message}` : ""
+        }${task.batchId ? `  batch ${task.batchId}` : ""}\n`
+      )
+    }
+  })
+
+/** @internal */
+export const retract = (options: RetractCommandOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    const id = yield* parseTaskId(options.taskId)
+    let platforms: ReadonlyArray<PlatformId> | undefined
+    if (Option.isSome(options.platforms)) {
+      const parsed = parsePlatforms(options.platforms.value)
+      if ("error" in parsed) return yield* Effect.fail(badInput(parsed.error.replace(/^--to/, "--platforms")))
+      platforms = parsed.platforms
+    }
+    const engine = yield* openEngine(options, false)
+    const task = yield* mapErrors(engine.retract(id, { platforms, videos: options.videos }))
+    const out = stdout(options.json)
+    if (out.json) {
+      out.write(JSON.stringify(TaskStatus.toJSON(task)) + "\n")
+      return
+    }
+    const taken = task.retracted ?? []
+    out.write(`Task ${id}: ${taken.length} item${taken.length === 1 ? "" : "s"} taken back.\n`)
+    for (const r of taken) {
+      out.write(`  ${displayName[r.platform].padEnd(9)} ${r.kind} ${r.id}  ${new Date(r.at).toISOString()}\n`)
+    }
+  }))
+
+/** @internal */
+export const reschedule = (options: RescheduleOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    const id = yield* parseTaskId(options.taskId)
+    const engine = yield* openEngine(options, false)
+    const Time = yield* Effect.promise(() => import("../../internal/planning/time.js"))
+    const parsed = Time.parseTime(options.time, engine.timeZone, Date.now())
+    if ("error" in parsed) return yield* Effect.fail(badInput(`<time>: ${parsed.error}`))
+    const task = yield* mapErrors(engine.reschedule(id, new Date(parsed.at).toISOString()))
+    const out = stdout(options.json)
+    if (out.json) out.write(JSON.stringify(TaskStatus.toJSON(task)) + "\n")
+    else out.write(`Task ${id} rescheduled for ${Time.describeTime(parsed.at, engine.timeZone)}.\n`)
   }))
 
 /** @internal */

@@ -8,17 +8,23 @@
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type * as Stream from "effect/Stream"
+import type { BatchOptions, RetractOptions } from "../../Medusa.js"
+import type { Batch, BatchManifest, Validation } from "../../Planning.js"
 import type {
   ConfigError,
+  InvalidBatch,
   InvalidRequest,
   InvalidTransition,
+  PlatformError,
   StoreError,
   TaskCancelled,
-  TaskNotFound
+  TaskNotFound,
+  TaskNotReady
 } from "../../PublishError.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 import type { Task, TaskState } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
+import type { HistoryEntry } from "../../TaskStatus.js"
 import type { Outbox } from "../../Webhooks.js"
 
 /** @internal */
@@ -27,13 +33,34 @@ export interface Engine {
   readonly durable: boolean
   /** `.medusa/medusa.db` or `memory`, for messages. */
   readonly storeLabel: string
+  /** The config file the engine was built from (an embedded sandbox's with --sandbox). */
+  readonly configFile: string
+  /** The config's `medusa.time_zone`, else the system's. */
+  readonly timeZone: string
   readonly submit: (request: PublishRequestInput) => Effect.Effect<TaskId, InvalidRequest | ConfigError | StoreError>
+  /** A dry run of `submit`. */
+  readonly validate: (request: PublishRequestInput) => Effect.Effect<Validation, InvalidRequest | StoreError>
   readonly get: (id: TaskId) => Effect.Effect<Task, TaskNotFound | StoreError>
+  /** The task's state changes, oldest first. */
+  readonly history: (id: TaskId) => Effect.Effect<ReadonlyArray<HistoryEntry>, StoreError>
   /** The current task, then each change, ending after a final state (tasks run by this process). */
   readonly watch: (id: TaskId) => Stream.Stream<Task, TaskNotFound | StoreError>
   readonly cancel: (id: TaskId) => Effect.Effect<void, TaskNotFound | InvalidTransition | StoreError | TaskCancelled>
+  readonly reschedule: (
+    id: TaskId,
+    runAt: string
+  ) => Effect.Effect<Task, TaskNotFound | TaskNotReady | InvalidRequest | StoreError>
+  readonly retract: (
+    id: TaskId,
+    options: RetractOptions
+  ) => Effect.Effect<Task, TaskNotFound | TaskNotReady | PlatformError | StoreError>
+  readonly publishBatch: (
+    manifest: BatchManifest,
+    options: BatchOptions
+  ) => Effect.Effect<Batch, InvalidBatch | StoreError>
   readonly list: (options: {
     readonly status?: TaskState | undefined
+    readonly batchId?: string | undefined
     readonly limit?: number | undefined
   }) => Effect.Effect<ReadonlyArray<Task>, StoreError>
   /** Starts running unfinished tasks of the store in this process; returns their ids. */

@@ -13,7 +13,7 @@ import * as fs from "node:fs"
 export const choices = {
   privacy: ["public", "unlisted", "private"],
   "vimeo-privacy": ["anybody", "nobody", "unlisted", "password", "disable"],
-  policy: ["fail-fast", "best-effort"],
+  policy: ["fail-fast", "best-effort", "all-or-nothing"],
   status: ["pending", "in_progress", "completed", "failed", "cancelled"]
 } as const
 
@@ -24,13 +24,30 @@ const integers: Readonly<Record<string, number>> = { limit: 1, port: 1, latency:
 const files: ReadonlyArray<string> = ["request"]
 
 /** Flags that take no value (everything else does). */
-const booleans = new Set(["sandbox", "x-video", "detach", "json", "watch", "no-browser", "help", "wizard", "version"])
+const booleans = new Set([
+  "sandbox",
+  "x-video",
+  "detach",
+  "json",
+  "watch",
+  "no-browser",
+  "help",
+  "wizard",
+  "version",
+  "dry-run",
+  "online",
+  "scheduled",
+  "videos"
+])
 
 /** Short aliases that take a value. */
 const shortWithValue = new Set(["-c"])
 
 /** Commands whose first positional argument is a file that must exist. */
-const fileArgument: Readonly<Record<string, string>> = { publish: "<file> (the video to publish)" }
+const fileArgument: Readonly<Record<string, string>> = {
+  publish: "<file> (the video to publish)",
+  batch: "<manifest> (the batch manifest)"
+}
 
 const quote = (s: string): string => JSON.stringify(s)
 

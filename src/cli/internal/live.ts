@@ -96,8 +96,11 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
       yield* Config.load(options.configFile)
     const engine = yield* engineLayer(config, options)
     const context = yield* Layer.build(engine.layer)
-    const { Medusa } = yield* load(() => import("../../Medusa.js"))
+    const [{ Medusa }, { TaskStore }] = yield* load(() =>
+      Promise.all([import("../../Medusa.js"), import("../../TaskStore.js")])
+    )
     const medusa = Context.get(context, Medusa)
+    const store = Context.get(context, TaskStore)
     const unfinished = Effect.map(
       Effect.all([medusa.list({ status: "pending" }), medusa.list({ status: "in_progress" })]),
       ([a, b]) => [...a, ...b].sort((x, y) => x.createdAt - y.createdAt).map((t) => t.id)
@@ -110,11 +113,18 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
     return {
       durable: engine.durable,
       storeLabel: engine.label,
+      configFile: options.configFile,
+      timeZone: config.medusa.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC",
       submit: medusa.submit,
+      validate: medusa.validate,
       get: (id) => medusa.status(id),
+      history: (id) => store.history(id),
       watch: (id) => medusa.watch(id),
       cancel: (id) => Effect.asVoid(medusa.cancel(id)),
       list: (o) => medusa.list(o),
+      reschedule: (id, runAt) => medusa.reschedule(id, runAt),
+      publishBatch: (manifest, batchOptions) => medusa.publishBatch(manifest, batchOptions),
+      retract: (id, retractOptions) => medusa.retract(id, retractOptions),
       resume,
       outbox: Option.getOrUndefined(Context.getOption(context as Context.Context<unknown>, TaskStore))?.outbox
     } satisfies Engine
@@ -230,7 +240,10 @@ export interface CredentialCheck {
 }
 
 /** @internal */
-export const checkCredentials = (configFile: string): Effect.Effect<ReadonlyArray<CredentialCheck>, ConfigError> =>
+export const checkCredentials = (
+  configFile: string,
+  only?: ReadonlyArray<PlatformId>
+): Effect.Effect<ReadonlyArray<CredentialCheck>, ConfigError> =>
   Effect.gen(function*() {
     const config = yield* Config.load(configFile)
     const [Facebook, X, LinkedIn, YouTube, Vimeo, NodeHttpClient, NodeFileSystem] = yield* load(() =>
@@ -253,6 +266,7 @@ export const checkCredentials = (configFile: string): Effect.Effect<ReadonlyArra
     })
     const checks: Array<Effect.Effect<CredentialCheck, never, HttpClient.HttpClient | FileSystem.FileSystem>> = []
     for (const id of Config.configuredPlatforms(config)) {
+      if (only !== undefined && !only.includes(id)) continue
       switch (id) {
         case "facebook":
           checks.push(

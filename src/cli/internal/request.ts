@@ -35,7 +35,7 @@ export interface PublishFlags {
   readonly xText: Option.Option<string>
   readonly xVideo: boolean
   readonly linkedinText: Option.Option<string>
-  readonly policy: Option.Option<"fail-fast" | "best-effort">
+  readonly policy: Option.Option<"fail-fast" | "best-effort" | "all-or-nothing">
 }
 
 const platformNames: Readonly<Record<string, PlatformId>> = {

@@ -1,3 +1,4 @@
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -59,6 +60,9 @@ export const resolvePlatforms: Effect.Effect<ResolvedPlatforms> = Effect.gen(fun
 /** @internal */
 export const isConfigured = (platforms: ResolvedPlatforms, id: PlatformId): boolean =>
   isHost(id) ? platforms.hosts[id] !== undefined : platforms.publishers[id] !== undefined
+
+/** How far in the past a `runAt` may be and still mean "now". @internal */
+export const pastGraceMillis = 60_000
 
 const issue = (path: ReadonlyArray<string | number>, message: string): Issue => new Issue({ path, message })
 
@@ -162,6 +166,19 @@ export const validateRequest = (
       issues.push(
         issue(["runAt"], `${JSON.stringify(raw.runAt)} is not a date; use ISO 8601, e.g. 2030-01-31T09:00:00Z`)
       )
+    } else if (typeof raw.runAt === "string") {
+      // A minute of grace: a time given as "now" reaches here a little late.
+      const now = yield* Clock.currentTimeMillis
+      if (Date.parse(raw.runAt) < now - pastGraceMillis) {
+        issues.push(
+          issue(
+            ["runAt"],
+            `${raw.runAt} is in the past (it is now ${
+              new Date(now).toISOString()
+            }); give a future time, or leave runAt out to start at once`
+          )
+        )
+      }
     }
 
     if (media !== undefined && Either.isRight(media) && Either.isRight(decoded)) {

@@ -13,7 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import type { Options, Service, TaskError } from "../../Medusa.js"
+import type { Options, RetractOptions, Service, TaskError } from "../../Medusa.js"
 import type { InvalidRequest } from "../../PublishError.js"
 import { InvalidTransition, StoreError } from "../../PublishError.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
@@ -23,6 +23,8 @@ import * as TaskId from "../../TaskId.js"
 import type { ListOptions } from "../../TaskStore.js"
 import type { SqlStore } from "../store/sql.js"
 import * as Engine from "../task/engine.js"
+import * as Orchestrate from "../task/orchestrate.js"
+import * as Retract from "../task/retract.js"
 import * as Requests from "./requests.js"
 import * as Shared from "./shared.js"
 import { PublishTask } from "./workflow.js"
@@ -90,6 +92,7 @@ export const make = (
 ): Effect.Effect<Service, never, WorkflowEngine | Scope.Scope> =>
   Effect.gen(function*() {
     const platforms = yield* Engine.resolvePlatforms
+    const engine = yield* engineFor(store, options)
     const runsTasks = options.readOnly !== true && options.clientOnly !== true
     // Ids this process already handed to the engine (execute is idempotent;
     // this only saves the round trips).
@@ -103,15 +106,16 @@ export const make = (
         Effect.provide(context)
       )
 
-    // The persisted timer: pending tasks whose `runAt` has come, and tasks a
-    // crash left between insert and execute, are executed here. The engine
-    // itself resumes workflows that had started.
+    // The persisted timer: a scheduled task's workflow is executed once it is
+    // due (by the orchestration's rule, `remainingWait`), so that no workflow
+    // sleeps for hours in the engine (a workflow in flight holds up the
+    // engine's shutdown). Tasks a crash left between insert and execute are
+    // executed here too. The engine itself resumes workflows that had started.
     const scheduleDue = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const tasks = yield* store.unfinished
       for (const task of tasks) {
-        if (started.has(task.id)) continue
-        if (task.state === "pending" && task.runAt !== undefined && task.runAt > now) continue
+        if (started.has(task.id) || Orchestrate.remainingWait(task, now) > 0) continue
         yield* execute(task.id)
       }
     })
@@ -162,16 +166,21 @@ export const make = (
       )
     }
 
+    const submitTask = (task: Task) =>
+      Effect.gen(function*() {
+        yield* store.insert(task)
+        // A scheduled task waits in the table; the scheduler executes it when due.
+        if (Orchestrate.remainingWait(task, yield* Clock.currentTimeMillis) === 0) yield* execute(task.id)
+        if (options.clientOnly === true) yield* reportWhileNoRunner(task.id)
+      })
+
     const submit = Effect.fn("Medusa.submit")(function*(input: PublishRequestInput) {
       if (options.readOnly === true) return yield* readOnlyError("Submitting a task")
       const { media, request } = yield* Engine.validateRequest(input, platforms)
       const id = yield* TaskId.make
       const now = yield* Clock.currentTimeMillis
-      const task = Engine.makeTask(id, request, media, now)
-      yield* store.insert(task)
-      // A scheduled task waits in the table; the scheduler executes it when due.
-      if (task.runAt === undefined) yield* execute(id)
-      if (options.clientOnly === true) yield* reportWhileNoRunner(id)
+      const task = yield* Shared.plannedTask(platforms, store.list, Engine.makeTask(id, request, media, now), now)
+      yield* submitTask(task)
       return id
     })
 
@@ -205,7 +214,9 @@ export const make = (
           Effect.catchTag("TaskNotFound", () => Effect.succeed(false))
         )
         if (!stored) yield* store.insert(task)
-        if (task.runAt === undefined && !started.has(task.id)) yield* execute(task.id)
+        if (!started.has(task.id) && Orchestrate.remainingWait(task, yield* Clock.currentTimeMillis) === 0) {
+          yield* execute(task.id)
+        }
       })
 
     if (runsTasks && options.embeddedFile !== undefined) {
@@ -222,6 +233,19 @@ export const make = (
       watch,
       changes: store.changes,
       cancel,
-      list
+      list,
+      validate: Shared.validate(platforms, store.list),
+      retract: (id: string, retractOptions?: RetractOptions) =>
+        options.readOnly === true ?
+          Effect.fail(readOnlyError("Retracting a task")) :
+          Effect.flatMap(Shared.parseId(id), (taskId) => Retract.retract(engine, taskId, retractOptions ?? {})),
+      publishBatch: (manifest, batchOptions) =>
+        options.readOnly === true && batchOptions?.dryRun !== true ?
+          Effect.fail(readOnlyError("Submitting a batch")) :
+          Shared.publishBatch(platforms, store.list, submitTask)(manifest, batchOptions),
+      reschedule: (id: string, runAt: string) =>
+        options.readOnly === true
+          ? Effect.fail(readOnlyError("Rescheduling a task"))
+          : Shared.reschedule(store)(id, runAt)
     }
   })

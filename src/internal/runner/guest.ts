@@ -31,6 +31,7 @@ import type { TaskStore } from "../../TaskStore.js"
 import * as Lock from "../store/lock.js"
 import * as Engine from "../task/engine.js"
 import * as Requests from "./requests.js"
+import * as Shared from "./shared.js"
 
 /** How often a guest tries the lock. */
 const lockRetry = Duration.millis(250)
@@ -109,7 +110,8 @@ export const make = (options: {
         const { media, request } = yield* Engine.validateRequest(input, platforms)
         const id = yield* TaskId.make
         const now = yield* Clock.currentTimeMillis
-        yield* Requests.submitFromOutside(filename, Engine.makeTask(id, request, media, now))
+        const task = yield* Shared.plannedTask(platforms, view.list, Engine.makeTask(id, request, media, now), now)
+        yield* Requests.submitFromOutside(filename, task)
         yield* awaitStored(id)
         return id
       })
@@ -125,7 +127,22 @@ export const make = (options: {
       watch: view.watch,
       changes: view.changes,
       cancel: (id) => current((o) => o.cancel(id), view.cancel(id)),
-      list: view.list
+      list: view.list,
+      validate: view.validate,
+      retract: (id, options) => current((o) => o.retract(id, options), view.retract(id, options)),
+      publishBatch: (manifest, batchOptions) =>
+        current(
+          (o) => o.publishBatch(manifest, batchOptions),
+          Shared.publishBatch(
+            platforms,
+            view.list,
+            (task) => Effect.zipRight(Requests.submitFromOutside(filename, task), Effect.asVoid(awaitStored(task.id)))
+          )(
+            manifest,
+            batchOptions
+          )
+        ),
+      reschedule: (id, runAt) => current((o) => o.reschedule(id, runAt), view.reschedule(id, runAt))
     } satisfies Service
   })
 

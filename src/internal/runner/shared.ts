@@ -9,19 +9,35 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import { randomUUID } from "node:crypto"
 import type { Options, TaskError } from "../../Medusa.js"
+import type { Batch, BatchManifest, Validation } from "../../Planning.js"
 import type { PlatformId } from "../../PlatformId.js"
 import { all as allPlatforms } from "../../PlatformId.js"
 import type { StoreError } from "../../PublishError.js"
+import {
+  BatchRowIssues,
+  InvalidBatch,
+  InvalidRequest,
+  InvalidTransition,
+  Issue,
+  TaskNotReady
+} from "../../PublishError.js"
 import { TaskCancelled, TaskNotFound } from "../../PublishError.js"
+import type { PublishRequestInput } from "../../PublishRequest.js"
+import { PublishRequest } from "../../PublishRequest.js"
 import type { Task } from "../../Task.js"
 import { isFinal } from "../../Task.js"
 import * as TaskId from "../../TaskId.js"
 import type { Service as StoreService } from "../../TaskStore.js"
+import { mergeRow } from "../planning/manifest.js"
+import * as QuotaPlan from "../planning/quota.js"
+import { pastGraceMillis } from "../request/validation.js"
 import * as Engine from "../task/engine.js"
 
 /** @internal */
@@ -98,3 +114,173 @@ export const readers = (store: StoreService): {
     return yield* outcome(last.value)
   })
 })
+
+/**
+ * A dry run: every check `submit` makes (the request, the media file, the
+ * templates, each platform's rules, the quota plan), nothing stored or sent.
+ *
+ * @internal
+ */
+export const validate = (
+  platforms: Engine.ResolvedPlatforms,
+  list: StoreService["list"],
+  cache?: Engine.MediaCache
+) =>
+(input: PublishRequestInput): Effect.Effect<Validation, InvalidRequest | StoreError> =>
+  Effect.gen(function*() {
+    const { media, request } = yield* Engine.validateRequest(input, platforms, cache)
+    const now = yield* Clock.currentTimeMillis
+    const task = Engine.makeTask(yield* Engine.makeTaskId, request, media, now)
+    const planned = yield* QuotaPlan.plan(platforms, list, [task], now)
+    return { request, media, runAt: planned.tasks[0]!.runAt, quota: planned.checks[0] ?? [] }
+  })
+
+/**
+ * A new task as its runner stores it: the quota plan may move its start
+ * after a reset.
+ *
+ * @internal
+ */
+export const plannedTask = (
+  platforms: Engine.ResolvedPlatforms,
+  list: StoreService["list"],
+  task: Task,
+  now: number
+): Effect.Effect<Task, StoreError> =>
+  Effect.map(QuotaPlan.plan(platforms, list, [task], now), (planned) => planned.tasks[0]!)
+
+/**
+ * Moves a scheduled task (pending, with a `runAt`) to another time; the wait
+ * before start (`Orchestrate.untilDue`) follows the change wherever the task
+ * waits.
+ *
+ * @internal
+ */
+export const reschedule = (store: StoreService) =>
+  Effect.fn("Medusa.reschedule")(function*(id: string, runAt: string) {
+    const taskId = yield* parseId(id)
+    const at = Date.parse(runAt)
+    const now = yield* Clock.currentTimeMillis
+    if (Number.isNaN(at)) {
+      return yield* new InvalidRequest({
+        issues: [
+          new Issue({
+            path: ["runAt"],
+            message: `${JSON.stringify(runAt)} is not a date; use ISO 8601, e.g. 2030-01-31T09:00:00Z`
+          })
+        ]
+      })
+    }
+    if (at < now - pastGraceMillis) {
+      return yield* new InvalidRequest({
+        issues: [
+          new Issue({
+            path: ["runAt"],
+            message: `${runAt} is in the past (it is now ${new Date(now).toISOString()}); give a future time`
+          })
+        ]
+      })
+    }
+    let refused: TaskNotReady | undefined
+    const task = yield* store.update(taskId, (t) => {
+      if (t.state !== "pending" || t.runAt === undefined) {
+        refused = new TaskNotReady({
+          taskId,
+          operation: "reschedule",
+          description: t.state !== "pending" ?
+            `it is ${t.state}; only a task still waiting for its time can be moved` :
+            "it is not scheduled (it starts as soon as a slot is free); cancel it and publish again with a time"
+        })
+        return Either.left(new InvalidTransition({ taskId, from: t.state, to: t.state }))
+      }
+      const iso = new Date(at).toISOString()
+      return Either.right(
+        Engine.rebuild(t, {
+          runAt: at,
+          request: Engine.unsafeMake(PublishRequest, { ...t.request, runAt: iso }),
+          message: undefined,
+          waits: undefined,
+          updatedAt: now
+        })
+      )
+    }).pipe(
+      Effect.catchTag(
+        "InvalidTransition",
+        (e): Effect.Effect<never, TaskNotReady | InvalidTransition> =>
+          refused !== undefined ? Effect.fail(refused) : Effect.fail(e)
+      ),
+      // Only the refusal above is an InvalidTransition here.
+      Effect.catchTag("InvalidTransition", (e) => Effect.die(e))
+    )
+    return task
+  })
+
+/**
+ * Submits a batch: every row merged over the defaults and validated first
+ * (all rows' problems in one `InvalidBatch`, nothing submitted), then the
+ * quota plan over the whole batch, then each task stored and started with
+ * `submitTask` (the runner's own way), all carrying one batch id.
+ *
+ * @internal
+ */
+export const publishBatch = (
+  platforms: Engine.ResolvedPlatforms,
+  list: StoreService["list"],
+  submitTask: (task: Task) => Effect.Effect<void, StoreError>,
+  cache?: Engine.MediaCache
+) =>
+  Effect.fn("Medusa.publishBatch")(function*(
+    manifest: BatchManifest,
+    options: {
+      readonly file?: string | undefined
+      readonly lines?: ReadonlyArray<number> | undefined
+      readonly dryRun?: boolean | undefined
+    } = {}
+  ) {
+    const videos = Array.isArray(manifest.videos) ? manifest.videos : []
+    const lineOf = (i: number) => options.lines?.[i]
+    if (videos.length === 0) {
+      return yield* new InvalidBatch({
+        ...(options.file !== undefined ? { file: options.file } : {}),
+        total: 0,
+        rows: [
+          new BatchRowIssues({
+            row: 0,
+            issues: [new Issue({ path: ["videos"], message: "is empty; list one row per video" })]
+          })
+        ]
+      })
+    }
+    const results = yield* Effect.forEach(
+      videos,
+      (row) => Effect.either(Engine.validateRequest(mergeRow(manifest.defaults, row), platforms, cache)),
+      { concurrency: 4 }
+    )
+    const problems: Array<BatchRowIssues> = []
+    results.forEach((result, i) => {
+      if (Either.isLeft(result)) {
+        const line = lineOf(i)
+        problems.push(
+          new BatchRowIssues({ row: i + 1, ...(line !== undefined ? { line } : {}), issues: result.left.issues })
+        )
+      }
+    })
+    if (problems.length > 0) {
+      return yield* new InvalidBatch({
+        ...(options.file !== undefined ? { file: options.file } : {}),
+        total: videos.length,
+        rows: problems
+      })
+    }
+    const batchId = `medusa_batch_${randomUUID()}`
+    const now = yield* Clock.currentTimeMillis
+    const made: Array<Task> = []
+    for (const result of results) {
+      if (Either.isLeft(result)) continue
+      const id = yield* Engine.makeTaskId
+      made.push(Engine.rebuild(Engine.makeTask(id, result.right.request, result.right.media, now), { batchId }))
+    }
+    const planned = yield* QuotaPlan.plan(platforms, list, made, now)
+    if (options.dryRun !== true) { for (const task of planned.tasks) yield* submitTask(task) }
+    return { batchId, tasks: planned.tasks } satisfies Batch
+  })

@@ -19,7 +19,7 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { Api } from "./api.js"
-import { bearerOf, type Keys } from "./auth.js"
+import { bearerOf, checkedCallers, type Keys } from "./auth.js"
 import type { ErrorBody } from "./errors.js"
 import * as Errors from "./errors.js"
 
@@ -140,6 +140,7 @@ export const wrap = (options: GuardOptions) => <E, R>(app: HttpApp.Default<E, R>
       if (Option.isNone(caller)) return yield* Effect.fail(Errors.unauthorized())
       const reads = request.method === "GET" || request.method === "HEAD" || options.readOnlyPosts.includes(path)
       if (!reads && !caller.value.scopes.has("write")) return yield* Effect.fail(Errors.forbidden())
+      checkedCallers.set(request.source as object, caller.value)
     }
     return yield* app
   }).pipe(

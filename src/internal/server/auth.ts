@@ -6,6 +6,7 @@
  *
  * @internal
  */
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -55,15 +56,28 @@ const bearerPrefix = /^Bearer\s+/i
 export const bearerOf = (header: string | undefined): string =>
   header !== undefined && bearerPrefix.test(header) ? header.replace(bearerPrefix, "").trim() : ""
 
+/**
+ * Callers the outer guard already checked, by request (the guard runs
+ * first on every request, so the API's middleware does not hash the key
+ * again).
+ *
+ * @internal
+ */
+export const checkedCallers: WeakMap<object, Caller> = new WeakMap()
+
 /** The `Authorization` middleware of the API's endpoints. @internal */
 export const layerAuthorization = (keys: Keys): Layer.Layer<Authorization> =>
   Layer.succeed(
     Authorization,
     Authorization.of({
       bearer: (token) =>
-        Option.match(keys.check(Redacted.value(token).trim()), {
-          onNone: () => Effect.fail(unauthorized()),
-          onSome: Effect.succeed
+        Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+          const checked = checkedCallers.get(request.source as object)
+          if (checked !== undefined) return Effect.succeed(checked)
+          return Option.match(keys.check(Redacted.value(token).trim()), {
+            onNone: () => Effect.fail(unauthorized()),
+            onSome: Effect.succeed
+          })
         })
     })
   )

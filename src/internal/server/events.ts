@@ -9,13 +9,18 @@
  *
  * One fiber feeds the store's changes into a hub; each follower subscribes
  * to the hub *before* reading the log, so a change is either in what it
- * reads or in what it is handed afterwards.
+ * reads or in what it is handed afterwards. A follower that falls more than
+ * `maxBehind` changes behind (a client that stopped reading) is ended rather
+ * than buffered without bound: its `EventSource` reconnects with its last id
+ * and catches up from the log.
  *
  * @internal
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
+import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { StoreError } from "../../PublishError.js"
@@ -26,13 +31,13 @@ import type { Service as TaskStoreService } from "../../TaskStore.js"
 
 /** @internal */
 export interface Feed {
-  /** The SSE text of a follower's events, as they happen. */
+  /** The SSE bytes of a follower's events, as they happen. */
   readonly follow: (options: {
     readonly taskId?: TaskId | undefined
     /** Resume after this sequence number; without it: a task's whole history, or every change from now. */
     readonly after?: number | undefined
     readonly progress: boolean
-  }) => Stream.Stream<string, StoreError>
+  }) => Stream.Stream<Uint8Array, StoreError>
 }
 
 const page = 1_000
@@ -45,10 +50,23 @@ export const formatChange = (change: TaskChange): string => {
     `id: ${change.seq}\nevent: status\ndata: ${data}\n\n`
 }
 
+const encoder = new TextEncoder()
+
+// A live change goes to every follower: it is formatted and encoded once.
+const encoded = new WeakMap<TaskChange, Uint8Array>()
+const encodeChange = (change: TaskChange): Uint8Array => {
+  let bytes = encoded.get(change)
+  if (bytes === undefined) {
+    bytes = encoder.encode(formatChange(change))
+    encoded.set(change, bytes)
+  }
+  return bytes
+}
+
 /** @internal */
 export const makeFeed = (
   store: TaskStoreService,
-  options: { readonly heartbeat: Duration.DurationInput }
+  options: { readonly heartbeat: Duration.DurationInput; readonly maxBehind?: number | undefined }
 ): Effect.Effect<Feed, never, Scope.Scope> =>
   Effect.gen(function*() {
     const hub = yield* Effect.acquireRelease(PubSub.unbounded<TaskChange>(), PubSub.shutdown)
@@ -63,19 +81,19 @@ export const makeFeed = (
 
     const heartbeat = Stream.tick(Duration.decode(options.heartbeat)).pipe(
       Stream.drop(1),
-      Stream.as(": heartbeat\n\n")
+      Stream.as(encoder.encode(": heartbeat\n\n"))
     )
 
     const follow: Feed["follow"] = ({ after, progress, taskId }) =>
       Stream.unwrapScoped(Effect.gen(function*() {
         const live = yield* PubSub.subscribe(hub)
-        const backlog: Array<string> = []
+        const backlog: Array<Uint8Array> = []
         let last = after ?? 0
         if (after !== undefined || taskId !== undefined) {
           while (true) {
             const changes = yield* store.changesSince(last, { taskId, limit: page })
             for (const change of changes) {
-              backlog.push(formatChange(change))
+              backlog.push(encodeChange(change))
               last = change.seq
             }
             if (changes.length < page) break
@@ -85,11 +103,18 @@ export const makeFeed = (
         const relevant = (change: TaskChange) =>
           (taskId === undefined || change.task.id === taskId) &&
           (change.seq === undefined ? progress : change.seq > replayedUpTo)
-        const changes = Stream.fromQueue(live).pipe(
+        const maxBehind = options.maxBehind ?? 5_000
+        // What is waiting is measured before each take, so the bound holds whatever the batch size.
+        const changes = Stream.repeatEffectChunkOption(
+          Effect.flatMap(
+            Queue.size(live),
+            (behind) => behind > maxBehind ? Effect.fail(Option.none()) : Queue.takeBetween(live, 1, page)
+          )
+        ).pipe(
           Stream.filter(relevant),
-          Stream.map(formatChange)
+          Stream.map(encodeChange)
         )
-        return Stream.make("retry: 1000\n\n", ...backlog).pipe(
+        return Stream.make(encoder.encode("retry: 1000\n\n"), ...backlog).pipe(
           Stream.concat(Stream.merge(changes, heartbeat, { haltStrategy: "left" }))
         )
       }))

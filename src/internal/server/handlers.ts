@@ -361,13 +361,12 @@ export const layerHandlers = (
           )
       }
 
-      const sse = (stream: Stream.Stream<string, StoreError>) =>
+      const sse = (stream: Stream.Stream<Uint8Array, StoreError>) =>
         HttpServerResponse.stream(
           stream.pipe(
             Stream.catchAllCause((cause) =>
-              Stream.fromEffect(Effect.as(Effect.logError("Medusa server: an event stream failed", cause), ""))
-            ),
-            Stream.encodeText
+              Stream.fromEffect(Effect.logError("Medusa server: an event stream failed", cause)).pipe(Stream.drain)
+            )
           ),
           {
             contentType: "text/event-stream",
@@ -381,7 +380,14 @@ export const layerHandlers = (
       return handlers
         .handleRaw("submit", ({ headers, request }) => Effect.scoped(submit(request, headers["idempotency-key"])))
         .handle("list", ({ urlParams }) => list(urlParams))
-        .handle("get", ({ path }) => mapLibrary(Effect.flatMap(medusa.status(path.id), statusWithHistory)))
+        // Answered as JSON directly: the status JSON is built in its encoded form already.
+        .handleRaw("get", ({ path }) =>
+          TaskId.is(path.id) ?
+            mapLibrary(store.get(path.id)).pipe(
+              Effect.flatMap((task) => mapLibrary(statusWithHistory(task))),
+              Effect.map((status) => jsonResponse(status, 200))
+            ) :
+            Effect.fail(Errors.taskNotFound(path.id)))
         .handle("cancel", ({ path }) =>
           Effect.zipRight(requireWrite, mapLibrary(Effect.map(medusa.cancel(path.id), TaskStatus.toJSON))))
         .handle("resume", ({ path }) =>

@@ -129,11 +129,13 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
       const status = options?.status
       const after = options?.createdAfter ?? -Infinity
       const before = options?.createdBefore ?? Infinity
+      const batchId = options?.batchId
       const all: Array<Entry> = []
       for (const entry of entries.values()) {
         if (
           (status === undefined || entry.task.state === status) &&
-          entry.task.createdAt > after && entry.task.createdAt < before
+          entry.task.createdAt > after && entry.task.createdAt < before &&
+          (batchId === undefined || entry.task.batchId === batchId)
         ) all.push(entry)
       }
       all.sort((a, b) => b.task.createdAt - a.task.createdAt || b.sequence - a.sequence)

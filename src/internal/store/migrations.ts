@@ -137,11 +137,19 @@ const webhookOutbox: Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient>
   )`
 })
 
+/** The batch a task was submitted in, for `medusa status --batch`. */
+const batches: Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`ALTER TABLE medusa_tasks ADD COLUMN batch_id TEXT`
+  yield* sql`CREATE INDEX IF NOT EXISTS medusa_tasks_batch ON medusa_tasks (batch_id)`
+})
+
 /** @internal */
 export const migrations: Record<string, Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient>> = {
   "1_initial": initial,
   "2_idempotency_keys": idempotencyKeys,
-  "3_webhook_outbox": webhookOutbox
+  "3_webhook_outbox": webhookOutbox,
+  "4_batches": batches
 }
 
 /** @internal */

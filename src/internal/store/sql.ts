@@ -206,10 +206,10 @@ export const make = (
         Effect.gen(function*() {
           const body = yield* encodeTask(task)
           const seq = yield* sql.withTransaction(Effect.gen(function*() {
-            yield* sql`INSERT INTO medusa_tasks (id, state, created_at, updated_at, run_at, rev, body)
+            yield* sql`INSERT INTO medusa_tasks (id, state, created_at, updated_at, run_at, rev, body, batch_id)
               VALUES (${task.id}, ${task.state}, ${task.createdAt}, ${task.updatedAt}, ${
               task.runAt ?? null
-            }, 1, ${body})`
+            }, 1, ${body}, ${task.batchId ?? null})`
             const seq = yield* appendHistory(task, 1, undefined, body)
             yield* SqlOutbox.recordEvents(sql, WebhookEvents.derive(undefined, task))
             yield* notify({ id: task.id, rev: 1, previous: null, seq, body })
@@ -287,6 +287,7 @@ export const make = (
         const offset = listOptions.offset ?? 0
         const conditions = [
           ...(listOptions.status === undefined ? [] : [sql`state = ${listOptions.status}`]),
+          ...(listOptions.batchId === undefined ? [] : [sql`batch_id = ${listOptions.batchId}`]),
           ...(listOptions.createdAfter === undefined ? [] : [sql`created_at > ${listOptions.createdAfter}`]),
           ...(listOptions.createdBefore === undefined ? [] : [sql`created_at < ${listOptions.createdBefore}`])
         ]

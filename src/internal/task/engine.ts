@@ -16,11 +16,14 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import { randomUUID } from "node:crypto"
 import type {
   MediaFile,
+  PostContext,
   PostWait,
   PublishedPost,
+  Publisher,
   UploadedVideo,
   UploadProgress,
   UploadSession
@@ -501,12 +504,66 @@ export const uploadStep = (
   })
 
 /**
+ * Sends of one post in one run of its step: the first, and one more after
+ * reconciliation found that an unknown outcome made no post. A second
+ * unknown outcome ends the step with `PostOutcomeUnknown`.
+ */
+const maxPostSends = 2
+
+/** Retries of a reconciliation search the platform could not answer: 0.5 s, then 1 s. */
+const searchRetry = Schedule.exponential("500 millis", 2).pipe(Schedule.intersect(Schedule.recurs(2)))
+
+/**
+ * Reconciliation, the one rule for every publisher: looks for the post an
+ * earlier request may have made (its intent recorded at `intentAt`). A post
+ * found is adopted. A search that finds nothing is authoritative once the
+ * intent is older than the publisher's settle time (`settleMillis`, the
+ * time within which the platform's listing shows a post made): `None`, the
+ * post was not made. A younger intent first waits out the rest of the
+ * settle time (a wait the task's status shows), then searches again. A
+ * publisher that cannot search, or a search that keeps failing, leaves the
+ * outcome unknown (`PostOutcomeUnknown`).
+ */
+const reconcile = (
+  publisher: Publisher<unknown>,
+  publisherId: PublisherId,
+  context: PostContext<unknown>,
+  intentAt: number,
+  onWait: (wait: PostWait) => Effect.Effect<void>
+): Effect.Effect<Option.Option<PublishedPost>, PostOutcomeUnknown> =>
+  Effect.gen(function*() {
+    const name = displayName[publisherId]
+    const unknown = (why: string) =>
+      new PostOutcomeUnknown({
+        platform: publisherId,
+        reason: "post_outcome_unknown",
+        description: `a post request to ${name} may have made the post (its outcome is unknown) and ${why}; ` +
+          "check the account before posting again"
+      })
+    if (!publisher.canFind) return yield* unknown(`${name} cannot be searched for it`)
+    const search = publisher.find({ ...context, intentAt }).pipe(
+      // A search is a read: safe to repeat when the platform is briefly unreachable.
+      Effect.retry({ schedule: searchRetry, while: (error) => error._tag === "PlatformUnavailable" }),
+      Effect.mapError((error) => unknown(`looking for it failed (${error.message})`))
+    )
+    const found = yield* search
+    if (Option.isSome(found)) return found
+    const settledAt = intentAt + publisher.settleMillis
+    const now = yield* Clock.currentTimeMillis
+    if (now >= settledAt) return Option.none()
+    yield* onWait({ reason: `confirming whether an earlier ${name} post was made`, until: settledAt })
+    yield* Effect.sleep(settledAt - now)
+    return yield* search
+  })
+
+/**
  * Posts to one publisher with the templates filled from `videos`, through
- * the store's post record: `intent` before the request, `done` after. When
- * the store already holds an `intent` without `done` (a crash or an
- * interruption after sending), it asks the publisher's `find` and records the
- * post if found; otherwise it fails with `PostOutcomeUnknown`. It never
- * re-posts blindly.
+ * the store's post record: `intent` before each request, `done` after.
+ * When the outcome of a request is unknown (the store holds an `intent`
+ * without `done` after a crash or an interruption, or the publisher's
+ * request ended `PostOutcomeUnknown`), `reconcile` decides: the post found
+ * is adopted; a post certainly not made is made now, at most `maxPostSends`
+ * requests in one run. It never re-posts while a post may exist.
  *
  * @internal
  */
@@ -535,26 +592,35 @@ export const postStep = (
     let post: PublishedPost
     if (Option.isSome(record) && record.value.state === "done" && record.value.post !== undefined) {
       post = record.value.post
-    } else if (Option.isSome(record)) {
-      const found = yield* publisher.find({ ...context, intentAt: record.value.at })
-      if (Option.isNone(found)) {
-        return yield* new PostOutcomeUnknown({
-          platform: publisherId,
-          reason: "post_outcome_unknown",
-          description: publisher.canFind ?
-            `a post was sent to ${displayName[publisherId]} before an interruption and no such post was found; ` +
-            "check the account before posting again" :
-            `a post was sent to ${displayName[publisherId]} before an interruption and ${
-              displayName[publisherId]
-            } cannot be searched for it; check the account before posting again`
-        })
-      }
-      post = found.value
-      yield* engine.store.recordPostDone(taskId, post)
     } else {
-      yield* engine.store.recordPostIntent(taskId, publisherId)
-      post = yield* publisher.post(context)
-      yield* engine.store.recordPostDone(taskId, post)
+      // An intent left by an earlier run: its request's outcome is unknown.
+      let unknownSince = Option.isSome(record) ? record.value.at : undefined
+      let made: PublishedPost | undefined
+      for (let sends = 0; made === undefined;) {
+        if (unknownSince !== undefined) {
+          const found = yield* reconcile(publisher as Publisher<unknown>, publisherId, context, unknownSince, onWait)
+          if (Option.isSome(found)) {
+            made = found.value
+            break
+          }
+          yield* Effect.logInfo(
+            `${displayName[publisherId]}: no post found once the settle time had passed; it was not made, posting`
+          )
+        }
+        yield* engine.store.recordPostIntent(taskId, publisherId)
+        sends += 1
+        const sent = yield* Effect.either(publisher.post(context))
+        if (Either.isRight(sent)) {
+          made = sent.right
+        } else if (sent.left._tag !== "PostOutcomeUnknown" || sends >= maxPostSends) {
+          return yield* sent.left
+        } else {
+          const intent = yield* engine.store.loadPostRecord(taskId, publisherId)
+          unknownSince = Option.isSome(intent) ? intent.value.at : yield* Clock.currentTimeMillis
+        }
+      }
+      yield* engine.store.recordPostDone(taskId, made!)
+      post = made!
     }
     yield* withNow((now) =>
       modify(engine, taskId, (t) =>

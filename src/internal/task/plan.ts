@@ -25,6 +25,8 @@ export const Plan = Schema.Struct({
   hosts: Schema.Array(HostId),
   publishers: Schema.Array(PublisherId),
   failFast: Schema.Boolean,
+  /** `all-or-nothing`: the posts made are taken back when another fails (absent in plans recorded before it existed). */
+  allOrNothing: Schema.optional(Schema.Boolean),
   /** The hosts each publisher's templates need. */
   needs: Schema.Array(Schema.Tuple(PublisherId, Schema.Array(HostId)))
 })
@@ -39,7 +41,8 @@ export const planOf = (request: PublishRequest, run: boolean): Plan => {
     run,
     hosts: hostsOf(request),
     publishers,
-    failFast: request.policy === "fail-fast",
+    failFast: request.policy !== "best-effort",
+    ...(request.policy === "all-or-nothing" ? { allOrNothing: true } : {}),
     needs: publishers.map((p) => [p, Template.hostsNeeded(p, request.metadata)] as const)
   }
 }

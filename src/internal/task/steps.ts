@@ -15,11 +15,11 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type { HostId, PlatformId, PublisherId } from "../../PlatformId.js"
-import { hosts as allHosts } from "../../PlatformId.js"
+import { displayName, hosts as allHosts } from "../../PlatformId.js"
 import type { PlatformError } from "../../PublishError.js"
 import { isPlatformError, StoreError } from "../../PublishError.js"
 import type { Task } from "../../Task.js"
-import { isFinal } from "../../Task.js"
+import { isFinal, TaskFailure } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
 import type { Engine } from "./engine.js"
 import {
@@ -39,6 +39,7 @@ import {
 } from "./engine.js"
 import type { Outcome } from "./plan.js"
 import * as Plan from "./plan.js"
+import * as Retract from "./retract.js"
 
 const vanished = (id: TaskId) =>
   new StoreError({ reason: "conflict", description: `task ${id} disappeared from the store while it was running` })
@@ -246,4 +247,31 @@ export const finish = (
     // Refused: the task ended meanwhile (cancelled); that state stands.
     if (Either.isLeft(result) && result.left._tag === "StoreError") return yield* result.left
     return "ok" as const
+  })
+
+/**
+ * `all-or-nothing`: deletes the posts the task made (a post failed after
+ * they went out). Each deletion is recorded on the task; one that fails is
+ * recorded as a failure, so that the task reports what stays up.
+ *
+ * @internal
+ */
+export const retractPosts = (engine: Engine, id: TaskId): Effect.Effect<Outcome, StoreError> =>
+  Effect.gen(function*() {
+    const task = yield* getTask(engine, id)
+    const outcome = yield* Effect.either(Retract.undo(engine, task, {}))
+    if (Either.isRight(outcome)) return "ok" as const
+    if (outcome.left._tag === "StoreError") return yield* outcome.left
+    const error = outcome.left
+    yield* modify(engine, id, (t) =>
+      rebuild(t, {
+        failures: [
+          ...t.failures,
+          new TaskFailure({
+            ...failureOf(error),
+            message: `Could not take back the post on ${displayName[error.platform]}: ${error.message}`
+          }, true)
+        ]
+      }))
+    return "failed" as const
   })

@@ -25,7 +25,8 @@ export const costs = {
   "thumbnails.set": 50,
   "playlistItems.insert": 50,
   "playlistItems.list": 1,
-  "videos.list": 1
+  "videos.list": 1,
+  "videos.delete": 50
 } as const
 
 /** @internal */

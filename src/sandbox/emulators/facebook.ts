@@ -359,6 +359,18 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     return ok(ctx, { id: stored.id })
   }
 
+  /** `DELETE /{post-id}`: `{ success: true }`; an unknown id is Graph's code 100, subcode 33. */
+  const deletePost = async (ctx: RequestContext) => {
+    const p = await params(ctx)
+    if (!guard(ctx, tokenOf(ctx.req, p))) return
+    const id = ctx.params.post!
+    const i = posts.findIndex((q) => q.id === id)
+    if (i === -1) return unknownObject(ctx, id, "delete")
+    posts.splice(i, 1)
+    env.state.removePost("facebook", id)
+    return ok(ctx, { success: true })
+  }
+
   const store = (post: Omit<FbPost, "id">) => {
     postCounter += 1
     const id = `${creds.pageId}_${(122_100_000_000_000_000n + BigInt(postCounter)).toString()}`
@@ -486,6 +498,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
         handler: listPosts(true)
       },
       { name: "debug_token", method: "GET", path: new RegExp(`^/${V}/debug_token$`), handler: debugToken },
+      { name: "post.delete", method: "DELETE", path: new RegExp(`^/${V}/(?<post>\\d+_\\d+)$`), handler: deletePost },
       { name: "permissions", method: "GET", path: new RegExp(`^/${V}/me/permissions$`), handler: permissions },
       { name: "me", method: "GET", path: new RegExp(`^/${V}/me$`), handler: me }
     ],

@@ -4,7 +4,7 @@
  * the token's member, "little text" commentary, duplicate and daily limits,
  * and LinkedIn's error bodies.
  *
- * Routes (names for fault injection): `posts` (POST), `posts.find` (GET).
+ * Routes (names for fault injection): `posts` (POST), `posts.find` (GET), `posts.delete` (DELETE).
  *
  * @internal
  */
@@ -193,6 +193,17 @@ export const makeLinkedIn = (env: EmulatorEnv): Emulator => {
     fail(ctx, 422, `ERROR :: /${field} :: field is required but not found and has no default value`)
   }
 
+  /** `DELETE /rest/posts/{encoded urn}`: 204; an unknown post is a 404. */
+  const remove = (ctx: RequestContext) => {
+    if (!guard(ctx)) return
+    const id = decodeURIComponent(ctx.params.urn!)
+    const i = posts.findIndex((p) => p.id === id)
+    if (i === -1) return fail(ctx, 404, `Post ${id} does not exist`)
+    posts.splice(i, 1)
+    env.state.removePost("linkedin", id)
+    return ctx.send(204)
+  }
+
   const create = async (ctx: RequestContext) => {
     if (!guard(ctx)) return
     if (!/application\/json/i.test(ctx.req.headers["content-type"] ?? "")) {
@@ -367,7 +378,8 @@ export const makeLinkedIn = (env: EmulatorEnv): Emulator => {
     platform: "linkedin",
     routes: [
       { name: "posts", method: "POST", path: "/rest/posts", handler: create },
-      { name: "posts.find", method: "GET", path: "/rest/posts", handler: find }
+      { name: "posts.find", method: "GET", path: "/rest/posts", handler: find },
+      { name: "posts.delete", method: "DELETE", path: /^\/rest\/posts\/(?<urn>[^/]+)$/, handler: remove }
     ],
     errorResponse: render,
     seedPost,

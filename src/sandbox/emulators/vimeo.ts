@@ -351,6 +351,8 @@ export const makeVimeo = (env: EmulatorEnv): Emulator => {
       await video.finishing
     }
     if (dropped) return
+    // The video was deleted while the body streamed: the upload is gone.
+    if (upload.discarded === true) return ctx.send(404, new RawBody("Upload not found\n"), tusHeaders)
     ctx.send(204, undefined, { ...tusHeaders, "upload-offset": upload.bytes })
   }
 

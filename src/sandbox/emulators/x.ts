@@ -476,6 +476,24 @@ export const makeX = (env: EmulatorEnv): Emulator => {
     return reply(ctx, 201, { data: { id, text: content, edit_history_tweet_ids: [id] } })
   }
 
+  /** `DELETE /2/tweets/:id`: `{ data: { deleted: true } }`; an unknown id is a 404 problem. */
+  const deleteTweet = (ctx: RequestContext) => {
+    if (!admit(ctx)) return
+    const id = ctx.params.id!
+    const i = tweets.findIndex((t) => t.id === id)
+    if (i === -1) {
+      return reply(ctx, 404, {
+        title: "Not Found Error",
+        detail: `Could not find tweet with id: [${id}].`,
+        type: "https://api.twitter.com/2/problems/resource-not-found",
+        status: 404
+      })
+    }
+    tweets.splice(i, 1)
+    env.state.removePost("x", id)
+    return reply(ctx, 200, { data: { deleted: true } })
+  }
+
   const storeTweet = (content: string, at: number, mediaIds: ReadonlyArray<string>) => {
     const id = snowflake(at)
     tweets.push({ id, text: content, authorId: user.id, createdAt: at, mediaIds })
@@ -841,6 +859,7 @@ export const makeX = (env: EmulatorEnv): Emulator => {
     platform: "x",
     routes: [
       { name: "tweets", method: "POST", path: "/2/tweets", handler: createTweet },
+      { name: "tweets.delete", method: "DELETE", path: /^\/2\/tweets\/(?<id>\d+)$/, handler: deleteTweet },
       { name: "users.me", method: "GET", path: "/2/users/me", handler: usersMe },
       { name: "users.tweets", method: "GET", path: /^\/2\/users\/(?<id>\d+)\/tweets$/, handler: usersTweets },
       { name: "media.initialize", method: "POST", path: "/2/media/upload/initialize", handler: initialize },

@@ -973,6 +973,16 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
     })
   }
 
+  /** `videos.delete?id=ID` (50 units): 204; an unknown video is `404 videoNotFound`. */
+  const videosDelete = (ctx: RequestContext) => {
+    authorize(ctx)
+    charge(50)
+    const id = ctx.url.searchParams.get("id") ?? ""
+    if (!videos.has(id)) fail(404, "videoNotFound", `The video identified by the id parameter ${id} cannot be found.`)
+    videos.delete(id)
+    ctx.send(204)
+  }
+
   /** `channels.list?mine=true`: the token's own channel (1 unit), as `medusa auth check` reads it. */
   const channelsList = (ctx: RequestContext) => {
     authorize(ctx)
@@ -1172,6 +1182,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
       handler: (ctx) => withLock(ctx.url.searchParams.get("upload_id") ?? "", () => put(ctx))
     },
     { name: "videos.list", method: "GET", path: "/youtube/v3/videos", handler: videosList },
+    { name: "videos.delete", method: "DELETE", path: "/youtube/v3/videos", handler: videosDelete },
     { name: "channels.list", method: "GET", path: "/youtube/v3/channels", handler: channelsList },
     {
       name: "thumbnails.set",

@@ -306,7 +306,8 @@ export interface Counters {
   /**
    * Body bytes the platform received and then threw away: held back by a
    * partial acknowledgement, sent past the offset it holds, or held by an
-   * upload session that expired. A client must send these again; anything
+   * upload session that expired or a video that was deleted (with what a
+   * request still streamed into it afterwards). A client must send these again; anything
    * it sends beyond the file plus these is its own choice.
    */
   discardedBytes: number
@@ -411,6 +412,14 @@ export class SandboxState {
   addPost(post: StoredPost): StoredPost {
     this.posts.push(post)
     return post
+  }
+
+  /** Deletes a post (the platform's delete API); `false` when there is none with that id. */
+  removePost(platform: PlatformId, id: string): boolean {
+    const i = this.posts.findIndex((p) => p.platform === platform && p.id === id)
+    if (i === -1) return false
+    this.posts.splice(i, 1)
+    return true
   }
 
   postsOf(platform: PlatformId): ReadonlyArray<StoredPost> {
@@ -601,6 +610,14 @@ export const makeCommitter = (
     if (room <= 0) return undefined
     const piece = chunk.length > room ? chunk.subarray(0, room) : chunk
     committed += piece.length
+    // The platform threw the upload away while this request still streamed
+    // (a video deleted, a session expired): what arrives now is thrown away
+    // too. These bytes were sent once, before the client gave the upload up,
+    // and are discarded, not re-sent.
+    if (upload.discarded === true) {
+      if (counters !== undefined) counters.discardedBytes += piece.length
+      return undefined
+    }
     return commitChunk(upload, piece)
   }
   return {

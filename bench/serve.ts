@@ -1,0 +1,306 @@
+/**
+ * `medusa serve` under load. Loopback only.
+ *
+ *   npm run bench:serve [-- --seconds 3 --rounds 3 --connections 32 --clients 200 --tasks 50 --latency 20]
+ *
+ * Everything runs as a user runs it: the sandbox (`medusa sandbox`) and the
+ * server (`medusa serve`, in-memory store) are child processes of the
+ * compiled CLI (built first when stale); the load comes from this process.
+ *
+ * 1. GET /v1/tasks/{id}: requests per second over `connections` keep-alive
+ *    connections for `seconds`, beside a bare `node:http` server (its own
+ *    child process) answering the same JSON body, alternating `rounds` times;
+ *    medians and their ratio (target >= 0.5).
+ * 2. SSE fan-out: `clients` connections to GET /v1/events, then `tasks`
+ *    publishes submitted at once against the sandbox (every request delayed
+ *    by `latency` ms, so the tasks run side by side). Every status change
+ *    must reach every client: expected (the changes in the tasks' histories x
+ *    clients) vs received; delivery latency (receipt - the change's
+ *    updated_at) p50/p99 (target p99 <= 100 ms); the server's peak RSS.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as http from "node:http"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { connect } from "../test/server/sse.js"
+
+const root = fileURLToPath(new URL("../", import.meta.url))
+// The compiled CLI, as installed (built first when stale).
+const bin = path.join(root, "bin/medusa.js")
+
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`)
+  if (i === -1) return fallback
+  const n = Number(process.argv[i + 1])
+  if (!Number.isFinite(n) || n < 0) {
+    process.stderr.write(`--${name} needs a number; got ${process.argv[i + 1]}\n`)
+    process.exit(2)
+  }
+  return n
+}
+
+const seconds = arg("seconds", 3)
+const rounds = arg("rounds", 3)
+const connections = arg("connections", 32)
+const clients = arg("clients", 200)
+const taskCount = arg("tasks", 50)
+const latency = arg("latency", 20)
+const key = "bench-serve-key"
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "medusa-bench-serve-"))
+const children: Array<ChildProcess> = []
+
+const started = (child: ChildProcess, pattern: RegExp, what: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    let out = ""
+    let err = ""
+    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${out}${err}`)), 120_000)
+    child.stderr!.setEncoding("utf8").on("data", (c: string) => (err += c))
+    child.stdout!.setEncoding("utf8").on("data", (c: string) => {
+      out += c
+      const m = pattern.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[1] ?? m[0])
+      }
+    })
+    child.on("exit", (code) => reject(new Error(`${what} exited (${code}):\n${out}${err}`)))
+  })
+
+const node = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}): ChildProcess => {
+  const child = spawn(process.execPath, args, {
+    cwd: work,
+    env: { ...process.env, NO_COLOR: "1", ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  children.push(child)
+  return child
+}
+
+const peakRss = (pid: number): number => {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8")
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) * 1024
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+const cpuSeconds = (pid: number): number => {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+const median = (xs: ReadonlyArray<number>): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+
+const percentile = (xs: ReadonlyArray<number>, p: number): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN
+}
+
+/**
+ * Requests per second of GET `url` over `connections` keep-alive connections
+ * for `seconds`, and per CPU-second of the server process `pid` (what a busy
+ * shared machine distorts least).
+ */
+const load = async (
+  url: string,
+  headers: http.OutgoingHttpHeaders,
+  pid: number
+): Promise<{ readonly perSecond: number; readonly perCpuSecond: number }> => {
+  const cpu0 = cpuSeconds(pid)
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections })
+  const until = Date.now() + seconds * 1000
+  let done = 0
+  let failed = 0
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const req = http.get(url, { agent, headers }, (res) => {
+        res.on("data", () => undefined)
+        res.on("end", () => {
+          if (res.statusCode === 200) done++
+          else failed++
+          resolve()
+        })
+      })
+      req.on("error", () => {
+        failed++
+        resolve()
+      })
+    })
+  const t0 = performance.now()
+  await Promise.all(Array.from({ length: connections }, async () => {
+    while (Date.now() < until) await one()
+  }))
+  const elapsed = (performance.now() - t0) / 1000
+  const cpu = cpuSeconds(pid) - cpu0
+  agent.destroy()
+  if (failed > 0) process.stderr.write(`  (${failed} requests failed)\n`)
+  return { perSecond: done / elapsed, perCpuSecond: done / Math.max(cpu, 0.01) }
+}
+
+const api = async (url: string, init: RequestInit = {}) => {
+  const r = await fetch(url, { ...init, headers: { authorization: `Bearer ${key}`, ...init.headers } })
+  if (!r.ok) throw new Error(`${init.method ?? "GET"} ${url}: ${r.status} ${await r.text()}`)
+  return r.json() as Promise<any>
+}
+
+const main = async () => {
+  const build = spawnSync(process.execPath, [path.join(root, "scripts/build.mjs"), "--if-stale"], { stdio: "inherit" })
+  if (build.status !== 0) throw new Error("the build failed")
+  process.stdout.write(
+    `bench:serve on Node ${process.versions.node}, ${os.cpus().length} CPUs, load average ${
+      os.loadavg().map((l) => l.toFixed(2)).join(" ")
+    }\n`
+  )
+  // The sandbox, then a config pointing at it with a server section.
+  fs.cpSync(path.join(root, "examples/media"), path.join(work, "media"), { recursive: true })
+  const sandbox = node([bin, "sandbox", "--config-out", path.join(work, "sb.json"), "--latency", String(latency)])
+  await started(sandbox, /Press Ctrl\+C to stop\./, "the sandbox")
+  const sb = JSON.parse(fs.readFileSync(path.join(work, "sb.json"), "utf8"))
+  fs.writeFileSync(
+    path.join(work, "medusa.config.json"),
+    JSON.stringify({
+      ...sb,
+      medusa: { ...sb.medusa, max_concurrent_tasks: Math.max(taskCount, 4) },
+      server: { media_roots: [work] }
+    }),
+    { mode: 0o600 }
+  )
+  const server = node([bin, "serve", "--port", "0", "--store", "memory", "--config", "medusa.config.json"], {
+    MEDUSA_SERVER_API_KEY: key
+  })
+  const url = await started(server, /Listening on (\S+)\n/, "medusa serve")
+  const request = JSON.parse(fs.readFileSync(path.join(root, "examples/demo-request.json"), "utf8"))
+
+  // --- 1. GET /v1/tasks/{id} beside a bare node:http server ---------------------
+  const first = await api(`${url}/v1/tasks`, {
+    method: "POST",
+    body: JSON.stringify(request),
+    headers: { "content-type": "application/json" }
+  })
+  for (let i = 0; i < 600; i++) {
+    const s = await api(`${url}/v1/tasks/${first.task_id}`)
+    if (s.status !== "pending" && s.status !== "in_progress") break
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  const body = JSON.stringify(await api(`${url}/v1/tasks/${first.task_id}`))
+  fs.writeFileSync(path.join(work, "body.json"), body)
+  const bare = node([
+    "-e",
+    `const body = require("node:fs").readFileSync(${JSON.stringify(path.join(work, "body.json"))});
+     const s = require("node:http").createServer((req, res) => {
+       res.writeHead(200, { "content-type": "application/json", "content-length": body.length }); res.end(body)
+     });
+     s.listen(0, "127.0.0.1", () => console.log("Listening on http://127.0.0.1:" + s.address().port))`
+  ])
+  const bareUrl = await started(bare, /Listening on (\S+)\n/, "the bare server")
+  const medusaRuns: Array<{ perSecond: number; perCpuSecond: number }> = []
+  const bareRuns: Array<{ perSecond: number; perCpuSecond: number }> = []
+  for (let r = 0; r < rounds; r++) {
+    medusaRuns.push(await load(`${url}/v1/tasks/${first.task_id}`, { authorization: `Bearer ${key}` }, server.pid!))
+    bareRuns.push(await load(`${bareUrl}/v1/tasks/${first.task_id}`, {}, bare.pid!))
+  }
+  const m = median(medusaRuns.map((x) => x.perSecond))
+  const b = median(bareRuns.map((x) => x.perSecond))
+  const mc = median(medusaRuns.map((x) => x.perCpuSecond))
+  const bc = median(bareRuns.map((x) => x.perCpuSecond))
+  const rounded = (xs: ReadonlyArray<number>) => xs.map((x) => x.toFixed(0)).join(", ")
+  process.stdout.write(
+    `\nGET /v1/tasks/{id} (${body.length} bytes of JSON), ${connections} keep-alive connections, ${seconds} s x ${rounds} rounds (alternating), medians:\n` +
+      `                    req/s (wall)   req per server CPU-second\n` +
+      `  medusa serve      ${m.toFixed(0).padStart(7)}        ${mc.toFixed(0).padStart(7)}   (rounds: ${
+        rounded(medusaRuns.map((x) => x.perSecond))
+      } / ${rounded(medusaRuns.map((x) => x.perCpuSecond))})\n` +
+      `  bare node:http    ${b.toFixed(0).padStart(7)}        ${bc.toFixed(0).padStart(7)}   (rounds: ${
+        rounded(bareRuns.map((x) => x.perSecond))
+      } / ${rounded(bareRuns.map((x) => x.perCpuSecond))})\n` +
+      `  ratio             ${(m / b).toFixed(2)}x          ${(mc / bc).toFixed(2)}x (target >= 0.5)\n`
+  )
+  bare.kill()
+
+  // --- 2. SSE fan-out ----------------------------------------------------------------
+  const latencies: Array<number> = []
+  const conns = await Promise.all(
+    Array.from({ length: clients }, () =>
+      connect(`${url}/v1/events`, {
+        key,
+        onEvent: (e) => {
+          if (e.id === undefined) return
+          const updated = Date.parse((JSON.parse(e.data) as { updated_at: string }).updated_at)
+          latencies.push(Date.now() - updated)
+        }
+      }))
+  )
+  if (conns.some((c) => c.status !== 200)) throw new Error("an SSE client was refused")
+  const t0 = performance.now()
+  const submitted = await Promise.all(
+    Array.from({ length: taskCount }, () =>
+      api(`${url}/v1/tasks`, {
+        method: "POST",
+        body: JSON.stringify(request),
+        headers: { "content-type": "application/json" }
+      }).then((s) => s.task_id as string))
+  )
+  const ids = new Set(submitted)
+  const finals = new Map<string, any>()
+  while (finals.size < ids.size) {
+    for (const id of ids) {
+      if (finals.has(id)) continue
+      const s = await api(`${url}/v1/tasks/${id}`)
+      if (["completed", "failed", "cancelled"].includes(s.status)) finals.set(id, s)
+    }
+    if (finals.size < ids.size) await new Promise((r) => setTimeout(r, 100))
+  }
+  const elapsed = (performance.now() - t0) / 1000
+  const perClient = [...finals.values()].reduce((n, s) => n + (s.history as Array<unknown>).length, 0)
+  const received = (c: (typeof conns)[number]) =>
+    c.events.filter((e) => e.id !== undefined && ids.has((JSON.parse(e.data) as { task_id: string }).task_id)).length
+  // Wait (bounded) for the last deliveries.
+  const deadline = Date.now() + 10_000
+  while (conns.some((c) => received(c) < perClient) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  const counts = conns.map(received)
+  const total = counts.reduce((a, x) => a + x, 0)
+  const progress = conns.reduce((n, c) => n + c.events.filter((e) => e.event === "progress").length, 0)
+  const states = [...finals.values()].reduce((acc: Record<string, number>, s) => {
+    const outcome = s.status === "failed" ? `failed (${s.failed_platform}: ${s.error_code})` : s.status
+    acc[outcome] = (acc[outcome] ?? 0) + 1
+    return acc
+  }, {})
+  const rss = peakRss(server.pid!)
+  for (const c of conns) c.close()
+  process.stdout.write(
+    `\nSSE fan-out: ${clients} clients on GET /v1/events, ${taskCount} tasks (5 platforms each, sandbox latency ${latency} ms) ran in ${
+      elapsed.toFixed(1)
+    } s; outcomes ${JSON.stringify(states)}\n` +
+      `  status changes    expected ${
+        perClient * clients
+      } (${perClient} x ${clients} clients), received ${total}; per client min ${Math.min(...counts)}, max ${
+        Math.max(...counts)
+      } ${total === perClient * clients ? "(every change reached every client)" : "(MISSING)"}\n` +
+      `  progress events   ${progress} received in all (no id; not counted above)\n` +
+      `  delivery latency  p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${
+        Math.max(...latencies)
+      } ms (target p99 <= 100 ms)\n` +
+      `  server peak RSS   ${(rss / 1024 / 1024).toFixed(0)} MiB\n` +
+      `load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}\n`
+  )
+}
+
+main().then(
+  () => undefined,
+  (error) => {
+    process.stderr.write(`bench:serve failed: ${error instanceof Error ? error.stack : String(error)}\n`)
+    process.exitCode = 1
+  }
+).finally(() => {
+  for (const c of children) c.kill("SIGINT")
+  setTimeout(() => {
+    for (const c of children) c.kill("SIGKILL")
+    fs.rmSync(work, { recursive: true, force: true })
+    process.exit()
+  }, 2_000).unref()
+})
