@@ -49,7 +49,12 @@ await esbuild.build({
   target: "node12",
   logLevel: "warning"
 })
-const requireEntries = { index: "../index.js", promise: "../promise.js", sandbox: "../sandbox/index.js" }
+const requireEntries = {
+  index: "../index.js",
+  promise: "../promise.js",
+  sandbox: "../sandbox/index.js",
+  server: "../Server.js"
+}
 for (const [name, target] of Object.entries(requireEntries)) {
   fs.writeFileSync(
     path.join(dist, "require", `${name}.cjs`),

@@ -50,6 +50,7 @@ import * as path from "node:path"
 import { formatParseIssues } from "./internal/request/formatIssues.js"
 import { locateSyntaxError } from "./internal/request/jsonSyntax.js"
 import { nearestKey } from "./internal/request/nearestKey.js"
+import * as WebhookEvents from "./internal/webhooks/events.js"
 import type { PlatformId } from "./PlatformId.js"
 import { ConfigError, Issue } from "./PublishError.js"
 
@@ -331,14 +332,7 @@ const ApiKeySection = Schema.Struct({
 })
 
 /** @internal */
-export const webhookEvents = [
-  "task.created",
-  "upload.completed",
-  "post.published",
-  "task.completed",
-  "task.failed",
-  "task.cancelled"
-] as const
+export const webhookEvents = WebhookEvents.eventTypes
 
 const WebhookSection = Schema.Struct({
   url: required(Url, "url"),
@@ -367,12 +361,21 @@ const Origin = Schema.String.pipe(
   })
 )
 
+// The tus ingest (`/v1/uploads`): where uploads are kept and how much.
+const UploadsSection = Schema.Struct({
+  directory: optional(Text, "directory"),
+  maxUploadBytes: optional(Positive, "max_upload_bytes"),
+  maxTotalBytes: optional(Positive, "max_total_bytes"),
+  expireAfter: optional(DurationString, "expire_after")
+})
+
 /** @internal */
 export const ServerSection = Schema.Struct({
   apiKeys: optional(Schema.Array(ApiKeySection), "api_keys"),
   mediaRoots: optional(Schema.Array(Text), "media_roots"),
   corsOrigins: optional(Schema.Array(Origin), "cors_origins"),
   webhooks: optional(Schema.Array(WebhookSection), "webhooks"),
+  uploads: optional(UploadsSection, "uploads"),
   maxBodyBytes: optional(Positive, "max_body_bytes")
 })
 
@@ -501,6 +504,17 @@ export interface ServerConfig {
     readonly secret: Redacted.Redacted<string>
     readonly events: ReadonlyArray<typeof webhookEvents[number]>
   }>
+  /**
+   * The tus ingest at `/v1/uploads` (on when present): `directory` (default
+   * `.medusa/uploads` beside the config file), per-upload and total bounds in
+   * bytes, and how long unfinished or unused uploads are kept.
+   */
+  readonly uploads?: {
+    readonly directory?: string
+    readonly maxUploadBytes?: number
+    readonly maxTotalBytes?: number
+    readonly expireAfter?: Duration.Duration
+  }
   /** Largest request body in bytes. */
   readonly maxBodyBytes?: number
 }
@@ -873,6 +887,14 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
             ...c.server,
             ...(c.server.mediaRoots !== undefined ?
               { mediaRoots: c.server.mediaRoots.map((root) => resolvePath(file, root)) } :
+              {}),
+            ...(c.server.uploads !== undefined ?
+              {
+                uploads: {
+                  ...c.server.uploads,
+                  directory: resolvePath(file, c.server.uploads.directory ?? path.join(".medusa", "uploads"))
+                }
+              } :
               {})
           }
         } :

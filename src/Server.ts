@@ -27,6 +27,7 @@
  *
  * @since 0.1.0
  */
+import "./internal/checkNode.js"
 import type * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
@@ -37,13 +38,17 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { createServer } from "node:http"
+import type * as Ingest from "./Ingest.js"
 import * as ApiModule from "./internal/server/api.js"
 import * as App from "./internal/server/app.js"
 import { layerAuthorization, makeKeys } from "./internal/server/auth.js"
 import { layerHandlers } from "./internal/server/handlers.js"
+import * as Web from "./internal/web/layer.js"
 import type { Medusa } from "./Medusa.js"
 import type { MedusaConfig } from "./MedusaConfig.js"
+import type { ConfigError, StoreError } from "./PublishError.js"
 import type { TaskStore } from "./TaskStore.js"
+import type * as Webhooks from "./Webhooks.js"
 
 // =============================================================================
 // Models
@@ -102,6 +107,12 @@ export interface Options {
   readonly corsExposedHeaders?: ReadonlyArray<string> | undefined
   /** Paths served without a key besides /healthz (exact, or a prefix ending in `/`). */
   readonly publicPaths?: ReadonlyArray<string> | undefined
+  /** Signed webhooks (`Webhooks`): no dispatcher runs without endpoints. */
+  readonly webhooks?: Webhooks.Options | undefined
+  /** The tus ingest at `/v1/uploads` (`Ingest`), whose uploads `media_id` names; off when absent. */
+  readonly uploads?: Ingest.Options | undefined
+  /** The status page at `/` (default true). */
+  readonly statusPage?: boolean | undefined
 }
 
 /**
@@ -139,6 +150,7 @@ export const layerApi = (options: Options): Layer.Layer<HttpApi.Api, never, Medu
       maxBodyBytes: options.maxBodyBytes ?? defaults.maxBodyBytes,
       heartbeat: options.heartbeat ?? defaults.heartbeat
     })),
+    Layer.provide(Web.layerWebhooksGroup),
     Layer.provide(layerAuthorization(makeKeys(options.apiKeys)))
   )
 
@@ -148,10 +160,13 @@ const corsHeaders = ["authorization", "content-type", "idempotency-key", "last-e
  * The routes beside the API (docs, extras) and the middleware around all of
  * them: the key check, one error shape, CORS when configured.
  */
-const layerAround = (options: Options): Layer.Layer<never, never, HttpApi.Api | Medusa | TaskStore> => {
+const layerAround = (
+  options: Options,
+  web: Web.WebOptions
+): Layer.Layer<never, never, HttpApi.Api | Medusa | TaskStore | Ingest.Ingest> => {
   const wrap = App.wrap({
     keys: makeKeys(options.apiKeys),
-    publicPaths: ["/healthz", ...(options.publicPaths ?? [])],
+    publicPaths: ["/healthz", ...Web.publicPaths(web), ...(options.publicPaths ?? [])],
     readOnlyPosts: ["/v1/validate"]
   })
   const origins = options.corsOrigins ?? []
@@ -170,7 +185,7 @@ const layerAround = (options: Options): Layer.Layer<never, never, HttpApi.Api | 
       (Scalar) => Scalar.layer({ path: "/docs", scalar: { withDefaultFonts: false } })
     )
   )
-  return Layer.mergeAll(middleware, docs, options.routes ?? Layer.empty)
+  return Layer.mergeAll(middleware, docs, Web.layerRoutes(web), options.routes ?? Layer.empty)
 }
 
 /**
@@ -181,12 +196,17 @@ const layerAround = (options: Options): Layer.Layer<never, never, HttpApi.Api | 
  */
 export const layer = (
   options: Options
-): Layer.Layer<never, never, HttpServer.HttpServer | Medusa | TaskStore> =>
-  HttpApiBuilder.serve().pipe(
-    Layer.provide(layerAround(options)),
+): Layer.Layer<never, ConfigError | StoreError, HttpServer.HttpServer | Medusa | TaskStore> => {
+  // The status page, the tus ingest and the delivery log beside the API; the
+  // ingest and the webhook dispatcher run with the server.
+  const web: Web.WebOptions = { webhooks: options.webhooks, uploads: options.uploads, statusPage: options.statusPage }
+  return HttpApiBuilder.serve().pipe(
+    Layer.provide(layerAround(options, web)),
     Layer.provide(layerApi(options)),
+    Layer.provide(Web.layerServices(web)),
     Layer.provide(HttpServer.layerContext)
   )
+}
 
 /**
  * @since 0.1.0
@@ -208,7 +228,7 @@ export interface NodeOptions extends Options {
  */
 export const layerNode = (
   options: NodeOptions
-): Layer.Layer<HttpServer.HttpServer, ServeError, Medusa | TaskStore> =>
+): Layer.Layer<HttpServer.HttpServer, ServeError | ConfigError | StoreError, Medusa | TaskStore> =>
   Layer.unwrapEffect(
     Effect.map(Effect.promise(() => import("@effect/platform-node/NodeHttpServer")), (NodeHttpServer) =>
       layer(options).pipe(
@@ -238,6 +258,19 @@ export const optionsFromConfig = (config: MedusaConfig): Options => {
     apiKeys: server?.apiKeys ?? [],
     mediaRoots: server?.mediaRoots ?? [],
     corsOrigins: server?.corsOrigins ?? [],
-    ...(server?.maxBodyBytes !== undefined ? { maxBodyBytes: server.maxBodyBytes } : {})
+    ...(server?.maxBodyBytes !== undefined ? { maxBodyBytes: server.maxBodyBytes } : {}),
+    ...(server?.webhooks !== undefined && server.webhooks.length > 0 ?
+      { webhooks: { endpoints: server.webhooks } } :
+      {}),
+    ...(server?.uploads !== undefined ?
+      {
+        uploads: {
+          directory: server.uploads.directory ?? ".medusa/uploads",
+          maxUploadBytes: server.uploads.maxUploadBytes,
+          maxTotalBytes: server.uploads.maxTotalBytes,
+          expireAfter: server.uploads.expireAfter
+        }
+      } :
+      {})
   }
 }

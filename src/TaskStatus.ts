@@ -121,6 +121,7 @@ export const TaskStatus: Schema.Struct<{
   task_id: typeof Schema.String
   created_at: typeof Schema.String
   updated_at: typeof Schema.String
+  platforms: Schema.optional<Schema.Array$<typeof PlatformId>>
   message: Schema.optional<typeof Schema.String>
   run_at: Schema.optional<typeof Schema.String>
   batch_id: Schema.optional<typeof Schema.String>
@@ -139,6 +140,8 @@ export const TaskStatus: Schema.Struct<{
   task_id: Schema.String,
   created_at: Schema.String,
   updated_at: Schema.String,
+  /** The platforms the request named, in its order (what a status page shows a chip for). */
+  platforms: Schema.optional(Schema.Array(PlatformId)),
   /** in_progress: `"Uploading to YouTube... 42%"`, `"Posting to Facebook, X..."`. */
   message: Schema.optional(Schema.String),
   /** A scheduled task: when it starts (or started), ISO 8601 UTC. */
@@ -224,6 +227,7 @@ export const toJSON = (task: Task): TaskStatus => {
     task_id: task.id,
     created_at: iso(task.createdAt),
     updated_at: iso(task.updatedAt),
+    platforms: task.request.platforms,
     ...(task.runAt !== undefined ? { run_at: new Date(task.runAt).toISOString() } : {}),
     ...(task.batchId !== undefined ? { batch_id: task.batchId } : {}),
     ...(task.retracted !== undefined && task.retracted.length > 0 ?

@@ -17,6 +17,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as memoryStore from "./internal/store/memory.js"
+import type { Outbox } from "./internal/webhooks/outbox.js"
 import type { PublishedPost, UploadSession } from "./Platform.js"
 import type { HostId, PublisherId } from "./PlatformId.js"
 import type { InvalidTransition, StoreError, TaskNotFound } from "./PublishError.js"
@@ -152,6 +153,11 @@ export interface Service {
   /** Deletes finished tasks last updated before `before` (epoch ms); returns how many. */
   readonly prune: (before: number) => Effect.Effect<number, StoreError>
 
+  /**
+   * The webhook outbox: events recorded with the changes they describe (see
+   * `Webhooks`). Absent on stores that keep none.
+   */
+  readonly outbox?: Outbox | undefined
   /** The task's state changes, oldest first (empty for an unknown task). */
   readonly history: (id: TaskId) => Effect.Effect<ReadonlyArray<HistoryEntry>, StoreError>
   /**

@@ -58,6 +58,9 @@ export * as Durable from "./Durable.js"
 /** @since 0.1.0 */
 export * as SqlTaskStore from "./SqlTaskStore.js"
 
+/** @since 0.1.0 */
+export * as Webhooks from "./Webhooks.js"
+
 // Platforms
 
 /** @since 0.1.0 */

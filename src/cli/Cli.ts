@@ -350,6 +350,36 @@ const reschedule = Command.make(
 )
 
 // =============================================================================
+// webhooks
+// =============================================================================
+
+const webhooksConfig = {
+  ...common,
+  state: Options.choice("state", ["pending", "delivered", "failed", "disabled"]).pipe(
+    Options.withDescription("Only deliveries in this state."),
+    Options.optional
+  ),
+  task: Options.text("task").pipe(Options.withDescription("Only deliveries of this task."), Options.optional),
+  limit: Options.integer("limit").pipe(
+    Options.withAlias("n"),
+    Options.withDescription("At most this many deliveries, newest first."),
+    Options.withDefault(20)
+  ),
+  json
+}
+
+const webhooksCommand = Command.make(
+  "webhooks",
+  webhooksConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.webhooks(options))
+).pipe(
+  Command.withDescription(examples(
+    "Show the webhook delivery log of the store that `medusa serve` dispatches from: each event sent to each endpoint, its state (pending, delivered, failed, disabled), attempts, last answer and next try, and the endpoints a 410 disabled.",
+    ["medusa webhooks", "medusa webhooks --state failed", "medusa webhooks --task medusa_task_0b5c… --json"]
+  ))
+)
+
+// =============================================================================
 // auth, config, sandbox
 // =============================================================================
 
@@ -493,6 +523,7 @@ const root = Command.make("medusa", {}, () =>
         "  auth check         check every configured credential",
         "  config validate    check the config file",
         "  sandbox            run local emulators of the five platforms",
+        "  webhooks           the webhook delivery log (attempts, last status, next try)",
         "  serve              serve the HTTP API (submit, follow over SSE, cancel, resume)",
         "",
         "Every command takes --config <path> (default ./medusa.config.json), --sandbox (an embedded sandbox for this command), --store <file> (default .medusa/medusa.db), --log-format text|json (json: one JSON object per log line on stderr) and --help.",
@@ -519,6 +550,7 @@ const root = Command.make("medusa", {}, () =>
       auth,
       configCommand,
       sandboxCommand,
+      webhooksCommand,
       serveCommand,
       reschedule,
       batch,
@@ -548,6 +580,7 @@ export const commandPaths: ReadonlyArray<ReadonlyArray<string>> = [
   ["config"],
   ["config", "validate"],
   ["sandbox"],
+  ["webhooks"],
   ["serve"]
 ]
 
@@ -605,4 +638,5 @@ export type ConfigValidateOptions = Command.Command.ParseConfig<typeof common>
 /** @since 0.1.0 @category models */
 export type SandboxCommandOptions = Command.Command.ParseConfig<typeof sandboxConfig>
 /** @since 0.1.0 @category models */
+export type WebhooksOptions = Command.Command.ParseConfig<typeof webhooksConfig>
 export type ServeOptions = Command.Command.ParseConfig<typeof serveConfig>

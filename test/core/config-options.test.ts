@@ -149,6 +149,7 @@ const everyKey = {
     media_roots: ["media"],
     cors_origins: ["https://app.example.com"],
     webhooks: [{ url: "https://hooks.example.com/medusa", secret: "whsec_abc", events: ["task.completed"] }],
+    uploads: { directory: "uploads", max_upload_bytes: 1000, max_total_bytes: 5000, expire_after: "1 hour" },
     max_body_bytes: 65536
   }
 } as const

@@ -51,7 +51,8 @@ describe("status JSON", () => {
       status: "pending",
       task_id: id,
       created_at: "1970-01-01T00:00:00.000Z",
-      updated_at: "1970-01-01T00:00:01.000Z"
+      updated_at: "1970-01-01T00:00:01.000Z",
+      platforms: ["youtube", "facebook"]
     })
     assert.strictEqual(TaskStatus.toJSON(new Task({ ...base, state: "cancelled" })).status, "cancelled")
   })

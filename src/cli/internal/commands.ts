@@ -29,7 +29,8 @@ import type {
   SandboxCommandOptions,
   ServeOptions,
   StatusOptions,
-  TasksOptions
+  TasksOptions,
+  WebhooksOptions
 } from "../Cli.js"
 import type { Engine, OpenOptions, Reader } from "./engine.js"
 import { badInput, CliExit, ExitCode } from "./exit.js"
@@ -732,6 +733,50 @@ export const sandbox = (options: SandboxCommandOptions): Effect.Effect<void, Cli
         } --request examples/demo-request.json`
       ]
     }).pipe(Effect.mapError((e) => badInput(e.message)))
+  }))
+
+/** @internal */
+export const webhooks = (options: WebhooksOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    if (options.limit <= 0) {
+      return yield* Effect.fail(badInput(`--limit must be a positive number, got ${options.limit}`))
+    }
+    const engine = yield* openEngine(options, true)
+    const out = stdout(options.json)
+    const { deliveryToJSON } = yield* Effect.promise(() => import("../../Webhooks.js"))
+    const outbox = engine.outbox
+    const deliveries = outbox === undefined ? [] : yield* mapErrors(outbox.deliveries({
+      limit: options.limit,
+      state: Option.getOrUndefined(options.state),
+      taskId: Option.getOrUndefined(options.task)
+    }))
+    const disabled = outbox === undefined ? [] : yield* mapErrors(outbox.disabled)
+    if (out.json) {
+      for (const d of deliveries) out.write(JSON.stringify(deliveryToJSON(d)) + "\n")
+      return
+    }
+    for (const d of disabled) {
+      out.write(`Endpoint ${d.url} is disabled since ${new Date(d.at).toISOString()} (${d.reason}).\n`)
+    }
+    if (deliveries.length === 0) {
+      out.write(`No webhook deliveries in ${engine.storeLabel}.\n`)
+      return
+    }
+    const time = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace("T", " ")
+    out.write(
+      `${pad("TYPE", 17)}  ${pad("STATE", 9)}  ${pad("ATTEMPTS", 8)}  ${pad("LAST", 22)}  ${pad("NEXT TRY", 19)}  ${
+        pad("TASK", 48)
+      }  URL\n`
+    )
+    for (const d of deliveries) {
+      const last = d.lastStatus !== undefined ? `HTTP ${d.lastStatus}` : d.lastError ?? "-"
+      const next = d.state === "pending" && d.nextAt !== undefined ? time(d.nextAt) : "-"
+      out.write(
+        `${pad(d.type, 17)}  ${pad(d.state, 9)}  ${pad(String(d.attempts), 8)}  ${pad(last.slice(0, 22), 22)}  ${
+          pad(next, 19)
+        }  ${pad(d.taskId, 48)}  ${d.url}\n`
+      )
+    }
   }))
 
 // =============================================================================

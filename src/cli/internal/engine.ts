@@ -25,6 +25,7 @@ import type { PublishRequestInput } from "../../PublishRequest.js"
 import type { Task, TaskState } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
 import type { HistoryEntry } from "../../TaskStatus.js"
+import type { Outbox } from "../../Webhooks.js"
 
 /** What the commands that only read tasks need (status, tasks): the store, opened read-only. @internal */
 export interface Reader {
@@ -68,6 +69,8 @@ export interface Engine extends Reader {
   ) => Effect.Effect<Batch, InvalidBatch | StoreError>
   /** Starts running unfinished tasks of the store in this process; returns their ids. */
   readonly resume: (id: Option.Option<TaskId>) => Effect.Effect<ReadonlyArray<TaskId>, TaskNotFound | StoreError>
+  /** The store's webhook outbox (`medusa webhooks`), when it keeps one. */
+  readonly outbox: Outbox | undefined
 }
 
 /** @internal */

@@ -198,7 +198,8 @@ export const open = (options: OpenOptions): Effect.Effect<Engine, ConfigError | 
       reschedule: (id, runAt) => medusa.reschedule(id, runAt),
       publishBatch: (manifest, batchOptions) => medusa.publishBatch(manifest, batchOptions),
       retract: (id, retractOptions) => medusa.retract(id, retractOptions),
-      resume
+      resume,
+      outbox: store.outbox
     } satisfies Engine
   })
 

@@ -17,6 +17,7 @@ import * as Schema from "effect/Schema"
 import { PublishRequest } from "../../PublishRequest.js"
 import { TaskState } from "../../Task.js"
 import { TaskStatus } from "../../TaskStatus.js"
+import { DeliveryLog, DeliveryParams } from "../webhooks/schemas.js"
 import {
   BadRequest,
   Conflict,
@@ -229,11 +230,27 @@ export class TasksGroup extends HttpApiGroup.make("tasks")
   .prefix("/v1")
 {}
 
+/** The webhook delivery log (handlers in `internal/web`). @internal */
+export class WebhooksGroup extends HttpApiGroup.make("webhooks")
+  .add(
+    HttpApiEndpoint.get("deliveries", "/webhooks/deliveries")
+      .setUrlParams(DeliveryParams)
+      .addSuccess(DeliveryLog)
+      .annotate(
+        OpenApi.Description,
+        "Webhook deliveries, newest first: state, attempts, last status or error, next try; and disabled endpoints"
+      )
+  )
+  .middleware(Authorization)
+  .prefix("/v1")
+{}
+
 /** @internal */
 export class Api extends HttpApi.make("medusa")
   .add(HealthGroup)
   .add(MetaGroup)
   .add(TasksGroup)
+  .add(WebhooksGroup)
   .addError(BadRequest)
   .addError(MethodNotAllowed)
   .addError(ServiceUnavailable)

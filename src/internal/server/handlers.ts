@@ -16,8 +16,10 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
+import { Ingest } from "../../Ingest.js"
 import { Medusa } from "../../Medusa.js"
 import type { InvalidRequest, InvalidTransition, StoreError, TaskNotFound } from "../../PublishError.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
@@ -240,6 +242,30 @@ export const layerHandlers = (
       const platforms = yield* resolvePlatforms
       const feed: Feed = yield* makeFeed(store, { heartbeat: options.heartbeat })
 
+      // The one place a `media_id` (a finished upload to /v1/uploads) becomes the
+      // request's mediaFile; the upload is kept until the request's scope ends.
+      const ingest = yield* Effect.serviceOption(Ingest)
+      const withMedia = (body: unknown): Effect.Effect<unknown, BadRequest, Scope.Scope> =>
+        Effect.gen(function*() {
+          if (!Predicate.isRecord(body) || !("media_id" in body)) return yield* withCheckedMedia(roots, body)
+          const { media_id: mediaId, ...rest } = body
+          const refuse = (code: string, message: string) => Effect.fail(Errors.badRequest(code, message, "media_id"))
+          if (rest.mediaFile !== undefined) {
+            return yield* refuse("invalid_parameter", "give mediaFile or media_id, not both")
+          }
+          if (typeof mediaId !== "string") {
+            return yield* refuse("invalid_parameter", "must be the id of a finished upload to /v1/uploads (media_…)")
+          }
+          if (Option.isNone(ingest)) {
+            return yield* refuse("uploads_disabled", "this server takes no uploads: configure server.uploads")
+          }
+          const file = yield* ingest.value.acquireMedia(mediaId).pipe(
+            Effect.mapError((e) => Errors.badRequest("media_not_found", e.issues[0]?.message ?? e.message, "media_id"))
+          )
+          const checked = yield* withCheckedMedia(roots, rest)
+          return { ...(checked as Record<string, unknown>), mediaFile: file }
+        })
+
       const statusWithHistory = (task: Task) =>
         Effect.map(store.history(task.id), (history) => TaskStatus.toJSONWithHistory(task, history))
 
@@ -255,7 +281,7 @@ export const layerHandlers = (
         Effect.gen(function*() {
           yield* requireWrite
           const body = yield* readJson(request, options.maxBodyBytes)
-          const input = yield* withCheckedMedia(roots, body)
+          const input = yield* withMedia(body)
           const accepted = (task: Task, replayed: boolean) =>
             jsonResponse(TaskStatus.toJSON(task), 202, {
               location: location(task.id),
@@ -352,7 +378,7 @@ export const layerHandlers = (
         !/[?&]progress=(false|0)(&|$)/.test(request.url)
 
       return handlers
-        .handleRaw("submit", ({ headers, request }) => submit(request, headers["idempotency-key"]))
+        .handleRaw("submit", ({ headers, request }) => Effect.scoped(submit(request, headers["idempotency-key"])))
         .handle("list", ({ urlParams }) => list(urlParams))
         // Answered as JSON directly: the status JSON is built in its encoded form already.
         .handleRaw("get", ({ path }) =>
@@ -385,7 +411,7 @@ export const layerHandlers = (
         .handleRaw("validate", ({ request }) =>
           Effect.gen(function*() {
             const body = yield* readJson(request, options.maxBodyBytes)
-            const input = yield* Effect.either(withCheckedMedia(roots, body))
+            const input = yield* Effect.either(withMedia(body))
             if (Either.isLeft(input)) {
               const e = input.left.error
               return jsonResponse(

@@ -14,6 +14,8 @@ import type { TaskId } from "../../TaskId.js"
 import type { HistoryEntry } from "../../TaskStatus.js"
 import type { IdempotencyClaim, ListOptions, SequencedChange, Service, TaskChange } from "../../TaskStore.js"
 import { idempotencyKeyRetentionMillis } from "../../TaskStore.js"
+import * as WebhookEvents from "../webhooks/events.js"
+import * as MemoryOutbox from "../webhooks/memoryOutbox.js"
 
 // `new PostRecord(fields, true)` without the constructor's default-merging
 // pass (PostRecord has no defaults; the fields are valid by construction).
@@ -61,6 +63,8 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
   let nextSequence = 0
   const sessions = new Map<TaskId, Partial<Record<HostId, UploadSession>>>()
   const posts = new Map<TaskId, Partial<Record<PublisherId, PostRecord>>>()
+  // Webhook events are recorded in the step that applies their change.
+  const outbox = MemoryOutbox.make()
 
   const forget = (id: TaskId) => {
     sessions.delete(id)
@@ -87,6 +91,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
     Effect.suspend(() => {
       const entry: Entry = { task, watchers: undefined, sequence: nextSequence++, history: [] }
       entries.set(task.id, entry)
+      outbox.append(WebhookEvents.derive(undefined, task))
       return PubSub.publish(hub, logChange(entry, task, undefined))
     })
 
@@ -107,6 +112,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
       if (Either.isLeft(next)) return Effect.fail(next.left)
       const previous = entry.task.state
       const task = next.right
+      outbox.append(WebhookEvents.derive(entry.task, task))
       entry.task = task
       const watchers = entry.watchers
       if (isFinal(task.state)) {
@@ -219,6 +225,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
         if (isFinal(entry.task.state) && entry.task.updatedAt < before) {
           entries.delete(id)
           forget(id)
+          outbox.forget(id)
           pruned++
         }
       }
@@ -293,6 +300,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
     recordPostIntent,
     recordPostDone,
     loadPostRecord,
-    prune
+    prune,
+    outbox: outbox.outbox
   }
 })

@@ -87,6 +87,56 @@ const idempotencyKeys: Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClien
   yield* sql`CREATE INDEX IF NOT EXISTS medusa_idempotency_keys_created ON medusa_idempotency_keys (created_at)`
 })
 
+// The webhook outbox: events are written in the transaction of the task
+// change they describe (`dispatched_at` NULL until they are fanned out to the
+// configured endpoints as deliveries); a delivery's `next_at` is both when it
+// is due and the lease of the process attempting it.
+const webhookOutbox: Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const seq = sql.onDialectOrElse({
+    pg: () => sql.literal("seq BIGSERIAL PRIMARY KEY"),
+    orElse: () => sql.literal("seq INTEGER PRIMARY KEY AUTOINCREMENT")
+  })
+  yield* sql`CREATE TABLE IF NOT EXISTS medusa_webhook_events (
+    ${seq},
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    body TEXT NOT NULL,
+    dispatched_at BIGINT
+  )`
+  yield* sql`CREATE INDEX IF NOT EXISTS medusa_webhook_events_undispatched ON medusa_webhook_events (seq)
+    WHERE dispatched_at IS NULL`
+  yield* sql`CREATE INDEX IF NOT EXISTS medusa_webhook_events_task ON medusa_webhook_events (task_id)`
+  const id = sql.onDialectOrElse({
+    pg: () => sql.literal("id BIGSERIAL PRIMARY KEY"),
+    orElse: () => sql.literal("id INTEGER PRIMARY KEY AUTOINCREMENT")
+  })
+  yield* sql`CREATE TABLE IF NOT EXISTS medusa_webhook_deliveries (
+    ${id},
+    event_id TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_status INTEGER,
+    last_error TEXT,
+    next_at BIGINT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (event_id, url)
+  )`
+  yield* sql`CREATE INDEX IF NOT EXISTS medusa_webhook_deliveries_due ON medusa_webhook_deliveries (next_at)
+    WHERE state = 'pending'`
+  yield* sql`CREATE INDEX IF NOT EXISTS medusa_webhook_deliveries_task ON medusa_webhook_deliveries (task_id)`
+  yield* sql`CREATE TABLE IF NOT EXISTS medusa_webhook_endpoints (
+    url TEXT PRIMARY KEY,
+    disabled_at BIGINT NOT NULL,
+    reason TEXT NOT NULL
+  )`
+})
+
 /** The batch a task was submitted in, for `medusa status --batch`. */
 const batches: Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -98,6 +148,7 @@ const batches: Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient> = Eff
 export const migrations: Record<string, Effect.Effect<void, SqlError.SqlError, SqlClient.SqlClient>> = {
   "1_initial": initial,
   "2_idempotency_keys": idempotencyKeys,
+  "3_webhook_outbox": webhookOutbox,
   "4_batches": batches
 }
 

@@ -36,6 +36,8 @@ import type { TaskId } from "../../TaskId.js"
 import type { HistoryEntry } from "../../TaskStatus.js"
 import type { IdempotencyClaim, ListOptions, SequencedChange, Service, TaskChange } from "../../TaskStore.js"
 import { idempotencyKeyRetentionMillis, waitForFromWatch } from "../../TaskStore.js"
+import * as WebhookEvents from "../webhooks/events.js"
+import * as SqlOutbox from "../webhooks/sqlOutbox.js"
 import { decodeTask, encodeTask, num, unavailable } from "./rows.js"
 
 /** @internal */
@@ -190,6 +192,7 @@ export const make = (
               task.runAt ?? null
             }, 1, ${body}, ${task.batchId ?? null})`
             const seq = yield* appendHistory(task, 1, undefined, body)
+            yield* SqlOutbox.recordEvents(sql, WebhookEvents.derive(undefined, task))
             yield* notify({ id: task.id, rev: 1, previous: null, seq, body })
             return seq
           }))
@@ -244,6 +247,7 @@ export const make = (
               run_at = ${task.runAt ?? null}, rev = ${nextRev}, body = ${body} WHERE id = ${id}`
             const changed = task.state !== current.state
             const seq = changed ? yield* appendHistory(task, nextRev, current.state, body) : null
+            yield* SqlOutbox.recordEvents(sql, WebhookEvents.derive(current, task))
             yield* notify({ id, rev: nextRev, previous: current.state, seq, body })
             return { task, previous: current.state, rev: nextRev, seq: seq ?? undefined } satisfies ChangeEvent
           }))
@@ -521,6 +525,8 @@ export const make = (
               yield* sql`DELETE FROM medusa_task_history WHERE ${sql.in("task_id", batch)}`
               yield* sql`DELETE FROM medusa_upload_sessions WHERE ${sql.in("task_id", batch)}`
               yield* sql`DELETE FROM medusa_posts WHERE ${sql.in("task_id", batch)}`
+              yield* sql`DELETE FROM medusa_webhook_deliveries WHERE ${sql.in("task_id", batch)}`
+              yield* sql`DELETE FROM medusa_webhook_events WHERE ${sql.in("task_id", batch)}`
               yield* sql`DELETE FROM medusa_tasks WHERE ${sql.in("id", batch)}`
             }))
             for (const id of batch) decoded.delete(id)
@@ -631,7 +637,8 @@ export const make = (
       recordPostIntent,
       recordPostDone,
       loadPostRecord,
-      prune
+      prune,
+      outbox: SqlOutbox.make(sql, guardWrite)
     }
   })
 

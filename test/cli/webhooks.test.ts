@@ -1,0 +1,84 @@
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as path from "node:path"
+import * as Durable from "../../src/Durable.js"
+import * as Medusa from "../../src/Medusa.js"
+import * as TestPlatforms from "../../src/TestPlatforms.js"
+import * as Webhooks from "../../src/Webhooks.js"
+import { tempDir, writeVideo } from "../durable/fixtures/media.js"
+import { startReceiver } from "../serve/receiver.js"
+import { run } from "./helpers.js"
+
+const secretText = "whsec_" + Buffer.from("cli-canary-secret-0123456789abcdef").toString("base64")
+
+describe("medusa webhooks", () => {
+  it.live(
+    "shows the delivery log: state, attempts, last status, next try; never the secret",
+    () =>
+      Effect.gen(function*() {
+        const receiver = yield* Effect.acquireRelease(
+          Effect.promise(() => startReceiver((n) => ({ status: n === 0 ? 200 : 500 }))),
+          (r) => Effect.promise(r.close)
+        )
+        const dir = tempDir("medusa-cli-webhooks-")
+        const sqlite = path.join(dir, "medusa.db")
+        yield* Effect.gen(function*() {
+          yield* Medusa.publish({
+            mediaFile: writeVideo(dir, 2048),
+            platforms: ["youtube"],
+            metadata: { youtube: { title: "Hooked" } }
+          })
+          yield* Effect.promise(() => receiver.waitFor(2))
+          for (let i = 0; i < 200; i++) {
+            const ds = yield* Webhooks.deliveries()
+            if (ds.length === 2 && ds.every((d) => d.attempts === 1)) break
+            yield* Effect.sleep("20 millis")
+          }
+        }).pipe(
+          Effect.provide(
+            Webhooks.layer({
+              endpoints: [{
+                url: receiver.url,
+                secret: Redacted.make(secretText),
+                events: ["task.created", "task.completed"]
+              }],
+              schedule: Schedule.fromDelays("1 hour"),
+              pollInterval: "50 millis",
+              concurrency: 1
+            }).pipe(
+              Layer.provide(NodeHttpClient.layerUndici),
+              Layer.provideMerge(Durable.layerDurable({ sqlite })),
+              Layer.provide(TestPlatforms.layerFor(["youtube"]))
+            )
+          )
+        )
+        const table = yield* Effect.promise(() => run(["webhooks", "--store", sqlite], { cwd: dir }))
+        assert.strictEqual(table.code, 0, table.stderr)
+        const lines = table.stdout.trim().split("\n")
+        assert.match(lines[0]!, /^TYPE\s+STATE\s+ATTEMPTS\s+LAST\s+NEXT TRY\s+TASK\s+URL$/)
+        assert.strictEqual(lines.length, 3, table.stdout)
+        const delivered = lines.find((l) => l.includes("delivered"))!
+        const pending = lines.find((l) => l.includes("pending"))!
+        assert.match(delivered, /^task\.created\s+delivered\s+1\s+HTTP 200\s+-\s+/)
+        assert.match(pending, /^task\.completed\s+pending\s+1\s+HTTP 500\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+/)
+        const json = yield* Effect.promise(() =>
+          run(["webhooks", "--store", sqlite, "--json", "--state", "pending"], { cwd: dir })
+        )
+        assert.strictEqual(json.code, 0, json.stderr)
+        const rows = json.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>)
+        assert.strictEqual(rows.length, 1)
+        assert.strictEqual(rows[0]!["type"], "task.completed")
+        assert.strictEqual(rows[0]!["attempts"], 1)
+        assert.strictEqual(rows[0]!["last_status"], 500)
+        assert.isString(rows[0]!["next_attempt_at"])
+        for (const out of [table.stdout, table.stderr, json.stdout, json.stderr]) {
+          assert.notInclude(out, secretText.slice("whsec_".length))
+        }
+      }).pipe(Effect.scoped),
+    60_000
+  )
+})
