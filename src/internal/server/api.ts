@@ -113,7 +113,22 @@ export const ListParams = Schema.Struct({
 export const ValidationResult = Schema.Struct({
   valid: Schema.Boolean,
   /** Every problem a submit of this request would refuse, with the field at fault. */
-  issues: Schema.Array(Schema.Struct({ field: Schema.String, message: Schema.String }))
+  issues: Schema.Array(Schema.Struct({ field: Schema.String, message: Schema.String })),
+  /** When valid: what a submit would do (the library's dry-run report, `Planning.ValidationJson`). */
+  media_file: Schema.optional(Schema.String),
+  media_bytes: Schema.optional(Schema.Number),
+  platforms: Schema.optional(Schema.Array(Schema.String)),
+  policy: Schema.optional(Schema.String),
+  run_at: Schema.optional(Schema.String),
+  quota: Schema.optional(Schema.Array(Schema.Struct({
+    platform: Schema.String,
+    bucket: Schema.String,
+    used: Schema.Number,
+    needs: Schema.Number,
+    limit: Schema.Number,
+    resets_at: Schema.String,
+    fits: Schema.Boolean
+  })))
 }).annotations({ identifier: "ValidationResult" })
 
 /** The publish request, as JSON (its encoded form). @internal */

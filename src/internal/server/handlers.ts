@@ -21,6 +21,7 @@ import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
 import { Ingest } from "../../Ingest.js"
 import { Medusa } from "../../Medusa.js"
+import { validationToJSON } from "../../Planning.js"
 import type { InvalidRequest, InvalidTransition, StoreError, TaskNotFound } from "../../PublishError.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 import { isFinal, type Task, TaskState } from "../../Task.js"
@@ -28,7 +29,6 @@ import * as TaskId from "../../TaskId.js"
 import * as TaskStatus from "../../TaskStatus.js"
 import { TaskStore } from "../../TaskStore.js"
 import { locateSyntaxError } from "../request/jsonSyntax.js"
-import { resolvePlatforms, validateRequest } from "../request/validation.js"
 import { Api, type Authorization, CurrentCaller } from "./api.js"
 import type { ApiError, BadRequest, PayloadTooLarge } from "./errors.js"
 import * as Errors from "./errors.js"
@@ -239,7 +239,6 @@ export const layerHandlers = (
       const medusa = yield* Medusa
       const store = yield* TaskStore
       const roots = yield* makeMediaRoots(options.mediaRoots)
-      const platforms = yield* resolvePlatforms
       const feed: Feed = yield* makeFeed(store, { heartbeat: options.heartbeat })
 
       // The one place a `media_id` (a finished upload to /v1/uploads) becomes the
@@ -419,13 +418,22 @@ export const layerHandlers = (
                 200
               )
             }
-            const result = yield* Effect.either(validateRequest(input.right, platforms))
+            // The library's dry run: the same checks as a submit, the quota plan included.
+            const result = yield* Effect.either(medusa.validate(input.right as PublishRequestInput)).pipe(
+              Effect.flatMap((either) =>
+                Either.isLeft(either) && either.left._tag === "StoreError" ?
+                  mapLibrary(Effect.fail(either.left)) :
+                  Effect.succeed(either)
+              )
+            )
             return jsonResponse(
               Either.isRight(result) ?
-                { valid: true, issues: [] } :
+                { ...validationToJSON(result.right), issues: [] } :
                 {
                   valid: false,
-                  issues: result.left.issues.map((i) => ({ field: fieldOf(i.path), message: i.message }))
+                  issues: result.left._tag === "InvalidRequest" ?
+                    result.left.issues.map((i) => ({ field: fieldOf(i.path), message: i.message })) :
+                    []
                 },
               200
             )
