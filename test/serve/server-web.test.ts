@@ -130,7 +130,11 @@ describe("serve: uploads, media_id, webhooks log, page", () => {
             metadata: { youtube: { title: "From the browser" } }
           })
         )
-        assert.deepStrictEqual(JSON.parse(valid.text), { valid: true, issues: [] })
+        const report = JSON.parse(valid.text)
+        assert.deepStrictEqual(
+          { valid: report.valid, issues: report.issues, platforms: report.platforms, bytes: report.media_bytes },
+          { valid: true, issues: [], platforms: ["youtube"], bytes: 2_500_000 }
+        )
 
         const submitted = yield* Effect.promise(() =>
           call(base, writeKey, "/v1/tasks", {

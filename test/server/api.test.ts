@@ -5,6 +5,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
+import * as fs from "node:fs"
 import * as Server from "../../src/Server.js"
 import { promise, readKey, request, startServer, writeKey } from "./fixtures.js"
 
@@ -131,7 +132,12 @@ describe("Server API", () => {
       const server = yield* startServer()
       const api = yield* client(server.url, readKey)
       const ok = yield* api.tasks.validate({ payload: request(server.media) })
-      assert.deepStrictEqual(ok, { valid: true, issues: [] })
+      // Valid: the library's dry-run report (what a submit would do), no issues.
+      assert.deepStrictEqual(
+        { valid: ok.valid, issues: ok.issues, platforms: ok.platforms, policy: ok.policy, quota: ok.quota },
+        { valid: true, issues: [], platforms: ["youtube", "x"], policy: "fail-fast", quota: [] }
+      )
+      assert.strictEqual(ok.media_bytes, fs.statSync(ok.media_file!).size)
       const bad = yield* api.tasks.validate({
         payload: request(server.media, { platforms: ["youtube", "x", "linkedin"] })
       })

@@ -11,7 +11,7 @@ describe("medusa serve", () => {
   it("prints one Listening line, publishes through the API to the sandbox, stops on Ctrl+C", async () => {
     const dir = scratch()
     fs.cpSync(path.join(root, "examples/media"), path.join(dir, "media"), { recursive: true })
-    const server = start(["serve", "--port", "0", "--sandbox"], {
+    const server = start(["serve", "--port", "0", "--sandbox", "--store", ".medusa/medusa.db"], {
       cwd: dir,
       env: { MEDUSA_SERVER_API_KEY: "cli-test-key" }
     })
@@ -45,7 +45,7 @@ describe("medusa serve", () => {
       assert.strictEqual(status.status, "completed", JSON.stringify(status))
       assert.isString(status.results?.linkedin_post_url)
       assert.isAtLeast(status.history?.length ?? 0, 3)
-      // The default store is the durable SQLite file in the working directory.
+      // With --sandbox, tasks live in memory unless --store names a file (as here).
       assert.isTrue(fs.existsSync(path.join(dir, ".medusa", "medusa.db")))
       // `medusa status` reads the same store, and prints the history.
       const printed = await run(["status", task_id], { cwd: dir })
