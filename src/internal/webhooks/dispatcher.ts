@@ -15,35 +15,20 @@ import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
-import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { ConfigError, Issue, StoreError } from "../../PublishError.js"
 import { isFinal } from "../../Task.js"
 import { TaskStore } from "../../TaskStore.js"
+import type { Endpoint, Options } from "../../Webhooks.js"
 import { parseRetryAfter } from "../http/retryAfter.js"
-import type { EventType } from "./events.js"
 import type { Delivery, Outbox } from "./outbox.js"
 import { keyOf, sign } from "./signing.js"
 
+// The public module documents them; the dispatcher works on the same shapes.
 /** @internal */
-export interface Endpoint {
-  readonly url: string
-  readonly secret: Redacted.Redacted<string>
-  readonly events: ReadonlyArray<EventType>
-}
-
-/** @internal */
-export interface Options {
-  readonly endpoints: ReadonlyArray<Endpoint>
-  readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
-  readonly pollInterval?: Duration.DurationInput | undefined
-  readonly timeout?: Duration.DurationInput | undefined
-  readonly concurrency?: number | undefined
-  readonly maxEventAge?: Duration.DurationInput | undefined
-  readonly maxRetryAfter?: Duration.DurationInput | undefined
-}
+export type { Endpoint, Options } from "../../Webhooks.js"
 
 /**
  * The Standard Webhooks example schedule after the first attempt (5 s, 5 min,
