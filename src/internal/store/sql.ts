@@ -132,6 +132,13 @@ export const make = (
     // Deduplicate deliveries: the same change may arrive locally, by NOTIFY
     // and by polling.
     const seen = new Map<string, true>()
+    // The state each task was last delivered in. A row read from the tasks
+    // table (a poll, a progress notification too large to carry) may already
+    // hold a newer state than this process has delivered; delivering it would
+    // mark that revision seen and drop the state change itself (with its
+    // `previous`) when it arrives from the history. Such a row is left to the
+    // history, which holds every state change.
+    const lastState = new Map<string, TaskState>()
     const deliver = (event: ChangeEvent): Effect.Effect<void> =>
       Effect.suspend(() => {
         const key = `${event.task.id}:${event.rev}`
@@ -141,8 +148,17 @@ export const make = (
           const oldest = seen.keys().next()
           if (!oldest.done) seen.delete(oldest.value)
         }
+        lastState.delete(event.task.id)
+        lastState.set(event.task.id, event.task.state)
+        if (lastState.size > dedupeWindow) {
+          const oldest = lastState.keys().next()
+          if (!oldest.done) lastState.delete(oldest.value)
+        }
         return PubSub.publish(hub, event)
       })
+    /** Delivers a tasks-table row only as what it is for this process: a change within the state last delivered. */
+    const deliverRow = (rev: number, task: Task): Effect.Effect<void> =>
+      lastState.get(task.id) === task.state ? deliver(fromRemote(rev, task.state, task)) : Effect.void
 
     const refuseWrite = (what: string) =>
       new StoreError({
@@ -311,7 +327,7 @@ export const make = (
             WHERE id = ${payload.id}`
           if (rows.length === 0) return
           task = yield* decodeTask(rows[0]!.body)
-          yield* deliver(fromRemote(num(rows[0]!.rev), payload.previous, task))
+          yield* deliverRow(num(rows[0]!.rev), task)
           return
         }
         yield* deliver(fromRemote(payload.rev, payload.previous, task, payload.seq))
@@ -344,12 +360,19 @@ export const make = (
       for (const row of rows) {
         lastUpdated = Math.max(lastUpdated, num(row.updated_at))
         if (seen.has(`${row.id}:${num(row.rev)}`)) continue
-        const task = yield* decodeTask(row.body)
-        yield* deliver(fromRemote(num(row.rev), row.state, task))
+        yield* deliverRow(num(row.rev), yield* decodeTask(row.body))
       }
     })
 
     const remote = options.remote
+    if (remote?.pollInterval !== undefined || remote?.notify) {
+      // The states unfinished tasks are in now: their progress rows are then
+      // delivered as such (`deliverRow`); a task created later enters
+      // `lastState` through its first history row.
+      const unfinished = yield* sql<{ id: string; state: TaskState }>`SELECT id, state FROM medusa_tasks
+        WHERE state IN ('pending', 'in_progress')`.pipe(Effect.mapError(unavailable("Reading the task table")))
+      for (const row of unfinished) lastState.set(row.id, row.state)
+    }
     if (remote?.pollInterval !== undefined) {
       // Start from now: the feed promises changes from subscription on.
       const [maxSeq] = yield* sql<{ m: number | string | null }>`SELECT MAX(seq) AS m FROM medusa_task_history`.pipe(
