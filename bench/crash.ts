@@ -33,6 +33,7 @@ import * as Sandbox from "../src/sandbox/Sandbox.js"
 import * as SqlTaskStore from "../src/SqlTaskStore.js"
 import type { Task } from "../src/Task.js"
 import { TaskStore } from "../src/TaskStore.js"
+import { followLines } from "../test/durable/fixtures/processes.js"
 
 const args = process.argv.slice(2)
 const arg = (name: string): string | undefined => {
@@ -73,42 +74,18 @@ interface Run {
 
 const run = (cli: string, argv: ReadonlyArray<string>): Run => {
   const child = spawn(process.execPath, [cli, ...argv], { stdio: ["ignore", "pipe", "pipe"] })
-  const lines: Array<string> = []
-  const waiters: Array<() => void> = []
-  let buffer = ""
-  child.stdout!.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString("utf8")
-    let i: number
-    while ((i = buffer.indexOf("\n")) >= 0) {
-      lines.push(buffer.slice(0, i))
-      buffer = buffer.slice(i + 1)
-    }
-    waiters.splice(0).forEach((w) => w())
-  })
+  const { lines, until } = followLines(child)
   child.stderr!.on("data", () => {})
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => {
-      waiters.splice(0).forEach((w) => w())
-      resolve({ code, signal })
-    })
+    child.once("exit", (code, signal) => resolve({ code, signal }))
   )
-  const lineCount = (n: number) =>
-    new Promise<void>((resolve) => {
-      const check = () => {
-        if (lines.length >= n || child.exitCode !== null || child.signalCode !== null) resolve()
-        else waiters.push(check)
-      }
-      check()
-    })
-  const lineWhere = (predicate: (line: string) => boolean) =>
-    new Promise<void>((resolve) => {
-      const check = () => {
-        if (lines.some(predicate) || child.exitCode !== null || child.signalCode !== null) resolve()
-        else waiters.push(check)
-      }
-      check()
-    })
-  return { child, lines, exited, lineCount, lineWhere }
+  return {
+    child,
+    lines,
+    exited,
+    lineCount: (n) => until(() => lines.length >= n),
+    lineWhere: (predicate) => until(() => lines.some(predicate))
+  }
 }
 
 const readTasks = (filename: string): Promise<ReadonlyArray<Task>> =>
