@@ -1,4 +1,3 @@
-import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -15,6 +14,7 @@ import * as SqlTaskStore from "../../src/SqlTaskStore.js"
 import * as TaskId from "../../src/TaskId.js"
 import { TaskStore } from "../../src/TaskStore.js"
 import * as TaskStore_ from "../../src/TaskStore.js"
+import { dropDatabase, freshDatabase, pgUrl } from "../durable/fixtures/pg.js"
 
 const makeTask = (now: number) => {
   const request = Schema.decodeUnknownSync(PublishRequest)({
@@ -35,20 +35,14 @@ const stores: ReadonlyArray<readonly [string, () => Layer.Layer<TaskStore, never
       Layer.tap(() => Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))))
     )
   }],
-  // PostgreSQL when MEDUSA_TEST_PG_URL is set: a database of this suite's own, emptied first.
-  ...(process.env.MEDUSA_TEST_PG_URL === undefined ? [] : [
-    ["postgres", () => {
-      const url = new URL(process.env.MEDUSA_TEST_PG_URL!)
-      url.pathname = "/medusa_serve_api"
-      const client = SqlTaskStore.pgClient({ url: url.toString() })
-      const reset = Layer.effectDiscard(Effect.gen(function*() {
-        const sql = yield* SqlClient.SqlClient
-        for (const table of ["medusa_task_history", "medusa_tasks", "medusa_idempotency_keys", "medusa_migrations"]) {
-          yield* sql.unsafe(`DROP TABLE IF EXISTS ${table}`)
-        }
-      }))
-      return SqlTaskStore.layer().pipe(Layer.provide(reset), Layer.provide(client), Layer.orDie)
-    }] as const
+  // PostgreSQL when MEDUSA_TEST_PG_URL is set: a fresh database of this suite's own, dropped after.
+  ...(pgUrl === undefined ? [] : [
+    ["postgres", () =>
+      Layer.unwrapScoped(
+        Effect.acquireRelease(Effect.promise(freshDatabase), (url) => Effect.promise(() => dropDatabase(url))).pipe(
+          Effect.map((url) => SqlTaskStore.layerPg({ url }).pipe(Layer.orDie))
+        )
+      )] as const
   ])
 ]
 
