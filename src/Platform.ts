@@ -15,7 +15,15 @@ import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { HostId, PublisherId } from "./PlatformId.js"
 import type { Issue, PlatformError } from "./PublishError.js"
-import type { FacebookMetadata, LinkedInMetadata, VimeoMetadata, XMetadata, YouTubeMetadata } from "./PublishRequest.js"
+import type {
+  FacebookMetadata,
+  LinkedInMetadata,
+  MastodonMetadata,
+  ThreadsMetadata,
+  VimeoMetadata,
+  XMetadata,
+  YouTubeMetadata
+} from "./PublishRequest.js"
 import type { TaskId } from "./TaskId.js"
 
 // =============================================================================
@@ -364,6 +372,24 @@ export class LinkedInPublisher extends Context.Tag("@medusa/Platform/LinkedInPub
 >() {}
 
 /**
+ * @since 0.1.0
+ * @category tags
+ */
+export class ThreadsPublisher extends Context.Tag("@medusa/Platform/ThreadsPublisher")<
+  ThreadsPublisher,
+  Publisher<ThreadsMetadata>
+>() {}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class MastodonPublisher extends Context.Tag("@medusa/Platform/MastodonPublisher")<
+  MastodonPublisher,
+  Publisher<MastodonMetadata>
+>() {}
+
+/**
  * Every platform tag. The engine resolves whichever are provided
  * (`Effect.serviceOption`), so a program only needs the layers of the
  * platforms it uses.
@@ -371,4 +397,11 @@ export class LinkedInPublisher extends Context.Tag("@medusa/Platform/LinkedInPub
  * @since 0.1.0
  * @category models
  */
-export type Platforms = YouTubeHost | VimeoHost | FacebookPublisher | XPublisher | LinkedInPublisher
+export type Platforms =
+  | YouTubeHost
+  | VimeoHost
+  | FacebookPublisher
+  | XPublisher
+  | LinkedInPublisher
+  | ThreadsPublisher
+  | MastodonPublisher

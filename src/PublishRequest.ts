@@ -18,10 +18,10 @@ import { PlatformId } from "./PlatformId.js"
  * @category schemas
  */
 export const PlatformName: Schema.transform<
-  Schema.Literal<["youtube", "vimeo", "facebook", "x", "linkedin", "twitter"]>,
+  Schema.Literal<["youtube", "vimeo", "facebook", "x", "linkedin", "threads", "mastodon", "twitter"]>,
   typeof PlatformId
 > = Schema.transform(
-  Schema.Literal("youtube", "vimeo", "facebook", "x", "linkedin", "twitter"),
+  Schema.Literal("youtube", "vimeo", "facebook", "x", "linkedin", "threads", "mastodon", "twitter"),
   PlatformId,
   {
     strict: true,
@@ -122,12 +122,50 @@ export class LinkedInMetadata extends Schema.Class<LinkedInMetadata>("@medusa/Li
  * @since 0.1.0
  * @category schemas
  */
+export class ThreadsMetadata extends Schema.Class<ThreadsMetadata>("@medusa/ThreadsMetadata")({
+  /** Template; at most 500 characters once filled. The first link becomes the post's preview. */
+  text: Schema.String
+}) {}
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MastodonVisibility: Schema.Literal<["public", "unlisted", "private", "direct"]> = Schema.Literal(
+  "public",
+  "unlisted",
+  "private",
+  "direct"
+)
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export class MastodonMetadata extends Schema.Class<MastodonMetadata>("@medusa/MastodonMetadata")({
+  /** Template; at most the instance's limit once filled (500 by default; every URL counts 23). */
+  status: Schema.String,
+  visibility: Schema.optional(MastodonVisibility),
+  /** Content warning shown before the status. */
+  spoilerText: Schema.optional(Schema.String),
+  /** Upload the media file to the instance and attach it (`/api/v2/media`). */
+  attachVideo: Schema.optional(Schema.Boolean),
+  /** ISO 639-1 language of the status. */
+  language: Schema.optional(Schema.String)
+}) {}
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export class Metadata extends Schema.Class<Metadata>("@medusa/Metadata")({
   youtube: Schema.optional(YouTubeMetadata),
   vimeo: Schema.optional(VimeoMetadata),
   facebook: Schema.optional(FacebookMetadata),
   x: Schema.optional(XMetadata),
-  linkedin: Schema.optional(LinkedInMetadata)
+  linkedin: Schema.optional(LinkedInMetadata),
+  threads: Schema.optional(ThreadsMetadata),
+  mastodon: Schema.optional(MastodonMetadata)
 }) {}
 
 /**

@@ -249,7 +249,9 @@ export const validate = (
 export const templateFields: Readonly<Record<PublisherId, ReadonlyArray<string>>> = {
   facebook: ["message", "link"],
   x: ["text"],
-  linkedin: ["text"]
+  linkedin: ["text"],
+  threads: ["text"],
+  mastodon: ["status", "spoilerText"]
 }
 
 /**

@@ -28,7 +28,9 @@ import {
   FacebookPublisher,
   LinkedInPublisher,
   madeAfter,
+  MastodonPublisher,
   PublishedPost,
+  ThreadsPublisher,
   UploadedVideo,
   UploadProgress,
   UploadSession,
@@ -119,6 +121,8 @@ export interface Options {
   readonly facebook?: PublisherOptions | undefined
   readonly x?: PublisherOptions | undefined
   readonly linkedin?: PublisherOptions | undefined
+  readonly threads?: PublisherOptions | undefined
+  readonly mastodon?: PublisherOptions | undefined
   /** Record every call (default true; the benchmark turns it off). */
   readonly record?: boolean | undefined
 }
@@ -439,6 +443,14 @@ const postOf = (publisher: PublisherId, n: number): PublishedPost => {
         { publisher, postId: `urn:li:share:${7000000000000000000n + BigInt(n)}` },
         true
       )
+    case "threads": {
+      const postId = String(18_000_000_000_000_000n + BigInt(n))
+      return new PublishedPost({ publisher, postId, url: `https://www.threads.net/@medusa/post/${postId}` }, true)
+    }
+    case "mastodon": {
+      const postId = String(113_000_000_000_000_000n + BigInt(n))
+      return new PublishedPost({ publisher, postId, url: `https://mastodon.example/@medusa/${postId}` }, true)
+    }
   }
 }
 
@@ -541,7 +553,23 @@ export const layerLinkedIn = (options: PublisherOptions = {}): Layer.Layer<Linke
   Layer.effect(LinkedInPublisher, makePublisher("linkedin", options))
 
 /**
- * All five test platforms and their `TestPlatforms` control.
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerThreads = (options: PublisherOptions = {}): Layer.Layer<ThreadsPublisher, never, InternalControl> =>
+  Layer.effect(ThreadsPublisher, makePublisher("threads", options))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMastodon = (
+  options: PublisherOptions = {}
+): Layer.Layer<MastodonPublisher, never, InternalControl> =>
+  Layer.effect(MastodonPublisher, makePublisher("mastodon", options))
+
+/**
+ * All the test platforms and their `TestPlatforms` control.
  *
  * @since 0.1.0
  * @category layers
@@ -569,6 +597,8 @@ export const layerFor = (
   if (platforms.includes("facebook")) parts.push(layerFacebook(options.facebook))
   if (platforms.includes("x")) parts.push(layerX(options.x))
   if (platforms.includes("linkedin")) parts.push(layerLinkedIn(options.linkedin))
+  if (platforms.includes("threads")) parts.push(layerThreads(options.threads))
+  if (platforms.includes("mastodon")) parts.push(layerMastodon(options.mastodon))
   const merged = parts.reduce<Layer.Layer<never, never, InternalControl>>(
     (acc, part) => Layer.merge(acc, part),
     Layer.empty as Layer.Layer<never, never, InternalControl>

@@ -68,7 +68,9 @@ export const portsFrom = (first: number): Record<PlatformId | "control", number>
   facebook: first + 2,
   x: first + 3,
   linkedin: first + 4,
-  control: first + 5
+  control: first + 5,
+  threads: first + 6,
+  mastodon: first + 7
 })
 
 /**

@@ -4,7 +4,15 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import type { Host, MediaFile, Publisher } from "../../Platform.js"
-import { FacebookPublisher, LinkedInPublisher, VimeoHost, XPublisher, YouTubeHost } from "../../Platform.js"
+import {
+  FacebookPublisher,
+  LinkedInPublisher,
+  MastodonPublisher,
+  ThreadsPublisher,
+  VimeoHost,
+  XPublisher,
+  YouTubeHost
+} from "../../Platform.js"
 import type { HostId, PlatformId, PublisherId } from "../../PlatformId.js"
 import {
   all as allPlatforms,
@@ -47,6 +55,8 @@ export const resolvePlatforms: Effect.Effect<ResolvedPlatforms> = Effect.gen(fun
   const facebook = yield* Effect.serviceOption(FacebookPublisher)
   const x = yield* Effect.serviceOption(XPublisher)
   const linkedin = yield* Effect.serviceOption(LinkedInPublisher)
+  const threads = yield* Effect.serviceOption(ThreadsPublisher)
+  const mastodon = yield* Effect.serviceOption(MastodonPublisher)
   const hosts: Partial<Record<HostId, Host<any>>> = {}
   const publishers: Partial<Record<PublisherId, Publisher<any>>> = {}
   if (Option.isSome(youtube)) hosts.youtube = youtube.value
@@ -54,6 +64,8 @@ export const resolvePlatforms: Effect.Effect<ResolvedPlatforms> = Effect.gen(fun
   if (Option.isSome(facebook)) publishers.facebook = facebook.value
   if (Option.isSome(x)) publishers.x = x.value
   if (Option.isSome(linkedin)) publishers.linkedin = linkedin.value
+  if (Option.isSome(threads)) publishers.threads = threads.value
+  if (Option.isSome(mastodon)) publishers.mastodon = mastodon.value
   return { hosts, publishers }
 })
 
