@@ -17,12 +17,14 @@ import * as Layer from "effect/Layer"
 import * as Durable from "./Durable.js"
 import * as Facebook from "./Facebook.js"
 import * as LinkedIn from "./LinkedIn.js"
+import * as Mastodon from "./Mastodon.js"
 import * as Medusa from "./Medusa.js"
 import * as Config from "./MedusaConfig.js"
 import type { MedusaConfig } from "./MedusaConfig.js"
 import type { ConfigError, StoreError } from "./PublishError.js"
 import * as TaskStore from "./TaskStore.js"
 import * as Telemetry from "./Telemetry.js"
+import * as Threads from "./Threads.js"
 import * as Vimeo from "./Vimeo.js"
 import * as X from "./X.js"
 import * as YouTube from "./YouTube.js"
@@ -46,6 +48,8 @@ export const platforms = (config: MedusaConfig): Layer.Layer<never> => {
   if (config.facebook) layers.push(Facebook.layer({ ...publisherDefaults, ...config.facebook }))
   if (config.x) layers.push(X.layer({ ...publisherDefaults, ...config.x }))
   if (config.linkedin) layers.push(LinkedIn.layer({ ...publisherDefaults, ...config.linkedin }))
+  if (config.threads) layers.push(Threads.layer({ ...publisherDefaults, ...config.threads }))
+  if (config.mastodon) layers.push(Mastodon.layer({ ...publisherDefaults, ...config.mastodon }))
   if (layers.length === 0) return Layer.empty
   const [first, ...rest] = layers
   return Layer.mergeAll(first!, ...rest).pipe(

@@ -8,6 +8,8 @@
  *   "facebook": { "page_id": "1234567890", "access_token": "…" },
  *   "twitter": { "api_key": "…", "api_secret": "…", "access_token": "…", "access_token_secret": "…" },
  *   "linkedin": { "access_token": "…", "author_urn": "urn:li:person:abc" },
+ *   "threads": { "access_token": "…", "user_id": "17841400000000001" },
+ *   "mastodon": { "access_token": "…", "instance_url": "https://mastodon.social" },
  *   "medusa": { "max_concurrent_tasks": 4, "retention": "7 days", "max_wait": "5 minutes", "store": { "sqlite": ".medusa/tasks.db" } }
  * }
  * ```
@@ -265,6 +267,34 @@ export const LinkedInSection = Schema.Struct({
   ...postingKeys
 })
 
+/** @internal */
+export const ThreadsSection = Schema.Struct({
+  accessToken: required(Secret, "access_token"),
+  userId: required(
+    Schema.String.pipe(
+      Schema.pattern(/^\d+$/, {
+        message: (issue) =>
+          `must be the numeric Threads user id (GET /me answers it), got ${JSON.stringify(issue.actual)}`
+      })
+    ),
+    "user_id"
+  ),
+  baseUrl: optional(Url, "base_url"),
+  apiVersion: optional(
+    Schema.String.pipe(Schema.pattern(/^v\d+\.\d+$/, { message: () => "must look like v1.0" })),
+    "api_version"
+  ),
+  ...postingKeys
+})
+
+/** @internal */
+export const MastodonSection = Schema.Struct({
+  accessToken: required(Secret, "access_token"),
+  instanceUrl: required(Url, "instance_url"),
+  maxCharacters: optional(Positive, "max_characters"),
+  ...postingKeys
+})
+
 const StoreSection = Schema.Union(
   Schema.Literal("memory"),
   Schema.Struct({ sqlite: Text }),
@@ -292,7 +322,9 @@ const EngineSection = Schema.Struct({
         vimeo: Schema.optionalWith(Positive, { exact: true }),
         facebook: Schema.optionalWith(Positive, { exact: true }),
         x: Schema.optionalWith(Positive, { exact: true }),
-        linkedin: Schema.optionalWith(Positive, { exact: true })
+        linkedin: Schema.optionalWith(Positive, { exact: true }),
+        threads: Schema.optionalWith(Positive, { exact: true }),
+        mastodon: Schema.optionalWith(Positive, { exact: true })
       })
     ),
     "per_platform_concurrency"
@@ -386,6 +418,8 @@ const FileSchema = Schema.Struct({
   twitter: Schema.optional(XSection),
   x: Schema.optional(XSection),
   linkedin: Schema.optional(LinkedInSection),
+  threads: Schema.optional(ThreadsSection),
+  mastodon: Schema.optional(MastodonSection),
   medusa: Schema.optional(EngineSection),
   telemetry: Schema.optional(TelemetrySection),
   server: Schema.optional(ServerSection)
@@ -427,6 +461,18 @@ export type XConfig = typeof XSection.Type
  * @category models
  */
 export type LinkedInConfig = typeof LinkedInSection.Type
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ThreadsConfig = typeof ThreadsSection.Type
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type MastodonConfig = typeof MastodonSection.Type
 
 /**
  * `telemetry`: OTLP export (`Telemetry.optionsFromConfig`) and the log format.
@@ -531,6 +577,8 @@ export interface MedusaConfig {
   readonly facebook?: FacebookConfig
   readonly x?: XConfig
   readonly linkedin?: LinkedInConfig
+  readonly threads?: ThreadsConfig
+  readonly mastodon?: MastodonConfig
   readonly medusa: EngineConfig
   readonly telemetry?: TelemetryConfig
   readonly server?: ServerConfig
@@ -663,7 +711,16 @@ const unknownKeys = (ast: AST.AST, value: unknown, path: ReadonlyArray<string | 
  */
 export const sectionKeys: Readonly<
   Record<
-    "youtube" | "vimeo" | "facebook" | "twitter" | "linkedin" | "medusa" | "telemetry" | "server",
+    | "youtube"
+    | "vimeo"
+    | "facebook"
+    | "twitter"
+    | "linkedin"
+    | "threads"
+    | "mastodon"
+    | "medusa"
+    | "telemetry"
+    | "server",
     ReadonlyArray<string>
   >
 > = {
@@ -672,6 +729,8 @@ export const sectionKeys: Readonly<
   facebook: objectShapes(FacebookSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   twitter: objectShapes(XSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   linkedin: objectShapes(LinkedInSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
+  threads: objectShapes(ThreadsSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
+  mastodon: objectShapes(MastodonSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   medusa: objectShapes(EngineSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   telemetry: objectShapes(TelemetrySection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   server: objectShapes(ServerSection.ast)[0]!.propertySignatures.map((p) => String(p.name))
@@ -705,7 +764,7 @@ const envKeys = (
   }
 }
 
-const environmentKeys: Record<"youtube" | "vimeo" | "facebook" | "twitter" | "linkedin", {
+const environmentKeys: Record<"youtube" | "vimeo" | "facebook" | "twitter" | "linkedin" | "threads" | "mastodon", {
   readonly required: ReadonlyArray<string>
   readonly optional: ReadonlyArray<string>
 }> = {
@@ -713,14 +772,17 @@ const environmentKeys: Record<"youtube" | "vimeo" | "facebook" | "twitter" | "li
   vimeo: envKeys(VimeoSection),
   facebook: envKeys(FacebookSection),
   twitter: envKeys(XSection),
-  linkedin: envKeys(LinkedInSection)
+  linkedin: envKeys(LinkedInSection),
+  threads: envKeys(ThreadsSection),
+  mastodon: envKeys(MastodonSection)
 }
 
 /** Keys whose values are secrets, in any section (never echoed). */
 const secretKeys = new Set(
-  [YouTubeSection, VimeoSection, FacebookSection, XSection, LinkedInSection].flatMap((section) =>
-    objectShapes(section.ast)[0]!.propertySignatures.filter((p) => isSecret(p.type)).map((p) => String(p.name))
-  ).concat(["postgres", "key", "secret"])
+  [YouTubeSection, VimeoSection, FacebookSection, XSection, LinkedInSection, ThreadsSection, MastodonSection].flatMap((
+    section
+  ) => objectShapes(section.ast)[0]!.propertySignatures.filter((p) => isSecret(p.type)).map((p) => String(p.name)))
+    .concat(["postgres", "key", "secret"])
 )
 
 /**
@@ -881,6 +943,8 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
       ...(c.facebook !== undefined ? { facebook: c.facebook } : {}),
       ...(x !== undefined ? { x } : {}),
       ...(c.linkedin !== undefined ? { linkedin: c.linkedin } : {}),
+      ...(c.threads !== undefined ? { threads: c.threads } : {}),
+      ...(c.mastodon !== undefined ? { mastodon: c.mastodon } : {}),
       ...(c.server !== undefined ?
         {
           server: {
@@ -1006,4 +1070,6 @@ export const runnerOptions = (config: MedusaConfig): RunnerConfig => config.medu
  * @category getters
  */
 export const configuredPlatforms = (config: MedusaConfig): ReadonlyArray<PlatformId> =>
-  (["youtube", "vimeo", "facebook", "x", "linkedin"] as const).filter((id) => config[id] !== undefined)
+  (["youtube", "vimeo", "facebook", "x", "linkedin", "threads", "mastodon"] as const).filter((id) =>
+    config[id] !== undefined
+  )

@@ -14,6 +14,7 @@ export const choices = {
   privacy: ["public", "unlisted", "private"],
   "vimeo-privacy": ["anybody", "nobody", "unlisted", "password", "disable"],
   policy: ["fail-fast", "best-effort", "all-or-nothing"],
+  "mastodon-visibility": ["public", "unlisted", "private", "direct"],
   status: ["pending", "in_progress", "completed", "failed", "cancelled"]
 } as const
 
@@ -30,6 +31,7 @@ const files: ReadonlyArray<string> = ["request"]
 const booleans = new Set([
   "sandbox",
   "x-video",
+  "mastodon-video",
   "detach",
   "json",
   "watch",

@@ -280,7 +280,7 @@ export const validateConfig = (configFile: string): Effect.Effect<ReadonlyArray<
 
 const summaryOf = (config: Config.MedusaConfig, platforms: ReadonlyArray<PlatformId>): ReadonlyArray<string> =>
   platforms.length === 0 ?
-    ["no platform configured: add a youtube, vimeo, facebook, twitter or linkedin section"] :
+    ["no platform configured: add a youtube, vimeo, facebook, twitter, linkedin, threads or mastodon section"] :
     [
       `platforms: ${platforms.join(", ")}`,
       `store: ${
@@ -319,16 +319,19 @@ export const checkCredentials = (
 ): Effect.Effect<ReadonlyArray<CredentialCheck>, ConfigError> =>
   Effect.gen(function*() {
     const config = yield* Config.load(configFile)
-    const [Facebook, X, LinkedIn, YouTube, Vimeo, NodeHttpClient, NodeFileSystem] = yield* load(() =>
-      Promise.all([
-        import("../../Facebook.js"),
-        import("../../X.js"),
-        import("../../LinkedIn.js"),
-        import("../../YouTube.js"),
-        import("../../Vimeo.js"),
-        import("@effect/platform-node/NodeHttpClient"),
-        import("@effect/platform-node/NodeFileSystem")
-      ])
+    const [Facebook, X, LinkedIn, YouTube, Vimeo, NodeHttpClient, NodeFileSystem, Threads, Mastodon] = yield* load(
+      () =>
+        Promise.all([
+          import("../../Facebook.js"),
+          import("../../X.js"),
+          import("../../LinkedIn.js"),
+          import("../../YouTube.js"),
+          import("../../Vimeo.js"),
+          import("@effect/platform-node/NodeHttpClient"),
+          import("@effect/platform-node/NodeFileSystem"),
+          import("../../Threads.js"),
+          import("../../Mastodon.js")
+        ])
     )
     // A platform that cannot be asked is a failed check, with the platform's message.
     const unreachable = (platform: PlatformId) => (error: { readonly message: string }): CredentialCheck => ({
@@ -383,6 +386,34 @@ export const checkCredentials = (
                 details: [...r.problems]
               })),
               Effect.catchAll((e) => Effect.succeed(unreachable("linkedin")(e)))
+            )
+          )
+          break
+        case "threads":
+          checks.push(
+            Threads.checkCredentials(config.threads!).pipe(
+              Effect.map((r): CredentialCheck => ({
+                platform: "threads",
+                ok: r.ok,
+                summary: `${r.valid ? "valid" : "not valid"}; user ${
+                  r.username ? `@${r.username}` : "?"
+                } (${r.userId})`,
+                details: [...r.problems]
+              })),
+              Effect.catchAll((e) => Effect.succeed(unreachable("threads")(e)))
+            )
+          )
+          break
+        case "mastodon":
+          checks.push(
+            Mastodon.checkCredentials(config.mastodon!).pipe(
+              Effect.map((r): CredentialCheck => ({
+                platform: "mastodon",
+                ok: r.ok,
+                summary: `${r.valid ? "valid" : "not valid"}; account ${r.account ?? "?"} on ${r.instanceUrl}`,
+                details: [...r.problems]
+              })),
+              Effect.catchAll((e) => Effect.succeed(unreachable("mastodon")(e)))
             )
           )
           break

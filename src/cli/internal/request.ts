@@ -35,6 +35,10 @@ export interface PublishFlags {
   readonly xText: Option.Option<string>
   readonly xVideo: boolean
   readonly linkedinText: Option.Option<string>
+  readonly threadsText?: Option.Option<string> | undefined
+  readonly mastodonStatus?: Option.Option<string> | undefined
+  readonly mastodonVideo?: boolean | undefined
+  readonly mastodonVisibility?: Option.Option<"public" | "unlisted" | "private" | "direct"> | undefined
   readonly policy: Option.Option<"fail-fast" | "best-effort" | "all-or-nothing">
 }
 
@@ -44,7 +48,9 @@ const platformNames: Readonly<Record<string, PlatformId>> = {
   facebook: "facebook",
   x: "x",
   twitter: "x",
-  linkedin: "linkedin"
+  linkedin: "linkedin",
+  threads: "threads",
+  mastodon: "mastodon"
 }
 
 type Json = Record<string, unknown>
@@ -57,14 +63,19 @@ export const parsePlatforms = (to: string): { readonly platforms: ReadonlyArray<
 } => {
   const names = to.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s.length > 0)
   if (names.length === 0) {
-    return { error: "--to is empty: name at least one of youtube, vimeo, facebook, x, linkedin (comma separated)" }
+    return {
+      error:
+        "--to is empty: name at least one of youtube, vimeo, facebook, x, linkedin, threads, mastodon (comma separated)"
+    }
   }
   const platforms: Array<PlatformId> = []
   for (const name of names) {
     const id = platformNames[name]
     if (id === undefined) {
       return {
-        error: `--to: unknown platform ${JSON.stringify(name)}; use youtube, vimeo, facebook, x (or twitter), linkedin`
+        error: `--to: unknown platform ${
+          JSON.stringify(name)
+        }; use youtube, vimeo, facebook, x (or twitter), linkedin, threads, mastodon`
       }
     }
     if (!platforms.includes(id)) platforms.push(id)
@@ -180,6 +191,10 @@ export const buildRequest = (
   put("x", "text", flags.xText)
   if (flags.xVideo) put("x", "attachVideo", Option.some(true))
   put("linkedin", "text", flags.linkedinText)
+  put("threads", "text", flags.threadsText ?? Option.none())
+  put("mastodon", "status", flags.mastodonStatus ?? Option.none())
+  if (flags.mastodonVideo === true) put("mastodon", "attachVideo", Option.some(true))
+  put("mastodon", "visibility", flags.mastodonVisibility ?? Option.none())
 
   // Platforms: --to wins; else the request file's, whatever it holds (the decoder checks it);
   // else, without a request file, every platform the flags describe.
@@ -191,7 +206,9 @@ export const buildRequest = (
   } else if ("platforms" in base || Option.isSome(flags.request)) {
     platforms = base["platforms"]
   } else {
-    platforms = (["youtube", "vimeo", "facebook", "x", "linkedin"] as const).filter((p) => metadata[p] !== undefined)
+    platforms = (["youtube", "vimeo", "facebook", "x", "linkedin", "threads", "mastodon"] as const).filter((p) =>
+      metadata[p] !== undefined
+    )
     if ((platforms as ReadonlyArray<PlatformId>).length === 0) {
       return {
         error:
