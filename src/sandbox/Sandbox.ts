@@ -192,7 +192,7 @@ export interface Sandbox {
   readonly expireToken: (platform: PlatformId) => void
   readonly exhaustQuota: (platform: PlatformId) => void
   /**
-   * Puts a post on Facebook, X or LinkedIn dated `at` by the sandbox clock
+   * Puts a post on Facebook, X, LinkedIn, Threads or Mastodon dated `at` by the sandbox clock
    * (default now), as if made outside Medusa: no duplicate or limit checks.
    * Searches list it like any other post. Also `POST /_sandbox/posts`.
    */
