@@ -222,6 +222,18 @@ export interface PostContext<M> {
    * high API usage), so that the task's status can say why it waits.
    */
   readonly onWait?: ((wait: PostWait) => Effect.Effect<void>) | undefined
+  /**
+   * What an earlier send of this post saved with `onStaged` (Threads: its
+   * container id), read from the post's record in the task store.
+   */
+  readonly staged?: string | undefined
+  /**
+   * Saves a reference to what the publisher prepared for this post (Threads:
+   * the container, before the request that publishes it) with the post's
+   * intent in the task store, so that a later send of the post, after a
+   * crash, receives it as `staged`. Absent when the store cannot keep it.
+   */
+  readonly onStaged?: ((ref: string) => Effect.Effect<void>) | undefined
 }
 
 /**

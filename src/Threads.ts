@@ -91,6 +91,14 @@ export const maxTextLength: number = 500
 export const settleTime: Duration.Duration = Duration.minutes(5)
 
 /**
+ * `settleTime` in milliseconds.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultSettleMillis: number = Duration.toMillis(settleTime)
+
+/**
  * How a container's status is polled: read at once (a `TEXT` container is
  * usually `FINISHED` when created), then once a minute, for at most 5
  * minutes, as Meta recommends for containers still `IN_PROGRESS`.
@@ -445,6 +453,40 @@ export const make = (options: Options): Effect.Effect<Publisher<ThreadsMetadata>
         Effect.orElseSucceed(() => post)
       )
 
+    /**
+     * The container an earlier send of this post saved, when it may still be
+     * published: `FINISHED` or `IN_PROGRESS`. One already `PUBLISHED` made the
+     * post, which is never published again: the outcome stays unknown (the
+     * engine searched the user's threads before this send and did not find
+     * it). `ERROR`, `EXPIRED` or an unknown id were never published: a new
+     * container is made (`undefined`).
+     */
+    const reuseStaged = (id: string, text: string) =>
+      Effect.gen(function*() {
+        const status = yield* containerStatus(id).pipe(
+          Effect.map(Option.some),
+          Effect.catchTag("PlatformRejected", () => Effect.succeed(Option.none<ContainerStatus>()))
+        )
+        if (Option.isNone(status)) return undefined
+        switch (status.value.status) {
+          case "FINISHED":
+          case "IN_PROGRESS":
+            return id
+          case "PUBLISHED": {
+            const found = yield* search(text, 0)
+            return yield* new PostOutcomeUnknown({
+              platform: "threads",
+              reason: "post_outcome_unknown",
+              description: `the container ${id} an earlier run prepared is PUBLISHED: the post was made${
+                Option.isSome(found) ? ` (it may be ${found.value.postId})` : ", but Threads does not list it yet"
+              }; Medusa does not publish it again. Check the recent threads of user ${options.userId}.`
+            })
+          }
+          default:
+            return undefined
+        }
+      })
+
     const post = Effect.fn("Threads.post")(function*(context: PostContext<ThreadsMetadata>) {
       const text = context.metadata.text
       const n = length(text)
@@ -459,8 +501,11 @@ export const make = (options: Options): Effect.Effect<Publisher<ThreadsMetadata>
           })
         )
       }
-      // The container is this post's own: created once, published at most once.
-      const containerId = yield* createContainer(text)
+      // The container is this post's own: created once, saved with the post's intent before it is
+      // published, published at most once. A later send (after a crash) takes the saved one up again.
+      const reused = context.staged === undefined ? undefined : yield* reuseStaged(context.staged, text)
+      const containerId = reused ?? (yield* createContainer(text))
+      if (reused === undefined && context.onStaged !== undefined) yield* context.onStaged(containerId)
       yield* awaitContainer(containerId)
       const published = yield* PostOnce.postOnce({
         platform: "threads",

@@ -1,10 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
-import { ThreadsMetadata } from "../../src/PublishRequest.js"
+import * as Engine from "../../src/internal/task/engine.js"
+import { Metadata, PublishRequest, ThreadsMetadata } from "../../src/PublishRequest.js"
 import type * as Sandbox from "../../src/sandbox/Sandbox.js"
+import { TaskId } from "../../src/TaskId.js"
+import { layerMemory as storeLayerMemory, TaskStore } from "../../src/TaskStore.js"
 import * as Threads from "../../src/Threads.js"
 import { publisherContract } from "../contract/publisher.js"
 import { alignClocks, awaitSleep, context, Http, media, sandbox, type SandboxOptions } from "./helpers.js"
@@ -142,6 +148,81 @@ describe("Threads publisher", () => {
       expect(publishRequests(sb)).toHaveLength(1)
       expect(stored(sb)).toHaveLength(1)
     }).pipe(Effect.provide(Http)))
+
+  describe("the container is saved with the post's intent (engine, memory store)", () => {
+    const body = "Saved container https://youtu.be/dQw4w9WgXcQ"
+    const engineTask = (publisher: Effect.Effect.Success<ReturnType<typeof Threads.make>>) =>
+      Effect.gen(function*() {
+        const store = yield* TaskStore
+        const engine = yield* Engine.makeEngine(
+          store,
+          { hosts: {}, publishers: { threads: publisher } },
+          { youtube: 1, vimeo: 1, facebook: 1, x: 1, linkedin: 1, threads: 1, mastodon: 1 }
+        )
+        const request = new PublishRequest({
+          mediaFile: media.path,
+          platforms: ["threads"],
+          metadata: new Metadata({ threads: text(body) })
+        })
+        const task = Engine.makeTask(
+          TaskId.make("medusa_task_7a1e3c5d-2b4f-4e6a-9c8d-0f1e2d3c4b5a"),
+          request,
+          media,
+          yield* Clock.currentTimeMillis
+        )
+        yield* store.insert(Engine.rebuild(task, { state: "in_progress" }))
+        return { store, engine, task }
+      })
+
+    /** Runs the post step; when it waits out the settle time, lets the sandbox clock and the TestClock pass it. */
+    const postStepPastSettle = (sb: Sandbox.Sandbox, engine: Engine.Engine, taskId: TaskId) =>
+      Effect.gen(function*() {
+        const fiber = yield* Effect.fork(Effect.either(Engine.postStep(engine, taskId, "threads", [])))
+        const wait = yield* awaitSleep(Threads.defaultSettleMillis - 60_000, Threads.defaultSettleMillis)
+        sb.clock.advance(wait)
+        yield* TestClock.adjust(wait)
+        return yield* Fiber.join(fiber)
+      })
+
+    it.scoped("a publish cut mid-body: after the settle time the same container is published, never a second one", () =>
+      Effect.gen(function*() {
+        const { sb, threads } = yield* setup()
+        const { engine, store, task } = yield* engineTask(threads)
+        sb.inject({ platform: "threads", route: "publish", action: { kind: "drop", afterBytes: 4 } })
+        const result = yield* postStepPastSettle(sb, engine, task.id)
+        expect(result._tag).toBe("Right")
+        expect(containerRequests(sb)).toHaveLength(1)
+        expect(publishRequests(sb)).toHaveLength(2)
+        expect(containers(sb).map((c) => c.status)).toEqual(["PUBLISHED"])
+        expect(stored(sb)).toHaveLength(1)
+        const record = Option.getOrThrow(yield* store.loadPostRecord(task.id, "threads"))
+        expect(record.state).toBe("done")
+      }).pipe(Effect.provide(Layer.merge(Http, storeLayerMemory))))
+
+    it.scoped("a publish that landed but is never listed: the saved container is PUBLISHED, so no second publish", () =>
+      Effect.gen(function*() {
+        const { sb, threads } = yield* setup()
+        const { engine, store, task } = yield* engineTask(threads)
+        sb.inject({ platform: "threads", route: "publish", action: { kind: "drop", afterBytes: 1_000_000 } })
+        // The user's threads never list it (an empty answer to every search).
+        sb.inject({
+          platform: "threads",
+          route: "threads.list",
+          times: Infinity,
+          action: { kind: "status", status: 200, message: "" }
+        })
+        const result = yield* postStepPastSettle(sb, engine, task.id)
+        expect(result._tag).toBe("Left")
+        const error = (result as { left: { reason: string; message: string } }).left
+        expect(error.reason).toBe("post_outcome_unknown")
+        expect(error.message).toMatch(/an earlier run prepared is PUBLISHED: the post was made/)
+        expect(publishRequests(sb)).toHaveLength(1)
+        expect(containerRequests(sb)).toHaveLength(1)
+        expect(stored(sb)).toHaveLength(1)
+        const record = Option.getOrThrow(yield* store.loadPostRecord(task.id, "threads"))
+        expect([record.state, record.staged]).toEqual(["intent", containers(sb)[0]!.id])
+      }).pipe(Effect.provide(Layer.merge(Http, storeLayerMemory))))
+  })
 
   describe("text length, before any byte", () => {
     it.effect("validate counts code points against 500 and names the field", () =>
