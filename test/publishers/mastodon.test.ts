@@ -166,6 +166,20 @@ describe("Mastodon publisher", () => {
       ])
     }).pipe(Effect.provide(Http)))
 
+  it.scoped("the account's status limit (429 with X-RateLimit-Reset 3 hours on, no Retry-After): rate_limited, not held", () =>
+    Effect.gen(function*() {
+      const { mastodon, sb } = yield* setup()
+      sb.exhaustQuota("mastodon")
+      const error = yield* Effect.flip(mastodon.post(context(status("over the limit"))))
+      expect([error._tag, error.reason]).toEqual(["QuotaExceeded", "rate_limited"])
+      // The reset is read from the header (by the sandbox clock), well past the 16-minute hold.
+      const retryAfter = (error as unknown as { retryAfter: number }).retryAfter
+      expect(retryAfter).toBeGreaterThan(3 * 3_600_000 - 60_000)
+      expect(retryAfter).toBeLessThanOrEqual(3 * 3_600_000 + 60_000)
+      expect(statusRequests(sb)).toHaveLength(1)
+      expect(stored(sb)).toHaveLength(0)
+    }).pipe(Effect.provide(Http)))
+
   it.scoped("retract deletes the status, then reports it gone", () =>
     Effect.gen(function*() {
       const { mastodon, sb } = yield* setup()
