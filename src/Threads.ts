@@ -33,7 +33,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import { parseGraphError } from "./internal/facebook/graph.js"
 import * as PostOnce from "./internal/http/postOnce.js"
 import {
   type FindContext,
@@ -44,6 +43,7 @@ import {
   type Publisher,
   ThreadsPublisher
 } from "./Platform.js"
+import { parseGraphError } from "./platforms/facebook/internal/graph.js"
 import {
   AuthExpired,
   Issue,
