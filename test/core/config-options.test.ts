@@ -15,15 +15,15 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import type * as Resumable from "../../src/internal/http/resumable.js"
-import type * as Mastodon from "../../src/Mastodon.js"
 import * as Config from "../../src/MedusaConfig.js"
 import type * as Facebook from "../../src/platforms/facebook/Facebook.js"
 import type * as LinkedIn from "../../src/platforms/linkedin/LinkedIn.js"
+import type * as Mastodon from "../../src/platforms/mastodon/Mastodon.js"
+import type * as Threads from "../../src/platforms/threads/Threads.js"
 import type * as Vimeo from "../../src/platforms/vimeo/Vimeo.js"
 import type * as X from "../../src/platforms/x/X.js"
 import type * as Quota from "../../src/platforms/youtube/internal/quota.js"
 import type * as YouTube from "../../src/platforms/youtube/YouTube.js"
-import type * as Threads from "../../src/Threads.js"
 
 // =============================================================================
 // Type level: no adapter option without a config key

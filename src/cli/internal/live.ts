@@ -329,8 +329,8 @@ export const checkCredentials = (
           import("../../platforms/vimeo/Vimeo.js"),
           import("@effect/platform-node/NodeHttpClient"),
           import("@effect/platform-node/NodeFileSystem"),
-          import("../../Threads.js"),
-          import("../../Mastodon.js")
+          import("../../platforms/threads/Threads.js"),
+          import("../../platforms/mastodon/Mastodon.js")
         ])
     )
     // A platform that cannot be asked is a failed check, with the platform's message.

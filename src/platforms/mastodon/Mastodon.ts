@@ -36,8 +36,7 @@ import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import { randomBytes } from "node:crypto"
 import { readFile } from "node:fs/promises"
-import * as PostOnce from "./internal/http/postOnce.js"
-import { countCharacters, htmlToText } from "./internal/mastodon/text.js"
+import * as PostOnce from "../../internal/http/postOnce.js"
 import {
   type FindContext,
   madeAfter,
@@ -46,10 +45,11 @@ import {
   type PostContext,
   PublishedPost,
   type Publisher
-} from "./Platform.js"
-import { AuthExpired, Issue, type PlatformError, PlatformRejected, PlatformUnavailable } from "./PublishError.js"
-import type { MastodonMetadata } from "./PublishRequest.js"
-import type { TaskId } from "./TaskId.js"
+} from "../../Platform.js"
+import { AuthExpired, Issue, type PlatformError, PlatformRejected, PlatformUnavailable } from "../../PublishError.js"
+import type { MastodonMetadata } from "../../PublishRequest.js"
+import type { TaskId } from "../../TaskId.js"
+import { countCharacters, htmlToText } from "./internal/text.js"
 
 // =============================================================================
 // Options

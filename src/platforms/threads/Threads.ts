@@ -33,7 +33,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import * as PostOnce from "./internal/http/postOnce.js"
+import * as PostOnce from "../../internal/http/postOnce.js"
 import {
   type FindContext,
   madeAfter,
@@ -42,8 +42,7 @@ import {
   PublishedPost,
   type Publisher,
   ThreadsPublisher
-} from "./Platform.js"
-import { parseGraphError } from "./platforms/facebook/internal/graph.js"
+} from "../../Platform.js"
 import {
   AuthExpired,
   Issue,
@@ -51,8 +50,9 @@ import {
   PlatformRejected,
   PlatformUnavailable,
   PostOutcomeUnknown
-} from "./PublishError.js"
-import type { ThreadsMetadata } from "./PublishRequest.js"
+} from "../../PublishError.js"
+import type { ThreadsMetadata } from "../../PublishRequest.js"
+import { parseGraphError } from "../facebook/internal/graph.js"
 
 // =============================================================================
 // Options
