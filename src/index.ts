@@ -44,6 +44,9 @@ export * as Platform from "./Platform.js"
 /** @since 0.1.0 */
 export * as PlatformId from "./PlatformId.js"
 
+/** @since 0.1.0 */
+export * as PlatformModule from "./PlatformModule.js"
+
 // Configuration and wiring
 
 /** @since 0.1.0 */
