@@ -14,7 +14,10 @@
  * `Idempotency-Key` (derived from the task id, which the store holds before
  * the first attempt), and Mastodon answers a request whose key it has seen
  * with the first status instead of posting again. Mastodon keeps a key for
- * an hour; beyond that, and for an answer lost in between, the usual rule
+ * an hour (its `PostStatusService` stores the status id under the account
+ * and the key with a 3,600 s expiry, after creating the status, under a lock
+ * per key, so a concurrent retry waits for the first); beyond that, and for
+ * an answer lost in between, the usual rule
  * holds: an unknown outcome is never re-sent at once, the account's
  * statuses are searched for the text.
  *
