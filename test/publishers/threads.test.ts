@@ -1,3 +1,5 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { describe, expect, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -223,6 +225,24 @@ describe("Threads publisher", () => {
         expect([record.state, record.staged]).toEqual(["intent", containers(sb)[0]!.id])
       }).pipe(Effect.provide(Layer.merge(Http, storeLayerMemory))))
   })
+
+  it.scoped("the emulator publishes a container once: a second threads_publish of it is refused", () =>
+    Effect.gen(function*() {
+      const { sb, threads } = yield* setup()
+      yield* threads.post(context(text("once")))
+      const [container] = containers(sb)
+      const http = yield* HttpClient.HttpClient
+      const again = yield* http.execute(
+        HttpClientRequest.post(`${sb.urls.threads}/v1.0/${sb.credentials.threads.userId}/threads_publish`).pipe(
+          HttpClientRequest.bearerToken(sb.credentials.threads.accessToken),
+          HttpClientRequest.bodyUrlParams({ creation_id: container!.id })
+        )
+      )
+      expect(again.status).toBe(400)
+      const body = (yield* again.json) as { error: { message: string } }
+      expect(body.error.message).toMatch(/has already been published/)
+      expect(stored(sb)).toHaveLength(1)
+    }).pipe(Effect.scoped, Effect.provide(Http)))
 
   describe("text length, before any byte", () => {
     it.effect("validate counts code points against 500 and names the field", () =>
