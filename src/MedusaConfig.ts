@@ -239,6 +239,20 @@ export type {
    * @since 0.1.0
    * @category models
    */
+  MastodonConfig
+} from "./platforms/mastodon/index.js"
+export type {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  ThreadsConfig
+} from "./platforms/threads/index.js"
+export type {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
   VimeoConfig
 } from "./platforms/vimeo/index.js"
 export type {

@@ -214,6 +214,18 @@ export interface PostContext<M> {
    * high API usage), so that the task's status can say why it waits.
    */
   readonly onWait?: ((wait: PostWait) => Effect.Effect<void>) | undefined
+  /**
+   * What an earlier send of this post saved with `onStaged` (Threads: its
+   * container id), read from the post's record in the task store.
+   */
+  readonly staged?: string | undefined
+  /**
+   * Saves a reference to what the publisher prepared for this post (Threads:
+   * the container, before the request that publishes it) with the post's
+   * intent in the task store, so that a later send of the post, after a
+   * crash, receives it as `staged`. Absent when the store cannot keep it.
+   */
+  readonly onStaged?: ((ref: string) => Effect.Effect<void>) | undefined
 }
 
 /**
@@ -341,6 +353,20 @@ export {
    */
   LinkedInPublisher
 } from "./platforms/linkedin/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  MastodonPublisher
+} from "./platforms/mastodon/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  ThreadsPublisher
+} from "./platforms/threads/index.js"
 export {
   /**
    * @since 0.1.0

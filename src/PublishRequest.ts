@@ -48,6 +48,25 @@ export {
    * @since 0.1.0
    * @category schemas
    */
+  MastodonMetadata,
+  /**
+   * @since 0.1.0
+   * @category schemas
+   */
+  MastodonVisibility
+} from "./platforms/mastodon/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category schemas
+   */
+  ThreadsMetadata
+} from "./platforms/threads/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category schemas
+   */
   VimeoMetadata,
   /**
    * @since 0.1.0

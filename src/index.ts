@@ -85,6 +85,12 @@ export * as X from "./platforms/x/X.js"
 export * as LinkedIn from "./platforms/linkedin/LinkedIn.js"
 
 /** @since 0.1.0 */
+export * as Threads from "./platforms/threads/Threads.js"
+
+/** @since 0.1.0 */
+export * as Mastodon from "./platforms/mastodon/Mastodon.js"
+
+/** @since 0.1.0 */
 export * as TestPlatforms from "./TestPlatforms.js"
 
 /** @since 0.1.0 */

@@ -7,6 +7,8 @@
  */
 import { facebook } from "./facebook/index.js"
 import { linkedin } from "./linkedin/index.js"
+import { mastodon } from "./mastodon/index.js"
+import { threads } from "./threads/index.js"
 import { vimeo } from "./vimeo/index.js"
 import { x } from "./x/index.js"
 import { youtube } from "./youtube/index.js"
@@ -17,7 +19,9 @@ export const modules = [
   vimeo,
   facebook,
   x,
-  linkedin
+  linkedin,
+  threads,
+  mastodon
 ] as const
 
 /** @internal */

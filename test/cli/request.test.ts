@@ -65,6 +65,27 @@ describe("buildRequest", () => {
     assert.deepStrictEqual(r.platforms, ["youtube", "vimeo", "linkedin"])
   })
 
+  it("--threads-text and the --mastodon-* flags fill their sections; --to takes threads and mastodon", () => {
+    const r = ok(buildRequest(flags({
+      file: Option.some("v.mp4"),
+      to: Option.some("youtube,threads,Mastodon"),
+      title: Option.some("T"),
+      "threads-text": Option.some("New: {youtube_url}"),
+      "mastodon-status": Option.some("Out now {youtube_url} #video"),
+      "mastodon-video": true,
+      "mastodon-visibility": Option.some("unlisted")
+    })))
+    assert.deepStrictEqual(r.platforms, ["youtube", "threads", "mastodon"])
+    assert.deepStrictEqual(r.metadata.threads, { text: "New: {youtube_url}" })
+    assert.deepStrictEqual(r.metadata.mastodon, {
+      status: "Out now {youtube_url} #video",
+      attachVideo: true,
+      visibility: "unlisted"
+    })
+    const inferred = ok(buildRequest(flags({ file: Option.some("v.mp4"), "threads-text": Option.some("hi") })))
+    assert.deepStrictEqual(inferred.platforms, ["threads"])
+  })
+
   it("merges a --request file: its relative paths resolve against its directory, flags win", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "medusa-request-"))
     const file = path.join(dir, "request.json")
