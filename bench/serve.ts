@@ -2,6 +2,7 @@
  * `medusa serve` under load. Loopback only.
  *
  *   npm run bench:serve [-- --seconds 3 --rounds 3 --connections 32 --clients 200 --tasks 50 --latency 20]
+ *                       [-- --only get|sse] [-- --cpu-prof DIR]
  *
  * Everything runs as a user runs it: the sandbox (`medusa sandbox`) and the
  * server (`medusa serve`, in-memory store) are child processes of the
@@ -47,6 +48,14 @@ const connections = arg("connections", 32)
 const clients = arg("clients", 200)
 const taskCount = arg("tasks", 50)
 const latency = arg("latency", 20)
+const option = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i === -1 ? undefined : process.argv[i + 1]
+}
+// One part alone (`get` or `sse`); both by default.
+const only = option("only")
+// The server's CPU profile (node --cpu-prof), written into this folder when it stops.
+const cpuProf = option("cpu-prof")
 const key = "bench-serve-key"
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "medusa-bench-serve-"))
 const children: Array<ChildProcess> = []
@@ -168,13 +177,22 @@ const main = async () => {
     }),
     { mode: 0o600 }
   )
-  const server = node([bin, "serve", "--port", "0", "--store", "memory", "--config", "medusa.config.json"], {
-    MEDUSA_SERVER_API_KEY: key
-  })
+  const profile = cpuProf === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", path.resolve(cpuProf)]
+  const server = node(
+    [...profile, bin, "serve", "--port", "0", "--store", "memory", "--config", "medusa.config.json"],
+    {
+      MEDUSA_SERVER_API_KEY: key
+    }
+  )
   const url = await started(server, /Listening on (\S+)\n/, "medusa serve")
   const request = JSON.parse(fs.readFileSync(path.join(root, "examples/demo-request.json"), "utf8"))
 
-  // --- 1. GET /v1/tasks/{id} beside a bare node:http server ---------------------
+  if (only !== "sse") await measureGet(url, request, server.pid!)
+  if (only !== "get") await measureFanOut(url, request, server.pid!)
+}
+
+/** 1. GET /v1/tasks/{id} beside a bare node:http server. */
+const measureGet = async (url: string, request: unknown, serverPid: number) => {
   const first = await api(`${url}/v1/tasks`, {
     method: "POST",
     body: JSON.stringify(request),
@@ -199,7 +217,7 @@ const main = async () => {
   const medusaRuns: Array<{ perSecond: number; perCpuSecond: number }> = []
   const bareRuns: Array<{ perSecond: number; perCpuSecond: number }> = []
   for (let r = 0; r < rounds; r++) {
-    medusaRuns.push(await load(`${url}/v1/tasks/${first.task_id}`, { authorization: `Bearer ${key}` }, server.pid!))
+    medusaRuns.push(await load(`${url}/v1/tasks/${first.task_id}`, { authorization: `Bearer ${key}` }, serverPid))
     bareRuns.push(await load(`${bareUrl}/v1/tasks/${first.task_id}`, {}, bare.pid!))
   }
   const m = median(medusaRuns.map((x) => x.perSecond))
@@ -219,8 +237,10 @@ const main = async () => {
       `  ratio             ${(m / b).toFixed(2)}x          ${(mc / bc).toFixed(2)}x (target >= 0.5)\n`
   )
   bare.kill()
+}
 
-  // --- 2. SSE fan-out ----------------------------------------------------------------
+/** 2. SSE fan-out. */
+const measureFanOut = async (url: string, request: unknown, serverPid: number) => {
   const latencies: Array<number> = []
   const conns = await Promise.all(
     Array.from({ length: clients }, () =>
@@ -270,7 +290,7 @@ const main = async () => {
     acc[outcome] = (acc[outcome] ?? 0) + 1
     return acc
   }, {})
-  const rss = peakRss(server.pid!)
+  const rss = peakRss(serverPid)
   for (const c of conns) c.close()
   process.stdout.write(
     `\nSSE fan-out: ${clients} clients on GET /v1/events, ${taskCount} tasks (5 platforms each, sandbox latency ${latency} ms) ran in ${
