@@ -29,7 +29,7 @@ import * as TaskId from "../../TaskId.js"
 import * as TaskStatus from "../../TaskStatus.js"
 import { TaskStore } from "../../TaskStore.js"
 import { locateSyntaxError } from "../request/jsonSyntax.js"
-import { Api, type Authorization, CurrentCaller } from "./api.js"
+import { Api, type Authorization, CurrentCaller, DocumentedApi } from "./api.js"
 import type { ApiError, BadRequest, PayloadTooLarge } from "./errors.js"
 import * as Errors from "./errors.js"
 import type { Feed } from "./events.js"
@@ -215,7 +215,7 @@ export const layerHandlers = (
     (handlers) => handlers.handle("healthz", () => Effect.succeed({ status: "ok" as const }))
   )
 
-  const spec = OpenApi.fromApi(Api)
+  const spec = OpenApi.fromApi(DocumentedApi)
   const meta = HttpApiBuilder.group(Api, "meta", (handlers) =>
     Effect.gen(function*() {
       const store = yield* TaskStore
