@@ -268,6 +268,16 @@ export class TasksGroup extends HttpApiGroup.make("tasks")
   .prefix("/v1")
 {}
 
+/** @internal */
+export const EnableEndpoint = Schema.Struct({
+  url: Schema.String.annotations({ description: "The endpoint's url, as in server.webhooks and the delivery log" })
+}).annotations({ identifier: "EnableWebhookEndpoint" })
+
+/** @internal */
+export const EnabledEndpoint = Schema.Struct({ url: Schema.String, enabled: Schema.Literal(true) }).annotations({
+  identifier: "EnabledWebhookEndpoint"
+})
+
 /** The webhook delivery log (handlers in `internal/web`). @internal */
 export class WebhooksGroup extends HttpApiGroup.make("webhooks")
   .add(
@@ -277,6 +287,18 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
       .annotate(
         OpenApi.Description,
         "Webhook deliveries, newest first: state, attempts, last status or error, next try; and disabled endpoints"
+      )
+  )
+  .add(
+    HttpApiEndpoint.post("enable", "/webhooks/endpoints/enable")
+      .setPayload(EnableEndpoint)
+      .addSuccess(EnabledEndpoint)
+      .addError(NotFound)
+      .addError(Forbidden)
+      .annotate(
+        OpenApi.Description,
+        "Enables an endpoint a 410 Gone disabled: events from now on are delivered to it again (its deliveries " +
+          "marked disabled stay so). 404 `endpoint_not_disabled` when the url is not a disabled endpoint"
       )
   )
   .middleware(Authorization)
