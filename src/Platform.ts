@@ -4,18 +4,18 @@
  * A `Host` uploads the media file and yields a video id and URL; a
  * `Publisher` posts a text (already filled with the hosts' links). The engine
  * only sees these shapes, so test doubles and real adapters are
- * interchangeable. Each real adapter module (`YouTube`, `Vimeo`, `Facebook`,
- * `X`, `LinkedIn`) provides one of the tags below with `layer(options)`.
+ * interchangeable. Each platform module (`src/platforms/<id>/`) declares its
+ * tag, re-exported below; its adapter provides it with `layer(options)`.
  *
  * @since 0.1.0
  */
-import * as Context from "effect/Context"
+import type * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { HostId, PublisherId } from "./PlatformId.js"
+import type { Modules } from "./platforms/registry.js"
 import type { Issue, PlatformError } from "./PublishError.js"
-import type { FacebookMetadata, LinkedInMetadata, VimeoMetadata, XMetadata, YouTubeMetadata } from "./PublishRequest.js"
 import type { TaskId } from "./TaskId.js"
 
 // =============================================================================
@@ -324,44 +324,44 @@ export interface Publisher<M> {
 }
 
 // =============================================================================
-// Tags
+// Tags (declared by each platform module, src/platforms/<id>/index.ts)
 // =============================================================================
 
-/**
- * @since 0.1.0
- * @category tags
- */
-export class YouTubeHost extends Context.Tag("@medusa/Platform/YouTubeHost")<YouTubeHost, Host<YouTubeMetadata>>() {}
-
-/**
- * @since 0.1.0
- * @category tags
- */
-export class VimeoHost extends Context.Tag("@medusa/Platform/VimeoHost")<VimeoHost, Host<VimeoMetadata>>() {}
-
-/**
- * @since 0.1.0
- * @category tags
- */
-export class FacebookPublisher extends Context.Tag("@medusa/Platform/FacebookPublisher")<
-  FacebookPublisher,
-  Publisher<FacebookMetadata>
->() {}
-
-/**
- * @since 0.1.0
- * @category tags
- */
-export class XPublisher extends Context.Tag("@medusa/Platform/XPublisher")<XPublisher, Publisher<XMetadata>>() {}
-
-/**
- * @since 0.1.0
- * @category tags
- */
-export class LinkedInPublisher extends Context.Tag("@medusa/Platform/LinkedInPublisher")<
-  LinkedInPublisher,
-  Publisher<LinkedInMetadata>
->() {}
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  FacebookPublisher
+} from "./platforms/facebook/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  LinkedInPublisher
+} from "./platforms/linkedin/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  VimeoHost
+} from "./platforms/vimeo/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  XPublisher
+} from "./platforms/x/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  YouTubeHost
+} from "./platforms/youtube/index.js"
 
 /**
  * Every platform tag. The engine resolves whichever are provided
@@ -371,4 +371,4 @@ export class LinkedInPublisher extends Context.Tag("@medusa/Platform/LinkedInPub
  * @since 0.1.0
  * @category models
  */
-export type Platforms = YouTubeHost | VimeoHost | FacebookPublisher | XPublisher | LinkedInPublisher
+export type Platforms = Context.Tag.Identifier<Modules["tag"]>

@@ -11,7 +11,7 @@
 import { createHash, type Hash } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Worker } from "node:worker_threads"
-import type { PlatformId } from "../../PlatformId.js"
+import { all, type PlatformId } from "../../PlatformId.js"
 
 // =============================================================================
 // Clock
@@ -82,7 +82,7 @@ export interface RandomFaults {
   readonly actions: ReadonlyArray<FaultAction>
 }
 
-const PLATFORMS: ReadonlyArray<PlatformId> = ["youtube", "vimeo", "facebook", "x", "linkedin"]
+const PLATFORMS: ReadonlyArray<PlatformId> = all
 
 /** Thrown for a malformed fault rule or control request; the message names the field and the fix. @internal */
 export class InvalidControlRequest extends Error {}
