@@ -366,15 +366,34 @@ const webhooksConfig = {
   json
 }
 
+const webhooksEnableConfig = {
+  ...common,
+  url: Args.text({ name: "url" }).pipe(
+    Args.withDescription("The endpoint's url, as `medusa webhooks` lists it among the disabled.")
+  )
+}
+
+const webhooksEnable = Command.make(
+  "enable",
+  webhooksEnableConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.webhooksEnable(options))
+).pipe(
+  Command.withDescription(examples(
+    "Enable a webhook endpoint that answered 410 Gone (which disabled it): the events from now on are delivered to it again; its deliveries marked disabled stay so. While `medusa serve` owns a SQLite store, use its POST /v1/webhooks/endpoints/enable instead.",
+    ["medusa webhooks enable https://app.example/hooks"]
+  ))
+)
+
 const webhooksCommand = Command.make(
   "webhooks",
   webhooksConfig,
   (options) => Effect.flatMap(Effect.promise(load), (m) => m.webhooks(options))
 ).pipe(
   Command.withDescription(examples(
-    "Show the webhook delivery log of the store that `medusa serve` dispatches from: each event sent to each endpoint, its state (pending, delivered, failed, disabled), attempts, last answer and next try, and the endpoints a 410 disabled.",
+    "Show the webhook delivery log of the store that `medusa serve` dispatches from: each event sent to each endpoint, its state (pending, delivered, failed, disabled), attempts, last answer and next try, and the endpoints a 410 disabled (`medusa webhooks enable <url>` enables one again).",
     ["medusa webhooks", "medusa webhooks --state failed", "medusa webhooks --task medusa_task_0b5c… --json"]
-  ))
+  )),
+  Command.withSubcommands([webhooksEnable])
 )
 
 // =============================================================================
@@ -579,6 +598,7 @@ export const commandPaths: ReadonlyArray<ReadonlyArray<string>> = [
   ["config", "validate"],
   ["sandbox"],
   ["webhooks"],
+  ["webhooks", "enable"],
   ["serve"]
 ]
 
@@ -637,4 +657,6 @@ export type ConfigValidateOptions = Command.Command.ParseConfig<typeof common>
 export type SandboxCommandOptions = Command.Command.ParseConfig<typeof sandboxConfig>
 /** @since 0.1.0 @category models */
 export type WebhooksOptions = Command.Command.ParseConfig<typeof webhooksConfig>
+/** @since 0.1.0 @category models */
+export type WebhooksEnableOptions = Command.Command.ParseConfig<typeof webhooksEnableConfig>
 export type ServeOptions = Command.Command.ParseConfig<typeof serveConfig>

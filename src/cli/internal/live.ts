@@ -223,6 +223,10 @@ export const serve = (
 > =>
   Effect.gen(function*() {
     const config = yield* Config.load(options.configFile)
+    // Before the engine and the server, as `open` does: their fibers inherit the tracer (and the log format).
+    if (config.telemetry?.logFormat === "json") yield* LogFormat.useJson(false)
+    const Live = yield* load(() => import("../../Live.js"))
+    yield* Layer.build(Live.telemetry(config))
     const engine = yield* engineLayer(config, options)
     const [Server, HttpServer] = yield* load(() =>
       Promise.all([import("../../Server.js"), import("@effect/platform/HttpServer")])
