@@ -17,7 +17,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { PlatformId } from "./PlatformId.js"
+import { displayName, PlatformId } from "./PlatformId.js"
 import type { Task } from "./Task.js"
 import { TaskState } from "./Task.js"
 
@@ -84,10 +84,17 @@ export const HistoryJson: Schema.Struct<{
   state: typeof TaskState
   at: typeof Schema.String
   message: Schema.optional<typeof Schema.String>
+  event: Schema.optional<Schema.Literal<["retracted"]>>
+  platform: Schema.optional<typeof PlatformId>
 }> = Schema.Struct({
+  /** The task's state then (for an event, the state it happened in). */
   state: TaskState,
   at: Schema.String,
-  message: Schema.optional(Schema.String)
+  message: Schema.optional(Schema.String),
+  /** Absent for a state change; `retracted`: a post or video taken back (`medusa retract`, all-or-nothing). */
+  event: Schema.optional(Schema.Literal("retracted")),
+  /** With an event: the platform it concerns. */
+  platform: Schema.optional(PlatformId)
 })
 
 /**
@@ -315,14 +322,31 @@ export interface HistoryEntry {
  * @since 0.1.0
  * @category conversions
  */
-export const toJSONWithHistory = (task: Task, history: ReadonlyArray<HistoryEntry>): TaskStatus => ({
-  ...toJSON(task),
-  history: history.map((h) =>
-    h.message === undefined ?
+export const toJSONWithHistory = (task: Task, history: ReadonlyArray<HistoryEntry>): TaskStatus => {
+  const states = history.map((h): { readonly at: number; readonly json: typeof HistoryJson.Type } => ({
+    at: h.at,
+    json: h.message === undefined ?
       { state: h.state, at: new Date(h.at).toISOString() } :
       { state: h.state, at: new Date(h.at).toISOString(), message: h.message }
-  )
-})
+  }))
+  // Retractions are recorded on the task itself (`retracted`, each with its time): they join the state
+  // changes here, in the state the task was in then.
+  const stateAt = (at: number): Task["state"] =>
+    history.reduce<Task["state"] | undefined>((found, h) => h.at <= at ? h.state : found, undefined) ?? task.state
+  const events = (task.retracted ?? []).map((r) => ({
+    at: r.at,
+    json: {
+      state: stateAt(r.at),
+      at: new Date(r.at).toISOString(),
+      message: `Took back the ${displayName[r.platform]} ${r.kind} ${r.id}`,
+      event: "retracted" as const,
+      platform: r.platform
+    }
+  }))
+  // Stable: at the same millisecond a state change comes before an event.
+  const all = [...states, ...events].sort((a, b) => a.at - b.at)
+  return { ...toJSON(task), history: all.map((e) => e.json) }
+}
 
 /**
  * Whole percent, floored, so 100 means every byte was sent.

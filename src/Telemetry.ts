@@ -1,5 +1,5 @@
 /**
- * OpenTelemetry export of Medusa's traces and metrics (OTLP over HTTP, JSON),
+ * OpenTelemetry export of Medusa's traces, metrics and logs (OTLP over HTTP, JSON),
  * and JSON log lines.
  *
  * ```ts
@@ -57,13 +57,13 @@ import { ConfigError, Issue } from "./PublishError.js"
  * @category models
  */
 export interface Options {
-  /** OTLP/HTTP base URL, e.g. `http://127.0.0.1:4318`; `/v1/traces` and `/v1/metrics` are appended. */
+  /** OTLP/HTTP base URL, e.g. `http://127.0.0.1:4318`; `/v1/traces`, `/v1/metrics` and `/v1/logs` are appended. */
   readonly endpoint: string
   /** `service.name` of the resource. Default `"medusa"`. */
   readonly serviceName?: string | undefined
   /** Headers sent with every export (an API key, …). */
   readonly headers?: Readonly<Record<string, Redacted.Redacted<string>>> | undefined
-  /** How often spans and metrics are sent. Default: spans every 5 seconds, metrics every 10. */
+  /** How often spans, metrics and log records are sent. Default: spans every 5 seconds, metrics every 10, logs every second. */
   readonly exportInterval?: Duration.DurationInput | undefined
   /** How long closing the layer waits for the last export. Default 3 seconds. */
   readonly shutdownTimeout?: Duration.DurationInput | undefined

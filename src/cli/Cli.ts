@@ -279,6 +279,11 @@ const batchConfig = {
       "Validate every row and show the plan (start times, quota), without storing a task or sending a byte."
     )
   ),
+  detach: Options.boolean("detach").pipe(
+    Options.withDescription(
+      "Print the batch id and return; the tasks run on in the background. Follow them with `medusa status --batch <batch-id>`."
+    )
+  ),
   json
 }
 
@@ -292,6 +297,7 @@ const batch = Command.make(
     [
       "medusa batch season-2.yaml --dry-run",
       "medusa batch season-2.csv",
+      "medusa batch season-2.csv --detach",
       "medusa status --batch medusa_batch_7f2e…"
     ]
   ))

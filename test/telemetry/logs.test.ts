@@ -29,7 +29,7 @@ describe("JSON logs", () => {
         spanIds = { traceId: current.traceId, spanId: current.spanId }
         return "ok" as const
       }).pipe(
-        Spans.step(Spans.SpanName.upload, "youtube", undefined),
+        Spans.step("youtube", undefined),
         Spans.task(id),
         Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
         Logger.withMinimumLogLevel(LogLevel.All),

@@ -2,7 +2,7 @@
  * Telemetry end to end: a real publish to the five sandbox platforms through
  * the real wiring (`Live.layer` with a `telemetry` section), exported over
  * OTLP/HTTP JSON to an in-process receiver on loopback. Asserts the span tree
- * (names, parents, attributes, events), the metrics, and that no canary
+ * (names, parents, attributes, events), the metrics, a log record, and that no canary
  * secret, session URL or upload ticket reaches the receiver.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -104,36 +104,38 @@ describe("Telemetry over OTLP", () => {
 
       const children = (parent: Receiver.OtlpSpan, name: string) =>
         spans.filter((s) => s.parentSpanId === parent.spanId && s.name === name)
-      const steps = [...children(taskSpan, "Medusa.upload"), ...children(taskSpan, "Medusa.post")]
+      // One span per upload and per post: the adapter's, right under the task's span.
+      const adapterSpans = ["YouTube.upload", "Vimeo.upload", "Facebook.post", "X.post", "LinkedIn.post"]
+      const steps = adapterSpans.flatMap((name) => children(taskSpan, name))
       assert.deepStrictEqual(
-        steps.map((s) => `${s.name} ${Receiver.attr(s.attributes, "medusa.platform")}`).sort(),
+        steps.map((s) => `${s.name} ${Receiver.attr(s.attributes, "medusa.platform")}`),
         [
-          "Medusa.post facebook",
-          "Medusa.post linkedin",
-          "Medusa.post x",
-          "Medusa.upload vimeo",
-          "Medusa.upload youtube"
+          "YouTube.upload youtube",
+          "Vimeo.upload vimeo",
+          "Facebook.post facebook",
+          "X.post x",
+          "LinkedIn.post linkedin"
         ]
       )
-      for (const s of steps) {
-        assert.strictEqual(s.traceId, taskSpan.traceId)
-        assert.strictEqual(Receiver.attr(s.attributes, "medusa.outcome"), "ok")
-      }
-      const step = (name: string, platform: string) =>
-        steps.find((s) => s.name === name && Receiver.attr(s.attributes, "medusa.platform") === platform)!
-      const youtube = step("Medusa.upload", "youtube")
-      assert.strictEqual(Receiver.attr(youtube.attributes, "medusa.bytes"), statSync(sample).size)
-      assert.strictEqual(Receiver.attr(youtube.attributes, "medusa.account"), "UC-sandbox-channel")
-      assert.strictEqual(Receiver.attr(step("Medusa.post", "facebook").attributes, "medusa.account"), "1000000000001")
-      assert.strictEqual(
-        Receiver.attr(step("Medusa.post", "linkedin").attributes, "medusa.account"),
-        "urn:li:person:sandbox01"
+      assert.deepStrictEqual(
+        spans.filter((s) => s.name === "Medusa.upload" || s.name === "Medusa.post").map((s) => s.name),
+        [],
+        "no engine span doubles an adapter's"
       )
-      assert.strictEqual(Receiver.attr(step("Medusa.upload", "vimeo").attributes, "medusa.account"), undefined)
+      for (const s of steps) assert.strictEqual(s.traceId, taskSpan.traceId)
+      for (const platform of ["youtube", "vimeo", "facebook", "x", "linkedin"]) {
+        assert.strictEqual(Receiver.attr(taskSpan.attributes, `medusa.outcome.${platform}`), "ok", platform)
+      }
+      assert.strictEqual(Receiver.attr(taskSpan.attributes, "medusa.state"), "completed")
+      assert.strictEqual(Receiver.attr(taskSpan.attributes, "medusa.bytes"), statSync(sample).size)
+      const step = (name: string) => steps.find((s) => s.name === name)!
+      const ytUpload = step("YouTube.upload")
+      assert.strictEqual(Receiver.attr(ytUpload.attributes, "medusa.account"), "UC-sandbox-channel")
+      assert.strictEqual(Receiver.attr(step("Facebook.post").attributes, "medusa.account"), "1000000000001")
+      assert.strictEqual(Receiver.attr(step("LinkedIn.post").attributes, "medusa.account"), "urn:li:person:sandbox01")
+      assert.strictEqual(Receiver.attr(step("Vimeo.upload").attributes, "medusa.account"), undefined)
 
-      // The adapter's span under the step, the HTTP requests under it.
-      const [ytUpload] = children(youtube, "YouTube.upload")
-      assert.ok(ytUpload, "YouTube.upload under Medusa.upload")
+      // The HTTP requests under the adapter's span.
       const retry = ytUpload.events.find((e) => e.name === "retry")
       assert.ok(retry, "the 503 is a retry event on YouTube.upload")
       assert.strictEqual(Receiver.attr(retry.attributes, "medusa.attempt"), 2)
@@ -152,7 +154,7 @@ describe("Telemetry over OTLP", () => {
         [...new Set(requests.map((r) => Receiver.attr(r.attributes, "medusa.attempt")))].sort(),
         [1, 2]
       )
-      const fbPost = children(step("Medusa.post", "facebook"), "Facebook.post")[0]!
+      const fbPost = step("Facebook.post")
       const wait = fbPost.events.find((e) => e.name === "rate_limit_wait")
       assert.ok(wait, `a rate_limit_wait event on Facebook.post (events: ${fbPost.events.map((e) => e.name)})`)
       assert.strictEqual(Receiver.attr(wait.attributes, "medusa.wait_ms"), 1000)
@@ -166,6 +168,18 @@ describe("Telemetry over OTLP", () => {
         ]),
         [[1, 429], [2, 200]]
       )
+
+      // Logs: the Facebook retry is a log record of the task, with its span's ids.
+      const logs = receiver.logs()
+      const hold = logs.find((l) =>
+        l.body.stringValue?.startsWith("Facebook: rate limited (HTTP 429), trying the post again")
+      )
+      assert.ok(hold, `a log record of the Facebook retry among ${logs.map((l) => l.body.stringValue).join(" | ")}`)
+      assert.strictEqual(hold.severityText, "INFO")
+      assert.strictEqual(Receiver.attr(hold.attributes, "task_id"), task.id)
+      assert.strictEqual(Receiver.attr(hold.attributes, "platform"), "facebook")
+      assert.strictEqual(hold.traceId, taskSpan.traceId)
+      assert.strictEqual(hold.spanId, fbPost.spanId)
 
       // Metrics: cumulative values of this process (this file runs in its own worker).
       const metrics = receiver.metrics()

@@ -30,6 +30,14 @@ export interface OtlpSpan {
   readonly status: { readonly code: number; readonly message?: string }
 }
 
+export interface OtlpLogRecord {
+  readonly severityText: string
+  readonly body: OtlpAttribute["value"]
+  readonly attributes: ReadonlyArray<OtlpAttribute>
+  readonly traceId?: string
+  readonly spanId?: string
+}
+
 export interface Receiver {
   readonly url: string
   /** Raw bodies by path. */
@@ -37,6 +45,7 @@ export interface Receiver {
   readonly requests: () => number
   readonly bytes: () => number
   readonly spans: () => ReadonlyArray<OtlpSpan>
+  readonly logs: () => ReadonlyArray<OtlpLogRecord>
   readonly resourceAttributes: () => ReadonlyArray<OtlpAttribute>
   /** The latest data points of every metric by name (the exporter sends cumulative values). */
   readonly metrics: () => ReadonlyMap<string, any>
@@ -89,6 +98,12 @@ export const start = (options: { readonly keep?: boolean } = {}): Promise<Receiv
           (bodies.get("/v1/traces") ?? []).flatMap((b) =>
             (JSON.parse(b).resourceSpans as Array<any>).flatMap((r) =>
               (r.scopeSpans as Array<any>).flatMap((s) => s.spans as Array<OtlpSpan>)
+            )
+          ),
+        logs: () =>
+          (bodies.get("/v1/logs") ?? []).flatMap((b) =>
+            (JSON.parse(b).resourceLogs as Array<any>).flatMap((r) =>
+              (r.scopeLogs as Array<any>).flatMap((s) => s.logRecords as Array<OtlpLogRecord>)
             )
           ),
         resourceAttributes: () => {

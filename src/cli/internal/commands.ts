@@ -150,15 +150,22 @@ const exitForFinal = (task: Task | undefined): Effect.Effect<void, CliExit> =>
 // publish
 // =============================================================================
 
-/** Set in a detached worker: the file descriptor to report the task id on. */
+/** Set in a detached worker: the file descriptor to report the task (or batch) id on. */
 const detachFdVariable = "MEDUSA_DETACH_FD"
+
+const isBatchId = (id: string): boolean => /^medusa_batch_[A-Za-z0-9_-]+$/.test(id)
 
 /**
  * `--detach`: re-runs the same command without `--detach` as a background
  * process whose output goes to a log file beside the store; it reports the
- * task id on an extra pipe as soon as the task is submitted, then runs it.
+ * task id (`publish`) or the batch id (`batch`) on an extra pipe as soon as
+ * it is submitted, then runs the tasks.
  */
-const detach = (options: PublishOptions, out: Output): Effect.Effect<void, CliExit> =>
+const detach = (
+  options: CommonOptions & { readonly detach: boolean },
+  out: Output,
+  what: "task" | "batch" = "task"
+): Effect.Effect<void, CliExit> =>
   Effect.flatMap(
     Effect.promise(() => import("node:child_process")),
     ({ spawn }) =>
@@ -185,11 +192,15 @@ const detach = (options: PublishOptions, out: Output): Effect.Effect<void, CliEx
         })
         channel.on("end", () => {
           const id = received.trim()
-          if (TaskId.is(id)) {
+          if (what === "task" ? TaskId.is(id) : isBatchId(id)) {
             child.unref()
             ;(channel as unknown as { destroy: () => void }).destroy()
             out.write(
-              out.json ?
+              what === "batch" ?
+                out.json ?
+                  JSON.stringify({ batch_id: id, log: logFile }) + "\n" :
+                  `${id}\nDetached: the batch's tasks run in the background (log: ${logFile}).\nFollow them with: medusa status --batch ${id}\n` :
+                out.json ?
                 JSON.stringify({ status: "pending", task_id: id, log: logFile }) + "\n" :
                 `${id}\nDetached: the task runs in the background (log: ${logFile}).\nFollow it with: medusa status ${id} --watch\n`
             )
@@ -206,7 +217,7 @@ const detach = (options: PublishOptions, out: Output): Effect.Effect<void, CliEx
   )
 
 /** In a detached worker: report the id to the parent and close the channel. */
-const reportDetachedId = (id: TaskId.TaskId): void => {
+const reportDetachedId = (id: string): void => {
   const fd = process.env[detachFdVariable]
   if (fd === undefined) return
   try {
@@ -364,11 +375,13 @@ export const publish = (options: PublishOptions): Effect.Effect<void, CliExit> =
 // status, tasks, cancel, resume
 // =============================================================================
 
-const printStatus = (task: Task, history: ReadonlyArray<TaskStatus.HistoryEntry>, out: Output): void => {
+const printStatus = (task: Task, states: ReadonlyArray<TaskStatus.HistoryEntry>, out: Output): void => {
+  const json = TaskStatus.toJSONWithHistory(task, states)
   if (out.json) {
-    out.write(JSON.stringify(TaskStatus.toJSONWithHistory(task, history)) + "\n")
+    out.write(JSON.stringify(json) + "\n")
     return
   }
+  const history = json.history ?? []
   out.write(`Task     ${task.id}\n`)
   out.write(`State    ${task.state}${task.message ? ` (${task.message})` : ""}\n`)
   out.write(`Created  ${new Date(task.createdAt).toISOString()}\n`)
@@ -377,7 +390,7 @@ const printStatus = (task: Task, history: ReadonlyArray<TaskStatus.HistoryEntry>
   if (history.length > 0) {
     out.write(`History\n`)
     for (const h of history) {
-      out.write(`  ${new Date(h.at).toISOString()}  ${h.state.padEnd(11)}${h.message ? `  ${h.message}` : ""}\n`)
+      out.write(`  ${h.at}  ${(h.event ?? h.state).padEnd(11)}${h.message ? `  ${h.message}` : ""}\n`)
     }
   }
   printSummary(task, out)
@@ -508,6 +521,7 @@ export const batch = (options: BatchCommandOptions): Effect.Effect<void, CliExit
     }
     const parsed = Manifest.parseManifest(text, file, path.dirname(file))
     if ("error" in parsed) return yield* Effect.fail(badInput(parsed.error))
+    if (options.detach && !options.dryRun) return yield* detach(options, stdout(options.json), "batch")
     const engine = yield* openEngine(
       options.dryRun ? { ...options, store: Option.some("memory") } : options,
       false
@@ -516,6 +530,7 @@ export const batch = (options: BatchCommandOptions): Effect.Effect<void, CliExit
     const submitted = yield* mapErrors(
       engine.publishBatch(parsed.manifest, { file, lines: parsed.lines, dryRun: options.dryRun })
     )
+    if (!options.dryRun) reportDetachedId(submitted.batchId)
     if (out.json) {
       out.write(
         JSON.stringify({

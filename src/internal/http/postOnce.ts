@@ -269,14 +269,21 @@ const postRetryPolicy = (platform: PublisherId, policy: PostPolicy, onWait: Post
     })
   )
 
-/** Counts a retry and notes it on the current span (the publisher's post span). */
+/** Counts a retry, notes it on the current span (the publisher's post span) and in the log. */
 const noteRetry = (platform: PublisherId, nextAttempt: number, e: AttemptFailed): Effect.Effect<void> => {
   Metrics.unsafeIncrement(Metrics.retries[platform].post)
-  return Spans.event("retry", {
-    [Spans.Attr.attempt]: nextAttempt,
-    "medusa.reason": e.error.reason,
-    ...(e.error.status !== undefined ? { "http.response.status_code": e.error.status } : {})
-  })
+  return Effect.zipRight(
+    Spans.event("retry", {
+      [Spans.Attr.attempt]: nextAttempt,
+      "medusa.reason": e.error.reason,
+      ...(e.error.status !== undefined ? { "http.response.status_code": e.error.status } : {})
+    }),
+    Effect.logInfo(
+      `${displayName[platform]}: ${waitReason(e.error)}${
+        e.error.status !== undefined ? ` (HTTP ${e.error.status})` : ""
+      }, trying the post again (attempt ${nextAttempt})`
+    )
+  )
 }
 
 /** Counts a wait the platform asked for and notes it on the current span. */

@@ -428,6 +428,11 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
           ...(failure.status !== undefined ? { "http.response.status_code": failure.status } : {}),
           "medusa.description": failure.description
         })
+        yield* Effect.logInfo(
+          `${name}: ${failure.reason.replace(/_/g, " ")}${
+            failure.status !== undefined ? ` (HTTP ${failure.status})` : ""
+          }, resuming the upload (attempt ${retried + 1})`
+        )
       })
 
     /** Retries transient failures of one step with the policy (without reporting progress). */

@@ -15,7 +15,7 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { Options, RetractOptions, Service, TaskError } from "../../Medusa.js"
 import type { InvalidRequest } from "../../PublishError.js"
-import { InvalidTransition, StoreError } from "../../PublishError.js"
+import { InvalidTransition, isPlatformError, StoreError } from "../../PublishError.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 import type { Task } from "../../Task.js"
 import { isFinal, Task as TaskClass } from "../../Task.js"
@@ -219,8 +219,34 @@ export const make = (
         }
       })
 
+    const retract = (id: string, retractOptions?: RetractOptions) =>
+      options.readOnly !== true ?
+        Effect.flatMap(Shared.parseId(id), (taskId) => Retract.retract(engine, taskId, retractOptions ?? {})) :
+        options.embeddedFile !== undefined ?
+        // A retract's request is the task id and platforms, checked here and there: no InvalidRequest comes back.
+        Requests.callFromOutside(options.embeddedFile, Requests.retractCall(id, retractOptions ?? {})).pipe(
+          Effect.catchTag("InvalidRequest", (e) => Effect.die(e))
+        ) :
+        Effect.fail(readOnlyError("Retracting a task"))
+    const reschedule = (id: string, runAt: string) =>
+      options.readOnly !== true ?
+        Shared.reschedule(store)(id, runAt) :
+        options.embeddedFile !== undefined ?
+        // A reschedule asks no platform: a platform error cannot come back.
+        Requests.callFromOutside(options.embeddedFile, { _tag: "reschedule", id, runAt }).pipe(
+          Effect.catchIf(isPlatformError, (e) => Effect.die(e))
+        ) :
+        Effect.fail(readOnlyError("Rescheduling a task"))
+
     if (runsTasks && options.embeddedFile !== undefined) {
-      yield* Requests.serve(options.embeddedFile, { cancel, submit: adopt })
+      yield* Requests.serve(options.embeddedFile, {
+        cancel,
+        submit: adopt,
+        call: (call) =>
+          call._tag === "reschedule" ?
+            reschedule(call.id, call.runAt) :
+            retract(call.id, { platforms: call.platforms, videos: call.videos })
+      })
     }
 
     const list = (listOptions?: ListOptions) => store.list(listOptions)
@@ -235,17 +261,11 @@ export const make = (
       cancel,
       list,
       validate: Shared.validate(platforms, store.list),
-      retract: (id: string, retractOptions?: RetractOptions) =>
-        options.readOnly === true ?
-          Effect.fail(readOnlyError("Retracting a task")) :
-          Effect.flatMap(Shared.parseId(id), (taskId) => Retract.retract(engine, taskId, retractOptions ?? {})),
+      retract,
       publishBatch: (manifest, batchOptions) =>
         options.readOnly === true && batchOptions?.dryRun !== true ?
           Effect.fail(readOnlyError("Submitting a batch")) :
           Shared.publishBatch(platforms, store.list, submitTask)(manifest, batchOptions),
-      reschedule: (id: string, runAt: string) =>
-        options.readOnly === true
-          ? Effect.fail(readOnlyError("Rescheduling a task"))
-          : Shared.reschedule(store)(id, runAt)
+      reschedule
     }
   })

@@ -1,7 +1,8 @@
 /**
- * Submitting and cancelling tasks of an embedded (SQLite) store from a
- * process that does not own it (a second `medusa publish` in the same folder,
- * `medusa cancel` while `medusa publish --detach` runs the task).
+ * Submitting, cancelling, rescheduling and retracting tasks of an embedded
+ * (SQLite) store from a process that does not own it (a second `medusa
+ * publish` in the same folder, `medusa cancel`, `reschedule` or `retract`
+ * while `medusa publish --detach` runs a task).
  *
  * One process writes the database, so the others do not write to it: a
  * second writer's commit between the owner's read and write in one
@@ -13,7 +14,10 @@
  * process takes the lock itself and records the cancellation. A submit
  * request (`<id>.submit`) carries the whole pending task, validated and
  * given its id by the asking process; the owner stores and runs it (once:
- * a task already stored is only run).
+ * a task already stored is only run). A reschedule or a retract
+ * (`<nonce>.call`) is carried out by the owner through its own
+ * `reschedule` / `retract`, which writes the outcome beside it
+ * (`<nonce>.answer`: the task, or the typed error) for the asking process.
  *
  * @internal
  */
@@ -31,7 +35,21 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { InvalidTransition, StoreError, type TaskNotFound } from "../../PublishError.js"
+import type { PlatformId } from "../../PlatformId.js"
+import { PlatformId as PlatformIdSchema } from "../../PlatformId.js"
+import {
+  AuthExpired,
+  InvalidRequest,
+  InvalidTransition,
+  PlatformRejected,
+  PlatformUnavailable,
+  PostOutcomeUnknown,
+  QuotaExceeded,
+  StoreError,
+  TaskNotFound,
+  TaskNotReady
+} from "../../PublishError.js"
+import type { PlatformError } from "../../PublishError.js"
 import { isFinal, Task as TaskSchema } from "../../Task.js"
 import type { Task } from "../../Task.js"
 import * as TaskId from "../../TaskId.js"
@@ -44,6 +62,46 @@ export const requestsDirOf = (filename: string): string => `${path.resolve(filen
 
 const suffix = ".cancel"
 const submitSuffix = ".submit"
+const callSuffix = ".call"
+const answerSuffix = ".answer"
+
+/** A reschedule or a retract asked of the owner. @internal */
+export const Call = Schema.Union(
+  Schema.TaggedStruct("reschedule", { id: Schema.String, runAt: Schema.String }),
+  Schema.TaggedStruct("retract", {
+    id: Schema.String,
+    platforms: Schema.optional(Schema.Array(PlatformIdSchema)),
+    videos: Schema.optional(Schema.Boolean)
+  })
+)
+
+/** @internal */
+export type Call = typeof Call.Type
+
+/** The errors a call may end with, as they cross the folder. */
+const CallError = Schema.Union(
+  TaskNotFound,
+  TaskNotReady,
+  InvalidRequest,
+  StoreError,
+  AuthExpired,
+  QuotaExceeded,
+  PlatformRejected,
+  PlatformUnavailable,
+  PostOutcomeUnknown
+)
+
+/** @internal */
+export type CallError = TaskNotFound | TaskNotReady | InvalidRequest | StoreError | PlatformError
+
+const Answer = Schema.parseJson(Schema.Union(
+  Schema.TaggedStruct("done", { task: TaskSchema }),
+  Schema.TaggedStruct("refused", { error: CallError })
+))
+const CallJson = Schema.parseJson(Call)
+
+/** How long the asking process waits for the owner to answer a retract (platform deletes take time). */
+const callAnswerWithin = Duration.minutes(5)
 
 const TaskJson = Schema.parseJson(TaskSchema)
 
@@ -61,6 +119,7 @@ export const serve = (
   handlers: {
     readonly cancel: (id: string) => Effect.Effect<unknown, unknown>
     readonly submit: (task: Task) => Effect.Effect<unknown, unknown>
+    readonly call: (call: Call) => Effect.Effect<Task, CallError>
   },
   interval: Duration.DurationInput = "100 millis"
 ): Effect.Effect<void, never, Scope.Scope> => {
@@ -106,6 +165,36 @@ export const serve = (
         )
       }
       yield* Effect.sync(() => fs.rmSync(path.join(dir, name), { force: true }))
+    }
+    for (const name of names) {
+      if (!name.endsWith(callSuffix)) continue
+      const file = path.join(dir, name)
+      const call = yield* Effect.sync(() => {
+        try {
+          return fs.readFileSync(file, "utf8")
+        } catch {
+          return undefined
+        }
+      }).pipe(
+        Effect.flatMap((text) => text === undefined ? Effect.succeed(undefined) : Schema.decodeUnknown(CallJson)(text)),
+        Effect.orElseSucceed(() => undefined)
+      )
+      if (call !== undefined) {
+        const outcome = yield* Effect.either(handlers.call(call))
+        const answer = yield* Schema.encode(Answer)(
+          Either.isRight(outcome) ?
+            { _tag: "done", task: outcome.right } :
+            { _tag: "refused", error: outcome.left }
+        ).pipe(Effect.orDie)
+        yield* Effect.sync(() => {
+          const to = file.slice(0, -callSuffix.length) + answerSuffix
+          fs.writeFileSync(`${to}.tmp`, answer)
+          fs.renameSync(`${to}.tmp`, to)
+        }).pipe(
+          Effect.catchAllDefect((cause) => Effect.logWarning(`Medusa: could not answer request ${name}`, cause))
+        )
+      }
+      yield* Effect.sync(() => fs.rmSync(file, { force: true }))
     }
   })
   return Effect.asVoid(Effect.forkScoped(Effect.repeat(once, Schedule.spaced(interval))))
@@ -161,6 +250,62 @@ export const submitFromOutside = (filename: string, task: Task): Effect.Effect<v
     Effect.orDie(Schema.encode(TaskJson)(task)),
     (text) => leave(filename, `${task.id}${submitSuffix}`, text, "submit")
   )
+
+/**
+ * In a process that does not own the store: asks the owner to reschedule or
+ * retract (through its own `reschedule` / `retract`), and waits for its
+ * answer: the task after it, or the error it met. The process that owns the
+ * lock next carries it out if the owner exits first (a guest waiting here
+ * may be that process).
+ *
+ * @internal
+ */
+export const callFromOutside = (filename: string, call: Call): Effect.Effect<Task, CallError> =>
+  Effect.gen(function*() {
+    const nonce = `${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`
+    const text = yield* Effect.orDie(Schema.encode(CallJson)(call))
+    yield* leave(filename, `${nonce}${callSuffix}`, text, call._tag)
+    const answerFile = path.join(requestsDirOf(filename), `${nonce}${answerSuffix}`)
+    const read = Effect.sync(() => {
+      try {
+        return Option.some(fs.readFileSync(answerFile, "utf8"))
+      } catch {
+        return Option.none<string>()
+      }
+    })
+    // Polled: the answer is a file another process writes.
+    const answerText = yield* Effect.flatten(read).pipe(
+      Effect.retry(Schedule.spaced("50 millis")),
+      Effect.orDie,
+      Effect.timeoutFail({
+        duration: call._tag === "retract" ? callAnswerWithin : answerWithin,
+        onTimeout: () =>
+          new StoreError({
+            reason: "locked",
+            description: `asked the process that owns ${filename} to ${call._tag} task ${call.id}, and it did not ` +
+              `answer within ${
+                Duration.format(call._tag === "retract" ? callAnswerWithin : answerWithin)
+              }. Is it still running? The request stays in ${
+                requestsDirOf(filename)
+              } and is carried out when a process owns the file again.`
+          })
+      })
+    )
+    yield* Effect.sync(() => fs.rmSync(answerFile, { force: true }))
+    const answer = yield* Schema.decodeUnknown(Answer)(answerText).pipe(Effect.orDie)
+    return answer._tag === "done" ? answer.task : yield* Effect.fail(answer.error)
+  })
+
+/** The retract call's options. @internal */
+export const retractCall = (
+  id: string,
+  options: { readonly platforms?: ReadonlyArray<PlatformId> | undefined; readonly videos?: boolean | undefined }
+): Call => ({
+  _tag: "retract",
+  id,
+  ...(options.platforms !== undefined ? { platforms: options.platforms } : {}),
+  ...(options.videos !== undefined ? { videos: options.videos } : {})
+})
 
 /** Leaves the request for the owner (written whole, then renamed into place). */
 const ask = (filename: string, id: TaskId.TaskId): Effect.Effect<void, StoreError> =>

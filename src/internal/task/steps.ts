@@ -168,7 +168,7 @@ export const upload = (
   ).pipe(
     // Nothing resumes an upload that did not finish here: what it created on the platform goes.
     Effect.tap((outcome) => outcome === "ok" ? Effect.void : abandonUpload(engine, id, host)),
-    Spans.step(Spans.SpanName.upload, host, engine.platforms.hosts[host]?.account)
+    Spans.step(host, engine.platforms.hosts[host]?.account)
   )
 
 /**
@@ -224,7 +224,7 @@ export const post = (
     ).pipe(Effect.map(Option.getOrElse(() => "skipped" as const))),
     // Nothing stops a post that started but a cancel.
     undefined
-  ).pipe(Spans.step(Spans.SpanName.post, publisher, engine.platforms.publishers[publisher]?.account))
+  ).pipe(Spans.step(publisher, engine.platforms.publishers[publisher]?.account))
 
 /**
  * The final state: `failed` with the first failure's message when any was

@@ -4,14 +4,15 @@
  * (nothing leaves the process) unless `Telemetry.layer` installs the OTLP
  * exporter.
  *
- * Tree of a task: `Medusa.task` → `Medusa.upload` / `Medusa.post` (one per
- * platform) → the adapter's own spans (`YouTube.upload`, `Facebook.post`, …)
- * → `http.client <METHOD>` per request (the platform `HttpClient`'s spans).
+ * Tree of a task: `Medusa.task` → the adapters' spans, one per upload and
+ * post (`YouTube.upload`, `Facebook.post`, …) → `http.client <METHOD>` per
+ * request (the platform `HttpClient`'s spans).
  *
  * @internal
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type { PlatformId } from "../../PlatformId.js"
 import type { TaskId } from "../../TaskId.js"
@@ -30,9 +31,7 @@ export const Attr = {
 
 /** @internal */
 export const SpanName = {
-  task: "Medusa.task",
-  upload: "Medusa.upload",
-  post: "Medusa.post"
+  task: "Medusa.task"
 } as const
 
 /** The log annotations every log line of a task carries (`--log-format json` writes them). @internal */
@@ -53,28 +52,35 @@ export const task = (id: TaskId) => <A, E, R>(effect: Effect.Effect<A, E, R>): E
   )
 
 /**
- * Runs one platform's upload or post in its span; its outcome (`ok`,
- * `failed`, `skipped`, …) becomes `medusa.outcome`. Log lines inside are
- * annotated with the platform.
+ * Runs one platform's upload or post. It opens no span of its own: the
+ * adapter's span (`YouTube.upload`, `Facebook.post`, …) is the step's span,
+ * and gets `medusa.platform` and `medusa.account` (as do the HTTP request
+ * spans under it); the step's outcome (`ok`, `failed`, `skipped`, …) goes on
+ * the task's span as `medusa.outcome.<platform>`. A span per step on top of
+ * the adapter's would double the spans of a task for the same work. Log
+ * lines inside are annotated with the platform.
  *
  * @internal
  */
 export const step = (
-  name: typeof SpanName.upload | typeof SpanName.post,
   platform: PlatformId,
   account: string | undefined
-) =>
-<A extends string, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  effect.pipe(
-    Effect.tap((outcome) => Effect.annotateCurrentSpan(Attr.outcome, outcome)),
-    Effect.annotateLogs(LogKey.platform, platform),
-    Effect.withSpan(name, {
-      attributes: account === undefined ?
-        { [Attr.platform]: platform } :
-        { [Attr.platform]: platform, [Attr.account]: account },
-      captureStackTrace: false
-    })
-  )
+) => {
+  const outcomeKey = `${Attr.outcome}.${platform}`
+  return <A extends string, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    effect.pipe(
+      Effect.onExit((exit) =>
+        Effect.annotateCurrentSpan(
+          outcomeKey,
+          Exit.isSuccess(exit) ? exit.value : Exit.isInterrupted(exit) ? "aborted" : "failed"
+        )
+      ),
+      account === undefined ?
+        Effect.annotateSpans(Attr.platform, platform) :
+        Effect.annotateSpans({ [Attr.platform]: platform, [Attr.account]: account }),
+      Effect.annotateLogs(LogKey.platform, platform)
+    )
+}
 
 /**
  * Adds an event to the current span (none when there is no span).

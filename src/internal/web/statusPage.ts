@@ -243,7 +243,7 @@ export const statusPageHtml: string = String.raw`<!doctype html>
       if (!res.ok) return;
       return res.json().then(function (s) {
         if (!s.history) return;
-        r.attempts = s.history.filter(function (h) { return h.state === "in_progress"; }).length;
+        r.attempts = s.history.filter(function (h) { return h.state === "in_progress" && !h.event; }).length;
         if (!r.status || s.updated_at >= r.status.updated_at) r.status = s;
         render(r);
       });
