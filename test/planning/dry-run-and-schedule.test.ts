@@ -12,7 +12,7 @@ import * as path from "node:path"
 import type { PlatformId } from "../../src/PlatformId.js"
 import { createMedusa, type MedusaClient } from "../../src/promise.js"
 import type { PublishRequestInput } from "../../src/PublishRequest.js"
-import { type Env, makeEnv, run, sampleMp4 } from "../cli/helpers.js"
+import { type Env, eventually, makeEnv, run, sampleMp4 } from "../cli/helpers.js"
 
 let env: Env
 let client: MedusaClient
@@ -184,6 +184,39 @@ describe("batches from the command line", { timeout: 180_000 }, () => {
     const table = await run(["status", "--batch", batchId, ...env.flags], { cwd: env.dir })
     assert.strictEqual(table.code, 0, table.stderr)
     assert.include(table.stdout, "2 tasks: 2 completed")
+    assert.strictEqual(env.sandbox.state().posts.length, before + 2)
+  })
+
+  it("batch --detach prints the batch id at once; a background worker publishes it; status --batch follows", async () => {
+    const manifest = path.join(env.dir, "detached.json")
+    fs.writeFileSync(
+      manifest,
+      JSON.stringify({
+        defaults: { platforms: ["linkedin"], metadata: { linkedin: { text: "Detached batch" } } },
+        videos: [{ mediaFile: sampleMp4 }, {
+          mediaFile: sampleMp4,
+          metadata: { linkedin: { text: "Detached, part two" } }
+        }]
+      })
+    )
+    const before = env.sandbox.state().posts.length
+    const detached = await run(["batch", manifest, ...env.flags, "--detach"], { cwd: env.dir })
+    assert.strictEqual(detached.code, 0, detached.stdout + detached.stderr)
+    const batchId = /(medusa_batch_\S+?)(?:[\s.,)]|$)/m.exec(detached.stdout)?.[1]
+    assert.isDefined(batchId, detached.stdout)
+    const log = /\(log: (.+)\)/.exec(detached.stdout)![1]!
+    let last = ""
+    await eventually(
+      async () => {
+        const table = await run(["status", "--batch", batchId!, ...env.flags], { cwd: env.dir })
+        last = table.stdout + table.stderr
+        return table.stdout.includes("2 tasks: 2 completed") && table.stdout
+      },
+      () =>
+        `the detached batch to complete; status --batch printed:\n${last}\nthe worker's log:\n${
+          fs.readFileSync(log, "utf8")
+        }`
+    )
     assert.strictEqual(env.sandbox.state().posts.length, before + 2)
   })
 })
