@@ -209,6 +209,13 @@ export const VimeoSection = Schema.Struct({
   ...uploadKeys
 })
 
+/** How a publisher uploads a native video (`video: true`): the hosts' upload keys. */
+const VideoUploadSection = Schema.Struct({
+  retry: optional(RetrySection, "retry"),
+  progressIntervalMillis: optional(NonNegative, "progress_interval_millis"),
+  ...uploadKeys
+})
+
 /** What every publisher takes about posting. */
 const postingKeys = {
   maxAttempts: optional(Positive, "max_attempts"),
@@ -228,7 +235,8 @@ export const FacebookSection = Schema.Struct({
   ),
   ...postingKeys,
   rateLimitFallbackWait: optional(DurationString, "rate_limit_fallback_wait"),
-  usageThreshold: optional(Percentage, "usage_threshold")
+  usageThreshold: optional(Percentage, "usage_threshold"),
+  videoUpload: optional(VideoUploadSection, "video_upload")
 })
 
 /** @internal */

@@ -95,7 +95,9 @@ export class FacebookMetadata extends Schema.Class<FacebookMetadata>("@medusa/Fa
   /** Template, e.g. `"{youtube_url}"`. */
   link: Schema.optional(Schema.String),
   /** ISO 8601 or UNIX seconds; 10 minutes to 30 days ahead. The post is created unpublished and scheduled. */
-  scheduledPublishTime: Schema.optional(Schema.Union(Schema.String, Schema.Number))
+  scheduledPublishTime: Schema.optional(Schema.Union(Schema.String, Schema.Number)),
+  /** Upload the media file as a native Page video (the message is its description) instead of a link post. */
+  video: Schema.optional(Schema.Boolean)
 }) {}
 
 /**
@@ -115,7 +117,9 @@ export class XMetadata extends Schema.Class<XMetadata>("@medusa/XMetadata")({
  */
 export class LinkedInMetadata extends Schema.Class<LinkedInMetadata>("@medusa/LinkedInMetadata")({
   /** Template; at most 3,000 characters once filled. */
-  text: Schema.String
+  text: Schema.String,
+  /** Upload the media file through LinkedIn's Videos API and post it natively instead of an article link. */
+  video: Schema.optional(Schema.Boolean)
 }) {}
 
 /**

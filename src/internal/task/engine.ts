@@ -20,6 +20,7 @@ import * as Schedule from "effect/Schedule"
 import { randomUUID } from "node:crypto"
 import type {
   MediaFile,
+  MediaUpload,
   PostContext,
   PostWait,
   PublishedPost,
@@ -604,7 +605,34 @@ export const postStep = (
         modify(engine, taskId, (t) =>
           t.state !== "in_progress" ? t : rebuild(t, { waits: withWait(t.waits, publisherId, wait), updatedAt: now }))
       ).pipe(Effect.asVoid, Effect.catchAll(logStoreFailure("record a post's wait")))
-    const context = { taskId, metadata, media: task.media, videos, onWait }
+    // A publisher that uploads the file itself (a native video) saves its session like a host.
+    const upload: MediaUpload = {
+      saved: engine.store.loadUploadSession(taskId, publisherId).pipe(
+        Effect.catchAll((error) =>
+          Effect.as(logStoreFailure(`read the ${displayName[publisherId]} upload session`)(error), Option.none())
+        )
+      ),
+      onSession: (session) =>
+        engine.store.saveUploadSession(taskId, session).pipe(
+          Effect.catchAll(logStoreFailure(`save the ${displayName[publisherId]} upload session`))
+        ),
+      onProgress: (progress) =>
+        withNow((now) =>
+          modify(engine, taskId, (t) =>
+            t.state !== "in_progress" ?
+              t :
+              rebuild(t, {
+                progress: [
+                  ...t.progress.filter((p) =>
+                    p.host !== progress.host
+                  ),
+                  progress
+                ],
+                updatedAt: now
+              }))
+        ).pipe(Effect.asVoid, Effect.catchAll(logStoreFailure("record upload progress")))
+    }
+    const context = { taskId, metadata, media: task.media, videos, onWait, upload }
     const record = yield* engine.store.loadPostRecord(taskId, publisherId)
     let post: PublishedPost
     if (Option.isSome(record) && record.value.state === "done" && record.value.post !== undefined) {
