@@ -270,7 +270,8 @@ export const LinkedInSection = Schema.Struct({
     Schema.String.pipe(Schema.pattern(/^\d{6}$/, { message: () => "must be a YYYYMM version such as 202511" })),
     "api_version"
   ),
-  ...postingKeys
+  ...postingKeys,
+  videoUpload: optional(VideoUploadSection, "video_upload")
 })
 
 const StoreSection = Schema.Union(

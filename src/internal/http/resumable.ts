@@ -87,6 +87,11 @@ export interface Protocol<A> {
    */
   readonly abandon?: ((target: Target) => Effect.Effect<string | undefined>) | undefined
   /**
+   * The session's `uri` as saved, when the protocol keeps state that grows
+   * during the upload (LinkedIn's part ETags); `target.uri` otherwise.
+   */
+  readonly sessionUri?: ((target: Target) => string) | undefined
+  /**
    * Refreshes the credentials after a `401`. Returns `false` when that is not
    * possible (the `Unauthorized` error is then final).
    */
@@ -342,7 +347,7 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
       options.onSession(
         new UploadSession({
           host,
-          uri: target.uri,
+          uri: protocol.sessionUri?.(target) ?? target.uri,
           videoId: target.videoId,
           videoUrl: target.videoUrl,
           totalBytes: size,
