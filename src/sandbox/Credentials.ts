@@ -30,6 +30,8 @@ export interface SandboxCredentials {
     readonly accessTokenSecret: string
   }
   readonly linkedin: { readonly accessToken: string; readonly authorUrn: string }
+  readonly threads: { readonly accessToken: string; readonly userId: string }
+  readonly mastodon: { readonly accessToken: string; readonly accountId: string }
 }
 
 /**
@@ -51,7 +53,9 @@ export const defaults: SandboxCredentials = {
     accessToken: "1000000001-sandbox-x-access-token",
     accessTokenSecret: "sandbox-x-access-token-secret"
   },
-  linkedin: { accessToken: "sandbox-linkedin-token", authorUrn: "urn:li:person:sandbox01" }
+  linkedin: { accessToken: "sandbox-linkedin-token", authorUrn: "urn:li:person:sandbox01" },
+  threads: { accessToken: "sandbox-threads-token", userId: "17841400000000001" },
+  mastodon: { accessToken: "sandbox-mastodon-token", accountId: "109000000000000001" }
 }
 
 /**
@@ -67,5 +71,7 @@ export const make = (
   vimeo: { ...defaults.vimeo, ...overrides.vimeo },
   facebook: { ...defaults.facebook, ...overrides.facebook },
   x: { ...defaults.x, ...overrides.x },
-  linkedin: { ...defaults.linkedin, ...overrides.linkedin }
+  linkedin: { ...defaults.linkedin, ...overrides.linkedin },
+  threads: { ...defaults.threads, ...overrides.threads },
+  mastodon: { ...defaults.mastodon, ...overrides.mastodon }
 })

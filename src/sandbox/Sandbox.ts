@@ -25,6 +25,8 @@ import type { PlatformId } from "../PlatformId.js"
 import * as Credentials from "./Credentials.js"
 import { type FacebookEmulatorOptions, makeFacebook } from "./emulators/facebook.js"
 import { type LinkedInEmulatorOptions, makeLinkedIn } from "./emulators/linkedin.js"
+import { makeMastodon, type MastodonEmulatorOptions } from "./emulators/mastodon.js"
+import { makeThreads, type ThreadsEmulatorOptions } from "./emulators/threads.js"
 import { makeVimeo } from "./emulators/vimeo.js"
 import { makeX, type XEmulatorOptions } from "./emulators/x.js"
 import { makeYouTube } from "./emulators/youtube.js"
@@ -99,6 +101,10 @@ export interface SandboxOptions {
   readonly x?: XEmulatorOptions
   /** LinkedIn emulator settings (daily post limit, duplicate window, commentary length). */
   readonly linkedin?: LinkedInEmulatorOptions
+  /** Threads emulator settings (container processing, publishing limit, text length). */
+  readonly threads?: ThreadsEmulatorOptions
+  /** Mastodon emulator settings (status length, media processing, idempotency window). */
+  readonly mastodon?: MastodonEmulatorOptions
 }
 
 /**
@@ -107,7 +113,13 @@ export interface SandboxOptions {
  * @since 0.1.0
  * @category models
  */
-export type { FacebookEmulatorOptions, LinkedInEmulatorOptions, XEmulatorOptions }
+export type {
+  FacebookEmulatorOptions,
+  LinkedInEmulatorOptions,
+  MastodonEmulatorOptions,
+  ThreadsEmulatorOptions,
+  XEmulatorOptions
+}
 
 /**
  * @since 0.1.0
@@ -180,7 +192,7 @@ export interface Sandbox {
   readonly expireToken: (platform: PlatformId) => void
   readonly exhaustQuota: (platform: PlatformId) => void
   /**
-   * Puts a post on Facebook, X or LinkedIn dated `at` by the sandbox clock
+   * Puts a post on Facebook, X, LinkedIn, Threads or Mastodon dated `at` by the sandbox clock
    * (default now), as if made outside Medusa: no duplicate or limit checks.
    * Searches list it like any other post. Also `POST /_sandbox/posts`.
    */
@@ -224,7 +236,9 @@ export const start = async (options: SandboxOptions = {}): Promise<Sandbox> => {
     vimeo: makeVimeo(env),
     facebook: makeFacebook(env),
     x: makeX(env),
-    linkedin: makeLinkedIn(env)
+    linkedin: makeLinkedIn(env),
+    threads: makeThreads(env),
+    mastodon: makeMastodon(env)
   }
   const servers: Array<Server> = []
   const urls = {} as Record<PlatformId, string>
@@ -498,6 +512,17 @@ export const writeConfig = async (
       access_token: credentials.linkedin.accessToken,
       author_urn: credentials.linkedin.authorUrn,
       base_url: urls.linkedin,
+      settle_time
+    },
+    threads: {
+      access_token: credentials.threads.accessToken,
+      user_id: credentials.threads.userId,
+      base_url: urls.threads,
+      settle_time
+    },
+    mastodon: {
+      access_token: credentials.mastodon.accessToken,
+      instance_url: urls.mastodon,
       settle_time
     }
   })

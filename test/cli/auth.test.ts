@@ -17,7 +17,9 @@ const canaries = {
   vimeo: { accessToken: "canary-vimeo-token-5f1e" },
   facebook: { pageAccessToken: "canary-facebook-page-token-9a3c" },
   x: { accessTokenSecret: "canary-x-token-secret-77d0", apiSecret: "canary-x-api-secret-1b2b" },
-  linkedin: { accessToken: "canary-linkedin-token-c4d4" }
+  linkedin: { accessToken: "canary-linkedin-token-c4d4" },
+  threads: { accessToken: "canary-threads-token-8e2f" },
+  mastodon: { accessToken: "canary-mastodon-token-41ab" }
 }
 const secrets = [
   canaries.youtube.clientSecret,
@@ -27,7 +29,9 @@ const secrets = [
   canaries.facebook.pageAccessToken,
   canaries.x.accessTokenSecret,
   canaries.x.apiSecret,
-  canaries.linkedin.accessToken
+  canaries.linkedin.accessToken,
+  canaries.threads.accessToken,
+  canaries.mastodon.accessToken
 ]
 
 beforeAll(async () => {
@@ -45,6 +49,8 @@ describe("medusa auth", () => {
     assert.match(result.stdout, /^Facebook\s+ok\s+valid; page .* \(1000000000001\), PAGE token/m)
     assert.match(result.stdout, /^X\s+ok\s+valid; account @\S+/m)
     assert.match(result.stdout, /^LinkedIn\s+ok\s+valid; author urn:li:person:/m)
+    assert.match(result.stdout, /^Threads\s+ok\s+valid; user @medusa\.sandbox \(17841400000000001\)$/m)
+    assert.match(result.stdout, /^Mastodon\s+ok\s+valid; account @medusa on http:\/\/127\.0\.0\.1:\d+$/m)
     assert.match(
       result.stdout,
       /^YouTube\s+ok\s+valid; channel Sandbox Channel \(UCsandbox\w+\), access token expires \d{4}-\d\d-\d\dT/m

@@ -55,6 +55,14 @@ export interface PublisherCase<M> {
     readonly reason: "auth_expired" | "auth_invalid"
     readonly code?: string
   }
+  /**
+   * What the platform does with the same text posted twice by one task:
+   * refuses it as a duplicate (the default), folds it into the first post
+   * (an idempotency key derived from the task), or posts it again (no
+   * duplicate rule: the engine's post record is what keeps a task from
+   * posting twice).
+   */
+  readonly sameTextTwice?: "duplicate" | "folded" | "posted"
   /** What the duplicate refusal carries from the platform, when it says something. */
   readonly duplicatePlatformMessage?: RegExp
   /**
@@ -101,18 +109,42 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
           .toBe(true)
       }).pipe(Effect.provide(Http)))
 
-    it.scoped("the same text twice → duplicate_post, one post stored", () =>
-      Effect.gen(function*() {
-        const { publisher, sb } = yield* setup()
-        yield* publisher.post(post("Same text twice"))
-        const error = yield* Effect.flip(publisher.post(post("Same text twice")))
-        expect(error._tag).toBe("PlatformRejected")
-        expect(error.reason).toBe("duplicate_post")
-        if (platform.duplicatePlatformMessage !== undefined) {
-          expect(error.platformMessage).toMatch(platform.duplicatePlatformMessage)
-        }
-        expect(posts(sb)).toHaveLength(1)
-      }).pipe(Effect.provide(Http)))
+    const sameTextTwice = platform.sameTextTwice ?? "duplicate"
+    if (sameTextTwice === "folded") {
+      it.scoped("the same text twice from one task → folded into the first post, one post stored", () =>
+        Effect.gen(function*() {
+          const { publisher, sb } = yield* setup()
+          const first = yield* publisher.post(post("Same text twice"))
+          const second = yield* publisher.post(post("Same text twice"))
+          expect(second.postId).toBe(first.postId)
+          expect(posts(sb)).toHaveLength(1)
+          expect(platform.postRequests(sb)).toHaveLength(2)
+        }).pipe(Effect.provide(Http)))
+    }
+    if (sameTextTwice === "posted") {
+      it.scoped("the same text twice: the platform has no duplicate rule, two posts", () =>
+        Effect.gen(function*() {
+          const { publisher, sb } = yield* setup()
+          const first = yield* publisher.post(post("Same text twice"))
+          const second = yield* publisher.post(post("Same text twice"))
+          expect(second.postId).not.toBe(first.postId)
+          expect(posts(sb)).toHaveLength(2)
+        }).pipe(Effect.provide(Http)))
+    }
+    if (sameTextTwice === "duplicate") {
+      it.scoped("the same text twice → duplicate_post, one post stored", () =>
+        Effect.gen(function*() {
+          const { publisher, sb } = yield* setup()
+          yield* publisher.post(post("Same text twice"))
+          const error = yield* Effect.flip(publisher.post(post("Same text twice")))
+          expect(error._tag).toBe("PlatformRejected")
+          expect(error.reason).toBe("duplicate_post")
+          if (platform.duplicatePlatformMessage !== undefined) {
+            expect(error.platformMessage).toMatch(platform.duplicatePlatformMessage)
+          }
+          expect(posts(sb)).toHaveLength(1)
+        }).pipe(Effect.provide(Http)))
+    }
 
     it.scoped(`an expired token → ${platform.expiredToken.reason}, nothing posted`, () =>
       Effect.gen(function*() {
@@ -205,7 +237,7 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
           const engine = yield* Engine.makeEngine(
             store,
             { hosts: {}, publishers: { [platform.id]: publisher } },
-            { youtube: 1, vimeo: 1, facebook: 1, x: 1, linkedin: 1 }
+            { youtube: 1, vimeo: 1, facebook: 1, x: 1, linkedin: 1, threads: 1, mastodon: 1 }
           )
           const request = new PublishRequest({
             mediaFile: media.path,
@@ -338,7 +370,8 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
             action: { kind: "drop", afterBytes: 1_000_000 }
           })
           yield* publisher.post(post("canary"))
-          errors.push(yield* Effect.flip(publisher.post(post("canary"))))
+          if (sameTextTwice === "duplicate") errors.push(yield* Effect.flip(publisher.post(post("canary"))))
+          else yield* publisher.post(post("canary"))
           sb.inject({ platform: platform.id, route: platform.postRoute, action: { kind: "drop", afterBytes: 2 } })
           errors.push(yield* Effect.flip(publisher.post(post("canary cut"))))
           sb.expireToken(platform.id)
@@ -346,7 +379,7 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
           return yield* platform.checkCredentials(sb)
         }).pipe(Effect.provide(logs.layer))
         expect(errors.map((e) => (e as { reason: string }).reason)).toEqual([
-          "duplicate_post",
+          ...(sameTextTwice === "duplicate" ? ["duplicate_post"] : []),
           "post_outcome_unknown",
           platform.expiredToken.reason
         ])

@@ -14,14 +14,16 @@ import * as Redacted from "effect/Redacted"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import type * as Facebook from "../../src/Facebook.js"
 import type * as Resumable from "../../src/internal/http/resumable.js"
-import type * as Quota from "../../src/internal/youtube/quota.js"
-import type * as LinkedIn from "../../src/LinkedIn.js"
 import * as Config from "../../src/MedusaConfig.js"
-import type * as Vimeo from "../../src/Vimeo.js"
-import type * as X from "../../src/X.js"
-import type * as YouTube from "../../src/YouTube.js"
+import type * as Facebook from "../../src/platforms/facebook/Facebook.js"
+import type * as LinkedIn from "../../src/platforms/linkedin/LinkedIn.js"
+import type * as Mastodon from "../../src/platforms/mastodon/Mastodon.js"
+import type * as Threads from "../../src/platforms/threads/Threads.js"
+import type * as Vimeo from "../../src/platforms/vimeo/Vimeo.js"
+import type * as X from "../../src/platforms/x/X.js"
+import type * as Quota from "../../src/platforms/youtube/internal/quota.js"
+import type * as YouTube from "../../src/platforms/youtube/YouTube.js"
 
 // =============================================================================
 // Type level: no adapter option without a config key
@@ -38,6 +40,8 @@ export type Checks = [
   Expect<Covers<Facebook.Options, Config.FacebookConfig>>,
   Expect<Covers<X.Options, Config.XConfig>>,
   Expect<Covers<LinkedIn.Options, Config.LinkedInConfig>>,
+  Expect<Covers<Threads.Options, Config.ThreadsConfig>>,
+  Expect<Covers<Mastodon.Options, Config.MastodonConfig>>,
   Expect<Covers<Resumable.RetryOptions, NonNullable<Config.YouTubeConfig["retry"]>>>,
   Expect<Covers<Resumable.RetryOptions, NonNullable<Config.VimeoConfig["retry"]>>>,
   Expect<Covers<Quota.Limits, NonNullable<Config.YouTubeConfig["quota"]>>>,
@@ -51,8 +55,10 @@ export const assignable: [
   (c: Config.VimeoConfig) => Vimeo.Options,
   (c: Config.FacebookConfig) => Facebook.Options,
   (c: Config.XConfig) => X.Options,
-  (c: Config.LinkedInConfig) => LinkedIn.Options
-] = [(c) => c, (c) => c, (c) => c, (c) => c, (c) => c]
+  (c: Config.LinkedInConfig) => LinkedIn.Options,
+  (c: Config.ThreadsConfig) => Threads.Options,
+  (c: Config.MastodonConfig) => Mastodon.Options
+] = [(c) => c, (c) => c, (c) => c, (c) => c, (c) => c, (c) => c, (c) => c]
 
 // =============================================================================
 // Runtime
@@ -128,6 +134,25 @@ const everyKey = {
     settle_time: "3 minutes",
     video_upload: { idle_timeout: "20 seconds" }
   },
+  threads: {
+    access_token: "t",
+    user_id: "17841400000000001",
+    base_url: "http://127.0.0.1:6",
+    api_version: "v1.0",
+    max_attempts: 2,
+    max_rate_limit_wait: "5 minutes",
+    request_timeout: "25 seconds",
+    settle_time: "4 minutes"
+  },
+  mastodon: {
+    access_token: "t",
+    instance_url: "http://127.0.0.1:7",
+    max_characters: 1000,
+    max_attempts: 3,
+    max_rate_limit_wait: "6 minutes",
+    request_timeout: "35 seconds",
+    settle_time: "90 seconds"
+  },
   medusa: {
     max_concurrent_tasks: 2,
     per_platform_concurrency: 1,
@@ -196,6 +221,11 @@ describe("config options", () => {
       assert.strictEqual(Duration.toMinutes(Duration.decode(config.facebook!.settleTime!)), 2)
       assert.strictEqual(Duration.toMinutes(Duration.decode(config.x!.settleTime!)), 1)
       assert.strictEqual(Duration.toMinutes(Duration.decode(config.linkedin!.settleTime!)), 3)
+      assert.strictEqual(config.threads!.userId, "17841400000000001")
+      assert.strictEqual(Duration.toMinutes(Duration.decode(config.threads!.settleTime!)), 4)
+      assert.strictEqual(config.mastodon!.instanceUrl, "http://127.0.0.1:7")
+      assert.strictEqual(config.mastodon!.maxCharacters, 1000)
+      assert.strictEqual(Redacted.value(config.mastodon!.accessToken), "t")
       assert.strictEqual(Duration.toSeconds(config.medusa.maxWait), 90)
       assert.strictEqual(Duration.toMinutes(config.medusa.stallTimeout), 2)
       assert.deepStrictEqual(config.medusa.runner, { role: "runner", host: "10.0.0.5", port: 34431 })

@@ -632,7 +632,11 @@ export const postStep = (
               }))
         ).pipe(Effect.asVoid, Effect.catchAll(logStoreFailure("record upload progress")))
     }
-    const context = { taskId, metadata, media: task.media, videos, onWait, upload }
+    // What a publisher prepares before the request that posts (a Threads container) is kept with the intent.
+    const stage = engine.store.recordPostStaged
+    const onStaged = stage === undefined ? undefined : (ref: string) =>
+      Effect.orDie(stage(taskId, publisherId, ref))
+    const context = { taskId, metadata, media: task.media, videos, onWait, onStaged, upload }
     const record = yield* engine.store.loadPostRecord(taskId, publisherId)
     let post: PublishedPost
     if (Option.isSome(record) && record.value.state === "done" && record.value.post !== undefined) {
@@ -640,10 +644,17 @@ export const postStep = (
     } else {
       // An intent left by an earlier run: its request's outcome is unknown.
       let unknownSince = Option.isSome(record) ? record.value.at : undefined
+      let staged = Option.isSome(record) ? record.value.staged : undefined
       let made: PublishedPost | undefined
       for (let sends = 0; made === undefined;) {
         if (unknownSince !== undefined) {
-          const found = yield* reconcile(publisher as Publisher<unknown>, publisherId, context, unknownSince, onWait)
+          const found = yield* reconcile(
+            publisher as Publisher<unknown>,
+            publisherId,
+            { ...context, staged },
+            unknownSince,
+            onWait
+          )
           if (Option.isSome(found)) {
             made = found.value
             break
@@ -654,7 +665,7 @@ export const postStep = (
         }
         yield* engine.store.recordPostIntent(taskId, publisherId)
         sends += 1
-        const sent = yield* Effect.either(publisher.post(context))
+        const sent = yield* Effect.either(publisher.post({ ...context, staged }))
         if (Either.isRight(sent)) {
           made = sent.right
         } else if (sent.left._tag !== "PostOutcomeUnknown" || sends >= maxPostSends) {
@@ -662,6 +673,7 @@ export const postStep = (
         } else {
           const intent = yield* engine.store.loadPostRecord(taskId, publisherId)
           unknownSince = Option.isSome(intent) ? intent.value.at : yield* Clock.currentTimeMillis
+          staged = Option.isSome(intent) ? intent.value.staged : undefined
         }
       }
       yield* engine.store.recordPostDone(taskId, made!)
@@ -671,9 +683,7 @@ export const postStep = (
       modify(engine, taskId, (t) =>
         rebuild(t, {
           posts: [
-            ...t.posts.filter((p) =>
-              p.publisher !== publisherId
-            ),
+            ...t.posts.filter((p) => p.publisher !== publisherId),
             post
           ],
           waits: withWait(t.waits, publisherId, undefined),

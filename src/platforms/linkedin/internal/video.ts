@@ -25,9 +25,9 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Schedule from "effect/Schedule"
-import type { MediaFile, MediaUpload, PostWait } from "../../Platform.js"
-import { AuthExpired, Issue, type PlatformError, PlatformRejected } from "../../PublishError.js"
-import * as Resumable from "../http/resumable.js"
+import * as Resumable from "../../../internal/http/resumable.js"
+import type { MediaFile, MediaUpload, PostWait } from "../../../Platform.js"
+import { AuthExpired, Issue, type PlatformError, PlatformRejected } from "../../../PublishError.js"
 
 /** One answer of LinkedIn. @internal */
 export interface Answer {

@@ -24,10 +24,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
-import * as PostOnce from "./internal/http/postOnce.js"
-import * as Resumable from "./internal/http/resumable.js"
-import * as LittleText from "./internal/linkedin/littleText.js"
-import * as Video from "./internal/linkedin/video.js"
+import * as PostOnce from "../../internal/http/postOnce.js"
+import * as Resumable from "../../internal/http/resumable.js"
 import {
   type FindContext,
   LinkedInPublisher,
@@ -38,9 +36,11 @@ import {
   PublishedPost,
   type Publisher,
   type UploadedVideo
-} from "./Platform.js"
-import { AuthExpired, Issue, PlatformRejected, PlatformUnavailable } from "./PublishError.js"
-import type { LinkedInMetadata } from "./PublishRequest.js"
+} from "../../Platform.js"
+import { AuthExpired, Issue, PlatformRejected, PlatformUnavailable } from "../../PublishError.js"
+import type { LinkedInMetadata } from "../../PublishRequest.js"
+import * as LittleText from "./internal/littleText.js"
+import * as Video from "./internal/video.js"
 
 // =============================================================================
 // Options

@@ -28,9 +28,9 @@ import * as Option from "effect/Option"
 import type * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { randomBytes } from "node:crypto"
-import type { MediaFile, MediaUpload, PostWait, UploadSession } from "../../Platform.js"
-import { Issue, type PlatformError, PlatformRejected } from "../../PublishError.js"
-import * as Resumable from "../http/resumable.js"
+import * as Resumable from "../../../internal/http/resumable.js"
+import type { MediaFile, MediaUpload, PostWait, UploadSession } from "../../../Platform.js"
+import { Issue, type PlatformError, PlatformRejected } from "../../../PublishError.js"
 import { classifyGraphFailure, graphError, parseGraphError, parseUsage } from "./graph.js"
 
 /** One answer of Graph. @internal */
@@ -375,7 +375,7 @@ export const finish = (
   client: VideoClient,
   uploaded: Uploaded,
   description: string,
-  classifyTransport: (e: HttpClientError.HttpClientError) => import("../http/postOnce.js").AttemptFailed
+  classifyTransport: (e: HttpClientError.HttpClientError) => import("../../../internal/http/postOnce.js").AttemptFailed
 ) =>
   Effect.gen(function*() {
     const answer = yield* client.send(
