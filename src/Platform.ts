@@ -13,7 +13,7 @@ import type * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { HostId, PublisherId } from "./PlatformId.js"
+import { HostId, PlatformId, PublisherId } from "./PlatformId.js"
 import type { Modules } from "./platforms/registry.js"
 import type { Issue, PlatformError } from "./PublishError.js"
 import type { TaskId } from "./TaskId.js"
@@ -46,8 +46,12 @@ export class MediaFile extends Schema.Class<MediaFile>("@medusa/MediaFile")({
  * @category models
  */
 export class UploadSession extends Schema.Class<UploadSession>("@medusa/UploadSession")({
-  host: HostId,
-  /** YouTube's resumable session URI, or Vimeo's tus `upload_link`. */
+  /** A host, or a publisher that uploads the file natively (Facebook, LinkedIn video). */
+  host: PlatformId,
+  /**
+   * YouTube's resumable session URI, Vimeo's tus `upload_link`, Facebook's
+   * `upload_session_id`, or LinkedIn's upload state (its parts and their ETags, as JSON).
+   */
   uri: Schema.String,
   /** Known as soon as the session exists on some hosts (Vimeo). */
   videoId: Schema.optional(Schema.String),
@@ -67,7 +71,8 @@ export class UploadSession extends Schema.Class<UploadSession>("@medusa/UploadSe
  * @category models
  */
 export class UploadProgress extends Schema.Class<UploadProgress>("@medusa/UploadProgress")({
-  host: HostId,
+  /** A host, or a publisher that uploads the file natively. */
+  host: PlatformId,
   /** Bytes written to the wire so far, across attempts of the current session. */
   bytesSent: Schema.Number,
   /** Bytes the server has confirmed. */
@@ -215,6 +220,12 @@ export interface PostContext<M> {
    */
   readonly onWait?: ((wait: PostWait) => Effect.Effect<void>) | undefined
   /**
+   * For a publisher that uploads the media file itself (a native Facebook or
+   * LinkedIn video): the saved session to resume and the hooks that save it
+   * and report byte progress, as a host's upload has them.
+   */
+  readonly upload?: MediaUpload | undefined
+  /**
    * What an earlier send of this post saved with `onStaged` (Threads: its
    * container id), read from the post's record in the task store.
    */
@@ -226,6 +237,21 @@ export interface PostContext<M> {
    * crash, receives it as `staged`. Absent when the store cannot keep it.
    */
   readonly onStaged?: ((ref: string) => Effect.Effect<void>) | undefined
+}
+
+/**
+ * The upload hooks a publisher that carries the file's bytes receives.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MediaUpload {
+  /** Reads the session an earlier run saved (after a crash), to resume instead of starting over. */
+  readonly saved: Effect.Effect<Option.Option<UploadSession>>
+  /** Called whenever the session is created or its acknowledged offset changes. */
+  readonly onSession: (session: UploadSession) => Effect.Effect<void>
+  /** Called at a bounded rate with byte-level progress. */
+  readonly onProgress: (progress: UploadProgress) => Effect.Effect<void>
 }
 
 /**

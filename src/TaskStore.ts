@@ -19,7 +19,7 @@ import * as Stream from "effect/Stream"
 import * as memoryStore from "./internal/store/memory.js"
 import type { Outbox } from "./internal/webhooks/outbox.js"
 import type { PublishedPost, UploadSession } from "./Platform.js"
-import type { HostId, PublisherId } from "./PlatformId.js"
+import type { PlatformId, PublisherId } from "./PlatformId.js"
 import type { InvalidTransition, StoreError, TaskNotFound } from "./PublishError.js"
 import type { PostRecord, Task, TaskState } from "./Task.js"
 import type { TaskId } from "./TaskId.js"
@@ -144,7 +144,7 @@ export interface Service {
   readonly changes: Stream.Stream<TaskChange, StoreError>
 
   readonly saveUploadSession: (id: TaskId, session: UploadSession) => Effect.Effect<void, StoreError>
-  readonly loadUploadSession: (id: TaskId, host: HostId) => Effect.Effect<Option.Option<UploadSession>, StoreError>
+  readonly loadUploadSession: (id: TaskId, host: PlatformId) => Effect.Effect<Option.Option<UploadSession>, StoreError>
 
   readonly recordPostIntent: (id: TaskId, publisher: PublisherId) => Effect.Effect<void, StoreError>
   readonly recordPostDone: (id: TaskId, post: PublishedPost) => Effect.Effect<void, StoreError>

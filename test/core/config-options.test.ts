@@ -107,7 +107,8 @@ const everyKey = {
     request_timeout: "20 seconds",
     settle_time: "2 minutes",
     rate_limit_fallback_wait: "1 minute",
-    usage_threshold: 80
+    usage_threshold: 80,
+    video_upload: { retry: { max_retries: 2 }, stall_timeout: "3 minutes" }
   },
   twitter: {
     api_key: "k",
@@ -130,7 +131,8 @@ const everyKey = {
     max_attempts: 3,
     max_rate_limit_wait: "4 minutes",
     request_timeout: "30 seconds",
-    settle_time: "3 minutes"
+    settle_time: "3 minutes",
+    video_upload: { idle_timeout: "20 seconds" }
   },
   threads: {
     access_token: "t",

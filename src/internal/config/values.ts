@@ -111,6 +111,17 @@ export const uploadKeys = {
   stallTimeout: optional(DurationString, "stall_timeout")
 }
 
+/**
+ * How a publisher uploads a native video (`video: true`): the hosts' upload keys.
+ *
+ * @internal
+ */
+export const VideoUploadSection = Schema.Struct({
+  retry: optional(RetrySection, "retry"),
+  progressIntervalMillis: optional(NonNegative, "progress_interval_millis"),
+  ...uploadKeys
+})
+
 /** What every publisher takes about posting. @internal */
 export const postingKeys = {
   maxAttempts: optional(Positive, "max_attempts"),

@@ -21,7 +21,7 @@ import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import type { PostWait } from "../../Platform.js"
 import { UploadProgress, UploadSession } from "../../Platform.js"
-import type { HostId } from "../../PlatformId.js"
+import type { PlatformId } from "../../PlatformId.js"
 import { displayName } from "../../PlatformId.js"
 import { PlatformRejected, PlatformUnavailable, QuotaExceeded } from "../../PublishError.js"
 import type { PlatformError } from "../../PublishError.js"
@@ -68,7 +68,7 @@ export type Probe<A> =
 
 /** @internal */
 export interface Protocol<A> {
-  readonly host: HostId
+  readonly host: PlatformId
   readonly create: Effect.Effect<Target, PlatformError | Transient>
   /** Asks the server how many bytes it holds. */
   readonly query: (target: Target) => Effect.Effect<Probe<A>, PlatformError | Transient>
@@ -86,6 +86,11 @@ export interface Protocol<A> {
    * was needed. Never fails: a failed clean-up is said in the note.
    */
   readonly abandon?: ((target: Target) => Effect.Effect<string | undefined>) | undefined
+  /**
+   * The session's `uri` as saved, when the protocol keeps state that grows
+   * during the upload (LinkedIn's part ETags); `target.uri` otherwise.
+   */
+  readonly sessionUri?: ((target: Target) => string) | undefined
   /**
    * Refreshes the credentials after a `401`. Returns `false` when that is not
    * possible (the `Unauthorized` error is then final).
@@ -146,6 +151,12 @@ export interface Limits {
   readonly stallTimeout?: Duration.DurationInput | undefined
 }
 
+/** How a publisher uploads a native video: the hosts' limits, retry policy and progress rate. @internal */
+export interface VideoUploadOptions extends Limits {
+  readonly retry?: RetryOptions | undefined
+  readonly progressIntervalMillis?: number | undefined
+}
+
 /** @internal */
 export const defaultLimits = {
   requestTimeout: Duration.seconds(30),
@@ -173,6 +184,11 @@ export interface RunOptions<A> {
   readonly contentType: string
   /** Bytes per request (a multiple of 256 KiB for YouTube); the rest of the file in one request when absent. */
   readonly chunkSize?: number | undefined
+  /**
+   * Where the request starting at `offset` ends, when the server chooses it
+   * (Graph's `end_offset`, LinkedIn's part ranges); wins over `chunkSize`.
+   */
+  readonly nextEnd?: ((offset: number) => number) | undefined
   readonly resume: Option.Option<UploadSession>
   readonly onSession: (session: UploadSession) => Effect.Effect<void>
   readonly onProgress: (progress: UploadProgress) => Effect.Effect<void>
@@ -331,7 +347,7 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
       options.onSession(
         new UploadSession({
           host,
-          uri: target.uri,
+          uri: protocol.sessionUri?.(target) ?? target.uri,
           videoId: target.videoId,
           videoUrl: target.videoUrl,
           totalBytes: size,
@@ -533,7 +549,11 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
 
     while (true) {
       const offset = acknowledged
-      const end = options.chunkSize !== undefined ? Math.min(size, offset + options.chunkSize) : size
+      const end = options.nextEnd !== undefined ?
+        Math.max(offset, Math.min(size, options.nextEnd(offset))) :
+        options.chunkSize !== undefined ?
+        Math.min(size, offset + options.chunkSize) :
+        size
       const step = needQuery ?
         bounded(protocol.query(target!), "asking how much of the upload the server holds") :
         watched(protocol.send(target!, offset, end, body(offset, end)))

@@ -4,7 +4,7 @@ import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Stream from "effect/Stream"
 import type { PublishedPost, UploadSession } from "../../Platform.js"
-import type { HostId, PublisherId } from "../../PlatformId.js"
+import type { PlatformId, PublisherId } from "../../PlatformId.js"
 import { TaskNotFound } from "../../PublishError.js"
 import type { InvalidTransition } from "../../PublishError.js"
 import { isFinal } from "../../Task.js"
@@ -61,7 +61,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
   const hub = yield* PubSub.unbounded<TaskChange>()
   // `sequence` breaks ties of creation time when listing newest first (TestClock).
   let nextSequence = 0
-  const sessions = new Map<TaskId, Partial<Record<HostId, UploadSession>>>()
+  const sessions = new Map<TaskId, Partial<Record<PlatformId, UploadSession>>>()
   const posts = new Map<TaskId, Partial<Record<PublisherId, PostRecord>>>()
   // Webhook events are recorded in the step that applies their change.
   const outbox = MemoryOutbox.make()
@@ -197,7 +197,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
       sessions.set(id, { ...sessions.get(id), [session.host]: session })
     })
 
-  const loadUploadSession = (id: TaskId, host: HostId) =>
+  const loadUploadSession = (id: TaskId, host: PlatformId) =>
     Effect.sync(() => Option.fromNullable(sessions.get(id)?.[host]))
 
   const setPost = (id: TaskId, record: PostRecord) =>

@@ -27,7 +27,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { PublishedPost, UploadSession } from "../../Platform.js"
-import type { HostId, PublisherId } from "../../PlatformId.js"
+import type { PlatformId, PublisherId } from "../../PlatformId.js"
 import type { InvalidTransition } from "../../PublishError.js"
 import { StoreError, TaskNotFound } from "../../PublishError.js"
 import { isFinal, Task, type TaskState } from "../../Task.js"
@@ -452,7 +452,7 @@ export const make = (
           )
       )
 
-    const loadUploadSession = (id: TaskId, host: HostId): Effect.Effect<Option.Option<UploadSession>, StoreError> =>
+    const loadUploadSession = (id: TaskId, host: PlatformId): Effect.Effect<Option.Option<UploadSession>, StoreError> =>
       sql<{
         uri: string
         video_id: string | null

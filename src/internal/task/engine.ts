@@ -20,6 +20,7 @@ import * as Schedule from "effect/Schedule"
 import { randomUUID } from "node:crypto"
 import type {
   MediaFile,
+  MediaUpload,
   PostContext,
   PostWait,
   PublishedPost,
@@ -604,11 +605,38 @@ export const postStep = (
         modify(engine, taskId, (t) =>
           t.state !== "in_progress" ? t : rebuild(t, { waits: withWait(t.waits, publisherId, wait), updatedAt: now }))
       ).pipe(Effect.asVoid, Effect.catchAll(logStoreFailure("record a post's wait")))
+    // A publisher that uploads the file itself (a native video) saves its session like a host.
+    const upload: MediaUpload = {
+      saved: engine.store.loadUploadSession(taskId, publisherId).pipe(
+        Effect.catchAll((error) =>
+          Effect.as(logStoreFailure(`read the ${displayName[publisherId]} upload session`)(error), Option.none())
+        )
+      ),
+      onSession: (session) =>
+        engine.store.saveUploadSession(taskId, session).pipe(
+          Effect.catchAll(logStoreFailure(`save the ${displayName[publisherId]} upload session`))
+        ),
+      onProgress: (progress) =>
+        withNow((now) =>
+          modify(engine, taskId, (t) =>
+            t.state !== "in_progress" ?
+              t :
+              rebuild(t, {
+                progress: [
+                  ...t.progress.filter((p) =>
+                    p.host !== progress.host
+                  ),
+                  progress
+                ],
+                updatedAt: now
+              }))
+        ).pipe(Effect.asVoid, Effect.catchAll(logStoreFailure("record upload progress")))
+    }
     // What a publisher prepares before the request that posts (a Threads container) is kept with the intent.
     const stage = engine.store.recordPostStaged
     const onStaged = stage === undefined ? undefined : (ref: string) =>
       Effect.orDie(stage(taskId, publisherId, ref))
-    const context = { taskId, metadata, media: task.media, videos, onWait, onStaged }
+    const context = { taskId, metadata, media: task.media, videos, onWait, onStaged, upload }
     const record = yield* engine.store.loadPostRecord(taskId, publisherId)
     let post: PublishedPost
     if (Option.isSome(record) && record.value.state === "done" && record.value.post !== undefined) {
@@ -655,9 +683,7 @@ export const postStep = (
       modify(engine, taskId, (t) =>
         rebuild(t, {
           posts: [
-            ...t.posts.filter((p) =>
-              p.publisher !== publisherId
-            ),
+            ...t.posts.filter((p) => p.publisher !== publisherId),
             post
           ],
           waits: withWait(t.waits, publisherId, undefined),

@@ -10,6 +10,8 @@
  *
  * @since 0.1.0
  */
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as FileSystem from "@effect/platform/FileSystem"
 import type * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
@@ -24,11 +26,13 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as PostOnce from "../../internal/http/postOnce.js"
+import * as Resumable from "../../internal/http/resumable.js"
 import {
   FacebookPublisher,
   type FindContext,
   madeAfter,
   type MediaFile,
+  type MediaUpload,
   type PostContext,
   PublishedPost,
   type Publisher
@@ -43,6 +47,7 @@ import {
   type Usage,
   usageExceeded
 } from "./internal/graph.js"
+import * as Video from "./internal/video.js"
 
 // =============================================================================
 // Options
@@ -133,6 +138,8 @@ export interface Options {
   readonly rateLimitFallbackWait?: Duration.DurationInput | undefined
   /** New posts wait while the last usage reading is above this percentage (default 90). */
   readonly usageThreshold?: number | undefined
+  /** Deadlines and bounds of a native video's upload (`video: true`); the hosts' defaults. */
+  readonly videoUpload?: Resumable.VideoUploadOptions | undefined
 }
 
 // =============================================================================
@@ -280,9 +287,29 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
     const fallbackWaitMillis = millis(options.rateLimitFallbackWait, "5 minutes")
     const threshold = options.usageThreshold ?? 90
 
-    const validate = (metadata: FacebookMetadata, _media: MediaFile) =>
+    const validate = (metadata: FacebookMetadata, media: MediaFile) =>
       Effect.gen(function*() {
         const issues: Array<Issue> = []
+        if (metadata.video === true) {
+          issues.push(...Video.validateFile(media))
+          if (metadata.link !== undefined) {
+            issues.push(
+              new Issue({
+                path: ["link"],
+                message: "a native video post carries no link attachment; put the link in the message " +
+                  "or remove video: true"
+              })
+            )
+          }
+          if (metadata.scheduledPublishTime !== undefined) {
+            issues.push(
+              new Issue({
+                path: ["scheduledPublishTime"],
+                message: "Medusa does not schedule native video posts; remove scheduledPublishTime or video: true"
+              })
+            )
+          }
+        }
         if (metadata.message.trim() === "" && (metadata.link ?? "").trim() === "") {
           issues.push(
             new Issue({
@@ -414,7 +441,60 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
         )
       })
 
+    // Native video: the file through Graph's chunked upload, then `finish` publishes it.
+    const fs = yield* Effect.serviceOption(FileSystem.FileSystem)
+    const provideFs = <A, E>(effect: Effect.Effect<A, E, FileSystem.FileSystem>): Effect.Effect<A, E> =>
+      Option.isSome(fs) ?
+        Effect.provideService(effect, FileSystem.FileSystem, fs.value) :
+        Effect.provide(effect, NodeFileSystem.layer)
+    const videoClient: Video.VideoClient = {
+      pageId: options.pageId,
+      send: client.send,
+      fallbackWaitMillis
+    }
+    const videoRetry = Resumable.makeUploadRetryPolicy(options.videoUpload?.retry)
+    const noUpload: MediaUpload = {
+      saved: Effect.succeedNone,
+      onSession: () => Effect.void,
+      onProgress: () => Effect.void
+    }
+
+    const postVideo = (context: PostContext<FacebookMetadata>) =>
+      Effect.gen(function*() {
+        const upload = context.upload ?? noUpload
+        const uploaded = yield* provideFs(Video.upload(videoClient, {
+          media: context.media,
+          upload,
+          onWait: context.onWait,
+          retryPolicy: videoRetry,
+          limits: options.videoUpload,
+          progressIntervalMillis: options.videoUpload?.progressIntervalMillis
+        }))
+        const description = context.metadata.message
+        return yield* PostOnce.postOnce({
+          platform: "facebook",
+          policy,
+          gate: awaitUsage,
+          onWait: context.onWait,
+          attempt: Effect.map(
+            Video.finish(videoClient, uploaded, description, (e) => PostOnce.classifyPostTransport("facebook", e)),
+            (id) => toVideoPost(id)
+          ),
+          find: () =>
+            Effect.map(
+              Video.published(videoClient, uploaded.videoId, (text) => PostOnce.sameText(text, description)),
+              (done) => done ? Option.some(toVideoPost(uploaded.videoId)) : Option.none()
+            ),
+          hint: `Check the Page's videos (https://www.facebook.com/${options.pageId}/videos) for video ` +
+            `${uploaded.videoId} before running the task again.`
+        })
+      })
+
+    const toVideoPost = (videoId: string): PublishedPost =>
+      new PublishedPost({ publisher: "facebook", postId: videoId, url: Video.videoUrl(options.pageId, videoId) })
+
     const post = Effect.fn("Facebook.post")(function*(context: PostContext<FacebookMetadata>) {
+      if (context.metadata.video === true) return yield* postVideo(context)
       return yield* PostOnce.postOnce({
         platform: "facebook",
         policy,
@@ -430,6 +510,18 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
     })
 
     const find = Effect.fn("Facebook.find")(function*(context: FindContext<FacebookMetadata>) {
+      if (context.metadata.video === true) {
+        // The video post is the session's video, published with this description.
+        const session = yield* Video.savedSession(context.upload)
+        if (Option.isNone(session)) return Option.none<PublishedPost>()
+        const videoId = session.value.videoId!
+        const done = yield* Video.published(
+          videoClient,
+          videoId,
+          (text) => PostOnce.sameText(text, context.metadata.message)
+        )
+        return done ? Option.some(toVideoPost(videoId)) : Option.none<PublishedPost>()
+      }
       return yield* search(
         context.metadata.message,
         context.intentAt,

@@ -15,7 +15,8 @@ import {
   required,
   Secret,
   Text,
-  Url
+  Url,
+  VideoUploadSection
 } from "../../internal/config/values.js"
 import type { Publisher } from "../../Platform.js"
 import type { PublisherModule } from "../../PlatformModule.js"
@@ -32,7 +33,9 @@ export class FacebookMetadata extends Schema.Class<FacebookMetadata>("@medusa/Fa
   /** Template, e.g. `"{youtube_url}"`. */
   link: Schema.optional(Schema.String),
   /** ISO 8601 or UNIX seconds; 10 minutes to 30 days ahead. The post is created unpublished and scheduled. */
-  scheduledPublishTime: Schema.optional(Schema.Union(Schema.String, Schema.Number))
+  scheduledPublishTime: Schema.optional(Schema.Union(Schema.String, Schema.Number)),
+  /** Upload the media file as a native Page video (the message is its description) instead of a link post. */
+  video: Schema.optional(Schema.Boolean)
 }) {}
 
 /**
@@ -51,7 +54,8 @@ export const ConfigSection = Schema.Struct({
   ),
   ...postingKeys,
   rateLimitFallbackWait: optional(DurationString, "rate_limit_fallback_wait"),
-  usageThreshold: optional(Percentage, "usage_threshold")
+  usageThreshold: optional(Percentage, "usage_threshold"),
+  videoUpload: optional(VideoUploadSection, "video_upload")
 })
 
 /**

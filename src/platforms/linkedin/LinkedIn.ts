@@ -10,6 +10,8 @@
  *
  * @since 0.1.0
  */
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as FileSystem from "@effect/platform/FileSystem"
 import type * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
@@ -23,11 +25,13 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as PostOnce from "../../internal/http/postOnce.js"
+import * as Resumable from "../../internal/http/resumable.js"
 import {
   type FindContext,
   LinkedInPublisher,
   madeAfter,
   type MediaFile,
+  type MediaUpload,
   type PostContext,
   PublishedPost,
   type Publisher,
@@ -36,6 +40,7 @@ import {
 import { AuthExpired, Issue, PlatformRejected, PlatformUnavailable } from "../../PublishError.js"
 import type { LinkedInMetadata } from "../../PublishRequest.js"
 import * as LittleText from "./internal/littleText.js"
+import * as Video from "./internal/video.js"
 
 // =============================================================================
 // Options
@@ -103,6 +108,8 @@ export interface Options {
    * platform's listing (default `settleTime`, 5 minutes); see `Publisher.settleMillis`.
    */
   readonly settleTime?: Duration.DurationInput | undefined
+  /** Deadlines and bounds of a native video's upload (`video: true`); the hosts' defaults. */
+  readonly videoUpload?: Resumable.VideoUploadOptions | undefined
 }
 
 // =============================================================================
@@ -286,9 +293,9 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
       )
     }
 
-    const validate = (metadata: LinkedInMetadata, _media: MediaFile) =>
+    const validate = (metadata: LinkedInMetadata, media: MediaFile) =>
       Effect.sync(() => {
-        const issues: Array<Issue> = []
+        const issues: Array<Issue> = metadata.video === true ? [...Video.validateFile(media)] : []
         const text = PostOnce.fillPlaceholders(metadata.text)
         if (text.trim() === "") {
           issues.push(new Issue({ path: ["text"], message: "the LinkedIn text is empty; write the post text" }))
@@ -333,7 +340,12 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
         return found === undefined ? Option.none() : Option.some(toPost(found.id as string))
       })
 
-    const requestBody = (text: string, videos: ReadonlyArray<UploadedVideo>, media: MediaFile) => {
+    const requestBody = (
+      text: string,
+      videos: ReadonlyArray<UploadedVideo>,
+      media: MediaFile,
+      videoUrn: string | undefined
+    ) => {
       const first = videos[0]
       return {
         author: options.authorUrn,
@@ -342,17 +354,21 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
         distribution: { feedDistribution: "MAIN_FEED", targetEntities: [], thirdPartyDistributionChannels: [] },
         lifecycleState: "PUBLISHED",
         isReshareDisabledByAuthor: false,
-        ...(first === undefined ?
+        ...(videoUrn !== undefined ?
+          { content: { media: { id: videoUrn, title: first?.title ?? articleTitle(media) } } } :
+          first === undefined ?
           {} :
           { content: { article: { source: first.url, title: first.title ?? articleTitle(media) } } })
       }
     }
 
-    const attempt = (context: PostContext<LinkedInMetadata>) =>
+    const attempt = (context: PostContext<LinkedInMetadata>, videoUrn: string | undefined) =>
       Effect.gen(function*() {
         const answer = yield* send(
           HttpClientRequest.post("/rest/posts").pipe(
-            HttpClientRequest.bodyUnsafeJson(requestBody(context.metadata.text, context.videos, context.media))
+            HttpClientRequest.bodyUnsafeJson(
+              requestBody(context.metadata.text, context.videos, context.media, videoUrn)
+            )
           )
         ).pipe(Effect.mapError((e) => PostOnce.classifyPostTransport("linkedin", e)))
         const now = yield* Clock.currentTimeMillis
@@ -372,6 +388,25 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
         }
         return yield* Effect.fail(classify(answer, now, "the post"))
       })
+
+    const fs = yield* Effect.serviceOption(FileSystem.FileSystem)
+    const provideFs = <A, E>(
+      effect: Effect.Effect<A, E, FileSystem.FileSystem | HttpClient.HttpClient>
+    ): Effect.Effect<A, E> =>
+      effect.pipe(
+        Effect.provideService(HttpClient.HttpClient, http),
+        (e) =>
+          Option.isSome(fs)
+            ? Effect.provideService(e, FileSystem.FileSystem, fs.value)
+            : Effect.provide(e, NodeFileSystem.layer)
+      )
+    const videoClient: Video.VideoClient = { owner: options.authorUrn, send }
+    const videoRetry = Resumable.makeUploadRetryPolicy(options.videoUpload?.retry)
+    const noUpload: MediaUpload = {
+      saved: Effect.succeedNone,
+      onSession: () => Effect.void,
+      onProgress: () => Effect.void
+    }
 
     const post = Effect.fn("LinkedIn.post")(function*(context: PostContext<LinkedInMetadata>) {
       if (!AUTHOR_URN.test(options.authorUrn)) {
@@ -395,11 +430,22 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
           })
         )
       }
+      // Native video: the file through the Videos API first; the post carries its URN.
+      const videoUrn = context.metadata.video === true ?
+        yield* provideFs(Video.upload(videoClient, {
+          media: context.media,
+          upload: context.upload ?? noUpload,
+          onWait: context.onWait,
+          retryPolicy: videoRetry,
+          limits: options.videoUpload,
+          progressIntervalMillis: options.videoUpload?.progressIntervalMillis
+        })) :
+        undefined
       return yield* PostOnce.postOnce({
         platform: "linkedin",
         policy,
         onWait: context.onWait,
-        attempt: attempt(context),
+        attempt: attempt(context, videoUrn),
         find: (sentAfter) => search(context.metadata.text, sentAfter),
         hint: `Check the recent activity of ${options.authorUrn} on https://www.linkedin.com for this text ` +
           "before running the task again."

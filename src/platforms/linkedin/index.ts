@@ -7,7 +7,7 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { optional, postingKeys, required, Secret, Url } from "../../internal/config/values.js"
+import { optional, postingKeys, required, Secret, Url, VideoUploadSection } from "../../internal/config/values.js"
 import type { Publisher } from "../../Platform.js"
 import type { PublisherModule } from "../../PlatformModule.js"
 
@@ -19,7 +19,9 @@ import type { PublisherModule } from "../../PlatformModule.js"
  */
 export class LinkedInMetadata extends Schema.Class<LinkedInMetadata>("@medusa/LinkedInMetadata")({
   /** Template; at most 3,000 characters once filled. */
-  text: Schema.String
+  text: Schema.String,
+  /** Upload the media file through LinkedIn's Videos API and post it natively instead of an article link. */
+  video: Schema.optional(Schema.Boolean)
 }) {}
 
 /**
@@ -46,7 +48,8 @@ export const ConfigSection = Schema.Struct({
     Schema.String.pipe(Schema.pattern(/^\d{6}$/, { message: () => "must be a YYYYMM version such as 202511" })),
     "api_version"
   ),
-  ...postingKeys
+  ...postingKeys,
+  videoUpload: optional(VideoUploadSection, "video_upload")
 })
 
 /**

@@ -3,13 +3,23 @@
  * introspection endpoints, Graph's error bodies and its usage headers.
  *
  * Routes (names for fault injection): `feed` (POST), `feed.list` (GET),
- * `scheduled_posts`, `debug_token`, `permissions`, `me`.
+ * `scheduled_posts`, `debug_token`, `permissions`, `me`, and the Page video
+ * upload: `videos` (POST `/{page-id}/videos`, every `upload_phase`),
+ * `video` (GET `/{video-id}`), `video.delete`.
+ *
+ * The video upload follows Graph's chunked phases: `start` (`file_size`)
+ * answers `upload_session_id`, `video_id` and the first chunk's
+ * `start_offset`/`end_offset`; each `transfer` (multipart, `start_offset`
+ * and `video_file_chunk`) answers the next offsets; a transfer at the wrong
+ * offset gets error 1363037 with the offsets the server expects in
+ * `error_data` (clients use an empty chunk to ask where to go on); `finish`
+ * publishes the video with its `description`.
  *
  * @internal
  */
 import type { IncomingMessage } from "node:http"
 import type { Emulator, EmulatorEnv, ErrorOptions, RequestContext } from "../internal/framework.js"
-import { prng, randomId } from "../internal/framework.js"
+import { commitBytes, completeUpload, prng, randomId, type StoredUpload } from "../internal/framework.js"
 
 /**
  * Settings of the Facebook emulator (`Sandbox.start({ facebook: {...} })`).
@@ -38,6 +48,10 @@ export interface FacebookEmulatorOptions {
   readonly tokenExpiresAt?: number | undefined
   /** The page's display name (default `Medusa Sandbox Page`). */
   readonly pageName?: string | undefined
+  /** Bytes of each transfer chunk the server asks for (default 4 MiB). */
+  readonly videoChunkBytes?: number | undefined
+  /** How long a video upload session lives, in sandbox ms (default 1 day); later requests get error 1363030. */
+  readonly videoSessionTtlMillis?: number | undefined
 }
 
 /** @internal */
@@ -485,6 +499,190 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     return ok(ctx, Object.fromEntries(asked.filter((f) => f in all).map((f) => [f, all[f]])))
   }
 
+  // ---------------------------------------------------------------------------
+  // Page videos: Graph's chunked upload phases
+  // ---------------------------------------------------------------------------
+
+  interface FbVideo {
+    readonly id: string
+    readonly sessionId: string
+    readonly size: number
+    readonly upload: StoredUpload
+    readonly createdTime: number
+    description: string | undefined
+    title: string | undefined
+    published: boolean
+    deleted: boolean
+  }
+  const videos = new Map<string, FbVideo>()
+  const chunkBytes = Math.max(1, options.videoChunkBytes ?? 4 * 1024 * 1024)
+  const sessionTtl = options.videoSessionTtlMillis ?? DAY
+  let videoCounter = 0
+  /** Graph's video limits (error codes F7): more than 1 KB, at most 2 GB by the guide's text. */
+  const minVideoBytes = 1024
+  const maxVideoBytes = 2 * 1024 * 1024 * 1024
+
+  const offsets = (video: FbVideo) => ({
+    // Graph sends the offsets as strings.
+    start_offset: String(video.upload.bytes),
+    end_offset: String(Math.min(video.size, video.upload.bytes + chunkBytes))
+  })
+
+  const sessionOf = (ctx: RequestContext, sessionId: string | undefined): FbVideo | undefined => {
+    const video = [...videos.values()].find((v) => v.sessionId === sessionId && !v.deleted)
+    if (video === undefined) {
+      graphError(ctx, 100, { error_subcode: 1363030 }, "(#100) The upload session does not exist or has expired")
+      return undefined
+    }
+    if (!video.published && env.clock.now() - video.createdTime > sessionTtl) {
+      graphError(
+        ctx,
+        100,
+        { error_subcode: 1363030 },
+        "(#100) Your video upload timed out before it could be completed"
+      )
+      return undefined
+    }
+    return video
+  }
+
+  const uploadVideo = async (ctx: RequestContext) => {
+    const type = ctx.req.headers["content-type"] ?? ""
+    let p: Map<string, string>
+    let chunk: Buffer | undefined
+    if (/multipart\/form-data/i.test(type)) {
+      const body = await ctx.readBody()
+      const form = await new Response(body, { headers: { "content-type": type } }).formData()
+      p = new Map(ctx.url.searchParams)
+      for (const [k, v] of form) {
+        if (typeof v === "string") p.set(k, v)
+        else if (k === "video_file_chunk") chunk = Buffer.from(await v.arrayBuffer())
+      }
+    } else {
+      p = await params(ctx)
+    }
+    if (!guard(ctx, tokenOf(ctx.req, p))) return
+    const page = ctx.params.page!
+    if (!isPage(page)) return unknownObject(ctx, page, "post")
+    if (!scopes.includes("pages_manage_posts")) return graphError(ctx, 200)
+    switch (p.get("upload_phase")) {
+      case "start": {
+        const size = Number(p.get("file_size"))
+        if (!Number.isInteger(size) || size <= 0) {
+          return graphError(ctx, 100, undefined, "(#100) The parameter file_size is required")
+        }
+        if (size < minVideoBytes) {
+          return graphError(ctx, 100, { error_subcode: 1363022 }, "(#100) The video file you selected is too small")
+        }
+        if (size > maxVideoBytes) {
+          return graphError(ctx, 100, { error_subcode: 1363023 }, "(#100) The video file you selected is too large")
+        }
+        videoCounter += 1
+        const id = (20_000_000_000_000n + BigInt(videoCounter)).toString()
+        const sessionId = (30_000_000_000_000n + BigInt(videoCounter)).toString()
+        const upload = env.state.newUpload("facebook", sessionId, size, { page }, env.clock.now())
+        upload.videoId = id
+        const video: FbVideo = {
+          id,
+          sessionId,
+          size,
+          upload,
+          createdTime: env.clock.now(),
+          description: undefined,
+          title: undefined,
+          published: false,
+          deleted: false
+        }
+        videos.set(id, video)
+        return ok(ctx, { upload_session_id: sessionId, video_id: id, ...offsets(video) })
+      }
+      case "transfer": {
+        const video = sessionOf(ctx, p.get("upload_session_id"))
+        if (video === undefined) return
+        const start = Number(p.get("start_offset"))
+        const data = chunk ?? Buffer.alloc(0)
+        if (start !== video.upload.bytes || start + data.length > video.size) {
+          env.state.counters.facebook.discardedBytes += data.length
+          return graphError(
+            ctx,
+            100,
+            { error_subcode: 1363037, error_data: offsets(video) },
+            "(#100) The start offset of this chunk does not match the offset the server expects"
+          )
+        }
+        // A partial acknowledgement keeps only a prefix; the client sends the rest again.
+        const keep = Math.max(0, data.length - ctx.holdBack)
+        if (keep > 0) {
+          commitBytes(video.upload, data.subarray(0, keep))
+          video.upload.requests += 1
+        }
+        env.state.counters.facebook.discardedBytes += data.length - keep
+        if (video.upload.bytes === video.size && !video.upload.complete) completeUpload(video.upload)
+        return ok(ctx, offsets(video))
+      }
+      case "finish": {
+        const video = sessionOf(ctx, p.get("upload_session_id"))
+        if (video === undefined) return
+        if (video.upload.bytes !== video.size) {
+          return graphError(
+            ctx,
+            100,
+            { error_subcode: 1363037, error_data: offsets(video) },
+            "(#100) The upload is not complete"
+          )
+        }
+        if (!video.published) {
+          video.published = true
+          video.description = p.get("description")
+          video.title = p.get("title")
+          env.state.addPost({
+            platform: "facebook",
+            id: video.id,
+            text: video.description ?? "",
+            url: `https://www.facebook.com/${creds.pageId}/videos/${video.id}`,
+            createdAt: env.clock.now(),
+            extra: { video: true, sha256: video.upload.sha256, bytes: video.size }
+          })
+        }
+        return ok(ctx, { success: true })
+      }
+      default:
+        return graphError(ctx, 100, undefined, "(#100) upload_phase must be start, transfer or finish")
+    }
+  }
+
+  const getVideo = async (ctx: RequestContext) => {
+    const p = await params(ctx)
+    if (!guard(ctx, tokenOf(ctx.req, p))) return
+    const video = videos.get(ctx.params.video!)
+    if (video === undefined || video.deleted) return unknownObject(ctx, ctx.params.video!, "get")
+    const all: Record<string, unknown> = {
+      id: video.id,
+      description: video.description,
+      title: video.title,
+      created_time: graphTime(video.createdTime),
+      published: video.published,
+      permalink_url: `/${creds.pageId}/videos/${video.id}/`,
+      status: { video_status: video.published ? "ready" : "upload_in_progress" }
+    }
+    const asked = (ctx.url.searchParams.get("fields") ?? "id,description,created_time").split(",").map((f) => f.trim())
+    return ok(ctx, Object.fromEntries(asked.filter((f) => all[f] !== undefined).map((f) => [f, all[f]])))
+  }
+
+  const deleteVideo = async (ctx: RequestContext) => {
+    const p = await params(ctx)
+    if (!guard(ctx, tokenOf(ctx.req, p))) return
+    const video = videos.get(ctx.params.video!)
+    if (video === undefined || video.deleted) return unknownObject(ctx, ctx.params.video!, "delete")
+    video.deleted = true
+    if (!video.upload.complete) {
+      video.upload.discarded = true
+      env.state.counters.facebook.discardedBytes += video.upload.bytes
+    }
+    env.state.removePost("facebook", video.id)
+    return ok(ctx, { success: true })
+  }
+
   const V = "(?<version>[^/]+)"
   return {
     platform: "facebook",
@@ -500,8 +698,12 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
       { name: "debug_token", method: "GET", path: new RegExp(`^/${V}/debug_token$`), handler: debugToken },
       { name: "post.delete", method: "DELETE", path: new RegExp(`^/${V}/(?<post>\\d+_\\d+)$`), handler: deletePost },
       { name: "permissions", method: "GET", path: new RegExp(`^/${V}/me/permissions$`), handler: permissions },
-      { name: "me", method: "GET", path: new RegExp(`^/${V}/me$`), handler: me }
+      { name: "me", method: "GET", path: new RegExp(`^/${V}/me$`), handler: me },
+      { name: "videos", method: "POST", path: new RegExp(`^/${V}/(?<page>[^/]+)/videos$`), handler: uploadVideo },
+      { name: "video", method: "GET", path: new RegExp(`^/${V}/(?<video>\\d+)$`), handler: getVideo },
+      { name: "video.delete", method: "DELETE", path: new RegExp(`^/${V}/(?<video>\\d+)$`), handler: deleteVideo }
     ],
+    orphans: () => [...videos.values()].filter((v) => !v.published && !v.deleted).map((v) => v.id),
     errorResponse: render,
     seedPost: ({ at, link, text }) =>
       store({ message: text, link, createdTime: at, scheduledAt: undefined, published: true }),
@@ -517,6 +719,16 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
       pageId: creds.pageId,
       tokenExpiresAt: tokenExpiresAt === 0 ? null : tokenExpiresAt,
       usage: { callCount: usage(), calls, windowStart },
+      videos: [...videos.values()].map((v) => ({
+        id: v.id,
+        uploadSessionId: v.sessionId,
+        size: v.size,
+        bytes: v.upload.bytes,
+        complete: v.upload.complete,
+        published: v.published,
+        deleted: v.deleted,
+        description: v.description
+      })),
       posts: posts.map((p) => ({
         id: p.id,
         message: p.message,

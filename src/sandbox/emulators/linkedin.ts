@@ -4,12 +4,17 @@
  * the token's member, "little text" commentary, duplicate and daily limits,
  * and LinkedIn's error bodies.
  *
- * Routes (names for fault injection): `posts` (POST), `posts.find` (GET), `posts.delete` (DELETE).
+ * Routes (names for fault injection): `posts` (POST), `posts.find` (GET), `posts.delete` (DELETE),
+ * and the Videos API: `videos.initialize` (POST `/rest/videos?action=initializeUpload`), `videos.part`
+ * (PUT of one part to its upload URL, answering an `ETag`), `videos.finalize`
+ * (`?action=finalizeUpload` with the ETags in part order), `videos.get`. A post's
+ * `content.media.id` must name a finalized video.
  *
  * @internal
  */
+import { createHash } from "node:crypto"
 import type { Emulator, EmulatorEnv, ErrorOptions, RequestContext } from "../internal/framework.js"
-import { bearer } from "../internal/framework.js"
+import { bearer, commitBytes, completeUpload, type StoredUpload } from "../internal/framework.js"
 
 /**
  * Settings of the LinkedIn emulator (`Sandbox.start({ linkedin: {...} })`).
@@ -24,6 +29,8 @@ export interface LinkedInEmulatorOptions {
   readonly duplicateWindowMillis?: number | undefined
   /** Longest commentary, in characters of the text as sent (default 3000). */
   readonly maxCommentary?: number | undefined
+  /** Bytes of each upload part (default 4 MiB = 4,194,304, as LinkedIn's instructions give). */
+  readonly videoPartBytes?: number | undefined
 }
 
 /** @internal */
@@ -284,6 +291,12 @@ export const makeLinkedIn = (env: EmulatorEnv): Emulator => {
       if (content.media !== undefined && !/^urn:li:(video|image|document):/.test(String(content.media?.id))) {
         return fail(ctx, 422, `ERROR :: /content/media/id :: ${String(content.media?.id)} is not a media URN`)
       }
+      const media = String(content.media?.id)
+      if (
+        content.media !== undefined && media.startsWith("urn:li:video:") && videos.get(media)?.status !== "AVAILABLE"
+      ) {
+        return fail(ctx, 422, `ERROR :: /content/media/id :: video ${media} is not finalized`)
+      }
     }
     if (parsed.text === "" && content === undefined) {
       return fail(ctx, 422, "ERROR :: /commentary :: a post needs commentary or content")
@@ -325,7 +338,8 @@ export const makeLinkedIn = (env: EmulatorEnv): Emulator => {
         commentary: post.commentary,
         lifecycleState: post.body.lifecycleState,
         visibility: post.body.visibility,
-        articleTitle: (post.body.content as { article?: { title?: unknown } } | undefined)?.article?.title
+        articleTitle: (post.body.content as { article?: { title?: unknown } } | undefined)?.article?.title,
+        video: (post.body.content as { media?: { id?: unknown } } | undefined)?.media?.id
       }
     })
   }
@@ -374,9 +388,143 @@ export const makeLinkedIn = (env: EmulatorEnv): Emulator => {
     })
   }
 
+  // ---------------------------------------------------------------------------
+  // Videos API: initializeUpload, a PUT per part (ETag), finalizeUpload
+  // ---------------------------------------------------------------------------
+
+  interface LiVideo {
+    readonly urn: string
+    readonly owner: string
+    readonly size: number
+    readonly token: string
+    readonly upload: StoredUpload
+    readonly parts: Array<{ readonly first: number; readonly last: number; etag: string | undefined }>
+    status: "WAITING_UPLOAD" | "AVAILABLE"
+  }
+  const videos = new Map<string, LiVideo>()
+  const partBytes = Math.max(1, options.videoPartBytes ?? 4 * 1024 * 1024)
+  let videoCounter = 0
+  /** LinkedIn's video limits (Videos API notes): 75 KB to 500 MB. */
+  const minVideo = 75 * 1024
+  const maxVideo = 500 * 1024 * 1024
+
+  const initialize = async (ctx: RequestContext) => {
+    if (!guard(ctx)) return
+    const action = ctx.url.searchParams.get("action")
+    if (action === "finalizeUpload") return finalize(ctx)
+    if (action !== "initializeUpload") return fail(ctx, 400, `Unknown action ${String(action)}`)
+    const body = await ctx.json() as { initializeUploadRequest?: Record<string, unknown> } | undefined
+    const request = body?.initializeUploadRequest
+    if (request === undefined) return fail(ctx, 422, "ERROR :: /initializeUploadRequest :: field is required")
+    if (request.owner !== creds.authorUrn) {
+      return fail(ctx, 403, `Not enough permissions: the token's member cannot upload as ${String(request.owner)}`)
+    }
+    const size = Number(request.fileSizeBytes)
+    if (!Number.isInteger(size) || size < minVideo || size > maxVideo) {
+      return fail(ctx, 422, `ERROR :: /initializeUploadRequest/fileSizeBytes :: ${size} is outside 75 KB to 500 MB`)
+    }
+    videoCounter += 1
+    const urn = `urn:li:video:C5${(400_000_000_000n + BigInt(videoCounter)).toString()}`
+    const upload = env.state.newUpload("linkedin", urn, size, { owner: request.owner }, env.clock.now())
+    upload.videoId = urn
+    const parts: LiVideo["parts"] = []
+    for (let first = 0; first < size; first += partBytes) {
+      parts.push({ first, last: Math.min(size, first + partBytes) - 1, etag: undefined })
+    }
+    const video: LiVideo = {
+      urn,
+      owner: String(request.owner),
+      size,
+      token: parts.length > 1 ? `token-${videoCounter}` : "",
+      upload,
+      parts,
+      status: "WAITING_UPLOAD"
+    }
+    videos.set(urn, video)
+    return ctx.send(200, {
+      value: {
+        video: urn,
+        uploadToken: video.token,
+        uploadUrlsExpireAt: env.clock.now() + 30 * 86_400_000,
+        uploadInstructions: parts.map((p, i) => ({
+          uploadUrl: `${ctx.baseUrl}/upload/videos/${encodeURIComponent(urn)}/parts/${i}?signature=sandbox`,
+          firstByte: p.first,
+          lastByte: p.last
+        }))
+      }
+    })
+  }
+
+  /** A part: pre-signed (no token), exactly its byte range; kept whole or not at all. Parts arrive in order. */
+  const putPart = async (ctx: RequestContext) => {
+    const video = videos.get(decodeURIComponent(ctx.params.urn!))
+    const index = Number(ctx.params.part)
+    const part = video?.parts[index]
+    if (video === undefined || part === undefined) return fail(ctx, 404, "No such upload URL")
+    const data = await ctx.readBody()
+    if (data.length !== part.last - part.first + 1) {
+      env.state.counters.linkedin.discardedBytes += data.length
+      return fail(
+        ctx,
+        400,
+        `The part is ${part.last - part.first + 1} bytes (${part.first}-${part.last}), got ${data.length}`
+      )
+    }
+    const etag = `"${createHash("md5").update(data).digest("hex")}"`
+    if (part.etag === undefined) {
+      if (index > 0 && video.parts[index - 1]!.etag === undefined) {
+        env.state.counters.linkedin.discardedBytes += data.length
+        return fail(ctx, 400, `Part ${index} arrived before part ${index - 1}`)
+      }
+      commitBytes(video.upload, data)
+      video.upload.requests += 1
+      part.etag = etag
+    } else {
+      // The same part again (its answer was lost): nothing new is stored.
+      env.state.counters.linkedin.discardedBytes += data.length
+    }
+    return ctx.send(200, undefined, { etag: part.etag })
+  }
+
+  const finalize = async (ctx: RequestContext) => {
+    const body = await ctx.json() as { finalizeUploadRequest?: Record<string, unknown> } | undefined
+    const request = body?.finalizeUploadRequest
+    const video = videos.get(String(request?.video))
+    if (video === undefined) return fail(ctx, 404, `No video ${String(request?.video)}`)
+    const ids = request?.uploadedPartIds
+    const expected = video.parts.map((p) => p.etag)
+    if (!Array.isArray(ids) || ids.length !== expected.length || ids.some((id, i) => id !== expected[i])) {
+      return fail(ctx, 400, "ERROR :: /finalizeUploadRequest/uploadedPartIds :: do not match the uploaded parts")
+    }
+    if ((request?.uploadToken ?? "") !== video.token) {
+      return fail(ctx, 400, "ERROR :: /finalizeUploadRequest/uploadToken :: does not match")
+    }
+    if (video.status !== "AVAILABLE") {
+      completeUpload(video.upload)
+      video.status = "AVAILABLE"
+    }
+    return ctx.send(200, {})
+  }
+
+  const getVideo = (ctx: RequestContext) => {
+    if (!guard(ctx)) return
+    const video = videos.get(decodeURIComponent(ctx.params.urn!))
+    if (video === undefined) return fail(ctx, 404, "Not Found")
+    return ctx.send(200, { id: video.urn, owner: video.owner, status: video.status })
+  }
+
   return {
     platform: "linkedin",
+    orphans: () => [...videos.values()].filter((v) => v.status !== "AVAILABLE").map((v) => v.urn),
     routes: [
+      { name: "videos.initialize", method: "POST", path: "/rest/videos", handler: initialize },
+      {
+        name: "videos.part",
+        method: "PUT",
+        path: /^\/upload\/videos\/(?<urn>[^/]+)\/parts\/(?<part>\d+)$/,
+        handler: putPart
+      },
+      { name: "videos.get", method: "GET", path: /^\/rest\/videos\/(?<urn>[^/]+)$/, handler: getVideo },
       { name: "posts", method: "POST", path: "/rest/posts", handler: create },
       { name: "posts.find", method: "GET", path: "/rest/posts", handler: find },
       { name: "posts.delete", method: "DELETE", path: /^\/rest\/posts\/(?<urn>[^/]+)$/, handler: remove }
