@@ -14,6 +14,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Bluesky from "./Bluesky.js"
 import * as Durable from "./Durable.js"
 import * as Facebook from "./Facebook.js"
 import * as LinkedIn from "./LinkedIn.js"
@@ -46,6 +47,7 @@ export const platforms = (config: MedusaConfig): Layer.Layer<never> => {
   if (config.facebook) layers.push(Facebook.layer({ ...publisherDefaults, ...config.facebook }))
   if (config.x) layers.push(X.layer({ ...publisherDefaults, ...config.x }))
   if (config.linkedin) layers.push(LinkedIn.layer({ ...publisherDefaults, ...config.linkedin }))
+  if (config.bluesky) layers.push(Bluesky.layer({ ...publisherDefaults, ...config.bluesky }))
   if (layers.length === 0) return Layer.empty
   const [first, ...rest] = layers
   return Layer.mergeAll(first!, ...rest).pipe(

@@ -8,6 +8,7 @@
  *   "facebook": { "page_id": "1234567890", "access_token": "…" },
  *   "twitter": { "api_key": "…", "api_secret": "…", "access_token": "…", "access_token_secret": "…" },
  *   "linkedin": { "access_token": "…", "author_urn": "urn:li:person:abc" },
+ *   "bluesky": { "identifier": "medusa.bsky.social", "app_password": "xxxx-xxxx-xxxx-xxxx" },
  *   "medusa": { "max_concurrent_tasks": 4, "retention": "7 days", "max_wait": "5 minutes", "store": { "sqlite": ".medusa/tasks.db" } }
  * }
  * ```
@@ -265,6 +266,24 @@ export const LinkedInSection = Schema.Struct({
   ...postingKeys
 })
 
+/** @internal */
+export const BlueskySection = Schema.Struct({
+  identifier: required(
+    Schema.String.pipe(
+      Schema.pattern(/^(did:[a-z]+:[A-Za-z0-9._:%-]+|[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9][A-Za-z0-9-]*)+)$/, {
+        message: (issue) =>
+          `must be the account's handle (medusa.bsky.social, without "@") or its DID (did:plc:…), got ${
+            JSON.stringify(issue.actual)
+          }`
+      })
+    ),
+    "identifier"
+  ),
+  appPassword: required(Secret, "app_password"),
+  service: optional(Url, "service"),
+  ...postingKeys
+})
+
 const StoreSection = Schema.Union(
   Schema.Literal("memory"),
   Schema.Struct({ sqlite: Text }),
@@ -292,7 +311,8 @@ const EngineSection = Schema.Struct({
         vimeo: Schema.optionalWith(Positive, { exact: true }),
         facebook: Schema.optionalWith(Positive, { exact: true }),
         x: Schema.optionalWith(Positive, { exact: true }),
-        linkedin: Schema.optionalWith(Positive, { exact: true })
+        linkedin: Schema.optionalWith(Positive, { exact: true }),
+        bluesky: Schema.optionalWith(Positive, { exact: true })
       })
     ),
     "per_platform_concurrency"
@@ -386,6 +406,7 @@ const FileSchema = Schema.Struct({
   twitter: Schema.optional(XSection),
   x: Schema.optional(XSection),
   linkedin: Schema.optional(LinkedInSection),
+  bluesky: Schema.optional(BlueskySection),
   medusa: Schema.optional(EngineSection),
   telemetry: Schema.optional(TelemetrySection),
   server: Schema.optional(ServerSection)
@@ -427,6 +448,14 @@ export type XConfig = typeof XSection.Type
  * @category models
  */
 export type LinkedInConfig = typeof LinkedInSection.Type
+
+/**
+ * `bluesky`: `Bluesky.layer`'s options (the app password `Redacted`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type BlueskyConfig = typeof BlueskySection.Type
 
 /**
  * `telemetry`: OTLP export (`Telemetry.optionsFromConfig`) and the log format.
@@ -531,6 +560,7 @@ export interface MedusaConfig {
   readonly facebook?: FacebookConfig
   readonly x?: XConfig
   readonly linkedin?: LinkedInConfig
+  readonly bluesky?: BlueskyConfig
   readonly medusa: EngineConfig
   readonly telemetry?: TelemetryConfig
   readonly server?: ServerConfig
@@ -663,7 +693,7 @@ const unknownKeys = (ast: AST.AST, value: unknown, path: ReadonlyArray<string | 
  */
 export const sectionKeys: Readonly<
   Record<
-    "youtube" | "vimeo" | "facebook" | "twitter" | "linkedin" | "medusa" | "telemetry" | "server",
+    "youtube" | "vimeo" | "facebook" | "twitter" | "linkedin" | "bluesky" | "medusa" | "telemetry" | "server",
     ReadonlyArray<string>
   >
 > = {
@@ -672,6 +702,7 @@ export const sectionKeys: Readonly<
   facebook: objectShapes(FacebookSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   twitter: objectShapes(XSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   linkedin: objectShapes(LinkedInSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
+  bluesky: objectShapes(BlueskySection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   medusa: objectShapes(EngineSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   telemetry: objectShapes(TelemetrySection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   server: objectShapes(ServerSection.ast)[0]!.propertySignatures.map((p) => String(p.name))
@@ -705,7 +736,7 @@ const envKeys = (
   }
 }
 
-const environmentKeys: Record<"youtube" | "vimeo" | "facebook" | "twitter" | "linkedin", {
+const environmentKeys: Record<"youtube" | "vimeo" | "facebook" | "twitter" | "linkedin" | "bluesky", {
   readonly required: ReadonlyArray<string>
   readonly optional: ReadonlyArray<string>
 }> = {
@@ -713,12 +744,13 @@ const environmentKeys: Record<"youtube" | "vimeo" | "facebook" | "twitter" | "li
   vimeo: envKeys(VimeoSection),
   facebook: envKeys(FacebookSection),
   twitter: envKeys(XSection),
-  linkedin: envKeys(LinkedInSection)
+  linkedin: envKeys(LinkedInSection),
+  bluesky: envKeys(BlueskySection)
 }
 
 /** Keys whose values are secrets, in any section (never echoed). */
 const secretKeys = new Set(
-  [YouTubeSection, VimeoSection, FacebookSection, XSection, LinkedInSection].flatMap((section) =>
+  [YouTubeSection, VimeoSection, FacebookSection, XSection, LinkedInSection, BlueskySection].flatMap((section) =>
     objectShapes(section.ast)[0]!.propertySignatures.filter((p) => isSecret(p.type)).map((p) => String(p.name))
   ).concat(["postgres", "key", "secret"])
 )
@@ -881,6 +913,7 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
       ...(c.facebook !== undefined ? { facebook: c.facebook } : {}),
       ...(x !== undefined ? { x } : {}),
       ...(c.linkedin !== undefined ? { linkedin: c.linkedin } : {}),
+      ...(c.bluesky !== undefined ? { bluesky: c.bluesky } : {}),
       ...(c.server !== undefined ?
         {
           server: {
@@ -1006,4 +1039,4 @@ export const runnerOptions = (config: MedusaConfig): RunnerConfig => config.medu
  * @category getters
  */
 export const configuredPlatforms = (config: MedusaConfig): ReadonlyArray<PlatformId> =>
-  (["youtube", "vimeo", "facebook", "x", "linkedin"] as const).filter((id) => config[id] !== undefined)
+  (["youtube", "vimeo", "facebook", "x", "linkedin", "bluesky"] as const).filter((id) => config[id] !== undefined)

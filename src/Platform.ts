@@ -15,7 +15,14 @@ import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { HostId, PublisherId } from "./PlatformId.js"
 import type { Issue, PlatformError } from "./PublishError.js"
-import type { FacebookMetadata, LinkedInMetadata, VimeoMetadata, XMetadata, YouTubeMetadata } from "./PublishRequest.js"
+import type {
+  BlueskyMetadata,
+  FacebookMetadata,
+  LinkedInMetadata,
+  VimeoMetadata,
+  XMetadata,
+  YouTubeMetadata
+} from "./PublishRequest.js"
 import type { TaskId } from "./TaskId.js"
 
 // =============================================================================
@@ -204,6 +211,11 @@ export interface Host<M> {
  */
 export interface PostContext<M> {
   readonly taskId: TaskId
+  /**
+   * When the task was created (epoch ms): stable across runs, so a publisher
+   * may derive a key from it (Bluesky's record key).
+   */
+  readonly taskCreatedAt?: number | undefined
   /** Metadata with every template already filled. */
   readonly metadata: M
   readonly media: MediaFile
@@ -364,6 +376,15 @@ export class LinkedInPublisher extends Context.Tag("@medusa/Platform/LinkedInPub
 >() {}
 
 /**
+ * @since 0.1.0
+ * @category tags
+ */
+export class BlueskyPublisher extends Context.Tag("@medusa/Platform/BlueskyPublisher")<
+  BlueskyPublisher,
+  Publisher<BlueskyMetadata>
+>() {}
+
+/**
  * Every platform tag. The engine resolves whichever are provided
  * (`Effect.serviceOption`), so a program only needs the layers of the
  * platforms it uses.
@@ -371,4 +392,10 @@ export class LinkedInPublisher extends Context.Tag("@medusa/Platform/LinkedInPub
  * @since 0.1.0
  * @category models
  */
-export type Platforms = YouTubeHost | VimeoHost | FacebookPublisher | XPublisher | LinkedInPublisher
+export type Platforms =
+  | YouTubeHost
+  | VimeoHost
+  | FacebookPublisher
+  | XPublisher
+  | LinkedInPublisher
+  | BlueskyPublisher

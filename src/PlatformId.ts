@@ -21,7 +21,12 @@ export type HostId = typeof HostId.Type
  * @since 0.1.0
  * @category models
  */
-export const PublisherId: Schema.Literal<["facebook", "x", "linkedin"]> = Schema.Literal("facebook", "x", "linkedin")
+export const PublisherId: Schema.Literal<["facebook", "x", "linkedin", "bluesky"]> = Schema.Literal(
+  "facebook",
+  "x",
+  "linkedin",
+  "bluesky"
+)
 
 /**
  * @since 0.1.0
@@ -33,13 +38,15 @@ export type PublisherId = typeof PublisherId.Type
  * @since 0.1.0
  * @category models
  */
-export const PlatformId: Schema.Literal<["youtube", "vimeo", "facebook", "x", "linkedin"]> = Schema.Literal(
-  "youtube",
-  "vimeo",
-  "facebook",
-  "x",
-  "linkedin"
-)
+export const PlatformId: Schema.Literal<["youtube", "vimeo", "facebook", "x", "linkedin", "bluesky"]> = Schema
+  .Literal(
+    "youtube",
+    "vimeo",
+    "facebook",
+    "x",
+    "linkedin",
+    "bluesky"
+  )
 
 /**
  * @since 0.1.0
@@ -61,7 +68,7 @@ export const hosts: ReadonlyArray<HostId> = ["youtube", "vimeo"]
  * @since 0.1.0
  * @category constants
  */
-export const publishers: ReadonlyArray<PublisherId> = ["facebook", "x", "linkedin"]
+export const publishers: ReadonlyArray<PublisherId> = ["facebook", "x", "linkedin", "bluesky"]
 
 /**
  * @since 0.1.0
@@ -92,5 +99,6 @@ export const displayName: Readonly<Record<PlatformId, string>> = {
   vimeo: "Vimeo",
   facebook: "Facebook",
   x: "X",
-  linkedin: "LinkedIn"
+  linkedin: "LinkedIn",
+  bluesky: "Bluesky"
 }

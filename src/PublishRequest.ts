@@ -1,7 +1,7 @@
 /**
  * The publish request: which file, which platforms, what to say on each.
  *
- * Post texts (`facebook.message`, `facebook.link`, `x.text`, `linkedin.text`)
+ * Post texts (`facebook.message`, `facebook.link`, `x.text`, `linkedin.text`, `bluesky.text`)
  * are templates over the variables the selected hosts produce:
  * `{youtube_url}`, `{youtube_video_id}`, `{vimeo_url}`, `{vimeo_video_id}`.
  * `{{` and `}}` stand for literal braces.
@@ -18,10 +18,10 @@ import { PlatformId } from "./PlatformId.js"
  * @category schemas
  */
 export const PlatformName: Schema.transform<
-  Schema.Literal<["youtube", "vimeo", "facebook", "x", "linkedin", "twitter"]>,
+  Schema.Literal<["youtube", "vimeo", "facebook", "x", "linkedin", "bluesky", "twitter"]>,
   typeof PlatformId
 > = Schema.transform(
-  Schema.Literal("youtube", "vimeo", "facebook", "x", "linkedin", "twitter"),
+  Schema.Literal("youtube", "vimeo", "facebook", "x", "linkedin", "bluesky", "twitter"),
   PlatformId,
   {
     strict: true,
@@ -119,6 +119,26 @@ export class LinkedInMetadata extends Schema.Class<LinkedInMetadata>("@medusa/Li
 }) {}
 
 /**
+ * A Bluesky post: its text, with links and hashtags made rich text (facets),
+ * and a link card to the upload (`app.bsky.embed.external`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export class BlueskyMetadata extends Schema.Class<BlueskyMetadata>("@medusa/BlueskyMetadata")({
+  /** Template; at most 300 graphemes (and 3,000 UTF-8 bytes) once filled. */
+  text: Schema.String,
+  /** Template: the link card's URL (default: the first uploaded video's URL; `""` for no card). */
+  link: Schema.optional(Schema.String),
+  /** Template: the card's title (default: the uploaded video's title, else the file name). */
+  title: Schema.optional(Schema.String),
+  /** Template: the card's description (default empty). */
+  description: Schema.optional(Schema.String),
+  /** The post's languages, BCP-47 tags such as `en` (at most 3). */
+  langs: Schema.optional(Schema.Array(Schema.String))
+}) {}
+
+/**
  * @since 0.1.0
  * @category schemas
  */
@@ -127,7 +147,8 @@ export class Metadata extends Schema.Class<Metadata>("@medusa/Metadata")({
   vimeo: Schema.optional(VimeoMetadata),
   facebook: Schema.optional(FacebookMetadata),
   x: Schema.optional(XMetadata),
-  linkedin: Schema.optional(LinkedInMetadata)
+  linkedin: Schema.optional(LinkedInMetadata),
+  bluesky: Schema.optional(BlueskyMetadata)
 }) {}
 
 /**

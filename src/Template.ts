@@ -249,7 +249,8 @@ export const validate = (
 export const templateFields: Readonly<Record<PublisherId, ReadonlyArray<string>>> = {
   facebook: ["message", "link"],
   x: ["text"],
-  linkedin: ["text"]
+  linkedin: ["text"],
+  bluesky: ["text", "link", "title", "description"]
 }
 
 /**

@@ -25,6 +25,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { FindContext, Host, Platforms, PostContext, Publisher, UploadContext } from "./Platform.js"
 import {
+  BlueskyPublisher,
   FacebookPublisher,
   LinkedInPublisher,
   madeAfter,
@@ -119,6 +120,7 @@ export interface Options {
   readonly facebook?: PublisherOptions | undefined
   readonly x?: PublisherOptions | undefined
   readonly linkedin?: PublisherOptions | undefined
+  readonly bluesky?: PublisherOptions | undefined
   /** Record every call (default true; the benchmark turns it off). */
   readonly record?: boolean | undefined
 }
@@ -439,6 +441,17 @@ const postOf = (publisher: PublisherId, n: number): PublishedPost => {
         { publisher, postId: `urn:li:share:${7000000000000000000n + BigInt(n)}` },
         true
       )
+    case "bluesky": {
+      const rkey = `3m${n.toString(32).padStart(11, "2")}`
+      return new PublishedPost(
+        {
+          publisher,
+          postId: `at://did:plc:testplatforms/app.bsky.feed.post/${rkey}`,
+          url: `https://bsky.app/profile/test.bsky.social/post/${rkey}`
+        },
+        true
+      )
+    }
   }
 }
 
@@ -541,7 +554,14 @@ export const layerLinkedIn = (options: PublisherOptions = {}): Layer.Layer<Linke
   Layer.effect(LinkedInPublisher, makePublisher("linkedin", options))
 
 /**
- * All five test platforms and their `TestPlatforms` control.
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerBluesky = (options: PublisherOptions = {}): Layer.Layer<BlueskyPublisher, never, InternalControl> =>
+  Layer.effect(BlueskyPublisher, makePublisher("bluesky", options))
+
+/**
+ * All six test platforms and their `TestPlatforms` control.
  *
  * @since 0.1.0
  * @category layers
@@ -569,6 +589,7 @@ export const layerFor = (
   if (platforms.includes("facebook")) parts.push(layerFacebook(options.facebook))
   if (platforms.includes("x")) parts.push(layerX(options.x))
   if (platforms.includes("linkedin")) parts.push(layerLinkedIn(options.linkedin))
+  if (platforms.includes("bluesky")) parts.push(layerBluesky(options.bluesky))
   const merged = parts.reduce<Layer.Layer<never, never, InternalControl>>(
     (acc, part) => Layer.merge(acc, part),
     Layer.empty as Layer.Layer<never, never, InternalControl>

@@ -82,6 +82,9 @@ export * as X from "./X.js"
 export * as LinkedIn from "./LinkedIn.js"
 
 /** @since 0.1.0 */
+export * as Bluesky from "./Bluesky.js"
+
+/** @since 0.1.0 */
 export * as TestPlatforms from "./TestPlatforms.js"
 
 /** @since 0.1.0 */

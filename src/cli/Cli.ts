@@ -87,7 +87,7 @@ const publishOptions = {
     Args.withDescription("The video to publish (MP4, MOV, WebM, MKV or AVI). Optional with --request."),
     Args.optional
   ),
-  to: text("to", "Platforms, comma separated: youtube,vimeo,facebook,x,linkedin (twitter = x)."),
+  to: text("to", "Platforms, comma separated: youtube,vimeo,facebook,x,linkedin,bluesky (twitter = x)."),
   request: Options.file("request", { exists: "yes" }).pipe(
     Options.withDescription(
       "A publish request in the library's JSON shape ({ mediaFile, platforms, metadata, policy }). Relative paths in it are resolved against its directory. Flags given beside it override its values."
@@ -118,6 +118,10 @@ const publishOptions = {
     Options.withDescription("Also upload the video to X and attach it natively.")
   ),
   linkedinText: text("linkedin-text", "LinkedIn post text (a template; ≤ 3,000 characters once filled)."),
+  blueskyText: text(
+    "bluesky-text",
+    "Bluesky post text (a template; ≤ 300 graphemes once filled). Links and #hashtags become rich text; the post carries a link card to the first upload."
+  ),
   policy: Options.choice("policy", choices.policy).pipe(
     Options.withDescription(
       "fail-fast (default): the first failed upload stops everything and nothing is posted. best-effort: a failed host only skips the posts that need its link. all-or-nothing: as fail-fast, and a failed post takes back (deletes) the posts that went out."

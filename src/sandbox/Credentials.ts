@@ -30,6 +30,13 @@ export interface SandboxCredentials {
     readonly accessTokenSecret: string
   }
   readonly linkedin: { readonly accessToken: string; readonly authorUrn: string }
+  readonly bluesky: {
+    readonly handle: string
+    readonly did: string
+    readonly appPassword: string
+    /** Prefix of the session tokens the PDS issues. */
+    readonly accessTokenPrefix: string
+  }
 }
 
 /**
@@ -51,7 +58,13 @@ export const defaults: SandboxCredentials = {
     accessToken: "1000000001-sandbox-x-access-token",
     accessTokenSecret: "sandbox-x-access-token-secret"
   },
-  linkedin: { accessToken: "sandbox-linkedin-token", authorUrn: "urn:li:person:sandbox01" }
+  linkedin: { accessToken: "sandbox-linkedin-token", authorUrn: "urn:li:person:sandbox01" },
+  bluesky: {
+    handle: "sandbox.bsky.social",
+    did: "did:plc:sandboxbsky0000000000001",
+    appPassword: "sbox-bsky-appp-pass",
+    accessTokenPrefix: "sandbox-bluesky-session"
+  }
 }
 
 /**
@@ -67,5 +80,6 @@ export const make = (
   vimeo: { ...defaults.vimeo, ...overrides.vimeo },
   facebook: { ...defaults.facebook, ...overrides.facebook },
   x: { ...defaults.x, ...overrides.x },
-  linkedin: { ...defaults.linkedin, ...overrides.linkedin }
+  linkedin: { ...defaults.linkedin, ...overrides.linkedin },
+  bluesky: { ...defaults.bluesky, ...overrides.bluesky }
 })

@@ -44,7 +44,7 @@ export class RunnerError extends Schema.TaggedError<RunnerError>("@medusa/sandbo
 export interface ForegroundOptions {
   /** Where to write the config; its directory receives the YouTube credential files too. */
   readonly configOut: string
-  /** First of six fixed ports (youtube n, vimeo n+1, facebook n+2, x n+3, linkedin n+4, control n+5). */
+  /** First of seven fixed ports (youtube n, vimeo n+1, facebook n+2, x n+3, linkedin n+4, control n+5, bluesky n+6). */
   readonly port?: number | undefined
   /** Everything else the sandbox takes (latency, seed, keepBytes, …); `ports` is set from `port`. */
   readonly sandbox?: Sandbox.SandboxOptions | undefined
@@ -68,7 +68,8 @@ export const portsFrom = (first: number): Record<PlatformId | "control", number>
   facebook: first + 2,
   x: first + 3,
   linkedin: first + 4,
-  control: first + 5
+  control: first + 5,
+  bluesky: first + 6
 })
 
 /**

@@ -23,6 +23,7 @@ import type { AddressInfo } from "node:net"
 import * as path from "node:path"
 import type { PlatformId } from "../PlatformId.js"
 import * as Credentials from "./Credentials.js"
+import { makeBluesky } from "./emulators/bluesky.js"
 import { type FacebookEmulatorOptions, makeFacebook } from "./emulators/facebook.js"
 import { type LinkedInEmulatorOptions, makeLinkedIn } from "./emulators/linkedin.js"
 import { makeVimeo } from "./emulators/vimeo.js"
@@ -180,7 +181,7 @@ export interface Sandbox {
   readonly expireToken: (platform: PlatformId) => void
   readonly exhaustQuota: (platform: PlatformId) => void
   /**
-   * Puts a post on Facebook, X or LinkedIn dated `at` by the sandbox clock
+   * Puts a post on Facebook, X, LinkedIn or Bluesky dated `at` by the sandbox clock
    * (default now), as if made outside Medusa: no duplicate or limit checks.
    * Searches list it like any other post. Also `POST /_sandbox/posts`.
    */
@@ -224,7 +225,8 @@ export const start = async (options: SandboxOptions = {}): Promise<Sandbox> => {
     vimeo: makeVimeo(env),
     facebook: makeFacebook(env),
     x: makeX(env),
-    linkedin: makeLinkedIn(env)
+    linkedin: makeLinkedIn(env),
+    bluesky: makeBluesky(env)
   }
   const servers: Array<Server> = []
   const urls = {} as Record<PlatformId, string>
@@ -499,6 +501,11 @@ export const writeConfig = async (
       author_urn: credentials.linkedin.authorUrn,
       base_url: urls.linkedin,
       settle_time
+    },
+    bluesky: {
+      identifier: credentials.bluesky.handle,
+      app_password: credentials.bluesky.appPassword,
+      service: urls.bluesky
     }
   })
   return configFile

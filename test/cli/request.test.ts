@@ -26,6 +26,7 @@ const flags = (overrides: Partial<PublishFlags>): PublishFlags => ({
   xText: none,
   xVideo: false,
   linkedinText: none,
+  blueskyText: none,
   policy: none,
   ...overrides
 })

@@ -280,7 +280,7 @@ export const validateConfig = (configFile: string): Effect.Effect<ReadonlyArray<
 
 const summaryOf = (config: Config.MedusaConfig, platforms: ReadonlyArray<PlatformId>): ReadonlyArray<string> =>
   platforms.length === 0 ?
-    ["no platform configured: add a youtube, vimeo, facebook, twitter or linkedin section"] :
+    ["no platform configured: add a youtube, vimeo, facebook, twitter, linkedin or bluesky section"] :
     [
       `platforms: ${platforms.join(", ")}`,
       `store: ${
@@ -319,7 +319,7 @@ export const checkCredentials = (
 ): Effect.Effect<ReadonlyArray<CredentialCheck>, ConfigError> =>
   Effect.gen(function*() {
     const config = yield* Config.load(configFile)
-    const [Facebook, X, LinkedIn, YouTube, Vimeo, NodeHttpClient, NodeFileSystem] = yield* load(() =>
+    const [Facebook, X, LinkedIn, YouTube, Vimeo, NodeHttpClient, NodeFileSystem, Bluesky] = yield* load(() =>
       Promise.all([
         import("../../Facebook.js"),
         import("../../X.js"),
@@ -327,7 +327,8 @@ export const checkCredentials = (
         import("../../YouTube.js"),
         import("../../Vimeo.js"),
         import("@effect/platform-node/NodeHttpClient"),
-        import("@effect/platform-node/NodeFileSystem")
+        import("@effect/platform-node/NodeFileSystem"),
+        import("../../Bluesky.js")
       ])
     )
     // A platform that cannot be asked is a failed check, with the platform's message.
@@ -383,6 +384,21 @@ export const checkCredentials = (
                 details: [...r.problems]
               })),
               Effect.catchAll((e) => Effect.succeed(unreachable("linkedin")(e)))
+            )
+          )
+          break
+        case "bluesky":
+          checks.push(
+            Bluesky.checkCredentials(config.bluesky!).pipe(
+              Effect.map((r): CredentialCheck => ({
+                platform: "bluesky",
+                ok: r.ok,
+                summary: `${r.valid ? "valid" : "not valid"}; account ${r.handle ? `@${r.handle}` : "?"} (${
+                  r.did ?? "?"
+                }), app password on ${config.bluesky!.service ?? Bluesky.defaultService}`,
+                details: [...r.problems]
+              })),
+              Effect.catchAll((e) => Effect.succeed(unreachable("bluesky")(e)))
             )
           )
           break

@@ -35,6 +35,7 @@ export interface PublishFlags {
   readonly xText: Option.Option<string>
   readonly xVideo: boolean
   readonly linkedinText: Option.Option<string>
+  readonly blueskyText: Option.Option<string>
   readonly policy: Option.Option<"fail-fast" | "best-effort" | "all-or-nothing">
 }
 
@@ -44,7 +45,8 @@ const platformNames: Readonly<Record<string, PlatformId>> = {
   facebook: "facebook",
   x: "x",
   twitter: "x",
-  linkedin: "linkedin"
+  linkedin: "linkedin",
+  bluesky: "bluesky"
 }
 
 type Json = Record<string, unknown>
@@ -57,14 +59,18 @@ export const parsePlatforms = (to: string): { readonly platforms: ReadonlyArray<
 } => {
   const names = to.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s.length > 0)
   if (names.length === 0) {
-    return { error: "--to is empty: name at least one of youtube, vimeo, facebook, x, linkedin (comma separated)" }
+    return {
+      error: "--to is empty: name at least one of youtube, vimeo, facebook, x, linkedin, bluesky (comma separated)"
+    }
   }
   const platforms: Array<PlatformId> = []
   for (const name of names) {
     const id = platformNames[name]
     if (id === undefined) {
       return {
-        error: `--to: unknown platform ${JSON.stringify(name)}; use youtube, vimeo, facebook, x (or twitter), linkedin`
+        error: `--to: unknown platform ${
+          JSON.stringify(name)
+        }; use youtube, vimeo, facebook, x (or twitter), linkedin, bluesky`
       }
     }
     if (!platforms.includes(id)) platforms.push(id)
@@ -180,6 +186,7 @@ export const buildRequest = (
   put("x", "text", flags.xText)
   if (flags.xVideo) put("x", "attachVideo", Option.some(true))
   put("linkedin", "text", flags.linkedinText)
+  put("bluesky", "text", flags.blueskyText)
 
   // Platforms: --to wins; else the request file's, whatever it holds (the decoder checks it);
   // else, without a request file, every platform the flags describe.
@@ -191,11 +198,13 @@ export const buildRequest = (
   } else if ("platforms" in base || Option.isSome(flags.request)) {
     platforms = base["platforms"]
   } else {
-    platforms = (["youtube", "vimeo", "facebook", "x", "linkedin"] as const).filter((p) => metadata[p] !== undefined)
+    platforms = (["youtube", "vimeo", "facebook", "x", "linkedin", "bluesky"] as const).filter((p) =>
+      metadata[p] !== undefined
+    )
     if ((platforms as ReadonlyArray<PlatformId>).length === 0) {
       return {
         error:
-          "No platform chosen: pass --to youtube,vimeo,facebook,x,linkedin (with --title, --message, --x-text, --linkedin-text …) or --request request.json"
+          "No platform chosen: pass --to youtube,vimeo,facebook,x,linkedin,bluesky (with --title, --message, --x-text, --linkedin-text, --bluesky-text …) or --request request.json"
       }
     }
   }

@@ -4,7 +4,14 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import type { Host, MediaFile, Publisher } from "../../Platform.js"
-import { FacebookPublisher, LinkedInPublisher, VimeoHost, XPublisher, YouTubeHost } from "../../Platform.js"
+import {
+  BlueskyPublisher,
+  FacebookPublisher,
+  LinkedInPublisher,
+  VimeoHost,
+  XPublisher,
+  YouTubeHost
+} from "../../Platform.js"
 import type { HostId, PlatformId, PublisherId } from "../../PlatformId.js"
 import {
   all as allPlatforms,
@@ -47,6 +54,7 @@ export const resolvePlatforms: Effect.Effect<ResolvedPlatforms> = Effect.gen(fun
   const facebook = yield* Effect.serviceOption(FacebookPublisher)
   const x = yield* Effect.serviceOption(XPublisher)
   const linkedin = yield* Effect.serviceOption(LinkedInPublisher)
+  const bluesky = yield* Effect.serviceOption(BlueskyPublisher)
   const hosts: Partial<Record<HostId, Host<any>>> = {}
   const publishers: Partial<Record<PublisherId, Publisher<any>>> = {}
   if (Option.isSome(youtube)) hosts.youtube = youtube.value
@@ -54,6 +62,7 @@ export const resolvePlatforms: Effect.Effect<ResolvedPlatforms> = Effect.gen(fun
   if (Option.isSome(facebook)) publishers.facebook = facebook.value
   if (Option.isSome(x)) publishers.x = x.value
   if (Option.isSome(linkedin)) publishers.linkedin = linkedin.value
+  if (Option.isSome(bluesky)) publishers.bluesky = bluesky.value
   return { hosts, publishers }
 })
 

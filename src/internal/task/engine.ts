@@ -604,7 +604,7 @@ export const postStep = (
         modify(engine, taskId, (t) =>
           t.state !== "in_progress" ? t : rebuild(t, { waits: withWait(t.waits, publisherId, wait), updatedAt: now }))
       ).pipe(Effect.asVoid, Effect.catchAll(logStoreFailure("record a post's wait")))
-    const context = { taskId, metadata, media: task.media, videos, onWait }
+    const context = { taskId, taskCreatedAt: task.createdAt, metadata, media: task.media, videos, onWait }
     const record = yield* engine.store.loadPostRecord(taskId, publisherId)
     let post: PublishedPost
     if (Option.isSome(record) && record.value.state === "done" && record.value.post !== undefined) {
