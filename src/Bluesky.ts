@@ -110,8 +110,18 @@ export interface Options {
 // Internals
 // =============================================================================
 
-/** `@atproto/api` takes over a second to load: only a publisher that posts loads it. */
-const loadApi = Effect.promise(() => import("@atproto/api"))
+type Api = Pick<typeof import("@atproto/api"), "AtpAgent" | "RichText">
+
+/**
+ * `@atproto/api` takes over a second to load: only a publisher that posts
+ * loads it. It is CommonJS: a bundler's import of it may hold the exports
+ * under `default` only.
+ */
+const loadApi: Effect.Effect<Api> = Effect.promise(() =>
+  import("@atproto/api").then((loaded): Api =>
+    typeof loaded.RichText === "function" ? loaded : (loaded as unknown as { readonly default: Api }).default
+  )
+)
 
 const millis = (input: Duration.DurationInput | undefined, fallback: Duration.DurationInput): number =>
   Duration.toMillis(Duration.decode(input ?? fallback))

@@ -446,7 +446,7 @@ const sandboxConfig = {
   ),
   port: Options.integer("port").pipe(
     Options.withDescription(
-      "Base port: youtube, vimeo, facebook, x, linkedin and the control server take it and the next five (default: ephemeral ports)."
+      "Base port: youtube, vimeo, facebook, x, linkedin, the control server and bluesky take it and the next six (default: ephemeral ports)."
     ),
     Options.optional
   ),
@@ -462,7 +462,7 @@ const sandboxCommand = Command.make(
   (options) => Effect.flatMap(Effect.promise(load), (m) => m.sandbox(options))
 ).pipe(
   Command.withDescription(examples(
-    "Run the local emulators of YouTube, Vimeo, Facebook, X and LinkedIn in the foreground, print their URLs and write a config that points at them. Stops on Ctrl+C.",
+    "Run the local emulators of YouTube, Vimeo, Facebook, X, LinkedIn and Bluesky in the foreground, print their URLs and write a config that points at them. Stops on Ctrl+C.",
     [
       "medusa sandbox",
       "medusa sandbox --config-out /tmp/sb/medusa.config.json --port 8100",

@@ -17,7 +17,8 @@ const canaries = {
   vimeo: { accessToken: "canary-vimeo-token-5f1e" },
   facebook: { pageAccessToken: "canary-facebook-page-token-9a3c" },
   x: { accessTokenSecret: "canary-x-token-secret-77d0", apiSecret: "canary-x-api-secret-1b2b" },
-  linkedin: { accessToken: "canary-linkedin-token-c4d4" }
+  linkedin: { accessToken: "canary-linkedin-token-c4d4" },
+  bluesky: { appPassword: "canary-bluesky-app-pass-e5a1" }
 }
 const secrets = [
   canaries.youtube.clientSecret,
@@ -27,7 +28,8 @@ const secrets = [
   canaries.facebook.pageAccessToken,
   canaries.x.accessTokenSecret,
   canaries.x.apiSecret,
-  canaries.linkedin.accessToken
+  canaries.linkedin.accessToken,
+  canaries.bluesky.appPassword
 ]
 
 beforeAll(async () => {
@@ -45,6 +47,10 @@ describe("medusa auth", () => {
     assert.match(result.stdout, /^Facebook\s+ok\s+valid; page .* \(1000000000001\), PAGE token/m)
     assert.match(result.stdout, /^X\s+ok\s+valid; account @\S+/m)
     assert.match(result.stdout, /^LinkedIn\s+ok\s+valid; author urn:li:person:/m)
+    assert.match(
+      result.stdout,
+      /^Bluesky\s+ok\s+valid; account @sandbox\.bsky\.social \(did:plc:sandbox\w+\), app password on http:\/\/127\.0\.0\.1:\d+$/m
+    )
     assert.match(
       result.stdout,
       /^YouTube\s+ok\s+valid; channel Sandbox Channel \(UCsandbox\w+\), access token expires \d{4}-\d\d-\d\dT/m

@@ -14,6 +14,7 @@ import * as Redacted from "effect/Redacted"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import type * as Bluesky from "../../src/Bluesky.js"
 import type * as Facebook from "../../src/Facebook.js"
 import type * as Resumable from "../../src/internal/http/resumable.js"
 import type * as Quota from "../../src/internal/youtube/quota.js"
@@ -38,6 +39,7 @@ export type Checks = [
   Expect<Covers<Facebook.Options, Config.FacebookConfig>>,
   Expect<Covers<X.Options, Config.XConfig>>,
   Expect<Covers<LinkedIn.Options, Config.LinkedInConfig>>,
+  Expect<Covers<Bluesky.Options, Config.BlueskyConfig>>,
   Expect<Covers<Resumable.RetryOptions, NonNullable<Config.YouTubeConfig["retry"]>>>,
   Expect<Covers<Resumable.RetryOptions, NonNullable<Config.VimeoConfig["retry"]>>>,
   Expect<Covers<Quota.Limits, NonNullable<Config.YouTubeConfig["quota"]>>>,
@@ -51,8 +53,9 @@ export const assignable: [
   (c: Config.VimeoConfig) => Vimeo.Options,
   (c: Config.FacebookConfig) => Facebook.Options,
   (c: Config.XConfig) => X.Options,
-  (c: Config.LinkedInConfig) => LinkedIn.Options
-] = [(c) => c, (c) => c, (c) => c, (c) => c, (c) => c]
+  (c: Config.LinkedInConfig) => LinkedIn.Options,
+  (c: Config.BlueskyConfig) => Bluesky.Options
+] = [(c) => c, (c) => c, (c) => c, (c) => c, (c) => c, (c) => c]
 
 // =============================================================================
 // Runtime
@@ -126,6 +129,15 @@ const everyKey = {
     request_timeout: "30 seconds",
     settle_time: "3 minutes"
   },
+  bluesky: {
+    identifier: "medusa.bsky.social",
+    app_password: "abcd-efgh-ijkl-mnop",
+    service: "http://127.0.0.1:6",
+    max_attempts: 6,
+    max_rate_limit_wait: "5 minutes",
+    request_timeout: "40 seconds",
+    settle_time: "0 seconds"
+  },
   medusa: {
     max_concurrent_tasks: 2,
     per_platform_concurrency: 1,
@@ -194,6 +206,11 @@ describe("config options", () => {
       assert.strictEqual(Duration.toMinutes(Duration.decode(config.facebook!.settleTime!)), 2)
       assert.strictEqual(Duration.toMinutes(Duration.decode(config.x!.settleTime!)), 1)
       assert.strictEqual(Duration.toMinutes(Duration.decode(config.linkedin!.settleTime!)), 3)
+      assert.strictEqual(config.bluesky!.identifier, "medusa.bsky.social")
+      assert.strictEqual(Redacted.value(config.bluesky!.appPassword), "abcd-efgh-ijkl-mnop")
+      assert.strictEqual(config.bluesky!.service, "http://127.0.0.1:6")
+      assert.strictEqual(config.bluesky!.maxAttempts, 6)
+      assert.strictEqual(Duration.toSeconds(Duration.decode(config.bluesky!.requestTimeout!)), 40)
       assert.strictEqual(Duration.toSeconds(config.medusa.maxWait), 90)
       assert.strictEqual(Duration.toMinutes(config.medusa.stallTimeout), 2)
       assert.deepStrictEqual(config.medusa.runner, { role: "runner", host: "10.0.0.5", port: 34431 })
