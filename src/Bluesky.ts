@@ -415,9 +415,9 @@ export const make = (options: Options): Effect.Effect<Publisher<BlueskyMetadata>
         // because an earlier attempt wrote it): the key says which.
         const found = yield* Effect.either(lookup(rkey))
         if (found._tag === "Right" && found.right.found) {
-          if (attempt > 1 || error._tag !== "PlatformRejected") {
-            yield* Effect.logInfo("Bluesky: the post is in the repository although its answer was lost")
-          }
+          yield* Effect.logInfo(
+            "Bluesky: the post is in the repository under the task's record key (an earlier attempt wrote it)"
+          )
           Metrics.unsafeIncrement(Metrics.postReconciliations.bluesky.found)
           return toPost(found.right.uri, found.right.handle)
         }

@@ -188,3 +188,73 @@ describe("Bluesky publisher against a real PDS", () => {
       expect(all).not.toContain("CANARY")
     }))
 })
+
+/**
+ * The same calls, through the official client, to the real PDS and to the
+ * sandbox's emulator: what each answers (status and XRPC error name, or the
+ * fields the publisher reads) must be the same.
+ */
+const conversation = async (service: string, identifier: string, password: string) => {
+  const { AtpAgent } = await import("@atproto/api")
+  const outcome = async (call: () => Promise<unknown>): Promise<string> => {
+    try {
+      const res = await call() as { data?: Record<string, unknown> }
+      return `ok ${
+        Object.keys(res.data ?? {}).filter((k) => ["uri", "cid", "value", "did", "handle"].includes(k)).sort()
+      }`
+    } catch (error) {
+      const e = error as { status?: number; error?: string; message?: string }
+      const grapheme = /grapheme too big \(maximum 300, got 301\)/.test(e.message ?? "") ? " (grapheme limit)" : ""
+      return `${e.status} ${e.error}${grapheme}`
+    }
+  }
+  const agent = new AtpAgent({ service })
+  const said: Array<string> = []
+  said.push(await outcome(() => new AtpAgent({ service }).login({ identifier, password: "wrong-pass-word" })))
+  said.push(await outcome(() => agent.login({ identifier, password })))
+  const repo = agent.session!.did
+  const collection = "app.bsky.feed.post"
+  const rkey = "3kzzzzzzzzz22"
+  const post = (text: string) => ({ $type: collection, text, createdAt: new Date().toISOString() })
+  const repoApi = agent.com.atproto.repo
+  said.push(await outcome(() => repoApi.createRecord({ repo, collection, rkey, record: post("first") })))
+  said.push(await outcome(() => repoApi.createRecord({ repo, collection, rkey, record: post("again") })))
+  said.push(await outcome(() => repoApi.getRecord({ repo, collection, rkey })))
+  said.push(await outcome(() => repoApi.getRecord({ repo, collection, rkey: "3kzzzzzzzzz33" })))
+  said.push(await outcome(() => repoApi.createRecord({ repo, collection, record: post("é".repeat(301)) })))
+  said.push(await outcome(() => repoApi.deleteRecord({ repo, collection, rkey })))
+  said.push(await outcome(() => repoApi.deleteRecord({ repo, collection, rkey })))
+  said.push(await outcome(() => repoApi.getRecord({ repo, collection, rkey })))
+  return said
+}
+
+describe("the sandbox's Bluesky emulator answers as the real PDS", () => {
+  it("the same calls through @atproto/api: the same statuses, error names and fields", async () => {
+    const bob = await server.account("bob")
+    const real = await conversation(server.url, bob.handle, bob.appPassword)
+    const { start } = await import("../../src/sandbox/Sandbox.js")
+    const sb = await start()
+    try {
+      const emulated = await conversation(
+        sb.urls.bluesky,
+        sb.credentials.bluesky.handle,
+        sb.credentials.bluesky.appPassword
+      )
+      expect(real).toEqual([
+        "401 AuthenticationRequired",
+        "ok did,handle",
+        "ok cid,uri",
+        "500 InternalServerError",
+        "ok cid,uri,value",
+        "400 RecordNotFound",
+        "400 InvalidRequest (grapheme limit)",
+        "ok ",
+        "ok ",
+        "400 RecordNotFound"
+      ])
+      expect(emulated).toEqual(real)
+    } finally {
+      await sb.close()
+    }
+  })
+})
