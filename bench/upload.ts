@@ -39,11 +39,11 @@ import * as path from "node:path"
 import { Transform } from "node:stream"
 import { fileURLToPath } from "node:url"
 import { MediaFile, YouTubeHost } from "../src/Platform.js"
+import * as YouTube from "../src/platforms/youtube/YouTube.js"
 import { YouTubeMetadata } from "../src/PublishRequest.js"
 import * as Sandbox from "../src/sandbox/Sandbox.js"
 import * as TaskId from "../src/TaskId.js"
 import * as Telemetry from "../src/Telemetry.js"
-import * as YouTube from "../src/YouTube.js"
 import * as Receiver from "../test/telemetry/receiver.js"
 
 const self = fileURLToPath(import.meta.url)

@@ -64,22 +64,22 @@ export * as Webhooks from "./Webhooks.js"
 // Platforms
 
 /** @since 0.1.0 */
-export * as YouTube from "./YouTube.js"
+export * as YouTube from "./platforms/youtube/YouTube.js"
 
 /** @since 0.1.0 */
-export * as YouTubeLogin from "./YouTubeLogin.js"
+export * as YouTubeLogin from "./platforms/youtube/YouTubeLogin.js"
 
 /** @since 0.1.0 */
-export * as Vimeo from "./Vimeo.js"
+export * as Vimeo from "./platforms/vimeo/Vimeo.js"
 
 /** @since 0.1.0 */
-export * as Facebook from "./Facebook.js"
+export * as Facebook from "./platforms/facebook/Facebook.js"
 
 /** @since 0.1.0 */
-export * as X from "./X.js"
+export * as X from "./platforms/x/X.js"
 
 /** @since 0.1.0 */
-export * as LinkedIn from "./LinkedIn.js"
+export * as LinkedIn from "./platforms/linkedin/LinkedIn.js"
 
 /** @since 0.1.0 */
 export * as Bluesky from "./Bluesky.js"

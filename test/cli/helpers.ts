@@ -85,11 +85,11 @@ export const makeEnv = async (options: Sandbox.SandboxOptions = {}): Promise<Env
   }
 }
 
-/** Polls `check` until it holds (a process boundary leaves nothing to await), at most `timeoutMillis`. */
+/** Polls `check` until it holds (a process boundary leaves nothing to await), at most `timeoutMillis` (generous: a child process starts slowly on a loaded machine). */
 export const eventually = async <A>(
   check: () => A | undefined | false | Promise<A | undefined | false>,
   what: string | (() => string),
-  timeoutMillis = 20_000
+  timeoutMillis = 60_000
 ): Promise<A> => {
   const deadline = Date.now() + timeoutMillis
   for (;;) {

@@ -149,7 +149,13 @@ describe.skipIf(!pgUrl)("Durable.layerCluster (PostgreSQL, real processes)", { t
       // The lock expiry, then the runner's heartbeat expiry, a one-second
       // acquisition pause and the storage polls: the issue's bound is 10 s.
       const budget = Duration.toMillis(clusterDefaults.takeoverWithin)
-      assert.isAtMost(takeover, budget, `takeover took ${takeover} ms`)
+      const slowest = unfinished[gaps.indexOf(takeover)]
+      const before = changes.filter((c) => c.id === slowest && c.at <= killedAt).at(-1)
+      assert.isAtMost(
+        takeover,
+        budget,
+        `takeover took ${takeover} ms (task ${slowest}, last change before the kill: ${JSON.stringify(before)})`
+      )
 
       // Zero duplicate posts: one per task per publisher.
       for (const publisher of ["facebook", "x", "linkedin"] as const) {

@@ -8,8 +8,8 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
-import * as Vimeo from "../../src/Vimeo.js"
-import * as YouTube from "../../src/YouTube.js"
+import * as Vimeo from "../../src/platforms/vimeo/Vimeo.js"
+import * as YouTube from "../../src/platforms/youtube/YouTube.js"
 import { platform, sandbox, tempDir } from "./helpers.js"
 
 const youtubeFiles = (dir: string, baseUrl: string): YouTube.Options => ({

@@ -4,9 +4,9 @@ import * as Effect from "effect/Effect"
 import { readFileSync, statSync, unlinkSync } from "node:fs"
 import * as path from "node:path"
 import { YouTubeHost } from "../../src/Platform.js"
+import * as YouTube from "../../src/platforms/youtube/YouTube.js"
+import * as YouTubeLogin from "../../src/platforms/youtube/YouTubeLogin.js"
 import { YouTubeMetadata } from "../../src/PublishRequest.js"
-import * as YouTube from "../../src/YouTube.js"
-import * as YouTubeLogin from "../../src/YouTubeLogin.js"
 import { buildHost, context, mediaFile, recorder, sandbox, tempDir } from "./helpers.js"
 
 const login = (options: YouTubeLogin.Options) => YouTubeLogin.login(options).pipe(Effect.provide(NodeFileSystem.layer))

@@ -5,8 +5,8 @@ import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
 import * as fc from "fast-check"
 import { makeUploadRetryPolicy, parseRetryAfter, Transient } from "../../src/internal/http/resumable.js"
-import { tagsLength } from "../../src/internal/youtube/metadata.js"
-import { nextPacificMidnight, pacificDay } from "../../src/internal/youtube/quota.js"
+import { tagsLength } from "../../src/platforms/youtube/internal/metadata.js"
+import { nextPacificMidnight, pacificDay } from "../../src/platforms/youtube/internal/quota.js"
 
 describe("upload retry policy", () => {
   it.effect("waits at least the server's Retry-After", () =>

@@ -10,9 +10,9 @@ import * as Ref from "effect/Ref"
 import { readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { VimeoHost, YouTubeHost } from "../../src/Platform.js"
+import * as Vimeo from "../../src/platforms/vimeo/Vimeo.js"
+import * as YouTube from "../../src/platforms/youtube/YouTube.js"
 import { VimeoMetadata, YouTubeMetadata } from "../../src/PublishRequest.js"
-import * as Vimeo from "../../src/Vimeo.js"
-import * as YouTube from "../../src/YouTube.js"
 import { buildHost, context, fastRetry, mediaFile, platform, recorder, sandbox, tempDir } from "./helpers.js"
 
 const canary = {

@@ -7,9 +7,9 @@ import * as Redacted from "effect/Redacted"
 import { readFileSync, writeFileSync } from "node:fs"
 import * as Medusa from "../../src/Medusa.js"
 import { type UploadSession, VimeoHost } from "../../src/Platform.js"
+import * as Vimeo from "../../src/platforms/vimeo/Vimeo.js"
 import { VimeoMetadata } from "../../src/PublishRequest.js"
 import type { SandboxOptions } from "../../src/sandbox/Sandbox.js"
-import * as Vimeo from "../../src/Vimeo.js"
 import { hostContract } from "../contract/host.js"
 import {
   buildHost,

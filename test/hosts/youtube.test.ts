@@ -4,9 +4,9 @@ import * as Ref from "effect/Ref"
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { MediaFile, YouTubeHost } from "../../src/Platform.js"
+import * as YouTube from "../../src/platforms/youtube/YouTube.js"
 import { YouTubeMetadata } from "../../src/PublishRequest.js"
 import type { SandboxOptions } from "../../src/sandbox/Sandbox.js"
-import * as YouTube from "../../src/YouTube.js"
 import { hostContract } from "../contract/host.js"
 import {
   buildHost,

@@ -5,8 +5,8 @@
 import * as Headers from "@effect/platform/Headers"
 import { describe, expect, it } from "@effect/vitest"
 import * as FastCheck from "effect/FastCheck"
-import { classifyGraphFailure, parseUsage } from "../../src/internal/facebook/graph.js"
 import * as PostOnce from "../../src/internal/http/postOnce.js"
+import { classifyGraphFailure, parseUsage } from "../../src/platforms/facebook/internal/graph.js"
 import * as Template from "../../src/Template.js"
 
 const graph = (code: number, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Redacted from "effect/Redacted"
 import * as fc from "fast-check"
-import * as OAuth1 from "../../src/internal/x/oauth1.js"
+import * as OAuth1 from "../../src/platforms/x/internal/oauth1.js"
 
 // X's published worked example ("Creating a signature").
 const example = {

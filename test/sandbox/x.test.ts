@@ -1,7 +1,7 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as fc from "fast-check"
-import * as OAuth1 from "../../src/internal/x/oauth1.js"
+import * as OAuth1 from "../../src/platforms/x/internal/oauth1.js"
 import { MultipartParser } from "../../src/sandbox/emulators/x.js"
 import * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { bytes, request, sha256 } from "./sandbox-http.js"

@@ -263,7 +263,7 @@ export const validateConfig = (configFile: string): Effect.Effect<ReadonlyArray<
     const config = yield* Config.load(configFile)
     const warnings: Array<string> = []
     if (config.youtube !== undefined) {
-      const YouTube = yield* load(() => import("../../YouTube.js"))
+      const YouTube = yield* load(() => import("../../platforms/youtube/YouTube.js"))
       const NodeFileSystem = yield* load(() => import("@effect/platform-node/NodeFileSystem"))
       const found = yield* YouTube.checkFiles(config.youtube).pipe(Effect.provide(NodeFileSystem.layer))
       if (found.problems.length > 0) {
@@ -321,11 +321,11 @@ export const checkCredentials = (
     const config = yield* Config.load(configFile)
     const [Facebook, X, LinkedIn, YouTube, Vimeo, NodeHttpClient, NodeFileSystem, Bluesky] = yield* load(() =>
       Promise.all([
-        import("../../Facebook.js"),
-        import("../../X.js"),
-        import("../../LinkedIn.js"),
-        import("../../YouTube.js"),
-        import("../../Vimeo.js"),
+        import("../../platforms/facebook/Facebook.js"),
+        import("../../platforms/x/X.js"),
+        import("../../platforms/linkedin/LinkedIn.js"),
+        import("../../platforms/youtube/YouTube.js"),
+        import("../../platforms/vimeo/Vimeo.js"),
         import("@effect/platform-node/NodeHttpClient"),
         import("@effect/platform-node/NodeFileSystem"),
         import("../../Bluesky.js")
@@ -460,11 +460,11 @@ export const checkCredentials = (
 export const loginYouTube = (options: {
   readonly configFile: string
   readonly openBrowser: boolean
-}): Effect.Effect<void, ConfigError | import("../../YouTubeLogin.js").LoginError> =>
+}): Effect.Effect<void, ConfigError | import("../../platforms/youtube/YouTubeLogin.js").LoginError> =>
   Effect.gen(function*() {
     const config = yield* Config.load(options.configFile)
     const [Login, NodeFileSystem] = yield* load(() =>
-      Promise.all([import("../../YouTubeLogin.js"), import("@effect/platform-node/NodeFileSystem")])
+      Promise.all([import("../../platforms/youtube/YouTubeLogin.js"), import("@effect/platform-node/NodeFileSystem")])
     )
     if (!config.youtube) {
       return yield* Effect.fail(

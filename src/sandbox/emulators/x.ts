@@ -12,7 +12,7 @@
  * @internal
  */
 import twitterText from "twitter-text"
-import * as OAuth1 from "../../internal/x/oauth1.js"
+import * as OAuth1 from "../../platforms/x/internal/oauth1.js"
 import type { Emulator, EmulatorEnv, ErrorOptions, RequestContext, StoredUpload } from "../internal/framework.js"
 import { commitBytes, completeUpload } from "../internal/framework.js"
 

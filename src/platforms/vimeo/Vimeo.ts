@@ -29,13 +29,13 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import * as Resumable from "./internal/http/resumable.js"
-import type { Host, MediaFile, UploadContext } from "./Platform.js"
-import { UploadedVideo, UploadSession, VimeoHost } from "./Platform.js"
-import { AuthExpired, Issue, PlatformRejected, PlatformUnavailable, QuotaExceeded } from "./PublishError.js"
-import type { PlatformError } from "./PublishError.js"
-import type { VimeoMetadata } from "./PublishRequest.js"
-import type { TaskId } from "./TaskId.js"
+import * as Resumable from "../../internal/http/resumable.js"
+import type { Host, MediaFile, UploadContext } from "../../Platform.js"
+import { UploadedVideo, UploadSession, VimeoHost } from "../../Platform.js"
+import { AuthExpired, Issue, PlatformRejected, PlatformUnavailable, QuotaExceeded } from "../../PublishError.js"
+import type { PlatformError } from "../../PublishError.js"
+import type { VimeoMetadata } from "../../PublishRequest.js"
+import type { TaskId } from "../../TaskId.js"
 
 export {
   /**
@@ -43,7 +43,7 @@ export {
    * @category tags
    */
   VimeoHost
-} from "./Platform.js"
+} from "../../Platform.js"
 
 // =============================================================================
 // Options

@@ -7,9 +7,9 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import type { MediaFile } from "../../Platform.js"
-import { Issue } from "../../PublishError.js"
-import type { YouTubeMetadata } from "../../PublishRequest.js"
+import type { MediaFile } from "../../../Platform.js"
+import { Issue } from "../../../PublishError.js"
+import type { YouTubeMetadata } from "../../../PublishRequest.js"
 
 /** @internal */
 export const limits = {

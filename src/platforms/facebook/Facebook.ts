@@ -23,15 +23,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import {
-  classifyGraphFailure,
-  graphError,
-  parseGraphError,
-  parseUsage,
-  type Usage,
-  usageExceeded
-} from "./internal/facebook/graph.js"
-import * as PostOnce from "./internal/http/postOnce.js"
+import * as PostOnce from "../../internal/http/postOnce.js"
 import {
   FacebookPublisher,
   type FindContext,
@@ -40,9 +32,17 @@ import {
   type PostContext,
   PublishedPost,
   type Publisher
-} from "./Platform.js"
-import { Issue, type PlatformError, PlatformRejected } from "./PublishError.js"
-import type { FacebookMetadata } from "./PublishRequest.js"
+} from "../../Platform.js"
+import { Issue, type PlatformError, PlatformRejected } from "../../PublishError.js"
+import type { FacebookMetadata } from "../../PublishRequest.js"
+import {
+  classifyGraphFailure,
+  graphError,
+  parseGraphError,
+  parseUsage,
+  type Usage,
+  usageExceeded
+} from "./internal/graph.js"
 
 // =============================================================================
 // Options

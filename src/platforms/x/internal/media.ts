@@ -19,9 +19,9 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import { randomBytes } from "node:crypto"
 import { open } from "node:fs/promises"
-import type { MediaFile } from "../../Platform.js"
-import { type PlatformError, PlatformRejected, PlatformUnavailable } from "../../PublishError.js"
-import { transportError } from "../http/postOnce.js"
+import { transportError } from "../../../internal/http/postOnce.js"
+import type { MediaFile } from "../../../Platform.js"
+import { type PlatformError, PlatformRejected, PlatformUnavailable } from "../../../PublishError.js"
 
 /** Segment size of an append: 1 MiB, as X's own Node client uses. @internal */
 export const SEGMENT_BYTES = 1024 * 1024

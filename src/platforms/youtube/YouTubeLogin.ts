@@ -18,7 +18,7 @@ import * as Schema from "effect/Schema"
 import { randomBytes } from "node:crypto"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
-import * as Auth from "./internal/youtube/auth.js"
+import * as Auth from "./internal/auth.js"
 
 /**
  * @since 0.1.0

@@ -6,13 +6,20 @@
  */
 import type * as Headers from "@effect/platform/Headers"
 import {
+  type AttemptFailed,
+  fail,
+  rateLimited,
+  retry,
+  retryAfterMillis,
+  unknown
+} from "../../../internal/http/postOnce.js"
+import {
   AuthExpired,
   type PlatformError,
   PlatformRejected,
   PlatformUnavailable,
   QuotaExceeded
-} from "../../PublishError.js"
-import { type AttemptFailed, fail, rateLimited, retry, retryAfterMillis, unknown } from "../http/postOnce.js"
+} from "../../../PublishError.js"
 
 /** @internal */
 export interface GraphError {

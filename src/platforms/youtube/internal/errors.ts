@@ -3,8 +3,8 @@
  *
  * @internal
  */
-import { AuthExpired, PlatformRejected, PlatformUnavailable, QuotaExceeded } from "../../PublishError.js"
-import type { PlatformError } from "../../PublishError.js"
+import { AuthExpired, PlatformRejected, PlatformUnavailable, QuotaExceeded } from "../../../PublishError.js"
+import type { PlatformError } from "../../../PublishError.js"
 import { loginHint } from "./auth.js"
 import { nextPacificMidnight } from "./quota.js"
 

@@ -26,9 +26,7 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import twitterText from "twitter-text"
-import * as PostOnce from "./internal/http/postOnce.js"
-import * as XMedia from "./internal/x/media.js"
-import * as OAuth1 from "./internal/x/oauth1.js"
+import * as PostOnce from "../../internal/http/postOnce.js"
 import {
   type FindContext,
   madeAfter,
@@ -37,7 +35,7 @@ import {
   PublishedPost,
   type Publisher,
   XPublisher
-} from "./Platform.js"
+} from "../../Platform.js"
 import {
   AuthExpired,
   Issue,
@@ -45,8 +43,10 @@ import {
   PlatformRejected,
   PlatformUnavailable,
   QuotaExceeded
-} from "./PublishError.js"
-import type { XMetadata } from "./PublishRequest.js"
+} from "../../PublishError.js"
+import type { XMetadata } from "../../PublishRequest.js"
+import * as XMedia from "./internal/media.js"
+import * as OAuth1 from "./internal/oauth1.js"
 
 // =============================================================================
 // Options

@@ -15,9 +15,9 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { QuotaExceeded } from "../../PublishError.js"
-import { writeFileAtomic } from "../files/atomicFile.js"
-import * as Metrics from "../telemetry/metrics.js"
+import { writeFileAtomic } from "../../../internal/files/atomicFile.js"
+import * as Metrics from "../../../internal/telemetry/metrics.js"
+import { QuotaExceeded } from "../../../PublishError.js"
 
 /** Costs per method (fact sheet §1.3, since 2026-06-01). @internal */
 export const costs = {

@@ -15,9 +15,9 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 import type { Credentials, OAuth2Client } from "google-auth-library"
-import { AuthExpired, ConfigError, Issue, PlatformUnavailable } from "../../PublishError.js"
-import type { PlatformError } from "../../PublishError.js"
-import { writeFileAtomic } from "../files/atomicFile.js"
+import { writeFileAtomic } from "../../../internal/files/atomicFile.js"
+import { AuthExpired, ConfigError, Issue, PlatformUnavailable } from "../../../PublishError.js"
+import type { PlatformError } from "../../../PublishError.js"
 
 /** @internal */
 export const DEFAULT_SCOPES: ReadonlyArray<string> = [

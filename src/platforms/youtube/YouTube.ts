@@ -30,16 +30,16 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import { createReadStream } from "node:fs"
 import * as path from "node:path"
-import * as Resumable from "./internal/http/resumable.js"
-import * as Auth from "./internal/youtube/auth.js"
-import { fromResponse, isRetryableStatus, parseErrorBody, parseErrorValue } from "./internal/youtube/errors.js"
-import * as Metadata from "./internal/youtube/metadata.js"
-import * as Quota from "./internal/youtube/quota.js"
-import type { Host, UploadContext } from "./Platform.js"
-import { UploadedVideo, YouTubeHost } from "./Platform.js"
-import { PlatformRejected, PlatformUnavailable } from "./PublishError.js"
-import type { AuthExpired, Issue, PlatformError } from "./PublishError.js"
-import type { YouTubeMetadata } from "./PublishRequest.js"
+import * as Resumable from "../../internal/http/resumable.js"
+import type { Host, UploadContext } from "../../Platform.js"
+import { UploadedVideo, YouTubeHost } from "../../Platform.js"
+import { PlatformRejected, PlatformUnavailable } from "../../PublishError.js"
+import type { AuthExpired, Issue, PlatformError } from "../../PublishError.js"
+import type { YouTubeMetadata } from "../../PublishRequest.js"
+import * as Auth from "./internal/auth.js"
+import { fromResponse, isRetryableStatus, parseErrorBody, parseErrorValue } from "./internal/errors.js"
+import * as Metadata from "./internal/metadata.js"
+import * as Quota from "./internal/quota.js"
 
 export {
   /**
@@ -47,7 +47,7 @@ export {
    * @category tags
    */
   YouTubeHost
-} from "./Platform.js"
+} from "../../Platform.js"
 
 // =============================================================================
 // Options
@@ -223,7 +223,7 @@ export const make = (
         })
       })
 
-    const validate = (metadata: YouTubeMetadata, media: import("./Platform.js").MediaFile) =>
+    const validate = (metadata: YouTubeMetadata, media: import("../../Platform.js").MediaFile) =>
       Metadata.validate(metadata, media, { thumbnailMaxBytes }).pipe(provideFs)
 
     const plannedUnits = (metadata: YouTubeMetadata): number =>
@@ -518,7 +518,7 @@ export const make = (
     const processingTimeout = options.processing?.timeout ?? "30 minutes"
 
     const afterUpload = Effect.fn("YouTube.afterUpload")(
-      function*(video: UploadedVideo, metadata: YouTubeMetadata, _taskId: import("./TaskId.js").TaskId) {
+      function*(video: UploadedVideo, metadata: YouTubeMetadata, _taskId: import("../../TaskId.js").TaskId) {
         if (metadata.thumbnail === undefined && metadata.playlistId === undefined && !options.waitForProcessing) return
         const auth = yield* getAuth
         const key = quotaKey(auth)

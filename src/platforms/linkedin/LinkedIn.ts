@@ -22,8 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
-import * as PostOnce from "./internal/http/postOnce.js"
-import * as LittleText from "./internal/linkedin/littleText.js"
+import * as PostOnce from "../../internal/http/postOnce.js"
 import {
   type FindContext,
   LinkedInPublisher,
@@ -33,9 +32,10 @@ import {
   PublishedPost,
   type Publisher,
   type UploadedVideo
-} from "./Platform.js"
-import { AuthExpired, Issue, PlatformRejected, PlatformUnavailable } from "./PublishError.js"
-import type { LinkedInMetadata } from "./PublishRequest.js"
+} from "../../Platform.js"
+import { AuthExpired, Issue, PlatformRejected, PlatformUnavailable } from "../../PublishError.js"
+import type { LinkedInMetadata } from "../../PublishRequest.js"
+import * as LittleText from "./internal/littleText.js"
 
 // =============================================================================
 // Options
