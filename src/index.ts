@@ -82,7 +82,7 @@ export * as X from "./platforms/x/X.js"
 export * as LinkedIn from "./platforms/linkedin/LinkedIn.js"
 
 /** @since 0.1.0 */
-export * as Bluesky from "./Bluesky.js"
+export * as Bluesky from "./platforms/bluesky/Bluesky.js"
 
 /** @since 0.1.0 */
 export * as TestPlatforms from "./TestPlatforms.js"

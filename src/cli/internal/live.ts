@@ -328,7 +328,7 @@ export const checkCredentials = (
         import("../../platforms/vimeo/Vimeo.js"),
         import("@effect/platform-node/NodeHttpClient"),
         import("@effect/platform-node/NodeFileSystem"),
-        import("../../Bluesky.js")
+        import("../../platforms/bluesky/Bluesky.js")
       ])
     )
     // A platform that cannot be asked is a failed check, with the platform's message.

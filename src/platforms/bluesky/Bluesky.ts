@@ -29,11 +29,10 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import * as BskyRecord from "./internal/bluesky/record.js"
-import { fillPlaceholders } from "./internal/http/postOnce.js"
-import { parseRetryAfter } from "./internal/http/retryAfter.js"
-import * as Metrics from "./internal/telemetry/metrics.js"
-import * as Spans from "./internal/telemetry/spans.js"
+import { fillPlaceholders } from "../../internal/http/postOnce.js"
+import { parseRetryAfter } from "../../internal/http/retryAfter.js"
+import * as Metrics from "../../internal/telemetry/metrics.js"
+import * as Spans from "../../internal/telemetry/spans.js"
 import {
   BlueskyPublisher,
   type FindContext,
@@ -41,7 +40,7 @@ import {
   type PostContext,
   PublishedPost,
   type Publisher
-} from "./Platform.js"
+} from "../../Platform.js"
 import {
   AuthExpired,
   Issue,
@@ -50,8 +49,9 @@ import {
   PlatformUnavailable,
   PostOutcomeUnknown,
   QuotaExceeded
-} from "./PublishError.js"
-import type { BlueskyMetadata } from "./PublishRequest.js"
+} from "../../PublishError.js"
+import type { BlueskyMetadata } from "../../PublishRequest.js"
+import * as BskyRecord from "./internal/record.js"
 
 // =============================================================================
 // Options
