@@ -2,6 +2,7 @@
  * `medusa serve` under load. Loopback only.
  *
  *   npm run bench:serve [-- --seconds 3 --rounds 3 --connections 32 --clients 200 --tasks 50 --latency 20]
+ *                       [-- --only get|sse] [-- --cpu-prof DIR]
  *
  * Everything runs as a user runs it: the sandbox (`medusa sandbox`) and the
  * server (`medusa serve`, in-memory store) are child processes of the
@@ -16,7 +17,9 @@
  *    by `latency` ms, so the tasks run side by side). Every status change
  *    must reach every client: expected (the changes in the tasks' histories x
  *    clients) vs received; delivery latency (receipt - the change's
- *    updated_at) p50/p99 (target p99 <= 100 ms); the server's peak RSS.
+ *    updated_at) p50/p99 (target p99 <= 100 ms), by state; the server's peak
+ *    RSS. The end of the tasks is read from the first client's events, not
+ *    polled (the polls would load the server under test).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -24,7 +27,7 @@ import * as http from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { connect } from "../test/server/sse.js"
+import { connect, type SseEvent } from "../test/server/sse.js"
 
 const root = fileURLToPath(new URL("../", import.meta.url))
 // The compiled CLI, as installed (built first when stale).
@@ -47,6 +50,14 @@ const connections = arg("connections", 32)
 const clients = arg("clients", 200)
 const taskCount = arg("tasks", 50)
 const latency = arg("latency", 20)
+const option = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i === -1 ? undefined : process.argv[i + 1]
+}
+// One part alone (`get` or `sse`); both by default.
+const only = option("only")
+// The server's CPU profile (node --cpu-prof), written into this folder when it stops.
+const cpuProf = option("cpu-prof")
 const key = "bench-serve-key"
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "medusa-bench-serve-"))
 const children: Array<ChildProcess> = []
@@ -168,13 +179,22 @@ const main = async () => {
     }),
     { mode: 0o600 }
   )
-  const server = node([bin, "serve", "--port", "0", "--store", "memory", "--config", "medusa.config.json"], {
-    MEDUSA_SERVER_API_KEY: key
-  })
+  const profile = cpuProf === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", path.resolve(cpuProf)]
+  const server = node(
+    [...profile, bin, "serve", "--port", "0", "--store", "memory", "--config", "medusa.config.json"],
+    {
+      MEDUSA_SERVER_API_KEY: key
+    }
+  )
   const url = await started(server, /Listening on (\S+)\n/, "medusa serve")
   const request = JSON.parse(fs.readFileSync(path.join(root, "examples/demo-request.json"), "utf8"))
 
-  // --- 1. GET /v1/tasks/{id} beside a bare node:http server ---------------------
+  if (only !== "sse") await measureGet(url, request, server.pid!)
+  if (only !== "get") await measureFanOut(url, request, server.pid!)
+}
+
+/** 1. GET /v1/tasks/{id} beside a bare node:http server. */
+const measureGet = async (url: string, request: unknown, serverPid: number) => {
   const first = await api(`${url}/v1/tasks`, {
     method: "POST",
     body: JSON.stringify(request),
@@ -199,7 +219,7 @@ const main = async () => {
   const medusaRuns: Array<{ perSecond: number; perCpuSecond: number }> = []
   const bareRuns: Array<{ perSecond: number; perCpuSecond: number }> = []
   for (let r = 0; r < rounds; r++) {
-    medusaRuns.push(await load(`${url}/v1/tasks/${first.task_id}`, { authorization: `Bearer ${key}` }, server.pid!))
+    medusaRuns.push(await load(`${url}/v1/tasks/${first.task_id}`, { authorization: `Bearer ${key}` }, serverPid))
     bareRuns.push(await load(`${bareUrl}/v1/tasks/${first.task_id}`, {}, bare.pid!))
   }
   const m = median(medusaRuns.map((x) => x.perSecond))
@@ -219,40 +239,55 @@ const main = async () => {
       `  ratio             ${(m / b).toFixed(2)}x          ${(mc / bc).toFixed(2)}x (target >= 0.5)\n`
   )
   bare.kill()
+}
 
-  // --- 2. SSE fan-out ----------------------------------------------------------------
+/** 2. SSE fan-out. */
+const measureFanOut = async (url: string, request: unknown, serverPid: number) => {
   const latencies: Array<number> = []
+  const byState = new Map<string, Array<number>>()
   const conns = await Promise.all(
     Array.from({ length: clients }, () =>
       connect(`${url}/v1/events`, {
         key,
         onEvent: (e) => {
           if (e.id === undefined) return
-          const updated = Date.parse((JSON.parse(e.data) as { updated_at: string }).updated_at)
-          latencies.push(Date.now() - updated)
+          const status = JSON.parse(e.data) as { updated_at: string; status: string }
+          const latency = Date.now() - Date.parse(status.updated_at)
+          latencies.push(latency)
+          const xs = byState.get(status.status) ?? []
+          xs.push(latency)
+          byState.set(status.status, xs)
         }
       }))
   )
   if (conns.some((c) => c.status !== 200)) throw new Error("an SSE client was refused")
   const t0 = performance.now()
+  const submitTimes: Array<{ readonly created: number; readonly answered: number }> = []
   const submitted = await Promise.all(
     Array.from({ length: taskCount }, () =>
       api(`${url}/v1/tasks`, {
         method: "POST",
         body: JSON.stringify(request),
         headers: { "content-type": "application/json" }
-      }).then((s) => s.task_id as string))
+      }).then((s) => {
+        // The task's created_at (its pending change's updated_at) against when its submit was answered.
+        submitTimes.push({ created: Date.parse(s.created_at), answered: Date.now() })
+        return s.task_id as string
+      }))
   )
   const ids = new Set(submitted)
-  const finals = new Map<string, any>()
-  while (finals.size < ids.size) {
-    for (const id of ids) {
-      if (finals.has(id)) continue
-      const s = await api(`${url}/v1/tasks/${id}`)
-      if (["completed", "failed", "cancelled"].includes(s.status)) finals.set(id, s)
+  // The end of every task, from the first client's events (polling GETs would load the server under test).
+  const isFinal = (e: SseEvent) => e.id !== undefined && /"status":"(completed|failed|cancelled)"/.test(e.data)
+  const ended = new Set<string>()
+  let seen = 0
+  await conns[0]!.until((es) => {
+    for (; seen < es.length; seen++) {
+      if (isFinal(es[seen]!)) ended.add((JSON.parse(es[seen]!.data) as { task_id: string }).task_id)
     }
-    if (finals.size < ids.size) await new Promise((r) => setTimeout(r, 100))
-  }
+    return [...ids].every((id) => ended.has(id))
+  }, 1_800_000)
+  const finals = new Map<string, any>()
+  for (const id of ids) finals.set(id, await api(`${url}/v1/tasks/${id}`))
   const elapsed = (performance.now() - t0) / 1000
   const perClient = [...finals.values()].reduce((n, s) => n + (s.history as Array<unknown>).length, 0)
   const received = (c: (typeof conns)[number]) =>
@@ -270,7 +305,7 @@ const main = async () => {
     acc[outcome] = (acc[outcome] ?? 0) + 1
     return acc
   }, {})
-  const rss = peakRss(server.pid!)
+  const rss = peakRss(serverPid)
   for (const c of conns) c.close()
   process.stdout.write(
     `\nSSE fan-out: ${clients} clients on GET /v1/events, ${taskCount} tasks (5 platforms each, sandbox latency ${latency} ms) ran in ${
@@ -285,6 +320,14 @@ const main = async () => {
       `  delivery latency  p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${
         Math.max(...latencies)
       } ms (target p99 <= 100 ms)\n` +
+      `                    by state: ${
+        [...byState].map(([state, xs]) => `${state} p50 ${percentile(xs, 50)} / p99 ${percentile(xs, 99)} ms`).join(
+          ", "
+        )
+      }\n` +
+      `  submits           answered ${percentile(submitTimes.map((x) => x.answered - x.created), 50)} ms (p50), ${
+        Math.max(...submitTimes.map((x) => x.answered - x.created))
+      } ms (max) after their created_at: a pending change's latency includes this\n` +
       `  server peak RSS   ${(rss / 1024 / 1024).toFixed(0)} MiB\n` +
       `load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}\n`
   )

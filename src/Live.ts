@@ -12,18 +12,15 @@
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Durable from "./Durable.js"
 import * as Medusa from "./Medusa.js"
 import * as Config from "./MedusaConfig.js"
 import type { MedusaConfig } from "./MedusaConfig.js"
-import * as Bluesky from "./platforms/bluesky/Bluesky.js"
-import * as Facebook from "./platforms/facebook/Facebook.js"
-import * as LinkedIn from "./platforms/linkedin/LinkedIn.js"
-import * as Vimeo from "./platforms/vimeo/Vimeo.js"
-import * as X from "./platforms/x/X.js"
-import * as YouTube from "./platforms/youtube/YouTube.js"
+import { modulesList, type PlatformId } from "./PlatformId.js"
+import type * as PlatformModule from "./PlatformModule.js"
 import type { ConfigError, StoreError } from "./PublishError.js"
 import * as TaskStore from "./TaskStore.js"
 import * as Telemetry from "./Telemetry.js"
@@ -37,17 +34,14 @@ import * as Telemetry from "./Telemetry.js"
  * @category layers
  */
 export const platforms = (config: MedusaConfig): Layer.Layer<never> => {
-  const layers: Array<Layer.Layer<any, never, any>> = []
   // `medusa.max_wait` and `medusa.stall_timeout` hold for every platform that does not set its own.
-  const { maxWait, stallTimeout } = config.medusa
-  const hostDefaults = { maxWait, stallTimeout }
-  const publisherDefaults = { maxRateLimitWait: maxWait }
-  if (config.youtube) layers.push(YouTube.layer({ ...hostDefaults, ...config.youtube }))
-  if (config.vimeo) layers.push(Vimeo.layer({ ...hostDefaults, ...config.vimeo }))
-  if (config.facebook) layers.push(Facebook.layer({ ...publisherDefaults, ...config.facebook }))
-  if (config.x) layers.push(X.layer({ ...publisherDefaults, ...config.x }))
-  if (config.linkedin) layers.push(LinkedIn.layer({ ...publisherDefaults, ...config.linkedin }))
-  if (config.bluesky) layers.push(Bluesky.layer({ ...publisherDefaults, ...config.bluesky }))
+  const defaults = { maxWait: config.medusa.maxWait, stallTimeout: config.medusa.stallTimeout }
+  const layers: Array<Layer.Layer<any, never, PlatformModule.Requirements>> = []
+  for (const module of modulesList) {
+    const section = config[module.id as PlatformId]
+    if (section === undefined) continue
+    layers.push(Layer.effect(module.tag as Context.Tag<any, any>, module.make(section, defaults)))
+  }
   if (layers.length === 0) return Layer.empty
   const [first, ...rest] = layers
   return Layer.mergeAll(first!, ...rest).pipe(

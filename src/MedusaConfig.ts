@@ -8,7 +8,6 @@
  *   "facebook": { "page_id": "1234567890", "access_token": "…" },
  *   "twitter": { "api_key": "…", "api_secret": "…", "access_token": "…", "access_token_secret": "…" },
  *   "linkedin": { "access_token": "…", "author_urn": "urn:li:person:abc" },
- *   "bluesky": { "identifier": "medusa.bsky.social", "app_password": "xxxx-xxxx-xxxx-xxxx" },
  *   "medusa": { "max_concurrent_tasks": 4, "retention": "7 days", "max_wait": "5 minutes", "store": { "sqlite": ".medusa/tasks.db" } }
  * }
  * ```
@@ -48,83 +47,15 @@ import * as Schema from "effect/Schema"
 import type * as AST from "effect/SchemaAST"
 import { readFile, stat } from "node:fs/promises"
 import * as path from "node:path"
+import { DurationString, optional, Positive, required, Secret, SecretId, Text, Url } from "./internal/config/values.js"
 import { formatParseIssues } from "./internal/request/formatIssues.js"
 import { locateSyntaxError } from "./internal/request/jsonSyntax.js"
 import { nearestKey } from "./internal/request/nearestKey.js"
 import * as WebhookEvents from "./internal/webhooks/events.js"
-import type { PlatformId } from "./PlatformId.js"
+import { all, modulesList, type PlatformId } from "./PlatformId.js"
+import type { ConfigOf, PlatformModule } from "./PlatformModule.js"
+import type { Modules } from "./platforms/registry.js"
 import { ConfigError, Issue } from "./PublishError.js"
-
-// =============================================================================
-// Value schemas (file keys are snake_case; decoded fields camelCase)
-// =============================================================================
-
-const Text = Schema.String.pipe(
-  Schema.filter((s) => s.trim().length > 0, { message: () => "must not be empty" })
-)
-
-/** Marks a key whose value is a secret: never echoed in an error. */
-const SecretId: unique symbol = Symbol.for("@medusa/MedusaConfig/Secret")
-
-const Secret = Schema.Redacted(Text).annotations({ [SecretId]: true })
-
-const Url = Schema.String.pipe(
-  Schema.filter((s) => {
-    try {
-      const url = new URL(s)
-      return url.protocol === "http:" || url.protocol === "https:"
-    } catch {
-      return false
-    }
-  }, {
-    message: (issue) => `must be an http(s) URL such as http://127.0.0.1:8080, got ${JSON.stringify(issue.actual)}`
-  })
-)
-
-const Positive = Schema.Number.pipe(
-  Schema.filter((n) => Number.isInteger(n) && n >= 1, { message: () => "must be a whole number of at least 1" })
-)
-
-const NonNegative = Schema.Number.pipe(
-  Schema.filter((n) => Number.isInteger(n) && n >= 0, { message: () => "must be a whole number of at least 0" })
-)
-
-const Percentage = Schema.Number.pipe(
-  Schema.filter((n) => n > 0 && n <= 100, { message: () => "must be a percentage above 0 and at most 100" })
-)
-
-const Port = Schema.Number.pipe(
-  Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= 65_535, {
-    message: () => "must be a port number from 1 to 65535"
-  })
-)
-
-const ChunkSize = Schema.Number.pipe(
-  Schema.filter((n) => Number.isInteger(n) && n > 0 && n % (256 * 1024) === 0, {
-    message: (issue) =>
-      `must be a positive multiple of 262144 (256 KiB), such as 8388608 (8 MiB), got ${JSON.stringify(issue.actual)}`
-  })
-)
-
-const DurationString = Schema.transformOrFail(Schema.String, Schema.DurationFromSelf, {
-  strict: true,
-  decode: (s, _, ast) =>
-    Option.match(Duration.decodeUnknown(s.trim()), {
-      onNone: () =>
-        ParseResult.fail(
-          new ParseResult.Type(
-            ast,
-            s,
-            `must be a duration such as "30 seconds", "5 minutes" or "7 days", got ${JSON.stringify(s)}`
-          )
-        ),
-      onSome: (d) => ParseResult.succeed(d)
-    }),
-  encode: (d) => ParseResult.succeed(Duration.format(d))
-})
-
-const required = <S extends Schema.Schema.Any>(schema: S, key: string) =>
-  Schema.propertySignature(schema).pipe(Schema.fromKey(key))
 
 // `exact`: decoded optional fields are `?: T`, matching the adapters' options under exactOptionalPropertyTypes.
 /** An IANA time zone name that this Node's Intl knows. */
@@ -150,139 +81,11 @@ export const isTimeZone = (zone: string): boolean => {
   }
 }
 
-const optional = <S extends Schema.Schema.Any>(schema: S, key: string) =>
-  Schema.optionalWith(schema, { exact: true }).pipe(Schema.fromKey(key))
-
-// =============================================================================
-// One declaration per platform: the file's keys → the adapter's `layer(options)`.
-// test/core/config-options.test.ts fails to compile when an adapter option has no key here.
-// =============================================================================
-
-const RetrySection = Schema.Struct({
-  baseDelay: optional(DurationString, "base_delay"),
-  maxDelay: optional(DurationString, "max_delay"),
-  maxRetries: optional(NonNegative, "max_retries")
-})
-
-const ProcessingSection = Schema.Struct({
-  interval: optional(DurationString, "interval"),
-  timeout: optional(DurationString, "timeout")
-})
-
-const QuotaSection = Schema.Struct({
-  uploadsPerDay: optional(Positive, "uploads_per_day"),
-  unitsPerDay: optional(Positive, "units_per_day")
-})
-
-/** What every host takes about its requests and waits (the `medusa` section's `max_wait` and `stall_timeout` apply where a host does not set its own). */
-const uploadKeys = {
-  requestTimeout: optional(DurationString, "request_timeout"),
-  idleTimeout: optional(DurationString, "idle_timeout"),
-  maxWait: optional(DurationString, "max_wait"),
-  stallTimeout: optional(DurationString, "stall_timeout")
-}
-
-/** @internal */
-export const YouTubeSection = Schema.Struct({
-  clientSecretsFile: required(Text, "client_secrets_file"),
-  credentialsFile: required(Text, "credentials_file"),
-  baseUrl: optional(Url, "base_url"),
-  chunkSize: optional(ChunkSize, "chunk_size"),
-  waitForProcessing: optional(Schema.Boolean, "wait_for_processing"),
-  quotaFile: optional(Text, "quota_file"),
-  quota: optional(QuotaSection, "quota"),
-  channelId: optional(Text, "channel_id"),
-  thumbnailMaxBytes: optional(Positive, "thumbnail_max_bytes"),
-  retry: optional(RetrySection, "retry"),
-  progressIntervalMillis: optional(NonNegative, "progress_interval_millis"),
-  processing: optional(ProcessingSection, "processing"),
-  ...uploadKeys
-})
-
-/** @internal */
-export const VimeoSection = Schema.Struct({
-  accessToken: required(Secret, "access_token"),
-  baseUrl: optional(Url, "base_url"),
-  retry: optional(RetrySection, "retry"),
-  progressIntervalMillis: optional(NonNegative, "progress_interval_millis"),
-  waitForProcessing: optional(Schema.Boolean, "wait_for_processing"),
-  processing: optional(ProcessingSection, "processing"),
-  ...uploadKeys
-})
-
-/** What every publisher takes about posting. */
-const postingKeys = {
-  maxAttempts: optional(Positive, "max_attempts"),
-  maxRateLimitWait: optional(DurationString, "max_rate_limit_wait"),
-  requestTimeout: optional(DurationString, "request_timeout"),
-  settleTime: optional(DurationString, "settle_time")
-}
-
-/** @internal */
-export const FacebookSection = Schema.Struct({
-  pageId: required(Text, "page_id"),
-  accessToken: required(Secret, "access_token"),
-  baseUrl: optional(Url, "base_url"),
-  graphVersion: optional(
-    Schema.String.pipe(Schema.pattern(/^v\d+\.\d+$/, { message: () => "must look like v26.0" })),
-    "graph_version"
-  ),
-  ...postingKeys,
-  rateLimitFallbackWait: optional(DurationString, "rate_limit_fallback_wait"),
-  usageThreshold: optional(Percentage, "usage_threshold")
-})
-
-/** @internal */
-export const XSection = Schema.Struct({
-  apiKey: required(Secret, "api_key"),
-  apiSecret: required(Secret, "api_secret"),
-  accessToken: required(Secret, "access_token"),
-  accessTokenSecret: required(Secret, "access_token_secret"),
-  baseUrl: optional(Url, "base_url"),
-  ...postingKeys,
-  processingTimeout: optional(DurationString, "processing_timeout"),
-  maxPollInterval: optional(DurationString, "max_poll_interval")
-})
-
-/** @internal */
-export const LinkedInSection = Schema.Struct({
-  accessToken: required(Secret, "access_token"),
-  authorUrn: required(
-    Schema.String.pipe(
-      Schema.pattern(/^urn:li:(person|organization):[A-Za-z0-9_-]+$/, {
-        message: (issue) =>
-          `must be a LinkedIn URN such as urn:li:person:abc123 or urn:li:organization:123, got ${
-            JSON.stringify(issue.actual)
-          }`
-      })
-    ),
-    "author_urn"
-  ),
-  baseUrl: optional(Url, "base_url"),
-  apiVersion: optional(
-    Schema.String.pipe(Schema.pattern(/^\d{6}$/, { message: () => "must be a YYYYMM version such as 202511" })),
-    "api_version"
-  ),
-  ...postingKeys
-})
-
-/** @internal */
-export const BlueskySection = Schema.Struct({
-  identifier: required(
-    Schema.String.pipe(
-      Schema.pattern(/^(did:[a-z]+:[A-Za-z0-9._:%-]+|[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9][A-Za-z0-9-]*)+)$/, {
-        message: (issue) =>
-          `must be the account's handle (medusa.bsky.social, without "@") or its DID (did:plc:…), got ${
-            JSON.stringify(issue.actual)
-          }`
-      })
-    ),
-    "identifier"
-  ),
-  appPassword: required(Secret, "app_password"),
-  service: optional(Url, "service"),
-  ...postingKeys
-})
+const Port = Schema.Number.pipe(
+  Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= 65_535, {
+    message: () => "must be a port number from 1 to 65535"
+  })
+)
 
 const StoreSection = Schema.Union(
   Schema.Literal("memory"),
@@ -306,14 +109,11 @@ const EngineSection = Schema.Struct({
   perPlatformConcurrency: optional(
     Schema.Union(
       Positive,
-      Schema.Struct({
-        youtube: Schema.optionalWith(Positive, { exact: true }),
-        vimeo: Schema.optionalWith(Positive, { exact: true }),
-        facebook: Schema.optionalWith(Positive, { exact: true }),
-        x: Schema.optionalWith(Positive, { exact: true }),
-        linkedin: Schema.optionalWith(Positive, { exact: true }),
-        bluesky: Schema.optionalWith(Positive, { exact: true })
-      })
+      Schema.Struct(
+        Object.fromEntries(all.map((id) => [id, Schema.optionalWith(Positive, { exact: true })])) as {
+          readonly [K in PlatformId]: Schema.optionalWith<typeof Positive, { exact: true }>
+        }
+      )
     ),
     "per_platform_concurrency"
   ),
@@ -399,14 +199,18 @@ export const ServerSection = Schema.Struct({
   maxBodyBytes: optional(Positive, "max_body_bytes")
 })
 
+/**
+ * The names a platform's section may have in the file: its section name
+ * (`twitter`), its id and its aliases (`x`). The first is the documented one.
+ */
+const sectionNames = (module: PlatformModule): ReadonlyArray<string> => [
+  ...new Set([module.config.section ?? module.id, module.id, ...(module.aliases ?? [])])
+]
+
 const FileSchema = Schema.Struct({
-  youtube: Schema.optional(YouTubeSection),
-  vimeo: Schema.optional(VimeoSection),
-  facebook: Schema.optional(FacebookSection),
-  twitter: Schema.optional(XSection),
-  x: Schema.optional(XSection),
-  linkedin: Schema.optional(LinkedInSection),
-  bluesky: Schema.optional(BlueskySection),
+  ...Object.fromEntries(
+    modulesList.flatMap((m) => sectionNames(m).map((name) => [name, Schema.optional(m.config.schema)]))
+  ) as Record<string, Schema.optional<Schema.Schema<unknown, any>>>,
   medusa: Schema.optional(EngineSection),
   telemetry: Schema.optional(TelemetrySection),
   server: Schema.optional(ServerSection)
@@ -416,46 +220,73 @@ const FileSchema = Schema.Struct({
 // Decoded configuration
 // =============================================================================
 
+export type {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  BlueskyConfig
+} from "./platforms/bluesky/index.js"
+export type {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  FacebookConfig
+} from "./platforms/facebook/index.js"
+export type {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  LinkedInConfig
+} from "./platforms/linkedin/index.js"
+export type {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  MastodonConfig
+} from "./platforms/mastodon/index.js"
+export type {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  ThreadsConfig
+} from "./platforms/threads/index.js"
+export type {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  VimeoConfig
+} from "./platforms/vimeo/index.js"
+export type {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  XConfig
+} from "./platforms/x/index.js"
+export type {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  YouTubeConfig
+} from "./platforms/youtube/index.js"
+
 /**
- * `youtube`: `YouTube.layer`'s options. Paths are absolute (resolved against
- * the config file's directory).
+ * Each configured platform's section, under its id (`x` for the file's
+ * `twitter`): the options of the platform's adapter.
  *
  * @since 0.1.0
  * @category models
  */
-export type YouTubeConfig = typeof YouTubeSection.Type
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type VimeoConfig = typeof VimeoSection.Type
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type FacebookConfig = typeof FacebookSection.Type
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type XConfig = typeof XSection.Type
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type LinkedInConfig = typeof LinkedInSection.Type
-
-/**
- * `bluesky`: `Bluesky.layer`'s options (the app password `Redacted`).
- *
- * @since 0.1.0
- * @category models
- */
-export type BlueskyConfig = typeof BlueskySection.Type
+export type PlatformSections = {
+  readonly [M in Modules as M["id"]]?: ConfigOf<M>
+}
 
 /**
  * `telemetry`: OTLP export (`Telemetry.optionsFromConfig`) and the log format.
@@ -552,15 +383,9 @@ export interface ServerConfig {
  * @since 0.1.0
  * @category models
  */
-export interface MedusaConfig {
+export interface MedusaConfig extends PlatformSections {
   /** The absolute path of the file it was read from (or `"inline"`). */
   readonly file: string
-  readonly youtube?: YouTubeConfig
-  readonly vimeo?: VimeoConfig
-  readonly facebook?: FacebookConfig
-  readonly x?: XConfig
-  readonly linkedin?: LinkedInConfig
-  readonly bluesky?: BlueskyConfig
   readonly medusa: EngineConfig
   readonly telemetry?: TelemetryConfig
   readonly server?: ServerConfig
@@ -691,18 +516,16 @@ const unknownKeys = (ast: AST.AST, value: unknown, path: ReadonlyArray<string | 
  * @since 0.1.0
  * @category constants
  */
-export const sectionKeys: Readonly<
-  Record<
-    "youtube" | "vimeo" | "facebook" | "twitter" | "linkedin" | "bluesky" | "medusa" | "telemetry" | "server",
-    ReadonlyArray<string>
-  >
-> = {
-  youtube: objectShapes(YouTubeSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
-  vimeo: objectShapes(VimeoSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
-  facebook: objectShapes(FacebookSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
-  twitter: objectShapes(XSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
-  linkedin: objectShapes(LinkedInSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
-  bluesky: objectShapes(BlueskySection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
+export const sectionKeys: Readonly<Record<string, ReadonlyArray<string>>> & {
+  readonly medusa: ReadonlyArray<string>
+  readonly telemetry: ReadonlyArray<string>
+  readonly server: ReadonlyArray<string>
+} = {
+  ...Object.fromEntries(
+    modulesList.map((
+      m
+    ) => [sectionNames(m)[0]!, objectShapes(m.config.schema.ast)[0]!.propertySignatures.map((p) => String(p.name))])
+  ),
   medusa: objectShapes(EngineSection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   telemetry: objectShapes(TelemetrySection.ast)[0]!.propertySignatures.map((p) => String(p.name)),
   server: objectShapes(ServerSection.ast)[0]!.propertySignatures.map((p) => String(p.name))
@@ -736,21 +559,15 @@ const envKeys = (
   }
 }
 
-const environmentKeys: Record<"youtube" | "vimeo" | "facebook" | "twitter" | "linkedin" | "bluesky", {
+const environmentKeys: ReadonlyArray<{
+  readonly names: ReadonlyArray<string>
   readonly required: ReadonlyArray<string>
   readonly optional: ReadonlyArray<string>
-}> = {
-  youtube: envKeys(YouTubeSection),
-  vimeo: envKeys(VimeoSection),
-  facebook: envKeys(FacebookSection),
-  twitter: envKeys(XSection),
-  linkedin: envKeys(LinkedInSection),
-  bluesky: envKeys(BlueskySection)
-}
+}> = modulesList.map((m) => ({ names: sectionNames(m), ...envKeys(m.config.schema) }))
 
 /** Keys whose values are secrets, in any section (never echoed). */
 const secretKeys = new Set(
-  [YouTubeSection, VimeoSection, FacebookSection, XSection, LinkedInSection, BlueskySection].flatMap((section) =>
+  modulesList.map((m) => m.config.schema).flatMap((section) =>
     objectShapes(section.ast)[0]!.propertySignatures.filter((p) => isSecret(p.type)).map((p) => String(p.name))
   ).concat(["postgres", "key", "secret"])
 )
@@ -778,10 +595,11 @@ const applyEnv = (
   Effect.gen(function*() {
     const out: Record<string, unknown> = { ...raw }
     const sources = new Map<string, string>()
-    for (const [section, keys] of Object.entries(environmentKeys)) {
-      // The twitter section may be spelled x in the file; env accepts both prefixes (X wins).
-      const fileSection = section === "twitter" && !("twitter" in raw) && "x" in raw ? "x" : section
-      const prefixes = section === "twitter" ? ["TWITTER", "X"] : [section.toUpperCase()]
+    for (const keys of environmentKeys) {
+      // A section may be spelt by any of its names in the file (twitter or x); the environment
+      // accepts a prefix for each (MEDUSA_TWITTER_…, MEDUSA_X_…; the later name wins).
+      const fileSection = keys.names.find((name) => name in raw) ?? keys.names[0]!
+      const prefixes = keys.names.map((name) => name.toUpperCase())
       const overrides: Record<string, string> = {}
       const names: Record<string, string> = {}
       for (const key of [...keys.required, ...keys.optional]) {
@@ -885,12 +703,27 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
         )
       }
     }
-    if (raw.twitter !== undefined && raw.x !== undefined) {
-      issues.push(new Issue({ path: ["x"], message: "both \"twitter\" and \"x\" sections are given; keep only one" }))
+    for (const module of modulesList) {
+      const given = sectionNames(module).filter((name) => raw[name] !== undefined)
+      if (given.length > 1) {
+        issues.push(
+          new Issue({
+            path: [given[given.length - 1]!],
+            message: `both ${given.map((n) => JSON.stringify(n)).join(" and ")} sections are given; keep only one`
+          })
+        )
+      }
     }
     if (issues.length > 0 || Either.isLeft(decoded)) return yield* problem(file, issues)
     const c = decoded.right
-    const x = c.twitter ?? c.x
+    const sections: Record<string, unknown> = {}
+    for (const module of modulesList) {
+      const section = sectionNames(module).map((name) => (c as Record<string, unknown>)[name]).find((v) =>
+        v !== undefined
+      )
+      if (section === undefined) continue
+      sections[module.id] = module.config.resolvePaths?.(section, (p) => resolvePath(file, p)) ?? section
+    }
     const engine = c.medusa
     const store: StoreConfig = engine?.store === undefined || engine.store === "memory" ?
       "memory" :
@@ -899,21 +732,7 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
       { postgres: engine.store.postgres }
     const config: MedusaConfig = {
       file,
-      ...(c.youtube !== undefined ?
-        {
-          youtube: {
-            ...c.youtube,
-            clientSecretsFile: resolvePath(file, c.youtube.clientSecretsFile),
-            credentialsFile: resolvePath(file, c.youtube.credentialsFile),
-            ...(c.youtube.quotaFile !== undefined ? { quotaFile: resolvePath(file, c.youtube.quotaFile) } : {})
-          }
-        } :
-        {}),
-      ...(c.vimeo !== undefined ? { vimeo: c.vimeo } : {}),
-      ...(c.facebook !== undefined ? { facebook: c.facebook } : {}),
-      ...(x !== undefined ? { x } : {}),
-      ...(c.linkedin !== undefined ? { linkedin: c.linkedin } : {}),
-      ...(c.bluesky !== undefined ? { bluesky: c.bluesky } : {}),
+      ...(sections as PlatformSections),
       ...(c.server !== undefined ?
         {
           server: {
@@ -1039,4 +858,4 @@ export const runnerOptions = (config: MedusaConfig): RunnerConfig => config.medu
  * @category getters
  */
 export const configuredPlatforms = (config: MedusaConfig): ReadonlyArray<PlatformId> =>
-  (["youtube", "vimeo", "facebook", "x", "linkedin", "bluesky"] as const).filter((id) => config[id] !== undefined)
+  all.filter((id) => config[id] !== undefined)

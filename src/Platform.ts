@@ -4,25 +4,18 @@
  * A `Host` uploads the media file and yields a video id and URL; a
  * `Publisher` posts a text (already filled with the hosts' links). The engine
  * only sees these shapes, so test doubles and real adapters are
- * interchangeable. Each real adapter module (`YouTube`, `Vimeo`, `Facebook`,
- * `X`, `LinkedIn`) provides one of the tags below with `layer(options)`.
+ * interchangeable. Each platform module (`src/platforms/<id>/`) declares its
+ * tag, re-exported below; its adapter provides it with `layer(options)`.
  *
  * @since 0.1.0
  */
-import * as Context from "effect/Context"
+import type * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { HostId, PublisherId } from "./PlatformId.js"
+import type { Modules } from "./platforms/registry.js"
 import type { Issue, PlatformError } from "./PublishError.js"
-import type {
-  BlueskyMetadata,
-  FacebookMetadata,
-  LinkedInMetadata,
-  VimeoMetadata,
-  XMetadata,
-  YouTubeMetadata
-} from "./PublishRequest.js"
 import type { TaskId } from "./TaskId.js"
 
 // =============================================================================
@@ -226,6 +219,18 @@ export interface PostContext<M> {
    * high API usage), so that the task's status can say why it waits.
    */
   readonly onWait?: ((wait: PostWait) => Effect.Effect<void>) | undefined
+  /**
+   * What an earlier send of this post saved with `onStaged` (Threads: its
+   * container id), read from the post's record in the task store.
+   */
+  readonly staged?: string | undefined
+  /**
+   * Saves a reference to what the publisher prepared for this post (Threads:
+   * the container, before the request that publishes it) with the post's
+   * intent in the task store, so that a later send of the post, after a
+   * crash, receives it as `staged`. Absent when the store cannot keep it.
+   */
+  readonly onStaged?: ((ref: string) => Effect.Effect<void>) | undefined
 }
 
 /**
@@ -336,53 +341,65 @@ export interface Publisher<M> {
 }
 
 // =============================================================================
-// Tags
+// Tags (declared by each platform module, src/platforms/<id>/index.ts)
 // =============================================================================
 
-/**
- * @since 0.1.0
- * @category tags
- */
-export class YouTubeHost extends Context.Tag("@medusa/Platform/YouTubeHost")<YouTubeHost, Host<YouTubeMetadata>>() {}
-
-/**
- * @since 0.1.0
- * @category tags
- */
-export class VimeoHost extends Context.Tag("@medusa/Platform/VimeoHost")<VimeoHost, Host<VimeoMetadata>>() {}
-
-/**
- * @since 0.1.0
- * @category tags
- */
-export class FacebookPublisher extends Context.Tag("@medusa/Platform/FacebookPublisher")<
-  FacebookPublisher,
-  Publisher<FacebookMetadata>
->() {}
-
-/**
- * @since 0.1.0
- * @category tags
- */
-export class XPublisher extends Context.Tag("@medusa/Platform/XPublisher")<XPublisher, Publisher<XMetadata>>() {}
-
-/**
- * @since 0.1.0
- * @category tags
- */
-export class LinkedInPublisher extends Context.Tag("@medusa/Platform/LinkedInPublisher")<
-  LinkedInPublisher,
-  Publisher<LinkedInMetadata>
->() {}
-
-/**
- * @since 0.1.0
- * @category tags
- */
-export class BlueskyPublisher extends Context.Tag("@medusa/Platform/BlueskyPublisher")<
-  BlueskyPublisher,
-  Publisher<BlueskyMetadata>
->() {}
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  BlueskyPublisher
+} from "./platforms/bluesky/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  FacebookPublisher
+} from "./platforms/facebook/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  LinkedInPublisher
+} from "./platforms/linkedin/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  MastodonPublisher
+} from "./platforms/mastodon/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  ThreadsPublisher
+} from "./platforms/threads/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  VimeoHost
+} from "./platforms/vimeo/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  XPublisher
+} from "./platforms/x/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  YouTubeHost
+} from "./platforms/youtube/index.js"
 
 /**
  * Every platform tag. The engine resolves whichever are provided
@@ -392,10 +409,4 @@ export class BlueskyPublisher extends Context.Tag("@medusa/Platform/BlueskyPubli
  * @since 0.1.0
  * @category models
  */
-export type Platforms =
-  | YouTubeHost
-  | VimeoHost
-  | FacebookPublisher
-  | XPublisher
-  | LinkedInPublisher
-  | BlueskyPublisher
+export type Platforms = Context.Tag.Identifier<Modules["tag"]>

@@ -1,7 +1,7 @@
 /**
  * The publish request: which file, which platforms, what to say on each.
  *
- * Post texts (`facebook.message`, `facebook.link`, `x.text`, `linkedin.text`, `bluesky.text`)
+ * Post texts (`facebook.message`, `facebook.link`, `x.text`, `linkedin.text`)
  * are templates over the variables the selected hosts produce:
  * `{youtube_url}`, `{youtube_video_id}`, `{vimeo_url}`, `{vimeo_video_id}`.
  * `{{` and `}}` stand for literal braces.
@@ -9,147 +9,113 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { PlatformId } from "./PlatformId.js"
+import { type HostId, hosts, names, PlatformId, type PlatformId as PlatformIdType } from "./PlatformId.js"
+import { type Modules, modules } from "./platforms/registry.js"
 
 /**
- * `"twitter"` is accepted as an alias of `"x"`.
+ * A platform's id or one of its aliases (`"twitter"` for `"x"`), decoded to
+ * the id.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const PlatformName: Schema.transform<
-  Schema.Literal<["youtube", "vimeo", "facebook", "x", "linkedin", "bluesky", "twitter"]>,
-  typeof PlatformId
-> = Schema.transform(
-  Schema.Literal("youtube", "vimeo", "facebook", "x", "linkedin", "bluesky", "twitter"),
+export const PlatformName: Schema.Schema<PlatformIdType, string> = Schema.transform(
+  Schema.Literal(...(Object.keys(names) as [string, ...Array<string>])),
   PlatformId,
   {
     strict: true,
-    decode: (name) => (name === "twitter" ? "x" : name),
+    decode: (name) => names[name]!,
     encode: (id) => id
   }
 )
 
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const YouTubePrivacy: Schema.Literal<["public", "unlisted", "private"]> = Schema.Literal(
-  "public",
-  "unlisted",
-  "private"
-)
+export {
+  /**
+   * @since 0.1.0
+   * @category schemas
+   */
+  BlueskyMetadata
+} from "./platforms/bluesky/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category schemas
+   */
+  FacebookMetadata
+} from "./platforms/facebook/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category schemas
+   */
+  LinkedInMetadata
+} from "./platforms/linkedin/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category schemas
+   */
+  MastodonMetadata,
+  /**
+   * @since 0.1.0
+   * @category schemas
+   */
+  MastodonVisibility
+} from "./platforms/mastodon/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category schemas
+   */
+  ThreadsMetadata
+} from "./platforms/threads/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category schemas
+   */
+  VimeoMetadata,
+  /**
+   * @since 0.1.0
+   * @category schemas
+   */
+  VimeoPrivacy
+} from "./platforms/vimeo/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category schemas
+   */
+  XMetadata
+} from "./platforms/x/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category schemas
+   */
+  YouTubeMetadata,
+  /**
+   * @since 0.1.0
+   * @category schemas
+   */
+  YouTubePrivacy
+} from "./platforms/youtube/index.js"
+
+type MetadataFields = {
+  readonly [M in Modules as M["id"]]: Schema.optional<M["metadata"]>
+}
+
+const metadataFields = Object.fromEntries(
+  modules.map((m) => [m.id, Schema.optional(m.metadata)])
+) as unknown as MetadataFields
 
 /**
- * @since 0.1.0
- * @category schemas
- */
-export class YouTubeMetadata extends Schema.Class<YouTubeMetadata>("@medusa/YouTubeMetadata")({
-  title: Schema.String,
-  description: Schema.optional(Schema.String),
-  privacy: Schema.optional(YouTubePrivacy),
-  tags: Schema.optional(Schema.Array(Schema.String)),
-  categoryId: Schema.optional(Schema.String),
-  /** ISO 8601; only with `privacy: "private"`, and in the future. */
-  publishAt: Schema.optional(Schema.String),
-  madeForKids: Schema.optional(Schema.Boolean),
-  /** Path of a JPEG or PNG thumbnail. */
-  thumbnail: Schema.optional(Schema.String),
-  playlistId: Schema.optional(Schema.String),
-  notifySubscribers: Schema.optional(Schema.Boolean)
-}) {}
-
-/**
- * Vimeo `privacy.view` values that can be set on upload.
+ * Each selected platform's metadata, under its id (each module's `metadata` schema).
  *
  * @since 0.1.0
  * @category schemas
  */
-export const VimeoPrivacy: Schema.Literal<["anybody", "nobody", "unlisted", "password", "disable"]> = Schema.Literal(
-  "anybody",
-  "nobody",
-  "unlisted",
-  "password",
-  "disable"
-)
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export class VimeoMetadata extends Schema.Class<VimeoMetadata>("@medusa/VimeoMetadata")({
-  title: Schema.String,
-  description: Schema.optional(Schema.String),
-  privacy: Schema.optional(VimeoPrivacy),
-  /** Required with `privacy: "password"`. */
-  password: Schema.optional(Schema.String)
-}) {}
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export class FacebookMetadata extends Schema.Class<FacebookMetadata>("@medusa/FacebookMetadata")({
-  /** Template. */
-  message: Schema.String,
-  /** Template, e.g. `"{youtube_url}"`. */
-  link: Schema.optional(Schema.String),
-  /** ISO 8601 or UNIX seconds; 10 minutes to 30 days ahead. The post is created unpublished and scheduled. */
-  scheduledPublishTime: Schema.optional(Schema.Union(Schema.String, Schema.Number))
-}) {}
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export class XMetadata extends Schema.Class<XMetadata>("@medusa/XMetadata")({
-  /** Template; at most 280 weighted characters once filled (URLs count 23). */
-  text: Schema.String,
-  /** Upload the media file to X and attach it natively. */
-  attachVideo: Schema.optional(Schema.Boolean)
-}) {}
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export class LinkedInMetadata extends Schema.Class<LinkedInMetadata>("@medusa/LinkedInMetadata")({
-  /** Template; at most 3,000 characters once filled. */
-  text: Schema.String
-}) {}
-
-/**
- * A Bluesky post: its text, with links and hashtags made rich text (facets),
- * and a link card to the upload (`app.bsky.embed.external`).
- *
- * @since 0.1.0
- * @category schemas
- */
-export class BlueskyMetadata extends Schema.Class<BlueskyMetadata>("@medusa/BlueskyMetadata")({
-  /** Template; at most 300 graphemes (and 3,000 UTF-8 bytes) once filled. */
-  text: Schema.String,
-  /** Template: the link card's URL (default: the first uploaded video's URL; `""` for no card). */
-  link: Schema.optional(Schema.String),
-  /** Template: the card's title (default: the uploaded video's title, else the file name). */
-  title: Schema.optional(Schema.String),
-  /** Template: the card's description (default empty). */
-  description: Schema.optional(Schema.String),
-  /** The post's languages, BCP-47 tags such as `en` (at most 3). */
-  langs: Schema.optional(Schema.Array(Schema.String))
-}) {}
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export class Metadata extends Schema.Class<Metadata>("@medusa/Metadata")({
-  youtube: Schema.optional(YouTubeMetadata),
-  vimeo: Schema.optional(VimeoMetadata),
-  facebook: Schema.optional(FacebookMetadata),
-  x: Schema.optional(XMetadata),
-  linkedin: Schema.optional(LinkedInMetadata),
-  bluesky: Schema.optional(BlueskyMetadata)
-}) {}
+export class Metadata extends Schema.Class<Metadata>("@medusa/Metadata")(metadataFields) {}
 
 /**
  * What happens when a platform fails:
@@ -198,12 +164,10 @@ export class PublishRequest extends Schema.Class<PublishRequest>("@medusa/Publis
 export type PublishRequestInput = typeof PublishRequest.Encoded
 
 /**
- * Template variables the hosts produce.
+ * Template variables the hosts produce: `<host>_url` and `<host>_video_id`.
  *
  * @since 0.1.0
  * @category constants
  */
-export const templateVariables = {
-  youtube: ["youtube_url", "youtube_video_id"],
-  vimeo: ["vimeo_url", "vimeo_video_id"]
-} as const
+export const templateVariables: { readonly [H in HostId]: readonly [`${H}_url`, `${H}_video_id`] } = Object
+  .fromEntries(hosts.map((h) => [h, [`${h}_url`, `${h}_video_id`]])) as any

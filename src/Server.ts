@@ -33,10 +33,13 @@ import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type { ServeError } from "@effect/platform/HttpServerError"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Tracer from "effect/Tracer"
 import { createServer } from "node:http"
 import type * as Ingest from "./Ingest.js"
 import * as ApiModule from "./internal/server/api.js"
@@ -113,6 +116,14 @@ export interface Options {
   readonly uploads?: Ingest.Options | undefined
   /** The status page at `/` (default true). */
   readonly statusPage?: boolean | undefined
+  /**
+   * A span per request (`http.server GET`, with the route, status and
+   * headers, keys redacted). Default: when a tracer other than Effect's
+   * built-in one is installed (telemetry export on, `Telemetry.layer`); the
+   * built-in tracer sends spans nowhere, and a request's span costs about
+   * as much CPU as the rest of a `GET /v1/tasks/{id}`.
+   */
+  readonly traceRequests?: boolean | undefined
 }
 
 /**
@@ -200,13 +211,20 @@ export const layer = (
   // The status page, the tus ingest and the delivery log beside the API; the
   // ingest and the webhook dispatcher run with the server.
   const web: Web.WebOptions = { webhooks: options.webhooks, uploads: options.uploads, statusPage: options.statusPage }
-  return HttpApiBuilder.serve().pipe(
+  const served = HttpApiBuilder.serve().pipe(
     Layer.provide(layerAround(options, web)),
     Layer.provide(layerApi(options)),
     Layer.provide(Web.layerServices(web)),
     Layer.provide(HttpServer.layerContext)
   )
+  return Layer.unwrapEffect(Effect.map(Effect.tracer, (tracer) => {
+    const traced = options.traceRequests ?? tracer !== builtInTracer
+    return traced ? served : HttpMiddleware.withTracerDisabledWhen(served, () => true)
+  }))
 }
+
+/** Effect's own tracer: its spans are kept in memory only, exported nowhere. */
+const builtInTracer: Tracer.Tracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
 /**
  * @since 0.1.0

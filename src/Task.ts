@@ -205,5 +205,7 @@ export class PostRecord extends Schema.Class<PostRecord>("@medusa/PostRecord")({
   state: Schema.Literal("intent", "done"),
   /** Epoch milliseconds of the last change. */
   at: Schema.Number,
-  post: Schema.optional(PublishedPost)
+  post: Schema.optional(PublishedPost),
+  /** While `intent`: what the publisher saved for the post (`PostContext.onStaged`), e.g. Threads' container id. */
+  staged: Schema.optional(Schema.String)
 }) {}

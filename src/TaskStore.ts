@@ -148,6 +148,13 @@ export interface Service {
 
   readonly recordPostIntent: (id: TaskId, publisher: PublisherId) => Effect.Effect<void, StoreError>
   readonly recordPostDone: (id: TaskId, post: PublishedPost) => Effect.Effect<void, StoreError>
+  /**
+   * Keeps `ref` with the post's intent (`PostRecord.staged`); later intents
+   * of the post keep it. Absent on stores that cannot.
+   */
+  readonly recordPostStaged?:
+    | ((id: TaskId, publisher: PublisherId, ref: string) => Effect.Effect<void, StoreError>)
+    | undefined
   readonly loadPostRecord: (id: TaskId, publisher: PublisherId) => Effect.Effect<Option.Option<PostRecord>, StoreError>
 
   /** Deletes finished tasks last updated before `before` (epoch ms); returns how many. */

@@ -11,6 +11,7 @@
  */
 import * as Either from "effect/Either"
 import type { HostId, PlatformId, PublisherId } from "./PlatformId.js"
+import { hosts, moduleOf, publishers } from "./PlatformId.js"
 import { Issue } from "./PublishError.js"
 import type { Metadata } from "./PublishRequest.js"
 import { templateVariables } from "./PublishRequest.js"
@@ -27,7 +28,7 @@ export type Variable = (typeof templateVariables)[HostId][number]
  * @since 0.1.0
  * @category constants
  */
-export const variables: ReadonlyArray<Variable> = [...templateVariables.youtube, ...templateVariables.vimeo]
+export const variables: ReadonlyArray<Variable> = hosts.flatMap((h) => templateVariables[h])
 
 /**
  * The host that produces each variable.
@@ -35,12 +36,9 @@ export const variables: ReadonlyArray<Variable> = [...templateVariables.youtube,
  * @since 0.1.0
  * @category constants
  */
-export const hostOf: Readonly<Record<Variable, HostId>> = {
-  youtube_url: "youtube",
-  youtube_video_id: "youtube",
-  vimeo_url: "vimeo",
-  vimeo_video_id: "vimeo"
-}
+export const hostOf: Readonly<Record<Variable, HostId>> = Object.fromEntries(
+  hosts.flatMap((h) => templateVariables[h].map((v) => [v, h]))
+) as Record<Variable, HostId>
 
 /**
  * @since 0.1.0
@@ -55,12 +53,12 @@ export const isVariable = (name: string): name is Variable => Object.prototype.h
  * @since 0.1.0
  * @category constants
  */
-export const placeholders: Readonly<Record<Variable, string>> = {
-  youtube_url: "https://youtube.com/watch?v=XXXXXXXXXXX",
-  youtube_video_id: "XXXXXXXXXXX",
-  vimeo_url: "https://vimeo.com/1234567890",
-  vimeo_video_id: "1234567890"
-}
+export const placeholders: Readonly<Record<Variable, string>> = Object.fromEntries(
+  hosts.flatMap((h) => {
+    const { url, videoId } = moduleOf(h).placeholders
+    return [[`${h}_url`, url], [`${h}_video_id`, videoId]]
+  })
+) as Record<Variable, string>
 
 /**
  * @since 0.1.0
@@ -188,7 +186,7 @@ export const availableFor = (hosts: ReadonlyArray<HostId>): ReadonlyArray<Variab
 
 const describeAvailable = (available: ReadonlyArray<string>): string =>
   available.length === 0 ?
-    "no variables are available because no video host (youtube, vimeo) is selected" :
+    `no variables are available because no video host (${hosts.join(", ")}) is selected` :
     `available: ${available.map((v) => `{${v}}`).join(", ")}`
 
 /**
@@ -246,12 +244,9 @@ export const validate = (
  * @since 0.1.0
  * @category constants
  */
-export const templateFields: Readonly<Record<PublisherId, ReadonlyArray<string>>> = {
-  facebook: ["message", "link"],
-  x: ["text"],
-  linkedin: ["text"],
-  bluesky: ["text", "link", "title", "description"]
-}
+export const templateFields: Readonly<Record<PublisherId, ReadonlyArray<string>>> = Object.fromEntries(
+  publishers.map((p) => [p, moduleOf(p).templateFields])
+) as Record<PublisherId, ReadonlyArray<string>>
 
 /**
  * The templates of one publisher's metadata, with their field names.

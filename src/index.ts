@@ -44,6 +44,9 @@ export * as Platform from "./Platform.js"
 /** @since 0.1.0 */
 export * as PlatformId from "./PlatformId.js"
 
+/** @since 0.1.0 */
+export * as PlatformModule from "./PlatformModule.js"
+
 // Configuration and wiring
 
 /** @since 0.1.0 */
@@ -80,6 +83,12 @@ export * as X from "./platforms/x/X.js"
 
 /** @since 0.1.0 */
 export * as LinkedIn from "./platforms/linkedin/LinkedIn.js"
+
+/** @since 0.1.0 */
+export * as Threads from "./platforms/threads/Threads.js"
+
+/** @since 0.1.0 */
+export * as Mastodon from "./platforms/mastodon/Mastodon.js"
 
 /** @since 0.1.0 */
 export * as Bluesky from "./platforms/bluesky/Bluesky.js"

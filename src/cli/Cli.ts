@@ -13,8 +13,10 @@ import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
+import { all, modulesList } from "../PlatformId.js"
 import { badInput, type CliExit } from "./internal/exit.js"
 import { checkFlags, choices, defaults } from "./internal/flagCheck.js"
+import { platformFlagKinds, platformFlags } from "./internal/platformFlags.js"
 
 // =============================================================================
 // Shared options
@@ -81,47 +83,39 @@ const load = () => import("./internal/commands.js")
 const text = (name: string, description: string) =>
   Options.text(name).pipe(Options.withDescription(description), Options.optional)
 
+/** The flags of every platform module, as `@effect/cli` options, by flag name. */
+const platformOptions: Readonly<Record<string, Options.Options<Option.Option<string> | boolean>>> = Object
+  .fromEntries(
+    platformFlags.map((flag) => [
+      flag.name,
+      flag.type === "boolean" ?
+        Options.boolean(flag.name).pipe(Options.withDescription(flag.description)) :
+        flag.type === "text" ?
+        text(flag.name, flag.description) :
+        Options.choice(flag.name, flag.type.choices).pipe(Options.withDescription(flag.description), Options.optional)
+    ])
+  )
+
 const publishOptions = {
   ...common,
   file: Args.file({ name: "file", exists: "yes" }).pipe(
     Args.withDescription("The video to publish (MP4, MOV, WebM, MKV or AVI). Optional with --request."),
     Args.optional
   ),
-  to: text("to", "Platforms, comma separated: youtube,vimeo,facebook,x,linkedin,bluesky (twitter = x)."),
+  to: text(
+    "to",
+    `Platforms, comma separated: ${all.join(",")}${
+      modulesList.flatMap((m) => (m.aliases ?? []).map((a) => ` (${a} = ${m.id})`)).join("")
+    }.`
+  ),
   request: Options.file("request", { exists: "yes" }).pipe(
     Options.withDescription(
       "A publish request in the library's JSON shape ({ mediaFile, platforms, metadata, policy }). Relative paths in it are resolved against its directory. Flags given beside it override its values."
     ),
     Options.optional
   ),
-  title: text("title", "Video title (YouTube; also Vimeo unless --vimeo-title)."),
-  description: text("description", "Video description (YouTube; also Vimeo unless --vimeo-description)."),
-  privacy: Options.choice("privacy", choices.privacy).pipe(
-    Options.withDescription("YouTube privacy (Vimeo gets anybody / unlisted / nobody to match)."),
-    Options.optional
-  ),
-  tags: text("tags", "YouTube tags, comma separated."),
-  category: text("category", "YouTube category id, e.g. 22."),
-  thumbnail: text("thumbnail", "YouTube thumbnail (JPEG or PNG file)."),
-  playlist: text("playlist", "YouTube playlist id to add the video to."),
-  publishAt: text("publish-at", "YouTube scheduled publication (ISO 8601; implies private until then)."),
-  vimeoTitle: text("vimeo-title", "Vimeo title (default: --title)."),
-  vimeoDescription: text("vimeo-description", "Vimeo description (default: --description)."),
-  vimeoPrivacy: Options.choice("vimeo-privacy", choices["vimeo-privacy"]).pipe(
-    Options.withDescription("Vimeo privacy.view."),
-    Options.optional
-  ),
-  message: text("message", "Facebook post text (a template: {youtube_url}, {vimeo_url}, …)."),
-  link: text("link", "Facebook link (a template, e.g. {youtube_url})."),
-  xText: text("x-text", "X post text (a template; ≤ 280 weighted characters once filled)."),
-  xVideo: Options.boolean("x-video").pipe(
-    Options.withDescription("Also upload the video to X and attach it natively.")
-  ),
-  linkedinText: text("linkedin-text", "LinkedIn post text (a template; ≤ 3,000 characters once filled)."),
-  blueskyText: text(
-    "bluesky-text",
-    "Bluesky post text (a template; ≤ 300 graphemes once filled). Links and #hashtags become rich text; the post carries a link card to the first upload."
-  ),
+  // Each platform module's flags (--title, --x-text, …), by flag name.
+  platform: platformOptions,
   policy: Options.choice("policy", choices.policy).pipe(
     Options.withDescription(
       "fail-fast (default): the first failed upload stops everything and nothing is posted. best-effort: a failed host only skips the posts that need its link. all-or-nothing: as fail-fast, and a failed post takes back (deletes) the posts that went out."
@@ -372,15 +366,34 @@ const webhooksConfig = {
   json
 }
 
+const webhooksEnableConfig = {
+  ...common,
+  url: Args.text({ name: "url" }).pipe(
+    Args.withDescription("The endpoint's url, as `medusa webhooks` lists it among the disabled.")
+  )
+}
+
+const webhooksEnable = Command.make(
+  "enable",
+  webhooksEnableConfig,
+  (options) => Effect.flatMap(Effect.promise(load), (m) => m.webhooksEnable(options))
+).pipe(
+  Command.withDescription(examples(
+    "Enable a webhook endpoint that answered 410 Gone (which disabled it): the events from now on are delivered to it again; its deliveries marked disabled stay so. While `medusa serve` owns a SQLite store, use its POST /v1/webhooks/endpoints/enable instead.",
+    ["medusa webhooks enable https://app.example/hooks"]
+  ))
+)
+
 const webhooksCommand = Command.make(
   "webhooks",
   webhooksConfig,
   (options) => Effect.flatMap(Effect.promise(load), (m) => m.webhooks(options))
 ).pipe(
   Command.withDescription(examples(
-    "Show the webhook delivery log of the store that `medusa serve` dispatches from: each event sent to each endpoint, its state (pending, delivered, failed, disabled), attempts, last answer and next try, and the endpoints a 410 disabled.",
+    "Show the webhook delivery log of the store that `medusa serve` dispatches from: each event sent to each endpoint, its state (pending, delivered, failed, disabled), attempts, last answer and next try, and the endpoints a 410 disabled (`medusa webhooks enable <url>` enables one again).",
     ["medusa webhooks", "medusa webhooks --state failed", "medusa webhooks --task medusa_task_0b5c… --json"]
-  ))
+  )),
+  Command.withSubcommands([webhooksEnable])
 )
 
 // =============================================================================
@@ -446,7 +459,7 @@ const sandboxConfig = {
   ),
   port: Options.integer("port").pipe(
     Options.withDescription(
-      "Base port: youtube, vimeo, facebook, x, linkedin, the control server and bluesky take it and the next six (default: ephemeral ports)."
+      "Base port: youtube, vimeo, facebook, x, linkedin and the control server take it and the next five, threads, mastodon and bluesky the three after (default: ephemeral ports)."
     ),
     Options.optional
   ),
@@ -462,7 +475,7 @@ const sandboxCommand = Command.make(
   (options) => Effect.flatMap(Effect.promise(load), (m) => m.sandbox(options))
 ).pipe(
   Command.withDescription(examples(
-    "Run the local emulators of YouTube, Vimeo, Facebook, X, LinkedIn and Bluesky in the foreground, print their URLs and write a config that points at them. Stops on Ctrl+C.",
+    "Run the local emulators of YouTube, Vimeo, Facebook, X, LinkedIn, Threads, Mastodon and Bluesky in the foreground, print their URLs and write a config that points at them. Stops on Ctrl+C.",
     [
       "medusa sandbox",
       "medusa sandbox --config-out /tmp/sb/medusa.config.json --port 8100",
@@ -585,6 +598,7 @@ export const commandPaths: ReadonlyArray<ReadonlyArray<string>> = [
   ["config", "validate"],
   ["sandbox"],
   ["webhooks"],
+  ["webhooks", "enable"],
   ["serve"]
 ]
 
@@ -609,7 +623,7 @@ export const run: (
 > = (argv) =>
   Effect.suspend(() => {
     // Flag values first: a bad one is refused naming the flag, before anything is loaded.
-    const problem = checkFlags(argv.slice(2))
+    const problem = checkFlags(argv.slice(2), platformFlagKinds)
     return problem !== undefined ? Effect.fail(badInput(problem)) : runCommand(argv)
   })
 
@@ -643,4 +657,6 @@ export type ConfigValidateOptions = Command.Command.ParseConfig<typeof common>
 export type SandboxCommandOptions = Command.Command.ParseConfig<typeof sandboxConfig>
 /** @since 0.1.0 @category models */
 export type WebhooksOptions = Command.Command.ParseConfig<typeof webhooksConfig>
+/** @since 0.1.0 @category models */
+export type WebhooksEnableOptions = Command.Command.ParseConfig<typeof webhooksEnableConfig>
 export type ServeOptions = Command.Command.ParseConfig<typeof serveConfig>

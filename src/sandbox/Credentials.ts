@@ -30,6 +30,8 @@ export interface SandboxCredentials {
     readonly accessTokenSecret: string
   }
   readonly linkedin: { readonly accessToken: string; readonly authorUrn: string }
+  readonly threads: { readonly accessToken: string; readonly userId: string }
+  readonly mastodon: { readonly accessToken: string; readonly accountId: string }
   readonly bluesky: {
     readonly handle: string
     readonly did: string
@@ -59,6 +61,8 @@ export const defaults: SandboxCredentials = {
     accessTokenSecret: "sandbox-x-access-token-secret"
   },
   linkedin: { accessToken: "sandbox-linkedin-token", authorUrn: "urn:li:person:sandbox01" },
+  threads: { accessToken: "sandbox-threads-token", userId: "17841400000000001" },
+  mastodon: { accessToken: "sandbox-mastodon-token", accountId: "109000000000000001" },
   bluesky: {
     handle: "sandbox.bsky.social",
     did: "did:plc:sandboxbsky0000000000001",
@@ -81,5 +85,7 @@ export const make = (
   facebook: { ...defaults.facebook, ...overrides.facebook },
   x: { ...defaults.x, ...overrides.x },
   linkedin: { ...defaults.linkedin, ...overrides.linkedin },
+  threads: { ...defaults.threads, ...overrides.threads },
+  mastodon: { ...defaults.mastodon, ...overrides.mastodon },
   bluesky: { ...defaults.bluesky, ...overrides.bluesky }
 })

@@ -26,6 +26,8 @@ import * as Credentials from "./Credentials.js"
 import { makeBluesky } from "./emulators/bluesky.js"
 import { type FacebookEmulatorOptions, makeFacebook } from "./emulators/facebook.js"
 import { type LinkedInEmulatorOptions, makeLinkedIn } from "./emulators/linkedin.js"
+import { makeMastodon, type MastodonEmulatorOptions } from "./emulators/mastodon.js"
+import { makeThreads, type ThreadsEmulatorOptions } from "./emulators/threads.js"
 import { makeVimeo } from "./emulators/vimeo.js"
 import { makeX, type XEmulatorOptions } from "./emulators/x.js"
 import { makeYouTube } from "./emulators/youtube.js"
@@ -100,6 +102,10 @@ export interface SandboxOptions {
   readonly x?: XEmulatorOptions
   /** LinkedIn emulator settings (daily post limit, duplicate window, commentary length). */
   readonly linkedin?: LinkedInEmulatorOptions
+  /** Threads emulator settings (container processing, publishing limit, text length). */
+  readonly threads?: ThreadsEmulatorOptions
+  /** Mastodon emulator settings (status length, media processing, idempotency window). */
+  readonly mastodon?: MastodonEmulatorOptions
 }
 
 /**
@@ -108,7 +114,13 @@ export interface SandboxOptions {
  * @since 0.1.0
  * @category models
  */
-export type { FacebookEmulatorOptions, LinkedInEmulatorOptions, XEmulatorOptions }
+export type {
+  FacebookEmulatorOptions,
+  LinkedInEmulatorOptions,
+  MastodonEmulatorOptions,
+  ThreadsEmulatorOptions,
+  XEmulatorOptions
+}
 
 /**
  * @since 0.1.0
@@ -181,7 +193,7 @@ export interface Sandbox {
   readonly expireToken: (platform: PlatformId) => void
   readonly exhaustQuota: (platform: PlatformId) => void
   /**
-   * Puts a post on Facebook, X, LinkedIn or Bluesky dated `at` by the sandbox clock
+   * Puts a post on Facebook, X, LinkedIn, Threads, Mastodon or Bluesky dated `at` by the sandbox clock
    * (default now), as if made outside Medusa: no duplicate or limit checks.
    * Searches list it like any other post. Also `POST /_sandbox/posts`.
    */
@@ -226,6 +238,8 @@ export const start = async (options: SandboxOptions = {}): Promise<Sandbox> => {
     facebook: makeFacebook(env),
     x: makeX(env),
     linkedin: makeLinkedIn(env),
+    threads: makeThreads(env),
+    mastodon: makeMastodon(env),
     bluesky: makeBluesky(env)
   }
   const servers: Array<Server> = []
@@ -500,6 +514,17 @@ export const writeConfig = async (
       access_token: credentials.linkedin.accessToken,
       author_urn: credentials.linkedin.authorUrn,
       base_url: urls.linkedin,
+      settle_time
+    },
+    threads: {
+      access_token: credentials.threads.accessToken,
+      user_id: credentials.threads.userId,
+      base_url: urls.threads,
+      settle_time
+    },
+    mastodon: {
+      access_token: credentials.mastodon.accessToken,
+      instance_url: urls.mastodon,
       settle_time
     },
     bluesky: {

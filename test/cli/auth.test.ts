@@ -18,6 +18,8 @@ const canaries = {
   facebook: { pageAccessToken: "canary-facebook-page-token-9a3c" },
   x: { accessTokenSecret: "canary-x-token-secret-77d0", apiSecret: "canary-x-api-secret-1b2b" },
   linkedin: { accessToken: "canary-linkedin-token-c4d4" },
+  threads: { accessToken: "canary-threads-token-8e2f" },
+  mastodon: { accessToken: "canary-mastodon-token-41ab" },
   bluesky: { appPassword: "canary-bluesky-app-pass-e5a1" }
 }
 const secrets = [
@@ -29,6 +31,8 @@ const secrets = [
   canaries.x.accessTokenSecret,
   canaries.x.apiSecret,
   canaries.linkedin.accessToken,
+  canaries.threads.accessToken,
+  canaries.mastodon.accessToken,
   canaries.bluesky.appPassword
 ]
 
@@ -47,6 +51,8 @@ describe("medusa auth", () => {
     assert.match(result.stdout, /^Facebook\s+ok\s+valid; page .* \(1000000000001\), PAGE token/m)
     assert.match(result.stdout, /^X\s+ok\s+valid; account @\S+/m)
     assert.match(result.stdout, /^LinkedIn\s+ok\s+valid; author urn:li:person:/m)
+    assert.match(result.stdout, /^Threads\s+ok\s+valid; user @medusa\.sandbox \(17841400000000001\)$/m)
+    assert.match(result.stdout, /^Mastodon\s+ok\s+valid; account @medusa on http:\/\/127\.0\.0\.1:\d+$/m)
     assert.match(
       result.stdout,
       /^Bluesky\s+ok\s+valid; account @sandbox\.bsky\.social \(did:plc:sandbox\w+\), app password on http:\/\/127\.0\.0\.1:\d+$/m

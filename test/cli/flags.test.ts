@@ -1,7 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { checkFlags } from "../../src/cli/internal/flagCheck.js"
+import { checkFlags as checkWith } from "../../src/cli/internal/flagCheck.js"
+import { platformFlagKinds } from "../../src/cli/internal/platformFlags.js"
 import { nearestKey } from "../../src/internal/request/nearestKey.js"
 import { sampleMp4 } from "./helpers.js"
+
+const checkFlags = (args: ReadonlyArray<string>) => checkWith(args, platformFlagKinds)
 
 describe("flag values are checked naming the flag", () => {
   it("enumerated flags, in both spellings", () => {

@@ -24,11 +24,19 @@ describe("medusa publish", () => {
     assert.strictEqual(result.code, 0, result.stderr)
     const state = env.sandbox.raw
     const uploads = [...state.uploads.values()].filter((u) => u.complete)
-    assert.sameMembers(uploads.map((u) => u.platform), ["youtube", "vimeo"])
+    // The hosts' uploads, and the video the demo attaches to its Mastodon status.
+    assert.sameMembers(uploads.map((u) => u.platform), ["youtube", "vimeo", "mastodon"])
     for (const u of uploads) assert.strictEqual(u.bytes, fs.statSync(sampleMp4).size)
     const youtube = uploads.find((u) => u.platform === "youtube")!
     const vimeo = uploads.find((u) => u.platform === "vimeo")!
-    assert.sameMembers(state.posts.map((p) => p.platform), ["facebook", "x", "linkedin", "bluesky"])
+    assert.sameMembers(state.posts.map((p) => p.platform), [
+      "facebook",
+      "x",
+      "linkedin",
+      "threads",
+      "mastodon",
+      "bluesky"
+    ])
     for (const post of state.posts) {
       assert.include(post.text, youtube.videoId!, `${post.platform} post carries the YouTube link`)
       assert.include(post.text, vimeo.videoId!, `${post.platform} post carries the Vimeo link`)

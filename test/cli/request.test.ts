@@ -6,30 +6,18 @@ import * as path from "node:path"
 import { buildRequest, parsePlatforms, type PublishFlags } from "../../src/cli/internal/request.js"
 
 const none = Option.none()
-const flags = (overrides: Partial<PublishFlags>): PublishFlags => ({
-  file: none,
-  to: none,
-  request: none,
-  title: none,
-  description: none,
-  privacy: none,
-  tags: none,
-  category: none,
-  thumbnail: none,
-  playlist: none,
-  publishAt: none,
-  vimeoTitle: none,
-  vimeoDescription: none,
-  vimeoPrivacy: none,
-  message: none,
-  link: none,
-  xText: none,
-  xVideo: false,
-  linkedinText: none,
-  blueskyText: none,
-  policy: none,
-  ...overrides
-})
+type Common = Omit<PublishFlags, "platform">
+/** Platform flags by flag name: `Option.some(value)` for flags taking one, `true` for the others. */
+type PlatformFlags = Readonly<Record<string, Option.Option<string> | boolean>>
+const flags = (overrides: Partial<Common> & PlatformFlags): PublishFlags => {
+  const common: Common = { file: none, to: none, request: none, policy: none }
+  const platform: Record<string, Option.Option<string> | boolean> = {}
+  for (const [key, value] of Object.entries(overrides)) {
+    if (key in common) (common as Record<string, unknown>)[key] = value
+    else platform[key] = value as Option.Option<string> | boolean
+  }
+  return { ...common, platform }
+}
 
 const ok = (result: ReturnType<typeof buildRequest>) => {
   if ("error" in result) throw new Error(result.error)
@@ -55,7 +43,7 @@ describe("buildRequest", () => {
       title: Option.some("Launch"),
       privacy: Option.some("unlisted"),
       tags: Option.some("a, b,,c"),
-      xText: Option.some("New: {youtube_url}"),
+      "x-text": Option.some("New: {youtube_url}"),
       message: Option.some("not chosen"),
       policy: Option.some("best-effort")
     })))
@@ -72,9 +60,30 @@ describe("buildRequest", () => {
     const r = ok(buildRequest(flags({
       file: Option.some("v.mp4"),
       title: Option.some("T"),
-      linkedinText: Option.some("{youtube_url}")
+      "linkedin-text": Option.some("{youtube_url}")
     })))
     assert.deepStrictEqual(r.platforms, ["youtube", "vimeo", "linkedin"])
+  })
+
+  it("--threads-text and the --mastodon-* flags fill their sections; --to takes threads and mastodon", () => {
+    const r = ok(buildRequest(flags({
+      file: Option.some("v.mp4"),
+      to: Option.some("youtube,threads,Mastodon"),
+      title: Option.some("T"),
+      "threads-text": Option.some("New: {youtube_url}"),
+      "mastodon-status": Option.some("Out now {youtube_url} #video"),
+      "mastodon-video": true,
+      "mastodon-visibility": Option.some("unlisted")
+    })))
+    assert.deepStrictEqual(r.platforms, ["youtube", "threads", "mastodon"])
+    assert.deepStrictEqual(r.metadata.threads, { text: "New: {youtube_url}" })
+    assert.deepStrictEqual(r.metadata.mastodon, {
+      status: "Out now {youtube_url} #video",
+      attachVideo: true,
+      visibility: "unlisted"
+    })
+    const inferred = ok(buildRequest(flags({ file: Option.some("v.mp4"), "threads-text": Option.some("hi") })))
+    assert.deepStrictEqual(inferred.platforms, ["threads"])
   })
 
   it("merges a --request file: its relative paths resolve against its directory, flags win", () => {

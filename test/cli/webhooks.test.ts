@@ -4,9 +4,11 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Durable from "../../src/Durable.js"
 import * as Medusa from "../../src/Medusa.js"
+import { TaskStore } from "../../src/TaskStore.js"
 import * as TestPlatforms from "../../src/TestPlatforms.js"
 import * as Webhooks from "../../src/Webhooks.js"
 import { tempDir, writeVideo } from "../durable/fixtures/media.js"
@@ -79,6 +81,45 @@ describe("medusa webhooks", () => {
           assert.notInclude(out, secretText.slice("whsec_".length))
         }
       }).pipe(Effect.scoped),
+    60_000
+  )
+
+  it.live(
+    "webhooks enable <url> enables an endpoint a 410 disabled; a url that is not disabled is refused, naming the disabled",
+    () =>
+      Effect.gen(function*() {
+        const dir = tempDir("medusa-cli-webhooks-enable-")
+        const sqlite = path.join(dir, "medusa.db")
+        const gone = "https://gone.example/hooks"
+        // A write opens the store as the other writing commands do: with the config (`medusa serve`'s).
+        fs.writeFileSync(path.join(dir, "medusa.config.json"), "{}")
+        const store = Durable.layerDurable({ sqlite }).pipe(Layer.provide(TestPlatforms.layerFor(["youtube"])))
+        const disabledNow = Effect.scoped(
+          Effect.flatMap(Layer.build(store), () => Webhooks.disabledEndpoints).pipe(Effect.provide(store))
+        )
+        yield* Effect.gen(function*() {
+          const outbox = (yield* TaskStore).outbox!
+          yield* outbox.disable(gone, Date.now(), "answered 410 Gone")
+        }).pipe(Effect.provide(store), Effect.scoped)
+
+        const listed = yield* Effect.promise(() => run(["webhooks", "--store", sqlite], { cwd: dir }))
+        assert.include(listed.stdout, `Endpoint ${gone} is disabled since`)
+        const other = yield* Effect.promise(() =>
+          run(["webhooks", "enable", "https://other.example/hooks", "--store", sqlite], { cwd: dir })
+        )
+        assert.strictEqual(other.code, 2, other.stdout)
+        assert.include(other.stderr, "https://other.example/hooks is not a disabled webhook endpoint")
+        assert.include(other.stderr, `disabled: ${gone}`)
+        assert.lengthOf(yield* disabledNow, 1)
+
+        const enabled = yield* Effect.promise(() => run(["webhooks", "enable", gone, "--store", sqlite], { cwd: dir }))
+        assert.strictEqual(enabled.code, 0, enabled.stderr)
+        assert.include(enabled.stdout, `Endpoint ${gone} is enabled again`)
+        assert.lengthOf(yield* disabledNow, 0)
+        const again = yield* Effect.promise(() => run(["webhooks", "enable", gone, "--store", sqlite], { cwd: dir }))
+        assert.strictEqual(again.code, 2)
+        assert.include(again.stderr, "disabled: none")
+      }),
     60_000
   )
 })

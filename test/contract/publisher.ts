@@ -55,6 +55,14 @@ export interface PublisherCase<M> {
     readonly reason: "auth_expired" | "auth_invalid"
     readonly code?: string
   }
+  /**
+   * What the platform does with the same text posted twice by one task:
+   * refuses it as a duplicate (the default), folds it into the first post
+   * (an idempotency key derived from the task), or posts it again (no
+   * duplicate rule: the engine's post record is what keeps a task from
+   * posting twice).
+   */
+  readonly sameTextTwice?: "duplicate" | "folded" | "posted"
   /** What the duplicate refusal carries from the platform, when it says something. */
   readonly duplicatePlatformMessage?: RegExp
   /**
@@ -137,7 +145,30 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
         }).pipe(Effect.provide(Http)))
     }
 
-    if (!keyed) {
+    // A keyed publisher's "same text twice" from one task is the same task twice (above).
+    const sameTextTwice = keyed ? undefined : platform.sameTextTwice ?? "duplicate"
+    if (sameTextTwice === "folded") {
+      it.scoped("the same text twice from one task → folded into the first post, one post stored", () =>
+        Effect.gen(function*() {
+          const { publisher, sb } = yield* setup()
+          const first = yield* publisher.post(post("Same text twice"))
+          const second = yield* publisher.post(post("Same text twice"))
+          expect(second.postId).toBe(first.postId)
+          expect(posts(sb)).toHaveLength(1)
+          expect(platform.postRequests(sb)).toHaveLength(2)
+        }).pipe(Effect.provide(Http)))
+    }
+    if (sameTextTwice === "posted") {
+      it.scoped("the same text twice: the platform has no duplicate rule, two posts", () =>
+        Effect.gen(function*() {
+          const { publisher, sb } = yield* setup()
+          const first = yield* publisher.post(post("Same text twice"))
+          const second = yield* publisher.post(post("Same text twice"))
+          expect(second.postId).not.toBe(first.postId)
+          expect(posts(sb)).toHaveLength(2)
+        }).pipe(Effect.provide(Http)))
+    }
+    if (sameTextTwice === "duplicate") {
       it.scoped("the same text twice → duplicate_post, one post stored", () =>
         Effect.gen(function*() {
           const { publisher, sb } = yield* setup()
@@ -271,7 +302,7 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
           const engine = yield* Engine.makeEngine(
             store,
             { hosts: {}, publishers: { [platform.id]: publisher } },
-            { youtube: 1, vimeo: 1, facebook: 1, x: 1, linkedin: 1, bluesky: 1 }
+            { youtube: 1, vimeo: 1, facebook: 1, x: 1, linkedin: 1, threads: 1, mastodon: 1, bluesky: 1 }
           )
           const request = new PublishRequest({
             mediaFile: media.path,
@@ -472,7 +503,8 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
             sb.inject({ platform: platform.id, route: platform.postRoute, action: { kind: "drop", afterBytes: 2 } })
             yield* publisher.post({ ...post("canary cut"), taskId: anotherTask })
           } else {
-            errors.push(yield* Effect.flip(publisher.post(post("canary"))))
+            if (sameTextTwice === "duplicate") errors.push(yield* Effect.flip(publisher.post(post("canary"))))
+            else yield* publisher.post(post("canary"))
             sb.inject({ platform: platform.id, route: platform.postRoute, action: { kind: "drop", afterBytes: 2 } })
             errors.push(yield* Effect.flip(publisher.post(post("canary cut"))))
           }
@@ -481,7 +513,7 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
           return yield* platform.checkCredentials(sb)
         }).pipe(Effect.provide(logs.layer))
         expect(errors.map((e) => (e as { reason: string }).reason)).toEqual([
-          ...(keyed ? [] : ["duplicate_post", "post_outcome_unknown"]),
+          ...(keyed ? [] : [...(sameTextTwice === "duplicate" ? ["duplicate_post"] : []), "post_outcome_unknown"]),
           platform.expiredToken.reason
         ])
         expect(logs.lines.length).toBeGreaterThan(0)

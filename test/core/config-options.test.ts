@@ -19,6 +19,8 @@ import * as Config from "../../src/MedusaConfig.js"
 import type * as Bluesky from "../../src/platforms/bluesky/Bluesky.js"
 import type * as Facebook from "../../src/platforms/facebook/Facebook.js"
 import type * as LinkedIn from "../../src/platforms/linkedin/LinkedIn.js"
+import type * as Mastodon from "../../src/platforms/mastodon/Mastodon.js"
+import type * as Threads from "../../src/platforms/threads/Threads.js"
 import type * as Vimeo from "../../src/platforms/vimeo/Vimeo.js"
 import type * as X from "../../src/platforms/x/X.js"
 import type * as Quota from "../../src/platforms/youtube/internal/quota.js"
@@ -39,6 +41,8 @@ export type Checks = [
   Expect<Covers<Facebook.Options, Config.FacebookConfig>>,
   Expect<Covers<X.Options, Config.XConfig>>,
   Expect<Covers<LinkedIn.Options, Config.LinkedInConfig>>,
+  Expect<Covers<Threads.Options, Config.ThreadsConfig>>,
+  Expect<Covers<Mastodon.Options, Config.MastodonConfig>>,
   Expect<Covers<Bluesky.Options, Config.BlueskyConfig>>,
   Expect<Covers<Resumable.RetryOptions, NonNullable<Config.YouTubeConfig["retry"]>>>,
   Expect<Covers<Resumable.RetryOptions, NonNullable<Config.VimeoConfig["retry"]>>>,
@@ -54,8 +58,10 @@ export const assignable: [
   (c: Config.FacebookConfig) => Facebook.Options,
   (c: Config.XConfig) => X.Options,
   (c: Config.LinkedInConfig) => LinkedIn.Options,
+  (c: Config.ThreadsConfig) => Threads.Options,
+  (c: Config.MastodonConfig) => Mastodon.Options,
   (c: Config.BlueskyConfig) => Bluesky.Options
-] = [(c) => c, (c) => c, (c) => c, (c) => c, (c) => c, (c) => c]
+] = [(c) => c, (c) => c, (c) => c, (c) => c, (c) => c, (c) => c, (c) => c, (c) => c]
 
 // =============================================================================
 // Runtime
@@ -129,10 +135,29 @@ const everyKey = {
     request_timeout: "30 seconds",
     settle_time: "3 minutes"
   },
+  threads: {
+    access_token: "t",
+    user_id: "17841400000000001",
+    base_url: "http://127.0.0.1:6",
+    api_version: "v1.0",
+    max_attempts: 2,
+    max_rate_limit_wait: "5 minutes",
+    request_timeout: "25 seconds",
+    settle_time: "4 minutes"
+  },
+  mastodon: {
+    access_token: "t",
+    instance_url: "http://127.0.0.1:7",
+    max_characters: 1000,
+    max_attempts: 3,
+    max_rate_limit_wait: "6 minutes",
+    request_timeout: "35 seconds",
+    settle_time: "90 seconds"
+  },
   bluesky: {
     identifier: "medusa.bsky.social",
     app_password: "abcd-efgh-ijkl-mnop",
-    service: "http://127.0.0.1:6",
+    service: "http://127.0.0.1:8",
     max_attempts: 6,
     max_rate_limit_wait: "5 minutes",
     request_timeout: "40 seconds",
@@ -206,9 +231,14 @@ describe("config options", () => {
       assert.strictEqual(Duration.toMinutes(Duration.decode(config.facebook!.settleTime!)), 2)
       assert.strictEqual(Duration.toMinutes(Duration.decode(config.x!.settleTime!)), 1)
       assert.strictEqual(Duration.toMinutes(Duration.decode(config.linkedin!.settleTime!)), 3)
+      assert.strictEqual(config.threads!.userId, "17841400000000001")
+      assert.strictEqual(Duration.toMinutes(Duration.decode(config.threads!.settleTime!)), 4)
+      assert.strictEqual(config.mastodon!.instanceUrl, "http://127.0.0.1:7")
+      assert.strictEqual(config.mastodon!.maxCharacters, 1000)
+      assert.strictEqual(Redacted.value(config.mastodon!.accessToken), "t")
       assert.strictEqual(config.bluesky!.identifier, "medusa.bsky.social")
       assert.strictEqual(Redacted.value(config.bluesky!.appPassword), "abcd-efgh-ijkl-mnop")
-      assert.strictEqual(config.bluesky!.service, "http://127.0.0.1:6")
+      assert.strictEqual(config.bluesky!.service, "http://127.0.0.1:8")
       assert.strictEqual(config.bluesky!.maxAttempts, 6)
       assert.strictEqual(Duration.toSeconds(Duration.decode(config.bluesky!.requestTimeout!)), 40)
       assert.strictEqual(Duration.toSeconds(config.medusa.maxWait), 90)

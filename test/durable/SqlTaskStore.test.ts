@@ -175,6 +175,19 @@ const contract = (name: string, makeLayer: () => Promise<StoreLayer>, skip = fal
         assert.strictEqual(record.state, "done")
         assert.deepStrictEqual(record.post, post)
         assert.isTrue(Option.isNone(yield* store.loadPostRecord(task.id, "linkedin")))
+
+        // What a publisher staged (a Threads container) stays with the intent, across a second intent.
+        yield* store.recordPostIntent(task.id, "threads")
+        yield* store.recordPostStaged!(task.id, "threads", "17900000000000001")
+        yield* store.recordPostIntent(task.id, "threads")
+        const staged = Option.getOrThrow(yield* store.loadPostRecord(task.id, "threads"))
+        assert.deepStrictEqual([staged.state, staged.staged, staged.post], ["intent", "17900000000000001", undefined])
+        yield* store.recordPostDone(task.id, new PublishedPost({ publisher: "threads", postId: "18000000000000002" }))
+        const done = Option.getOrThrow(yield* store.loadPostRecord(task.id, "threads"))
+        assert.deepStrictEqual([done.state, done.post?.postId, done.staged], ["done", "18000000000000002", undefined])
+        // A done post is never staged again.
+        yield* store.recordPostStaged!(task.id, "threads", "17900000000000003")
+        assert.isUndefined(Option.getOrThrow(yield* store.loadPostRecord(task.id, "threads")).staged)
       })))
 
     it.live("prune deletes old finished tasks with their records, and calls the engine hook", () =>

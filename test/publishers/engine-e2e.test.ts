@@ -15,6 +15,8 @@ import * as path from "node:path"
 import * as Medusa from "../../src/Medusa.js"
 import * as Facebook from "../../src/platforms/facebook/Facebook.js"
 import * as LinkedIn from "../../src/platforms/linkedin/LinkedIn.js"
+import * as Mastodon from "../../src/platforms/mastodon/Mastodon.js"
+import * as Threads from "../../src/platforms/threads/Threads.js"
 import * as Vimeo from "../../src/platforms/vimeo/Vimeo.js"
 import * as X from "../../src/platforms/x/X.js"
 import * as YouTube from "../../src/platforms/youtube/YouTube.js"
@@ -53,6 +55,15 @@ const live = (sb: Sandbox.Sandbox, dir: string) =>
             accessToken: Redacted.make(sb.credentials.linkedin.accessToken),
             authorUrn: sb.credentials.linkedin.authorUrn,
             baseUrl: sb.urls.linkedin
+          }),
+          Threads.layer({
+            accessToken: Redacted.make(sb.credentials.threads.accessToken),
+            userId: sb.credentials.threads.userId,
+            baseUrl: sb.urls.threads
+          }),
+          Mastodon.layer({
+            accessToken: Redacted.make(sb.credentials.mastodon.accessToken),
+            instanceUrl: sb.urls.mastodon
           })
         )),
         Layer.provide(Layer.mergeAll(Http, NodeFileSystem.layer))
@@ -114,6 +125,60 @@ describe("full tasks through the engine", () => {
 
       const byPublisher = Object.fromEntries(task.posts.map((p) => [p.publisher, p.postId]))
       expect(byPublisher).toEqual({ facebook: facebook[0]!.id, x: x[0]!.id, linkedin: linkedin[0]!.id })
+    }).pipe(Effect.scoped))
+
+  it.live("Threads and Mastodon: the YouTube link in the thread, the status with the video attached", () =>
+    Effect.gen(function*() {
+      const sb = yield* sandbox()
+      const dir = yield* scratch
+      const layer = yield* live(sb, dir)
+      const task = yield* Medusa.publish({
+        mediaFile: sample,
+        platforms: ["youtube", "threads", "mastodon"],
+        metadata: {
+          youtube: { title: "Medusa launch", privacy: "unlisted" },
+          threads: { text: "New video: {youtube_url}" },
+          mastodon: { status: "Out now {youtube_url} #medusa", attachVideo: true, visibility: "unlisted" }
+        }
+      }).pipe(Effect.provide(layer))
+      expect(task.state).toBe("completed")
+      const youtube = task.videos.find((v) => v.host === "youtube")!
+      const [thread] = sb.raw.postsOf("threads")
+      const [status] = sb.raw.postsOf("mastodon")
+      expect(thread!.text).toBe(`New video: ${youtube.url}`)
+      expect(status!.text).toBe(`Out now ${youtube.url} #medusa`)
+      const [attached] = sb.state().uploads.filter((u) => u.platform === "mastodon")
+      expect(attached!.bytes).toBe(statSync(sample).size)
+      expect((status!.extra as { mediaIds: Array<string> }).mediaIds).toEqual([attached!.id])
+      expect(Object.fromEntries(task.posts.map((p) => [p.publisher, p.postId]))).toEqual({
+        threads: thread!.id,
+        mastodon: status!.id
+      })
+    }).pipe(Effect.scoped))
+
+  it.live("a Threads text over 500 and a Mastodon status over the instance's limit: refused at submit, nothing sent", () =>
+    Effect.gen(function*() {
+      const sb = yield* sandbox({ mastodon: { maxCharacters: 100 } })
+      const dir = yield* scratch
+      const layer = yield* live(sb, dir)
+      const error = yield* Effect.flip(
+        Medusa.publish({
+          mediaFile: sample,
+          platforms: ["youtube", "threads", "mastodon"],
+          metadata: {
+            youtube: { title: "Medusa launch" },
+            threads: { text: `${"x".repeat(480)} {youtube_url}` },
+            mastodon: { status: `${"y".repeat(80)} {youtube_url}` }
+          }
+        }).pipe(Effect.provide(layer))
+      )
+      expect(error._tag).toBe("InvalidRequest")
+      const issues = (error as unknown as { issues: ReadonlyArray<{ path: ReadonlyArray<string>; message: string }> })
+        .issues
+      expect(issues.map((i) => i.path.join("."))).toEqual(["metadata.threads.text", "metadata.mastodon.status"])
+      expect(issues[1]!.message).toMatch(/104 characters once filled \(every URL counts 23\).*allows 100: remove 4/)
+      // Only the instance's limits were read; nothing was uploaded or posted.
+      expect(sb.raw.log.filter((e) => e.method !== "GET" || e.platform !== "mastodon")).toEqual([])
     }).pipe(Effect.scoped))
 
   it.live("a failed upload produces no post at all", () =>

@@ -147,6 +147,33 @@ describe("Server API", () => {
       assert.strictEqual(list.tasks.length, 0)
     }))
 
+  it.scopedLive("openapi.json describes media_id (POST /v1/tasks, /v1/validate) and the tus endpoint /v1/uploads", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer()
+      const spec = yield* promise(() => server.call("/openapi.json").then((r) => r.json() as Promise<any>))
+      const resolve = (schema: any): any =>
+        schema.$ref === undefined ? schema : spec.components.schemas[schema.$ref.replace("#/components/schemas/", "")]
+      for (const path of ["/v1/tasks", "/v1/validate"]) {
+        const body = resolve(spec.paths[path].post.requestBody.content["application/json"].schema)
+        const variants = (body.anyOf ?? [body]).map(resolve)
+        const withId = variants.find((v: any) => v.properties?.media_id !== undefined)
+        assert.isDefined(withId, `${path}: a request with media_id`)
+        assert.include(withId.required, "media_id")
+        assert.notProperty(withId.properties, "mediaFile")
+        assert.match(withId.properties.media_id.pattern, /media_/)
+        assert.isDefined(variants.find((v: any) => v.required?.includes("mediaFile")), `${path}: with mediaFile`)
+      }
+      assert.hasAllKeys(spec.paths["/v1/uploads"], ["options", "post"])
+      assert.hasAllKeys(spec.paths["/v1/uploads/{media_id}"], ["head", "patch", "delete"])
+      const create = spec.paths["/v1/uploads"].post
+      assert.property(create.responses, "201")
+      assert.includeMembers(create.parameters.map((p: any) => p.name), ["tus-resumable", "upload-length"])
+      const append = spec.paths["/v1/uploads/{media_id}"].patch
+      assert.property(append.requestBody.content, "application/offset+octet-stream")
+      assert.include(append.description, "Medusa-Media-Id")
+      assert.deepStrictEqual(append.security, [{ bearer: [] }])
+    }))
+
   it.scopedLive("openapi.json, docs (offline), healthz and metrics", () =>
     Effect.gen(function*() {
       const server = yield* startServer()

@@ -1,8 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
 import { makeFeed } from "../../src/internal/server/events.js"
 import * as Engine from "../../src/internal/task/engine.js"
 import { MediaFile } from "../../src/Platform.js"
@@ -57,5 +60,64 @@ describe("event feed", () => {
       )
       const replayed = ids(rest)
       assert.deepStrictEqual([...got, ...replayed], Array.from({ length: 10 }, (_, i) => i + 1))
+    }).pipe(Effect.provide(TaskStoreModule.layerMemory)))
+
+  it.scoped("progress is coalesced per task per tick (newest wins); a state change is sent at once and drops its task's older progress", () =>
+    Effect.gen(function*() {
+      const store = yield* TaskStore
+      const feed = yield* makeFeed(store, { heartbeat: "1 hour", progressInterval: "100 millis" })
+      // Every event the follower is sent, one at a time, in order.
+      const events = yield* Queue.unbounded<{ readonly kind: string; readonly data: any }>()
+      const pull = yield* Stream.toPull(feed.follow({ progress: true }))
+      yield* pull // "retry:" only: the subscription is in place
+      yield* pull.pipe(
+        Effect.flatMap((chunk) =>
+          Queue.offerAll(
+            events,
+            Chunk.toReadonlyArray(chunk).flatMap((bytes) =>
+              [...new TextDecoder().decode(bytes).matchAll(/^event: (\w+)\ndata: (.*)$/gm)].map((m) => ({
+                kind: m[1]!,
+                data: JSON.parse(m[2]!)
+              }))
+            )
+          )
+        ),
+        Effect.forever,
+        Effect.forkScoped
+      )
+      const a = task(1_000)
+      const b = task(1_001)
+      const progress = (t: typeof a, message: string) =>
+        store.update(t.id, (x) => Either.right(Engine.rebuild(x, { message })))
+      yield* store.insert(a)
+      yield* store.insert(b)
+      assert.deepStrictEqual((yield* Queue.takeN(events, 2)).pipe(Chunk.toReadonlyArray).map((e) => e.kind), [
+        "status",
+        "status"
+      ])
+      const started = yield* store.update(a.id, (x) => Engine.transition(x, "in_progress", 1_002))
+      assert.strictEqual((yield* Queue.take(events)).data.status, "in_progress")
+
+      // 50 updates of a, 3 of b within one tick: one event each, the newest.
+      for (let i = 1; i <= 50; i++) yield* progress(started, `a ${i}`)
+      for (let i = 1; i <= 3; i++) yield* progress(b, `b ${i}`)
+      assert.strictEqual(yield* Queue.size(events), 0, "held until the tick")
+      yield* TestClock.adjust("100 millis")
+      const tick = Chunk.toReadonlyArray(yield* Queue.takeN(events, 2))
+      assert.deepStrictEqual(tick.map((e) => [e.kind, e.data.task_id, e.data.message]), [
+        ["progress", a.id, "a 50"],
+        ["progress", b.id, "b 3"]
+      ])
+
+      // A state change within the tick goes at once; a's waiting progress (older) is dropped.
+      yield* progress(started, "a 51")
+      yield* store.update(a.id, (x) => Engine.transition(x, "completed", 1_003))
+      const completed = yield* Queue.take(events)
+      assert.deepStrictEqual([completed.kind, completed.data.status], ["status", "completed"])
+      yield* TestClock.adjust("100 millis")
+      // The next event is b's state change: nothing of a was sent after its completion.
+      yield* store.update(b.id, (x) => Engine.transition(x, "cancelled", 1_004))
+      const next = yield* Queue.take(events)
+      assert.deepStrictEqual([next.kind, next.data.task_id, next.data.status], ["status", b.id, "cancelled"])
     }).pipe(Effect.provide(TaskStoreModule.layerMemory)))
 })

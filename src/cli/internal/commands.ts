@@ -30,6 +30,7 @@ import type {
   ServeOptions,
   StatusOptions,
   TasksOptions,
+  WebhooksEnableOptions,
   WebhooksOptions
 } from "../Cli.js"
 import type { Engine, OpenOptions, Reader } from "./engine.js"
@@ -777,6 +778,26 @@ export const webhooks = (options: WebhooksOptions): Effect.Effect<void, CliExit>
         }  ${pad(d.taskId, 48)}  ${d.url}\n`
       )
     }
+  }))
+
+/** @internal */
+export const webhooksEnable = (options: WebhooksEnableOptions): Effect.Effect<void, CliExit> =>
+  Effect.scoped(Effect.gen(function*() {
+    const engine = yield* openEngine(options, false)
+    const outbox = engine.outbox
+    if (outbox === undefined) return yield* Effect.fail(badInput(`${engine.storeLabel} keeps no webhook outbox`))
+    const enabled = yield* mapErrors(outbox.enable(options.url))
+    if (!enabled) {
+      const disabled = yield* mapErrors(outbox.disabled)
+      return yield* Effect.fail(
+        badInput(
+          `<url>: ${options.url} is not a disabled webhook endpoint in ${engine.storeLabel}; disabled: ${
+            disabled.length === 0 ? "none" : disabled.map((d) => d.url).join(", ")
+          }`
+        )
+      )
+    }
+    process.stdout.write(`Endpoint ${options.url} is enabled again: events from now on are delivered to it.\n`)
   }))
 
 // =============================================================================

@@ -3,7 +3,8 @@
  * before `@effect/cli` parses them, so that a bad value is refused with a
  * message that names the flag (`--privacy must be one of public, unlisted,
  * private; got "secret"`); `@effect/cli`'s own messages name only the value.
- * The flags' choices are declared here once and used by `Cli.ts` too.
+ * The flags' choices are declared here once and used by `Cli.ts` too; the
+ * platform modules' flags come in as `platformFlags` (`platformFlags.ts`).
  *
  * @internal
  */
@@ -11,8 +12,6 @@ import * as fs from "node:fs"
 
 /** @internal */
 export const choices = {
-  privacy: ["public", "unlisted", "private"],
-  "vimeo-privacy": ["anybody", "nobody", "unlisted", "password", "disable"],
   policy: ["fail-fast", "best-effort", "all-or-nothing"],
   status: ["pending", "in_progress", "completed", "failed", "cancelled"]
 } as const
@@ -29,7 +28,6 @@ const files: ReadonlyArray<string> = ["request"]
 /** Flags that take no value (everything else does). */
 const booleans = new Set([
   "sandbox",
-  "x-video",
   "detach",
   "json",
   "watch",
@@ -60,7 +58,15 @@ const quote = (s: string): string => JSON.stringify(s)
  *
  * @internal
  */
-export const checkFlags = (args: ReadonlyArray<string>): string | undefined => {
+export const checkFlags = (
+  args: ReadonlyArray<string>,
+  platformFlags: {
+    /** The platform modules' choice flags and their values. */
+    readonly choices: Readonly<Record<string, ReadonlyArray<string>>>
+    /** The platform modules' flags that take no value. */
+    readonly booleans: ReadonlyArray<string>
+  }
+): string | undefined => {
   const command = args.find((a) => !a.startsWith("-"))
   let positional = 0
   let seenCommand = false
@@ -85,11 +91,11 @@ export const checkFlags = (args: ReadonlyArray<string>): string | undefined => {
     }
     const eq = arg.indexOf("=")
     const name = arg.slice(2, eq === -1 ? undefined : eq)
-    if (booleans.has(name)) continue
+    if (booleans.has(name) || platformFlags.booleans.includes(name)) continue
     const value = eq !== -1 ? arg.slice(eq + 1) : args[i + 1]
     if (eq === -1) i++
     if (value === undefined) continue // @effect/cli says the value is missing.
-    const allowed = (choices as Record<string, ReadonlyArray<string>>)[name]
+    const allowed = (choices as Record<string, ReadonlyArray<string>>)[name] ?? platformFlags.choices[name]
     if (allowed !== undefined && !allowed.includes(value)) {
       return `--${name} must be one of ${allowed.join(", ")}; got ${quote(value)}`
     }

@@ -7,8 +7,6 @@
  *
  * @internal
  */
-import type * as FileSystem from "@effect/platform/FileSystem"
-import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -20,7 +18,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type * as Medusa from "../../Medusa.js"
 import * as Config from "../../MedusaConfig.js"
-import type { PlatformId } from "../../PlatformId.js"
+import { all as allPlatforms, moduleOf, type PlatformId } from "../../PlatformId.js"
+import type { CredentialReport } from "../../PlatformModule.js"
 import type { ConfigError, StoreError } from "../../PublishError.js"
 import { ConfigError as ConfigErrorClass, Issue } from "../../PublishError.js"
 import { isFinal } from "../../Task.js"
@@ -224,6 +223,10 @@ export const serve = (
 > =>
   Effect.gen(function*() {
     const config = yield* Config.load(options.configFile)
+    // Before the engine and the server, as `open` does: their fibers inherit the tracer (and the log format).
+    if (config.telemetry?.logFormat === "json") yield* LogFormat.useJson(false)
+    const Live = yield* load(() => import("../../Live.js"))
+    yield* Layer.build(Live.telemetry(config))
     const engine = yield* engineLayer(config, options)
     const [Server, HttpServer] = yield* load(() =>
       Promise.all([import("../../Server.js"), import("@effect/platform/HttpServer")])
@@ -280,7 +283,9 @@ export const validateConfig = (configFile: string): Effect.Effect<ReadonlyArray<
 
 const summaryOf = (config: Config.MedusaConfig, platforms: ReadonlyArray<PlatformId>): ReadonlyArray<string> =>
   platforms.length === 0 ?
-    ["no platform configured: add a youtube, vimeo, facebook, twitter, linkedin or bluesky section"] :
+    [`no platform configured: add a ${
+      allPlatforms.map((id) => moduleOf(id).config.section ?? id).join(", ")
+    } section`] :
     [
       `platforms: ${platforms.join(", ")}`,
       `store: ${
@@ -304,12 +309,14 @@ const summaryOf = (config: Config.MedusaConfig, platforms: ReadonlyArray<Platfor
         [])
     ]
 
-/** One platform's credential check, as `medusa auth check` prints it. @internal */
-export interface CredentialCheck {
+/**
+ * One credential's check, as `medusa auth check` prints it: the same shape
+ * for every platform (each module's `checkCredentials`).
+ *
+ * @internal
+ */
+export interface CredentialCheck extends CredentialReport {
   readonly platform: PlatformId
-  readonly ok: boolean
-  readonly summary: string
-  readonly details: ReadonlyArray<string>
 }
 
 /** @internal */
@@ -319,137 +326,20 @@ export const checkCredentials = (
 ): Effect.Effect<ReadonlyArray<CredentialCheck>, ConfigError> =>
   Effect.gen(function*() {
     const config = yield* Config.load(configFile)
-    const [Facebook, X, LinkedIn, YouTube, Vimeo, NodeHttpClient, NodeFileSystem, Bluesky] = yield* load(() =>
-      Promise.all([
-        import("../../platforms/facebook/Facebook.js"),
-        import("../../platforms/x/X.js"),
-        import("../../platforms/linkedin/LinkedIn.js"),
-        import("../../platforms/youtube/YouTube.js"),
-        import("../../platforms/vimeo/Vimeo.js"),
-        import("@effect/platform-node/NodeHttpClient"),
-        import("@effect/platform-node/NodeFileSystem"),
-        import("../../platforms/bluesky/Bluesky.js")
-      ])
+    const [NodeHttpClient, NodeFileSystem] = yield* load(() =>
+      Promise.all([import("@effect/platform-node/NodeHttpClient"), import("@effect/platform-node/NodeFileSystem")])
     )
-    // A platform that cannot be asked is a failed check, with the platform's message.
-    const unreachable = (platform: PlatformId) => (error: { readonly message: string }): CredentialCheck => ({
-      platform,
-      ok: false,
-      summary: error.message,
-      details: []
-    })
-    const checks: Array<Effect.Effect<CredentialCheck, never, HttpClient.HttpClient | FileSystem.FileSystem>> = []
-    for (const id of Config.configuredPlatforms(config)) {
-      if (only !== undefined && !only.includes(id)) continue
-      switch (id) {
-        case "facebook":
-          checks.push(
-            Facebook.checkCredentials(config.facebook!).pipe(
-              Effect.map((r): CredentialCheck => ({
-                platform: "facebook",
-                ok: r.ok,
-                summary: `${r.valid ? "valid" : "not valid"}; page ${r.pageName ?? "?"} (${r.pageId ?? "?"}), ${
-                  r.tokenType ?? "?"
-                } token, ${
-                  r.expiresAt === undefined ? "does not expire" : `expires ${new Date(r.expiresAt).toISOString()}`
-                }`,
-                details: [`scopes: ${r.scopes.join(", ") || "none"}`, ...r.problems]
-              })),
-              Effect.catchAll((e) => Effect.succeed(unreachable("facebook")(e)))
-            )
-          )
-          break
-        case "x":
-          checks.push(
-            X.checkCredentials(config.x!).pipe(
-              Effect.map((r): CredentialCheck => ({
-                platform: "x",
-                ok: r.ok,
-                summary: `${r.valid ? "valid" : "not valid"}; account ${r.username ? `@${r.username}` : "?"} (${
-                  r.userId ?? "?"
-                }), OAuth 1.0a user context`,
-                details: [...r.problems]
-              })),
-              Effect.catchAll((e) => Effect.succeed(unreachable("x")(e)))
-            )
-          )
-          break
-        case "linkedin":
-          checks.push(
-            LinkedIn.checkCredentials(config.linkedin!).pipe(
-              Effect.map((r): CredentialCheck => ({
-                platform: "linkedin",
-                ok: r.ok,
-                summary: `${r.valid ? "valid" : "not valid"}; author ${r.authorUrn}, LinkedIn-Version ${r.apiVersion}`,
-                details: [...r.problems]
-              })),
-              Effect.catchAll((e) => Effect.succeed(unreachable("linkedin")(e)))
-            )
-          )
-          break
-        case "bluesky":
-          checks.push(
-            Bluesky.checkCredentials(config.bluesky!).pipe(
-              Effect.map((r): CredentialCheck => ({
-                platform: "bluesky",
-                ok: r.ok,
-                summary: `${r.valid ? "valid" : "not valid"}; account ${r.handle ? `@${r.handle}` : "?"} (${
-                  r.did ?? "?"
-                }), app password on ${config.bluesky!.service ?? Bluesky.defaultService}`,
-                details: [...r.problems]
-              })),
-              Effect.catchAll((e) => Effect.succeed(unreachable("bluesky")(e)))
-            )
-          )
-          break
-        case "youtube":
-          checks.push(
-            YouTube.checkCredentials(config.youtube!).pipe(
-              Effect.map((r): CredentialCheck => ({
-                platform: "youtube",
-                ok: r.ok,
-                summary: r.valid ?
-                  `valid; channel ${r.channelTitle ?? "?"} (${r.channelId ?? "?"}), access token ${
-                    r.expiresAt === undefined ? "expiry unknown" : `expires ${new Date(r.expiresAt).toISOString()}`
-                  }` :
-                  "not valid",
-                details: [
-                  ...(r.valid ?
-                    [
-                      `scopes: ${r.scopes.join(", ") || "none"}`,
-                      ...(r.quota ?
-                        [
-                          `quota left today: ${r.quota.uploadsLeft} of ${r.quota.uploadsPerDay} uploads, ${r.quota.unitsLeft} of ${r.quota.unitsPerDay} units (local ledger; resets ${
-                            new Date(r.quota.resetsAt).toISOString()
-                          }, midnight Pacific)`
-                        ] :
-                        [])
-                    ] :
-                    []),
-                  ...r.problems
-                ]
-              })),
-              Effect.catchAll((e) => Effect.succeed(unreachable("youtube")(e)))
-            )
-          )
-          break
-        case "vimeo":
-          checks.push(
-            Vimeo.checkCredentials(config.vimeo!).pipe(
-              Effect.map((r): CredentialCheck => ({
-                platform: "vimeo",
-                ok: r.ok,
-                summary: `${r.valid ? "valid" : "not valid"}; account ${r.accountName ?? "?"} (${
-                  r.accountUri ?? "?"
-                }), personal access token`,
-                details: [...(r.valid ? [`scopes: ${r.scopes.join(", ") || "none"}`] : []), ...r.problems]
-              })),
-              Effect.catchAll((e) => Effect.succeed(unreachable("vimeo")(e)))
-            )
-          )
-          break
-      }
-    }
+    const checks = Config.configuredPlatforms(config).filter((id) => only === undefined || only.includes(id)).map((
+      id
+    ) =>
+      moduleOf(id).checkCredentials(config[id]).pipe(
+        // A platform that cannot be asked is a failed check, with the platform's message.
+        Effect.catchAll((error) =>
+          Effect.succeed<CredentialReport>({ ok: false, summary: error.message, details: [] })
+        ),
+        Effect.map((report): CredentialCheck => ({ platform: id, ...report }))
+      )
+    )
     return yield* Effect.all(checks, { concurrency: "unbounded" }).pipe(
       Effect.provide(NodeHttpClient.layerUndici),
       Effect.provide(NodeFileSystem.layer)

@@ -11,7 +11,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { decodeRequest } from "../../internal/request/decode.js"
 import { locateSyntaxError } from "../../internal/request/jsonSyntax.js"
-import type { PlatformId } from "../../PlatformId.js"
+import { all, fromName, moduleOf, modulesList, names, type PlatformId } from "../../PlatformId.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 
 /** The flags `publish` takes, already parsed. @internal */
@@ -19,35 +19,17 @@ export interface PublishFlags {
   readonly file: Option.Option<string>
   readonly to: Option.Option<string>
   readonly request: Option.Option<string>
-  readonly title: Option.Option<string>
-  readonly description: Option.Option<string>
-  readonly privacy: Option.Option<"public" | "unlisted" | "private">
-  readonly tags: Option.Option<string>
-  readonly category: Option.Option<string>
-  readonly thumbnail: Option.Option<string>
-  readonly playlist: Option.Option<string>
-  readonly publishAt: Option.Option<string>
-  readonly vimeoTitle: Option.Option<string>
-  readonly vimeoDescription: Option.Option<string>
-  readonly vimeoPrivacy: Option.Option<"anybody" | "nobody" | "unlisted" | "password" | "disable">
-  readonly message: Option.Option<string>
-  readonly link: Option.Option<string>
-  readonly xText: Option.Option<string>
-  readonly xVideo: boolean
-  readonly linkedinText: Option.Option<string>
-  readonly blueskyText: Option.Option<string>
+  /** Each platform module's flags, by flag name (`Option` for flags taking a value, `boolean` otherwise). */
+  readonly platform: Readonly<Record<string, Option.Option<string> | boolean>>
   readonly policy: Option.Option<"fail-fast" | "best-effort" | "all-or-nothing">
 }
 
-const platformNames: Readonly<Record<string, PlatformId>> = {
-  youtube: "youtube",
-  vimeo: "vimeo",
-  facebook: "facebook",
-  x: "x",
-  twitter: "x",
-  linkedin: "linkedin",
-  bluesky: "bluesky"
-}
+/** `youtube,vimeo,…` with each alias: `x (or twitter)`. */
+const platformList = (): string =>
+  all.map((id) => {
+    const aliases = moduleOf(id).aliases ?? []
+    return aliases.length > 0 ? `${id} (or ${aliases.join(", ")})` : id
+  }).join(", ")
 
 type Json = Record<string, unknown>
 
@@ -59,19 +41,13 @@ export const parsePlatforms = (to: string): { readonly platforms: ReadonlyArray<
 } => {
   const names = to.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s.length > 0)
   if (names.length === 0) {
-    return {
-      error: "--to is empty: name at least one of youtube, vimeo, facebook, x, linkedin, bluesky (comma separated)"
-    }
+    return { error: `--to is empty: name at least one of ${all.join(", ")} (comma separated)` }
   }
   const platforms: Array<PlatformId> = []
   for (const name of names) {
-    const id = platformNames[name]
+    const id = fromName(name)
     if (id === undefined) {
-      return {
-        error: `--to: unknown platform ${
-          JSON.stringify(name)
-        }; use youtube, vimeo, facebook, x (or twitter), linkedin, bluesky`
-      }
+      return { error: `--to: unknown platform ${JSON.stringify(name)}; use ${platformList()}` }
     }
     if (!platforms.includes(id)) platforms.push(id)
   }
@@ -115,8 +91,6 @@ export const readRequestFile = (file: string): { readonly request: Json } | { re
   return { request }
 }
 
-const vimeoPrivacyFor = { public: "anybody", unlisted: "unlisted", private: "nobody" } as const
-
 /**
  * Merges a request file (if any) with the flags, then decodes the result with
  * the library's one request decoder (`decodeRequest`, the facade's and the
@@ -150,9 +124,12 @@ export const buildRequest = (
   // A metadata value that is not an object is left as it is, for the decoder to name.
   const baseMetadata = base["metadata"]
   const metadata: Json = isObject(baseMetadata) ? { ...baseMetadata } : {}
-  if ("twitter" in metadata && !("x" in metadata)) {
-    metadata["x"] = metadata["twitter"]
-    delete metadata["twitter"]
+  // A section under an alias (twitter) moves to the id (x), unless the id's is there too (the decoder names that).
+  for (const [name, id] of Object.entries(names)) {
+    if (name !== id && name in metadata && !(id in metadata)) {
+      metadata[id] = metadata[name]
+      delete metadata[name]
+    }
   }
   const fromFlags = new Set<string>()
   const section = (key: string): Json | undefined => {
@@ -164,29 +141,18 @@ export const buildRequest = (
     if (!isObject(existing)) return undefined
     return (metadata[key] = { ...existing }) as Json
   }
-  const put = (key: string, field: string, value: Option.Option<unknown>) => {
-    if (Option.isNone(value)) return
-    const target = section(key)
-    if (target !== undefined) target[field] = value.value
+  // Each module turns the flags given into its metadata; flags win over the file's fields.
+  const given: Record<string, string | true | undefined> = {}
+  for (const [name, value] of Object.entries(flags.platform)) {
+    if (value === true) given[name] = true
+    else if (typeof value !== "boolean" && Option.isSome(value)) given[name] = value.value
   }
-
-  put("youtube", "title", flags.title)
-  put("youtube", "description", flags.description)
-  put("youtube", "privacy", flags.privacy)
-  put("youtube", "tags", Option.map(flags.tags, (t) => t.split(",").map((s) => s.trim()).filter((s) => s.length > 0)))
-  put("youtube", "categoryId", flags.category)
-  put("youtube", "thumbnail", Option.map(flags.thumbnail, (t) => path.resolve(t)))
-  put("youtube", "playlistId", flags.playlist)
-  put("youtube", "publishAt", flags.publishAt)
-  put("vimeo", "title", Option.orElse(flags.vimeoTitle, () => flags.title))
-  put("vimeo", "description", Option.orElse(flags.vimeoDescription, () => flags.description))
-  put("vimeo", "privacy", Option.orElse(flags.vimeoPrivacy, () => Option.map(flags.privacy, (p) => vimeoPrivacyFor[p])))
-  put("facebook", "message", flags.message)
-  put("facebook", "link", flags.link)
-  put("x", "text", flags.xText)
-  if (flags.xVideo) put("x", "attachVideo", Option.some(true))
-  put("linkedin", "text", flags.linkedinText)
-  put("bluesky", "text", flags.blueskyText)
+  for (const module of modulesList) {
+    const fields = module.cli.metadata({ flags: given, resolvePath: (p) => path.resolve(p) })
+    if (fields === undefined) continue
+    const target = section(module.id)
+    if (target !== undefined) Object.assign(target, fields)
+  }
 
   // Platforms: --to wins; else the request file's, whatever it holds (the decoder checks it);
   // else, without a request file, every platform the flags describe.
@@ -198,20 +164,19 @@ export const buildRequest = (
   } else if ("platforms" in base || Option.isSome(flags.request)) {
     platforms = base["platforms"]
   } else {
-    platforms = (["youtube", "vimeo", "facebook", "x", "linkedin", "bluesky"] as const).filter((p) =>
-      metadata[p] !== undefined
-    )
+    platforms = all.filter((p) => metadata[p] !== undefined)
     if ((platforms as ReadonlyArray<PlatformId>).length === 0) {
       return {
-        error:
-          "No platform chosen: pass --to youtube,vimeo,facebook,x,linkedin,bluesky (with --title, --message, --x-text, --linkedin-text, --bluesky-text …) or --request request.json"
+        error: `No platform chosen: pass --to ${
+          all.join(",")
+        } (with --title, --message, --x-text, --linkedin-text …) or --request request.json`
       }
     }
   }
   // Flags such as --title fill both hosts; keep only the sections made by flags for
   // chosen platforms, so that `--to youtube --title T` does not add a Vimeo section.
   if (Array.isArray(platforms)) {
-    const chosen = new Set(platforms.map((p) => (p === "twitter" ? "x" : p)))
+    const chosen = new Set(platforms.map((p) => (typeof p === "string" ? fromName(p) ?? p : p)))
     for (const key of fromFlags) if (!chosen.has(key)) delete metadata[key]
   }
   if (platforms !== undefined) request["platforms"] = platforms
@@ -222,7 +187,7 @@ export const buildRequest = (
   if (Either.isLeft(decoded)) {
     const from = Option.isSome(flags.request) ? ` in --request ${flags.request.value}` : ""
     const hint = Option.isSome(flags.request) && base["platforms"] === undefined && Option.isNone(flags.to) ?
-      "\n  (set \"platforms\" in the file or pass --to youtube,vimeo,facebook,x,linkedin)" :
+      `\n  (set "platforms" in the file or pass --to ${all.join(",")})` :
       ""
     return {
       error: `Invalid publish request${from} (${decoded.left.length} problem${

@@ -453,8 +453,7 @@ export const parseTime = (value: unknown): number | undefined => {
 // Template placeholders for submit-time checks
 // =============================================================================
 
+const variablePattern = new RegExp(`\\{(${Template.variables.join("|")})\\}`, "g")
+
 export const fillPlaceholders = (template: string): string =>
-  template.replace(
-    /\{(youtube_url|youtube_video_id|vimeo_url|vimeo_video_id)\}/g,
-    (_, name: Template.Variable) => Template.placeholders[name]
-  )
+  template.replace(variablePattern, (_, name: Template.Variable) => Template.placeholders[name])

@@ -12,35 +12,40 @@ import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
-import { all as allPlatforms } from "../../PlatformId.js"
+import { all as allPlatforms, names } from "../../PlatformId.js"
 import { Issue } from "../../PublishError.js"
 import { PublishRequest } from "../../PublishRequest.js"
 import { formatParseIssues } from "./formatIssues.js"
 import { nearestKey } from "./nearestKey.js"
 
 /**
- * `twitter` is accepted as a metadata key for `x`; renamed before decoding so
- * that Schema sees one spelling.
+ * A platform's alias (`twitter` for `x`) is accepted as a metadata key;
+ * renamed to the id before decoding so that Schema sees one spelling.
  *
  * @internal
  */
 export const normalise = (input: unknown): { readonly input: unknown; readonly issues: ReadonlyArray<Issue> } => {
-  if (!Predicate.isRecord(input) || !Predicate.isRecord(input.metadata) || !("twitter" in input.metadata)) {
-    return { input, issues: [] }
-  }
-  const { twitter, ...rest } = input.metadata
-  if ("x" in rest) {
-    return {
-      input: { ...input, metadata: rest },
-      issues: [
+  if (!Predicate.isRecord(input) || !Predicate.isRecord(input.metadata)) return { input, issues: [] }
+  const metadata: Record<string, unknown> = { ...input.metadata }
+  const issues: Array<Issue> = []
+  let renamed = false
+  for (const [name, id] of Object.entries(names)) {
+    if (name === id || !(name in metadata)) continue
+    renamed = true
+    const value = metadata[name]
+    delete metadata[name]
+    if (id in metadata) {
+      issues.push(
         new Issue({
-          path: ["metadata", "twitter"],
-          message: "both metadata.twitter and metadata.x are given; they name the same platform, keep only one"
+          path: ["metadata", name],
+          message: `both metadata.${name} and metadata.${id} are given; they name the same platform, keep only one`
         })
-      ]
+      )
+    } else {
+      metadata[id] = value
     }
   }
-  return { input: { ...input, metadata: { ...rest, x: twitter } }, issues: [] }
+  return renamed ? { input: { ...input, metadata }, issues } : { input, issues: [] }
 }
 
 const kinds: ReadonlyArray<readonly [RegExp, string]> = [

@@ -4,20 +4,15 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import type { Host, MediaFile, Publisher } from "../../Platform.js"
-import {
-  BlueskyPublisher,
-  FacebookPublisher,
-  LinkedInPublisher,
-  VimeoHost,
-  XPublisher,
-  YouTubeHost
-} from "../../Platform.js"
 import type { HostId, PlatformId, PublisherId } from "../../PlatformId.js"
 import {
   all as allPlatforms,
   displayName,
+  fromName,
   hosts as allHosts,
   isHost,
+  moduleOf,
+  modulesList,
   publishers as allPublishers
 } from "../../PlatformId.js"
 import { InvalidRequest, Issue } from "../../PublishError.js"
@@ -49,20 +44,17 @@ export interface ResolvedPlatforms {
  * @internal
  */
 export const resolvePlatforms: Effect.Effect<ResolvedPlatforms> = Effect.gen(function*() {
-  const youtube = yield* Effect.serviceOption(YouTubeHost)
-  const vimeo = yield* Effect.serviceOption(VimeoHost)
-  const facebook = yield* Effect.serviceOption(FacebookPublisher)
-  const x = yield* Effect.serviceOption(XPublisher)
-  const linkedin = yield* Effect.serviceOption(LinkedInPublisher)
-  const bluesky = yield* Effect.serviceOption(BlueskyPublisher)
   const hosts: Partial<Record<HostId, Host<any>>> = {}
   const publishers: Partial<Record<PublisherId, Publisher<any>>> = {}
-  if (Option.isSome(youtube)) hosts.youtube = youtube.value
-  if (Option.isSome(vimeo)) hosts.vimeo = vimeo.value
-  if (Option.isSome(facebook)) publishers.facebook = facebook.value
-  if (Option.isSome(x)) publishers.x = x.value
-  if (Option.isSome(linkedin)) publishers.linkedin = linkedin.value
-  if (Option.isSome(bluesky)) publishers.bluesky = bluesky.value
+  for (const module of modulesList) {
+    if (module.kind === "host") {
+      const service = yield* Effect.serviceOption(module.tag)
+      if (Option.isSome(service)) hosts[module.id as HostId] = service.value
+    } else {
+      const service = yield* Effect.serviceOption(module.tag)
+      if (Option.isSome(service)) publishers[module.id as PublisherId] = service.value
+    }
+  }
   return { hosts, publishers }
 })
 
@@ -116,18 +108,25 @@ export const validateRequest = (
     }
     const seen = new Set<PlatformId>()
     rawPlatforms.forEach((name, i) => {
-      const id = name === "twitter" ? "x" : name
-      if (typeof id !== "string" || !(allPlatforms as ReadonlyArray<string>).includes(id)) return
-      const platform = id as PlatformId
+      const platform = typeof name === "string" ? fromName(name) : undefined
+      if (platform === undefined) return
       if (seen.has(platform)) {
-        issues.push(issue(["platforms", i], `${platform} is selected twice (twitter and x are the same platform)`))
+        const aliases = moduleOf(platform).aliases ?? []
+        issues.push(
+          issue(
+            ["platforms", i],
+            `${platform} is selected twice${
+              aliases.length > 0 ? ` (${[...aliases, platform].join(" and ")} are the same platform)` : ""
+            }`
+          )
+        )
       }
       seen.add(platform)
       if (!isConfigured(platforms, platform)) {
         issues.push(
           issue(
             ["platforms", i],
-            `${platform} is not configured: add a "${platform === "x" ? "twitter" : platform}" section to ` +
+            `${platform} is not configured: add a "${moduleOf(platform).config.section ?? platform}" section to ` +
               `medusa.config.json (or provide the ${displayName[platform]} layer)`
           )
         )
@@ -135,8 +134,8 @@ export const validateRequest = (
     })
     // A host that cannot work (a missing or broken credentials file) is refused now, not once the task runs.
     for (const [i, name] of rawPlatforms.entries()) {
-      const id = name === "twitter" ? "x" : name
-      if (typeof id !== "string" || !(allHosts as ReadonlyArray<string>).includes(id)) continue
+      const id = typeof name === "string" ? fromName(name) : undefined
+      if (id === undefined || !isHost(id)) continue
       const check = platforms.hosts[id as HostId]?.checkSetup
       if (check === undefined) continue
       for (const problem of yield* check) {

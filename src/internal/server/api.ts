@@ -134,6 +134,29 @@ export const ValidationResult = Schema.Struct({
 /** The publish request, as JSON (its encoded form). @internal */
 export const PublishRequestJson = Schema.encodedSchema(PublishRequest).annotations({ identifier: "PublishRequest" })
 
+const MediaId = Schema.String.pipe(Schema.pattern(/^media_[0-9a-f]{32}$/)).annotations({
+  description: "A finished upload to the tus endpoint /v1/uploads: the last segment of its upload URL, " +
+    "also sent in the Medusa-Media-Id header of its last PATCH",
+  examples: ["media_0b5c9a6e8d0f4a539a8e7a4f1f1b2c3d"]
+})
+
+/**
+ * What POST /v1/tasks and /v1/validate take: the publish request, with its
+ * `mediaFile` (a path inside a media root) or instead a `media_id`.
+ *
+ * @internal
+ */
+export const SubmitPayload = Schema.Union(
+  PublishRequestJson,
+  Schema.extend(
+    PublishRequestJson.pipe(Schema.omit("mediaFile")),
+    Schema.Struct({ media_id: MediaId })
+  ).annotations({ identifier: "PublishRequestWithMediaId" })
+).annotations({
+  description: "The publish request (docs/publish-request in the library): `mediaFile`, a path inside one of " +
+    "the server's media_roots, or `media_id`, an upload finished on /v1/uploads (not both)"
+})
+
 /** @internal */
 export const SubmitHeaders = Schema.Struct({
   "idempotency-key": Schema.optional(
@@ -189,7 +212,7 @@ export class MetaGroup extends HttpApiGroup.make("meta", { topLevel: true })
 export class TasksGroup extends HttpApiGroup.make("tasks")
   .add(
     HttpApiEndpoint.post("submit", "/tasks")
-      .setPayload(PublishRequestJson)
+      .setPayload(SubmitPayload)
       .setHeaders(SubmitHeaders)
       .addSuccess(StatusJson, { status: 202 })
       .annotate(OpenApi.Description, "Submits a publish; answers 202 with the status JSON and `Location`")
@@ -221,7 +244,7 @@ export class TasksGroup extends HttpApiGroup.make("tasks")
   )
   .add(
     HttpApiEndpoint.post("validate", "/validate")
-      .setPayload(PublishRequestJson)
+      .setPayload(SubmitPayload)
       .addSuccess(ValidationResult)
       .annotate(OpenApi.Description, "Every check a submit makes, without submitting anything")
   )
@@ -245,6 +268,16 @@ export class TasksGroup extends HttpApiGroup.make("tasks")
   .prefix("/v1")
 {}
 
+/** @internal */
+export const EnableEndpoint = Schema.Struct({
+  url: Schema.String.annotations({ description: "The endpoint's url, as in server.webhooks and the delivery log" })
+}).annotations({ identifier: "EnableWebhookEndpoint" })
+
+/** @internal */
+export const EnabledEndpoint = Schema.Struct({ url: Schema.String, enabled: Schema.Literal(true) }).annotations({
+  identifier: "EnabledWebhookEndpoint"
+})
+
 /** The webhook delivery log (handlers in `internal/web`). @internal */
 export class WebhooksGroup extends HttpApiGroup.make("webhooks")
   .add(
@@ -255,6 +288,100 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
         OpenApi.Description,
         "Webhook deliveries, newest first: state, attempts, last status or error, next try; and disabled endpoints"
       )
+  )
+  .add(
+    HttpApiEndpoint.post("enable", "/webhooks/endpoints/enable")
+      .setPayload(EnableEndpoint)
+      .addSuccess(EnabledEndpoint)
+      .addError(NotFound)
+      .addError(Forbidden)
+      .annotate(
+        OpenApi.Description,
+        "Enables an endpoint a 410 Gone disabled: events from now on are delivered to it again (its deliveries " +
+          "marked disabled stay so). 404 `endpoint_not_disabled` when the url is not a disabled endpoint"
+      )
+  )
+  .middleware(Authorization)
+  .prefix("/v1")
+{}
+
+const TusResumable = Schema.Literal("1.0.0").annotations({ description: "The tus protocol version" })
+const UploadPath = Schema.Struct({ media_id: MediaId })
+const tusAnswers = "Answered by @tus/server with tus's own statuses: 404 for an unknown upload, 409 for an " +
+  "Upload-Offset other than the upload's, 410 for an expired one, 413 beyond server.uploads' limits"
+
+/**
+ * The tus 1.0 ingest for browsers (`server.uploads`), served by @tus/server
+ * beside the API; declared here so that the OpenAPI document describes it.
+ *
+ * @internal
+ */
+export class UploadsGroup extends HttpApiGroup.make("uploads")
+  .add(
+    HttpApiEndpoint.options("capabilities", "/uploads")
+      .addSuccess(HttpApiSchema.NoContent)
+      .annotate(
+        OpenApi.Description,
+        "tus discovery: answers Tus-Version 1.0.0, Tus-Extension (creation, creation-with-upload, termination, " +
+          "expiration) and Tus-Max-Size (server.uploads.max_upload_bytes)"
+      )
+  )
+  .add(
+    HttpApiEndpoint.post("create", "/uploads")
+      .setHeaders(Schema.Struct({
+        "tus-resumable": TusResumable,
+        "upload-length": Schema.String.annotations({
+          description: "The file's size in bytes (required: the server bounds its storage by declared sizes)"
+        }),
+        "upload-metadata": Schema.optional(
+          Schema.String.annotations({ description: "tus metadata: comma-separated `key base64value` pairs" })
+        )
+      }))
+      .addSuccess(HttpApiSchema.Created)
+      .annotate(
+        OpenApi.Description,
+        "Creates an upload: 201 with `Location: /v1/uploads/<media_id>`. " +
+          "413 when it is larger than server.uploads.max_upload_bytes or would take the uploads kept past " +
+          "max_total_bytes. " + tusAnswers
+      )
+  )
+  .add(
+    HttpApiEndpoint.head("offset", "/uploads/:media_id")
+      .setPath(UploadPath)
+      .setHeaders(Schema.Struct({ "tus-resumable": TusResumable }))
+      .addSuccess(HttpApiSchema.Empty(200))
+      .annotate(
+        OpenApi.Description,
+        "How much of the upload the server holds: `Upload-Offset` and `Upload-Length` headers (resume from there). " +
+          tusAnswers
+      )
+  )
+  .add(
+    HttpApiEndpoint.patch("append", "/uploads/:media_id")
+      .setPath(UploadPath)
+      .setHeaders(Schema.Struct({
+        "tus-resumable": TusResumable,
+        "upload-offset": Schema.String.annotations({ description: "Where these bytes start (the server's offset)" })
+      }))
+      .setPayload(HttpApiSchema.Uint8Array({ contentType: "application/offset+octet-stream" }))
+      .addSuccess(HttpApiSchema.NoContent)
+      .annotate(
+        OpenApi.Description,
+        "Appends bytes: 204 with the new `Upload-Offset`. The PATCH that completes the upload also answers " +
+          "`Medusa-Media-Id`: the `media_id` that POST /v1/tasks takes. " + tusAnswers
+      )
+  )
+  .add(
+    HttpApiEndpoint.del("terminate", "/uploads/:media_id")
+      .setPath(UploadPath)
+      .setHeaders(Schema.Struct({ "tus-resumable": TusResumable }))
+      .addSuccess(HttpApiSchema.NoContent)
+      .annotate(OpenApi.Description, "Deletes an upload. " + tusAnswers)
+  )
+  .annotate(
+    OpenApi.Description,
+    "Resumable uploads for browsers (tus 1.0, on when the server's config has `uploads`); a finished upload is a " +
+      "`media_id`. An upload is deleted once the tasks that used it have ended; an unused one expires."
   )
   .middleware(Authorization)
   .prefix("/v1")
@@ -277,3 +404,10 @@ export class Api extends HttpApi.make("medusa")
       "Errors are `{ \"error\": { \"code\", \"message\", \"field\"? } }`."
   )
 {}
+
+/**
+ * What `GET /openapi.json` describes: the API and the tus endpoint beside it.
+ *
+ * @internal
+ */
+export class DocumentedApi extends Api.add(UploadsGroup) {}

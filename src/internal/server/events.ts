@@ -7,6 +7,13 @@
  * follower's position. A comment every `heartbeat` keeps proxies from
  * closing an idle connection.
  *
+ * Progress is coalesced: a task's progress updates wait for the next tick
+ * (`progressInterval`, default 100 ms) and only the newest of them is sent;
+ * a state change is never held back, and it drops its task's waiting
+ * progress (older than the change, whose status JSON carries the progress
+ * too). So a follower gets at most one progress event per task per tick,
+ * however fast the uploads report.
+ *
  * One fiber feeds the store's changes into a hub; each follower subscribes
  * to the hub *before* reading the log, so a change is either in what it
  * reads or in what it is handed afterwards. A follower that falls more than
@@ -16,11 +23,13 @@
  *
  * @internal
  */
+import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type { StoreError } from "../../PublishError.js"
@@ -63,16 +72,57 @@ const encodeChange = (change: TaskChange): Uint8Array => {
   return bytes
 }
 
+/** The events a follower took at once, written as one chunk (one write to its socket). */
+const joined = (chunk: Chunk.Chunk<Uint8Array>): Chunk.Chunk<Uint8Array> => {
+  if (chunk.length <= 1) return chunk
+  const parts = Chunk.toReadonlyArray(chunk)
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return Chunk.of(out)
+}
+
+/** @internal */
+export const defaultProgressInterval: Duration.Duration = Duration.millis(100)
+
 /** @internal */
 export const makeFeed = (
   store: TaskStoreService,
-  options: { readonly heartbeat: Duration.DurationInput; readonly maxBehind?: number | undefined }
+  options: {
+    readonly heartbeat: Duration.DurationInput
+    readonly maxBehind?: number | undefined
+    /** How often a task's progress is sent at most (its newest update); state changes go at once. */
+    readonly progressInterval?: Duration.DurationInput | undefined
+  }
 ): Effect.Effect<Feed, never, Scope.Scope> =>
   Effect.gen(function*() {
     const hub = yield* Effect.acquireRelease(PubSub.unbounded<TaskChange>(), PubSub.shutdown)
+    // Progress waiting for the next tick: the newest update per task.
+    const waiting = new Map<TaskId, TaskChange>()
+    const forward = (change: TaskChange): Effect.Effect<unknown> => {
+      if (change.seq === undefined) {
+        waiting.set(change.task.id, change)
+        return Effect.void
+      }
+      waiting.delete(change.task.id)
+      return PubSub.publish(hub, change)
+    }
+    const flush = Effect.suspend(() => {
+      if (waiting.size === 0) return Effect.void
+      const due = [...waiting.values()]
+      waiting.clear()
+      return PubSub.publishAll(hub, due)
+    })
     yield* store.changes.pipe(
-      Stream.runForEach((change) => PubSub.publish(hub, change)),
+      Stream.runForEach(forward),
       Effect.catchAllCause((cause) => Effect.logError("Medusa server: the task change feed stopped", cause)),
+      Effect.forkScoped
+    )
+    yield* flush.pipe(
+      Effect.repeat(Schedule.spaced(options.progressInterval ?? defaultProgressInterval)),
       Effect.forkScoped
     )
     // Let the feeding fiber subscribe to the store before anyone follows.
@@ -112,7 +162,8 @@ export const makeFeed = (
           )
         ).pipe(
           Stream.filter(relevant),
-          Stream.map(encodeChange)
+          Stream.map(encodeChange),
+          Stream.mapChunks(joined)
         )
         return Stream.make(encoder.encode("retry: 1000\n\n"), ...backlog).pipe(
           Stream.concat(Stream.merge(changes, heartbeat, { haltStrategy: "left" }))

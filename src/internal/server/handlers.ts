@@ -28,8 +28,9 @@ import { isFinal, type Task, TaskState } from "../../Task.js"
 import * as TaskId from "../../TaskId.js"
 import * as TaskStatus from "../../TaskStatus.js"
 import { TaskStore } from "../../TaskStore.js"
+import type { Service as TaskStoreService } from "../../TaskStore.js"
 import { locateSyntaxError } from "../request/jsonSyntax.js"
-import { Api, type Authorization, CurrentCaller } from "./api.js"
+import { Api, type Authorization, CurrentCaller, DocumentedApi } from "./api.js"
 import type { ApiError, BadRequest, PayloadTooLarge } from "./errors.js"
 import * as Errors from "./errors.js"
 import type { Feed } from "./events.js"
@@ -215,7 +216,7 @@ export const layerHandlers = (
     (handlers) => handlers.handle("healthz", () => Effect.succeed({ status: "ok" as const }))
   )
 
-  const spec = OpenApi.fromApi(Api)
+  const spec = OpenApi.fromApi(DocumentedApi)
   const meta = HttpApiBuilder.group(Api, "meta", (handlers) =>
     Effect.gen(function*() {
       const store = yield* TaskStore
@@ -453,6 +454,35 @@ export const layerHandlers = (
 
   return Layer.mergeAll(health, meta, tasks)
 }
+
+/**
+ * `POST /v1/webhooks/endpoints/enable`: an endpoint a 410 disabled gets the
+ * events from now on again.
+ *
+ * @internal
+ */
+export const enableWebhookEndpoint = (
+  store: TaskStoreService,
+  url: string
+): Effect.Effect<{ readonly url: string; readonly enabled: true }, ApiError, CurrentCaller> =>
+  Effect.gen(function*() {
+    yield* requireWrite
+    const outbox = store.outbox
+    const enabled = outbox === undefined ? false : yield* mapLibrary(outbox.enable(url))
+    if (!enabled) {
+      const disabled = outbox === undefined ? [] : yield* mapLibrary(outbox.disabled)
+      return yield* Effect.fail(
+        Errors.notFound(
+          "endpoint_not_disabled",
+          `${JSON.stringify(url)} is not a disabled webhook endpoint; disabled: ${
+            disabled.length === 0 ? "none" : disabled.map((d) => d.url).join(", ")
+          } (GET /v1/webhooks/deliveries lists them)`,
+          "url"
+        )
+      )
+    }
+    return { url, enabled: true as const }
+  })
 
 /** Checks a path id early: the handlers' 404 names it. @internal */
 export const isTaskId = TaskId.is

@@ -206,9 +206,26 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
     })
 
   const recordPostIntent = (id: TaskId, publisher: PublisherId) =>
-    Effect.clockWith((clock) =>
-      setPost(id, postRecord({ publisher, state: "intent", at: clock.unsafeCurrentTimeMillis() }))
-    )
+    Effect.clockWith((clock) => {
+      // A new intent keeps what an earlier send staged (the same post is being made).
+      const staged = posts.get(id)?.[publisher]?.staged
+      return setPost(
+        id,
+        postRecord({
+          publisher,
+          state: "intent",
+          at: clock.unsafeCurrentTimeMillis(),
+          ...(staged === undefined ? {} : { staged })
+        })
+      )
+    })
+
+  const recordPostStaged = (id: TaskId, publisher: PublisherId, ref: string) =>
+    Effect.sync(() => {
+      const record = posts.get(id)?.[publisher]
+      if (record === undefined || record.state !== "intent") return
+      posts.set(id, { ...posts.get(id), [publisher]: postRecord({ ...record, staged: ref }) })
+    })
 
   const recordPostDone = (id: TaskId, post: PublishedPost) =>
     Effect.clockWith((clock) =>
@@ -299,6 +316,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
     loadUploadSession,
     recordPostIntent,
     recordPostDone,
+    recordPostStaged,
     loadPostRecord,
     prune,
     outbox: outbox.outbox

@@ -503,6 +503,17 @@ export const make = (
           )
       )
 
+    // While the post is an intent, its post_id column holds what the publisher staged (a Threads container).
+    const recordPostStaged = (id: TaskId, publisher: PublisherId, ref: string): Effect.Effect<void, StoreError> =>
+      guardWrite(
+        "Recording what a post staged",
+        sql`UPDATE medusa_posts SET post_id = ${ref}
+          WHERE task_id = ${id} AND publisher = ${publisher} AND state = 'intent'`.pipe(
+          Effect.asVoid,
+          Effect.mapError(unavailable(`Recording the ${publisher} staged post of ${id}`))
+        )
+      )
+
     const loadPostRecord = (id: TaskId, publisher: PublisherId): Effect.Effect<Option.Option<PostRecord>, StoreError> =>
       sql<{ state: string; at: unknown; post_id: string | null; url: string | null }>`SELECT state, at, post_id, url
         FROM medusa_posts WHERE task_id = ${id} AND publisher = ${publisher}`.pipe(
@@ -512,7 +523,7 @@ export const make = (
               publisher,
               state: row.state === "done" ? "done" : "intent",
               at: num(row.at),
-              ...(row.post_id === null ? {} : {
+              ...(row.post_id === null ? {} : row.state !== "done" ? { staged: row.post_id } : {
                 post: new PublishedPost({
                   publisher,
                   postId: row.post_id,
@@ -659,6 +670,7 @@ export const make = (
       loadUploadSession,
       recordPostIntent,
       recordPostDone,
+      recordPostStaged,
       loadPostRecord,
       prune,
       outbox: SqlOutbox.make(sql, guardWrite)

@@ -604,7 +604,11 @@ export const postStep = (
         modify(engine, taskId, (t) =>
           t.state !== "in_progress" ? t : rebuild(t, { waits: withWait(t.waits, publisherId, wait), updatedAt: now }))
       ).pipe(Effect.asVoid, Effect.catchAll(logStoreFailure("record a post's wait")))
-    const context = { taskId, taskCreatedAt: task.createdAt, metadata, media: task.media, videos, onWait }
+    // What a publisher prepares before the request that posts (a Threads container) is kept with the intent.
+    const stage = engine.store.recordPostStaged
+    const onStaged = stage === undefined ? undefined : (ref: string) =>
+      Effect.orDie(stage(taskId, publisherId, ref))
+    const context = { taskId, taskCreatedAt: task.createdAt, metadata, media: task.media, videos, onWait, onStaged }
     const record = yield* engine.store.loadPostRecord(taskId, publisherId)
     let post: PublishedPost
     if (Option.isSome(record) && record.value.state === "done" && record.value.post !== undefined) {
@@ -612,10 +616,17 @@ export const postStep = (
     } else {
       // An intent left by an earlier run: its request's outcome is unknown.
       let unknownSince = Option.isSome(record) ? record.value.at : undefined
+      let staged = Option.isSome(record) ? record.value.staged : undefined
       let made: PublishedPost | undefined
       for (let sends = 0; made === undefined;) {
         if (unknownSince !== undefined) {
-          const found = yield* reconcile(publisher as Publisher<unknown>, publisherId, context, unknownSince, onWait)
+          const found = yield* reconcile(
+            publisher as Publisher<unknown>,
+            publisherId,
+            { ...context, staged },
+            unknownSince,
+            onWait
+          )
           if (Option.isSome(found)) {
             made = found.value
             break
@@ -626,7 +637,7 @@ export const postStep = (
         }
         yield* engine.store.recordPostIntent(taskId, publisherId)
         sends += 1
-        const sent = yield* Effect.either(publisher.post(context))
+        const sent = yield* Effect.either(publisher.post({ ...context, staged }))
         if (Either.isRight(sent)) {
           made = sent.right
         } else if (sent.left._tag !== "PostOutcomeUnknown" || sends >= maxPostSends) {
@@ -634,6 +645,7 @@ export const postStep = (
         } else {
           const intent = yield* engine.store.loadPostRecord(taskId, publisherId)
           unknownSince = Option.isSome(intent) ? intent.value.at : yield* Clock.currentTimeMillis
+          staged = Option.isSome(intent) ? intent.value.staged : undefined
         }
       }
       yield* engine.store.recordPostDone(taskId, made!)

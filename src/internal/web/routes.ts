@@ -18,6 +18,7 @@ import { Ingest } from "../../Ingest.js"
 import { TaskStore } from "../../TaskStore.js"
 import * as Webhooks from "../../Webhooks.js"
 import { Api, type Authorization } from "../server/api.js"
+import { enableWebhookEndpoint } from "../server/handlers.js"
 import { statusPageHtml } from "./statusPage.js"
 
 const hashOf = (tag: "script" | "style"): string => {
@@ -89,7 +90,7 @@ export const layerDeliveries: Layer.Layer<
             reason: d.reason
           }))
         }
-      }).pipe(Effect.orDie))
+      }).pipe(Effect.orDie)).handle("enable", ({ payload }) => enableWebhookEndpoint(store, payload.url))
   }))
 
 /** Whether a path is the page (for the server's public paths). @internal */

@@ -78,7 +78,7 @@ export const statusPageHtml: string = String.raw`<!doctype html>
 (function () {
   "use strict";
   var STORAGE = "medusa.apiKey";
-  var NAMES = { youtube: "YouTube", vimeo: "Vimeo", facebook: "Facebook", x: "X", linkedin: "LinkedIn" };
+  var NAMES = { youtube: "YouTube", vimeo: "Vimeo", facebook: "Facebook", x: "X", linkedin: "LinkedIn", threads: "Threads", mastodon: "Mastodon" };
   var HOSTS = { youtube: true, vimeo: true };
   var rows = new Map();
   var canWrite = true;

@@ -11,7 +11,7 @@
 import { createHash, type Hash } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { Worker } from "node:worker_threads"
-import type { PlatformId } from "../../PlatformId.js"
+import { all, type PlatformId } from "../../PlatformId.js"
 
 // =============================================================================
 // Clock
@@ -82,7 +82,7 @@ export interface RandomFaults {
   readonly actions: ReadonlyArray<FaultAction>
 }
 
-const PLATFORMS: ReadonlyArray<PlatformId> = ["youtube", "vimeo", "facebook", "x", "linkedin", "bluesky"]
+const PLATFORMS: ReadonlyArray<PlatformId> = all
 
 /** Thrown for a malformed fault rule or control request; the message names the field and the fix. @internal */
 export class InvalidControlRequest extends Error {}
@@ -104,7 +104,7 @@ export const parsePlatform = (value: unknown, field = "platform"): PlatformId =>
  * @internal
  */
 export interface SeedPost {
-  readonly platform: "facebook" | "x" | "linkedin" | "bluesky"
+  readonly platform: "facebook" | "x" | "linkedin" | "threads" | "mastodon" | "bluesky"
   /** The post's text as a reader sees it (LinkedIn's commentary is escaped by the emulator). */
   readonly text: string
   /** Epoch ms by the sandbox clock (default: now). */
@@ -113,7 +113,7 @@ export interface SeedPost {
   readonly link?: string | undefined
 }
 
-const SEEDABLE: ReadonlyArray<SeedPost["platform"]> = ["facebook", "x", "linkedin", "bluesky"]
+const SEEDABLE: ReadonlyArray<SeedPost["platform"]> = ["facebook", "x", "linkedin", "threads", "mastodon", "bluesky"]
 
 /** Validates a seeded post from JSON (`at` may be epoch ms or an ISO 8601 date-time). @internal */
 export const parseSeedPost = (input: unknown): SeedPost => {
@@ -350,6 +350,8 @@ export class SandboxState {
     facebook: { requests: 0, bodyBytes: 0, faults: 0, discardedBytes: 0, stalls: 0 },
     x: { requests: 0, bodyBytes: 0, faults: 0, discardedBytes: 0, stalls: 0 },
     linkedin: { requests: 0, bodyBytes: 0, faults: 0, discardedBytes: 0, stalls: 0 },
+    threads: { requests: 0, bodyBytes: 0, faults: 0, discardedBytes: 0, stalls: 0 },
+    mastodon: { requests: 0, bodyBytes: 0, faults: 0, discardedBytes: 0, stalls: 0 },
     bluesky: { requests: 0, bodyBytes: 0, faults: 0, discardedBytes: 0, stalls: 0 }
   }
   readonly log: Array<LogEntry> = []

@@ -1,0 +1,101 @@
+/**
+ * LinkedIn: a publisher posting to a member's or an organization's feed
+ * through the Posts API. The adapter is `LinkedIn.ts`.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import { optional, postingKeys, required, Secret, Url } from "../../internal/config/values.js"
+import type { Publisher } from "../../Platform.js"
+import type { PublisherModule } from "../../PlatformModule.js"
+
+/**
+ * `metadata.linkedin` of a publish request.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export class LinkedInMetadata extends Schema.Class<LinkedInMetadata>("@medusa/LinkedInMetadata")({
+  /** Template; at most 3,000 characters once filled. */
+  text: Schema.String
+}) {}
+
+/**
+ * The `linkedin` section of `medusa.config.json` (`LinkedIn.layer`'s options).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ConfigSection = Schema.Struct({
+  accessToken: required(Secret, "access_token"),
+  authorUrn: required(
+    Schema.String.pipe(
+      Schema.pattern(/^urn:li:(person|organization):[A-Za-z0-9_-]+$/, {
+        message: (issue) =>
+          `must be a LinkedIn URN such as urn:li:person:abc123 or urn:li:organization:123, got ${
+            JSON.stringify(issue.actual)
+          }`
+      })
+    ),
+    "author_urn"
+  ),
+  baseUrl: optional(Url, "base_url"),
+  apiVersion: optional(
+    Schema.String.pipe(Schema.pattern(/^\d{6}$/, { message: () => "must be a YYYYMM version such as 202511" })),
+    "api_version"
+  ),
+  ...postingKeys
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type LinkedInConfig = typeof ConfigSection.Type
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class LinkedInPublisher extends Context.Tag("@medusa/Platform/LinkedInPublisher")<
+  LinkedInPublisher,
+  Publisher<LinkedInMetadata>
+>() {}
+
+const adapter = () => import("./LinkedIn.js")
+
+/**
+ * @since 0.1.0
+ * @category modules
+ */
+export const linkedin: PublisherModule<"linkedin", LinkedInConfig, LinkedInMetadata> = {
+  id: "linkedin",
+  kind: "publisher",
+  displayName: "LinkedIn",
+  config: { schema: ConfigSection },
+  metadata: LinkedInMetadata,
+  templateFields: ["text"],
+  tag: LinkedInPublisher,
+  make: (config, defaults) =>
+    Effect.flatMap(
+      Effect.promise(adapter),
+      (LinkedIn) => LinkedIn.make({ maxRateLimitWait: defaults.maxWait, ...config })
+    ),
+  cli: {
+    flags: [{
+      name: "linkedin-text",
+      type: "text",
+      description: "LinkedIn post text (a template; ≤ 3,000 characters once filled)."
+    }],
+    metadata: ({ flags }) => typeof flags["linkedin-text"] === "string" ? { text: flags["linkedin-text"] } : undefined
+  },
+  checkCredentials: (config) =>
+    Effect.flatMap(Effect.promise(adapter), (LinkedIn) =>
+      Effect.map(LinkedIn.checkCredentials(config), (r) => ({
+        ok: r.ok,
+        summary: `${r.valid ? "valid" : "not valid"}; author ${r.authorUrn}, LinkedIn-Version ${r.apiVersion}`,
+        details: [...r.problems]
+      })))
+}
