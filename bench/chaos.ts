@@ -44,6 +44,7 @@ import * as path from "node:path"
 import * as Medusa from "../src/Medusa.js"
 import * as Config from "../src/MedusaConfig.js"
 import type { HostId, PlatformId } from "../src/PlatformId.js"
+import * as Bluesky from "../src/platforms/bluesky/Bluesky.js"
 import * as Facebook from "../src/platforms/facebook/Facebook.js"
 import * as LinkedIn from "../src/platforms/linkedin/LinkedIn.js"
 import * as Vimeo from "../src/platforms/vimeo/Vimeo.js"
@@ -85,7 +86,10 @@ const routes: ReadonlyArray<RouteSpec> = [
   { platform: "x", route: "tweets" },
   { platform: "x", route: "users.tweets" },
   { platform: "linkedin", route: "posts" },
-  { platform: "linkedin", route: "posts.find" }
+  { platform: "linkedin", route: "posts.find" },
+  { platform: "bluesky", route: "createRecord" },
+  { platform: "bluesky", route: "getRecord" },
+  { platform: "bluesky", route: "createSession" }
 ]
 
 const pick = <A>(next: () => number, items: ReadonlyArray<A>): A => items[Math.floor(next() * items.length)]!
@@ -139,7 +143,7 @@ export const faultsFor = (next: () => number, size: number): ReadonlyArray<Fault
 // =============================================================================
 
 const hosts: ReadonlyArray<HostId> = ["youtube", "vimeo"]
-const everyPlatform: ReadonlyArray<PlatformId> = ["youtube", "vimeo", "facebook", "x", "linkedin"]
+const everyPlatform: ReadonlyArray<PlatformId> = ["youtube", "vimeo", "facebook", "x", "linkedin", "bluesky"]
 
 /** What one run found. */
 /** What a run and the whole campaign both count. */
@@ -201,7 +205,8 @@ export const runOne = async (seed: number, options: { tasks?: number; hangSecond
       Vimeo.layer({ ...config.vimeo!, ...hostLimits }),
       Facebook.layer({ ...config.facebook!, ...publisherLimits }),
       X.layer({ ...config.x!, ...publisherLimits }),
-      LinkedIn.layer({ ...config.linkedin!, ...publisherLimits })
+      LinkedIn.layer({ ...config.linkedin!, ...publisherLimits }),
+      Bluesky.layer({ ...config.bluesky!, ...publisherLimits, settleTime: "0 seconds" })
     ).pipe(Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeFileSystem.layer)))
     const medusa = Medusa.layerMemory({ maxConcurrentTasks: tasks }).pipe(Layer.provide(platforms))
 
@@ -220,7 +225,8 @@ export const runOne = async (seed: number, options: { tasks?: number; hangSecond
               vimeo: { title: `Launch ${tag(i)}` },
               facebook: { message: `Watch ${tag(i)}: {youtube_url}` },
               x: { text: `New ${tag(i)} {youtube_url} {vimeo_url}` },
-              linkedin: { text: `Out now ${tag(i)} {vimeo_url}` }
+              linkedin: { text: `Out now ${tag(i)} {vimeo_url}` },
+              bluesky: { text: `Now on Bluesky ${tag(i)} {youtube_url}` }
             }
           }),
         { concurrency: "unbounded" }
@@ -317,7 +323,7 @@ export const runOne = async (seed: number, options: { tasks?: number; hangSecond
           notes.push(`task ${i}: ${n} finished videos on ${host}`)
         }
       }
-      for (const publisher of ["facebook", "x", "linkedin"] as const) {
+      for (const publisher of ["facebook", "x", "linkedin", "bluesky"] as const) {
         const n = state.posts.filter((p) => p.platform === publisher && p.text.includes(`${tag(i)} `)).length
         if (n > 1) {
           duplicates += n - 1

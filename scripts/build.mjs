@@ -76,7 +76,8 @@ await esbuild.build({
   legalComments: "none",
   logLevel: "warning",
   // Native modules and their optional native helpers stay packages; so do the
-  // Google clients, which only `publish` to YouTube and `auth` load.
+  // Google clients, which only `publish` to YouTube and `auth` load, and the
+  // AT Protocol client, which only `publish` to Bluesky and `auth` load.
   external: [
     "better-sqlite3",
     "msgpackr-extract",
@@ -84,7 +85,8 @@ await esbuild.build({
     "bufferutil",
     "utf-8-validate",
     "@googleapis/youtube",
-    "google-auth-library"
+    "google-auth-library",
+    "@atproto/api"
   ],
   // Bundled CommonJS dependencies call require() for Node's built-in modules.
   banner: {

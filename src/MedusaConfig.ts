@@ -225,6 +225,13 @@ export type {
    * @since 0.1.0
    * @category models
    */
+  BlueskyConfig
+} from "./platforms/bluesky/index.js"
+export type {
+  /**
+   * @since 0.1.0
+   * @category models
+   */
   FacebookConfig
 } from "./platforms/facebook/index.js"
 export type {

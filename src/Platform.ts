@@ -209,6 +209,11 @@ export interface Host<M> {
  */
 export interface PostContext<M> {
   readonly taskId: TaskId
+  /**
+   * When the task was created (epoch ms): stable across runs, so a publisher
+   * may derive a key from it (Bluesky's record key).
+   */
+  readonly taskCreatedAt?: number | undefined
   /** Metadata with every template already filled. */
   readonly metadata: M
   readonly media: MediaFile
@@ -365,6 +370,13 @@ export interface Publisher<M> {
 // Tags (declared by each platform module, src/platforms/<id>/index.ts)
 // =============================================================================
 
+export {
+  /**
+   * @since 0.1.0
+   * @category tags
+   */
+  BlueskyPublisher
+} from "./platforms/bluesky/index.js"
 export {
   /**
    * @since 0.1.0

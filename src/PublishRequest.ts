@@ -34,6 +34,13 @@ export {
    * @since 0.1.0
    * @category schemas
    */
+  BlueskyMetadata
+} from "./platforms/bluesky/index.js"
+export {
+  /**
+   * @since 0.1.0
+   * @category schemas
+   */
   FacebookMetadata
 } from "./platforms/facebook/index.js"
 export {

@@ -441,6 +441,17 @@ const postOf = (publisher: PublisherId, n: number): PublishedPost => {
         { publisher, postId: `urn:li:share:${7000000000000000000n + BigInt(n)}` },
         true
       )
+    case "bluesky": {
+      const rkey = `3m${n.toString(32).padStart(11, "2")}`
+      return new PublishedPost(
+        {
+          publisher,
+          postId: `at://did:plc:testplatforms/app.bsky.feed.post/${rkey}`,
+          url: `https://bsky.app/profile/test.bsky.social/post/${rkey}`
+        },
+        true
+      )
+    }
     default:
       return new PublishedPost({ publisher, postId: `${publisher}_post_${n}` }, true)
   }

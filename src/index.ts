@@ -91,6 +91,9 @@ export * as Threads from "./platforms/threads/Threads.js"
 export * as Mastodon from "./platforms/mastodon/Mastodon.js"
 
 /** @since 0.1.0 */
+export * as Bluesky from "./platforms/bluesky/Bluesky.js"
+
+/** @since 0.1.0 */
 export * as TestPlatforms from "./TestPlatforms.js"
 
 /** @since 0.1.0 */

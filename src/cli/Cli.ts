@@ -465,7 +465,7 @@ const sandboxConfig = {
   ),
   port: Options.integer("port").pipe(
     Options.withDescription(
-      "Base port: youtube, vimeo, facebook, x, linkedin and the control server take it and the next five, threads and mastodon the two after (default: ephemeral ports)."
+      "Base port: youtube, vimeo, facebook, x, linkedin and the control server take it and the next five, threads, mastodon and bluesky the three after (default: ephemeral ports)."
     ),
     Options.optional
   ),
@@ -481,7 +481,7 @@ const sandboxCommand = Command.make(
   (options) => Effect.flatMap(Effect.promise(load), (m) => m.sandbox(options))
 ).pipe(
   Command.withDescription(examples(
-    "Run the local emulators of YouTube, Vimeo, Facebook, X, LinkedIn, Threads and Mastodon in the foreground, print their URLs and write a config that points at them. Stops on Ctrl+C.",
+    "Run the local emulators of YouTube, Vimeo, Facebook, X, LinkedIn, Threads, Mastodon and Bluesky in the foreground, print their URLs and write a config that points at them. Stops on Ctrl+C.",
     [
       "medusa sandbox",
       "medusa sandbox --config-out /tmp/sb/medusa.config.json --port 8100",

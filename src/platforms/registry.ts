@@ -5,6 +5,7 @@
  *
  * @internal
  */
+import { bluesky } from "./bluesky/index.js"
 import { facebook } from "./facebook/index.js"
 import { linkedin } from "./linkedin/index.js"
 import { mastodon } from "./mastodon/index.js"
@@ -21,7 +22,8 @@ export const modules = [
   x,
   linkedin,
   threads,
-  mastodon
+  mastodon,
+  bluesky
 ] as const
 
 /** @internal */

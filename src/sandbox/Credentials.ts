@@ -32,6 +32,13 @@ export interface SandboxCredentials {
   readonly linkedin: { readonly accessToken: string; readonly authorUrn: string }
   readonly threads: { readonly accessToken: string; readonly userId: string }
   readonly mastodon: { readonly accessToken: string; readonly accountId: string }
+  readonly bluesky: {
+    readonly handle: string
+    readonly did: string
+    readonly appPassword: string
+    /** Prefix of the session tokens the PDS issues. */
+    readonly accessTokenPrefix: string
+  }
 }
 
 /**
@@ -55,7 +62,13 @@ export const defaults: SandboxCredentials = {
   },
   linkedin: { accessToken: "sandbox-linkedin-token", authorUrn: "urn:li:person:sandbox01" },
   threads: { accessToken: "sandbox-threads-token", userId: "17841400000000001" },
-  mastodon: { accessToken: "sandbox-mastodon-token", accountId: "109000000000000001" }
+  mastodon: { accessToken: "sandbox-mastodon-token", accountId: "109000000000000001" },
+  bluesky: {
+    handle: "sandbox.bsky.social",
+    did: "did:plc:sandboxbsky0000000000001",
+    appPassword: "sbox-bsky-appp-pass",
+    accessTokenPrefix: "sandbox-bluesky-session"
+  }
 }
 
 /**
@@ -73,5 +86,6 @@ export const make = (
   x: { ...defaults.x, ...overrides.x },
   linkedin: { ...defaults.linkedin, ...overrides.linkedin },
   threads: { ...defaults.threads, ...overrides.threads },
-  mastodon: { ...defaults.mastodon, ...overrides.mastodon }
+  mastodon: { ...defaults.mastodon, ...overrides.mastodon },
+  bluesky: { ...defaults.bluesky, ...overrides.bluesky }
 })

@@ -44,7 +44,7 @@ export class RunnerError extends Schema.TaggedError<RunnerError>("@medusa/sandbo
 export interface ForegroundOptions {
   /** Where to write the config; its directory receives the YouTube credential files too. */
   readonly configOut: string
-  /** First of eight fixed ports (youtube n … linkedin n+4, control n+5, threads n+6, mastodon n+7). */
+  /** First of nine fixed ports (youtube n … linkedin n+4, control n+5, threads n+6, mastodon n+7, bluesky n+8). */
   readonly port?: number | undefined
   /** Everything else the sandbox takes (latency, seed, keepBytes, …); `ports` is set from `port`. */
   readonly sandbox?: Sandbox.SandboxOptions | undefined
@@ -70,7 +70,8 @@ export const portsFrom = (first: number): Record<PlatformId | "control", number>
   linkedin: first + 4,
   control: first + 5,
   threads: first + 6,
-  mastodon: first + 7
+  mastodon: first + 7,
+  bluesky: first + 8
 })
 
 /**

@@ -23,6 +23,7 @@ import type { AddressInfo } from "node:net"
 import * as path from "node:path"
 import type { PlatformId } from "../PlatformId.js"
 import * as Credentials from "./Credentials.js"
+import { makeBluesky } from "./emulators/bluesky.js"
 import { type FacebookEmulatorOptions, makeFacebook } from "./emulators/facebook.js"
 import { type LinkedInEmulatorOptions, makeLinkedIn } from "./emulators/linkedin.js"
 import { makeMastodon, type MastodonEmulatorOptions } from "./emulators/mastodon.js"
@@ -192,7 +193,7 @@ export interface Sandbox {
   readonly expireToken: (platform: PlatformId) => void
   readonly exhaustQuota: (platform: PlatformId) => void
   /**
-   * Puts a post on Facebook, X, LinkedIn, Threads or Mastodon dated `at` by the sandbox clock
+   * Puts a post on Facebook, X, LinkedIn, Threads, Mastodon or Bluesky dated `at` by the sandbox clock
    * (default now), as if made outside Medusa: no duplicate or limit checks.
    * Searches list it like any other post. Also `POST /_sandbox/posts`.
    */
@@ -238,7 +239,8 @@ export const start = async (options: SandboxOptions = {}): Promise<Sandbox> => {
     x: makeX(env),
     linkedin: makeLinkedIn(env),
     threads: makeThreads(env),
-    mastodon: makeMastodon(env)
+    mastodon: makeMastodon(env),
+    bluesky: makeBluesky(env)
   }
   const servers: Array<Server> = []
   const urls = {} as Record<PlatformId, string>
@@ -524,6 +526,11 @@ export const writeConfig = async (
       access_token: credentials.mastodon.accessToken,
       instance_url: urls.mastodon,
       settle_time
+    },
+    bluesky: {
+      identifier: credentials.bluesky.handle,
+      app_password: credentials.bluesky.appPassword,
+      service: urls.bluesky
     }
   })
   return configFile

@@ -22,7 +22,7 @@ const usage =
   --config-out <path>  where to write medusa.config.json (credential files go beside it);
                        default .medusa/sandbox/medusa.config.json
   --port <n>           fixed ports: youtube n, vimeo n+1, facebook n+2, x n+3, linkedin n+4, control n+5,
-                       threads n+6, mastodon n+7
+                       threads n+6, mastodon n+7, bluesky n+8
                        (default: ephemeral ports)
   --latency <ms>       latency added to every request (default 0)
   --seed <n>           seed for ids and random faults (default 1)

@@ -19,7 +19,8 @@ const canaries = {
   x: { accessTokenSecret: "canary-x-token-secret-77d0", apiSecret: "canary-x-api-secret-1b2b" },
   linkedin: { accessToken: "canary-linkedin-token-c4d4" },
   threads: { accessToken: "canary-threads-token-8e2f" },
-  mastodon: { accessToken: "canary-mastodon-token-41ab" }
+  mastodon: { accessToken: "canary-mastodon-token-41ab" },
+  bluesky: { appPassword: "canary-bluesky-app-pass-e5a1" }
 }
 const secrets = [
   canaries.youtube.clientSecret,
@@ -31,7 +32,8 @@ const secrets = [
   canaries.x.apiSecret,
   canaries.linkedin.accessToken,
   canaries.threads.accessToken,
-  canaries.mastodon.accessToken
+  canaries.mastodon.accessToken,
+  canaries.bluesky.appPassword
 ]
 
 beforeAll(async () => {
@@ -51,6 +53,10 @@ describe("medusa auth", () => {
     assert.match(result.stdout, /^LinkedIn\s+ok\s+valid; author urn:li:person:/m)
     assert.match(result.stdout, /^Threads\s+ok\s+valid; user @medusa\.sandbox \(17841400000000001\)$/m)
     assert.match(result.stdout, /^Mastodon\s+ok\s+valid; account @medusa on http:\/\/127\.0\.0\.1:\d+$/m)
+    assert.match(
+      result.stdout,
+      /^Bluesky\s+ok\s+valid; account @sandbox\.bsky\.social \(did:plc:sandbox\w+\), app password on http:\/\/127\.0\.0\.1:\d+$/m
+    )
     assert.match(
       result.stdout,
       /^YouTube\s+ok\s+valid; channel Sandbox Channel \(UCsandbox\w+\), access token expires \d{4}-\d\d-\d\dT/m

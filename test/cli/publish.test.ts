@@ -19,7 +19,7 @@ afterAll(async () => {
 const taskIdPattern = /medusa_task_[0-9a-f-]{36}/
 
 describe("medusa publish", () => {
-  it("publishes the sample to all five platforms with the links in the posts", async () => {
+  it("publishes the sample to all six platforms with the links in the posts", async () => {
     const result = await run(["publish", sampleMp4, "--request", demoRequest, ...env.flags], { cwd: env.dir })
     assert.strictEqual(result.code, 0, result.stderr)
     const state = env.sandbox.raw
@@ -29,7 +29,14 @@ describe("medusa publish", () => {
     for (const u of uploads) assert.strictEqual(u.bytes, fs.statSync(sampleMp4).size)
     const youtube = uploads.find((u) => u.platform === "youtube")!
     const vimeo = uploads.find((u) => u.platform === "vimeo")!
-    assert.sameMembers(state.posts.map((p) => p.platform), ["facebook", "x", "linkedin", "threads", "mastodon"])
+    assert.sameMembers(state.posts.map((p) => p.platform), [
+      "facebook",
+      "x",
+      "linkedin",
+      "threads",
+      "mastodon",
+      "bluesky"
+    ])
     for (const post of state.posts) {
       assert.include(post.text, youtube.videoId!, `${post.platform} post carries the YouTube link`)
       assert.include(post.text, vimeo.videoId!, `${post.platform} post carries the Vimeo link`)

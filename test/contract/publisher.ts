@@ -77,6 +77,14 @@ export interface PublisherCase<M> {
     readonly credentials: NonNullable<SandboxOptions["credentials"]>
     readonly secrets: ReadonlyArray<string>
   }
+  /**
+   * The publisher writes under a key derived from the task (Bluesky's record
+   * key): a re-send of the task's post cannot make a second one, so instead of
+   * refusing duplicates by text and leaving lost answers unknown, it re-sends
+   * under the same key, and `find` looks the key up (text plays no part, and
+   * the settle time is zero). The scenarios below say how each rule reads then.
+   */
+  readonly keyed?: boolean
   /** The platform's credential check (its report must not carry the canary either). */
   readonly checkCredentials: (sb: Sandbox.Sandbox) => Effect.Effect<unknown, unknown, HttpClient.HttpClient>
 }
@@ -96,20 +104,49 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
       return { sb, publisher }
     })
 
-  describe("contract", () => {
-    it.scoped("find returns the post with the same (escaped) text, and None for another", () =>
-      Effect.gen(function*() {
-        const { publisher, sb } = yield* setup()
-        expect(publisher.canFind).toBe(true)
-        const intentAt = sb.clock.now()
-        const posted = yield* publisher.post(post("Find #me (please) https://vimeo.com/76979871"))
-        const found = yield* publisher.find(sought("Find #me (please) https://vimeo.com/76979871", intentAt))
-        expect(Option.getOrThrow(found).postId).toBe(posted.postId)
-        expect(Option.isNone(yield* publisher.find(sought("Find me please https://vimeo.com/76979871", intentAt))))
-          .toBe(true)
-      }).pipe(Effect.provide(Http)))
+  const keyed = platform.keyed === true
+  const anotherTask = TaskId.make("medusa_task_7e57ab1e-0000-4000-8000-00000000cafe")
 
-    const sameTextTwice = platform.sameTextTwice ?? "duplicate"
+  describe("contract", () => {
+    if (keyed) {
+      it.scoped("find returns the task's post (by its key), and None for another task with the same text", () =>
+        Effect.gen(function*() {
+          const { publisher } = yield* setup()
+          expect(publisher.canFind).toBe(true)
+          const posted = yield* publisher.post(post("Find #me (please) https://vimeo.com/76979871"))
+          const found = yield* publisher.find(sought("Find #me (please) https://vimeo.com/76979871", 0))
+          expect(Option.getOrThrow(found).postId).toBe(posted.postId)
+          const other = { ...sought("Find #me (please) https://vimeo.com/76979871", 0), taskId: anotherTask }
+          expect(Option.isNone(yield* publisher.find(other))).toBe(true)
+        }).pipe(Effect.provide(Http)))
+
+      it.scoped("the same task posted twice → the first post, one stored, one write accepted", () =>
+        Effect.gen(function*() {
+          const { publisher, sb } = yield* setup()
+          const first = yield* publisher.post(post("Same task twice"))
+          const again = yield* publisher.post(post("Same task twice"))
+          expect(again.postId).toBe(first.postId)
+          expect(posts(sb)).toHaveLength(1)
+          expect(platform.postRequests(sb).filter((e) => e.status === 200)).toHaveLength(1)
+        }).pipe(Effect.provide(Http)))
+    }
+
+    if (!keyed) {
+      it.scoped("find returns the post with the same (escaped) text, and None for another", () =>
+        Effect.gen(function*() {
+          const { publisher, sb } = yield* setup()
+          expect(publisher.canFind).toBe(true)
+          const intentAt = sb.clock.now()
+          const posted = yield* publisher.post(post("Find #me (please) https://vimeo.com/76979871"))
+          const found = yield* publisher.find(sought("Find #me (please) https://vimeo.com/76979871", intentAt))
+          expect(Option.getOrThrow(found).postId).toBe(posted.postId)
+          expect(Option.isNone(yield* publisher.find(sought("Find me please https://vimeo.com/76979871", intentAt))))
+            .toBe(true)
+        }).pipe(Effect.provide(Http)))
+    }
+
+    // A keyed publisher's "same text twice" from one task is the same task twice (above).
+    const sameTextTwice = keyed ? undefined : platform.sameTextTwice ?? "duplicate"
     if (sameTextTwice === "folded") {
       it.scoped("the same text twice from one task → folded into the first post, one post stored", () =>
         Effect.gen(function*() {
@@ -198,21 +235,49 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
           expect(platform.postRequests(sb)).toHaveLength(1)
         }).pipe(Effect.provide(Http)))
 
-      it.scoped("dropped mid-request: nothing found → post_outcome_unknown, no retry, no post", () =>
-        Effect.gen(function*() {
-          const { publisher, sb } = yield* setup()
-          sb.inject({ platform: platform.id, route: platform.postRoute, action: { kind: "drop", afterBytes: 4 } })
-          const error = yield* Effect.flip(publisher.post(post("Cut mid-body")))
-          expect(error._tag).toBe("PostOutcomeUnknown")
-          expect(error.reason).toBe("post_outcome_unknown")
-          expect(error.message).toMatch(platform.unknownHint)
-          expect(error.message).toMatch(/did not retry/)
-          expect(platform.postRequests(sb)).toHaveLength(1)
-          expect(posts(sb)).toHaveLength(0)
-        }).pipe(Effect.provide(Http)))
+      if (keyed) {
+        it.scoped("dropped mid-request: not found under its key → re-sent under the same key, one post", () =>
+          Effect.gen(function*() {
+            const { publisher, sb } = yield* setup()
+            sb.inject({ platform: platform.id, route: platform.postRoute, action: { kind: "drop", afterBytes: 4 } })
+            const made = yield* publisher.post(post("Cut mid-body"))
+            expect(platform.postRequests(sb)).toHaveLength(2)
+            expect(posts(sb).map((p) => p.id)).toEqual([made.postId])
+          }).pipe(Effect.provide(Http)))
+      }
+
+      if (!keyed) {
+        it.scoped("dropped mid-request: nothing found → post_outcome_unknown, no retry, no post", () =>
+          Effect.gen(function*() {
+            const { publisher, sb } = yield* setup()
+            sb.inject({ platform: platform.id, route: platform.postRoute, action: { kind: "drop", afterBytes: 4 } })
+            const error = yield* Effect.flip(publisher.post(post("Cut mid-body")))
+            expect(error._tag).toBe("PostOutcomeUnknown")
+            expect(error.reason).toBe("post_outcome_unknown")
+            expect(error.message).toMatch(platform.unknownHint)
+            expect(error.message).toMatch(/did not retry/)
+            expect(platform.postRequests(sb)).toHaveLength(1)
+            expect(posts(sb)).toHaveLength(0)
+          }).pipe(Effect.provide(Http)))
+      }
 
       const isSearch = platform.serverErrorSearch
-      if (isSearch !== undefined) {
+      if (isSearch !== undefined && keyed) {
+        it.scoped("a 503: looked up under its key, re-sent after a backoff (TestClock), one post", () =>
+          Effect.gen(function*() {
+            const { publisher, sb } = yield* setup()
+            sb.inject({ platform: platform.id, route: platform.postRoute, action: { kind: "status", status: 503 } })
+            const fiber = yield* Effect.fork(publisher.post(post("server error")))
+            const wait = yield* awaitSleep(500, 5_000)
+            expect(sb.raw.log.some((e) => e.platform === platform.id && isSearch(e))).toBe(true)
+            expect(posts(sb)).toHaveLength(0)
+            yield* TestClock.adjust(wait)
+            const made = yield* Fiber.join(fiber)
+            expect(platform.postRequests(sb)).toHaveLength(2)
+            expect(posts(sb).map((p) => p.id)).toEqual([made.postId])
+          }).pipe(Effect.provide(Http)))
+      }
+      if (isSearch !== undefined && !keyed) {
         it.scoped("a 503 is an unknown outcome: searched, never re-sent", () =>
           Effect.gen(function*() {
             const { publisher, sb } = yield* setup()
@@ -237,7 +302,7 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
           const engine = yield* Engine.makeEngine(
             store,
             { hosts: {}, publishers: { [platform.id]: publisher } },
-            { youtube: 1, vimeo: 1, facebook: 1, x: 1, linkedin: 1, threads: 1, mastodon: 1 }
+            { youtube: 1, vimeo: 1, facebook: 1, x: 1, linkedin: 1, threads: 1, mastodon: 1, bluesky: 1 }
           )
           const request = new PublishRequest({
             mediaFile: media.path,
@@ -255,72 +320,134 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
           return { store, engine, task }
         })
 
-      it.scoped("find adopts no identical post dated before the intent, beyond the clock-skew allowance", () =>
-        Effect.gen(function*() {
-          const { publisher, sb } = yield* setup()
-          const intentAt = sb.clock.now()
-          sb.seedPost({ platform: platform.id, text, at: intentAt - 2 * DAY })
-          sb.seedPost({ platform: platform.id, text, at: intentAt - findClockSkewMillis - 5_000 })
-          expect(Option.isNone(yield* publisher.find(sought(text, intentAt)))).toBe(true)
-          // Within the allowance the platform's clock may simply be behind Medusa's: adopted.
-          const lagging = sb.seedPost({ platform: platform.id, text, at: intentAt - findClockSkewMillis + 5_000 })
-          expect(Option.getOrThrow(yield* publisher.find(sought(text, intentAt))).postId).toBe(lagging.id)
-        }).pipe(Effect.provide(Http)))
+      if (keyed) {
+        it.scoped("find adopts no other post with the same text, however it is dated", () =>
+          Effect.gen(function*() {
+            const { publisher, sb } = yield* setup()
+            const intentAt = sb.clock.now()
+            for (const at of [intentAt - 2 * DAY, intentAt - 5_000, intentAt, intentAt + 5_000]) {
+              sb.seedPost({ platform: platform.id, text, at })
+            }
+            expect(Option.isNone(yield* publisher.find(sought(text, intentAt)))).toBe(true)
+          }).pipe(Effect.provide(Http)))
 
-      /** Forks `postStep`, waits until it sleeps out the rest of the settle time, then lets that time pass. */
-      const settled = <A, E>(
-        sb: Sandbox.Sandbox,
-        publisher: Publisher<M>,
-        step: Effect.Effect<A, E>,
-        store: TaskStore["Type"],
-        taskId: TaskIdType
-      ) =>
-        Effect.gen(function*() {
-          const fiber = yield* Effect.fork(step)
-          const wait = yield* awaitSleep(publisher.settleMillis - 60_000, publisher.settleMillis)
-          // The task's status says why it waits, and until when.
-          const task = yield* store.get(taskId)
-          expect(task.waits?.map((w) => [w.platform, w.until])).toEqual([
-            [platform.id, (yield* TestClock.currentTimeMillis) + wait]
-          ])
-          expect(platform.postRequests(sb).filter((e) => e.status !== "dropped")).toHaveLength(0)
-          sb.clock.advance(wait)
-          yield* TestClock.adjust(wait)
-          return yield* Fiber.join(fiber)
-        })
+        it.scoped("the settle time is zero: a look-up by key is authoritative at once", () =>
+          Effect.gen(function*() {
+            const { publisher } = yield* setup()
+            expect(publisher.settleMillis).toBe(0)
+          }).pipe(Effect.provide(Http)))
 
-      it.scoped("the settle time is a documented constant of minutes", () =>
-        Effect.gen(function*() {
-          const { publisher } = yield* setup()
-          expect(publisher.settleMillis).toBeGreaterThanOrEqual(60_000)
-        }).pipe(Effect.provide(Http)))
+        it.scoped("an intent with no post: looked up, posted at once, exactly one post", () =>
+          Effect.gen(function*() {
+            const { publisher, sb } = yield* setup()
+            const older = sb.seedPost({ platform: platform.id, text, at: sb.clock.now() - 2 * DAY })
+            const { engine, store, task } = yield* engineTask(publisher)
+            yield* store.recordPostIntent(task.id, platform.id)
+            const made = yield* Engine.postStep(engine, task.id, platform.id, [])
+            expect(platform.postRequests(sb)).toHaveLength(1)
+            expect(posts(sb).map((p) => p.id)).toEqual([older.id, made.postId])
+            const record = Option.getOrThrow(yield* store.loadPostRecord(task.id, platform.id))
+            expect([record.state, record.post?.postId]).toEqual(["done", made.postId])
+          }).pipe(Effect.provide(Layer.merge(Http, storeLayerMemory))))
 
-      it.scoped("an intent with no post: searched, the settle time waited out, then exactly one post", () =>
-        Effect.gen(function*() {
-          const { publisher, sb } = yield* setup()
-          // An identical post from before the intent is not taken for this one.
-          const older = sb.seedPost({ platform: platform.id, text, at: sb.clock.now() - 2 * DAY })
-          const { engine, store, task } = yield* engineTask(publisher)
-          // The process died after recording the intent, before the request left.
-          yield* store.recordPostIntent(task.id, platform.id)
-          const made = yield* settled(sb, publisher, Engine.postStep(engine, task.id, platform.id, []), store, task.id)
-          expect(platform.postRequests(sb)).toHaveLength(1)
-          expect(posts(sb).map((p) => p.id)).toEqual([older.id, made.postId])
-          const record = Option.getOrThrow(yield* store.loadPostRecord(task.id, platform.id))
-          expect([record.state, record.post?.postId]).toEqual(["done", made.postId])
-          // The wait is over once the post is recorded.
-          expect((yield* store.get(task.id)).waits).toBeUndefined()
-        }).pipe(Effect.provide(Layer.merge(Http, storeLayerMemory))))
+        it.scoped("a request cut mid-body (no post made): re-sent under the same key, exactly one post", () =>
+          Effect.gen(function*() {
+            const { publisher, sb } = yield* setup()
+            const { engine, task } = yield* engineTask(publisher)
+            sb.inject({ platform: platform.id, route: platform.postRoute, action: { kind: "drop", afterBytes: 4 } })
+            const made = yield* Engine.postStep(engine, task.id, platform.id, [])
+            expect(platform.postRequests(sb)).toHaveLength(2)
+            expect(posts(sb).map((p) => p.id)).toEqual([made.postId])
+          }).pipe(Effect.provide(Layer.merge(Http, storeLayerMemory))))
+      }
 
-      it.scoped("a request cut mid-body (no post made): after the settle time, exactly one post", () =>
-        Effect.gen(function*() {
-          const { publisher, sb } = yield* setup()
-          const { engine, store, task } = yield* engineTask(publisher)
-          sb.inject({ platform: platform.id, route: platform.postRoute, action: { kind: "drop", afterBytes: 4 } })
-          const made = yield* settled(sb, publisher, Engine.postStep(engine, task.id, platform.id, []), store, task.id)
-          expect(platform.postRequests(sb)).toHaveLength(2)
-          expect(posts(sb).map((p) => p.id)).toEqual([made.postId])
-        }).pipe(Effect.provide(Layer.merge(Http, storeLayerMemory))))
+      if (!keyed) {
+        it.scoped("find adopts no identical post dated before the intent, beyond the clock-skew allowance", () =>
+          Effect.gen(function*() {
+            const { publisher, sb } = yield* setup()
+            const intentAt = sb.clock.now()
+            sb.seedPost({ platform: platform.id, text, at: intentAt - 2 * DAY })
+            sb.seedPost({ platform: platform.id, text, at: intentAt - findClockSkewMillis - 5_000 })
+            expect(Option.isNone(yield* publisher.find(sought(text, intentAt)))).toBe(true)
+            // Within the allowance the platform's clock may simply be behind Medusa's: adopted.
+            const lagging = sb.seedPost({ platform: platform.id, text, at: intentAt - findClockSkewMillis + 5_000 })
+            expect(Option.getOrThrow(yield* publisher.find(sought(text, intentAt))).postId).toBe(lagging.id)
+          }).pipe(Effect.provide(Http)))
+
+        /** Forks `postStep`, waits until it sleeps out the rest of the settle time, then lets that time pass. */
+        const settled = <A, E>(
+          sb: Sandbox.Sandbox,
+          publisher: Publisher<M>,
+          step: Effect.Effect<A, E>,
+          store: TaskStore["Type"],
+          taskId: TaskIdType
+        ) =>
+          Effect.gen(function*() {
+            const fiber = yield* Effect.fork(step)
+            const wait = yield* awaitSleep(publisher.settleMillis - 60_000, publisher.settleMillis)
+            // The task's status says why it waits, and until when.
+            const task = yield* store.get(taskId)
+            expect(task.waits?.map((w) => [w.platform, w.until])).toEqual([
+              [platform.id, (yield* TestClock.currentTimeMillis) + wait]
+            ])
+            expect(platform.postRequests(sb).filter((e) => e.status !== "dropped")).toHaveLength(0)
+            sb.clock.advance(wait)
+            yield* TestClock.adjust(wait)
+            return yield* Fiber.join(fiber)
+          })
+
+        it.scoped("the settle time is a documented constant of minutes", () =>
+          Effect.gen(function*() {
+            const { publisher } = yield* setup()
+            expect(publisher.settleMillis).toBeGreaterThanOrEqual(60_000)
+          }).pipe(Effect.provide(Http)))
+
+        it.scoped("an intent with no post: searched, the settle time waited out, then exactly one post", () =>
+          Effect.gen(function*() {
+            const { publisher, sb } = yield* setup()
+            // An identical post from before the intent is not taken for this one.
+            const older = sb.seedPost({ platform: platform.id, text, at: sb.clock.now() - 2 * DAY })
+            const { engine, store, task } = yield* engineTask(publisher)
+            // The process died after recording the intent, before the request left.
+            yield* store.recordPostIntent(task.id, platform.id)
+            const made = yield* settled(
+              sb,
+              publisher,
+              Engine.postStep(engine, task.id, platform.id, []),
+              store,
+              task.id
+            )
+            expect(platform.postRequests(sb)).toHaveLength(1)
+            expect(posts(sb).map((p) => p.id)).toEqual([older.id, made.postId])
+            const record = Option.getOrThrow(yield* store.loadPostRecord(task.id, platform.id))
+            expect([record.state, record.post?.postId]).toEqual(["done", made.postId])
+            // The wait is over once the post is recorded.
+            expect((yield* store.get(task.id)).waits).toBeUndefined()
+          }).pipe(Effect.provide(Layer.merge(Http, storeLayerMemory))))
+
+        it.scoped("a request cut mid-body (no post made): after the settle time, exactly one post", () =>
+          Effect.gen(function*() {
+            const { publisher, sb } = yield* setup()
+            const { engine, store, task } = yield* engineTask(publisher)
+            sb.inject({ platform: platform.id, route: platform.postRoute, action: { kind: "drop", afterBytes: 4 } })
+            const made = yield* settled(
+              sb,
+              publisher,
+              Engine.postStep(engine, task.id, platform.id, []),
+              store,
+              task.id
+            )
+            expect(platform.postRequests(sb)).toHaveLength(2)
+            expect(posts(sb).map((p) => p.id)).toEqual([made.postId])
+          }).pipe(Effect.provide(Layer.merge(Http, storeLayerMemory))))
+      }
+
+      /** The post request of the engine's task, as `postStep` sends it. */
+      const ofTask = (task: { readonly id: TaskIdType; readonly createdAt: number }) => ({
+        ...post(text),
+        taskId: task.id,
+        taskCreatedAt: task.createdAt
+      })
 
       it.scoped("an intent whose post exists is adopted at once, however young: never a second post", () =>
         Effect.gen(function*() {
@@ -328,7 +455,7 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
           const { engine, store, task } = yield* engineTask(publisher)
           yield* store.recordPostIntent(task.id, platform.id)
           // The request lands; the process dies before recording it; the resume follows at once.
-          const sent = yield* publisher.post(post(text))
+          const sent = yield* publisher.post(ofTask(task))
           const adopted = yield* Engine.postStep(engine, task.id, platform.id, [])
           expect(adopted.postId).toBe(sent.postId)
           expect(platform.postRequests(sb)).toHaveLength(1)
@@ -344,7 +471,7 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
           const { engine, store, task } = yield* engineTask(publisher)
           yield* store.recordPostIntent(task.id, platform.id)
           // The request lands; the process dies before recording it.
-          const sent = yield* publisher.post(post(text))
+          const sent = yield* publisher.post(ofTask(task))
           sb.clock.advance(10 * 60_000)
           yield* TestClock.adjust(10 * 60_000)
           const adopted = yield* Engine.postStep(engine, task.id, platform.id, [])
@@ -370,17 +497,23 @@ export const publisherContract = <M>(platform: PublisherCase<M>): void => {
             action: { kind: "drop", afterBytes: 1_000_000 }
           })
           yield* publisher.post(post("canary"))
-          if (sameTextTwice === "duplicate") errors.push(yield* Effect.flip(publisher.post(post("canary"))))
-          else yield* publisher.post(post("canary"))
-          sb.inject({ platform: platform.id, route: platform.postRoute, action: { kind: "drop", afterBytes: 2 } })
-          errors.push(yield* Effect.flip(publisher.post(post("canary cut"))))
+          if (keyed) {
+            // The same task again is its post; a cut request is re-sent under its key.
+            yield* publisher.post(post("canary"))
+            sb.inject({ platform: platform.id, route: platform.postRoute, action: { kind: "drop", afterBytes: 2 } })
+            yield* publisher.post({ ...post("canary cut"), taskId: anotherTask })
+          } else {
+            if (sameTextTwice === "duplicate") errors.push(yield* Effect.flip(publisher.post(post("canary"))))
+            else yield* publisher.post(post("canary"))
+            sb.inject({ platform: platform.id, route: platform.postRoute, action: { kind: "drop", afterBytes: 2 } })
+            errors.push(yield* Effect.flip(publisher.post(post("canary cut"))))
+          }
           sb.expireToken(platform.id)
           errors.push(yield* Effect.flip(publisher.post(post("canary expired"))))
           return yield* platform.checkCredentials(sb)
         }).pipe(Effect.provide(logs.layer))
         expect(errors.map((e) => (e as { reason: string }).reason)).toEqual([
-          ...(sameTextTwice === "duplicate" ? ["duplicate_post"] : []),
-          "post_outcome_unknown",
+          ...(keyed ? [] : [...(sameTextTwice === "duplicate" ? ["duplicate_post"] : []), "post_outcome_unknown"]),
           platform.expiredToken.reason
         ])
         expect(logs.lines.length).toBeGreaterThan(0)

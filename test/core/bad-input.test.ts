@@ -29,7 +29,7 @@ const CANARY = "canary-bad-input-3c9d"
 
 let sandbox: Sandbox.Sandbox
 let dir: string
-/** The sandbox's config (all five platforms), as written. */
+/** The sandbox's config (all six platforms), as written. */
 let good: Record<string, any>
 let goodFile: string
 let client: MedusaClient
@@ -365,6 +365,32 @@ const cases = (): ReadonlyArray<Case> => {
       facade({ ...base, platforms: ["youtube", "x"], metadata: { ...base.metadata, x: { text: "x".repeat(400) } } }),
       R,
       ["metadata.x.text"]
+    ),
+    c(
+      "facade: Bluesky text over 300 graphemes",
+      facade({
+        ...base,
+        platforms: ["youtube", "bluesky"],
+        metadata: { ...base.metadata, bluesky: { text: `${"🎬".repeat(290)} {youtube_url}` } }
+      }),
+      R,
+      ["metadata.bluesky.text", "graphemes", "allows 300"]
+    ),
+    c(
+      "cli: --bluesky-text over 300 graphemes",
+      cli(
+        "publish",
+        sample,
+        "--to",
+        "youtube,bluesky",
+        "--title",
+        "T",
+        "--bluesky-text",
+        "é".repeat(301),
+        ...publishFlags()
+      ),
+      2,
+      ["metadata.bluesky.text", "301 graphemes"]
     ),
     c("facade: YouTube title too long", facade({ ...base, metadata: { youtube: { title: "t".repeat(101) } } }), R, [
       "metadata.youtube.title"

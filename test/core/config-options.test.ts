@@ -16,6 +16,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import type * as Resumable from "../../src/internal/http/resumable.js"
 import * as Config from "../../src/MedusaConfig.js"
+import type * as Bluesky from "../../src/platforms/bluesky/Bluesky.js"
 import type * as Facebook from "../../src/platforms/facebook/Facebook.js"
 import type * as LinkedIn from "../../src/platforms/linkedin/LinkedIn.js"
 import type * as Mastodon from "../../src/platforms/mastodon/Mastodon.js"
@@ -42,6 +43,7 @@ export type Checks = [
   Expect<Covers<LinkedIn.Options, Config.LinkedInConfig>>,
   Expect<Covers<Threads.Options, Config.ThreadsConfig>>,
   Expect<Covers<Mastodon.Options, Config.MastodonConfig>>,
+  Expect<Covers<Bluesky.Options, Config.BlueskyConfig>>,
   Expect<Covers<Resumable.RetryOptions, NonNullable<Config.YouTubeConfig["retry"]>>>,
   Expect<Covers<Resumable.RetryOptions, NonNullable<Config.VimeoConfig["retry"]>>>,
   Expect<Covers<Quota.Limits, NonNullable<Config.YouTubeConfig["quota"]>>>,
@@ -57,8 +59,9 @@ export const assignable: [
   (c: Config.XConfig) => X.Options,
   (c: Config.LinkedInConfig) => LinkedIn.Options,
   (c: Config.ThreadsConfig) => Threads.Options,
-  (c: Config.MastodonConfig) => Mastodon.Options
-] = [(c) => c, (c) => c, (c) => c, (c) => c, (c) => c, (c) => c, (c) => c]
+  (c: Config.MastodonConfig) => Mastodon.Options,
+  (c: Config.BlueskyConfig) => Bluesky.Options
+] = [(c) => c, (c) => c, (c) => c, (c) => c, (c) => c, (c) => c, (c) => c, (c) => c]
 
 // =============================================================================
 // Runtime
@@ -153,6 +156,15 @@ const everyKey = {
     request_timeout: "35 seconds",
     settle_time: "90 seconds"
   },
+  bluesky: {
+    identifier: "medusa.bsky.social",
+    app_password: "abcd-efgh-ijkl-mnop",
+    service: "http://127.0.0.1:8",
+    max_attempts: 6,
+    max_rate_limit_wait: "5 minutes",
+    request_timeout: "40 seconds",
+    settle_time: "0 seconds"
+  },
   medusa: {
     max_concurrent_tasks: 2,
     per_platform_concurrency: 1,
@@ -226,6 +238,11 @@ describe("config options", () => {
       assert.strictEqual(config.mastodon!.instanceUrl, "http://127.0.0.1:7")
       assert.strictEqual(config.mastodon!.maxCharacters, 1000)
       assert.strictEqual(Redacted.value(config.mastodon!.accessToken), "t")
+      assert.strictEqual(config.bluesky!.identifier, "medusa.bsky.social")
+      assert.strictEqual(Redacted.value(config.bluesky!.appPassword), "abcd-efgh-ijkl-mnop")
+      assert.strictEqual(config.bluesky!.service, "http://127.0.0.1:8")
+      assert.strictEqual(config.bluesky!.maxAttempts, 6)
+      assert.strictEqual(Duration.toSeconds(Duration.decode(config.bluesky!.requestTimeout!)), 40)
       assert.strictEqual(Duration.toSeconds(config.medusa.maxWait), 90)
       assert.strictEqual(Duration.toMinutes(config.medusa.stallTimeout), 2)
       assert.deepStrictEqual(config.medusa.runner, { role: "runner", host: "10.0.0.5", port: 34431 })

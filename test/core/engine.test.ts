@@ -315,7 +315,7 @@ describe("post records", () => {
       const engine = yield* Engine.makeEngine(
         store,
         yield* Engine.resolvePlatforms,
-        { youtube: 1, vimeo: 1, facebook: 1, x: 1, linkedin: 1, threads: 1, mastodon: 1 }
+        { youtube: 1, vimeo: 1, facebook: 1, x: 1, linkedin: 1, threads: 1, mastodon: 1, bluesky: 1 }
       )
       const { media: file, request } = yield* Engine.validateRequest(
         fullRequest({ platforms: ["x"], metadata: { x: { text: "hello" } } }),
@@ -370,7 +370,8 @@ describe("post records", () => {
         x: 1,
         linkedin: 1,
         threads: 1,
-        mastodon: 1
+        mastodon: 1,
+        bluesky: 1
       })
       const { media: file, request } = yield* Engine.validateRequest(
         fullRequest({ platforms: ["youtube"], metadata: { youtube: { title: "t" } } }),

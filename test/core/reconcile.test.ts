@@ -22,7 +22,7 @@ const intentWithoutDone = Effect.gen(function*() {
   const engine = yield* Engine.makeEngine(
     store,
     yield* Engine.resolvePlatforms,
-    { youtube: 1, vimeo: 1, facebook: 1, x: 1, linkedin: 1, threads: 1, mastodon: 1 }
+    { youtube: 1, vimeo: 1, facebook: 1, x: 1, linkedin: 1, threads: 1, mastodon: 1, bluesky: 1 }
   )
   const { media, request } = yield* Engine.validateRequest(
     fullRequest({ platforms: ["x"], metadata: { x: { text: "Launch day" } } }),

@@ -159,7 +159,7 @@ describe("Threads publisher", () => {
         const engine = yield* Engine.makeEngine(
           store,
           { hosts: {}, publishers: { threads: publisher } },
-          { youtube: 1, vimeo: 1, facebook: 1, x: 1, linkedin: 1, threads: 1, mastodon: 1 }
+          { youtube: 1, vimeo: 1, facebook: 1, x: 1, linkedin: 1, threads: 1, mastodon: 1, bluesky: 1 }
         )
         const request = new PublishRequest({
           mediaFile: media.path,

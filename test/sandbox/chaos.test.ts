@@ -1,6 +1,6 @@
 /**
  * A seeded slice of `npm run bench:chaos` in the test suite: a few runs of
- * random faults (every kind the sandbox has) against both hosts and the three
+ * random faults (every kind the sandbox has) against both hosts and the four
  * publishers, several publishes at once, held to the campaign's targets.
  */
 import { assert, describe, it } from "@effect/vitest"

@@ -39,6 +39,7 @@ it.live(
         for (const section of ["vimeo", "facebook", "twitter", "linkedin"]) {
           expect(config[section].base_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
         }
+        expect(config.bluesky.service).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
         expect(path.dirname(config.youtube.credentials_file)).toBe(path.dirname(target))
         expect(statSync(config.youtube.credentials_file).mode & 0o077).toBe(0)
         const state = await request(stateUrl!)

@@ -636,7 +636,16 @@ export const postStep = (
     const stage = engine.store.recordPostStaged
     const onStaged = stage === undefined ? undefined : (ref: string) =>
       Effect.orDie(stage(taskId, publisherId, ref))
-    const context = { taskId, metadata, media: task.media, videos, onWait, onStaged, upload }
+    const context = {
+      taskId,
+      taskCreatedAt: task.createdAt,
+      metadata,
+      media: task.media,
+      videos,
+      onWait,
+      onStaged,
+      upload
+    }
     const record = yield* engine.store.loadPostRecord(taskId, publisherId)
     let post: PublishedPost
     if (Option.isSome(record) && record.value.state === "done" && record.value.post !== undefined) {

@@ -104,7 +104,7 @@ export const parsePlatform = (value: unknown, field = "platform"): PlatformId =>
  * @internal
  */
 export interface SeedPost {
-  readonly platform: "facebook" | "x" | "linkedin" | "threads" | "mastodon"
+  readonly platform: "facebook" | "x" | "linkedin" | "threads" | "mastodon" | "bluesky"
   /** The post's text as a reader sees it (LinkedIn's commentary is escaped by the emulator). */
   readonly text: string
   /** Epoch ms by the sandbox clock (default: now). */
@@ -113,7 +113,7 @@ export interface SeedPost {
   readonly link?: string | undefined
 }
 
-const SEEDABLE: ReadonlyArray<SeedPost["platform"]> = ["facebook", "x", "linkedin", "threads", "mastodon"]
+const SEEDABLE: ReadonlyArray<SeedPost["platform"]> = ["facebook", "x", "linkedin", "threads", "mastodon", "bluesky"]
 
 /** Validates a seeded post from JSON (`at` may be epoch ms or an ISO 8601 date-time). @internal */
 export const parseSeedPost = (input: unknown): SeedPost => {
@@ -351,7 +351,8 @@ export class SandboxState {
     x: { requests: 0, bodyBytes: 0, faults: 0, discardedBytes: 0, stalls: 0 },
     linkedin: { requests: 0, bodyBytes: 0, faults: 0, discardedBytes: 0, stalls: 0 },
     threads: { requests: 0, bodyBytes: 0, faults: 0, discardedBytes: 0, stalls: 0 },
-    mastodon: { requests: 0, bodyBytes: 0, faults: 0, discardedBytes: 0, stalls: 0 }
+    mastodon: { requests: 0, bodyBytes: 0, faults: 0, discardedBytes: 0, stalls: 0 },
+    bluesky: { requests: 0, bodyBytes: 0, faults: 0, discardedBytes: 0, stalls: 0 }
   }
   readonly log: Array<LogEntry> = []
   private readonly logLimit = 2000

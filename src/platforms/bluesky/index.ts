@@ -1,0 +1,115 @@
+/**
+ * Bluesky: a publisher posting a text (links and #hashtags as rich text,
+ * with a link card to the upload) to the account's repository on its PDS,
+ * through the AT Protocol (`@atproto/api`). The adapter is `Bluesky.ts`.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import { optional, postingKeys, required, Secret, Url } from "../../internal/config/values.js"
+import type { Publisher } from "../../Platform.js"
+import type { PublisherModule } from "../../PlatformModule.js"
+
+/**
+ * `metadata.bluesky` of a publish request: the post's text, with links and
+ * hashtags made rich text (facets), and a link card to the upload
+ * (`app.bsky.embed.external`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export class BlueskyMetadata extends Schema.Class<BlueskyMetadata>("@medusa/BlueskyMetadata")({
+  /** Template; at most 300 graphemes (and 3,000 UTF-8 bytes) once filled. */
+  text: Schema.String,
+  /** Template: the link card's URL (default: the first uploaded video's URL; `""` for no card). */
+  link: Schema.optional(Schema.String),
+  /** Template: the card's title (default: the uploaded video's title, else the file name). */
+  title: Schema.optional(Schema.String),
+  /** Template: the card's description (default empty). */
+  description: Schema.optional(Schema.String),
+  /** The post's languages, BCP-47 tags such as `en` (at most 3). */
+  langs: Schema.optional(Schema.Array(Schema.String))
+}) {}
+
+/**
+ * The `bluesky` section of `medusa.config.json` (`Bluesky.layer`'s options,
+ * the app password `Redacted`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ConfigSection = Schema.Struct({
+  identifier: required(
+    Schema.String.pipe(
+      Schema.pattern(/^(did:[a-z]+:[A-Za-z0-9._:%-]+|[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9][A-Za-z0-9-]*)+)$/, {
+        message: (issue) =>
+          `must be the account's handle (medusa.bsky.social, without "@") or its DID (did:plc:…), got ${
+            JSON.stringify(issue.actual)
+          }`
+      })
+    ),
+    "identifier"
+  ),
+  appPassword: required(Secret, "app_password"),
+  service: optional(Url, "service"),
+  ...postingKeys
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type BlueskyConfig = typeof ConfigSection.Type
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class BlueskyPublisher extends Context.Tag("@medusa/Platform/BlueskyPublisher")<
+  BlueskyPublisher,
+  Publisher<BlueskyMetadata>
+>() {}
+
+const adapter = () => import("./Bluesky.js")
+
+/** The default PDS (`Bluesky.defaultService`), kept here so that the credential summary needs no second import. */
+const defaultService = "https://bsky.social"
+
+/**
+ * @since 0.1.0
+ * @category modules
+ */
+export const bluesky: PublisherModule<"bluesky", BlueskyConfig, BlueskyMetadata> = {
+  id: "bluesky",
+  kind: "publisher",
+  displayName: "Bluesky",
+  config: { schema: ConfigSection },
+  metadata: BlueskyMetadata,
+  templateFields: ["text", "link", "title", "description"],
+  tag: BlueskyPublisher,
+  make: (config, defaults) =>
+    Effect.flatMap(
+      Effect.promise(adapter),
+      (Bluesky) => Bluesky.make({ maxRateLimitWait: defaults.maxWait, ...config })
+    ),
+  cli: {
+    flags: [{
+      name: "bluesky-text",
+      type: "text",
+      description:
+        "Bluesky post text (a template; ≤ 300 graphemes once filled). Links and #hashtags become rich text; the post carries a link card to the first upload."
+    }],
+    metadata: ({ flags }) => typeof flags["bluesky-text"] === "string" ? { text: flags["bluesky-text"] } : undefined
+  },
+  checkCredentials: (config) =>
+    Effect.flatMap(Effect.promise(adapter), (Bluesky) =>
+      Effect.map(Bluesky.checkCredentials(config), (r) => ({
+        ok: r.ok,
+        summary: `${r.valid ? "valid" : "not valid"}; account ${r.handle ? `@${r.handle}` : "?"} (${
+          r.did ?? "?"
+        }), app password on ${config.service ?? defaultService}`,
+        details: [...r.problems]
+      })))
+}

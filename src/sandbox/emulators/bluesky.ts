@@ -1,0 +1,329 @@
+/**
+ * Bluesky PDS emulator (XRPC over HTTP): one account signing in with an app
+ * password, and its repository of `app.bsky.feed.post` records written under
+ * client-chosen record keys.
+ *
+ * What it copies from a real PDS (`@atproto/pds` 0.4, measured in
+ * test/publishers/bluesky-pds.test.ts): XRPC error bodies
+ * `{ "error": "RecordNotFound", "message": … }`; `createRecord` under a key
+ * the repository already holds answers `500 InternalServerError` (the
+ * repository's unique key, not a friendly conflict); `getRecord` of a missing
+ * key answers `400 RecordNotFound`; `deleteRecord` of a missing key answers
+ * `200`; a post over 300 graphemes (or 3,000 bytes) is `400 InvalidRequest`;
+ * a `429` carries `ratelimit-*` headers.
+ *
+ * Routes (names for fault injection): `createSession`, `refreshSession`,
+ * `getSession`, `createRecord`, `getRecord`, `deleteRecord`.
+ *
+ * @internal
+ */
+import { createHash } from "node:crypto"
+import type { Emulator, EmulatorEnv, ErrorOptions, RequestContext, StoredPost } from "../internal/framework.js"
+import { bearer } from "../internal/framework.js"
+
+const POST = "app.bsky.feed.post"
+const TID = /^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$/
+const S32 = "234567abcdefghijklmnopqrstuvwxyz"
+const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" })
+const graphemes = (text: string): number => [...segmenter.segment(text)].length
+
+interface BskyRecord {
+  readonly rkey: string
+  readonly uri: string
+  readonly cid: string
+  readonly value: Record<string, unknown>
+  readonly createdAt: number
+}
+
+const names: Record<number, string> = {
+  400: "InvalidRequest",
+  401: "AuthenticationRequired",
+  403: "Forbidden",
+  404: "XRPCNotSupported",
+  429: "RateLimitExceeded",
+  500: "InternalServerError",
+  502: "UpstreamFailure",
+  503: "NotEnoughResources"
+}
+
+/** A TID for `at` (epoch ms) and a counter, as a PDS makes for keys it chooses. */
+const tidAt = (at: number, counter: number): string => {
+  const value = ((BigInt(Math.floor(at)) * 1000n + BigInt(counter % 1000)) << 10n) | BigInt(counter & 0x3ff)
+  let out = ""
+  for (let i = 12; i >= 0; i--) out += S32[Number((value >> BigInt(i * 5)) & 31n)]
+  return out
+}
+
+const B32 = "abcdefghijklmnopqrstuvwxyz234567"
+
+/** A CIDv1 (dag-cbor, sha2-256) of `content`, in base32 as a PDS writes them (`bafyrei…`). */
+const cidOf = (content: string): string => {
+  const bytes = Buffer.concat([Buffer.from([0x01, 0x71, 0x12, 0x20]), createHash("sha256").update(content).digest()])
+  let bits = 0
+  let value = 0
+  let out = "b"
+  for (const byte of bytes) {
+    value = (value << 8) | byte
+    bits += 8
+    while (bits >= 5) {
+      out += B32[(value >>> (bits - 5)) & 31]
+      bits -= 5
+    }
+  }
+  if (bits > 0) out += B32[(value << (5 - bits)) & 31]
+  return out
+}
+
+/** @internal */
+export const makeBluesky = (env: EmulatorEnv): Emulator => {
+  const creds = env.credentials.bluesky
+  const records = new Map<string, BskyRecord>()
+  /** Access tokens that are valid now; refresh tokens likewise. */
+  const access = new Set<string>()
+  const refresh = new Set<string>()
+  let passwordRevoked = false
+  let counter = 0
+  let sessions = 0
+
+  const render = (status: number, opts: ErrorOptions) => {
+    const retryAfter = opts.headers?.["retry-after"]
+    const headers = status === 429 ?
+      {
+        "ratelimit-limit": 5000,
+        "ratelimit-remaining": 0,
+        "ratelimit-reset": Math.ceil(env.clock.now() / 1000) + Number(retryAfter ?? 60),
+        "ratelimit-policy": "5000;w=3600"
+      } :
+      undefined
+    const error = opts.code !== undefined && /^[A-Z][A-Za-z]+$/.test(opts.code) ? opts.code : names[status] ?? "Error"
+    return {
+      body: { error, message: opts.message ?? error },
+      ...(headers === undefined ? {} : { headers })
+    }
+  }
+
+  const xfail = (ctx: RequestContext, status: number, error: string, message: string) =>
+    ctx.fail(status, { code: error, message })
+
+  const openSession = () => {
+    sessions += 1
+    const accessJwt = `${creds.accessTokenPrefix}-${sessions}`
+    const refreshJwt = `${creds.accessTokenPrefix}-refresh-${sessions}`
+    access.add(accessJwt)
+    refresh.add(refreshJwt)
+    return { did: creds.did, handle: creds.handle, accessJwt, refreshJwt, active: true, email: undefined }
+  }
+
+  /** The session's check: `false` when an error was sent. */
+  const authed = (ctx: RequestContext): boolean => {
+    const token = bearer(ctx.req)
+    if (token === undefined) {
+      xfail(ctx, 401, "AuthenticationRequired", "Authentication Required")
+      return false
+    }
+    if (!access.has(token)) {
+      xfail(ctx, 400, "ExpiredToken", "Token has expired")
+      return false
+    }
+    return true
+  }
+
+  const createSession = async (ctx: RequestContext) => {
+    const body = (await ctx.json()) as { identifier?: unknown; password?: unknown } | null
+    if (typeof body?.identifier !== "string" || typeof body.password !== "string") {
+      return xfail(ctx, 400, "InvalidRequest", "Input must have the properties \"identifier\" and \"password\"")
+    }
+    const known = body.identifier === creds.handle || body.identifier === creds.did
+    if (!known || body.password !== creds.appPassword || passwordRevoked) {
+      return xfail(ctx, 401, "AuthenticationRequired", "Invalid identifier or password")
+    }
+    return ctx.send(200, openSession())
+  }
+
+  const refreshSession = (ctx: RequestContext) => {
+    const token = bearer(ctx.req)
+    if (token === undefined || !refresh.has(token)) {
+      return xfail(ctx, 400, "ExpiredToken", "Token has been revoked")
+    }
+    refresh.delete(token)
+    return ctx.send(200, openSession())
+  }
+
+  const getSession = (ctx: RequestContext) => {
+    if (!authed(ctx)) return
+    return ctx.send(200, { did: creds.did, handle: creds.handle, active: true })
+  }
+
+  const ownRepo = (ctx: RequestContext, repo: unknown): boolean => {
+    if (repo === creds.did || repo === creds.handle) return true
+    xfail(ctx, 400, "InvalidRequest", `Could not find repo: ${String(repo)}`)
+    return false
+  }
+
+  /** The checks of the post lexicon a PDS applies; the message names the path as the PDS does. */
+  const invalidPost = (value: Record<string, unknown>): string | undefined => {
+    if (typeof value.text !== "string") return "expected a string at $.record.text"
+    const bytes = Buffer.byteLength(value.text, "utf8")
+    if (bytes > 3000) return `string too big (maximum 3000, got ${bytes}) at $.record.text`
+    const length = graphemes(value.text)
+    if (length > 300) return `grapheme too big (maximum 300, got ${length}) at $.record.text`
+    if (typeof value.createdAt !== "string" || Number.isNaN(Date.parse(value.createdAt))) {
+      return "Record/createdAt must be an valid atproto datetime"
+    }
+    const textBytes = Buffer.byteLength(value.text, "utf8")
+    const facets = value.facets
+    if (facets !== undefined) {
+      if (!Array.isArray(facets)) return "Record/facets must be an array"
+      for (const [i, facet] of facets.entries()) {
+        const index = (facet as { index?: { byteStart?: unknown; byteEnd?: unknown } })?.index
+        const start = index?.byteStart
+        const end = index?.byteEnd
+        if (typeof start !== "number" || typeof end !== "number" || start < 0 || end > textBytes || start > end) {
+          return `Record/facets/${i}/index must lie within the text's ${textBytes} bytes`
+        }
+      }
+    }
+    const embed = value.embed as { $type?: unknown; external?: Record<string, unknown> } | undefined
+    if (embed !== undefined) {
+      if (embed.$type !== "app.bsky.embed.external") return `Record/embed $type ${String(embed.$type)} is not served`
+      const external = embed.external
+      for (const field of ["uri", "title", "description"]) {
+        if (typeof external?.[field] !== "string") return `Record/embed/external must have the property "${field}"`
+      }
+      try {
+        new URL(external!.uri as string)
+      } catch {
+        return "Record/embed/external/uri must be a uri"
+      }
+    }
+    return undefined
+  }
+
+  const store = (
+    rkey: string,
+    value: Record<string, unknown>,
+    at: number
+  ): { record: BskyRecord; stored: StoredPost } => {
+    counter += 1
+    const uri = `at://${creds.did}/${POST}/${rkey}`
+    const record: BskyRecord = { rkey, uri, cid: cidOf(`${uri} ${JSON.stringify(value)}`), value, createdAt: at }
+    records.set(rkey, record)
+    const embed = value.embed as { external?: { uri?: unknown } } | undefined
+    const stored = env.state.addPost({
+      platform: "bluesky",
+      id: uri,
+      text: value.text as string,
+      link: typeof embed?.external?.uri === "string" ? embed.external.uri : undefined,
+      url: `https://bsky.app/profile/${creds.handle}/post/${rkey}`,
+      createdAt: at,
+      extra: { rkey, facets: value.facets, embed: value.embed, langs: value.langs }
+    })
+    return { record, stored }
+  }
+
+  const createRecord = async (ctx: RequestContext) => {
+    if (!authed(ctx)) return
+    const body = (await ctx.json()) as Record<string, unknown> | null
+    if (body === null || typeof body !== "object") return xfail(ctx, 400, "InvalidRequest", "Input must be an object")
+    if (!ownRepo(ctx, body.repo)) return
+    if (body.collection !== POST) {
+      return xfail(ctx, 400, "InvalidRequest", `The sandbox serves ${POST} only, not ${String(body.collection)}`)
+    }
+    const value = body.record as Record<string, unknown> | null
+    if (value === null || typeof value !== "object") return xfail(ctx, 400, "InvalidRequest", "Input/record required")
+    const invalid = invalidPost(value)
+    if (invalid !== undefined) return xfail(ctx, 400, "InvalidRequest", `Invalid ${POST} record: ${invalid}`)
+    const now = env.clock.now()
+    const rkey = body.rkey === undefined ? tidAt(now, counter + 1) : body.rkey
+    if (typeof rkey !== "string" || !TID.test(rkey)) {
+      return xfail(ctx, 400, "InvalidRequest", `Invalid record key for ${POST} (a TID): ${String(rkey)}`)
+    }
+    if (records.has(rkey)) {
+      // What the real PDS answers: its repository's unique key refuses the write.
+      return xfail(ctx, 500, "InternalServerError", "Internal Server Error")
+    }
+    const { record } = store(rkey, { ...value, $type: POST }, now)
+    return ctx.send(200, {
+      uri: record.uri,
+      cid: record.cid,
+      commit: { cid: cidOf(`commit ${counter}`), rev: tidAt(now, counter) },
+      validationStatus: "valid"
+    })
+  }
+
+  const getRecord = (ctx: RequestContext) => {
+    const q = ctx.url.searchParams
+    if (!ownRepo(ctx, q.get("repo"))) return
+    const rkey = q.get("rkey") ?? ""
+    const record = q.get("collection") === POST ? records.get(rkey) : undefined
+    if (record === undefined) {
+      return xfail(
+        ctx,
+        400,
+        "RecordNotFound",
+        `Could not locate record: at://${creds.did}/${q.get("collection")}/${rkey}`
+      )
+    }
+    return ctx.send(200, { uri: record.uri, cid: record.cid, value: record.value })
+  }
+
+  const deleteRecord = async (ctx: RequestContext) => {
+    if (!authed(ctx)) return
+    const body = (await ctx.json()) as Record<string, unknown> | null
+    if (!ownRepo(ctx, body?.repo)) return
+    const record = body?.collection === POST ? records.get(String(body.rkey)) : undefined
+    if (record !== undefined) {
+      records.delete(record.rkey)
+      env.state.removePost("bluesky", record.uri)
+    }
+    counter += 1
+    return ctx.send(200, { commit: { cid: cidOf(`commit ${counter}`), rev: tidAt(env.clock.now(), counter) } })
+  }
+
+  const seedPost = (
+    { at, link, text }: { readonly text: string; readonly at: number; readonly link?: string | undefined }
+  ): StoredPost =>
+    store(tidAt(at, counter + 1), {
+      $type: POST,
+      text,
+      createdAt: new Date(at).toISOString(),
+      ...(link === undefined ?
+        {} :
+        { embed: { $type: "app.bsky.embed.external", external: { uri: link, title: "", description: "" } } })
+    }, at).stored
+
+  return {
+    platform: "bluesky",
+    routes: [
+      { name: "createSession", method: "POST", path: "/xrpc/com.atproto.server.createSession", handler: createSession },
+      {
+        name: "refreshSession",
+        method: "POST",
+        path: "/xrpc/com.atproto.server.refreshSession",
+        handler: refreshSession
+      },
+      { name: "getSession", method: "GET", path: "/xrpc/com.atproto.server.getSession", handler: getSession },
+      { name: "createRecord", method: "POST", path: "/xrpc/com.atproto.repo.createRecord", handler: createRecord },
+      { name: "getRecord", method: "GET", path: "/xrpc/com.atproto.repo.getRecord", handler: getRecord },
+      { name: "deleteRecord", method: "POST", path: "/xrpc/com.atproto.repo.deleteRecord", handler: deleteRecord }
+    ],
+    errorResponse: render,
+    seedPost,
+    expireTokens: () => {
+      // The app password is revoked, which ends its sessions too.
+      passwordRevoked = true
+      access.clear()
+      refresh.clear()
+    },
+    exhaustQuota: () => {
+      // A PDS meters writes per hour; exhausting it is the rate-limit fault (`rateLimit`), not a quota.
+    },
+    snapshot: () => ({
+      did: creds.did,
+      handle: creds.handle,
+      passwordRevoked,
+      sessions,
+      records: [...records.values()].map((r) => ({ rkey: r.rkey, uri: r.uri, text: r.value.text }))
+    })
+  }
+}
