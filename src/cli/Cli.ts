@@ -32,7 +32,7 @@ const config = Options.file("config").pipe(
 
 const sandbox = Options.boolean("sandbox").pipe(
   Options.withDescription(
-    "Start an embedded sandbox (local emulators of all five platforms) for this command and use its config instead of --config."
+    "Start an embedded sandbox (local emulators of every platform) for this command and use its config instead of --config."
   )
 )
 
@@ -158,7 +158,7 @@ const publish = Command.make(
   (options) => Effect.flatMap(Effect.promise(load), (m) => m.publish(options))
 ).pipe(
   Command.withDescription(examples(
-    "Upload a video to YouTube and/or Vimeo, then post to Facebook, X and LinkedIn with the upload links filled into the texts. Draws a progress bar per platform on a terminal, plain lines otherwise, then a summary of links and post ids. Ctrl+C cancels the task (with the durable store, it detaches instead: resume with `medusa resume`).",
+    "Upload a video to YouTube and/or Vimeo, then post to Facebook, X, LinkedIn, Threads, Mastodon and Bluesky with the upload links filled into the texts. Draws a progress bar per platform on a terminal, plain lines otherwise, then a summary of links and post ids. Ctrl+C cancels the task (with the durable store, it detaches instead: resume with `medusa resume`).",
     [
       "medusa publish talk.mp4 --to youtube,x --title \"My talk\" --x-text \"New video: {youtube_url}\"",
       "medusa publish talk.mp4 --to youtube,vimeo,facebook --title \"My talk\" --privacy unlisted --message \"Watch: {youtube_url} or {vimeo_url}\" --link \"{youtube_url}\"",
@@ -293,7 +293,7 @@ const batch = Command.make(
   (options) => Effect.flatMap(Effect.promise(load), (m) => m.batch(options))
 ).pipe(
   Command.withDescription(examples(
-    "Publish many videos at once from a manifest. The whole manifest is validated before anything starts (every row's problems are listed with row number and field, exit 2); the quota plan schedules a task whose upload would go past today's YouTube quota (or LinkedIn's daily, X's monthly limit when configured) after the next reset. Prints the plan, then follows the tasks that start now; scheduled ones wait in the store.",
+    "Publish many videos at once from a manifest. The whole manifest is validated before anything starts (every row's problems are listed with row number and field, exit 2); the quota plan schedules a task whose upload would go past today's YouTube quota after the next reset. Prints the plan, then follows the tasks that start now; scheduled ones wait in the store.",
     [
       "medusa batch season-2.yaml --dry-run",
       "medusa batch season-2.csv",
@@ -531,7 +531,7 @@ const root = Command.make("medusa", {}, () =>
   })).pipe(
     Command.withDescription(examples(
       [
-        "Publish one video everywhere: upload to YouTube and Vimeo, then post to Facebook, X and LinkedIn with the links, as tracked, resumable tasks.",
+        "Publish one video everywhere: upload to YouTube and Vimeo, then post to Facebook, X, LinkedIn, Threads, Mastodon and Bluesky with the links, as tracked, resumable tasks.",
         "",
         "Commands (each has --help with examples):",
         "  publish <file>     upload and post, with live progress",
@@ -545,7 +545,7 @@ const root = Command.make("medusa", {}, () =>
         "  auth youtube       log in to YouTube (installed-app flow)",
         "  auth check         check every configured credential",
         "  config validate    check the config file",
-        "  sandbox            run local emulators of the five platforms",
+        "  sandbox            run local emulators of every platform",
         "  webhooks           the webhook delivery log (attempts, last status, next try)",
         "  serve              serve the HTTP API (submit, follow over SSE, cancel, resume)",
         "",
