@@ -18,6 +18,7 @@
  *
  * @internal
  */
+import type * as Headers from "@effect/platform/Headers"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
@@ -162,6 +163,25 @@ export const jsonBody = (response: HttpClientResponse.HttpClientResponse): Effec
     }),
     Effect.orElseSucceed(() => undefined)
   )
+
+/**
+ * A platform's answer: status, headers and the JSON body (as `jsonBody`).
+ *
+ * @internal
+ */
+export interface Answer {
+  readonly status: number
+  readonly headers: Headers.Headers
+  readonly body: unknown
+}
+
+/**
+ * Reads a response into an `Answer`.
+ *
+ * @internal
+ */
+export const readAnswer = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<Answer> =>
+  Effect.map(jsonBody(response), (body) => ({ status: response.status, headers: response.headers, body }))
 
 // =============================================================================
 // Rate-limit waits

@@ -12,7 +12,6 @@
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FileSystem from "@effect/platform/FileSystem"
-import type * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -146,11 +145,7 @@ export interface Options {
 // Internals
 // =============================================================================
 
-interface Answer {
-  readonly status: number
-  readonly headers: Headers.Headers
-  readonly body: unknown
-}
+type Answer = PostOnce.Answer
 
 interface Client {
   readonly options: Options
@@ -183,13 +178,7 @@ const makeClient = (options: Options): Effect.Effect<Client, never, HttpClient.H
           HttpClientRequest.acceptJson
         )
       ).pipe(
-        Effect.flatMap((response) =>
-          Effect.map(PostOnce.jsonBody(response), (body): Answer => ({
-            status: response.status,
-            headers: response.headers,
-            body
-          }))
-        ),
+        Effect.flatMap(PostOnce.readAnswer),
         Effect.tap((answer) => {
           const reading = parseUsage(answer.headers)
           return reading === undefined ?

@@ -12,7 +12,6 @@
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as FileSystem from "@effect/platform/FileSystem"
-import type * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -116,11 +115,7 @@ export interface Options {
 // Internals
 // =============================================================================
 
-interface Answer {
-  readonly status: number
-  readonly headers: Headers.Headers
-  readonly body: unknown
-}
+type Answer = PostOnce.Answer
 
 const millis = (input: Duration.DurationInput | undefined, fallback: Duration.DurationInput): number =>
   Duration.toMillis(Duration.decode(input ?? fallback))
@@ -179,13 +174,7 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
           HttpClientRequest.acceptJson
         )
       ).pipe(
-        Effect.flatMap((response) =>
-          Effect.map(PostOnce.jsonBody(response), (body): Answer => ({
-            status: response.status,
-            headers: response.headers,
-            body
-          }))
-        ),
+        Effect.flatMap(PostOnce.readAnswer),
         Effect.scoped
       )
 

@@ -23,7 +23,6 @@
  *
  * @since 0.1.0
  */
-import type * as Headers from "@effect/platform/Headers"
 import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
@@ -128,11 +127,7 @@ export interface Options {
 // Internals
 // =============================================================================
 
-interface Answer {
-  readonly status: number
-  readonly headers: Headers.Headers
-  readonly body: unknown
-}
+type Answer = PostOnce.Answer
 
 interface Limits {
   readonly maxCharacters: number
@@ -186,13 +181,7 @@ export const make = (options: Options): Effect.Effect<Publisher<MastodonMetadata
           HttpClientRequest.acceptJson
         )
       ).pipe(
-        Effect.flatMap((response) =>
-          Effect.map(PostOnce.jsonBody(response), (body): Answer => ({
-            status: response.status,
-            headers: response.headers,
-            body
-          }))
-        ),
+        Effect.flatMap(PostOnce.readAnswer),
         Effect.scoped
       )
 

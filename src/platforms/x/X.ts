@@ -114,11 +114,7 @@ export interface Options {
 // Internals
 // =============================================================================
 
-interface Answer {
-  readonly status: number
-  readonly headers: Headers.Headers
-  readonly body: unknown
-}
+type Answer = PostOnce.Answer
 
 const millis = (input: Duration.DurationInput | undefined, fallback: Duration.DurationInput): number =>
   Duration.toMillis(Duration.decode(input ?? fallback))
