@@ -616,7 +616,7 @@ export const checkCredentials = (
         HttpClientRequest.acceptJson
       )
     ).pipe(
-      Effect.flatMap((r) => Effect.map(PostOnce.jsonBody(r), (body) => ({ status: r.status, body }))),
+      Effect.flatMap(PostOnce.readAnswer),
       Effect.scoped,
       Effect.mapError((e) => PostOnce.transportError("threads", e, "reading /me"))
     )
