@@ -146,11 +146,12 @@ describe("Mastodon publisher", () => {
       const fiber = yield* Effect.fork(
         mastodon.post(context(status("With the video", { attachVideo: true }), { media: sample }))
       )
-      yield* awaitSleep(1_000, 1_000)
-      yield* TestClock.adjust(1_000)
-      yield* awaitSleep(1_500, 1_500)
+      // mediaPollPolicy: the second read 250 ms after the first, the third 500 ms after that.
+      yield* awaitSleep(250, 250)
+      yield* TestClock.adjust(250)
+      yield* awaitSleep(500, 500)
       expect(statusRequests(sb)).toHaveLength(0)
-      yield* TestClock.adjust(1_500)
+      yield* TestClock.adjust(500)
       const post = yield* Fiber.join(fiber)
       const [upload] = sb.state().uploads.filter((u) => u.platform === "mastodon")
       expect(upload!.sha256).toBe(createHash("sha256").update(readFileSync(samplePath)).digest("hex"))

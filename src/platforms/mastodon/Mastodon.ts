@@ -79,13 +79,15 @@ export const settleTime: Duration.Duration = Duration.minutes(3)
 
 /**
  * How an uploaded video is polled until processed (`GET /api/v1/media/:id`
- * answers `206` meanwhile): after 1 s, growing by half each time to at most
- * 10 s between reads, at most 60 reads (about 9 minutes).
+ * answers `206` meanwhile): after 250 ms, doubling to at most 10 s between
+ * reads, at most 60 reads (about 9 minutes). A short clip is often ready
+ * within a second, so the first reads come soon; a long one settles into a
+ * read every 10 s.
  *
  * @since 0.1.0
  * @category schedules
  */
-export const mediaPollPolicy: Schedule.Schedule<unknown> = Schedule.exponential("1 second", 1.5).pipe(
+export const mediaPollPolicy: Schedule.Schedule<unknown> = Schedule.exponential("250 millis", 2).pipe(
   Schedule.union(Schedule.spaced("10 seconds")),
   Schedule.intersect(Schedule.recurs(60))
 )
