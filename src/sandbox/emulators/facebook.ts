@@ -3,9 +3,10 @@
  * introspection endpoints, Graph's error bodies and its usage headers.
  *
  * Routes (names for fault injection): `feed` (POST), `feed.list` (GET),
- * `scheduled_posts`, `debug_token`, `permissions`, `me`, and the Page video
- * upload: `videos` (POST `/{page-id}/videos`, every `upload_phase`),
- * `video` (GET `/{video-id}`), `video.delete`.
+ * `scheduled_posts`, `post` (GET `/{post-id}`), `post.delete`, `debug_token`,
+ * `permissions`, `me`, and the Page video upload: `videos` (POST
+ * `/{page-id}/videos`, every `upload_phase`), `video` (GET `/{video-id}`),
+ * `video.delete`.
  *
  * The video upload follows Graph's chunked phases: `start` (`file_size`)
  * answers `upload_session_id`, `video_id` and the first chunk's
@@ -451,6 +452,15 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     })
   }
 
+  /** `GET /{post-id}?fields=`: one post, scheduled or not; an unknown id is Graph's code 100, subcode 33. */
+  const getPost = async (ctx: RequestContext) => {
+    const p = await params(ctx)
+    if (!guard(ctx, tokenOf(ctx.req, p))) return
+    const post = posts.find((q) => q.id === ctx.params.post)
+    if (post === undefined) return unknownObject(ctx, ctx.params.post!, "get")
+    return ok(ctx, renderPost(post, fieldsOf(ctx, ["id", "message", "created_time"])))
+  }
+
   const debugToken = async (ctx: RequestContext) => {
     const p = await params(ctx)
     if (!guard(ctx, tokenOf(ctx.req, p), true)) return
@@ -696,6 +706,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
         handler: listPosts(true)
       },
       { name: "debug_token", method: "GET", path: new RegExp(`^/${V}/debug_token$`), handler: debugToken },
+      { name: "post", method: "GET", path: new RegExp(`^/${V}/(?<post>\\d+_\\d+)$`), handler: getPost },
       { name: "post.delete", method: "DELETE", path: new RegExp(`^/${V}/(?<post>\\d+_\\d+)$`), handler: deletePost },
       { name: "permissions", method: "GET", path: new RegExp(`^/${V}/me/permissions$`), handler: permissions },
       { name: "me", method: "GET", path: new RegExp(`^/${V}/me$`), handler: me },
