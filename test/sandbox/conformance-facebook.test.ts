@@ -23,6 +23,7 @@ type CrudClass = new(id: string | null, data?: object, parentId?: string, api?: 
 interface Cursor extends Array<CrudObject> {
   readonly paging: unknown
   hasNext(): boolean
+  next(): Promise<Cursor>
 }
 interface PageObject extends CrudObject {
   createFeed(fields: ReadonlyArray<string>, params: object): Promise<CrudObject>
@@ -158,6 +159,25 @@ describe("facebook-nodejs-business-sdk against the Facebook emulator", () => {
         `/${v}/${pageId}/feed`,
         `/${v}/${created.id}`
       ])
+    }))
+
+  it.scoped("the SDK's Cursor pages through the feed by paging.next, newest first, to the end", () =>
+    Effect.gen(function*() {
+      const sb = yield* make
+      const { page, sent } = yield* pointAt(sb)
+      const now = sb.clock.now()
+      // Five posts, two of them in the same millisecond (the id orders those).
+      for (const [i, ago] of [50, 40, 30, 30, 10].entries()) {
+        sb.seedPost({ platform: "facebook", text: `post ${i}`, at: now - ago * 60_000 })
+      }
+      const cursor = yield* Effect.promise(() => page.getFeed(["id", "message"], { limit: 2 }))
+      const seen = [cursor.map((p) => p._data.message)]
+      while (cursor.hasNext()) {
+        yield* Effect.promise(() => cursor.next())
+        seen.push(cursor.map((p) => p._data.message))
+      }
+      assert.deepStrictEqual(seen, [["post 4", "post 3"], ["post 2", "post 1"], ["post 0"]])
+      assert.lengthOf(sent, 3)
     }))
 
   it.scoped("uploads a Page video in Graph's phases (start, transfer, finish) and reads it back", () =>
