@@ -28,6 +28,7 @@ interface Cursor extends Array<CrudObject> {
 interface PageObject extends CrudObject {
   createFeed(fields: ReadonlyArray<string>, params: object): Promise<CrudObject>
   getFeed(fields: ReadonlyArray<string>, params: object): Promise<Cursor>
+  getScheduledPosts(fields: ReadonlyArray<string>, params: object): Promise<Cursor>
   createVideo(fields: ReadonlyArray<string>, params: object): Promise<CrudObject>
 }
 interface Api {
@@ -159,6 +160,29 @@ describe("facebook-nodejs-business-sdk against the Facebook emulator", () => {
         `/${v}/${pageId}/feed`,
         `/${v}/${created.id}`
       ])
+    }))
+
+  it.scoped("a scheduled post (published false, a Unix time) is listed in scheduled_posts until due, then in the feed", () =>
+    Effect.gen(function*() {
+      const sb = yield* make
+      const { page } = yield* pointAt(sb)
+      const when = Math.floor(sb.clock.now() / 1000) + 86_400
+      // The SDK sends JSON: `published` a boolean, the time a number.
+      const created = yield* Effect.promise(() =>
+        page.createFeed([], { message: "Tomorrow", published: false, scheduled_publish_time: when })
+      )
+      const fields = ["id", "message", "created_time", "scheduled_publish_time"]
+      const scheduled = yield* Effect.promise(() => page.getScheduledPosts(fields, { limit: 50 }))
+      assert.deepStrictEqual(scheduled.map((p) => [p.id, p._data.message, p._data.scheduled_publish_time]), [[
+        created.id,
+        "Tomorrow",
+        when
+      ]])
+      assert.lengthOf(yield* Effect.promise(() => page.getFeed(fields, { limit: 50 })), 0)
+      sb.clock.advance(86_400_000 + 1000)
+      assert.lengthOf(yield* Effect.promise(() => page.getScheduledPosts(fields, { limit: 50 })), 0)
+      const feed = yield* Effect.promise(() => page.getFeed(fields, { limit: 50 }))
+      assert.deepStrictEqual(feed.map((p) => p.id), [created.id])
     }))
 
   it.scoped("the SDK's Cursor pages through the feed by paging.next, newest first, to the end", () =>
