@@ -204,7 +204,7 @@ describe("facebook-nodejs-business-sdk against the Facebook emulator", () => {
       assert.lengthOf(sent, 3)
     }))
 
-  it.scoped("uploads a Page video in Graph's phases (start, transfer, finish) and reads it back", () =>
+  it.scoped("uploads a Page video in Graph's phases (start, transfer, finish), reads it back, deletes it", () =>
     Effect.gen(function*() {
       const sb = yield* Sandbox.make({
         facebook: { graphVersion: FacebookAdsApi.VERSION, videoChunkBytes: 256 * 1024 }
@@ -256,6 +256,11 @@ describe("facebook-nodejs-business-sdk against the Facebook emulator", () => {
         new AdVideo(session.video_id!, {}, undefined, api).read(["id", "description", "published", "created_time"])
       )
       assert.deepInclude(read._data, { id: session.video_id, description: "Conformance video", published: true })
+      assert.deepStrictEqual(sb.state().posts.map((p) => [p.id, p.text]), [[session.video_id, "Conformance video"]])
+      // Retracting a video post deletes the video.
+      const deleted = yield* Effect.promise(() => new AdVideo(session.video_id!, {}, undefined, api).delete())
+      assert.deepStrictEqual(deleted, { success: true })
+      assert.lengthOf(sb.state().posts, 0)
     }))
 
   it.scoped("an invalid token is Graph's OAuthException 190 with an fbtrace_id, as the SDK raises it", () =>
