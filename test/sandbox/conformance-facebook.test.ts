@@ -1,9 +1,10 @@
 /**
  * Conformance: Meta's official Business SDK (`facebook-nodejs-business-sdk`),
  * unchanged except for its Graph origin, against the Facebook emulator: the
- * Page calls Medusa's adapter makes (a feed post with a link, the feed that
- * reconciliation reads, deleting a post, the chunked Page video upload) and
- * Graph's error body as the SDK raises it.
+ * Page calls Medusa's adapter makes (a feed post with a link, a scheduled
+ * post, the feed and scheduled posts that reconciliation reads, deleting a
+ * post, the chunked Page video upload) and Graph's error body as the SDK
+ * raises it. The sandbox serves the Graph version the SDK pins.
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"

@@ -8,11 +8,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { RestliClient } from "linkedin-api-client"
+import { defaultApiVersion } from "../../src/platforms/linkedin/LinkedIn.js"
 import * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { bytes, sha256 } from "./sandbox-http.js"
 
-/** The version Medusa sends by default. */
-const versionString = "202607"
+/** The `LinkedIn-Version` Medusa sends by default. */
+const versionString = defaultApiVersion
 
 interface Sent {
   readonly method: string
