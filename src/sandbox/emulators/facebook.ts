@@ -3,9 +3,10 @@
  * introspection endpoints, Graph's error bodies and its usage headers.
  *
  * Routes (names for fault injection): `feed` (POST), `feed.list` (GET),
- * `scheduled_posts`, `debug_token`, `permissions`, `me`, and the Page video
- * upload: `videos` (POST `/{page-id}/videos`, every `upload_phase`),
- * `video` (GET `/{video-id}`), `video.delete`.
+ * `scheduled_posts`, `post` (GET `/{post-id}`), `post.delete`, `debug_token`,
+ * `permissions`, `me`, and the Page video upload: `videos` (POST
+ * `/{page-id}/videos`, every `upload_phase`), `video` (GET `/{video-id}`),
+ * `video.delete`.
  *
  * The video upload follows Graph's chunked phases: `start` (`file_size`)
  * answers `upload_session_id`, `video_id` and the first chunk's
@@ -430,25 +431,64 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     return Number.isInteger(n) && n > 0 ? Math.min(n, 100) : 25
   }
 
+  /** Where a post sorts in a listing: newest first, by its time and then its id. */
+  const sortKey = (post: FbPost) => ({ time: post.scheduledAt ?? post.createdTime, id: post.id })
+  const newestFirst = (a: FbPost, b: FbPost) => {
+    const [ka, kb] = [sortKey(a), sortKey(b)]
+    return kb.time - ka.time || (ka.id < kb.id ? 1 : -1)
+  }
+  /** Graph's cursors are opaque: here the base64 of the post's sort key, so they survive a deleted post. */
+  const cursorOf = (post: FbPost) => {
+    const { id, time } = sortKey(post)
+    return Buffer.from(`${time}:${id}`).toString("base64")
+  }
+  const isAfter = (cursor: string) => {
+    const [time, id] = Buffer.from(cursor, "base64").toString("utf8").split(":")
+    return (post: FbPost) => {
+      const key = sortKey(post)
+      return key.time < Number(time) || (key.time === Number(time) && key.id < String(id))
+    }
+  }
+
+  /**
+   * `GET /{page-id}/feed` (or `scheduled_posts`): a page of `limit` posts
+   * after the `after` cursor; `paging.next` (this query with the last post's
+   * cursor) only when more follow, as Graph pages, and no `paging` for none.
+   */
   const listPosts = (scheduled: boolean) => async (ctx: RequestContext) => {
     const p = await params(ctx)
     if (!guard(ctx, tokenOf(ctx.req, p))) return
     const page = ctx.params.page!
     if (!isPage(page)) return unknownObject(ctx, page, "get")
-    const selected = posts
+    const after = ctx.url.searchParams.get("after")
+    const listed = posts
       .filter((post) => scheduled ? !isDue(post) && post.scheduledAt !== undefined : isDue(post))
-      .sort((a, b) => (b.scheduledAt ?? b.createdTime) - (a.scheduledAt ?? a.createdTime) || (a.id < b.id ? 1 : -1))
-      .slice(0, limitOf(ctx))
+      .filter(after === null || after === "" ? () => true : isAfter(after))
+      .sort(newestFirst)
+    const selected = listed.slice(0, limitOf(ctx))
     const fields = fieldsOf(
       ctx,
       scheduled ? ["id", "message", "created_time", "scheduled_publish_time"] : ["id", "message", "created_time"]
     )
+    const next = new URL(ctx.url.pathname, ctx.baseUrl)
+    for (const [k, v] of ctx.url.searchParams) if (k !== "after") next.searchParams.set(k, v)
+    if (selected.length > 0) next.searchParams.set("after", cursorOf(selected.at(-1)!))
     return ok(ctx, {
       data: selected.map((post) => renderPost(post, fields)),
-      paging: selected.length === 0
-        ? undefined
-        : { cursors: { before: Buffer.from(selected[0]!.id).toString("base64"), after: "" } }
+      paging: selected.length === 0 ? undefined : {
+        cursors: { before: cursorOf(selected[0]!), after: cursorOf(selected.at(-1)!) },
+        ...(listed.length > selected.length ? { next: next.href } : {})
+      }
     })
+  }
+
+  /** `GET /{post-id}?fields=`: one post, scheduled or not; an unknown id is Graph's code 100, subcode 33. */
+  const getPost = async (ctx: RequestContext) => {
+    const p = await params(ctx)
+    if (!guard(ctx, tokenOf(ctx.req, p))) return
+    const post = posts.find((q) => q.id === ctx.params.post)
+    if (post === undefined) return unknownObject(ctx, ctx.params.post!, "get")
+    return ok(ctx, renderPost(post, fieldsOf(ctx, ["id", "message", "created_time"])))
   }
 
   const debugToken = async (ctx: RequestContext) => {
@@ -696,6 +736,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
         handler: listPosts(true)
       },
       { name: "debug_token", method: "GET", path: new RegExp(`^/${V}/debug_token$`), handler: debugToken },
+      { name: "post", method: "GET", path: new RegExp(`^/${V}/(?<post>\\d+_\\d+)$`), handler: getPost },
       { name: "post.delete", method: "DELETE", path: new RegExp(`^/${V}/(?<post>\\d+_\\d+)$`), handler: deletePost },
       { name: "permissions", method: "GET", path: new RegExp(`^/${V}/me/permissions$`), handler: permissions },
       { name: "me", method: "GET", path: new RegExp(`^/${V}/me$`), handler: me },

@@ -4,7 +4,8 @@
  * the token's member, "little text" commentary, duplicate and daily limits,
  * and LinkedIn's error bodies.
  *
- * Routes (names for fault injection): `posts` (POST), `posts.find` (GET), `posts.delete` (DELETE),
+ * Routes (names for fault injection): `posts` (POST), `posts.find` (GET), `posts.get` (GET
+ * `/rest/posts/{urn}`), `posts.delete` (DELETE),
  * and the Videos API: `videos.initialize` (POST `/rest/videos?action=initializeUpload`), `videos.part`
  * (PUT of one part to its upload URL, answering an `ETag`), `videos.finalize`
  * (`?action=finalizeUpload` with the ETags in part order), `videos.get`. A post's
@@ -375,17 +376,29 @@ export const makeLinkedIn = (env: EmulatorEnv): Emulator => {
       b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)
     )
     return ctx.send(200, {
-      elements: mine.slice(start, start + count).map((p) => ({
-        ...p.body,
-        id: p.id,
-        author: p.author,
-        commentary: p.commentary,
-        createdAt: p.createdAt,
-        publishedAt: p.createdAt,
-        lastModifiedAt: p.createdAt
-      })),
+      elements: mine.slice(start, start + count).map(view),
       paging: { start, count, total: mine.length, links: [] }
     })
+  }
+
+  /** A post as the finder and `GET /rest/posts/{urn}` answer it: the body as sent, with its id and times. */
+  const view = (p: LiPost) => ({
+    ...p.body,
+    id: p.id,
+    author: p.author,
+    commentary: p.commentary,
+    createdAt: p.createdAt,
+    publishedAt: p.createdAt,
+    lastModifiedAt: p.createdAt
+  })
+
+  /** `GET /rest/posts/{encoded urn}`: one post; an unknown one is a 404. */
+  const get = (ctx: RequestContext) => {
+    if (!guard(ctx)) return
+    const id = decodeURIComponent(ctx.params.urn!)
+    const found = posts.find((p) => p.id === id)
+    if (found === undefined) return fail(ctx, 404, `Post ${id} does not exist`)
+    return ctx.send(200, view(found))
   }
 
   // ---------------------------------------------------------------------------
@@ -527,6 +540,7 @@ export const makeLinkedIn = (env: EmulatorEnv): Emulator => {
       { name: "videos.get", method: "GET", path: /^\/rest\/videos\/(?<urn>[^/]+)$/, handler: getVideo },
       { name: "posts", method: "POST", path: "/rest/posts", handler: create },
       { name: "posts.find", method: "GET", path: "/rest/posts", handler: find },
+      { name: "posts.get", method: "GET", path: /^\/rest\/posts\/(?<urn>[^/]+)$/, handler: get },
       { name: "posts.delete", method: "DELETE", path: /^\/rest\/posts\/(?<urn>[^/]+)$/, handler: remove }
     ],
     errorResponse: render,
