@@ -82,11 +82,16 @@ export const readRequestFile = (file: string): { readonly request: Json } | { re
   const request: Json = { ...parsed }
   if ("mediaFile" in request) request["mediaFile"] = resolve(request["mediaFile"])
   const metadata = request["metadata"]
-  if (isObject(metadata) && isObject(metadata["youtube"]) && "thumbnail" in metadata["youtube"]) {
-    request["metadata"] = {
-      ...metadata,
-      youtube: { ...metadata["youtube"], thumbnail: resolve(metadata["youtube"]["thumbnail"]) }
+  if (isObject(metadata) && isObject(metadata["youtube"])) {
+    const youtube: Json = { ...metadata["youtube"] }
+    if ("thumbnail" in youtube) youtube["thumbnail"] = resolve(youtube["thumbnail"])
+    // Caption files too; an entry of the wrong shape is left for the decoder to name.
+    if (Array.isArray(youtube["captions"])) {
+      youtube["captions"] = youtube["captions"].map((c: unknown) =>
+        isObject(c) && "file" in c ? { ...c, file: resolve(c["file"]) } : c
+      )
     }
+    request["metadata"] = { ...metadata, youtube }
   }
   return { request }
 }
