@@ -47,7 +47,7 @@ const children = (view: DataView, from: number, to: number): Array<Box> | string
   let at = from
   while (at + 8 <= to) {
     let size = view.getUint32(at)
-    const type = fourcc(new Uint8Array(view.buffer, view.byteOffset), at)
+    const type = fourcc(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), at + 4)
     let header = 8
     if (size === 1) {
       if (at + 16 > to) return `box ${type} is cut short`
@@ -98,7 +98,7 @@ const readTrack = (view: DataView, trak: Box): Track | string => {
     const inner = children(view, mdia.start, mdia.end)
     const hdlr = typeof inner === "string" ? undefined : find(inner, "hdlr")
     if (hdlr !== undefined && hdlr.start + 12 <= hdlr.end) {
-      handler = fourcc(new Uint8Array(view.buffer, view.byteOffset), hdlr.start + 8)
+      handler = fourcc(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), hdlr.start + 8)
     }
   }
   return { handler, width, height, matrix }
