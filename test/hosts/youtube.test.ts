@@ -1,8 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
+import * as Durable from "../../src/Durable.js"
+import * as Medusa from "../../src/Medusa.js"
 import { MediaFile, YouTubeHost } from "../../src/Platform.js"
 import * as Captions from "../../src/platforms/youtube/internal/captions.js"
 import * as YouTube from "../../src/platforms/youtube/YouTube.js"
@@ -644,4 +650,111 @@ describe("YouTube Shorts", () => {
       assert.strictEqual(upload.metadata.title, "Quick tip")
       assert.strictEqual(upload.metadata.description, "Watch this")
     }))
+})
+
+/** A small MP4 (a real header, then filler media) the engine's media sniffing accepts. */
+const mp4File = (dir: string, name: string, mdatBytes: number) => {
+  const file = path.join(dir, name)
+  const bytes = mp4({ durationSeconds: 10, tracks: [{ handler: "vide", width: 720, height: 1280 }], mdatBytes })
+  writeFileSync(file, bytes)
+  return { media: new MediaFile({ path: file, name, size: bytes.length, mimeType: "video/mp4" }) }
+}
+
+describe("YouTube captions through the engine", () => {
+  const engineLayer = (
+    sb: { urls: { youtube: string } },
+    dir: string,
+    store: "memory" | { readonly sqlite: string }
+  ) => {
+    const youtube = YouTube.layer({
+      clientSecretsFile: path.join(dir, "youtube-client-secrets.json"),
+      credentialsFile: path.join(dir, "youtube-credentials.json"),
+      baseUrl: sb.urls.youtube,
+      retry: fastRetry
+    }).pipe(Layer.provide(platform))
+    return store === "memory"
+      ? Medusa.layerMemory().pipe(Layer.provide(youtube))
+      : Durable.layerDurable({ sqlite: store.sqlite }).pipe(Layer.provide(youtube))
+  }
+
+  it.scopedLive("a bad caption file is refused at submit with its field path; nothing is sent", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const sb = yield* sandbox()
+      yield* Effect.promise(() => sb.writeConfig(dir))
+      const files = writeCaptions(dir)
+      const video = mp4File(dir, "talk.mp4", 4000)
+      const error = yield* Effect.flip(
+        Medusa.publish({
+          mediaFile: video.media.path,
+          platforms: ["youtube"],
+          metadata: {
+            youtube: {
+              title: "Captions",
+              captions: [{ file: files.srt, language: "en" }, { file: path.join(dir, "nope.vtt"), language: "de" }]
+            }
+          }
+        }).pipe(Effect.provide(engineLayer(sb, dir, "memory")))
+      )
+      assert.strictEqual(error._tag, "InvalidRequest")
+      const issues = (error as unknown as { issues: ReadonlyArray<{ location: string; message: string }> }).issues
+      assert.deepStrictEqual(issues.map((i) => i.location), ["metadata.youtube.captions[1].file"])
+      assert.include(issues[0]!.message, "nope.vtt")
+      assert.lengthOf(sb.state().requestLog, 0)
+    }))
+
+  it.scopedLive("short: true on the landscape sample video is refused at submit at metadata.youtube.short", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const sb = yield* sandbox()
+      yield* Effect.promise(() => sb.writeConfig(dir))
+      const error = yield* Effect.flip(
+        Medusa.publish({
+          mediaFile: path.resolve(import.meta.dirname, "../../examples/media/sample.mp4"),
+          platforms: ["youtube"],
+          metadata: { youtube: { title: "Not a Short", short: true } }
+        }).pipe(Effect.provide(engineLayer(sb, dir, "memory")))
+      )
+      const issues = (error as unknown as { issues: ReadonlyArray<{ location: string; message: string }> }).issues
+      assert.deepStrictEqual(issues.map((i) => i.location), ["metadata.youtube.short"])
+      assert.include(issues[0]!.message, "320x240, landscape")
+      assert.lengthOf(sb.state().requestLog, 0)
+    }))
+
+  it.scopedLive("a crash while a track is being inserted: the resumed task lists the tracks and inserts only the missing one", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const sb = yield* sandbox()
+      yield* Effect.promise(() => sb.writeConfig(dir))
+      const files = writeCaptions(dir)
+      const video = mp4File(dir, "talk.mp4", 300 * KiB)
+      const sqlite = path.join(dir, "medusa.db")
+      // The first insert is stored, and its answer never leaves: the process dies waiting for it.
+      sb.inject({ platform: "youtube", route: "captions.insert", action: { kind: "stall" } })
+      const first = yield* Scope.make()
+      const before = yield* Layer.buildWithScope(engineLayer(sb, dir, { sqlite }), first)
+      const id = yield* Medusa.submit({
+        mediaFile: video.media.path,
+        platforms: ["youtube"],
+        metadata: { youtube: withCaptions(files) }
+      }).pipe(Effect.provide(before))
+      yield* Effect.sync(() => captionsOf(sb).length).pipe(
+        Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (n) => n === 1 }),
+        Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error("the first track never landed") })
+      )
+      yield* Scope.close(first, Exit.void)
+      assert.lengthOf(requests(sb, "youtube", "POST", "/upload/youtube/v3/captions"), 1)
+
+      const after = yield* Layer.build(engineLayer(sb, dir, { sqlite }))
+      const task = yield* Medusa.await(id).pipe(Effect.provide(after))
+      assert.strictEqual(task.state, "completed")
+      const videoId = task.videos[0]!.videoId
+      assert.lengthOf(sb.state().uploads.filter((u) => u.platform === "youtube" && u.complete), 1, "one upload")
+      assert.deepStrictEqual(
+        captionsOf(sb).map((c) => [c.videoId, c.language, c.name]),
+        [[videoId, "en", ""], [videoId, "fr-FR", "Français (auto)"]],
+        "each track once"
+      )
+      assert.lengthOf(requests(sb, "youtube", "POST", "/upload/youtube/v3/captions"), 2)
+    }), 90_000)
 })
