@@ -92,7 +92,11 @@ describe("buildRequest", () => {
     // An entry of the wrong shape is left for the decoder, which names it.
     fs.writeFileSync(
       file,
-      JSON.stringify({ mediaFile: "v.mp4", platforms: ["youtube"], metadata: { youtube: { title: "T", captions: ["x"] } } })
+      JSON.stringify({
+        mediaFile: "v.mp4",
+        platforms: ["youtube"],
+        metadata: { youtube: { title: "T", captions: ["x"] } }
+      })
     )
     const bad = buildRequest(flags({ request: Option.some(file) }))
     assert.include("error" in bad ? bad.error : "", "metadata.youtube.captions[0]: expected an object")

@@ -721,40 +721,44 @@ describe("YouTube captions through the engine", () => {
       assert.lengthOf(sb.state().requestLog, 0)
     }))
 
-  it.scopedLive("a crash while a track is being inserted: the resumed task lists the tracks and inserts only the missing one", () =>
-    Effect.gen(function*() {
-      const dir = yield* tempDir
-      const sb = yield* sandbox()
-      yield* Effect.promise(() => sb.writeConfig(dir))
-      const files = writeCaptions(dir)
-      const video = mp4File(dir, "talk.mp4", 300 * KiB)
-      const sqlite = path.join(dir, "medusa.db")
-      // The first insert is stored, and its answer never leaves: the process dies waiting for it.
-      sb.inject({ platform: "youtube", route: "captions.insert", action: { kind: "stall" } })
-      const first = yield* Scope.make()
-      const before = yield* Layer.buildWithScope(engineLayer(sb, dir, { sqlite }), first)
-      const id = yield* Medusa.submit({
-        mediaFile: video.media.path,
-        platforms: ["youtube"],
-        metadata: { youtube: withCaptions(files) }
-      }).pipe(Effect.provide(before))
-      yield* Effect.sync(() => captionsOf(sb).length).pipe(
-        Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (n) => n === 1 }),
-        Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error("the first track never landed") })
-      )
-      yield* Scope.close(first, Exit.void)
-      assert.lengthOf(requests(sb, "youtube", "POST", "/upload/youtube/v3/captions"), 1)
+  it.scopedLive(
+    "a crash while a track is being inserted: the resumed task lists the tracks and inserts only the missing one",
+    () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const sb = yield* sandbox()
+        yield* Effect.promise(() => sb.writeConfig(dir))
+        const files = writeCaptions(dir)
+        const video = mp4File(dir, "talk.mp4", 300 * KiB)
+        const sqlite = path.join(dir, "medusa.db")
+        // The first insert is stored, and its answer never leaves: the process dies waiting for it.
+        sb.inject({ platform: "youtube", route: "captions.insert", action: { kind: "stall" } })
+        const first = yield* Scope.make()
+        const before = yield* Layer.buildWithScope(engineLayer(sb, dir, { sqlite }), first)
+        const id = yield* Medusa.submit({
+          mediaFile: video.media.path,
+          platforms: ["youtube"],
+          metadata: { youtube: withCaptions(files) }
+        }).pipe(Effect.provide(before))
+        yield* Effect.sync(() => captionsOf(sb).length).pipe(
+          Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (n) => n === 1 }),
+          Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error("the first track never landed") })
+        )
+        yield* Scope.close(first, Exit.void)
+        assert.lengthOf(requests(sb, "youtube", "POST", "/upload/youtube/v3/captions"), 1)
 
-      const after = yield* Layer.build(engineLayer(sb, dir, { sqlite }))
-      const task = yield* Medusa.await(id).pipe(Effect.provide(after))
-      assert.strictEqual(task.state, "completed")
-      const videoId = task.videos[0]!.videoId
-      assert.lengthOf(sb.state().uploads.filter((u) => u.platform === "youtube" && u.complete), 1, "one upload")
-      assert.deepStrictEqual(
-        captionsOf(sb).map((c) => [c.videoId, c.language, c.name]),
-        [[videoId, "en", ""], [videoId, "fr-FR", "Français (auto)"]],
-        "each track once"
-      )
-      assert.lengthOf(requests(sb, "youtube", "POST", "/upload/youtube/v3/captions"), 2)
-    }), 90_000)
+        const after = yield* Layer.build(engineLayer(sb, dir, { sqlite }))
+        const task = yield* Medusa.await(id).pipe(Effect.provide(after))
+        assert.strictEqual(task.state, "completed")
+        const videoId = task.videos[0]!.videoId
+        assert.lengthOf(sb.state().uploads.filter((u) => u.platform === "youtube" && u.complete), 1, "one upload")
+        assert.deepStrictEqual(
+          captionsOf(sb).map((c) => [c.videoId, c.language, c.name]),
+          [[videoId, "en", ""], [videoId, "fr-FR", "Français (auto)"]],
+          "each track once"
+        )
+        assert.lengthOf(requests(sb, "youtube", "POST", "/upload/youtube/v3/captions"), 2)
+      }),
+    90_000
+  )
 })
