@@ -582,10 +582,7 @@ export const make = (
           )
           present.add(captionKey(caption.language, name))
         }
-      }).pipe(
-        Effect.retry({ schedule: stepRetryPolicy, while: isTransientFailure }),
-        Effect.withSpan("YouTube.captions", { attributes: { "medusa.captions": captions.length } })
-      )
+      }).pipe(Effect.retry({ schedule: stepRetryPolicy, while: isTransientFailure }))
 
     const processingPoll = Schedule.spaced(options.processing?.interval ?? "10 seconds")
     const processingTimeout = options.processing?.timeout ?? "30 minutes"

@@ -231,7 +231,7 @@ export const youtube: HostModule<"youtube", YouTubeConfig, YouTubeMetadata> = {
       })))
 }
 
-const mapDefined = (value: string | undefined, f: (s: string) => string): string | undefined =>
+const mapDefined = <A>(value: string | undefined, f: (s: string) => A): A | undefined =>
   value === undefined ? undefined : f(value)
 
 /**
