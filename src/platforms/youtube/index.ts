@@ -265,3 +265,54 @@ const isLanguageTag = (tag: string): boolean => {
     return false
   }
 }
+
+/**
+ * The files `metadata.youtube` names (the thumbnail, each caption track's
+ * file), each with its field under `metadata.youtube` (`captions[1].file`),
+ * for the places that resolve or confine a request's paths: the CLI's
+ * request file, the batch manifest and the HTTP server. A value that is not
+ * a non-empty string is left out (the request decoder names it).
+ *
+ * @internal
+ */
+export const filePaths = (
+  youtube: unknown
+): ReadonlyArray<{ readonly field: string; readonly value: string }> => {
+  if (!isRecord(youtube)) return []
+  const out: Array<{ field: string; value: string }> = []
+  const add = (field: string, value: unknown) => {
+    if (typeof value === "string" && value.length > 0) out.push({ field, value })
+  }
+  add("thumbnail", youtube["thumbnail"])
+  const captions = youtube["captions"]
+  if (Array.isArray(captions)) {
+    captions.forEach((caption: unknown, i) => {
+      if (isRecord(caption)) add(`captions[${i}].file`, caption["file"])
+    })
+  }
+  return out
+}
+
+/**
+ * `metadata.youtube` with the files `filePaths` lists replaced by `f(value,
+ * field)`; everything else as it was.
+ *
+ * @internal
+ */
+export const mapFilePaths = (youtube: unknown, f: (value: string, field: string) => string): unknown => {
+  if (!isRecord(youtube)) return youtube
+  const out: Record<string, unknown> = { ...youtube }
+  if (typeof out["thumbnail"] === "string" && out["thumbnail"].length > 0) {
+    out["thumbnail"] = f(out["thumbnail"], "thumbnail")
+  }
+  if (Array.isArray(out["captions"])) {
+    out["captions"] = out["captions"].map((caption: unknown, i) =>
+      isRecord(caption) && typeof caption["file"] === "string" && caption["file"].length > 0
+        ? { ...caption, file: f(caption["file"], `captions[${i}].file`) }
+        : caption
+    )
+  }
+  return out
+}
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
