@@ -5,12 +5,14 @@ import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
+import * as fc from "fast-check"
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import * as Durable from "../../src/Durable.js"
 import * as Medusa from "../../src/Medusa.js"
 import { MediaFile, YouTubeHost } from "../../src/Platform.js"
 import * as Captions from "../../src/platforms/youtube/internal/captions.js"
+import * as Mp4 from "../../src/platforms/youtube/internal/mp4.js"
 import * as YouTube from "../../src/platforms/youtube/YouTube.js"
 import { YouTubeCaption, YouTubeMetadata } from "../../src/PublishRequest.js"
 import type { SandboxOptions } from "../../src/sandbox/Sandbox.js"
@@ -409,6 +411,76 @@ describe("YouTube caption files", () => {
     assert.isUndefined(Captions.canonicalLanguage("en_US"))
     assert.isUndefined(Captions.canonicalLanguage("english please"))
     assert.isUndefined(Captions.canonicalLanguage(""))
+  })
+})
+
+describe("YouTube header and caption properties", () => {
+  const pad = (n: number, width: number) => String(n).padStart(width, "0")
+  const srtTime = (ms: number) =>
+    `${pad(Math.floor(ms / 3_600_000), 2)}:${pad(Math.floor(ms / 60_000) % 60, 2)}:${
+      pad(Math.floor(ms / 1000) % 60, 2)
+    },${pad(ms % 1000, 3)}`
+  const cue = fc.tuple(fc.nat(10 * 3_600_000), fc.nat(60_000), fc.stringMatching(/^[A-Za-zé ,.!?]{1,30}$/))
+
+  it("any well-formed SRT or WebVTT parses with its cue count (any line ending)", () => {
+    fc.assert(
+      fc.property(fc.array(cue, { minLength: 1, maxLength: 20 }), fc.constantFrom("\n", "\r\n"), (cues, eol) => {
+        const srt = cues.map(([start, length, text], i) =>
+          [String(i + 1), `${srtTime(start)} --> ${srtTime(start + length)}`, text.trim() || "x"].join(eol)
+        ).join(eol + eol)
+        const vtt = [
+          "WEBVTT",
+          "",
+          ...cues.map(([start, length, text]) =>
+            [
+              `${srtTime(start).replace(",", ".")} --> ${srtTime(start + length).replace(",", ".")}`,
+              text.trim() || "x",
+              ""
+            ]
+              .join(eol)
+          )
+        ].join(eol)
+        assert.deepStrictEqual(Captions.parse(Buffer.from(srt)), { _tag: "Ok", format: "srt", cues: cues.length })
+        assert.deepStrictEqual(Captions.parse(Buffer.from(vtt)), { _tag: "Ok", format: "vtt", cues: cues.length })
+      })
+    )
+  })
+
+  it("the header read back from a generated MP4 is what was written (size, rotation, duration, box layout)", () => {
+    fc.assert(fc.property(
+      fc.record({
+        width: fc.integer({ min: 16, max: 7680 }),
+        height: fc.integer({ min: 16, max: 7680 }),
+        rotation: fc.constantFrom(0, 90, 180, 270),
+        durationMs: fc.integer({ min: 1, max: 10 * 3_600_000 }),
+        timescale: fc.constantFrom(600, 1000, 30_000, 90_000),
+        version1: fc.boolean(),
+        moovAtEnd: fc.boolean(),
+        audioFirst: fc.boolean()
+      }),
+      (spec) => {
+        const video = { handler: "vide", width: spec.width, height: spec.height, rotation: spec.rotation } as const
+        const audio = { handler: "soun", width: 0, height: 0 } as const
+        const bytes = mp4({
+          durationSeconds: spec.durationMs / 1000,
+          timescale: spec.timescale,
+          version1: spec.version1,
+          moovAtEnd: spec.moovAtEnd,
+          mdatBytes: 64,
+          tracks: spec.audioFirst ? [audio, video] : [video, audio]
+        })
+        const moovAt = bytes.indexOf("moov") - 4
+        const result = Mp4.parseMoov(bytes.subarray(moovAt + 8, moovAt + bytes.readUInt32BE(moovAt)))
+        assert.strictEqual(result._tag, "Ok")
+        const header = result._tag === "Ok" ? result.header : undefined
+        const turned = spec.rotation === 90 || spec.rotation === 270
+        assert.strictEqual(header?.width, turned ? spec.height : spec.width)
+        assert.strictEqual(header?.height, turned ? spec.width : spec.height)
+        assert.strictEqual(header?.rotation, spec.rotation)
+        const expected = Math.round((spec.durationMs / 1000) * spec.timescale) / spec.timescale
+        assert.closeTo(header?.durationSeconds ?? -1, expected, 1e-9)
+      }
+    ))
   })
 })
 
