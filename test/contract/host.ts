@@ -17,9 +17,9 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as fc from "fast-check"
-import type { MediaFile, PostWait, UploadContext, UploadSession } from "../../src/Platform.js"
-import type { PlatformId } from "../../src/PlatformId.js"
-import type { Issue, PlatformError } from "../../src/PublishError.js"
+import type { MediaFile, PostWait, Publisher, UploadContext, UploadSession } from "../../src/Platform.js"
+import type { PlatformId, PublisherId } from "../../src/PlatformId.js"
+import { type Issue, type PlatformError, PlatformRejected } from "../../src/PublishError.js"
 import type * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { context, mediaFile, once, recorder, requests } from "../hosts/helpers.js"
 
@@ -44,6 +44,38 @@ export interface Uploader<M> {
     PlatformError
   >
 }
+
+/**
+ * A publisher that uploads the file itself (`video: true`), driven as the
+ * engine drives it: the request's metadata validated (at submit, before any
+ * step runs), then the post with the upload hooks of its step (the saved
+ * session to resume, the session and progress hooks). The result names the
+ * published post.
+ */
+export const nativeVideoUploader = <M>(publisher: Publisher<M>): Uploader<M> => ({
+  validate: publisher.validate,
+  upload: (context) =>
+    Effect.gen(function*() {
+      const issues = yield* publisher.validate(context.metadata, context.media)
+      if (issues.length > 0) {
+        return yield* new PlatformRejected({
+          platform: publisher.id,
+          reason: "invalid_metadata",
+          description: issues.map((i) => `${i.location}: ${i.message}`).join("; ")
+        })
+      }
+      const post = yield* publisher.post({
+        taskId: context.taskId,
+        metadata: context.metadata,
+        media: context.media,
+        videos: [],
+        onWait: context.onWait,
+        upload: { saved: Effect.succeed(context.resume), onSession: context.onSession, onProgress: context.onProgress }
+      })
+      const host: PublisherId = post.publisher
+      return { host, videoId: post.postId, url: post.url ?? "" }
+    })
+})
 
 /** What the contract needs to know about one uploader. */
 export interface HostCase<M> {
@@ -81,6 +113,11 @@ export interface HostCase<M> {
    * fault): not on LinkedIn, whose parts are stored whole or not at all.
    */
   readonly partialAck: boolean
+  /**
+   * How many requests carry a file of `size` bytes without faults: one on a
+   * host, one per server-chosen chunk or part on Facebook and LinkedIn.
+   */
+  readonly requestsFor?: ((size: number) => number) | undefined
   /** Body bytes the protocol adds per request around the file's (creation bodies, multipart framing). */
   readonly framingBytes: number
   /** The smallest file the platform takes (LinkedIn: 75 KB); the small-file scenarios use at least this. */
@@ -110,6 +147,12 @@ export interface HostCase<M> {
    * initializeUpload): then the scenarios count exactly those.
    */
   readonly findsLostCreation: boolean
+  /**
+   * Whether the unfinished video of an expired session is deleted (or
+   * reused); false when the protocol has no way to (LinkedIn has no delete
+   * for an upload that was never finalized: it stays until its URLs expire).
+   */
+  readonly deletesExpired?: boolean | undefined
   /**
    * What names a session across its saves: its link by default; the video
    * when the link carries the upload's state (LinkedIn's parts and ETags).
@@ -187,7 +230,7 @@ export const hostContract = <M>(platform: HostCase<M>): void => {
   const expectedOrphans = (lostCreations: number) => platform.findsLostCreation ? 0 : lostCreations
 
   describe("contract", () => {
-    it.scopedLive("uploads a file in one request; the stored sha256 equals the file's", () =>
+    it.scopedLive("uploads a file in one request (or one per server-chosen chunk); the stored sha256 equals the file's", () =>
       Effect.gen(function*() {
         const { dir, host, sb } = yield* platform.setup()
         const file = mediaFile(dir, 3 * MiB + 17, 21)
@@ -201,9 +244,9 @@ export const hostContract = <M>(platform: HostCase<M>): void => {
         const upload = platform.stored(sb, sessions[0]!)
         assert.strictEqual(upload?.sha256, file.sha256)
         assert.isTrue(upload?.complete)
-        // One session and exactly one request carrying bytes.
+        // One session and exactly one request carrying bytes (per chunk the server chose).
         assert.strictEqual(platform.creations(sb).length, 1)
-        assert.strictEqual(byteRequests(sb).length, 1)
+        assert.strictEqual(byteRequests(sb).length, platform.requestsFor?.(file.media.size) ?? 1)
         const last = (yield* Ref.get(rec.progress)).at(-1)
         assert.strictEqual(last?.bytesAcknowledged, file.media.size)
         assert.strictEqual(last?.bytesSent, file.media.size)
@@ -298,16 +341,19 @@ export const hostContract = <M>(platform: HostCase<M>): void => {
       Effect.gen(function*() {
         const { dir, host, sb } = yield* platform.setup()
         const file = mediaFile(dir, 512 * KiB + 1, 3)
-        for (const fault of platform.serverErrorBurst) {
-          sb.inject({
-            platform: platform.id,
-            route: fault.route,
-            times: fault.times,
-            action: { kind: "status", status: fault.status }
-          })
-        }
+        // Armed once the session exists, for platforms whose creation shares the byte route.
+        const arm = once(() => {
+          for (const fault of platform.serverErrorBurst) {
+            sb.inject({
+              platform: platform.id,
+              route: fault.route,
+              times: fault.times,
+              action: { kind: "status", status: fault.status }
+            })
+          }
+        })
         const rec = yield* recorder
-        yield* host.upload(yield* context(file.media, meta, rec))
+        yield* host.upload(yield* context(file.media, meta, rec.afterSession(arm)))
         const sessions = yield* Ref.get(rec.sessions)
         assert.strictEqual(new Set(sessions.map(sessionKey)).size, 1, "the same session throughout")
         assert.strictEqual(platform.stored(sb, sessions[0]!)?.sha256, file.sha256)
@@ -337,7 +383,7 @@ export const hostContract = <M>(platform: HostCase<M>): void => {
         const notes = (yield* Ref.get(rec.progress)).flatMap((p) => p.note ? [p.note] : [])
         assert.isTrue(notes.some((n) => n.includes("expired")))
         // The first session's resource is reused or deleted, and the note says so when deleted.
-        assert.deepStrictEqual(orphans(sb, platform.id), [])
+        assert.lengthOf(orphans(sb, platform.id), platform.deletesExpired === false ? 1 : 0)
         if (platform.sessionNamesVideo) {
           assert.isTrue(notes.some((n) => n.includes(`deleted the unfinished`) && n.includes(sessions[0]!.videoId!)))
         }
