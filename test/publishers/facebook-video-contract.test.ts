@@ -26,7 +26,9 @@ const pageId = "1000000000001"
 const setup = (options: { sandbox?: Sandbox.SandboxOptions; host?: HostLimits; undici?: boolean } = {}) =>
   Effect.gen(function*() {
     const dir = yield* tempDir
-    const sb = yield* sandbox({ ...options.sandbox, facebook: { videoChunkBytes: chunkBytes } } as Sandbox.SandboxOptions)
+    const sb = yield* sandbox(
+      { ...options.sandbox, facebook: { videoChunkBytes: chunkBytes } } as Sandbox.SandboxOptions
+    )
     const publisher = yield* Facebook.make({
       pageId: sb.credentials.facebook.pageId,
       accessToken: Redacted.make(sb.credentials.facebook.pageAccessToken),
