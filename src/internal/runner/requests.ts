@@ -18,6 +18,10 @@
  * (`<nonce>.call`) is carried out by the owner through its own
  * `reschedule` / `retract`, which writes the outcome beside it
  * (`<nonce>.answer`: the task, or the typed error) for the asking process.
+ * A call carries its expiry, the asking process's own timeout: the owner
+ * takes it up (renaming it `<nonce>.taken`) only before then, and discards
+ * it later without carrying it out; an asking process that gives up removes
+ * its call, so no later owner carries out what nobody waits for.
  *
  * @internal
  */
@@ -63,6 +67,7 @@ export const requestsDirOf = (filename: string): string => `${path.resolve(filen
 const suffix = ".cancel"
 const submitSuffix = ".submit"
 const callSuffix = ".call"
+const takenSuffix = ".taken"
 const answerSuffix = ".answer"
 
 /** A reschedule or a retract asked of the owner. @internal */
@@ -96,9 +101,39 @@ export type CallError = TaskNotFound | TaskNotReady | InvalidRequest | StoreErro
 
 const Answer = Schema.parseJson(Schema.Union(
   Schema.TaggedStruct("done", { task: TaskSchema }),
-  Schema.TaggedStruct("refused", { error: CallError })
+  Schema.TaggedStruct("refused", { error: CallError }),
+  /** Read after its expiry: discarded without being carried out. */
+  Schema.TaggedStruct("expired", { at: Schema.Number })
 ))
-const CallJson = Schema.parseJson(Call)
+type Answer = typeof Answer.Type
+
+/** An answer older than this was not read by anyone: removed. */
+const staleAnswerMillis = 15 * 60_000
+
+/** What a call is about, for logs. */
+const describeCall = (call: Call): string => `task ${call.id}`
+
+/** Writes the answer beside the call (`<nonce>.answer`), whole, then renamed into place. */
+const answer = (callFile: string, value: Answer): Effect.Effect<void> =>
+  Schema.encode(Answer)(value).pipe(
+    Effect.orDie,
+    Effect.flatMap((text) =>
+      Effect.sync(() => {
+        const to = callFile.slice(0, -takenSuffix.length) + answerSuffix
+        fs.writeFileSync(`${to}.tmp`, text)
+        fs.renameSync(`${to}.tmp`, to)
+      })
+    ),
+    Effect.catchAllDefect((cause) => Effect.logWarning(`Medusa: could not answer request ${callFile}`, cause))
+  )
+/**
+ * A call file: the call and when the asking process stops waiting (epoch
+ * ms). A bare call (written before calls expired) never expires.
+ */
+const CallFile = Schema.parseJson(Schema.Union(
+  Schema.Struct({ call: Call, expiresAt: Schema.Number }),
+  Call
+))
 
 /** How long the asking process waits for the owner to answer a retract (platform deletes take time). */
 const callAnswerWithin = Duration.minutes(5)
@@ -166,36 +201,68 @@ export const serve = (
       }
       yield* Effect.sync(() => fs.rmSync(path.join(dir, name), { force: true }))
     }
+    // A `.taken` call at the start of a round was left by an owner that stopped part-way (this
+    // process finishes its own within the round): carried out again unless expired, as both calls
+    // are idempotent (a reschedule to the same time, a retract that asks nothing twice).
     for (const name of names) {
-      if (!name.endsWith(callSuffix)) continue
-      const file = path.join(dir, name)
-      const call = yield* Effect.sync(() => {
+      const taken = name.endsWith(takenSuffix)
+      if (!name.endsWith(callSuffix) && !taken) continue
+      const nonce = name.slice(0, -(taken ? takenSuffix : callSuffix).length)
+      const file = path.join(dir, `${nonce}${takenSuffix}`)
+      // Taking it up is one rename: an asking process that gave up has removed it, and then it is not done.
+      const mine = taken || (yield* Effect.sync(() => {
+        try {
+          fs.renameSync(path.join(dir, name), file)
+          return true
+        } catch {
+          return false
+        }
+      }))
+      if (!mine) continue
+      const read = yield* Effect.sync(() => {
         try {
           return fs.readFileSync(file, "utf8")
         } catch {
           return undefined
         }
       }).pipe(
-        Effect.flatMap((text) => text === undefined ? Effect.succeed(undefined) : Schema.decodeUnknown(CallJson)(text)),
+        Effect.flatMap((text) => text === undefined ? Effect.succeed(undefined) : Schema.decodeUnknown(CallFile)(text)),
         Effect.orElseSucceed(() => undefined)
       )
-      if (call !== undefined) {
-        const outcome = yield* Effect.either(handlers.call(call))
-        const answer = yield* Schema.encode(Answer)(
+      const envelope = read === undefined ? undefined : "call" in read ? read : { call: read, expiresAt: undefined }
+      const now = yield* Clock.currentTimeMillis
+      if (envelope !== undefined && envelope.expiresAt !== undefined && envelope.expiresAt <= now) {
+        // Nobody waits for it any more: carrying it out now would surprise whoever asked.
+        yield* Effect.logWarning(
+          `Medusa: request ${name} (${envelope.call._tag} of ${describeCall(envelope.call)}) expired at ${
+            new Date(envelope.expiresAt).toISOString()
+          }, before this process read it; discarded without carrying it out`
+        )
+        yield* answer(file, { _tag: "expired", at: envelope.expiresAt })
+      } else if (envelope !== undefined) {
+        const outcome = yield* Effect.either(handlers.call(envelope.call))
+        yield* answer(
+          file,
           Either.isRight(outcome) ?
             { _tag: "done", task: outcome.right } :
             { _tag: "refused", error: outcome.left }
-        ).pipe(Effect.orDie)
-        yield* Effect.sync(() => {
-          const to = file.slice(0, -callSuffix.length) + answerSuffix
-          fs.writeFileSync(`${to}.tmp`, answer)
-          fs.renameSync(`${to}.tmp`, to)
-        }).pipe(
-          Effect.catchAllDefect((cause) => Effect.logWarning(`Medusa: could not answer request ${name}`, cause))
         )
       }
       yield* Effect.sync(() => fs.rmSync(file, { force: true }))
     }
+    // Answers nobody read (the asking process gave up while the call was carried out).
+    yield* Effect.sync(() => {
+      const before = Date.now() - staleAnswerMillis
+      for (const name of names) {
+        if (!name.endsWith(answerSuffix)) continue
+        try {
+          const file = path.join(dir, name)
+          if (fs.statSync(file).mtimeMs < before) fs.rmSync(file, { force: true })
+        } catch {
+          // Read and removed meanwhile.
+        }
+      }
+    })
   })
   return Effect.asVoid(Effect.forkScoped(Effect.repeat(once, Schedule.spaced(interval))))
 }
@@ -262,10 +329,13 @@ export const submitFromOutside = (filename: string, task: Task): Effect.Effect<v
  */
 export const callFromOutside = (filename: string, call: Call): Effect.Effect<Task, CallError> =>
   Effect.gen(function*() {
+    const within = call._tag === "retract" ? callAnswerWithin : answerWithin
+    const dir = requestsDirOf(filename)
     const nonce = `${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`
-    const text = yield* Effect.orDie(Schema.encode(CallJson)(call))
+    const expiresAt = (yield* Clock.currentTimeMillis) + Duration.toMillis(within)
+    const text = yield* Effect.orDie(Schema.encode(CallFile)({ call, expiresAt }))
     yield* leave(filename, `${nonce}${callSuffix}`, text, call._tag)
-    const answerFile = path.join(requestsDirOf(filename), `${nonce}${answerSuffix}`)
+    const answerFile = path.join(dir, `${nonce}${answerSuffix}`)
     const read = Effect.sync(() => {
       try {
         return Option.some(fs.readFileSync(answerFile, "utf8"))
@@ -278,23 +348,51 @@ export const callFromOutside = (filename: string, call: Call): Effect.Effect<Tas
       Effect.retry(Schedule.spaced("50 millis")),
       Effect.orDie,
       Effect.timeoutFail({
-        duration: call._tag === "retract" ? callAnswerWithin : answerWithin,
-        onTimeout: () =>
-          new StoreError({
+        duration: within,
+        onTimeout: () => {
+          const outcome = withdraw(dir, nonce)
+          return new StoreError({
             reason: "locked",
             description: `asked the process that owns ${filename} to ${call._tag} task ${call.id}, and it did not ` +
-              `answer within ${
-                Duration.format(call._tag === "retract" ? callAnswerWithin : answerWithin)
-              }. Is it still running? The request stays in ${
-                requestsDirOf(filename)
-              } and is carried out when a process owns the file again.`
+              `answer within ${Duration.format(within)}. Is it still running? ${
+                outcome === "withdrawn" ?
+                  "The request is withdrawn: nothing was done, and no process will carry it out later." :
+                  `It took the request up and may still carry it out: check with \`medusa status ${call.id}\`.`
+              }`
           })
+        }
       })
     )
     yield* Effect.sync(() => fs.rmSync(answerFile, { force: true }))
     const answer = yield* Schema.decodeUnknown(Answer)(answerText).pipe(Effect.orDie)
-    return answer._tag === "done" ? answer.task : yield* Effect.fail(answer.error)
+    switch (answer._tag) {
+      case "done":
+        return answer.task
+      case "refused":
+        return yield* Effect.fail(answer.error)
+      case "expired":
+        return yield* new StoreError({
+          reason: "locked",
+          description: `the process that owns ${filename} read the request to ${call._tag} task ${call.id} after ` +
+            `it expired (${new Date(answer.at).toISOString()}) and discarded it: nothing was done; run the command again`
+        })
+    }
   })
+
+/**
+ * Removes a call the asking process gives up on: `"withdrawn"` when it was
+ * still waiting (no process will carry it out), `"taken"` when the owner
+ * had already taken it up (it finishes it; its answer is then removed
+ * unread as stale).
+ */
+const withdraw = (dir: string, nonce: string): "withdrawn" | "taken" => {
+  try {
+    fs.rmSync(path.join(dir, `${nonce}${callSuffix}`))
+    return "withdrawn"
+  } catch {
+    return "taken"
+  }
+}
 
 /** The retract call's options. @internal */
 export const retractCall = (
