@@ -385,7 +385,7 @@ const webhooksEnable = Command.make(
   (options) => Effect.flatMap(Effect.promise(load), (m) => m.webhooksEnable(options))
 ).pipe(
   Command.withDescription(examples(
-    "Enable a webhook endpoint that answered 410 Gone (which disabled it): the events from now on are delivered to it again; its deliveries marked disabled stay so. While `medusa serve` owns a SQLite store, use its POST /v1/webhooks/endpoints/enable instead.",
+    "Enable a webhook endpoint that answered 410 Gone (which disabled it): the events from now on are delivered to it again; its deliveries marked disabled stay so. While another process (`medusa serve`) owns a SQLite store, the command asks it through the store's requests folder and prints its answer.",
     ["medusa webhooks enable https://app.example/hooks"]
   ))
 )

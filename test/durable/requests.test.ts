@@ -34,10 +34,11 @@ const reschedule = {
 } as const
 
 /** Handlers of an owner that only carries out calls (none other is left in these tests). */
-const owner = (call: (c: Requests.Call) => Effect.Effect<Task, Requests.CallError>) => ({
+const owner = (call: (c: Requests.TaskCall) => Effect.Effect<Task, Requests.CallError>) => ({
   cancel: () => Effect.void,
   submit: () => Effect.void,
-  call
+  call,
+  enableWebhook: () => Effect.die("no webhook call in this test")
 })
 
 /** Runs the owner's rounds (100 ms apart on the test clock) until `done` holds. */
@@ -54,7 +55,7 @@ describe("requests folder calls", () => {
   it.scoped("a call is carried out before its expiry, and its answer (here the typed error) comes back", () =>
     Effect.gen(function*() {
       const { filename, files } = setup()
-      const seen: Array<Requests.Call> = []
+      const seen: Array<Requests.TaskCall> = []
       yield* Requests.serve(
         filename,
         owner((c) => Effect.sync(() => seen.push(c)).pipe(Effect.zipRight(new TaskNotFound({ taskId: c.id }))))
@@ -84,7 +85,7 @@ describe("requests folder calls", () => {
       assert.include(error.message, "The request is withdrawn: nothing was done")
       assert.deepStrictEqual(files(), [])
       // An owner that starts now finds nothing to do.
-      const seen: Array<Requests.Call> = []
+      const seen: Array<Requests.TaskCall> = []
       yield* Requests.serve(filename, owner((c) => Effect.sync(() => seen.push(c)).pipe(Effect.zipRight(Effect.never))))
       yield* TestClock.adjust("1 second")
       assert.deepStrictEqual(seen, [])
@@ -97,7 +98,7 @@ describe("requests folder calls", () => {
       yield* TestClock.setTime(60_000)
       fs.writeFileSync(path.join(folder, "old.call"), JSON.stringify({ call: reschedule, expiresAt: 59_999 }))
       const logs: Array<string> = []
-      const seen: Array<Requests.Call> = []
+      const seen: Array<Requests.TaskCall> = []
       yield* Requests.serve(filename, owner((c) => Effect.sync(() => seen.push(c)).pipe(Effect.zipRight(Effect.never))))
         .pipe(
           Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => logs.push(String(message)))))
@@ -110,7 +111,7 @@ describe("requests folder calls", () => {
         at: 59_999
       })
       assert.isTrue(
-        logs.some((l) => l.includes("request old.call (reschedule of task medusa_task_") && l.includes("discarded")),
+        logs.some((l) => l.includes("request old.call (reschedule task medusa_task_") && l.includes("discarded")),
         logs.join("\n")
       )
     }))
@@ -120,7 +121,7 @@ describe("requests folder calls", () => {
       const { filename, files } = setup()
       const started = yield* Deferred.make<void>()
       const release = yield* Deferred.make<void>()
-      const seen: Array<Requests.Call> = []
+      const seen: Array<Requests.TaskCall> = []
       yield* Requests.serve(
         filename,
         owner((c) =>
@@ -149,12 +150,31 @@ describe("requests folder calls", () => {
       const { filename, folder, files } = setup()
       fs.mkdirSync(folder, { recursive: true })
       fs.writeFileSync(path.join(folder, "bare.call"), JSON.stringify(reschedule))
-      const seen: Array<Requests.Call> = []
+      const seen: Array<Requests.TaskCall> = []
       yield* Requests.serve(
         filename,
         owner((c) => Effect.sync(() => seen.push(c)).pipe(Effect.zipRight(new TaskNotFound({ taskId: c.id }))))
       )
       yield* until(() => files().includes("bare.answer"))
       assert.deepStrictEqual(seen, [reschedule])
+    }))
+
+  it.scoped("a webhook endpoint enable is carried out by the owner's outbox, and its outcome comes back", () =>
+    Effect.gen(function*() {
+      const { filename, files } = setup()
+      const asked: Array<string> = []
+      yield* Requests.serve(filename, {
+        ...owner(() => Effect.die("no task call in this test")),
+        enableWebhook: (url) => Effect.sync(() => asked.push(url) === 1)
+      })
+      const first = yield* Effect.fork(Requests.enableWebhookFromOutside(filename, "https://gone.example/hooks"))
+      yield* until(() => asked.length === 1)
+      yield* TestClock.adjust("100 millis")
+      assert.isTrue(yield* Fiber.join(first))
+      const again = yield* Effect.fork(Requests.enableWebhookFromOutside(filename, "https://gone.example/hooks"))
+      yield* until(() => asked.length === 2)
+      yield* TestClock.adjust("100 millis")
+      assert.isFalse(yield* Fiber.join(again))
+      assert.deepStrictEqual(files(), [])
     }))
 })

@@ -18,6 +18,8 @@
  * (`<nonce>.call`) is carried out by the owner through its own
  * `reschedule` / `retract`, which writes the outcome beside it
  * (`<nonce>.answer`: the task, or the typed error) for the asking process.
+ * Enabling a webhook endpoint (`medusa webhooks enable` while `medusa
+ * serve` owns the file) is such a call too, answered with its outcome.
  * A call carries its expiry, the asking process's own timeout: the owner
  * takes it up (renaming it `<nonce>.taken`) only before then, and discards
  * it later without carrying it out; an asking process that gives up removes
@@ -71,7 +73,7 @@ const takenSuffix = ".taken"
 const answerSuffix = ".answer"
 
 /** A reschedule or a retract asked of the owner. @internal */
-export const Call = Schema.Union(
+export const TaskCall = Schema.Union(
   Schema.TaggedStruct("reschedule", { id: Schema.String, runAt: Schema.String }),
   Schema.TaggedStruct("retract", {
     id: Schema.String,
@@ -79,6 +81,15 @@ export const Call = Schema.Union(
     videos: Schema.optional(Schema.Boolean)
   })
 )
+
+/** @internal */
+export type TaskCall = typeof TaskCall.Type
+
+/** Enabling a webhook endpoint a `410 Gone` disabled, in the owner's outbox. */
+const EnableWebhook = Schema.TaggedStruct("enableWebhook", { url: Schema.String })
+
+/** Any call asked of the owner. @internal */
+export const Call = Schema.Union(TaskCall, EnableWebhook)
 
 /** @internal */
 export type Call = typeof Call.Type
@@ -101,6 +112,8 @@ export type CallError = TaskNotFound | TaskNotReady | InvalidRequest | StoreErro
 
 const Answer = Schema.parseJson(Schema.Union(
   Schema.TaggedStruct("done", { task: TaskSchema }),
+  /** A webhook enable's outcome: `false` when the endpoint was not disabled. */
+  Schema.TaggedStruct("enabled", { enabled: Schema.Boolean }),
   Schema.TaggedStruct("refused", { error: CallError }),
   /** Read after its expiry: discarded without being carried out. */
   Schema.TaggedStruct("expired", { at: Schema.Number })
@@ -110,8 +123,12 @@ type Answer = typeof Answer.Type
 /** An answer older than this was not read by anyone: removed. */
 const staleAnswerMillis = 15 * 60_000
 
-/** What a call is about, for logs. */
-const describeCall = (call: Call): string => `task ${call.id}`
+/** What a call is about: `task medusa_task_…`, `webhook endpoint https://…`. */
+const describeCall = (call: Call): string =>
+  call._tag === "enableWebhook" ? `webhook endpoint ${call.url}` : `task ${call.id}`
+
+/** The verb of a call, for messages: `reschedule`, `retract`, `enable`. */
+const verbOf = (call: Call): string => call._tag === "enableWebhook" ? "enable" : call._tag
 
 /** Writes the answer beside the call (`<nonce>.answer`), whole, then renamed into place. */
 const answer = (callFile: string, value: Answer): Effect.Effect<void> =>
@@ -154,7 +171,9 @@ export const serve = (
   handlers: {
     readonly cancel: (id: string) => Effect.Effect<unknown, unknown>
     readonly submit: (task: Task) => Effect.Effect<unknown, unknown>
-    readonly call: (call: Call) => Effect.Effect<Task, CallError>
+    readonly call: (call: TaskCall) => Effect.Effect<Task, CallError>
+    /** Enables a webhook endpoint in the owner's outbox: `false` when it was not disabled. */
+    readonly enableWebhook: (url: string) => Effect.Effect<boolean, StoreError>
   },
   interval: Duration.DurationInput = "100 millis"
 ): Effect.Effect<void, never, Scope.Scope> => {
@@ -234,19 +253,18 @@ export const serve = (
       if (envelope !== undefined && envelope.expiresAt !== undefined && envelope.expiresAt <= now) {
         // Nobody waits for it any more: carrying it out now would surprise whoever asked.
         yield* Effect.logWarning(
-          `Medusa: request ${name} (${envelope.call._tag} of ${describeCall(envelope.call)}) expired at ${
+          `Medusa: request ${name} (${verbOf(envelope.call)} ${describeCall(envelope.call)}) expired at ${
             new Date(envelope.expiresAt).toISOString()
           }, before this process read it; discarded without carrying it out`
         )
         yield* answer(file, { _tag: "expired", at: envelope.expiresAt })
       } else if (envelope !== undefined) {
-        const outcome = yield* Effect.either(handlers.call(envelope.call))
-        yield* answer(
-          file,
-          Either.isRight(outcome) ?
-            { _tag: "done", task: outcome.right } :
-            { _tag: "refused", error: outcome.left }
-        )
+        const call = envelope.call
+        const carried: Effect.Effect<Answer, CallError> = call._tag === "enableWebhook" ?
+          Effect.map(handlers.enableWebhook(call.url), (enabled) => ({ _tag: "enabled" as const, enabled })) :
+          Effect.map(handlers.call(call), (task) => ({ _tag: "done" as const, task }))
+        const outcome = yield* Effect.either(carried)
+        yield* answer(file, Either.isRight(outcome) ? outcome.right : { _tag: "refused", error: outcome.left })
       }
       yield* Effect.sync(() => fs.rmSync(file, { force: true }))
     }
@@ -323,18 +341,46 @@ export const submitFromOutside = (filename: string, task: Task): Effect.Effect<v
  * retract (through its own `reschedule` / `retract`), and waits for its
  * answer: the task after it, or the error it met. The process that owns the
  * lock next carries it out if the owner exits first (a guest waiting here
- * may be that process).
+ * may be that process), as long as the call has not expired.
  *
  * @internal
  */
-export const callFromOutside = (filename: string, call: Call): Effect.Effect<Task, CallError> =>
+export const callFromOutside = (filename: string, call: TaskCall): Effect.Effect<Task, CallError> =>
+  Effect.flatMap(exchange(filename, call), (answer) =>
+    answer._tag === "done" ?
+      Effect.succeed(answer.task) :
+      Effect.die(new Error(`unexpected answer ${answer._tag} to a ${call._tag} call`)))
+
+/**
+ * In a process that does not own the store (`medusa webhooks enable` while
+ * `medusa serve` runs): asks the owner to enable a webhook endpoint in its
+ * outbox. `false` when the endpoint was not disabled.
+ *
+ * @internal
+ */
+export const enableWebhookFromOutside = (filename: string, url: string): Effect.Effect<boolean, StoreError> =>
+  exchange(filename, { _tag: "enableWebhook", url }).pipe(
+    Effect.flatMap((answer) =>
+      answer._tag === "enabled" ?
+        Effect.succeed(answer.enabled) :
+        Effect.die(new Error(`unexpected answer ${answer._tag} to a webhook enable call`))
+    ),
+    // The owner's enable fails with StoreError only.
+    Effect.catchIf((e): e is Exclude<CallError, StoreError> => e._tag !== "StoreError", (e) => Effect.die(e))
+  )
+
+/** Leaves `call` with its expiry (this process's own timeout) and waits for the owner's answer. */
+const exchange = (
+  filename: string,
+  call: Call
+): Effect.Effect<Exclude<Answer, { readonly _tag: "refused" | "expired" }>, CallError> =>
   Effect.gen(function*() {
     const within = call._tag === "retract" ? callAnswerWithin : answerWithin
     const dir = requestsDirOf(filename)
     const nonce = `${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`
     const expiresAt = (yield* Clock.currentTimeMillis) + Duration.toMillis(within)
     const text = yield* Effect.orDie(Schema.encode(CallFile)({ call, expiresAt }))
-    yield* leave(filename, `${nonce}${callSuffix}`, text, call._tag)
+    yield* leave(filename, `${nonce}${callSuffix}`, text, verbOf(call))
     const answerFile = path.join(dir, `${nonce}${answerSuffix}`)
     const read = Effect.sync(() => {
       try {
@@ -343,6 +389,7 @@ export const callFromOutside = (filename: string, call: Call): Effect.Effect<Tas
         return Option.none<string>()
       }
     })
+    const status = call._tag === "enableWebhook" ? "medusa webhooks" : `medusa status ${call.id}`
     // Polled: the answer is a file another process writes.
     const answerText = yield* Effect.flatten(read).pipe(
       Effect.retry(Schedule.spaced("50 millis")),
@@ -353,12 +400,13 @@ export const callFromOutside = (filename: string, call: Call): Effect.Effect<Tas
           const outcome = withdraw(dir, nonce)
           return new StoreError({
             reason: "locked",
-            description: `asked the process that owns ${filename} to ${call._tag} task ${call.id}, and it did not ` +
-              `answer within ${Duration.format(within)}. Is it still running? ${
-                outcome === "withdrawn" ?
-                  "The request is withdrawn: nothing was done, and no process will carry it out later." :
-                  `It took the request up and may still carry it out: check with \`medusa status ${call.id}\`.`
-              }`
+            description: `asked the process that owns ${filename} to ${verbOf(call)} ${
+              describeCall(call)
+            }, and it did not answer within ${Duration.format(within)}. Is it still running? ${
+              outcome === "withdrawn" ?
+                "The request is withdrawn: nothing was done, and no process will carry it out later." :
+                `It took the request up and may still carry it out: check with \`${status}\`.`
+            }`
           })
         }
       })
@@ -366,16 +414,19 @@ export const callFromOutside = (filename: string, call: Call): Effect.Effect<Tas
     yield* Effect.sync(() => fs.rmSync(answerFile, { force: true }))
     const answer = yield* Schema.decodeUnknown(Answer)(answerText).pipe(Effect.orDie)
     switch (answer._tag) {
-      case "done":
-        return answer.task
       case "refused":
         return yield* Effect.fail(answer.error)
       case "expired":
         return yield* new StoreError({
           reason: "locked",
-          description: `the process that owns ${filename} read the request to ${call._tag} task ${call.id} after ` +
-            `it expired (${new Date(answer.at).toISOString()}) and discarded it: nothing was done; run the command again`
+          description:
+            `the process that owns ${filename} read the request to ${verbOf(call)} ${
+              describeCall(call)
+            } after it expired (${new Date(answer.at).toISOString()}) and discarded it: nothing was done; run the ` +
+            "command again"
         })
+      default:
+        return answer
     }
   })
 
@@ -398,7 +449,7 @@ const withdraw = (dir: string, nonce: string): "withdrawn" | "taken" => {
 export const retractCall = (
   id: string,
   options: { readonly platforms?: ReadonlyArray<PlatformId> | undefined; readonly videos?: boolean | undefined }
-): Call => ({
+): TaskCall => ({
   _tag: "retract",
   id,
   ...(options.platforms !== undefined ? { platforms: options.platforms } : {}),
