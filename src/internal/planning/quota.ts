@@ -37,6 +37,9 @@ const resetText = (at: number, now: number): string => {
 /** Windows are counted this far ahead at most (a year of days). */
 const maxWindows = 366
 
+/** A task is planned at most this far after its own start (a year and a month, room for a monthly cap). */
+const horizonMillis = 400 * 24 * 3_600_000
+
 /** The reset that ends the window starting at `reset` (exact for months). */
 const resetAfter = (allowance: Allowance, reset: number): number =>
   allowance.nextReset?.(reset) ?? reset + allowance.windowMillis
@@ -52,12 +55,6 @@ const windowOf = (allowance: Allowance, start: number | undefined): number => {
     reset = resetAfter(allowance, reset)
   }
   return k
-}
-
-const startOfWindow = (allowance: Allowance, k: number): number => {
-  let start = k === 0 ? 0 : allowance.resetsAt
-  for (let i = 1; i < k; i++) start = resetAfter(allowance, start)
-  return start
 }
 
 /**
@@ -117,15 +114,28 @@ export const plan = (
         if (!task.request.platforms.includes(host)) continue
         for (const allowance of yield* allowancesOf(task, host)) found.push({ host, allowance })
       }
-      // The first window, from the task's own start, where every allowance has room.
-      let k = Math.max(0, ...found.map(({ allowance }) => windowOf(allowance, task.runAt)))
-      const fitsIn = (w: number) =>
-        found.every(({ allowance: a, host }) =>
-          (w === 0 ? a.used : 0) + inWindow(`${host}/${a.bucket}`, w) + a.needs <= a.limit
-        )
+      // The earliest time, from the task's own start, when every allowance has room in the window
+      // it is then in. Allowances reset at different times (midnight Pacific, midnight UTC, a day of
+      // the month), so the candidates are the task's start and each allowance's resets after it.
+      const from = task.runAt ?? now
+      const fitsAt = (at: number, a: Allowance, host: PlatformId): boolean => {
+        const w = windowOf(a, at)
+        return (w === 0 ? a.used : 0) + inWindow(`${host}/${a.bucket}`, w) + a.needs <= a.limit
+      }
+      const candidates = new Set<number>([from])
+      for (const { allowance: a } of found) {
+        for (let k = 1, reset = a.resetsAt; k <= maxWindows && reset <= from + horizonMillis; k++) {
+          if (reset > from) candidates.add(reset)
+          reset = resetAfter(a, reset)
+        }
+      }
+      const ordered = [...candidates].sort((x, y) => x - y)
       // A task that needs more than a whole window can never fit: it starts and meets the platform's answer.
       const possible = found.every(({ allowance: a }) => a.needs <= a.limit)
-      while (possible && !fitsIn(k) && k < maxWindows) k++
+      const start = !possible ?
+        from :
+        ordered.find((at) => found.every(({ allowance: a, host }) => fitsAt(at, a, host))) ??
+          ordered[ordered.length - 1]!
       const taskChecks = found.map(({ allowance: a, host }): QuotaCheck => {
         const used = a.used + inWindow(`${host}/${a.bucket}`, 0)
         return {
@@ -138,12 +148,11 @@ export const plan = (
           fits: used + a.needs <= a.limit
         }
       })
-      const blockingIndex = Math.max(0, taskChecks.findIndex((c) => !c.fits))
-      const blocking = found[blockingIndex]
-      for (const { allowance: a, host } of found) add(`${host}/${a.bucket}`, k, a.needs)
+      // What holds it: an allowance without room at the task's own start.
+      const blocking = found.find(({ allowance: a, host }) => !fitsAt(from, a, host))
+      for (const { allowance: a, host } of found) add(`${host}/${a.bucket}`, windowOf(a, start), a.needs)
       checks.push(taskChecks)
-      const start = Math.max(0, ...found.map(({ allowance }) => startOfWindow(allowance, k)))
-      if (k > 0 && blocking !== undefined && (task.runAt === undefined || task.runAt < start)) {
+      if (start > from && blocking !== undefined) {
         const host = blocking.host
         const reason = `waiting for ${blocking.allowance.waitReason ?? `${displayName[host]} quota`}`
         out.push(rebuild(task, {

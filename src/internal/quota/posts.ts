@@ -35,8 +35,8 @@ export const make = (options: {
   readonly key: string
   readonly limit: number
   readonly window: Ledger.Window
-  /** Nominal window length, for the plan (a day, 31 days). */
-  readonly windowMillis: number
+  /** Window length, for the plan: a day; for months (of varying length), none: the window's own resets count. */
+  readonly windowMillis?: number | undefined
   /** `"LinkedIn daily limit"`: what a held task waits for. */
   readonly waitReason: string
   /** `"LinkedIn post ledger"`, in warnings. */
@@ -60,8 +60,9 @@ export const make = (options: {
           limit: options.limit,
           needs: 1,
           resetsAt: options.window.nextReset(now),
-          windowMillis: options.windowMillis,
-          nextReset: options.window.nextReset,
+          ...(options.windowMillis !== undefined ?
+            { windowMillis: options.windowMillis } :
+            { windowMillis: 31 * 24 * 3_600_000, nextReset: options.window.nextReset }),
           waitReason: options.waitReason
         }]
       })

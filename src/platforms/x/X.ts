@@ -298,7 +298,6 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
       key: `app ${createHash("sha256").update(Redacted.value(options.apiKey)).digest("hex").slice(0, 16)}`,
       limit: options.monthlyPostCap,
       window: Ledger.monthlyUtc(options.capResetDay ?? 1),
-      windowMillis: 31 * 24 * 60 * 60 * 1000,
       waitReason: "X monthly post cap",
       what: "X post ledger"
     })
