@@ -722,7 +722,8 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
         v !== undefined
       )
       if (section === undefined) continue
-      sections[module.id] = module.config.resolvePaths?.(section, (p) => resolvePath(file, p)) ?? section
+      sections[module.id] = module.config.resolvePaths?.(section, (p) => resolvePath(file, p), file !== "inline") ??
+        section
     }
     const engine = c.medusa
     const store: StoreConfig = engine?.store === undefined || engine.store === "memory" ?

@@ -145,8 +145,12 @@ export interface Allowance {
   readonly needs: number
   /** Epoch milliseconds. */
   readonly resetsAt: number
-  /** Length of a window, in milliseconds (a day for YouTube). */
+  /** Length of a window, in milliseconds (a day for YouTube); `nextReset` is exact when windows differ (months). */
   readonly windowMillis: number
+  /** The first reset after an instant (epoch ms); absent: every window lasts `windowMillis`. */
+  readonly nextReset?: ((at: number) => number) | undefined
+  /** What a task held by it waits for (`"LinkedIn daily limit"`); default `"<platform> quota"`. */
+  readonly waitReason?: string | undefined
 }
 
 /**
@@ -334,6 +338,12 @@ export interface Publisher<M> {
    * whatever their length). Paths are relative to the metadata.
    */
   readonly validate: (metadata: M, media: MediaFile) => Effect.Effect<ReadonlyArray<Issue>>
+  /**
+   * The allowances a post with this metadata spends (LinkedIn's daily post
+   * limit, an X monthly post cap), read from a local ledger: planned before
+   * tasks start, as a host's are.
+   */
+  readonly allowances?: ((metadata: M) => Effect.Effect<ReadonlyArray<Allowance>>) | undefined
   /**
    * Posts once. Retries only when the platform certainly did not create the
    * post; when the outcome is unknown it calls `find`, and fails with

@@ -330,8 +330,10 @@ export const publish = (options: PublishOptions): Effect.Effect<void, CliExit> =
       reportDetachedId(id)
       if (!out.json && out.isTTY) out.write(`Task ${id}\n\n`)
       else if (!out.json) out.write(`task ${id} submitted\n`)
-      if (request.runAt !== undefined) {
-        const line = yield* Effect.promise(() => scheduledLine(Date.parse(request.runAt!), engine.timeZone))
+      // A time given with --at, or the quota plan's (a task held until a platform's reset).
+      const runAt = request.runAt !== undefined ? Date.parse(request.runAt) : (yield* mapErrors(engine.get(id))).runAt
+      if (runAt !== undefined) {
+        const line = yield* Effect.promise(() => scheduledLine(runAt, engine.timeZone))
         if (engine.durable) {
           // The task waits in the store, not in this process: any medusa process that runs
           // tasks on the store then (`medusa resume`, a later publish) starts it.
