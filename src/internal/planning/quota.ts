@@ -11,8 +11,9 @@
 import * as Effect from "effect/Effect"
 import type { QuotaCheck } from "../../Planning.js"
 import type { Allowance } from "../../Platform.js"
-import type { HostId } from "../../PlatformId.js"
-import { displayName, hosts as allHosts } from "../../PlatformId.js"
+import type { HostTarget } from "../../PlatformId.js"
+import { sortTargets, targetName } from "../../PlatformId.js"
+import { metadataFor } from "../../PublishRequest.js"
 import type { StoreError } from "../../PublishError.js"
 import type { Task } from "../../Task.js"
 import { PlatformWait } from "../../Task.js"
@@ -51,13 +52,16 @@ export const plan = (
   _now: number
 ): Effect.Effect<Planned, StoreError> =>
   Effect.gen(function*() {
-    const counted = allHosts.filter((h) => platforms.hosts[h]?.allowances !== undefined)
+    // Each account has its own allowance (a YouTube channel's quota), keyed by its target.
+    const counted = sortTargets(Object.keys(platforms.hosts) as Array<HostTarget>).filter((h) =>
+      platforms.hosts[h]?.allowances !== undefined
+    )
     if (counted.length === 0 || !tasks.some((t) => counted.some((h) => t.request.platforms.includes(h)))) {
       return { tasks, checks: tasks.map(() => []) }
     }
-    const allowancesOf = (task: Task, host: HostId) => {
+    const allowancesOf = (task: Task, host: HostTarget) => {
       const f = platforms.hosts[host]?.allowances
-      const metadata = task.request.metadata[host]
+      const metadata = metadataFor(task.request.metadata, host)
       return f === undefined || metadata === undefined ? Effect.succeed([]) : f(metadata)
     }
     // Spent per host and bucket, per window: [current, after the next reset, …].
@@ -86,7 +90,7 @@ export const plan = (
     const out: Array<Task> = []
     const checks: Array<ReadonlyArray<QuotaCheck>> = []
     for (const task of tasks) {
-      const found: Array<{ readonly host: HostId; readonly allowance: Allowance }> = []
+      const found: Array<{ readonly host: HostTarget; readonly allowance: Allowance }> = []
       for (const host of counted) {
         if (!task.request.platforms.includes(host)) continue
         for (const allowance of yield* allowancesOf(task, host)) found.push({ host, allowance })
@@ -117,8 +121,8 @@ export const plan = (
       checks.push(taskChecks)
       const start = Math.max(0, ...found.map(({ allowance }) => startOfWindow(allowance, k)))
       if (k > 0 && blocking !== undefined && (task.runAt === undefined || task.runAt < start)) {
-        const host = blocking.platform as HostId
-        const reason = `waiting for ${displayName[host]} quota`
+        const host = blocking.platform
+        const reason = `waiting for ${targetName(host)} quota`
         out.push(rebuild(task, {
           runAt: start,
           message: `${reason}: ${resetText(start)}`,

@@ -35,8 +35,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { PlatformId } from "../../PlatformId.js"
-import { PlatformId as PlatformIdSchema } from "../../PlatformId.js"
+import { Target } from "../../PlatformId.js"
 import {
   AuthExpired,
   InvalidRequest,
@@ -70,7 +69,7 @@ export const Call = Schema.Union(
   Schema.TaggedStruct("reschedule", { id: Schema.String, runAt: Schema.String }),
   Schema.TaggedStruct("retract", {
     id: Schema.String,
-    platforms: Schema.optional(Schema.Array(PlatformIdSchema)),
+    platforms: Schema.optional(Schema.Array(Target)),
     videos: Schema.optional(Schema.Boolean)
   })
 )
@@ -299,7 +298,7 @@ export const callFromOutside = (filename: string, call: Call): Effect.Effect<Tas
 /** The retract call's options. @internal */
 export const retractCall = (
   id: string,
-  options: { readonly platforms?: ReadonlyArray<PlatformId> | undefined; readonly videos?: boolean | undefined }
+  options: { readonly platforms?: ReadonlyArray<Target> | undefined; readonly videos?: boolean | undefined }
 ): Call => ({
   _tag: "retract",
   id,
