@@ -52,7 +52,16 @@ import { formatParseIssues } from "./internal/request/formatIssues.js"
 import { locateSyntaxError } from "./internal/request/jsonSyntax.js"
 import { nearestKey } from "./internal/request/nearestKey.js"
 import * as WebhookEvents from "./internal/webhooks/events.js"
-import { AccountName, all, modulesList, type PlatformId, type Target, targetOf } from "./PlatformId.js"
+import {
+  AccountName,
+  accountNameRule,
+  all,
+  isAccountName,
+  modulesList,
+  type PlatformId,
+  type Target,
+  targetOf
+} from "./PlatformId.js"
 import type { ConfigOf, PlatformModule } from "./PlatformModule.js"
 import type { Modules } from "./platforms/registry.js"
 import { ConfigError, Issue } from "./PublishError.js"
@@ -789,11 +798,20 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
         issues.push(
           new Issue({
             path: [name, "accounts"],
-            message: `names no account; add one, as in "accounts": { "brand": { … } }, or give the ${
-              module.displayName
-            } section's keys directly for a single account`
+            message:
+              `names no account; add one, as in "accounts": { "brand": { … } }, or give the ${module.displayName} section's keys directly for a single account`
           })
         )
+      }
+      for (const account of accounts) {
+        if (!isAccountName(account)) {
+          issues.push(
+            new Issue({
+              path: [name, "accounts", account],
+              message: `${JSON.stringify(account)} is not an account name: ${accountNameRule}`
+            })
+          )
+        }
       }
       const chosen = section.default_account
       if (typeof chosen === "string" && accounts.length > 0 && !accounts.includes(chosen)) {
