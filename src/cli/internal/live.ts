@@ -281,13 +281,22 @@ export const validateConfig = (configFile: string): Effect.Effect<ReadonlyArray<
     return [...summaryOf(config, platforms), ...warnings]
   })
 
+/** `vimeo, facebook:brand (default), facebook:studio`: every account, a default one that is also named once. */
+const accountsLine = (config: Config.MedusaConfig): string => {
+  const targets = Config.configuredTargets(config)
+  return targets.flatMap(({ platform, section, target }) => {
+    const named = targets.some((t) => t.target !== target && t.section === section)
+    return target === platform && named ? [] : [named ? `${target} (default)` : target]
+  }).join(", ")
+}
+
 const summaryOf = (config: Config.MedusaConfig, platforms: ReadonlyArray<PlatformId>): ReadonlyArray<string> =>
   platforms.length === 0 ?
     [`no platform configured: add a ${
       allPlatforms.map((id) => moduleOf(id).config.section ?? id).join(", ")
     } section`] :
     [
-      `platforms: ${platforms.join(", ")}`,
+      `platforms: ${accountsLine(config)}`,
       `store: ${
         config.medusa.store === "memory" ?
           "not set (the CLI uses .medusa/medusa.db)" :
