@@ -79,7 +79,8 @@ export const platforms = (config: MedusaConfig): Layer.Layer<never> => {
 }
 
 const adapterIn = (accounts: Context.Tag.Service<Accounts>, target: Target): Host<any> | Publisher<any> =>
-  (accounts.hosts as Record<string, Host<any>>)[target] ?? (accounts.publishers as Record<string, Publisher<any>>)[target]!
+  (accounts.hosts as Record<string, Host<any>>)[target] ??
+    (accounts.publishers as Record<string, Publisher<any>>)[target]!
 
 /**
  * What `layer` may change in the config's choice.

@@ -168,8 +168,10 @@ const accountMetadata = modules.map((m) =>
  */
 export class Metadata extends Schema.Class<Metadata>("@medusa/Metadata")(
   // A schema (not fields): the class keeps the records; its type shows the platforms' fields.
-  Schema.Struct(metadataFields, ...(accountMetadata as unknown as [typeof accountMetadata[number]])) as unknown as
-    Schema.Struct<MetadataFields>
+  Schema.Struct(
+    metadataFields,
+    ...(accountMetadata as unknown as [typeof accountMetadata[number]])
+  ) as unknown as Schema.Struct<MetadataFields>
 ) {}
 
 /**

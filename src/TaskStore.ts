@@ -155,7 +155,10 @@ export interface Service {
   readonly recordPostStaged?:
     | ((id: TaskId, publisher: PublisherTarget, ref: string) => Effect.Effect<void, StoreError>)
     | undefined
-  readonly loadPostRecord: (id: TaskId, publisher: PublisherTarget) => Effect.Effect<Option.Option<PostRecord>, StoreError>
+  readonly loadPostRecord: (
+    id: TaskId,
+    publisher: PublisherTarget
+  ) => Effect.Effect<Option.Option<PostRecord>, StoreError>
 
   /** Deletes finished tasks last updated before `before` (epoch ms); returns how many. */
   readonly prune: (before: number) => Effect.Effect<number, StoreError>

@@ -228,7 +228,12 @@ const makeControl = (recordCalls: boolean): Effect.Effect<Internal> =>
     // Keyed by task (or seed) and publisher's target; the metadata is serialised only when searched.
     const posts = new Map<
       string,
-      { readonly post: PublishedPost; readonly account: PublisherTarget; readonly metadata: unknown; readonly at: number }
+      {
+        readonly post: PublishedPost
+        readonly account: PublisherTarget
+        readonly metadata: unknown
+        readonly at: number
+      }
     >()
     let counter = 0
 
@@ -502,7 +507,12 @@ const makePublisher = <M>(
       control.track(
         key,
         Effect.gen(function*() {
-          yield* control.record({ platform: key, operation: "post", taskId: context.taskId, metadata: context.metadata })
+          yield* control.record({
+            platform: key,
+            operation: "post",
+            taskId: context.taskId,
+            metadata: context.metadata
+          })
           if (options.gated) yield* control.gate(key)
           if (options.wait !== undefined) {
             const wait = Duration.toMillis(options.wait.duration)
@@ -666,9 +676,17 @@ export const layerAccounts = (
       for (const [target, options] of Object.entries(accounts) as Array<[Target, HostOptions | PublisherOptions]>) {
         const id = platformOf(target)
         if (isHost(id)) {
-          hosts[target] = yield* makeHost(id, { ...defaultHostOptions[id], ...(options as HostOptions) }, target as HostTarget)
+          hosts[target] = yield* makeHost(
+            id,
+            { ...defaultHostOptions[id], ...(options as HostOptions) },
+            target as HostTarget
+          )
         } else {
-          publishers[target] = yield* makePublisher(id as PublisherId, options as PublisherOptions, target as PublisherTarget)
+          publishers[target] = yield* makePublisher(
+            id as PublisherId,
+            options as PublisherOptions,
+            target as PublisherTarget
+          )
         }
       }
       return { hosts, publishers } as Context.Tag.Service<Accounts>

@@ -53,7 +53,9 @@ export interface ResolvedPlatforms {
 export const resolvePlatforms: Effect.Effect<ResolvedPlatforms> = Effect.gen(function*() {
   const accounts = yield* Effect.serviceOption(Accounts)
   const hosts: Partial<Record<HostTarget, Host<any>>> = { ...Option.getOrUndefined(accounts)?.hosts }
-  const publishers: Partial<Record<PublisherTarget, Publisher<any>>> = { ...Option.getOrUndefined(accounts)?.publishers }
+  const publishers: Partial<Record<PublisherTarget, Publisher<any>>> = {
+    ...Option.getOrUndefined(accounts)?.publishers
+  }
   for (const module of modulesList) {
     if (module.kind === "host") {
       const service = yield* Effect.serviceOption(module.tag)
@@ -88,14 +90,12 @@ const notConfigured = (platforms: ResolvedPlatforms, target: Target): string => 
     return accounts.length > 0 ?
       `no account ${JSON.stringify(account)} in ${id} — configured: ${accounts.join(", ")}` :
       `no account ${JSON.stringify(account)} in ${id} — ${id} has no named accounts; add ` +
-        `"accounts": { "${account}": { … } } to its "${section}" section of medusa.config.json`
+      `"accounts": { "${account}": { … } } to its "${section}" section of medusa.config.json`
   }
   return accounts.length > 0 ?
     `${id} has no default account — name one: ${accounts.map((a) => `${id}:${a}`).join(", ")} ` +
-      `(or set "default_account" in its "${section}" section of medusa.config.json)` :
-    `${id} is not configured: add a "${section}" section to medusa.config.json (or provide the ${
-      targetName(id)
-    } layer)`
+    `(or set "default_account" in its "${section}" section of medusa.config.json)` :
+    `${id} is not configured: add a "${section}" section to medusa.config.json (or provide the ${targetName(id)} layer)`
 }
 
 /** How far in the past a `runAt` may be and still mean "now". @internal */

@@ -514,7 +514,10 @@ export const make = (
         )
       )
 
-    const loadPostRecord = (id: TaskId, publisher: PublisherTarget): Effect.Effect<Option.Option<PostRecord>, StoreError> =>
+    const loadPostRecord = (
+      id: TaskId,
+      publisher: PublisherTarget
+    ): Effect.Effect<Option.Option<PostRecord>, StoreError> =>
       sql<{ state: string; at: unknown; post_id: string | null; url: string | null }>`SELECT state, at, post_id, url
         FROM medusa_posts WHERE task_id = ${id} AND publisher = ${publisher}`.pipe(
         Effect.map((rows) =>

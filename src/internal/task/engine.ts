@@ -498,7 +498,8 @@ export const uploadStep = (
     yield* Effect.annotateCurrentSpan(Spans.Attr.bytes, task.media.size)
     const recorded = task.videos.find((v) => v.host === hostId)
     const video = recorded ?? (yield* Effect.gen(function*() {
-      const resume = Option.map(yield* engine.store.loadUploadSession(taskId, hostId), (s) => keyed(s, platformOf(hostId)))
+      const resume = Option.map(yield* engine.store.loadUploadSession(taskId, hostId), (s) =>
+        keyed(s, platformOf(hostId)))
       const onSession = (session: UploadSession) =>
         engine.store.saveUploadSession(taskId, keyed(session, hostId)).pipe(
           Effect.catchAll(logStoreFailure(`save the ${targetName(hostId)} upload session`))
@@ -506,9 +507,16 @@ export const uploadStep = (
       const onProgress = (reported: UploadProgress) =>
         withNow((now) =>
           modify(engine, taskId, (t) => {
-            if (t.state !== "in_progress") return t
+            if (t.state !== "in_progress") {
+              return t
+            }
             const progress = keyed(reported, hostId)
-            const all = [...t.progress.filter((p) => p.host !== progress.host), progress]
+            const all = [
+              ...t.progress.filter((p) =>
+                p.host !== progress.host
+              ),
+              progress
+            ]
             // Progress means the upload goes on: a wait it announced is over.
             const waits = t.waits?.some((w) => w.platform === hostId) ? withWait(t.waits, hostId, undefined) : t.waits
             return rebuild(t, { progress: all, message: uploadMessage(hosts, all), waits, updatedAt: now })
@@ -521,11 +529,11 @@ export const uploadStep = (
         ).pipe(Effect.asVoid, Effect.catchAll(logStoreFailure("record an upload's wait")))
       const uploaded = keyed(
         yield* host.upload({
-        taskId,
-        media: task.media,
-        metadata,
-        resume,
-        onSession,
+          taskId,
+          media: task.media,
+          metadata,
+          resume,
+          onSession,
           onProgress,
           onWait
         }),
@@ -596,7 +604,9 @@ const reconcile = (
     )
     const counted = Effect.tap(search, (found) =>
       Effect.sync(() =>
-        Metrics.unsafeIncrement(Metrics.postReconciliations[platformOf(publisherId)][Option.isSome(found) ? "found" : "not_found"])
+        Metrics.unsafeIncrement(
+          Metrics.postReconciliations[platformOf(publisherId)][Option.isSome(found) ? "found" : "not_found"]
+        )
       ))
     const found = yield* counted
     if (Option.isSome(found)) {
@@ -647,7 +657,9 @@ export const postStep = (
     // A publisher that uploads the file itself (a native video) saves its session like a host.
     const upload: MediaUpload = {
       saved: engine.store.loadUploadSession(taskId, publisherId).pipe(
-        Effect.map(Option.map((session) => keyed(session, platformOf(publisherId)))),
+        Effect.map(Option.map((session) =>
+          keyed(session, platformOf(publisherId))
+        )),
         Effect.catchAll((error) =>
           Effect.as(logStoreFailure(`read the ${name} upload session`)(error), Option.none())
         )
@@ -663,9 +675,7 @@ export const postStep = (
               t :
               rebuild(t, {
                 progress: [
-                  ...t.progress.filter((p) =>
-                    p.host !== publisherId
-                  ),
+                  ...t.progress.filter((p) => p.host !== publisherId),
                   keyed(reported, publisherId)
                 ],
                 updatedAt: now
@@ -674,8 +684,7 @@ export const postStep = (
     }
     // What a publisher prepares before the request that posts (a Threads container) is kept with the intent.
     const stage = engine.store.recordPostStaged
-    const onStaged = stage === undefined ? undefined : (ref: string) =>
-      Effect.orDie(stage(taskId, publisherId, ref))
+    const onStaged = stage === undefined ? undefined : (ref: string) => Effect.orDie(stage(taskId, publisherId, ref))
     const context = {
       taskId,
       taskCreatedAt: task.createdAt,
