@@ -100,4 +100,54 @@ describe("two Facebook Pages through the real adapter", () => {
       }).pipe(Effect.scoped),
     60_000
   )
+
+  it.live(
+    "default_account: the bare id is that account's adapter; naming it twice is refused; checked once",
+    () =>
+      Effect.gen(function*() {
+        const sb = yield* sandbox({ facebook: { pages: [studioPage] } })
+        const dir = yield* scratch
+        const raw = {
+          facebook: {
+            accounts: {
+              brand: {
+                page_id: sb.credentials.facebook.pageId,
+                access_token: sb.credentials.facebook.pageAccessToken,
+                base_url: sb.urls.facebook
+              },
+              studio: { page_id: studioPage.id, access_token: studioPage.token, base_url: sb.urls.facebook }
+            },
+            default_account: "studio"
+          }
+        }
+        const file = path.join(dir, "medusa.config.json")
+        writeFileSync(file, JSON.stringify(raw))
+        chmodSync(file, 0o600)
+        const config = yield* Config.decode(raw, file).pipe(noEnv)
+        const layer = Live.layer(config, { telemetry: false })
+        const refused = yield* Effect.flip(
+          Medusa.submit({
+            mediaFile: sample,
+            platforms: ["facebook:studio", "facebook"],
+            metadata: { facebook: { message: "Twice?" } }
+          }).pipe(Effect.provide(layer))
+        )
+        expect(refused._tag).toBe("InvalidRequest")
+        expect(refused.message).toContain("platforms[1]: facebook and facebook:studio are the same account")
+        expect(sb.raw.postsOf("facebook")).toHaveLength(0)
+
+        const task = yield* Medusa.publish({
+          mediaFile: sample,
+          platforms: ["facebook"],
+          metadata: { facebook: { message: "To the default Page" } }
+        }).pipe(Effect.provide(layer))
+        expect(task.posts.map((p) => p.publisher)).toEqual(["facebook"])
+        // The bare id posted to the studio Page, the default account.
+        expect(task.posts[0]!.postId.startsWith(`${studioPage.id}_`)).toBe(true)
+
+        const checks = yield* checkCredentials(file).pipe(noEnv)
+        expect(checks.map((c) => c.platform)).toEqual(["facebook:brand", "facebook:studio"])
+      }).pipe(Effect.scoped),
+    60_000
+  )
 })
