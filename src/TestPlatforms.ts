@@ -691,4 +691,7 @@ export const layerAccounts = (
       }
       return { hosts, publishers } as Context.Tag.Service<Accounts>
     })
-  ).pipe(Layer.provide(Layer.effect(InternalControl, Effect.map(TestPlatforms, (c) => c as Internal))))
+  ).pipe(
+    // `layerControl` provides one object under both tags: the accounts share the platforms' control.
+    Layer.provide(Layer.effect(InternalControl, Effect.map(TestPlatforms, (c) => c as Internal)))
+  )
