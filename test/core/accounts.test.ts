@@ -7,6 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -182,6 +183,31 @@ describe("several accounts per platform", () => {
       const stored = yield* store.get(task.id)
       assert.deepStrictEqual(stored.posts.map((p) => p.publisher).sort(), ["facebook:brand", "facebook:studio"])
     }).pipe(Effect.provide(layer(twoPages, []))))
+
+  it.effect("each account has its own bound: per_platform_concurrency 1 lets both Pages post at once", () =>
+    Effect.gen(function*() {
+      const control = yield* TestPlatforms.TestPlatforms
+      const fiber = yield* Effect.fork(Medusa.publish(request({
+        platforms: ["facebook:brand", "facebook:studio"],
+        metadata: { facebook: { message: "Both at once" } } as PublishRequestInput["metadata"]
+      })))
+      // Both posts are held at their gates at the same time: neither waits for the other's permit.
+      yield* control.started("facebook:brand")
+      yield* control.started("facebook:studio")
+      assert.strictEqual(yield* control.inFlight("facebook:brand"), 1)
+      assert.strictEqual(yield* control.inFlight("facebook:studio"), 1)
+      yield* control.release("facebook:brand")
+      yield* control.release("facebook:studio")
+      const task = yield* Fiber.join(fiber)
+      assert.strictEqual(task.state, "completed")
+    }).pipe(Effect.provide(
+      Medusa.layerMemory({ perPlatformConcurrency: { facebook: 1 } }).pipe(
+        Layer.provideMerge(Layer.provideMerge(
+          TestPlatforms.layerAccounts({ "facebook:brand": { gated: true }, "facebook:studio": { gated: true } }),
+          TestPlatforms.layerFor([])
+        ))
+      )
+    )))
 
   it.effect("an account that is not configured is refused before any byte, with the field path", () =>
     Effect.gen(function*() {
