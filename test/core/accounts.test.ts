@@ -257,6 +257,20 @@ describe("several accounts per platform", () => {
       assert.deepStrictEqual(yield* Medusa.list(), [])
     }).pipe(Effect.provide(layer(twoPages))))
 
+  it.effect("an alias names an account too: twitter:studio is x:studio, in platforms and metadata", () =>
+    Effect.gen(function*() {
+      const task = yield* Medusa.publish({
+        mediaFile: media.mp4,
+        platforms: ["twitter:studio"],
+        metadata: { "twitter:studio": { text: "From the studio" } } as PublishRequestInput["metadata"]
+      })
+      assert.deepStrictEqual(task.request.platforms, ["x:studio"])
+      assert.deepStrictEqual(task.posts.map((p) => p.publisher), ["x:studio"])
+      const control = yield* TestPlatforms.TestPlatforms
+      const post = (yield* control.callsTo("x:studio")).find((c) => c.operation === "post")!
+      assert.strictEqual((post.metadata as { text: string }).text, "From the studio")
+    }).pipe(Effect.provide(layer({ "x:studio": {} }, []))))
+
   it.effect("the bare id of a platform with only named accounts is refused, naming them", () =>
     Effect.gen(function*() {
       const issues = yield* invalid({
