@@ -106,7 +106,7 @@ const publishOptions = {
     "to",
     `Platforms, comma separated: ${all.join(",")}${
       modulesList.flatMap((m) => (m.aliases ?? []).map((a) => ` (${a} = ${m.id})`)).join("")
-    }.`
+    }. A named account of the config is <platform>:<account> (facebook:brand).`
   ),
   request: Options.file("request", { exists: "yes" }).pipe(
     Options.withDescription(
@@ -306,7 +306,10 @@ const batch = Command.make(
 const retractConfig = {
   ...common,
   taskId,
-  platforms: text("platforms", "Only these platforms, comma separated (default: every platform the task posted to)."),
+  platforms: text(
+    "platforms",
+    "Only these platforms or accounts (facebook:brand), comma separated (default: every one the task posted to)."
+  ),
   videos: Options.boolean("videos").pipe(
     Options.withDescription("Also delete the videos the task uploaded (YouTube, Vimeo).")
   ),

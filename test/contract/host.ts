@@ -18,7 +18,7 @@ import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as fc from "fast-check"
 import type { MediaFile, PostWait, Publisher, UploadContext, UploadSession } from "../../src/Platform.js"
-import type { PlatformId, PublisherId } from "../../src/PlatformId.js"
+import type { PlatformId, Target } from "../../src/PlatformId.js"
 import { type Issue, type PlatformError, PlatformRejected } from "../../src/PublishError.js"
 import type * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { context, mediaFile, once, recorder, requests } from "../hosts/helpers.js"
@@ -41,7 +41,7 @@ export interface Uploader<M> {
   readonly upload: (
     context: UploadContext<M>
   ) => Effect.Effect<
-    { readonly host: PlatformId; readonly videoId: string; readonly url: string },
+    { readonly host: Target; readonly videoId: string; readonly url: string },
     PlatformError
   >
 }
@@ -73,8 +73,7 @@ export const nativeVideoUploader = <M>(publisher: Publisher<M>): Uploader<M> => 
         onWait: context.onWait,
         upload: { saved: Effect.succeed(context.resume), onSession: context.onSession, onProgress: context.onProgress }
       })
-      const host: PublisherId = post.publisher
-      return { host, videoId: post.postId, url: post.url ?? "" }
+      return { host: post.publisher, videoId: post.postId, url: post.url ?? "" }
     })
 })
 

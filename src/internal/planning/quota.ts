@@ -12,9 +12,10 @@
 import * as Effect from "effect/Effect"
 import type { QuotaCheck } from "../../Planning.js"
 import type { Allowance } from "../../Platform.js"
-import type { PlatformId } from "../../PlatformId.js"
-import { all as allPlatforms, displayName, isHost } from "../../PlatformId.js"
+import type { HostTarget, PublisherTarget, Target } from "../../PlatformId.js"
+import { isHost, platformOf, sortTargets, targetName } from "../../PlatformId.js"
 import type { StoreError } from "../../PublishError.js"
+import { metadataFor } from "../../PublishRequest.js"
 import type { Task } from "../../Task.js"
 import { PlatformWait } from "../../Task.js"
 import type { Service as StoreService } from "../../TaskStore.js"
@@ -69,20 +70,26 @@ export const plan = (
   now: number
 ): Effect.Effect<Planned, StoreError> =>
   Effect.gen(function*() {
-    const allowancesFn = (id: PlatformId) =>
-      isHost(id) ? platforms.hosts[id]?.allowances : platforms.publishers[id]?.allowances
-    const counted = allPlatforms.filter((p) => allowancesFn(p) !== undefined)
+    // Each account has its own allowances (a YouTube channel's quota, a
+    // LinkedIn author's daily posts), keyed by its target.
+    const allowancesFn = (target: Target) =>
+      isHost(platformOf(target)) ?
+        platforms.hosts[target as HostTarget]?.allowances :
+        platforms.publishers[target as PublisherTarget]?.allowances
+    const counted = sortTargets(
+      [...Object.keys(platforms.hosts), ...Object.keys(platforms.publishers)] as Array<Target>
+    ).filter((t) => allowancesFn(t) !== undefined)
     if (counted.length === 0 || !tasks.some((t) => counted.some((p) => t.request.platforms.includes(p)))) {
       return { tasks, checks: tasks.map(() => []) }
     }
-    const allowancesOf = (task: Task, id: PlatformId): Effect.Effect<ReadonlyArray<Allowance>> => {
-      const f = allowancesFn(id)
-      const metadata = (task.request.metadata as Partial<Record<PlatformId, unknown>>)[id]
+    const allowancesOf = (task: Task, target: Target): Effect.Effect<ReadonlyArray<Allowance>> => {
+      const f = allowancesFn(target)
+      const metadata = metadataFor(task.request.metadata, target)
       return f === undefined || metadata === undefined ? Effect.succeed([]) : f(metadata as never)
     }
     /** What the task already made there: a finished upload or post spends nothing more. */
-    const done = (task: Task, id: PlatformId): boolean =>
-      isHost(id) ? task.videos.some((v) => v.host === id) : task.posts.some((p) => p.publisher === id)
+    const done = (task: Task, id: Target): boolean =>
+      isHost(platformOf(id)) ? task.videos.some((v) => v.host === id) : task.posts.some((p) => p.publisher === id)
     // Spent per host and bucket, per window: [current, after the next reset, …].
     const spent = new Map<string, Array<number>>()
     const add = (key: string, k: number, n: number) => {
@@ -109,7 +116,7 @@ export const plan = (
     const out: Array<Task> = []
     const checks: Array<ReadonlyArray<QuotaCheck>> = []
     for (const task of tasks) {
-      const found: Array<{ readonly host: PlatformId; readonly allowance: Allowance }> = []
+      const found: Array<{ readonly host: Target; readonly allowance: Allowance }> = []
       for (const host of counted) {
         if (!task.request.platforms.includes(host)) continue
         for (const allowance of yield* allowancesOf(task, host)) found.push({ host, allowance })
@@ -118,7 +125,7 @@ export const plan = (
       // it is then in. Allowances reset at different times (midnight Pacific, midnight UTC, a day of
       // the month), so the candidates are the task's start and each allowance's resets after it.
       const from = task.runAt ?? now
-      const fitsAt = (at: number, a: Allowance, host: PlatformId): boolean => {
+      const fitsAt = (at: number, a: Allowance, host: Target): boolean => {
         const w = windowOf(a, at)
         return (w === 0 ? a.used : 0) + inWindow(`${host}/${a.bucket}`, w) + a.needs <= a.limit
       }
@@ -154,7 +161,7 @@ export const plan = (
       checks.push(taskChecks)
       if (start > from && blocking !== undefined) {
         const host = blocking.host
-        const reason = `waiting for ${blocking.allowance.waitReason ?? `${displayName[host]} quota`}`
+        const reason = `waiting for ${blocking.allowance.waitReason ?? `${targetName(host)} quota`}`
         out.push(rebuild(task, {
           runAt: start,
           message: `${reason}: ${resetText(start, now)}`,

@@ -41,8 +41,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { PlatformId } from "../../PlatformId.js"
-import { PlatformId as PlatformIdSchema } from "../../PlatformId.js"
+import { Target } from "../../PlatformId.js"
 import {
   AuthExpired,
   InvalidRequest,
@@ -77,7 +76,7 @@ export const TaskCall = Schema.Union(
   Schema.TaggedStruct("reschedule", { id: Schema.String, runAt: Schema.String }),
   Schema.TaggedStruct("retract", {
     id: Schema.String,
-    platforms: Schema.optional(Schema.Array(PlatformIdSchema)),
+    platforms: Schema.optional(Schema.Array(Target)),
     videos: Schema.optional(Schema.Boolean)
   })
 )
@@ -448,7 +447,7 @@ const withdraw = (dir: string, nonce: string): "withdrawn" | "taken" => {
 /** The retract call's options. @internal */
 export const retractCall = (
   id: string,
-  options: { readonly platforms?: ReadonlyArray<PlatformId> | undefined; readonly videos?: boolean | undefined }
+  options: { readonly platforms?: ReadonlyArray<Target> | undefined; readonly videos?: boolean | undefined }
 ): TaskCall => ({
   _tag: "retract",
   id,
