@@ -90,6 +90,22 @@ describe("Server security", () => {
         assert.strictEqual(body.error.code, "media_path_refused", file)
         assert.notInclude(JSON.stringify(body), "root:", file)
       }
+      // A named YouTube account's files are confined the same way (its section is checked before the request is decoded).
+      const account = yield* promise(() =>
+        server.call("/v1/tasks", {
+          json: request(media, {
+            metadata: {
+              "youtube:studio": { title: "t", captions: [{ file: "/etc/passwd", language: "en" }] },
+              x: { text: "t" }
+            }
+          })
+        })
+      )
+      assert.strictEqual(account.status, 400)
+      const accountBody = yield* promise(() => errorOf(account))
+      assert.strictEqual(accountBody.error.field, "metadata.youtube:studio.captions[0].file")
+      assert.strictEqual(accountBody.error.code, "media_path_refused")
+      assert.notInclude(JSON.stringify(accountBody), "root:")
       // A symlink that stays inside is followed.
       const inside = yield* promise(() =>
         server.call("/v1/tasks", { json: request(media, { mediaFile: "link-in.mp4" }) })
