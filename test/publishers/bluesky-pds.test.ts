@@ -8,10 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import { createHash } from "node:crypto"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
 import * as Bluesky from "../../src/platforms/bluesky/Bluesky.js"
 import { BlueskyMetadata } from "../../src/PublishRequest.js"
 import { TaskId } from "../../src/TaskId.js"
-import { captureLogs, context, exposed, youtubeVideo } from "./helpers.js"
+import { captureLogs, context, exposed, mp4, youtubeVideo } from "./helpers.js"
 import { startPds, type TestPds } from "./pds.js"
 
 let server: TestPds
@@ -107,6 +111,33 @@ describe("Bluesky publisher against a real PDS", () => {
       const status = (error.error as { status?: number }).status
       expect(status).toBe(500)
     }))
+
+  it.live("attachVideo: the file goes up as a blob, the record's video embed references it, getBlob gives the bytes back", () =>
+    Effect.gen(function*() {
+      const bsky = yield* publisher()
+      const dir = mkdtempSync(path.join(tmpdir(), "medusa-bsky-video-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      const file = mp4(dir, 200_000)
+      const made = yield* bsky.post({
+        ...posting(20, "The video itself #launch", { attachVideo: true, alt: "A rocket" }),
+        media: file.media
+      })
+      const stored = yield* Effect.promise(() =>
+        alice.agent.com.atproto.repo.getRecord({
+          repo: alice.did,
+          collection: "app.bsky.feed.post",
+          rkey: rkeyOf(made.postId)
+        })
+      )
+      const embed = stored.data.value.embed as any
+      expect(embed.$type).toBe("app.bsky.embed.video")
+      expect(embed.alt).toBe("A rocket")
+      expect([embed.video.mimeType, embed.video.size]).toEqual(["video/mp4", 200_000])
+      const cid = embed.video.ref.toString()
+      expect(cid).toMatch(/^bafkrei/)
+      const blob = yield* Effect.promise(() => alice.agent.com.atproto.sync.getBlob({ did: alice.did, cid }))
+      expect(createHash("sha256").update(blob.data).digest("hex")).toBe(file.sha256)
+    }).pipe(Effect.scoped))
 
   it.live("find looks the task's record key up: the task's post, None for another task", () =>
     Effect.gen(function*() {
