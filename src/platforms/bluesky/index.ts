@@ -103,13 +103,25 @@ export const bluesky: PublisherModule<"bluesky", BlueskyConfig, BlueskyMetadata>
       (Bluesky) => Bluesky.make({ maxRateLimitWait: defaults.maxWait, ...config })
     ),
   cli: {
-    flags: [{
-      name: "bluesky-text",
-      type: "text",
-      description:
-        "Bluesky post text (a template; ≤ 300 graphemes once filled). Links and #hashtags become rich text; the post carries a link card to the first upload."
-    }],
-    metadata: ({ flags }) => typeof flags["bluesky-text"] === "string" ? { text: flags["bluesky-text"] } : undefined
+    flags: [
+      {
+        name: "bluesky-text",
+        type: "text",
+        description:
+          "Bluesky post text (a template; ≤ 300 graphemes once filled). Links and #hashtags become rich text; the post carries a link card to the first upload."
+      },
+      {
+        name: "bluesky-video",
+        type: "boolean",
+        description: "Upload the video to the Bluesky PDS and embed it instead of the link card (MP4, ≤ 100 MB)."
+      }
+    ],
+    metadata: ({ flags }) => {
+      const out: Record<string, unknown> = {}
+      if (typeof flags["bluesky-text"] === "string") out.text = flags["bluesky-text"]
+      if (flags["bluesky-video"] === true) out.attachVideo = true
+      return Object.keys(out).length > 0 ? out : undefined
+    }
   },
   checkCredentials: (config) =>
     Effect.flatMap(Effect.promise(adapter), (Bluesky) =>
