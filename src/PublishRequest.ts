@@ -93,6 +93,11 @@ export {
    * @since 0.1.0
    * @category schemas
    */
+  YouTubeCaption,
+  /**
+   * @since 0.1.0
+   * @category schemas
+   */
   YouTubeMetadata,
   /**
    * @since 0.1.0

@@ -67,6 +67,32 @@ describe("bad input, real CLI processes", () => {
     ])
   })
 
+  it("a request file's caption track that is not SRT or WebVTT is refused with its path (resolved against the file)", {
+    timeout: 60_000
+  }, async () => {
+    fs.writeFileSync(path.join(env.dir, "good.vtt"), "WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n")
+    fs.writeFileSync(path.join(env.dir, "notes.srt"), "just some notes\n")
+    const request = writeJson("captions-request.json", {
+      mediaFile: sampleMp4,
+      platforms: ["youtube"],
+      metadata: {
+        youtube: {
+          title: "Captions",
+          captions: [{ file: "good.vtt", language: "en" }, { file: "notes.srt", language: "de", name: "Deutsch" }]
+        }
+      }
+    })
+    await refused(["publish", ...env.flags, "--request", request], [
+      "metadata.youtube.captions[1].file",
+      path.join(env.dir, "notes.srt"),
+      "neither WebVTT"
+    ])
+    await refused(["publish", sampleMp4, ...env.flags, "--title", "T", "--youtube-short"], [
+      "metadata.youtube.short",
+      "320x240, landscape"
+    ])
+  })
+
   it(
     "a missing YouTube credentials file is refused at submit and by config validate",
     { timeout: 60_000 },

@@ -56,6 +56,52 @@ describe("buildRequest", () => {
     assert.strictEqual(r.policy, "best-effort")
   })
 
+  it("--youtube-caption <file>:<language>[:<name>] and --youtube-short fill metadata.youtube", () => {
+    const r = ok(buildRequest(flags({
+      file: Option.some("video.mp4"),
+      title: Option.some("T"),
+      "youtube-caption": Option.some("subs/talk.vtt:pt-BR:Português: legendas"),
+      "youtube-short": true
+    })))
+    assert.deepStrictEqual(r.platforms, ["youtube", "vimeo"])
+    assert.deepStrictEqual(r.metadata.youtube.captions, [
+      { file: path.resolve("subs/talk.vtt"), language: "pt-BR", name: "Português: legendas" }
+    ])
+    assert.strictEqual(r.metadata.youtube.short, true)
+    const bare = ok(buildRequest(flags({
+      file: Option.some("video.mp4"),
+      title: Option.some("T"),
+      "youtube-caption": Option.some("a:b.srt:en")
+    })))
+    assert.deepStrictEqual(bare.metadata.youtube.captions, [{ file: path.resolve("a:b.srt"), language: "en" }])
+  })
+
+  it("caption files in a request file are resolved against its directory", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "medusa-captions-"))
+    const file = path.join(dir, "request.json")
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        mediaFile: "v.mp4",
+        platforms: ["youtube"],
+        metadata: { youtube: { title: "T", captions: [{ file: "en.srt", language: "en" }] } }
+      })
+    )
+    const r = ok(buildRequest(flags({ request: Option.some(file) })))
+    assert.deepStrictEqual(r.metadata.youtube.captions, [{ file: path.join(dir, "en.srt"), language: "en" }])
+    // An entry of the wrong shape is left for the decoder, which names it.
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        mediaFile: "v.mp4",
+        platforms: ["youtube"],
+        metadata: { youtube: { title: "T", captions: ["x"] } }
+      })
+    )
+    const bad = buildRequest(flags({ request: Option.some(file) }))
+    assert.include("error" in bad ? bad.error : "", "metadata.youtube.captions[0]: expected an object")
+  })
+
   it("without --to, the platforms are those the flags describe", () => {
     const r = ok(buildRequest(flags({
       file: Option.some("v.mp4"),

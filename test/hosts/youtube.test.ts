@@ -1,11 +1,20 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
+import * as fc from "fast-check"
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
+import * as Durable from "../../src/Durable.js"
+import * as Medusa from "../../src/Medusa.js"
 import { MediaFile, YouTubeHost } from "../../src/Platform.js"
+import * as Captions from "../../src/platforms/youtube/internal/captions.js"
+import * as Mp4 from "../../src/platforms/youtube/internal/mp4.js"
 import * as YouTube from "../../src/platforms/youtube/YouTube.js"
-import { YouTubeMetadata } from "../../src/PublishRequest.js"
+import { YouTubeCaption, YouTubeMetadata } from "../../src/PublishRequest.js"
 import type { SandboxOptions } from "../../src/sandbox/Sandbox.js"
 import { hostContract } from "../contract/host.js"
 import {
@@ -19,8 +28,10 @@ import {
   recorder,
   requests,
   sandbox,
+  sha256,
   tempDir
 } from "./helpers.js"
+import { mp4 } from "./mp4.js"
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -334,4 +345,492 @@ describe("YouTube after the upload", () => {
       const uploads = (sb.state().platforms.youtube as { uploads: Array<{ videoId: string }> }).uploads
       assert.deepStrictEqual(uploads.map((u) => u.videoId), [video.videoId], "the upload itself stands")
     }))
+})
+
+// =============================================================================
+// Captions and Shorts
+// =============================================================================
+
+const SRT = "1\n00:00:00,000 --> 00:00:02,000\nHello\n\n2\n00:00:02,000 --> 00:00:04,000\nWorld\n"
+const VTT = "WEBVTT\n\n00:00.000 --> 00:02.000\nBonjour\n\nintro\n00:00:02.000 --> 00:00:04.000 align:start\nle monde\n"
+
+interface SandboxCaption {
+  videoId: string
+  language: string
+  name: string
+  format: string
+  sha256: string
+}
+const captionsOf = (sb: { state: () => { platforms: Record<string, unknown> } }) =>
+  (sb.state().platforms.youtube as { captions: Array<SandboxCaption> }).captions
+
+const writeCaptions = (dir: string) => {
+  const srt = path.join(dir, "talk.en.srt")
+  const vtt = path.join(dir, "talk.fr.vtt")
+  writeFileSync(srt, SRT)
+  writeFileSync(vtt, VTT)
+  return { srt, vtt }
+}
+
+const withCaptions = (files: { srt: string; vtt: string }) =>
+  new YouTubeMetadata({
+    title: "Captioned",
+    captions: [
+      new YouTubeCaption({ file: files.srt, language: "en" }),
+      new YouTubeCaption({ file: files.vtt, language: "fr-FR", name: "Français (auto)" })
+    ]
+  })
+
+describe("YouTube caption files", () => {
+  it("SRT and WebVTT are told apart by content; anything else is refused with the line that is wrong", () => {
+    const parse = (text: string) => Captions.parse(Buffer.from(text))
+    assert.deepStrictEqual(parse(SRT), { _tag: "Ok", format: "srt", cues: 2 })
+    assert.deepStrictEqual(parse(VTT), { _tag: "Ok", format: "vtt", cues: 2 })
+    assert.deepStrictEqual(parse("\uFEFF" + SRT.replace(/\n/g, "\r\n")), { _tag: "Ok", format: "srt", cues: 2 })
+    // A WebVTT file named .srt is WebVTT: the content decides.
+    const wrongTiming = parse("1\n00:00:00.000 --> 00:00:02.000\nHello\n")
+    assert.strictEqual(wrongTiming._tag, "Invalid")
+    assert.include(wrongTiming._tag === "Invalid" ? wrongTiming.message : "", "line 2")
+    assert.include(wrongTiming._tag === "Invalid" ? wrongTiming.message : "", "00:00:01,000 --> 00:00:04,000")
+    const noNumber = parse("Hello\n00:00:00,000 --> 00:00:02,000\n")
+    assert.include(noNumber._tag === "Invalid" ? noNumber.message : "", "line 1: an SRT cue starts with its number")
+    const backwards = parse("1\n00:00:05,000 --> 00:00:02,000\nx\n")
+    assert.include(backwards._tag === "Invalid" ? backwards.message : "", "ends before it starts")
+    assert.strictEqual(parse("WEBVTT\n\n")._tag, "Invalid")
+    assert.include((parse("WEBVTTX\n\n00:00.000 --> 00:01.000\nx") as { message: string }).message, "line 1")
+    const vttBadCue = parse("WEBVTT\n\nNOTE hi\n\n00:00.000 -> 00:01.000\nx\n")
+    assert.include((vttBadCue as { message: string }).message, "line 5")
+    assert.include((parse("") as { message: string }).message, "neither WebVTT")
+    assert.include((Captions.parse(Buffer.from([0xff, 0xfe, 0x00, 0x41])) as { message: string }).message, "UTF-8")
+  })
+
+  it("language tags are BCP-47 (Intl's grammar), canonicalised", () => {
+    assert.strictEqual(Captions.canonicalLanguage("en-us"), "en-US")
+    assert.strictEqual(Captions.canonicalLanguage("pt-BR"), "pt-BR")
+    assert.strictEqual(Captions.canonicalLanguage("zh-Hant-TW"), "zh-Hant-TW")
+    assert.isUndefined(Captions.canonicalLanguage("en_US"))
+    assert.isUndefined(Captions.canonicalLanguage("english please"))
+    assert.isUndefined(Captions.canonicalLanguage(""))
+  })
+})
+
+describe("YouTube header and caption properties", () => {
+  const pad = (n: number, width: number) => String(n).padStart(width, "0")
+  const srtTime = (ms: number) =>
+    `${pad(Math.floor(ms / 3_600_000), 2)}:${pad(Math.floor(ms / 60_000) % 60, 2)}:${
+      pad(Math.floor(ms / 1000) % 60, 2)
+    },${pad(ms % 1000, 3)}`
+  const cue = fc.tuple(fc.nat(10 * 3_600_000), fc.nat(60_000), fc.stringMatching(/^[A-Za-zé ,.!?]{1,30}$/))
+
+  it("any well-formed SRT or WebVTT parses with its cue count (any line ending)", () => {
+    fc.assert(
+      fc.property(fc.array(cue, { minLength: 1, maxLength: 20 }), fc.constantFrom("\n", "\r\n"), (cues, eol) => {
+        const srt = cues.map(([start, length, text], i) =>
+          [String(i + 1), `${srtTime(start)} --> ${srtTime(start + length)}`, text.trim() || "x"].join(eol)
+        ).join(eol + eol)
+        const vtt = [
+          "WEBVTT",
+          "",
+          ...cues.map(([start, length, text]) =>
+            [
+              `${srtTime(start).replace(",", ".")} --> ${srtTime(start + length).replace(",", ".")}`,
+              text.trim() || "x",
+              ""
+            ]
+              .join(eol)
+          )
+        ].join(eol)
+        assert.deepStrictEqual(Captions.parse(Buffer.from(srt)), { _tag: "Ok", format: "srt", cues: cues.length })
+        assert.deepStrictEqual(Captions.parse(Buffer.from(vtt)), { _tag: "Ok", format: "vtt", cues: cues.length })
+      })
+    )
+  })
+
+  it("the header read back from a generated MP4 is what was written (size, rotation, duration, box layout)", () => {
+    fc.assert(fc.property(
+      fc.record({
+        width: fc.integer({ min: 16, max: 7680 }),
+        height: fc.integer({ min: 16, max: 7680 }),
+        rotation: fc.constantFrom(0, 90, 180, 270),
+        durationMs: fc.integer({ min: 1, max: 10 * 3_600_000 }),
+        timescale: fc.constantFrom(600, 1000, 30_000, 90_000),
+        version1: fc.boolean(),
+        moovAtEnd: fc.boolean(),
+        audioFirst: fc.boolean()
+      }),
+      (spec) => {
+        const video = { handler: "vide", width: spec.width, height: spec.height, rotation: spec.rotation } as const
+        const audio = { handler: "soun", width: 0, height: 0 } as const
+        const bytes = mp4({
+          durationSeconds: spec.durationMs / 1000,
+          timescale: spec.timescale,
+          version1: spec.version1,
+          moovAtEnd: spec.moovAtEnd,
+          mdatBytes: 64,
+          tracks: spec.audioFirst ? [audio, video] : [video, audio]
+        })
+        const moovAt = bytes.indexOf("moov") - 4
+        const result = Mp4.parseMoov(bytes.subarray(moovAt + 8, moovAt + bytes.readUInt32BE(moovAt)))
+        assert.strictEqual(result._tag, "Ok")
+        const header = result._tag === "Ok" ? result.header : undefined
+        const turned = spec.rotation === 90 || spec.rotation === 270
+        assert.strictEqual(header?.width, turned ? spec.height : spec.width)
+        assert.strictEqual(header?.height, turned ? spec.width : spec.height)
+        assert.strictEqual(header?.rotation, spec.rotation)
+        const expected = Math.round((spec.durationMs / 1000) * spec.timescale) / spec.timescale
+        assert.closeTo(header?.durationSeconds ?? -1, expected, 1e-9)
+      }
+    ))
+  })
+})
+
+describe("YouTube captions", () => {
+  it.scopedLive("bad caption tracks are refused before any byte, each issue at its path under captions", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const files = writeCaptions(dir)
+      const notCaptions = path.join(dir, "notes.srt")
+      writeFileSync(notCaptions, "These are my notes.\nNothing timed here.\n")
+      const badTiming = path.join(dir, "bad.srt")
+      writeFileSync(badTiming, "1\n00:00:00.000 --> 00:00:02.000\nHello\n")
+      const metadata = new YouTubeMetadata({
+        title: "Bad captions",
+        captions: [
+          new YouTubeCaption({ file: files.srt, language: "en" }),
+          new YouTubeCaption({ file: path.join(dir, "missing.vtt"), language: "de" }),
+          new YouTubeCaption({ file: notCaptions, language: "es" }),
+          new YouTubeCaption({ file: badTiming, language: "it" }),
+          new YouTubeCaption({ file: files.vtt, language: "english_US" }),
+          new YouTubeCaption({ file: files.vtt, language: "fr", name: "n".repeat(151) }),
+          new YouTubeCaption({ file: files.srt, language: "EN" })
+        ]
+      })
+      const file = mediaFile(dir, 2000, 31)
+      const issues = yield* host.validate(metadata, file.media)
+      assert.deepStrictEqual(issues.map((i) => i.location), [
+        "captions[1].file",
+        "captions[2].file",
+        "captions[3].file",
+        "captions[4].language",
+        "captions[5].name",
+        "captions[6]"
+      ])
+      const [missing, notes, timing, language, name, duplicate] = issues.map((i) => i.message)
+      assert.include(missing, "missing.vtt")
+      assert.include(notes, "notes.srt is neither WebVTT")
+      assert.include(timing, "bad.srt")
+      assert.include(timing, "line 2")
+      assert.include(language, "BCP-47")
+      assert.include(language, "\"english_US\"")
+      assert.include(name, "151 characters")
+      assert.include(duplicate, "captions[0]")
+
+      const error = yield* Effect.flip(host.upload(yield* context(file.media, metadata, yield* recorder)))
+      assert.strictEqual(error._tag, "PlatformRejected")
+      assert.include(error.message, "captions[1].file")
+      assert.lengthOf(sb.state().requestLog, 0, "nothing sent")
+    }))
+
+  it.scopedLive("inserted after the upload (multipart, through googleapis), once per track also when the step is re-run", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const files = writeCaptions(dir)
+      const metadata = withCaptions(files)
+      const file = mediaFile(dir, 3000, 32)
+      const video = yield* host.upload(yield* context(file.media, metadata, yield* recorder))
+      const taskId = (yield* context(file.media, metadata, yield* recorder)).taskId
+      yield* host.afterUpload(video, metadata, taskId)
+      // The step again (a crash after it, then a resume): the tracks are listed and none is inserted.
+      yield* host.afterUpload(video, metadata, taskId)
+      const stored = captionsOf(sb)
+      assert.deepStrictEqual(
+        stored.map((c) => [c.videoId, c.language, c.name, c.format, c.sha256]),
+        [
+          [video.videoId, "en", "", "srt", sha256(Buffer.from(SRT))],
+          [video.videoId, "fr-FR", "Français (auto)", "vtt", sha256(Buffer.from(VTT))]
+        ]
+      )
+      assert.lengthOf(requests(sb, "youtube", "GET", "/youtube/v3/captions"), 2)
+      assert.lengthOf(requests(sb, "youtube", "POST", "/upload/youtube/v3/captions"), 2)
+      const insert = requests(sb, "youtube", "POST", "/upload/youtube/v3/captions")[0]!
+      assert.include(insert.path, "uploadType=multipart")
+      assert.match(insert.headers["content-type"] ?? "", /^multipart\/related/)
+    }))
+
+  it.scopedLive("503s and dropped connections on the caption routes are retried; a lost answer inserts no duplicate", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const files = writeCaptions(dir)
+      const metadata = withCaptions(files)
+      const file = mediaFile(dir, 3000, 33)
+      const video = yield* host.upload(yield* context(file.media, metadata, yield* recorder))
+      const taskId = (yield* context(file.media, metadata, yield* recorder)).taskId
+      sb.inject({ platform: "youtube", route: "captions.list", times: 2, action: { kind: "status", status: 503 } })
+      // The first insert lands but its answer is lost (the connection drops after the whole body).
+      sb.inject({
+        platform: "youtube",
+        route: "captions.insert",
+        action: { kind: "drop", afterBytes: 10_000_000 }
+      })
+      yield* host.afterUpload(video, metadata, taskId)
+      assert.deepStrictEqual(captionsOf(sb).map((c) => c.language), ["en", "fr-FR"], "one track each")
+      const inserts = requests(sb, "youtube", "POST", "/upload/youtube/v3/captions")
+      assert.strictEqual(inserts[0]!.status, "dropped")
+      assert.lengthOf(inserts, 2, "the retry listed the tracks and found the first")
+      assert.deepStrictEqual(
+        requests(sb, "youtube", "GET", "/youtube/v3/captions").map((e) => e.status),
+        [503, 503, 200, 200]
+      )
+
+      // 503s on insert, then a drop before any byte arrives: retried too.
+      const second = yield* host.upload(yield* context(file.media, metadata, yield* recorder))
+      sb.inject({ platform: "youtube", route: "captions.insert", times: 2, action: { kind: "status", status: 503 } })
+      yield* host.afterUpload(second, metadata, taskId)
+      sb.inject({ platform: "youtube", route: "captions.insert", action: { kind: "drop", afterBytes: 0 } })
+      const third = yield* host.upload(yield* context(file.media, metadata, yield* recorder))
+      yield* host.afterUpload(third, metadata, taskId)
+      for (const v of [second, third]) {
+        assert.deepStrictEqual(
+          captionsOf(sb).filter((c) => c.videoId === v.videoId).map((c) => c.language),
+          ["en", "fr-FR"]
+        )
+      }
+    }))
+
+  it.scopedLive("503s that never stop fail the step with PlatformUnavailable after the retry policy", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const files = writeCaptions(dir)
+      const metadata = withCaptions(files)
+      const file = mediaFile(dir, 3000, 34)
+      const video = yield* host.upload(yield* context(file.media, metadata, yield* recorder))
+      sb.inject({
+        platform: "youtube",
+        route: "captions.insert",
+        times: Infinity,
+        action: { kind: "status", status: 503 }
+      })
+      const error = yield* Effect.flip(
+        host.afterUpload(video, metadata, (yield* context(file.media, metadata, yield* recorder)).taskId)
+      )
+      assert.strictEqual(error._tag, "PlatformUnavailable")
+      assert.strictEqual(error.status, 503)
+      assert.include(error.message, "talk.en.srt")
+      assert.lengthOf(requests(sb, "youtube", "POST", "/upload/youtube/v3/captions"), 1 + fastRetry.maxRetries)
+      assert.lengthOf(captionsOf(sb), 0)
+    }))
+})
+
+describe("YouTube Shorts", () => {
+  const vertical = { handler: "vide", width: 1080, height: 1920 } as const
+  const sound = { handler: "soun", width: 0, height: 0 } as const
+  const short = (title = "A Short") => new YouTubeMetadata({ title, short: true })
+  const write = (dir: string, name: string, bytes: Buffer) => {
+    const file = path.join(dir, name)
+    writeFileSync(file, bytes)
+    return new MediaFile({ path: file, name, size: bytes.length, mimeType: "video/mp4" })
+  }
+
+  it.scopedLive("vertical or square and at most 3 minutes passes, read from the header (moov first or last, v0 or v1 boxes, rotation)", () =>
+    Effect.gen(function*() {
+      const { dir, host } = yield* setup()
+      const ok = [
+        mp4({ durationSeconds: 59, tracks: [sound, vertical] }),
+        mp4({ durationSeconds: 180, tracks: [{ handler: "vide", width: 1080, height: 1080 }], moovAtEnd: true }),
+        // Recorded landscape, turned a quarter by its matrix: vertical on screen.
+        mp4({
+          durationSeconds: 30,
+          version1: true,
+          timescale: 90_000,
+          tracks: [{ handler: "vide", width: 1920, height: 1080, rotation: 90 }],
+          brand: "qt  "
+        })
+      ]
+      for (const [i, bytes] of ok.entries()) {
+        const issues = yield* host.validate(short(), write(dir, `ok${i}.mp4`, bytes))
+        assert.deepStrictEqual(issues.map((x) => x.message), [], `ok${i}.mp4`)
+      }
+    }))
+
+  it.scopedLive("landscape or too long: an issue at short naming what was measured and the limit, before any byte", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const landscape = write(
+        dir,
+        "wide.mp4",
+        mp4({ durationSeconds: 20, tracks: [{ ...vertical, width: 1920, height: 1080 }] })
+      )
+      const long = write(dir, "long.mp4", mp4({ durationSeconds: 181.5, tracks: [vertical], moovAtEnd: true }))
+      const turned = write(
+        dir,
+        "turned.mp4",
+        mp4({ durationSeconds: 20, tracks: [{ ...vertical, rotation: 270 }] })
+      )
+      const wide = yield* host.validate(short(), landscape)
+      assert.deepStrictEqual(wide.map((i) => i.location), ["short"])
+      assert.include(wide[0]!.message, "1920x1080")
+      assert.include(wide[0]!.message, "vertical or square")
+      const tooLong = yield* host.validate(short(), long)
+      assert.deepStrictEqual(tooLong.map((i) => i.location), ["short"])
+      assert.include(tooLong[0]!.message, "3:01.5 long")
+      assert.include(tooLong[0]!.message, "at most 3:00")
+      const rotated = yield* host.validate(short(), turned)
+      assert.include(rotated[0]!.message, "1920x1080 (rotated 270°)")
+      // The repository's sample video is 320x240.
+      const sample = path.resolve(import.meta.dirname, "../../examples/media/sample.mp4")
+      const sampleIssues = yield* host.validate(
+        short(),
+        new MediaFile({ path: sample, name: "sample.mp4", size: statSync(sample).size, mimeType: "video/mp4" })
+      )
+      assert.deepStrictEqual(sampleIssues.map((i) => i.location), ["short"])
+      assert.include(sampleIssues[0]!.message, "320x240, landscape")
+      // Without short: true nothing is measured.
+      assert.lengthOf(yield* host.validate(new YouTubeMetadata({ title: "Wide" }), landscape), 0)
+
+      const error = yield* Effect.flip(host.upload(yield* context(landscape, short(), yield* recorder)))
+      assert.strictEqual(error._tag, "PlatformRejected")
+      assert.include(error.message, "short: ")
+      assert.lengthOf(sb.state().requestLog, 0, "nothing sent")
+    }))
+
+  it.scopedLive("a file whose header cannot be read is named in the issue", () =>
+    Effect.gen(function*() {
+      const { dir, host } = yield* setup()
+      const random = mediaFile(dir, 5000, 35, "noise.mp4").media
+      const [noise] = yield* host.validate(short(), random)
+      assert.strictEqual(noise!.location, "short")
+      assert.include(noise!.message, "noise.mp4")
+      assert.include(noise!.message, "MP4/MOV header")
+      const bytes = mp4({ durationSeconds: 10, tracks: [vertical] })
+      const cut = write(dir, "cut.mp4", bytes.subarray(0, 60))
+      const [cutIssue] = yield* host.validate(short(), cut)
+      assert.include(cutIssue!.message, "cut.mp4")
+      const audio = write(dir, "audio.m4a", mp4({ durationSeconds: 10, tracks: [sound] }))
+      const [audioIssue] = yield* host.validate(short(), audio)
+      assert.include(audioIssue!.message, "no video track")
+    }))
+
+  it.scopedLive("a Short uploads with the title and description as given (no #Shorts added)", () =>
+    Effect.gen(function*() {
+      const { dir, host, sb } = yield* setup()
+      const media = write(dir, "short.mp4", mp4({ durationSeconds: 45, tracks: [vertical], mdatBytes: 50_000 }))
+      const metadata = new YouTubeMetadata({ title: "Quick tip", description: "Watch this", short: true })
+      const video = yield* host.upload(yield* context(media, metadata, yield* recorder))
+      const upload = (sb.state().platforms.youtube as {
+        uploads: Array<{ videoId: string; metadata: { title: string; description: string } }>
+      }).uploads.find((u) => u.videoId === video.videoId)!
+      assert.strictEqual(upload.metadata.title, "Quick tip")
+      assert.strictEqual(upload.metadata.description, "Watch this")
+    }))
+})
+
+/** A small MP4 (a real header, then filler media) the engine's media sniffing accepts. */
+const mp4File = (dir: string, name: string, mdatBytes: number) => {
+  const file = path.join(dir, name)
+  const bytes = mp4({ durationSeconds: 10, tracks: [{ handler: "vide", width: 720, height: 1280 }], mdatBytes })
+  writeFileSync(file, bytes)
+  return { media: new MediaFile({ path: file, name, size: bytes.length, mimeType: "video/mp4" }) }
+}
+
+describe("YouTube captions through the engine", () => {
+  const engineLayer = (
+    sb: { urls: { youtube: string } },
+    dir: string,
+    store: "memory" | { readonly sqlite: string }
+  ) => {
+    const youtube = YouTube.layer({
+      clientSecretsFile: path.join(dir, "youtube-client-secrets.json"),
+      credentialsFile: path.join(dir, "youtube-credentials.json"),
+      baseUrl: sb.urls.youtube,
+      retry: fastRetry
+    }).pipe(Layer.provide(platform))
+    return store === "memory"
+      ? Medusa.layerMemory().pipe(Layer.provide(youtube))
+      : Durable.layerDurable({ sqlite: store.sqlite }).pipe(Layer.provide(youtube))
+  }
+
+  it.scopedLive("a bad caption file is refused at submit with its field path; nothing is sent", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const sb = yield* sandbox()
+      yield* Effect.promise(() => sb.writeConfig(dir))
+      const files = writeCaptions(dir)
+      const video = mp4File(dir, "talk.mp4", 4000)
+      const error = yield* Effect.flip(
+        Medusa.publish({
+          mediaFile: video.media.path,
+          platforms: ["youtube"],
+          metadata: {
+            youtube: {
+              title: "Captions",
+              captions: [{ file: files.srt, language: "en" }, { file: path.join(dir, "nope.vtt"), language: "de" }]
+            }
+          }
+        }).pipe(Effect.provide(engineLayer(sb, dir, "memory")))
+      )
+      assert.strictEqual(error._tag, "InvalidRequest")
+      const issues = (error as unknown as { issues: ReadonlyArray<{ location: string; message: string }> }).issues
+      assert.deepStrictEqual(issues.map((i) => i.location), ["metadata.youtube.captions[1].file"])
+      assert.include(issues[0]!.message, "nope.vtt")
+      assert.lengthOf(sb.state().requestLog, 0)
+    }))
+
+  it.scopedLive("short: true on the landscape sample video is refused at submit at metadata.youtube.short", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const sb = yield* sandbox()
+      yield* Effect.promise(() => sb.writeConfig(dir))
+      const error = yield* Effect.flip(
+        Medusa.publish({
+          mediaFile: path.resolve(import.meta.dirname, "../../examples/media/sample.mp4"),
+          platforms: ["youtube"],
+          metadata: { youtube: { title: "Not a Short", short: true } }
+        }).pipe(Effect.provide(engineLayer(sb, dir, "memory")))
+      )
+      const issues = (error as unknown as { issues: ReadonlyArray<{ location: string; message: string }> }).issues
+      assert.deepStrictEqual(issues.map((i) => i.location), ["metadata.youtube.short"])
+      assert.include(issues[0]!.message, "320x240, landscape")
+      assert.lengthOf(sb.state().requestLog, 0)
+    }))
+
+  it.scopedLive(
+    "a crash while a track is being inserted: the resumed task lists the tracks and inserts only the missing one",
+    () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const sb = yield* sandbox()
+        yield* Effect.promise(() => sb.writeConfig(dir))
+        const files = writeCaptions(dir)
+        const video = mp4File(dir, "talk.mp4", 300 * KiB)
+        const sqlite = path.join(dir, "medusa.db")
+        // The first insert is stored, and its answer never leaves: the process dies waiting for it.
+        sb.inject({ platform: "youtube", route: "captions.insert", action: { kind: "stall" } })
+        const first = yield* Scope.make()
+        const before = yield* Layer.buildWithScope(engineLayer(sb, dir, { sqlite }), first)
+        const id = yield* Medusa.submit({
+          mediaFile: video.media.path,
+          platforms: ["youtube"],
+          metadata: { youtube: withCaptions(files) }
+        }).pipe(Effect.provide(before))
+        yield* Effect.sync(() => captionsOf(sb).length).pipe(
+          Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (n) => n === 1 }),
+          Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error("the first track never landed") })
+        )
+        yield* Scope.close(first, Exit.void)
+        assert.lengthOf(requests(sb, "youtube", "POST", "/upload/youtube/v3/captions"), 1)
+
+        const after = yield* Layer.build(engineLayer(sb, dir, { sqlite }))
+        const task = yield* Medusa.await(id).pipe(Effect.provide(after))
+        assert.strictEqual(task.state, "completed")
+        const videoId = task.videos[0]!.videoId
+        assert.lengthOf(sb.state().uploads.filter((u) => u.platform === "youtube" && u.complete), 1, "one upload")
+        assert.deepStrictEqual(
+          captionsOf(sb).map((c) => [c.videoId, c.language, c.name]),
+          [[videoId, "en", ""], [videoId, "fr-FR", "Français (auto)"]],
+          "each track once"
+        )
+        assert.lengthOf(requests(sb, "youtube", "POST", "/upload/youtube/v3/captions"), 2)
+      }),
+    90_000
+  )
 })

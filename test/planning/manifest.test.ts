@@ -24,6 +24,34 @@ const expected: any = {
 }
 
 describe("parseManifest", () => {
+  it("a row's thumbnail and caption files are resolved against the manifest's directory", () => {
+    const json = parsed(
+      JSON.stringify({
+        videos: [{
+          mediaFile: "ep1.mp4",
+          metadata: {
+            youtube: {
+              title: "Episode 1",
+              thumbnail: "ep1.jpg",
+              captions: [{ file: "ep1.en.srt", language: "en" }, { file: "/abs/ep1.fr.vtt", language: "fr" }]
+            }
+          }
+        }]
+      }),
+      "s.json"
+    )
+    assert.deepStrictEqual(json.manifest.videos[0], {
+      mediaFile: "/videos/ep1.mp4",
+      metadata: {
+        youtube: {
+          title: "Episode 1",
+          thumbnail: "/videos/ep1.jpg",
+          captions: [{ file: "/videos/ep1.en.srt", language: "en" }, { file: "/abs/ep1.fr.vtt", language: "fr" }]
+        }
+      }
+    } as any)
+  })
+
   it("JSON, YAML and CSV give the same manifest", () => {
     const json = parsed(
       JSON.stringify({ ...expected, videos: [{ ...expected.videos[0], mediaFile: "ep1.mp4" }, expected.videos[1]] }),

@@ -165,6 +165,53 @@ layer(Sandbox.layer())("google official clients", (it) => {
       expect(stored.metadata).toMatchObject({ snippet: { title: "Inserted by googleapis" } })
     }))
 
+  it.effect("@googleapis/youtube captions.insert (multipart) and captions.list; a body that is not SRT or WebVTT is refused", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.SandboxService
+      const auth = oauthClient(sb)
+      auth.setCredentials({ refresh_token: sb.credentials.youtube.refreshToken })
+      const token = (yield* Effect.promise(() => auth.getAccessToken())).token!
+      const videoId = yield* Effect.promise(() => uploadVideo(sb, token, bytes(10_000, 24)))
+      const yt = youtube({ version: "v3", auth })
+      const rootUrl = `${sb.urls.youtube}/`
+      const vtt = Buffer.from("WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n")
+      const inserted = yield* Effect.promise(() =>
+        yt.captions.insert(
+          {
+            part: ["snippet"],
+            requestBody: { snippet: { videoId, language: "en", name: "English", isDraft: false } },
+            media: { mimeType: "application/octet-stream", body: Readable.from([vtt]) }
+          },
+          { rootUrl }
+        )
+      )
+      expect(inserted.status).toBe(200)
+      expect(inserted.data.kind).toBe("youtube#caption")
+      expect(inserted.data.snippet).toMatchObject({ videoId, language: "en", name: "English", isDraft: false })
+
+      const listed = yield* Effect.promise(() => yt.captions.list({ part: ["snippet"], videoId }, { rootUrl }))
+      expect(listed.status).toBe(200)
+      expect(listed.data.items?.map((c) => [c.id, c.snippet?.language, c.snippet?.name])).toEqual([
+        [inserted.data.id, "en", "English"]
+      ])
+      const stored = (sb.state().platforms.youtube as any).captions
+      expect(stored).toHaveLength(1)
+      expect(stored[0]).toMatchObject({ videoId, format: "vtt", bytes: vtt.length, sha256: sha256(vtt) })
+
+      const refused: any = yield* Effect.promise(() =>
+        yt.captions.insert(
+          {
+            part: ["snippet"],
+            requestBody: { snippet: { videoId, language: "de", name: "" } },
+            media: { mimeType: "application/octet-stream", body: Readable.from([Buffer.from("not captions")]) }
+          },
+          { rootUrl, retry: false }
+        ).then(() => undefined, (e) => e)
+      )
+      expect(refused?.status).toBe(400)
+      expect(refused?.response?.data?.error?.errors?.[0]?.reason).toBe("contentRequired")
+    }))
+
   it.effect("the official client refreshes once on a 401 after the sandbox expires its token", () =>
     Effect.gen(function*() {
       const sb = yield* Sandbox.SandboxService

@@ -75,6 +75,21 @@ describe("Server security", () => {
       )
       assert.strictEqual(thumbnail.status, 400)
       assert.strictEqual((yield* promise(() => errorOf(thumbnail))).error.field, "metadata.youtube.thumbnail")
+      // Caption files too: the check names the track, and nothing of the file is read (its first line is not echoed).
+      for (const file of ["/etc/passwd", "../outside/secret.mp4", "link-out.mp4"]) {
+        const caption = yield* promise(() =>
+          server.call("/v1/tasks", {
+            json: request(media, {
+              metadata: { youtube: { title: "t", captions: [{ file, language: "en" }] }, x: { text: "t" } }
+            })
+          })
+        )
+        assert.strictEqual(caption.status, 400, file)
+        const body = yield* promise(() => errorOf(caption))
+        assert.strictEqual(body.error.field, "metadata.youtube.captions[0].file", file)
+        assert.strictEqual(body.error.code, "media_path_refused", file)
+        assert.notInclude(JSON.stringify(body), "root:", file)
+      }
       // A symlink that stays inside is followed.
       const inside = yield* promise(() =>
         server.call("/v1/tasks", { json: request(media, { mediaFile: "link-in.mp4" }) })

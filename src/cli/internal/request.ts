@@ -12,6 +12,7 @@ import * as path from "node:path"
 import { decodeRequest } from "../../internal/request/decode.js"
 import { locateSyntaxError } from "../../internal/request/jsonSyntax.js"
 import { all, fromName, moduleOf, modulesList, names, type PlatformId } from "../../PlatformId.js"
+import { mapFilePaths } from "../../platforms/youtube/index.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 
 /** The flags `publish` takes, already parsed. @internal */
@@ -78,15 +79,13 @@ export const readRequestFile = (file: string): { readonly request: Json } | { re
     return { error: `--request ${file}: expected a JSON object with mediaFile, platforms and metadata` }
   }
   const dir = path.dirname(path.resolve(file))
-  const resolve = (p: unknown) => typeof p === "string" && p.length > 0 && !path.isAbsolute(p) ? path.join(dir, p) : p
+  const resolve = <A>(p: A): A | string =>
+    typeof p === "string" && p.length > 0 && !path.isAbsolute(p) ? path.join(dir, p) : p
   const request: Json = { ...parsed }
   if ("mediaFile" in request) request["mediaFile"] = resolve(request["mediaFile"])
   const metadata = request["metadata"]
-  if (isObject(metadata) && isObject(metadata["youtube"]) && "thumbnail" in metadata["youtube"]) {
-    request["metadata"] = {
-      ...metadata,
-      youtube: { ...metadata["youtube"], thumbnail: resolve(metadata["youtube"]["thumbnail"]) }
-    }
+  if (isObject(metadata) && isObject(metadata["youtube"])) {
+    request["metadata"] = { ...metadata, youtube: mapFilePaths(metadata["youtube"], resolve) }
   }
   return { request }
 }

@@ -18,6 +18,7 @@ import * as path from "node:path"
 import { parse as parseYaml, YAMLParseError } from "yaml"
 import type { BatchManifest, BatchRow } from "../../Planning.js"
 import { fromName } from "../../PlatformId.js"
+import { mapFilePaths } from "../../platforms/youtube/index.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 
 type Json = Record<string, unknown>
@@ -87,7 +88,7 @@ const parseStructured = (value: unknown, file: string): BatchManifest | { readon
 }
 
 /**
- * Reads a manifest's text. Relative media and thumbnail paths are resolved
+ * Reads a manifest's text. Relative media, thumbnail and caption paths are resolved
  * against `dir` (the manifest's directory). A syntax error names the line.
  *
  * @internal
@@ -153,16 +154,14 @@ export const parseManifest = (
     }
   }
   if ("error" in result) return result
-  const resolve = (p: unknown) => typeof p === "string" && p.length > 0 && !path.isAbsolute(p) ? path.join(dir, p) : p
+  const resolve = <A>(p: A): A | string =>
+    typeof p === "string" && p.length > 0 && !path.isAbsolute(p) ? path.join(dir, p) : p
   const fix = (row: Json): Json => {
     const out: Json = { ...row }
     if (typeof out["mediaFile"] === "string") out["mediaFile"] = resolve(out["mediaFile"])
     const metadata = out["metadata"]
-    if (isObject(metadata) && isObject(metadata["youtube"]) && "thumbnail" in metadata["youtube"]) {
-      out["metadata"] = {
-        ...metadata,
-        youtube: { ...metadata["youtube"], thumbnail: resolve(metadata["youtube"]["thumbnail"]) }
-      }
+    if (isObject(metadata) && isObject(metadata["youtube"])) {
+      out["metadata"] = { ...metadata, youtube: mapFilePaths(metadata["youtube"], resolve) }
     }
     return out
   }

@@ -22,6 +22,7 @@ import { createHash } from "node:crypto"
 import { Ingest } from "../../Ingest.js"
 import { Medusa } from "../../Medusa.js"
 import { validationToJSON } from "../../Planning.js"
+import { filePaths, mapFilePaths } from "../../platforms/youtube/index.js"
 import type { InvalidRequest, InvalidTransition, StoreError, TaskNotFound } from "../../PublishError.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 import { isFinal, type Task, TaskState } from "../../Task.js"
@@ -141,7 +142,7 @@ export const readJson = (
   })
 
 /**
- * The request with its files (`mediaFile`, a YouTube `thumbnail`) replaced
+ * The request with its files (`mediaFile`, a YouTube `thumbnail` and caption files) replaced
  * by their checked real paths; a missing or non-string path is left to the
  * request decoder.
  */
@@ -157,9 +158,17 @@ const withCheckedMedia = (
     }
     const metadata = input.metadata
     const youtube = Predicate.isRecord(metadata) ? metadata.youtube : undefined
-    if (Predicate.isRecord(metadata) && Predicate.isRecord(youtube) && typeof youtube.thumbnail === "string") {
-      const thumbnail = yield* roots.resolve(youtube.thumbnail, "metadata.youtube.thumbnail")
-      out = { ...out, metadata: { ...metadata, youtube: { ...youtube, thumbnail } } }
+    const files = filePaths(youtube)
+    if (Predicate.isRecord(metadata) && files.length > 0) {
+      // The thumbnail and every caption file, each checked before anything opens it.
+      const resolved = new Map<string, string>()
+      for (const { field, value } of files) {
+        resolved.set(field, yield* roots.resolve(value, `metadata.youtube.${field}`))
+      }
+      out = {
+        ...out,
+        metadata: { ...metadata, youtube: mapFilePaths(youtube, (value, field) => resolved.get(field) ?? value) }
+      }
     }
     return out
   })

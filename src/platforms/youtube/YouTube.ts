@@ -20,6 +20,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type { youtube_v3 } from "@googleapis/youtube"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -35,8 +36,9 @@ import type { Host, UploadContext } from "../../Platform.js"
 import { UploadedVideo, YouTubeHost } from "../../Platform.js"
 import { PlatformRejected, PlatformUnavailable } from "../../PublishError.js"
 import type { AuthExpired, Issue, PlatformError } from "../../PublishError.js"
-import type { YouTubeMetadata } from "../../PublishRequest.js"
+import type { YouTubeCaption, YouTubeMetadata } from "../../PublishRequest.js"
 import * as Auth from "./internal/auth.js"
+import * as Captions from "./internal/captions.js"
 import { fromResponse, isRetryableStatus, parseErrorBody, parseErrorValue } from "./internal/errors.js"
 import * as Metadata from "./internal/metadata.js"
 import * as Quota from "./internal/quota.js"
@@ -231,7 +233,10 @@ export const make = (
       (metadata.playlistId !== undefined
         ? Quota.costs["playlistItems.list"] + Quota.costs["playlistItems.insert"]
         : 0) +
-      (options.waitForProcessing ? Quota.costs["videos.list"] : 0)
+      (options.waitForProcessing ? Quota.costs["videos.list"] : 0) +
+      ((metadata.captions ?? []).length > 0
+        ? Quota.costs["captions.list"] + (metadata.captions ?? []).length * Quota.costs["captions.insert"]
+        : 0)
 
     const limits = limitsOf(options)
     // Read from the local ledger, without a request; no allowance when the credentials cannot be read.
@@ -470,6 +475,25 @@ export const make = (
 
     const loadYouTube = Effect.promise(() => import("@googleapis/youtube"))
 
+    // Steps retried by Medusa (`stepRetryPolicy`) do not let the client retry
+    // too, and a request that never answers is cut like an upload's.
+    const stepCallOptions = {
+      ...callOptions,
+      retry: false,
+      timeout: Duration.toMillis(Duration.decode(options.idleTimeout ?? "60 seconds"))
+    }
+
+    // The upload's back-off (`retry`), fed with the step's failures.
+    const stepRetryPolicy = Schedule.mapInput(
+      retryPolicy,
+      (error: PlatformError) =>
+        new Resumable.Transient({
+          reason: error._tag === "PlatformUnavailable" && error.reason === "transport" ? "transport" : "server_error",
+          status: error.status,
+          description: error.message
+        })
+    )
+
     const google = <A>(what: string, key: string, units: number, f: () => Promise<A>) =>
       Effect.tryPromise({
         try: f,
@@ -514,12 +538,61 @@ export const make = (
       )
     })
 
+    /**
+     * Inserts the caption tracks the video does not have yet. The video's
+     * tracks are listed first, and again on every retry, so that neither a
+     * re-run of the step (a crash, then a resume) nor a retry after a lost
+     * answer inserts a track twice; a track is the same when its language
+     * and name are.
+     */
+    const insertCaptions = (
+      yt: YouTubeApi,
+      key: string,
+      videoId: string,
+      captions: ReadonlyArray<YouTubeCaption>
+    ) =>
+      Effect.gen(function*() {
+        const listed = yield* google(
+          `listing the caption tracks of video ${videoId}`,
+          key,
+          Quota.costs["captions.list"],
+          () => yt.captions.list({ part: ["snippet"], videoId }, stepCallOptions)
+        )
+        const present = new Set(
+          (listed.data.items ?? []).map((item) => captionKey(item.snippet?.language ?? "", item.snippet?.name ?? ""))
+        )
+        for (const caption of captions) {
+          const name = caption.name ?? ""
+          if (present.has(captionKey(caption.language, name))) continue
+          yield* google(
+            `inserting the caption track ${caption.language}${name ? ` "${name}"` : ""} (${
+              path.basename(caption.file)
+            }) of video ${videoId}`,
+            key,
+            Quota.costs["captions.insert"],
+            () =>
+              yt.captions.insert(
+                {
+                  part: ["snippet"],
+                  requestBody: { snippet: { videoId, language: caption.language, name, isDraft: false } },
+                  media: { mimeType: "application/octet-stream", body: createReadStream(caption.file) }
+                },
+                stepCallOptions
+              )
+          )
+          present.add(captionKey(caption.language, name))
+        }
+      }).pipe(Effect.retry({ schedule: stepRetryPolicy, while: isTransientFailure }))
+
     const processingPoll = Schedule.spaced(options.processing?.interval ?? "10 seconds")
     const processingTimeout = options.processing?.timeout ?? "30 minutes"
 
     const afterUpload = Effect.fn("YouTube.afterUpload")(
       function*(video: UploadedVideo, metadata: YouTubeMetadata, _taskId: import("../../TaskId.js").TaskId) {
-        if (metadata.thumbnail === undefined && metadata.playlistId === undefined && !options.waitForProcessing) return
+        if (
+          metadata.thumbnail === undefined && metadata.playlistId === undefined &&
+          (metadata.captions ?? []).length === 0 && !options.waitForProcessing
+        ) return
         const auth = yield* getAuth
         const key = quotaKey(auth)
         const { youtube } = yield* loadYouTube
@@ -574,6 +647,10 @@ export const make = (
                 )
             )
           }
+        }
+
+        if (metadata.captions !== undefined && metadata.captions.length > 0) {
+          yield* insertCaptions(yt, key, video.videoId, metadata.captions)
         }
 
         if (options.waitForProcessing) {
@@ -651,6 +728,16 @@ export const make = (
       afterUpload
     } satisfies Host<YouTubeMetadata>
   })
+
+/** A dropped connection or a `5xx`: worth another attempt. */
+const isTransientFailure = (error: PlatformError): boolean =>
+  error._tag === "PlatformUnavailable" && (error.reason === "transport" || error.reason === "server_error")
+
+/** One track per language and name: the language compared in its canonical form. */
+const captionKey = (language: string, name: string): string =>
+  `${(Captions.canonicalLanguage(language) ?? language).toLowerCase()}\u0000${name}`
+
+type YouTubeApi = youtube_v3.Youtube
 
 const invalidMetadata = (issues: ReadonlyArray<Issue>): Effect.Effect<never, PlatformRejected> =>
   Effect.fail(

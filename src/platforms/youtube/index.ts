@@ -34,6 +34,22 @@ export const YouTubePrivacy: Schema.Literal<["public", "unlisted", "private"]> =
 )
 
 /**
+ * A caption track inserted after the upload: an SRT or WebVTT file, its
+ * language (a BCP-47 tag) and the track's name (at most 150 characters).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export class YouTubeCaption extends Schema.Class<YouTubeCaption>("@medusa/YouTubeCaption")({
+  /** Path of an SRT or WebVTT file. */
+  file: Schema.String,
+  /** BCP-47 language tag, such as `en`, `en-US` or `pt-BR`. */
+  language: Schema.String,
+  /** The track's name as viewers see it; empty (the default) for the language's main track. */
+  name: Schema.optional(Schema.String)
+}) {}
+
+/**
  * `metadata.youtube` of a publish request.
  *
  * @since 0.1.0
@@ -51,7 +67,14 @@ export class YouTubeMetadata extends Schema.Class<YouTubeMetadata>("@medusa/YouT
   /** Path of a JPEG or PNG thumbnail. */
   thumbnail: Schema.optional(Schema.String),
   playlistId: Schema.optional(Schema.String),
-  notifySubscribers: Schema.optional(Schema.Boolean)
+  notifySubscribers: Schema.optional(Schema.Boolean),
+  /** Caption tracks inserted after the upload (once each, also when the step is re-run). */
+  captions: Schema.optional(Schema.Array(YouTubeCaption)),
+  /**
+   * The video is meant as a Short: checked before the upload to be at most 3
+   * minutes long and vertical or square. YouTube has no flag for it.
+   */
+  short: Schema.optional(Schema.Boolean)
 }) {}
 
 const QuotaSection = Schema.Struct({
@@ -149,6 +172,18 @@ export const youtube: HostModule<"youtube", YouTubeConfig, YouTubeMetadata> = {
         name: "publish-at",
         type: "text",
         description: "YouTube scheduled publication (ISO 8601; implies private until then)."
+      },
+      {
+        name: "youtube-caption",
+        type: "text",
+        description:
+          "A YouTube caption track, <file>:<language>[:<name>], e.g. talk.en.vtt:en (SRT or WebVTT; language a BCP-47 tag). More tracks: captions in --request."
+      },
+      {
+        name: "youtube-short",
+        type: "boolean",
+        description:
+          "Check before uploading that the video can be a YouTube Short (at most 3 minutes, vertical or square)."
       }
     ],
     metadata: ({ flags, resolvePath }) => {
@@ -164,6 +199,8 @@ export const youtube: HostModule<"youtube", YouTubeConfig, YouTubeMetadata> = {
       put("thumbnail", mapDefined(text(flags, "thumbnail"), resolvePath))
       put("playlistId", text(flags, "playlist"))
       put("publishAt", text(flags, "publish-at"))
+      put("captions", mapDefined(text(flags, "youtube-caption"), (value) => [parseCaptionFlag(value, resolvePath)]))
+      put("short", flags["youtube-short"] === true ? true : undefined)
       return Object.keys(out).length > 0 ? out : undefined
     }
   },
@@ -194,5 +231,88 @@ export const youtube: HostModule<"youtube", YouTubeConfig, YouTubeMetadata> = {
       })))
 }
 
-const mapDefined = (value: string | undefined, f: (s: string) => string): string | undefined =>
+const mapDefined = <A>(value: string | undefined, f: (s: string) => A): A | undefined =>
   value === undefined ? undefined : f(value)
+
+/**
+ * `<file>:<language>[:<name>]`: the language is the first segment after a
+ * colon that is a language tag, so a name may hold colons.
+ */
+const parseCaptionFlag = (
+  value: string,
+  resolvePath: (path: string) => string
+): { readonly file: string; readonly language: string; readonly name?: string } => {
+  for (let at = value.indexOf(":"); at > 0; at = value.indexOf(":", at + 1)) {
+    const rest = value.slice(at + 1)
+    const end = rest.indexOf(":")
+    const language = end === -1 ? rest : rest.slice(0, end)
+    if (isLanguageTag(language)) {
+      const file = resolvePath(value.slice(0, at))
+      return end === -1 ? { file, language } : { file, language, name: rest.slice(end + 1) }
+    }
+  }
+  // No language found: what follows the first colon is reported as the language.
+  const at = value.indexOf(":")
+  return at === -1
+    ? { file: resolvePath(value), language: "" }
+    : { file: resolvePath(value.slice(0, at)), language: value.slice(at + 1) }
+}
+
+const isLanguageTag = (tag: string): boolean => {
+  try {
+    return tag.length > 0 && Intl.getCanonicalLocales(tag).length === 1
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The files `metadata.youtube` names (the thumbnail, each caption track's
+ * file), each with its field under `metadata.youtube` (`captions[1].file`),
+ * for the places that resolve or confine a request's paths: the CLI's
+ * request file, the batch manifest and the HTTP server. A value that is not
+ * a non-empty string is left out (the request decoder names it).
+ *
+ * @internal
+ */
+export const filePaths = (
+  youtube: unknown
+): ReadonlyArray<{ readonly field: string; readonly value: string }> => {
+  if (!isRecord(youtube)) return []
+  const out: Array<{ field: string; value: string }> = []
+  const add = (field: string, value: unknown) => {
+    if (typeof value === "string" && value.length > 0) out.push({ field, value })
+  }
+  add("thumbnail", youtube["thumbnail"])
+  const captions = youtube["captions"]
+  if (Array.isArray(captions)) {
+    captions.forEach((caption: unknown, i) => {
+      if (isRecord(caption)) add(`captions[${i}].file`, caption["file"])
+    })
+  }
+  return out
+}
+
+/**
+ * `metadata.youtube` with the files `filePaths` lists replaced by `f(value,
+ * field)`; everything else as it was.
+ *
+ * @internal
+ */
+export const mapFilePaths = (youtube: unknown, f: (value: string, field: string) => string): unknown => {
+  if (!isRecord(youtube)) return youtube
+  const out: Record<string, unknown> = { ...youtube }
+  if (typeof out["thumbnail"] === "string" && out["thumbnail"].length > 0) {
+    out["thumbnail"] = f(out["thumbnail"], "thumbnail")
+  }
+  if (Array.isArray(out["captions"])) {
+    out["captions"] = out["captions"].map((caption: unknown, i) =>
+      isRecord(caption) && typeof caption["file"] === "string" && caption["file"].length > 0
+        ? { ...caption, file: f(caption["file"], `captions[${i}].file`) }
+        : caption
+    )
+  }
+  return out
+}
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)

@@ -1,7 +1,8 @@
 /**
  * YouTube Data API v3 emulator: Google's OAuth token and authorization
  * endpoints, the resumable upload protocol for `videos.insert`, `videos.list`,
- * `thumbnails.set`, `playlistItems.insert` and `.list`, YouTube's metadata checks and
+ * `thumbnails.set`, `playlistItems.insert` and `.list`, `captions.insert` and
+ * `.list`, YouTube's metadata checks and
  * quota (the "Video Uploads" bucket and the 10,000-unit pool, reset at
  * midnight Pacific time by the sandbox clock), and Google's error bodies.
  *
@@ -72,6 +73,9 @@ const REASON_DOMAIN: Record<string, string> = {
   invalidImage: "youtube.thumbnail",
   mediaBodyRequired: "youtube.thumbnail",
   playlistNotFound: "youtube.playlistItem",
+  contentRequired: "youtube.caption",
+  nameTooLong: "youtube.caption",
+  invalidMetadata: "youtube.caption",
   playlistIdRequired: "youtube.playlistItem",
   invalidResourceType: "youtube.playlistItem"
 }
@@ -257,6 +261,18 @@ interface PlaylistItem {
   readonly publishedAt: string
 }
 
+interface Caption {
+  readonly id: string
+  readonly videoId: string
+  readonly language: string
+  readonly name: string
+  readonly isDraft: boolean
+  readonly format: "srt" | "vtt"
+  readonly bytes: number
+  readonly sha256: string
+  readonly insertedAt: number
+}
+
 interface AuthCode {
   readonly clientId: string
   readonly redirectUri: string
@@ -331,6 +347,7 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
   const withLock = makeLocks()
   const videos = new Map<string, Video>()
   const playlistItems: Array<PlaylistItem> = []
+  const captions: Array<Caption> = []
   const etag = () => randomId(random, 27)
 
   const errorBody = (status: number, options: ErrorOptions) => {
@@ -1171,6 +1188,111 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
     })
   }
 
+  // --- captions ------------------------------------------------------------------
+  // captions.insert (400 units) takes the `caption` resource and the track's
+  // file as `multipart/related` (`uploadType=multipart`, as googleapis sends
+  // it); captions.list (50 units) lists a video's tracks. YouTube's reference
+  // names no refusal of a second track with the same language and name, so the
+  // sandbox stores it (and counts it): a client must not insert twice.
+  const captionsInsert = async (ctx: RequestContext) => {
+    authorize(ctx)
+    const uploadType = ctx.url.searchParams.get("uploadType")
+    const contentType = String(ctx.req.headers["content-type"] ?? "")
+    const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1]
+    const body = await ctx.readBody()
+    charge(400)
+    const part = ctx.url.searchParams.getAll("part").join(",")
+    if (!part.split(",").map((p) => p.trim()).includes("snippet")) {
+      return fail(400, "required", "Required parameter: part (must be snippet)")
+    }
+    if (uploadType !== "multipart" || !/^multipart\/related/i.test(contentType) || !boundary) {
+      return fail(
+        400,
+        "badContent",
+        "captions.insert needs uploadType=multipart with a multipart/related body (the caption resource, then the file)"
+      )
+    }
+    const media: Array<Buffer> = []
+    const splitter = makeMultipartSplitter(boundary, (c) => media.push(c))
+    const resource = splitter.push(body)
+    splitter.end()
+    if (splitter.error !== undefined) return fail(400, "badContent", splitter.error)
+    const snippet = ((resource ?? {}) as Record<string, any>).snippet as Record<string, unknown> | undefined
+    const videoId = typeof snippet?.videoId === "string" ? snippet.videoId : ""
+    const language = typeof snippet?.language === "string" ? snippet.language : ""
+    const name = typeof snippet?.name === "string" ? snippet.name : ""
+    if (videoId.length === 0 || language.length === 0) {
+      return fail(400, "invalidMetadata", "The caption resource needs snippet.videoId and snippet.language.")
+    }
+    if ([...name].length > 150) {
+      return fail(
+        400,
+        "nameTooLong",
+        `The caption track name (snippet.name) is ${[...name].length} characters; the limit is 150.`
+      )
+    }
+    if (!videos.has(videoId)) {
+      return fail(404, "videoNotFound", `The video identified by snippet.videoId ${videoId} cannot be found.`)
+    }
+    const data = Buffer.concat(media)
+    const text = data.toString("utf8").replace(/^\uFEFF/, "")
+    const format = text.startsWith("WEBVTT")
+      ? "vtt"
+      : /^\d+\r?\n\d{2}:\d{2}:\d{2},\d{3} --> /.test(text)
+      ? "srt"
+      : undefined
+    if (data.length === 0 || format === undefined) {
+      return fail(400, "contentRequired", "The caption track does not contain SRT or WebVTT content.")
+    }
+    const caption: Caption = {
+      id: randomId(random, 44),
+      videoId,
+      language,
+      name,
+      isDraft: snippet?.isDraft === true,
+      format,
+      bytes: data.length,
+      sha256: createHash("sha256").update(data).digest("hex"),
+      insertedAt: clock.now()
+    }
+    captions.push(caption)
+    ctx.send(200, captionResource(caption))
+  }
+
+  const captionResource = (caption: Caption) => ({
+    kind: "youtube#caption",
+    etag: etag(),
+    id: caption.id,
+    snippet: {
+      videoId: caption.videoId,
+      lastUpdated: new Date(caption.insertedAt).toISOString(),
+      trackKind: "standard",
+      language: caption.language,
+      name: caption.name,
+      audioTrackType: "unknown",
+      isCC: false,
+      isLarge: false,
+      isEasyReader: false,
+      isDraft: caption.isDraft,
+      isAutoSynced: false,
+      status: "serving"
+    }
+  })
+
+  const captionsList = (ctx: RequestContext) => {
+    authorize(ctx)
+    charge(50)
+    const part = ctx.url.searchParams.getAll("part").join(",")
+    if (!part) return fail(400, "required", "Required parameter: part")
+    const videoId = ctx.url.searchParams.get("videoId") ?? ""
+    if (videoId.length === 0) return fail(400, "missingRequiredParameter", "Required parameter: videoId")
+    if (!videos.has(videoId)) {
+      return fail(404, "videoNotFound", `The video identified by the videoId parameter ${videoId} cannot be found.`)
+    }
+    const items = captions.filter((c) => c.videoId === videoId).map(captionResource)
+    ctx.send(200, { kind: "youtube#captionListResponse", etag: etag(), items })
+  }
+
   const routes: Array<Route> = [
     { name: "token", method: "POST", path: "/token", handler: token },
     { name: "auth", method: "GET", path: "/o/oauth2/v2/auth", handler: authorizeEndpoint },
@@ -1196,7 +1318,9 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
       path: "/youtube/v3/playlistItems",
       handler: playlistItemsInsert
     },
-    { name: "playlistItems.list", method: "GET", path: "/youtube/v3/playlistItems", handler: playlistItemsList }
+    { name: "playlistItems.list", method: "GET", path: "/youtube/v3/playlistItems", handler: playlistItemsList },
+    { name: "captions.insert", method: "POST", path: "/upload/youtube/v3/captions", handler: captionsInsert },
+    { name: "captions.list", method: "GET", path: "/youtube/v3/captions", handler: captionsList }
   ]
 
   return {
@@ -1240,7 +1364,9 @@ export const makeYouTube = (env: EmulatorEnv): Emulator => {
           thumbnail: v.thumbnail
         })),
         thumbnails: [...videos.values()].flatMap((v) => (v.thumbnail ? [v.thumbnail] : [])),
-        playlistItems
+        playlistItems,
+        /** Every caption track inserted, duplicates included: one per caption means none was inserted twice. */
+        captions
       }
     }
   }

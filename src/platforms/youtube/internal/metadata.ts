@@ -10,6 +10,8 @@ import * as Effect from "effect/Effect"
 import type { MediaFile } from "../../../Platform.js"
 import { Issue } from "../../../PublishError.js"
 import type { YouTubeMetadata } from "../../../PublishRequest.js"
+import * as Captions from "./captions.js"
+import * as Mp4 from "./mp4.js"
 
 /** @internal */
 export const limits = {
@@ -22,7 +24,9 @@ export const limits = {
    */
   thumbnailBytes: 2 * 1024 * 1024,
   /** 256 GB (fact sheet §1.1). */
-  fileBytes: 256 * 1024 ** 3
+  fileBytes: 256 * 1024 ** 3,
+  /** A Short is at most 3 minutes long (YouTube's rule since 2024-10-15). */
+  shortSeconds: 180
 } as const
 
 /** Default privacy when none is given: never publish by accident. @internal */
@@ -40,6 +44,16 @@ export const tagsLength = (tags: ReadonlyArray<string>): number =>
   tags.reduce((sum, tag) => sum + characters(tag) + (tag.includes(" ") ? 2 : 0), 0) + Math.max(0, tags.length - 1)
 
 const ANGLE = /[<>]/
+
+/** `185.3` → `3:05.3` */
+const formatSeconds = (seconds: number): string => {
+  const ms = Math.round(seconds * 1000)
+  const whole = Math.floor(ms / 1000)
+  const fraction = ms % 1000
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}${
+    fraction > 0 ? `.${String(fraction).padStart(3, "0").replace(/0+$/, "")}` : ""
+  }`
+}
 
 /** Detects JPEG and PNG from their first bytes. @internal */
 export const sniffImage = (bytes: Uint8Array): "image/jpeg" | "image/png" | undefined => {
@@ -159,6 +173,85 @@ export const validate = (
         )
         const type = head._tag === "Right" && head.right._tag === "Some" ? sniffImage(head.right.value) : undefined
         if (type === undefined) add(["thumbnail"], `${file} is not a JPEG or PNG image`)
+      }
+    }
+
+    // Captions
+    if (metadata.captions !== undefined) {
+      const fs = yield* FileSystem.FileSystem
+      const seen = new Map<string, number>()
+      for (const [i, caption] of metadata.captions.entries()) {
+        const at = (field: string) => ["captions", i, field]
+        const file = caption.file
+        const info = yield* Effect.either(fs.stat(file))
+        if (info._tag === "Left") {
+          add(at("file"), `cannot read ${file}: ${info.left.message}`)
+        } else if (info.right.type !== "File") {
+          add(at("file"), `${file} is not a file`)
+        } else if (Number(info.right.size) > Captions.limits.fileBytes) {
+          add(at("file"), `${file} is ${info.right.size} bytes; YouTube accepts caption files of at most 100 MB`)
+        } else {
+          const bytes = yield* Effect.either(fs.readFile(file))
+          if (bytes._tag === "Left") {
+            add(at("file"), `cannot read ${file}: ${bytes.left.message}`)
+          } else {
+            const parsed = Captions.parse(bytes.right)
+            if (parsed._tag === "Invalid") add(at("file"), `${file} ${parsed.message}`)
+          }
+        }
+        const language = Captions.canonicalLanguage(caption.language)
+        if (language === undefined) {
+          add(
+            at("language"),
+            `must be a BCP-47 language tag such as "en", "en-US" or "pt-BR" (got ${JSON.stringify(caption.language)})`
+          )
+        }
+        const name = caption.name ?? ""
+        const nameLength = characters(name)
+        if (nameLength > Captions.limits.nameCharacters) {
+          add(at("name"), `is ${nameLength} characters; YouTube allows at most ${Captions.limits.nameCharacters}`)
+        }
+        // YouTube keeps one track per language and name.
+        const key = `${(language ?? caption.language).toLowerCase()}\u0000${name}`
+        const first = seen.get(key)
+        if (first !== undefined) {
+          add(
+            ["captions", i],
+            `repeats the language ${JSON.stringify(caption.language)} and name ${
+              JSON.stringify(name)
+            } of captions[${first}]; give each track of a language its own name`
+          )
+        } else {
+          seen.set(key, i)
+        }
+      }
+    }
+
+    // Shorts
+    if (metadata.short === true) {
+      const read = yield* Mp4.read(media.path)
+      if (read._tag === "Unreadable") {
+        add(
+          ["short"],
+          `cannot read the duration and size of ${media.path} from its MP4/MOV header (${read.reason}); a Short is checked to be at most 3 minutes long and vertical or square`
+        )
+      } else {
+        const { durationSeconds, height, rotation, width } = read.header
+        const size = `${width}x${height}${rotation !== 0 ? ` (rotated ${rotation}°)` : ""}`
+        if (durationSeconds > limits.shortSeconds) {
+          add(
+            ["short"],
+            `${media.path} is ${formatSeconds(durationSeconds)} long; a Short is at most ${
+              formatSeconds(limits.shortSeconds)
+            } (3 minutes)`
+          )
+        }
+        if (width > height) {
+          add(
+            ["short"],
+            `${media.path} is ${size}, landscape; a Short is vertical or square (height at least the width)`
+          )
+        }
       }
     }
 

@@ -27,7 +27,9 @@ export const costs = {
   "playlistItems.insert": 50,
   "playlistItems.list": 1,
   "videos.list": 1,
-  "videos.delete": 50
+  "videos.delete": 50,
+  "captions.list": 50,
+  "captions.insert": 400
 } as const
 
 /** @internal */
