@@ -713,26 +713,48 @@ const ignoreRefused = <A>(
   )
 
 /**
- * Abandons the host's unfinished upload of a task that will not resume it
- * (the upload failed, was stopped by a sibling's failure, or the task ended):
- * a host that created a resource for it deletes it (Vimeo's video), so that
- * no orphan stays in the user's library. Best effort: a failure is logged.
+ * Abandons the unfinished upload of a task that will not resume it (the
+ * upload failed, was stopped by a sibling's failure, or the task ended): a
+ * host's (`Host.abandon`), or a publisher's native video
+ * (`Publisher.abandonUpload`). A platform that created a resource for it
+ * deletes it (Vimeo's video, Facebook's started video), so that no orphan
+ * stays in the user's library; what was done is logged and kept in the
+ * task's history. Best effort: a failure is logged.
+ *
+ * A publisher's upload whose every byte the platform acknowledged is left
+ * alone: the request that publishes it may have gone out (an unknown
+ * outcome), and a video that may be a post is never deleted here.
  *
  * @internal
  */
-export const abandonUpload = (engine: Engine, taskId: TaskId, hostId: HostId): Effect.Effect<void> =>
+export const abandonUpload = (engine: Engine, taskId: TaskId, platformId: PlatformId): Effect.Effect<void> =>
   Effect.gen(function*() {
-    const host = engine.platforms.hosts[hostId]
-    if (host?.abandon === undefined) return
+    const host = (allHosts as ReadonlyArray<PlatformId>).includes(platformId) ?
+      engine.platforms.hosts[platformId as HostId] :
+      undefined
+    const publisher = host === undefined ? engine.platforms.publishers[platformId as PublisherId] : undefined
+    const abandon = host?.abandon ?? publisher?.abandonUpload
+    if (abandon === undefined) return
     const task = yield* engine.store.get(taskId)
-    if (task.videos.some((v) => v.host === hostId)) return
-    const session = yield* engine.store.loadUploadSession(taskId, hostId)
+    if (task.videos.some((v) => v.host === platformId) || task.posts.some((p) => p.publisher === platformId)) return
+    const session = yield* engine.store.loadUploadSession(taskId, platformId)
     if (Option.isNone(session)) return
-    const done = yield* host.abandon(session.value)
-    if (done !== undefined) yield* Effect.logInfo(`${displayName[hostId]}: ${done}`)
+    if (publisher !== undefined && session.value.acknowledged >= session.value.totalBytes) return
+    const done = yield* abandon(session.value)
+    if (done === undefined) return
+    const note = `${displayName[platformId]}: ${done}`
+    yield* Effect.logInfo(note)
+    // A note in the history, under the state the task is in: not a state change.
+    yield* withNow((now) =>
+      modify(
+        engine,
+        taskId,
+        (t) => rebuild(t, { history: [...t.history, new HistoryEntry({ state: t.state, at: now, message: note })] })
+      )
+    )
   }).pipe(
     Effect.catchAllCause((cause) =>
-      Effect.logWarning(`Medusa could not abandon the ${displayName[hostId]} upload of ${taskId}`, cause)
+      Effect.logWarning(`Medusa could not abandon the ${displayName[platformId]} upload of ${taskId}`, cause)
     )
   )
 
