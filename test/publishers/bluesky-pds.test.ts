@@ -15,7 +15,7 @@ import * as path from "node:path"
 import * as Bluesky from "../../src/platforms/bluesky/Bluesky.js"
 import { BlueskyMetadata } from "../../src/PublishRequest.js"
 import { TaskId } from "../../src/TaskId.js"
-import { captureLogs, context, exposed, mp4, youtubeVideo } from "./helpers.js"
+import { captureLogs, context, exposed, mp4Video, youtubeVideo } from "./helpers.js"
 import { startPds, type TestPds } from "./pds.js"
 
 let server: TestPds
@@ -117,7 +117,7 @@ describe("Bluesky publisher against a real PDS", () => {
       const bsky = yield* publisher()
       const dir = mkdtempSync(path.join(tmpdir(), "medusa-bsky-video-"))
       yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
-      const file = mp4(dir, 200_000)
+      const file = mp4Video(dir, { durationSeconds: 12, width: 1280, height: 720, mdatBytes: 200_000 })
       const made = yield* bsky.post({
         ...posting(20, "The video itself #launch", { attachVideo: true, alt: "A rocket" }),
         media: file.media
@@ -132,7 +132,8 @@ describe("Bluesky publisher against a real PDS", () => {
       const embed = stored.data.value.embed as any
       expect(embed.$type).toBe("app.bsky.embed.video")
       expect(embed.alt).toBe("A rocket")
-      expect([embed.video.mimeType, embed.video.size]).toEqual(["video/mp4", 200_000])
+      expect([embed.video.mimeType, embed.video.size]).toEqual(["video/mp4", file.media.size])
+      expect(embed.aspectRatio).toEqual({ width: 1280, height: 720 })
       const cid = embed.video.ref.toString()
       expect(cid).toMatch(/^bafkrei/)
       const blob = yield* Effect.promise(() => alice.agent.com.atproto.sync.getBlob({ did: alice.did, cid }))

@@ -13,7 +13,7 @@ import * as Bluesky from "../../src/platforms/bluesky/Bluesky.js"
 import { BlueskyMetadata } from "../../src/PublishRequest.js"
 import type * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { tempDir } from "../hosts/helpers.js"
-import { context, mp4, sandbox } from "./helpers.js"
+import { context, mp4, mp4Video, sandbox } from "./helpers.js"
 
 const setup = Effect.gen(function*() {
   const sb = yield* sandbox()
@@ -54,7 +54,8 @@ describe("Bluesky native video", () => {
   it.scopedLive("uploads the file as a blob, sha256-exact, and embeds it with app.bsky.embed.video", () =>
     Effect.gen(function*() {
       const { bsky, dir, sb } = yield* setup
-      const file = mp4(dir, 300_000)
+      const file = mp4Video(dir, { durationSeconds: 42, width: 1080, height: 1920, mdatBytes: 300_000 })
+      const size = file.media.size
       const { progress, upload } = recording()
       const made = yield* bsky.post({
         ...context(video("Launch day https://example.com #launch", { alt: "A rocket lifting off" }), {
@@ -65,19 +66,21 @@ describe("Bluesky native video", () => {
       const [blob] = blobsOf(sb)
       expect(blobsOf(sb)).toHaveLength(1)
       expect(blob!.sha256).toBe(file.sha256)
-      expect([blob!.size, blob!.mimeType]).toEqual([300_000, "video/mp4"])
+      expect([blob!.size, blob!.mimeType]).toEqual([size, "video/mp4"])
       expect(blob!.cid).toMatch(/^bafkrei[a-z2-7]{52}$/)
       const rkey = made.postId.split("/").pop()!
       expect(blob!.referencedBy).toEqual([rkey])
       const [stored] = sb.raw.postsOf("bluesky")
       expect((stored!.extra as { embed: unknown }).embed).toEqual({
         $type: "app.bsky.embed.video",
-        video: { $type: "blob", ref: { $link: blob!.cid }, mimeType: "video/mp4", size: 300_000 },
-        alt: "A rocket lifting off"
+        video: { $type: "blob", ref: { $link: blob!.cid }, mimeType: "video/mp4", size },
+        alt: "A rocket lifting off",
+        // The display size from the MP4 header.
+        aspectRatio: { width: 1080, height: 1920 }
       })
       // The upload's start and end at least; the last says every byte is there.
-      expect(progress[0]).toMatchObject({ host: "bluesky", bytesAcknowledged: 0, totalBytes: 300_000 })
-      expect(progress.at(-1)).toMatchObject({ bytesSent: 300_000, bytesAcknowledged: 300_000, totalBytes: 300_000 })
+      expect(progress[0]).toMatchObject({ host: "bluesky", bytesAcknowledged: 0, totalBytes: size })
+      expect(progress.at(-1)).toMatchObject({ bytesSent: size, bytesAcknowledged: size, totalBytes: size })
       expect(uploadRequests(sb)).toHaveLength(1)
     }))
 
@@ -120,21 +123,32 @@ describe("Bluesky native video", () => {
       expect(sb.raw.postsOf("bluesky")).toHaveLength(0)
     }))
 
-  it.effect("submit-time checks: MP4 only, 100 MB at most, no link card beside the video, alt only with a video", () =>
+  it.scopedLive("submit-time checks: MP4 only, 100 MB and 3 minutes at most, no link card beside it, alt only with it", () =>
     Effect.gen(function*() {
+      const dir = yield* tempDir
       const bsky = yield* Bluesky.make({ identifier: "a.test", appPassword: Redacted.make("x") })
-      const mov = new MediaFile({ path: "/x/clip.mov", name: "clip.mov", size: 1000, mimeType: "video/quicktime" })
-      const huge = new MediaFile({ path: "/x/big.mp4", name: "big.mp4", size: 100_000_001, mimeType: "video/mp4" })
-      const ok = new MediaFile({ path: "/x/ok.mp4", name: "ok.mp4", size: 100_000_000, mimeType: "video/mp4" })
+      const ok = mp4Video(dir, { durationSeconds: 180, width: 1920, height: 1080, mdatBytes: 2000 }, "ok.mp4").media
+      const long = mp4Video(dir, { durationSeconds: 180.5, width: 1920, height: 1080, mdatBytes: 2000 }, "long.mp4")
+        .media
+      const unreadable = mp4(dir, 5000).media
+      const mov = new MediaFile({ ...ok, name: "clip.mov", mimeType: "video/quicktime" })
+      // The size checked is the file's as Medusa measured it.
+      const huge = new MediaFile({ ...ok, name: "big.mp4", size: 100_000_001 })
       const issues = (m: BlueskyMetadata, media: MediaFile) =>
         Effect.map(bsky.validate(m, media), (all) => all.map((i) => [i.path, i.message]))
+      expect(yield* issues(video("", { alt: "ok" }), ok)).toEqual([])
       expect(yield* issues(video("hi"), mov)).toEqual([
         [["attachVideo"], expect.stringMatching(/clip\.mov is video\/quicktime; Bluesky embeds video\/mp4 videos only/)]
       ])
       expect(yield* issues(video("hi"), huge)).toEqual([
         [["attachVideo"], expect.stringMatching(/big\.mp4 is 100000001 bytes; .*at most 100000000 bytes/)]
       ])
-      expect(yield* issues(video("", { alt: "ok" }), ok)).toEqual([])
+      expect(yield* issues(video("hi"), long)).toEqual([
+        [["attachVideo"], expect.stringMatching(/long\.mp4 is 180\.5 s long; .*at most 180 s \(3 minutes\): trim it/)]
+      ])
+      expect(yield* issues(video("hi"), unreadable)).toEqual([
+        [["attachVideo"], expect.stringMatching(/cannot read the duration of .*video\.mp4 from its MP4 header \(/)]
+      ])
       expect(yield* issues(video("hi", { link: "https://example.com" }), ok)).toEqual([
         [["link"], expect.stringMatching(/the attached video takes the link card's place/)]
       ])
@@ -144,5 +158,7 @@ describe("Bluesky native video", () => {
       expect(yield* issues(new BlueskyMetadata({ text: "hi", alt: "no video" }), ok)).toEqual([
         [["alt"], expect.stringMatching(/add attachVideo: true, or remove alt/)]
       ])
+      // Without attachVideo the file is not read at all.
+      expect(yield* issues(new BlueskyMetadata({ text: "hi" }), unreadable)).toEqual([])
     }))
 })

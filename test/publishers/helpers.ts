@@ -14,10 +14,12 @@ import * as TestClock from "effect/TestClock"
 import { createHash } from "node:crypto"
 import { readFileSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
+import * as path from "node:path"
 import { MediaFile, type PostContext, type PostWait, UploadedVideo } from "../../src/Platform.js"
 import * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { TaskId } from "../../src/TaskId.js"
 import { mediaFile } from "../hosts/helpers.js"
+import * as Mp4Header from "../hosts/mp4.js"
 
 /** The sandbox options, with the per-emulator settings the emulators read. */
 export type SandboxOptions = Sandbox.SandboxOptions & {
@@ -142,4 +144,28 @@ export const mp4 = (dir: string, size: number, seed = 3) => {
   ftyp.copy(data, 0)
   writeFileSync(file.media.path, data)
   return { media: file.media, sha256: createHash("sha256").update(data).digest("hex") }
+}
+
+/** An MP4 with a readable header (`moov` before `mdat`): one video track of `width`×`height`, `durationSeconds` long. */
+export const mp4Video = (
+  dir: string,
+  spec: {
+    readonly durationSeconds: number
+    readonly width: number
+    readonly height: number
+    readonly mdatBytes: number
+  },
+  name = "clip.mp4"
+) => {
+  const data = Mp4Header.mp4({
+    durationSeconds: spec.durationSeconds,
+    tracks: [{ handler: "vide", width: spec.width, height: spec.height }],
+    mdatBytes: spec.mdatBytes
+  })
+  const file = path.join(dir, name)
+  writeFileSync(file, data)
+  return {
+    media: new MediaFile({ path: file, name, size: data.length, mimeType: "video/mp4" }),
+    sha256: createHash("sha256").update(data).digest("hex")
+  }
 }

@@ -22,6 +22,8 @@
  * @since 0.1.0
  */
 import type { AtpAgent } from "@atproto/api"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as FileSystem from "@effect/platform/FileSystem"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -32,6 +34,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import { openAsBlob } from "node:fs"
+import * as Mp4 from "../../internal/files/mp4.js"
 import { fillPlaceholders } from "../../internal/http/postOnce.js"
 import { parseRetryAfter } from "../../internal/http/retryAfter.js"
 import * as Metrics from "../../internal/telemetry/metrics.js"
@@ -339,75 +342,112 @@ export const make = (options: Options): Effect.Effect<Publisher<BlueskyMetadata>
     }
 
     const validate = (metadata: BlueskyMetadata, media: MediaFile) =>
-      Effect.sync(() => {
-        const issues: Array<Issue> = []
-        const text = fillPlaceholders(metadata.text)
-        const video = metadata.attachVideo === true
-        if (text.trim() === "" && !video) {
-          issues.push(new Issue({ path: ["text"], message: "the Bluesky text is empty; write the post text" }))
-        }
-        if (video) {
-          issues.push(...videoIssues(metadata, media))
-        }
-        if (!video && metadata.alt !== undefined) {
+      Effect.map(
+        metadata.attachVideo === true ? readHeader(media) : Effect.succeed(undefined),
+        (header) =>
+          checkMetadata(metadata, media, header)
+      )
+
+    const checkMetadata = (metadata: BlueskyMetadata, media: MediaFile, header: Mp4.HeaderResult | undefined) => {
+      const issues: Array<Issue> = []
+      const text = fillPlaceholders(metadata.text)
+      const video = metadata.attachVideo === true
+      if (text.trim() === "" && !video) {
+        issues.push(new Issue({ path: ["text"], message: "the Bluesky text is empty; write the post text" }))
+      }
+      if (video) {
+        issues.push(...videoIssues(metadata, media, header))
+      }
+      if (!video && metadata.alt !== undefined) {
+        issues.push(
+          new Issue({
+            path: ["alt"],
+            message: "alt is the alt text of an attached video: add attachVideo: true, or remove alt"
+          })
+        )
+      }
+      const graphemes = BskyRecord.graphemeLength(text)
+      if (graphemes > BskyRecord.MAX_GRAPHEMES) {
+        issues.push(
+          new Issue({
+            path: ["text"],
+            message: `the Bluesky text is ${graphemes} graphemes once filled (an emoji counts 1); Bluesky ` +
+              `allows ${BskyRecord.MAX_GRAPHEMES}: remove ${graphemes - BskyRecord.MAX_GRAPHEMES}`
+          })
+        )
+      } else if (BskyRecord.utf8Length(text) > BskyRecord.MAX_TEXT_BYTES) {
+        issues.push(
+          new Issue({
+            path: ["text"],
+            message: `the Bluesky text is ${BskyRecord.utf8Length(text)} bytes of UTF-8 once filled; Bluesky allows ` +
+              `${BskyRecord.MAX_TEXT_BYTES}: shorten it`
+          })
+        )
+      }
+      if (metadata.link !== undefined && metadata.link !== "") {
+        const link = fillPlaceholders(metadata.link)
+        if (!/^https?:\/\/\S+$/.test(link)) {
           issues.push(
             new Issue({
-              path: ["alt"],
-              message: "alt is the alt text of an attached video: add attachVideo: true, or remove alt"
+              path: ["link"],
+              message: `the Bluesky link card needs an http(s) URL, got ${JSON.stringify(metadata.link)}; ` +
+                `use a URL or a template such as "{youtube_url}", or "" for no card`
             })
           )
         }
-        const graphemes = BskyRecord.graphemeLength(text)
-        if (graphemes > BskyRecord.MAX_GRAPHEMES) {
+      }
+      ;(metadata.langs ?? []).forEach((lang, i) => {
+        if (!/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$/.test(lang)) {
           issues.push(
             new Issue({
-              path: ["text"],
-              message: `the Bluesky text is ${graphemes} graphemes once filled (an emoji counts 1); Bluesky ` +
-                `allows ${BskyRecord.MAX_GRAPHEMES}: remove ${graphemes - BskyRecord.MAX_GRAPHEMES}`
-            })
-          )
-        } else if (BskyRecord.utf8Length(text) > BskyRecord.MAX_TEXT_BYTES) {
-          issues.push(
-            new Issue({
-              path: ["text"],
-              message:
-                `the Bluesky text is ${BskyRecord.utf8Length(text)} bytes of UTF-8 once filled; Bluesky allows ` +
-                `${BskyRecord.MAX_TEXT_BYTES}: shorten it`
+              path: ["langs", i],
+              message: `${JSON.stringify(lang)} is not a BCP-47 language tag; use e.g. "en" or "pt-BR"`
             })
           )
         }
-        if (metadata.link !== undefined && metadata.link !== "") {
-          const link = fillPlaceholders(metadata.link)
-          if (!/^https?:\/\/\S+$/.test(link)) {
-            issues.push(
-              new Issue({
-                path: ["link"],
-                message: `the Bluesky link card needs an http(s) URL, got ${JSON.stringify(metadata.link)}; ` +
-                  `use a URL or a template such as "{youtube_url}", or "" for no card`
-              })
-            )
-          }
-        }
-        ;(metadata.langs ?? []).forEach((lang, i) => {
-          if (!/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$/.test(lang)) {
-            issues.push(
-              new Issue({
-                path: ["langs", i],
-                message: `${JSON.stringify(lang)} is not a BCP-47 language tag; use e.g. "en" or "pt-BR"`
-              })
-            )
-          }
-        })
-        if ((metadata.langs ?? []).length > 3) {
-          issues.push(new Issue({ path: ["langs"], message: "Bluesky takes at most 3 languages per post" }))
-        }
-        return issues as ReadonlyArray<Issue>
       })
+      if ((metadata.langs ?? []).length > 3) {
+        issues.push(new Issue({ path: ["langs"], message: "Bluesky takes at most 3 languages per post" }))
+      }
+      return issues as ReadonlyArray<Issue>
+    }
+
+    // Reading a video's header needs a file system: the application's, else Node's.
+    const fs = yield* Effect.serviceOption(FileSystem.FileSystem)
+    /** The MP4 header's duration and display size (`moov`, without reading the media). */
+    const readHeader = (media: MediaFile): Effect.Effect<Mp4.HeaderResult> =>
+      Option.isSome(fs) ?
+        Effect.provideService(Mp4.read(media.path), FileSystem.FileSystem, fs.value) :
+        Effect.provide(Mp4.read(media.path), NodeFileSystem.layer)
 
     /** The rules of a video post (`attachVideo`), checked at submit before any byte is sent. */
-    const videoIssues = (metadata: BlueskyMetadata, media: MediaFile): Array<Issue> => {
+    const videoIssues = (
+      metadata: BlueskyMetadata,
+      media: MediaFile,
+      header: Mp4.HeaderResult | undefined
+    ): Array<Issue> => {
       const issues: Array<Issue> = []
-      const { maxAltGraphemes, maxBytes, mimeType } = BskyRecord.videoLimits
+      const { maxAltGraphemes, maxBytes, maxSeconds, mimeType } = BskyRecord.videoLimits
+      if (media.mimeType === mimeType && header?._tag === "Unreadable") {
+        issues.push(
+          new Issue({
+            path: ["attachVideo"],
+            message: `cannot read the duration of ${media.path} from its MP4 header (${header.reason}); Bluesky ` +
+              `takes videos of at most ${maxSeconds / 60} minutes: re-encode it as MP4, or post a link card ` +
+              "instead (remove attachVideo)"
+          })
+        )
+      }
+      if (header?._tag === "Ok" && header.header.durationSeconds > maxSeconds) {
+        issues.push(
+          new Issue({
+            path: ["attachVideo"],
+            message: `${media.name} is ${Math.round(header.header.durationSeconds * 10) / 10} s long; Bluesky ` +
+              `takes videos of at most ${maxSeconds} s (${maxSeconds / 60} minutes): trim it, or post a link ` +
+              "card instead (remove attachVideo)"
+          })
+        )
+      }
       if (media.mimeType !== mimeType) {
         issues.push(
           new Issue({
@@ -595,7 +635,12 @@ export const make = (options: Options): Effect.Effect<Publisher<BlueskyMetadata>
         // A run after a crash finds the post made before it, and sends no video again.
         const found = yield* lookup(rkey)
         if (found.found) return toPost(found.uri, found.handle)
-        video = { blob: yield* uploadVideo(context), alt: context.metadata.alt }
+        const header = yield* readHeader(context.media)
+        video = {
+          blob: yield* uploadVideo(context),
+          alt: context.metadata.alt,
+          aspectRatio: header._tag === "Ok" ? { width: header.header.width, height: header.header.height } : undefined
+        }
       }
       const record = BskyRecord.postRecord({
         text: rich.text,

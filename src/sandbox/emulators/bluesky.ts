@@ -261,6 +261,13 @@ export const makeBluesky = (env: EmulatorEnv): Emulator => {
     if (embed.alt !== undefined && (typeof embed.alt !== "string" || graphemes(embed.alt) > 1000)) {
       return "Record/embed/alt must be a string of at most 1000 graphemes"
     }
+    const ratio = embed.aspectRatio as { width?: unknown; height?: unknown } | undefined
+    if (
+      ratio !== undefined &&
+      ![ratio.width, ratio.height].every((n) => typeof n === "number" && Number.isInteger(n) && n >= 1)
+    ) {
+      return "Record/embed/aspectRatio must have the integers width and height, at least 1"
+    }
     return undefined
   }
 
