@@ -15,6 +15,7 @@ import * as path from "node:path"
 import * as Bluesky from "../../src/platforms/bluesky/Bluesky.js"
 import { BlueskyMetadata } from "../../src/PublishRequest.js"
 import { TaskId } from "../../src/TaskId.js"
+import * as Mp4Header from "../hosts/mp4.js"
 import { captureLogs, context, exposed, mp4Video, youtubeVideo } from "./helpers.js"
 import { startPds, type TestPds } from "./pds.js"
 
@@ -232,7 +233,7 @@ const conversation = async (service: string, identifier: string, password: strin
     try {
       const res = await call() as { data?: Record<string, unknown> }
       return `ok ${
-        Object.keys(res.data ?? {}).filter((k) => ["uri", "cid", "value", "did", "handle"].includes(k)).sort()
+        Object.keys(res.data ?? {}).filter((k) => ["uri", "cid", "value", "did", "handle", "blob"].includes(k)).sort()
       }`
     } catch (error) {
       const e = error as { status?: number; error?: string; message?: string }
@@ -257,6 +258,26 @@ const conversation = async (service: string, identifier: string, password: strin
   said.push(await outcome(() => repoApi.deleteRecord({ repo, collection, rkey })))
   said.push(await outcome(() => repoApi.deleteRecord({ repo, collection, rkey })))
   said.push(await outcome(() => repoApi.getRecord({ repo, collection, rkey })))
+  // A video: the blob, then posts embedding it (as uploaded, with another type, with an unknown CID).
+  const video = Mp4Header.mp4({ durationSeconds: 5, tracks: [{ handler: "vide", width: 640, height: 360 }] })
+  let blob: any
+  said.push(
+    await outcome(async () => {
+      const res = await repoApi.uploadBlob(video, { encoding: "video/mp4" })
+      blob = res.data.blob.toJSON()
+      return res
+    })
+  )
+  said.push(`${blob?.mimeType} ${blob?.size === video.length} ${String(blob?.ref?.$link).slice(0, 7)}`)
+  const withVideo = (v: unknown) => ({ ...post("video"), embed: { $type: "app.bsky.embed.video", video: v } })
+  said.push(await outcome(() => repoApi.createRecord({ repo, collection, record: withVideo(blob) })))
+  said.push(
+    await outcome(() =>
+      repoApi.createRecord({ repo, collection, record: withVideo({ ...blob, mimeType: "video/webm" }) })
+    )
+  )
+  const unknown = { ...blob, ref: { $link: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy" } }
+  said.push(await outcome(() => repoApi.createRecord({ repo, collection, record: withVideo(unknown) })))
   return said
 }
 
@@ -282,7 +303,12 @@ describe("the sandbox's Bluesky emulator answers as the real PDS", () => {
         "400 InvalidRequest (grapheme limit)",
         "ok ",
         "ok ",
-        "400 RecordNotFound"
+        "400 RecordNotFound",
+        "ok blob",
+        "video/mp4 true bafkrei",
+        "ok cid,uri",
+        "400 InvalidRequest",
+        "400 BlobNotFound"
       ])
       expect(emulated).toEqual(real)
     } finally {

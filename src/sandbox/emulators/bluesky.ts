@@ -17,8 +17,10 @@
  * sniffed from its first bytes (an `ftyp` box is `video/mp4`), as the
  * reference PDS does, else the request's `Content-Type`; at most
  * 100,000,000 bytes (Bluesky's video limit; the reference PDS's default is
- * 5 MiB). A post may embed it with `app.bsky.embed.video`: the blob must be
- * the account's, its `mimeType` and `size` those stored, and `video/mp4`. A
+ * 5 MiB). A post may embed it with `app.bsky.embed.video`: a `mimeType` other
+ * than `video/mp4` is `400 InvalidRequest` (the lexicon), an unknown CID
+ * `400 BlobNotFound`, a type or size other than the stored blob's
+ * `400 InvalidMimeType` / `InvalidSize` (as the reference PDS answers). A
  * blob no record references is not an orphan: a PDS garbage-collects it.
  *
  * Routes (names for fault injection): `createSession`, `refreshSession`,
@@ -239,24 +241,14 @@ export const makeBluesky = (env: EmulatorEnv): Emulator => {
     return undefined
   }
 
-  /** The checks of `app.bsky.embed.video` and of the blob it references, as a PDS makes them on a write. */
+  /** The lexicon's checks of `app.bsky.embed.video` (the message names the path as the PDS does). */
   const invalidVideo = (embed: Record<string, unknown>): string | undefined => {
     const video = embed.video as { $type?: unknown; ref?: { $link?: unknown }; mimeType?: unknown; size?: unknown }
     if (typeof video !== "object" || video === null || video.$type !== "blob" || typeof video.ref?.$link !== "string") {
-      return "Record/embed/video should be a blob ref"
+      return "Expected a blob at $.record.embed.video"
     }
-    const stored = blobs.get(video.ref.$link)
-    if (stored === undefined) return `Could not find blob: ${video.ref.$link}`
-    if (video.mimeType !== stored.mimeType) {
-      return `Referenced Mimetype does not match stored blob. Expected: ${stored.mimeType}, Got: ${
-        String(video.mimeType)
-      }`
-    }
-    if (video.size !== stored.size) {
-      return `Referenced Size does not match stored blob. Expected: ${stored.size}, Got: ${String(video.size)}`
-    }
-    if (stored.mimeType !== "video/mp4") {
-      return `Record/embed/video mimeType (${stored.mimeType}) does not match accepted types: video/mp4`
+    if (video.mimeType !== "video/mp4") {
+      return `Expected "video/mp4" (got ${JSON.stringify(video.mimeType)}) at $.record.embed.video.mimeType`
     }
     if (embed.alt !== undefined && (typeof embed.alt !== "string" || graphemes(embed.alt) > 1000)) {
       return "Record/embed/alt must be a string of at most 1000 graphemes"
@@ -267,6 +259,28 @@ export const makeBluesky = (env: EmulatorEnv): Emulator => {
       ![ratio.width, ratio.height].every((n) => typeof n === "number" && Number.isInteger(n) && n >= 1)
     ) {
       return "Record/embed/aspectRatio must have the integers width and height, at least 1"
+    }
+    return undefined
+  }
+
+  /** The write's check of the blob a video embed references against the stored one: `[error, message]`. */
+  const blobProblem = (value: Record<string, unknown>): readonly [string, string] | undefined => {
+    const video = value.embed as { $type?: unknown; video?: Record<string, unknown> } | undefined
+    if (video?.$type !== "app.bsky.embed.video") return undefined
+    const ref = video.video as { ref: { $link: string }; mimeType: unknown; size: unknown }
+    const stored = blobs.get(ref.ref.$link)
+    if (stored === undefined) return ["BlobNotFound", `Could not find blob: ${ref.ref.$link}`]
+    if (ref.mimeType !== stored.mimeType) {
+      return [
+        "InvalidMimeType",
+        `Referenced Mimetype does not match stored blob. Expected: ${stored.mimeType}, Got: ${String(ref.mimeType)}`
+      ]
+    }
+    if (ref.size !== stored.size) {
+      return [
+        "InvalidSize",
+        `Referenced Size does not match stored blob. Expected: ${stored.size}, Got: ${String(ref.size)}`
+      ]
     }
     return undefined
   }
@@ -350,6 +364,8 @@ export const makeBluesky = (env: EmulatorEnv): Emulator => {
     if (value === null || typeof value !== "object") return xfail(ctx, 400, "InvalidRequest", "Input/record required")
     const invalid = invalidPost(value)
     if (invalid !== undefined) return xfail(ctx, 400, "InvalidRequest", `Invalid ${POST} record: ${invalid}`)
+    const problem = blobProblem(value)
+    if (problem !== undefined) return xfail(ctx, 400, problem[0], problem[1])
     const now = env.clock.now()
     const rkey = body.rkey === undefined ? tidAt(now, counter + 1) : body.rkey
     if (typeof rkey !== "string" || !TID.test(rkey)) {
