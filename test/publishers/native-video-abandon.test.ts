@@ -11,6 +11,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as path from "node:path"
+import * as Durable from "../../src/Durable.js"
 import * as Medusa from "../../src/Medusa.js"
 import type { PlatformId } from "../../src/PlatformId.js"
 import * as Facebook from "../../src/platforms/facebook/Facebook.js"
@@ -23,22 +25,26 @@ import { Http, mp4, sandbox } from "./helpers.js"
 
 const KiB = 1024
 
-const live = (sb: Sandbox.Sandbox) =>
-  Medusa.layerMemory({ retention: "1 hour" }).pipe(
-    Layer.provide(Layer.mergeAll(
-      Facebook.layer({
-        pageId: sb.credentials.facebook.pageId,
-        accessToken: Redacted.make(sb.credentials.facebook.pageAccessToken),
-        baseUrl: sb.urls.facebook
-      }),
-      LinkedIn.layer({
-        accessToken: Redacted.make(sb.credentials.linkedin.accessToken),
-        authorUrn: sb.credentials.linkedin.authorUrn,
-        baseUrl: sb.urls.linkedin
-      })
-    )),
-    Layer.provide(Layer.mergeAll(Http, NodeFileSystem.layer))
-  )
+const adapters = (sb: Sandbox.Sandbox) =>
+  Layer.mergeAll(
+    Facebook.layer({
+      pageId: sb.credentials.facebook.pageId,
+      accessToken: Redacted.make(sb.credentials.facebook.pageAccessToken),
+      baseUrl: sb.urls.facebook
+    }),
+    LinkedIn.layer({
+      accessToken: Redacted.make(sb.credentials.linkedin.accessToken),
+      authorUrn: sb.credentials.linkedin.authorUrn,
+      baseUrl: sb.urls.linkedin
+    })
+  ).pipe(Layer.provide(Layer.mergeAll(Http, NodeFileSystem.layer)))
+
+/** The in-memory runner (a cancel interrupts the task's fiber). */
+const live = (sb: Sandbox.Sandbox) => Medusa.layerMemory({ retention: "1 hour" }).pipe(Layer.provide(adapters(sb)))
+
+/** The durable runner on SQLite (its steps see the cancel in the store). */
+const durable = (sb: Sandbox.Sandbox, dir: string) =>
+  Durable.layerDurable({ sqlite: path.join(dir, "medusa.db") }).pipe(Layer.provideMerge(adapters(sb)))
 
 /** Polls `check` until it holds, for at most 20 s (what the test waits for is named in the failure). */
 const eventually = <E, R>(what: string, check: Effect.Effect<boolean, E, R>): Effect.Effect<void, E | Error, R> =>
@@ -90,6 +96,39 @@ describe("a cancelled task abandons a publisher's unfinished native upload", () 
           ])
           expect(task.history.at(-1)!.state).toBe("cancelled")
         }).pipe(Effect.provide(live(sb)))
+      }),
+    60_000
+  )
+
+  it.scopedLive(
+    "Facebook, durable runner (SQLite): the cancel seen in the store abandons the upload the same way",
+    () =>
+      Effect.gen(function*() {
+        const sb = yield* sandbox({ facebook: { videoChunkBytes: 64 * KiB } })
+        const dir = yield* tempDir
+        const file = mp4(dir, 1024 * KiB)
+        sb.inject({ platform: "facebook", route: "videos", times: Infinity, action: { kind: "latency", millis: 150 } })
+        yield* Effect.gen(function*() {
+          const id = yield* Medusa.submit({
+            mediaFile: file.media.path,
+            platforms: ["facebook"],
+            metadata: { facebook: { message: "The video itself", video: true } }
+          })
+          yield* eventually("some bytes acknowledged", Effect.map(acknowledged(id, "facebook"), (n) => n > 0))
+          const orphaned = sb.state().orphans.facebook
+          expect(orphaned).toHaveLength(1)
+          expect((yield* Medusa.cancel(id)).state).toBe("cancelled")
+          yield* eventually("the started video deleted", Effect.sync(() => sb.state().orphans.facebook.length === 0))
+          yield* eventually(
+            "the note in the history",
+            Effect.map(
+              Medusa.status(id),
+              (t) =>
+                t.history.some((h) => h.message === `Facebook: deleted the unfinished Facebook video ${orphaned[0]}`)
+            )
+          )
+          expect(sb.raw.postsOf("facebook")).toHaveLength(0)
+        }).pipe(Effect.provide(durable(sb, dir)))
       }),
     60_000
   )
