@@ -589,7 +589,7 @@ export const make = (options: Options): Effect.Effect<Publisher<BlueskyMetadata>
             )
           }
           if (error._tag !== "PlatformUnavailable" || attempt >= maxAttempts) return yield* Effect.fail(error)
-          Metrics.unsafeIncrement(Metrics.retries.bluesky.post)
+          Metrics.unsafeIncrement(Metrics.retries.bluesky.upload)
           yield* Spans.event("retry", { [Spans.Attr.attempt]: attempt + 1, "medusa.reason": error.reason })
           yield* report(0, `the video upload failed (${error.description ?? error.reason}); sending it again`)
           yield* Effect.sleep(resendDelay(attempt))
