@@ -42,7 +42,7 @@ import {
 } from "../../PublishError.js"
 import type { PlatformError, TaskNotFound } from "../../PublishError.js"
 import type { PublishRequest } from "../../PublishRequest.js"
-import { canTransition, HistoryEntry, PlatformWait, Task, TaskFailure } from "../../Task.js"
+import { Abandonment, canTransition, HistoryEntry, PlatformWait, Task, TaskFailure } from "../../Task.js"
 import type { TaskState } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
 import { percentOf } from "../../TaskStatus.js"
@@ -718,8 +718,8 @@ const ignoreRefused = <A>(
  * host's (`Host.abandon`), or a publisher's native video
  * (`Publisher.abandonUpload`). A platform that created a resource for it
  * deletes it (Vimeo's video, Facebook's started video), so that no orphan
- * stays in the user's library; what was done is logged and kept in the
- * task's history. Best effort: a failure is logged.
+ * stays in the user's library; what was done is logged and kept on the task
+ * (`abandoned`, an event of its history). Best effort: a failure is logged.
  *
  * A publisher's upload whose every byte the platform acknowledged is left
  * alone: the request that publishes it may have gone out (an unknown
@@ -742,15 +742,13 @@ export const abandonUpload = (engine: Engine, taskId: TaskId, platformId: Platfo
     if (publisher !== undefined && session.value.acknowledged >= session.value.totalBytes) return
     const done = yield* abandon(session.value)
     if (done === undefined) return
-    const note = `${displayName[platformId]}: ${done}`
-    yield* Effect.logInfo(note)
-    // A note in the history, under the state the task is in: not a state change.
+    yield* Effect.logInfo(`${displayName[platformId]}: ${done}`)
+    // Kept on the task, where its history shows it (as a retraction is).
     yield* withNow((now) =>
-      modify(
-        engine,
-        taskId,
-        (t) => rebuild(t, { history: [...t.history, new HistoryEntry({ state: t.state, at: now, message: note })] })
-      )
+      modify(engine, taskId, (t) =>
+        rebuild(t, {
+          abandoned: [...(t.abandoned ?? []), new Abandonment({ platform: platformId, note: done, at: now })]
+        }))
     )
   }).pipe(
     Effect.catchAllCause((cause) =>
