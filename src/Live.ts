@@ -19,7 +19,8 @@ import * as Durable from "./Durable.js"
 import * as Medusa from "./Medusa.js"
 import * as Config from "./MedusaConfig.js"
 import type { MedusaConfig } from "./MedusaConfig.js"
-import { modulesList, type PlatformId } from "./PlatformId.js"
+import { Accounts, type Host, type Publisher } from "./Platform.js"
+import { moduleOf, modulesList, type PlatformId, type Target } from "./PlatformId.js"
 import type * as PlatformModule from "./PlatformModule.js"
 import type { ConfigError, StoreError } from "./PublishError.js"
 import * as TaskStore from "./TaskStore.js"
@@ -37,10 +38,38 @@ export const platforms = (config: MedusaConfig): Layer.Layer<never> => {
   // `medusa.max_wait` and `medusa.stall_timeout` hold for every platform that does not set its own.
   const defaults = { maxWait: config.medusa.maxWait, stallTimeout: config.medusa.stallTimeout }
   const layers: Array<Layer.Layer<any, never, PlatformModule.Requirements>> = []
+  const named = Config.configuredTargets(config).filter(({ platform, target }) => target !== platform)
   for (const module of modulesList) {
     const section = config[module.id as PlatformId]
     if (section === undefined) continue
-    layers.push(Layer.effect(module.tag as Context.Tag<any, any>, module.make(section, defaults)))
+    // The default account named by `default_account` is one adapter under both targets.
+    const same = named.find((t) => t.section === section)
+    layers.push(
+      Layer.effect(
+        module.tag as Context.Tag<any, any>,
+        (same !== undefined ?
+          Effect.map(Accounts, (a) => adapterIn(a, same.target)) :
+          module.make(section, defaults)) as Effect.Effect<any, never, PlatformModule.Requirements>
+      )
+    )
+  }
+  if (named.length > 0) {
+    // One adapter per named account, each from its own section (its own credentials, bounds and ledgers).
+    const accounts = Layer.effect(
+      Accounts,
+      Effect.gen(function*() {
+        const hosts: Record<string, Host<any>> = {}
+        const publishers: Record<string, Publisher<any>> = {}
+        for (const { platform, section, target } of named) {
+          const module = moduleOf(platform)
+          if (module.kind === "host") hosts[target] = yield* module.make(section, defaults)
+          else publishers[target] = yield* module.make(section, defaults)
+        }
+        return { hosts, publishers } as Context.Tag.Service<Accounts>
+      })
+    )
+    for (let i = 0; i < layers.length; i++) layers[i] = layers[i]!.pipe(Layer.provideMerge(accounts))
+    layers.push(accounts)
   }
   if (layers.length === 0) return Layer.empty
   const [first, ...rest] = layers
@@ -48,6 +77,10 @@ export const platforms = (config: MedusaConfig): Layer.Layer<never> => {
     Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeFileSystem.layer))
   ) as unknown as Layer.Layer<never>
 }
+
+const adapterIn = (accounts: Context.Tag.Service<Accounts>, target: Target): Host<any> | Publisher<any> =>
+  (accounts.hosts as Record<string, Host<any>>)[target] ??
+    (accounts.publishers as Record<string, Publisher<any>>)[target]!
 
 /**
  * What `layer` may change in the config's choice.

@@ -44,7 +44,7 @@ import * as Retract from "./internal/task/retract.js"
 import * as Config from "./MedusaConfig.js"
 import type { MedusaConfig } from "./MedusaConfig.js"
 import type { Batch, BatchManifest, Validation } from "./Planning.js"
-import type { PlatformId } from "./PlatformId.js"
+import type { PlatformId, Target } from "./PlatformId.js"
 import type { InvalidBatch, InvalidRequest, PlatformError, StoreError, TaskNotReady } from "./PublishError.js"
 import { ConfigError, InvalidTransition, Issue, TaskCancelled, TaskNotFound } from "./PublishError.js"
 import type { PublishRequestInput } from "./PublishRequest.js"
@@ -141,8 +141,8 @@ export interface Service {
  * @category models
  */
 export interface RetractOptions {
-  /** Only these platforms (default: all the task posted or uploaded to). */
-  readonly platforms?: ReadonlyArray<PlatformId> | undefined
+  /** Only these targets (default: all the task posted or uploaded to); a platform's id selects all its accounts. */
+  readonly platforms?: ReadonlyArray<Target> | undefined
   /** Also delete the uploaded videos (default: posts only). */
   readonly videos?: boolean | undefined
 }

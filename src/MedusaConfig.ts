@@ -52,7 +52,16 @@ import { formatParseIssues } from "./internal/request/formatIssues.js"
 import { locateSyntaxError } from "./internal/request/jsonSyntax.js"
 import { nearestKey } from "./internal/request/nearestKey.js"
 import * as WebhookEvents from "./internal/webhooks/events.js"
-import { all, modulesList, type PlatformId } from "./PlatformId.js"
+import {
+  AccountName,
+  accountNameRule,
+  all,
+  isAccountName,
+  modulesList,
+  type PlatformId,
+  type Target,
+  targetOf
+} from "./PlatformId.js"
 import type { ConfigOf, PlatformModule } from "./PlatformModule.js"
 import type { Modules } from "./platforms/registry.js"
 import { ConfigError, Issue } from "./PublishError.js"
@@ -207,14 +216,36 @@ const sectionNames = (module: PlatformModule): ReadonlyArray<string> => [
   ...new Set([module.config.section ?? module.id, module.id, ...(module.aliases ?? [])])
 ]
 
-const FileSchema = Schema.Struct({
-  ...Object.fromEntries(
-    modulesList.flatMap((m) => sectionNames(m).map((name) => [name, Schema.optional(m.config.schema)]))
-  ) as Record<string, Schema.optional<Schema.Schema<unknown, any>>>,
-  medusa: Schema.optional(EngineSection),
-  telemetry: Schema.optional(TelemetrySection),
-  server: Schema.optional(ServerSection)
-})
+/**
+ * A platform section naming several accounts: `{ "accounts": { "brand": {…},
+ * "studio": {…} }, "default_account": "brand" }`, each account a section of
+ * the platform's own shape.
+ */
+const accountsSection = (module: PlatformModule) =>
+  Schema.Struct({
+    accounts: Schema.Record({ key: AccountName, value: module.config.schema as Schema.Schema<unknown, any> }),
+    defaultAccount: optional(AccountName, "default_account")
+  })
+
+/** Whether a section of the file is in the accounts form (it has `accounts`). */
+const isAccountsForm = (value: unknown): value is Record<string, unknown> =>
+  Predicate.isRecord(value) && !Array.isArray(value) && "accounts" in value
+
+/** The file's schema, each platform section in the form the file gives it (one account, or `accounts`). */
+const fileSchema = (raw: Record<string, unknown>) =>
+  Schema.Struct({
+    ...Object.fromEntries(
+      modulesList.flatMap((m) =>
+        sectionNames(m).map((name) => [
+          name,
+          Schema.optional(isAccountsForm(raw[name]) ? accountsSection(m) : m.config.schema)
+        ])
+      )
+    ) as Record<string, Schema.optional<Schema.Schema<unknown, any>>>,
+    medusa: Schema.optional(EngineSection),
+    telemetry: Schema.optional(TelemetrySection),
+    server: Schema.optional(ServerSection)
+  })
 
 // =============================================================================
 // Decoded configuration
@@ -286,6 +317,19 @@ export type {
  */
 export type PlatformSections = {
   readonly [M in Modules as M["id"]]?: ConfigOf<M>
+}
+
+/**
+ * The named accounts of each platform whose section has `accounts`, by
+ * account name, in file order. A platform's default account (its section
+ * in the single-account form, or its `default_account`) is also its entry in
+ * `PlatformSections`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type PlatformAccounts = {
+  readonly [M in Modules as M["id"]]?: Readonly<Record<string, ConfigOf<M>>>
 }
 
 /**
@@ -386,6 +430,8 @@ export interface ServerConfig {
 export interface MedusaConfig extends PlatformSections {
   /** The absolute path of the file it was read from (or `"inline"`). */
   readonly file: string
+  /** Named accounts (`facebook.accounts`), absent when no section names any. */
+  readonly accounts?: PlatformAccounts
   readonly medusa: EngineConfig
   readonly telemetry?: TelemetryConfig
   readonly server?: ServerConfig
@@ -464,8 +510,12 @@ const unknownKeys = (ast: AST.AST, value: unknown, path: ReadonlyArray<string | 
   }
   if (!Predicate.isRecord(value)) return []
   const shapes = objectShapes(ast)
-  // A record (`telemetry.headers`) takes any key.
-  if (shapes.length === 0 || shapes.some((s) => s.indexSignatures.length > 0)) return []
+  if (shapes.length === 0) return []
+  // A record (`telemetry.headers`, `facebook.accounts`) takes any key; its values are checked.
+  const record = shapes.flatMap((s) => s.indexSignatures)[0]
+  if (record !== undefined) {
+    return Object.entries(value).flatMap(([key, child]) => unknownKeys(record.type, child, [...path, key]))
+  }
   const known = new Map<string, Array<AST.AST>>()
   for (const shape of shapes) {
     for (const property of shape.propertySignatures) {
@@ -600,6 +650,30 @@ const applyEnv = (
       // accepts a prefix for each (MEDUSA_TWITTER_…, MEDUSA_X_…; the later name wins).
       const fileSection = keys.names.find((name) => name in raw) ?? keys.names[0]!
       const prefixes = keys.names.map((name) => name.toUpperCase())
+      const existingSection = raw[fileSection]
+      if (isAccountsForm(existingSection)) {
+        // Named accounts: MEDUSA_<SECTION>_<ACCOUNT>_<KEY>, for the accounts the file names.
+        const accounts = Predicate.isRecord(existingSection.accounts) ? existingSection.accounts : {}
+        const updated: Record<string, unknown> = { ...accounts }
+        for (const [account, section] of Object.entries(accounts)) {
+          const overrides: Record<string, string> = {}
+          for (const key of [...keys.required, ...keys.optional]) {
+            for (const prefix of prefixes) {
+              const name = `MEDUSA_${prefix}_${account.toUpperCase().replace(/-/g, "_")}_${key.toUpperCase()}`
+              const value = yield* envValue(name)
+              if (Option.isSome(value)) {
+                overrides[key] = value.value
+                sources.set(`${fileSection}.accounts.${account}.${key}`, name)
+              }
+            }
+          }
+          if (Object.keys(overrides).length > 0) {
+            updated[account] = { ...(Predicate.isRecord(section) ? section : {}), ...overrides }
+          }
+        }
+        out[fileSection] = { ...existingSection, accounts: updated }
+        continue
+      }
       const overrides: Record<string, string> = {}
       const names: Record<string, string> = {}
       for (const key of [...keys.required, ...keys.optional]) {
@@ -687,6 +761,7 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
       ])
     }
     const { raw, sources } = yield* applyEnv(input)
+    const FileSchema = fileSchema(raw)
     const issues: Array<Issue> = unknownKeys(FileSchema.ast, raw, [])
     const decoded = Schema.decodeUnknownEither(FileSchema)(raw, { errors: "all", onExcessProperty: "ignore" })
     if (Either.isLeft(decoded)) {
@@ -714,15 +789,59 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
         )
       }
     }
+    for (const module of modulesList) {
+      const name = sectionNames(module).find((n) => raw[n] !== undefined)
+      const section = name === undefined ? undefined : raw[name]
+      if (name === undefined || !isAccountsForm(section)) continue
+      const accounts = Predicate.isRecord(section.accounts) ? Object.keys(section.accounts) : []
+      if (Predicate.isRecord(section.accounts) && accounts.length === 0) {
+        issues.push(
+          new Issue({
+            path: [name, "accounts"],
+            message:
+              `names no account; add one, as in "accounts": { "brand": { … } }, or give the ${module.displayName} section's keys directly for a single account`
+          })
+        )
+      }
+      for (const account of accounts) {
+        if (!isAccountName(account)) {
+          issues.push(
+            new Issue({
+              path: [name, "accounts", account],
+              message: `${JSON.stringify(account)} is not an account name: ${accountNameRule}`
+            })
+          )
+        }
+      }
+      const chosen = section.default_account
+      if (typeof chosen === "string" && accounts.length > 0 && !accounts.includes(chosen)) {
+        issues.push(
+          new Issue({
+            path: [name, "default_account"],
+            message: `no account ${JSON.stringify(chosen)} in ${name}.accounts — configured: ${accounts.join(", ")}`
+          })
+        )
+      }
+    }
     if (issues.length > 0 || Either.isLeft(decoded)) return yield* problem(file, issues)
     const c = decoded.right
     const sections: Record<string, unknown> = {}
+    const accounts: Record<string, Record<string, unknown>> = {}
     for (const module of modulesList) {
       const section = sectionNames(module).map((name) => (c as Record<string, unknown>)[name]).find((v) =>
         v !== undefined
       )
       if (section === undefined) continue
-      sections[module.id] = module.config.resolvePaths?.(section, (p) => resolvePath(file, p)) ?? section
+      const resolved = (s: unknown) =>
+        module.config.resolvePaths?.(s, (p) => resolvePath(file, p), file !== "inline") ?? s
+      if (Predicate.isRecord(section) && "accounts" in section && Predicate.isRecord(section.accounts)) {
+        const named = Object.fromEntries(Object.entries(section.accounts).map(([a, s]) => [a, resolved(s)]))
+        accounts[module.id] = named
+        const chosen = section.defaultAccount
+        if (typeof chosen === "string") sections[module.id] = named[chosen]
+        continue
+      }
+      sections[module.id] = resolved(section)
     }
     const engine = c.medusa
     const store: StoreConfig = engine?.store === undefined || engine.store === "memory" ?
@@ -733,6 +852,7 @@ export const decode = (input: unknown, file: string = "inline"): Effect.Effect<M
     const config: MedusaConfig = {
       file,
       ...(sections as PlatformSections),
+      ...(Object.keys(accounts).length > 0 ? { accounts: accounts as PlatformAccounts } : {}),
       ...(c.server !== undefined ?
         {
           server: {
@@ -858,4 +978,25 @@ export const runnerOptions = (config: MedusaConfig): RunnerConfig => config.medu
  * @category getters
  */
 export const configuredPlatforms = (config: MedusaConfig): ReadonlyArray<PlatformId> =>
-  all.filter((id) => config[id] !== undefined)
+  all.filter((id) => config[id] !== undefined || config.accounts?.[id] !== undefined)
+
+/**
+ * Every configured account, as its target and its section: a platform's
+ * default account as the platform's id (`facebook`), each named one as
+ * `facebook:brand`. A default account that is also named (`default_account`)
+ * is listed under both.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const configuredTargets = (
+  config: MedusaConfig
+): ReadonlyArray<{ readonly target: Target; readonly platform: PlatformId; readonly section: unknown }> =>
+  all.flatMap((platform) => [
+    ...(config[platform] !== undefined ? [{ target: platform as Target, platform, section: config[platform] }] : []),
+    ...Object.entries(config.accounts?.[platform] ?? {}).map(([account, section]) => ({
+      target: targetOf(platform, account),
+      platform,
+      section
+    }))
+  ])

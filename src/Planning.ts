@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import type { MediaFile } from "./Platform.js"
-import type { PlatformId } from "./PlatformId.js"
+import type { Target } from "./PlatformId.js"
 import type { PublishRequest, PublishRequestInput } from "./PublishRequest.js"
 import type { Task } from "./Task.js"
 
@@ -50,7 +50,7 @@ export interface Batch {
  * @category models
  */
 export interface QuotaCheck {
-  readonly platform: PlatformId
+  readonly platform: Target
   /** What is counted: `"uploads"`, `"units"`, `"posts"`. */
   readonly bucket: string
   /** Used in the current window (before this task). */
@@ -91,12 +91,12 @@ export interface ValidationJson {
   readonly valid: true
   readonly media_file: string
   readonly media_bytes: number
-  readonly platforms: ReadonlyArray<PlatformId>
+  readonly platforms: ReadonlyArray<Target>
   readonly policy: string
   /** ISO 8601, UTC: when the task would start (absent: at once). */
   readonly run_at?: string
   readonly quota: ReadonlyArray<{
-    readonly platform: PlatformId
+    readonly platform: Target
     readonly bucket: string
     readonly used: number
     readonly needs: number

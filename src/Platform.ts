@@ -9,11 +9,12 @@
  *
  * @since 0.1.0
  */
-import type * as Context from "effect/Context"
+import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { HostId, PlatformId, PublisherId } from "./PlatformId.js"
+import type { HostId, PublisherId } from "./PlatformId.js"
+import { HostTarget, PublisherTarget, Target } from "./PlatformId.js"
 import type { Modules } from "./platforms/registry.js"
 import type { Issue, PlatformError } from "./PublishError.js"
 import type { TaskId } from "./TaskId.js"
@@ -46,8 +47,8 @@ export class MediaFile extends Schema.Class<MediaFile>("@medusa/MediaFile")({
  * @category models
  */
 export class UploadSession extends Schema.Class<UploadSession>("@medusa/UploadSession")({
-  /** A host, or a publisher that uploads the file natively (Facebook, LinkedIn video). */
-  host: PlatformId,
+  /** A host, or a publisher that uploads the file natively (Facebook, LinkedIn video); the engine keys it by target (`facebook:brand`). */
+  host: Target,
   /**
    * YouTube's resumable session URI, Vimeo's tus `upload_link`, Facebook's
    * `upload_session_id`, or LinkedIn's upload state (its parts and their ETags, as JSON).
@@ -71,8 +72,8 @@ export class UploadSession extends Schema.Class<UploadSession>("@medusa/UploadSe
  * @category models
  */
 export class UploadProgress extends Schema.Class<UploadProgress>("@medusa/UploadProgress")({
-  /** A host, or a publisher that uploads the file natively. */
-  host: PlatformId,
+  /** A host, or a publisher that uploads the file natively; the engine keys it by target (`youtube:studio`). */
+  host: Target,
   /** Bytes written to the wire so far, across attempts of the current session. */
   bytesSent: Schema.Number,
   /** Bytes the server has confirmed. */
@@ -87,7 +88,8 @@ export class UploadProgress extends Schema.Class<UploadProgress>("@medusa/Upload
  * @category models
  */
 export class UploadedVideo extends Schema.Class<UploadedVideo>("@medusa/UploadedVideo")({
-  host: HostId,
+  /** The host, or on a task the host's target (`youtube:studio` for a named account). */
+  host: HostTarget,
   videoId: Schema.String,
   url: Schema.String,
   /** The title it was uploaded with (the card title of a LinkedIn article linking to it). */
@@ -99,7 +101,8 @@ export class UploadedVideo extends Schema.Class<UploadedVideo>("@medusa/Uploaded
  * @category models
  */
 export class PublishedPost extends Schema.Class<PublishedPost>("@medusa/PublishedPost")({
-  publisher: PublisherId,
+  /** The publisher, or on a task the publisher's target (`facebook:brand` for a named account). */
+  publisher: PublisherTarget,
   postId: Schema.String,
   url: Schema.optional(Schema.String)
 }) {}
@@ -145,8 +148,12 @@ export interface Allowance {
   readonly needs: number
   /** Epoch milliseconds. */
   readonly resetsAt: number
-  /** Length of a window, in milliseconds (a day for YouTube). */
+  /** Length of a window, in milliseconds (a day for YouTube); `nextReset` is exact when windows differ (months). */
   readonly windowMillis: number
+  /** The first reset after an instant (epoch ms); absent: every window lasts `windowMillis`. */
+  readonly nextReset?: ((at: number) => number) | undefined
+  /** What a task held by it waits for (`"LinkedIn daily limit"`); default `"<platform> quota"`. */
+  readonly waitReason?: string | undefined
 }
 
 /**
@@ -335,6 +342,12 @@ export interface Publisher<M> {
    */
   readonly validate: (metadata: M, media: MediaFile) => Effect.Effect<ReadonlyArray<Issue>>
   /**
+   * The allowances a post with this metadata spends (LinkedIn's daily post
+   * limit, an X monthly post cap), read from a local ledger: planned before
+   * tasks start, as a host's are.
+   */
+  readonly allowances?: ((metadata: M) => Effect.Effect<ReadonlyArray<Allowance>>) | undefined
+  /**
    * Posts once. Retries only when the platform certainly did not create the
    * post; when the outcome is unknown it calls `find`, and fails with
    * `PostOutcomeUnknown` when nothing confirms the post.
@@ -445,3 +458,17 @@ export {
  * @category models
  */
 export type Platforms = Context.Tag.Identifier<Modules["tag"]>
+
+/**
+ * The adapters of the named accounts (`facebook:brand`), keyed by target,
+ * one built per account from its config section. A platform's default
+ * account is provided under the platform's tag, as ever; the engine resolves
+ * both. `Live.platforms` provides this from the config's `accounts`.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Accounts extends Context.Tag("@medusa/Accounts")<Accounts, {
+  readonly hosts: Readonly<Record<`${HostId}:${string}`, Host<any>>>
+  readonly publishers: Readonly<Record<`${PublisherId}:${string}`, Publisher<any>>>
+}>() {}

@@ -111,8 +111,14 @@ export interface ModuleBase<Id extends string, Config, Metadata> {
     readonly section?: string | undefined
     /** The section's schema: file keys (snake_case) → the adapter's options. */
     readonly schema: Schema.Schema<Config, any>
-    /** Makes the decoded section's relative paths absolute (against the config file's directory). */
-    readonly resolvePaths?: ((config: Config, resolve: (path: string) => string) => Config) | undefined
+    /**
+     * Makes the decoded section's relative paths absolute (against the config
+     * file's directory). `fromFile` is false for a config given inline, which
+     * has no directory of its own for default files.
+     */
+    readonly resolvePaths?:
+      | ((config: Config, resolve: (path: string) => string, fromFile: boolean) => Config)
+      | undefined
   }
   /** The schema of `metadata.<id>` in a publish request. */
   readonly metadata: Schema.Schema<Metadata, any>

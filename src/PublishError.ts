@@ -10,14 +10,15 @@
  */
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
-import { displayName, PlatformId } from "./PlatformId.js"
+import { Target, targetName } from "./PlatformId.js"
 
 // =============================================================================
 // Platform errors
 // =============================================================================
 
 const platformFields = {
-  platform: PlatformId,
+  /** The platform, or the target (`facebook:brand`) once the engine recorded it for a named account. */
+  platform: Target,
   /** HTTP status of the answer that failed, when there was one. */
   status: Schema.optional(Schema.Number),
   /** The platform's own error code (`quotaExceeded`, `190/460`, `4102`, …). */
@@ -30,12 +31,12 @@ const platformFields = {
 }
 
 const formatMessage = (self: {
-  readonly platform: PlatformId
+  readonly platform: Target
   readonly platformMessage?: string | undefined
   readonly description?: string | undefined
   readonly reason: string
 }): string => {
-  const head = `${displayName[self.platform]} API error: ${self.platformMessage ?? self.reason}`
+  const head = `${targetName(self.platform)} API error: ${self.platformMessage ?? self.reason}`
   return self.description ? `${head} (${self.description})` : head
 }
 

@@ -8,8 +8,20 @@
  *
  * @since 0.1.0
  */
+import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { type HostId, hosts, names, PlatformId, type PlatformId as PlatformIdType } from "./PlatformId.js"
+import {
+  accountNameRule,
+  type HostId,
+  hosts,
+  names,
+  parseTarget,
+  PlatformId,
+  type PlatformId as PlatformIdType,
+  platformOf,
+  Target,
+  type Target as TargetType
+} from "./PlatformId.js"
 import { type Modules, modules } from "./platforms/registry.js"
 
 /**
@@ -28,6 +40,34 @@ export const PlatformName: Schema.Schema<PlatformIdType, string> = Schema.transf
     encode: (id) => id
   }
 )
+
+/**
+ * A target as requests write it: a platform's id or alias, optionally with
+ * one of its configured accounts (`"facebook:brand"`, `"twitter:studio"`),
+ * decoded to the id (`"x:studio"`). Whether the account is configured is
+ * checked against the config when the request is validated.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const TargetName: Schema.Schema<TargetType, string> = Schema.transformOrFail(Schema.String, Target, {
+  strict: true,
+  decode: (name, _, ast) => {
+    const target = parseTarget(name)
+    return target !== undefined ?
+      ParseResult.succeed(target) :
+      ParseResult.fail(
+        new ParseResult.Type(
+          ast,
+          name,
+          `expected one of ${
+            Object.keys(names).map((n) => JSON.stringify(n)).join(", ")
+          }, optionally with ":<account>" (${accountNameRule}), got ${JSON.stringify(name)}`
+        )
+      )
+  },
+  encode: (target) => ParseResult.succeed(target)
+})
 
 export {
   /**
@@ -114,13 +154,42 @@ const metadataFields = Object.fromEntries(
   modules.map((m) => [m.id, Schema.optional(m.metadata)])
 ) as unknown as MetadataFields
 
+// `metadata["facebook:brand"]`: a named account's own metadata, decoded by its platform's schema.
+const accountMetadata = modules.map((m) =>
+  Schema.Record({
+    key: Schema.TemplateLiteral(Schema.Literal(m.id), Schema.Literal(":"), Schema.String),
+    value: m.metadata as Schema.Schema<unknown, any>
+  })
+)
+
 /**
- * Each selected platform's metadata, under its id (each module's `metadata` schema).
+ * Each selected platform's metadata, under its id (each module's `metadata`
+ * schema). A named account may have its own, under its target
+ * (`"facebook:brand"`); without it, the account takes its platform's
+ * (`metadataFor`).
  *
  * @since 0.1.0
  * @category schemas
  */
-export class Metadata extends Schema.Class<Metadata>("@medusa/Metadata")(metadataFields) {}
+export class Metadata extends Schema.Class<Metadata>("@medusa/Metadata")(
+  // A schema (not fields): the class keeps the records; its type shows the platforms' fields.
+  Schema.Struct(
+    metadataFields,
+    ...(accountMetadata as unknown as [typeof accountMetadata[number]])
+  ) as unknown as Schema.Struct<MetadataFields>
+) {}
+
+/**
+ * The metadata a target posts or uploads with: its own
+ * (`metadata["facebook:brand"]`), else its platform's (`metadata.facebook`).
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const metadataFor = (metadata: Metadata, target: TargetType): unknown => {
+  const own = (metadata as unknown as Record<string, unknown>)[target]
+  return own !== undefined ? own : (metadata as unknown as Record<string, unknown>)[platformOf(target)]
+}
 
 /**
  * What happens when a platform fails:
@@ -153,7 +222,8 @@ export type Policy = typeof Policy.Type
  */
 export class PublishRequest extends Schema.Class<PublishRequest>("@medusa/PublishRequest")({
   mediaFile: Schema.String,
-  platforms: Schema.Array(PlatformName),
+  /** Targets: a platform (its default account) or `"<platform>:<account>"` for a named account. */
+  platforms: Schema.Array(TargetName),
   metadata: Metadata,
   policy: Schema.optionalWith(Policy, { default: () => "fail-fast" as const }),
   /** ISO 8601 time before which the task stays `pending` (durable stores only keep this across restarts). */

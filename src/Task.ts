@@ -11,7 +11,7 @@
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { MediaFile, PublishedPost, UploadedVideo, UploadProgress } from "./Platform.js"
-import { HostId, PlatformId, PublisherId } from "./PlatformId.js"
+import { type HostTarget, isHost, platformOf, PublisherTarget, Target } from "./PlatformId.js"
 import { InvalidTransition } from "./PublishError.js"
 import { PublishRequest } from "./PublishRequest.js"
 import { TaskId } from "./TaskId.js"
@@ -68,7 +68,8 @@ export class HistoryEntry extends Schema.Class<HistoryEntry>("@medusa/HistoryEnt
  * @category models
  */
 export class TaskFailure extends Schema.Class<TaskFailure>("@medusa/TaskFailure")({
-  platform: Schema.optional(PlatformId),
+  /** The target that failed: `facebook`, or `facebook:brand` for a named account. */
+  platform: Schema.optional(Target),
   /** Stable snake_case reason: `quota_exceeded`, `post_outcome_unknown`, … */
   code: Schema.String,
   /** Human message: `"YouTube API error: <the platform's own message>"`. */
@@ -95,7 +96,7 @@ export class TaskFailure extends Schema.Class<TaskFailure>("@medusa/TaskFailure"
  * @category models
  */
 export class PlatformWait extends Schema.Class<PlatformWait>("@medusa/PlatformWait")({
-  platform: PlatformId,
+  platform: Target,
   /** Why, in a few words: `"rate limited"`, `"Graph API usage at 93%"`. */
   reason: Schema.String,
   /** Epoch milliseconds. */
@@ -122,7 +123,7 @@ export class Task extends Schema.Class<Task>("@medusa/Task")({
   /** Every failure (one under fail-fast; possibly several under best-effort). */
   failures: Schema.Array(TaskFailure),
   /** Platforms skipped under best-effort because a host they needed failed. */
-  skipped: Schema.Array(PlatformId),
+  skipped: Schema.Array(Target),
   /** Epoch milliseconds; the task stays pending until then. */
   runAt: Schema.optional(Schema.Number),
   /** The waits platforms announced, one per platform, removed when that platform's step goes on. */
@@ -144,7 +145,8 @@ export class Task extends Schema.Class<Task>("@medusa/Task")({
  * @category models
  */
 export class Abandonment extends Schema.Class<Abandonment>("@medusa/Abandonment")({
-  platform: PlatformId,
+  /** The platform, or the account's target (`youtube:studio`). */
+  platform: Target,
   note: Schema.String,
   /** Epoch milliseconds. */
   at: Schema.Number
@@ -157,7 +159,7 @@ export class Abandonment extends Schema.Class<Abandonment>("@medusa/Abandonment"
  * @category models
  */
 export class Retraction extends Schema.Class<Retraction>("@medusa/Retraction")({
-  platform: PlatformId,
+  platform: Target,
   /** The post id or video id. */
   id: Schema.String,
   kind: Schema.Literal("post", "video"),
@@ -207,8 +209,8 @@ export const withProgress = (task: Task, progress: UploadProgress, message: stri
  * @since 0.1.0
  * @category getters
  */
-export const hostsOf = (task: Task): ReadonlyArray<HostId> =>
-  task.request.platforms.filter((p): p is HostId => p === "youtube" || p === "vimeo")
+export const hostsOf = (task: Task): ReadonlyArray<HostTarget> =>
+  task.request.platforms.filter((p): p is HostTarget => isHost(platformOf(p)))
 
 /**
  * The record of one post attempt: `intent` is written before the request is
@@ -218,7 +220,7 @@ export const hostsOf = (task: Task): ReadonlyArray<HostId> =>
  * @category models
  */
 export class PostRecord extends Schema.Class<PostRecord>("@medusa/PostRecord")({
-  publisher: PublisherId,
+  publisher: PublisherTarget,
   state: Schema.Literal("intent", "done"),
   /** Epoch milliseconds of the last change. */
   at: Schema.Number,

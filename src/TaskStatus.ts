@@ -17,7 +17,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
-import { displayName, PlatformId } from "./PlatformId.js"
+import { Target, targetName } from "./PlatformId.js"
 import type { Task } from "./Task.js"
 import { TaskState } from "./Task.js"
 
@@ -46,11 +46,11 @@ export const HostProgress: Schema.Struct<{
  * @category schemas
  */
 export const FailureJson: Schema.Struct<{
-  platform: Schema.optional<typeof PlatformId>
+  platform: Schema.optional<typeof Target>
   error: typeof Schema.String
   error_code: typeof Schema.String
 }> = Schema.Struct({
-  platform: Schema.optional(PlatformId),
+  platform: Schema.optional(Target),
   error: Schema.String,
   error_code: Schema.String
 })
@@ -63,11 +63,11 @@ export const FailureJson: Schema.Struct<{
  * @category schemas
  */
 export const WaitJson: Schema.Struct<{
-  platform: typeof PlatformId
+  platform: typeof Target
   reason: typeof Schema.String
   until: typeof Schema.String
 }> = Schema.Struct({
-  platform: PlatformId,
+  platform: Target,
   reason: Schema.String,
   /** ISO 8601, UTC. */
   until: Schema.String
@@ -85,7 +85,7 @@ export const HistoryJson: Schema.Struct<{
   at: typeof Schema.String
   message: Schema.optional<typeof Schema.String>
   event: Schema.optional<Schema.Literal<["retracted", "abandoned"]>>
-  platform: Schema.optional<typeof PlatformId>
+  platform: Schema.optional<typeof Target>
 }> = Schema.Struct({
   /** The task's state then (for an event, the state it happened in). */
   state: TaskState,
@@ -98,7 +98,7 @@ export const HistoryJson: Schema.Struct<{
    */
   event: Schema.optional(Schema.Literal("retracted", "abandoned")),
   /** With an event: the platform it concerns. */
-  platform: Schema.optional(PlatformId)
+  platform: Schema.optional(Target)
 })
 
 /**
@@ -108,12 +108,12 @@ export const HistoryJson: Schema.Struct<{
  * @category schemas
  */
 export const RetractedJson: Schema.Struct<{
-  platform: typeof PlatformId
+  platform: typeof Target
   kind: Schema.Literal<["post", "video"]>
   id: typeof Schema.String
   at: typeof Schema.String
 }> = Schema.Struct({
-  platform: PlatformId,
+  platform: Target,
   kind: Schema.Literal("post", "video"),
   id: Schema.String,
   /** ISO 8601, UTC. */
@@ -132,7 +132,7 @@ export const TaskStatus: Schema.Struct<{
   task_id: typeof Schema.String
   created_at: typeof Schema.String
   updated_at: typeof Schema.String
-  platforms: Schema.optional<Schema.Array$<typeof PlatformId>>
+  platforms: Schema.optional<Schema.Array$<typeof Target>>
   message: Schema.optional<typeof Schema.String>
   run_at: Schema.optional<typeof Schema.String>
   batch_id: Schema.optional<typeof Schema.String>
@@ -141,9 +141,9 @@ export const TaskStatus: Schema.Struct<{
   results: Schema.optional<Schema.Record$<typeof Schema.String, typeof Schema.String>>
   error: Schema.optional<typeof Schema.String>
   error_code: Schema.optional<typeof Schema.String>
-  failed_platform: Schema.optional<typeof PlatformId>
+  failed_platform: Schema.optional<typeof Target>
   failures: Schema.optional<Schema.Array$<typeof FailureJson>>
-  skipped: Schema.optional<Schema.Array$<typeof PlatformId>>
+  skipped: Schema.optional<Schema.Array$<typeof Target>>
   history: Schema.optional<Schema.Array$<typeof HistoryJson>>
   retracted: Schema.optional<Schema.Array$<typeof RetractedJson>>
 }> = Schema.Struct({
@@ -152,7 +152,7 @@ export const TaskStatus: Schema.Struct<{
   created_at: Schema.String,
   updated_at: Schema.String,
   /** The platforms the request named, in its order (what a status page shows a chip for). */
-  platforms: Schema.optional(Schema.Array(PlatformId)),
+  platforms: Schema.optional(Schema.Array(Target)),
   /** in_progress: `"Uploading to YouTube... 42%"`, `"Posting to Facebook, X..."`. */
   message: Schema.optional(Schema.String),
   /** A scheduled task: when it starts (or started), ISO 8601 UTC. */
@@ -169,11 +169,11 @@ export const TaskStatus: Schema.Struct<{
   error: Schema.optional(Schema.String),
   /** failed: stable snake_case reason, e.g. `quota_exceeded`. */
   error_code: Schema.optional(Schema.String),
-  failed_platform: Schema.optional(PlatformId),
+  failed_platform: Schema.optional(Target),
   /** failed: every failure, in the order they happened. */
   failures: Schema.optional(Schema.Array(FailureJson)),
   /** Platforms not attempted (best-effort: a host they needed failed; fail-fast: a post failed first). */
-  skipped: Schema.optional(Schema.Array(PlatformId)),
+  skipped: Schema.optional(Schema.Array(Target)),
   /** Every state change, oldest first, when the reader asked for it (`medusa status`, `GET /v1/tasks/{id}`). */
   history: Schema.optional(Schema.Array(HistoryJson)),
   /** Posts and videos taken back (`medusa retract`, the all-or-nothing policy); they stay in `results`. */
@@ -342,7 +342,7 @@ export const toJSONWithHistory = (task: Task, history: ReadonlyArray<HistoryEntr
     json: {
       state: stateAt(r.at),
       at: new Date(r.at).toISOString(),
-      message: `Took back the ${displayName[r.platform]} ${r.kind} ${r.id}`,
+      message: `Took back the ${targetName(r.platform)} ${r.kind} ${r.id}`,
       event: "retracted" as const,
       platform: r.platform
     }
@@ -352,7 +352,7 @@ export const toJSONWithHistory = (task: Task, history: ReadonlyArray<HistoryEntr
     json: {
       state: stateAt(a.at),
       at: new Date(a.at).toISOString(),
-      message: `${displayName[a.platform]}: ${a.note}`,
+      message: `${targetName(a.platform)}: ${a.note}`,
       event: "abandoned" as const,
       platform: a.platform
     }

@@ -19,7 +19,7 @@ import * as Stream from "effect/Stream"
 import * as memoryStore from "./internal/store/memory.js"
 import type { Outbox } from "./internal/webhooks/outbox.js"
 import type { PublishedPost, UploadSession } from "./Platform.js"
-import type { PlatformId, PublisherId } from "./PlatformId.js"
+import type { PublisherTarget, Target } from "./PlatformId.js"
 import type { InvalidTransition, StoreError, TaskNotFound } from "./PublishError.js"
 import type { PostRecord, Task, TaskState } from "./Task.js"
 import type { TaskId } from "./TaskId.js"
@@ -144,18 +144,21 @@ export interface Service {
   readonly changes: Stream.Stream<TaskChange, StoreError>
 
   readonly saveUploadSession: (id: TaskId, session: UploadSession) => Effect.Effect<void, StoreError>
-  readonly loadUploadSession: (id: TaskId, host: PlatformId) => Effect.Effect<Option.Option<UploadSession>, StoreError>
+  readonly loadUploadSession: (id: TaskId, host: Target) => Effect.Effect<Option.Option<UploadSession>, StoreError>
 
-  readonly recordPostIntent: (id: TaskId, publisher: PublisherId) => Effect.Effect<void, StoreError>
+  readonly recordPostIntent: (id: TaskId, publisher: PublisherTarget) => Effect.Effect<void, StoreError>
   readonly recordPostDone: (id: TaskId, post: PublishedPost) => Effect.Effect<void, StoreError>
   /**
    * Keeps `ref` with the post's intent (`PostRecord.staged`); later intents
    * of the post keep it. Absent on stores that cannot.
    */
   readonly recordPostStaged?:
-    | ((id: TaskId, publisher: PublisherId, ref: string) => Effect.Effect<void, StoreError>)
+    | ((id: TaskId, publisher: PublisherTarget, ref: string) => Effect.Effect<void, StoreError>)
     | undefined
-  readonly loadPostRecord: (id: TaskId, publisher: PublisherId) => Effect.Effect<Option.Option<PostRecord>, StoreError>
+  readonly loadPostRecord: (
+    id: TaskId,
+    publisher: PublisherTarget
+  ) => Effect.Effect<Option.Option<PostRecord>, StoreError>
 
   /** Deletes finished tasks last updated before `before` (epoch ms); returns how many. */
   readonly prune: (before: number) => Effect.Effect<number, StoreError>

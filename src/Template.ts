@@ -1,7 +1,9 @@
 /**
  * Post templates: `{youtube_url}`, `{youtube_video_id}`, `{vimeo_url}`,
  * `{vimeo_video_id}` are replaced by what the selected hosts produce; `{{`
- * and `}}` stand for literal braces.
+ * and `}}` stand for literal braces. A host's named account has its own:
+ * `{youtube:studio_url}`, `{youtube:studio_video_id}` (the bare ones are
+ * the default account's).
  *
  * ```ts
  * Template.fill("New video: {youtube_url}", { youtube_url: "https://youtube.com/watch?v=abc" })
@@ -10,11 +12,11 @@
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
-import type { HostId, PlatformId, PublisherId } from "./PlatformId.js"
-import { hosts, moduleOf, publishers } from "./PlatformId.js"
+import type { HostId, HostTarget, PublisherId, PublisherTarget, Target } from "./PlatformId.js"
+import { hosts, isAccountName, moduleOf, platformOf, publishers } from "./PlatformId.js"
 import { Issue } from "./PublishError.js"
 import type { Metadata } from "./PublishRequest.js"
-import { templateVariables } from "./PublishRequest.js"
+import { metadataFor, templateVariables } from "./PublishRequest.js"
 
 /**
  * @since 0.1.0
@@ -45,6 +47,35 @@ export const hostOf: Readonly<Record<Variable, HostId>> = Object.fromEntries(
  * @category guards
  */
 export const isVariable = (name: string): name is Variable => Object.prototype.hasOwnProperty.call(hostOf, name)
+
+const namedVariable = new RegExp(`^(${hosts.join("|")}):(.+)_(url|video_id)$`)
+
+/**
+ * The host target a variable reads (`youtube_url` → `youtube`,
+ * `youtube:studio_video_id` → `youtube:studio`), or `undefined` when the
+ * name is no variable.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const targetOfVariable = (name: string): HostTarget | undefined => {
+  if (isVariable(name)) return hostOf[name]
+  const match = namedVariable.exec(name)
+  return match !== null && isAccountName(match[2]!) ? `${match[1] as HostId}:${match[2]!}` : undefined
+}
+
+/**
+ * Realistic values for the variables of the given host targets, for
+ * submit-time length checks.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const placeholdersFor = (targets: ReadonlyArray<HostTarget>): Readonly<Record<string, string>> =>
+  Object.fromEntries(targets.flatMap((t) => {
+    const { url, videoId } = moduleOf(platformOf(t)).placeholders
+    return [[`${t}_url`, url], [`${t}_video_id`, videoId]]
+  }))
 
 /**
  * Values of realistic length used to fill templates at submit time, so that
@@ -181,8 +212,8 @@ export const fillPlaceholders = (template: string): string => fill(template, pla
  * @since 0.1.0
  * @category getters
  */
-export const availableFor = (hosts: ReadonlyArray<HostId>): ReadonlyArray<Variable> =>
-  variables.filter((v) => hosts.includes(hostOf[v]))
+export const availableFor = (hosts: ReadonlyArray<HostTarget>): ReadonlyArray<string> =>
+  hosts.flatMap((h) => [`${h}_url`, `${h}_video_id`])
 
 const describeAvailable = (available: ReadonlyArray<string>): string =>
   available.length === 0 ?
@@ -200,9 +231,9 @@ const describeAvailable = (available: ReadonlyArray<string>): string =>
 export const validate = (
   template: string,
   options: {
-    readonly platform: PlatformId
+    readonly platform: Target
     readonly path: ReadonlyArray<string | number>
-    readonly hosts: ReadonlyArray<HostId>
+    readonly hosts: ReadonlyArray<HostTarget>
   }
 ): ReadonlyArray<Issue> => {
   const parsed = parse(template)
@@ -215,7 +246,8 @@ export const validate = (
   for (const s of parsed.right) {
     if (s._tag !== "Variable" || seen.has(s.name)) continue
     seen.add(s.name)
-    if (!isVariable(s.name)) {
+    const host = targetOfVariable(s.name)
+    if (host === undefined) {
       issues.push(
         new Issue({
           path: options.path,
@@ -224,13 +256,13 @@ export const validate = (
           } (write "{{" for a literal brace)`
         })
       )
-    } else if (!options.hosts.includes(hostOf[s.name])) {
+    } else if (!options.hosts.includes(host)) {
       issues.push(
         new Issue({
           path: options.path,
-          message: `${options.platform} template uses {${s.name}}, but ${
-            hostOf[s.name]
-          } is not among the selected platforms; ${describeAvailable(available)}`
+          message: `${options.platform} template uses {${s.name}}, but ${host} is not among the selected platforms; ${
+            describeAvailable(available)
+          }`
         })
       )
     }
@@ -249,19 +281,20 @@ export const templateFields: Readonly<Record<PublisherId, ReadonlyArray<string>>
 ) as Record<PublisherId, ReadonlyArray<string>>
 
 /**
- * The templates of one publisher's metadata, with their field names.
+ * The templates of one publisher's metadata (a named account's own, else its
+ * platform's), with their field names.
  *
  * @since 0.1.0
  * @category getters
  */
 export const templatesOf = (
-  publisher: PublisherId,
+  publisher: PublisherTarget,
   metadata: Metadata
 ): ReadonlyArray<readonly [field: string, template: string]> => {
-  const m = metadata[publisher] as Record<string, unknown> | undefined
+  const m = metadataFor(metadata, publisher) as Record<string, unknown> | undefined
   if (m === undefined) return []
   const out: Array<readonly [string, string]> = []
-  for (const field of templateFields[publisher]) {
+  for (const field of templateFields[platformOf(publisher)]) {
     const value = m[field]
     if (typeof value === "string") out.push([field, value])
   }
@@ -274,11 +307,12 @@ export const templatesOf = (
  * @since 0.1.0
  * @category getters
  */
-export const hostsNeeded = (publisher: PublisherId, metadata: Metadata): ReadonlyArray<HostId> => {
-  const needed = new Set<HostId>()
+export const hostsNeeded = (publisher: PublisherTarget, metadata: Metadata): ReadonlyArray<HostTarget> => {
+  const needed = new Set<HostTarget>()
   for (const [, template] of templatesOf(publisher, metadata)) {
     for (const name of variablesOf(template)) {
-      if (isVariable(name)) needed.add(hostOf[name])
+      const host = targetOfVariable(name)
+      if (host !== undefined) needed.add(host)
     }
   }
   return [...needed]

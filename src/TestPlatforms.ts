@@ -21,10 +21,12 @@ import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { FindContext, Host, Platforms, PostContext, Publisher, UploadContext } from "./Platform.js"
 import {
+  Accounts,
   FacebookPublisher,
   LinkedInPublisher,
   madeAfter,
@@ -36,8 +38,8 @@ import {
   XPublisher,
   YouTubeHost
 } from "./Platform.js"
-import type { HostId, PlatformId, PublisherId } from "./PlatformId.js"
-import { all as allPlatforms, moduleOf } from "./PlatformId.js"
+import type { HostId, HostTarget, PlatformId, PublisherId, PublisherTarget, Target } from "./PlatformId.js"
+import { all as allPlatforms, isHost, moduleOf, platformOf } from "./PlatformId.js"
 import type { Issue, PlatformError } from "./PublishError.js"
 import { PostOutcomeUnknown } from "./PublishError.js"
 import type { TaskId } from "./TaskId.js"
@@ -136,7 +138,7 @@ export type Options =
  * @category models
  */
 export interface Call {
-  readonly platform: PlatformId
+  readonly platform: Target
   readonly operation: "validate" | "upload" | "afterUpload" | "abandon" | "post" | "find" | "retract" | "remove"
   readonly taskId?: TaskId | undefined
   /** The metadata passed (for `post`: with templates filled). */
@@ -154,29 +156,29 @@ export interface Call {
 export interface Control {
   /** Every call, in order. */
   readonly calls: Effect.Effect<ReadonlyArray<Call>>
-  readonly callsTo: (platform: PlatformId) => Effect.Effect<ReadonlyArray<Call>>
+  readonly callsTo: (platform: Target) => Effect.Effect<ReadonlyArray<Call>>
   /** Completes once an upload or post on `platform` has started. */
-  readonly started: (platform: PlatformId) => Effect.Effect<void>
+  readonly started: (platform: Target) => Effect.Effect<void>
   /** Completes once an upload or post on `platform` has been interrupted. */
-  readonly interrupted: (platform: PlatformId) => Effect.Effect<void>
-  readonly wasInterrupted: (platform: PlatformId) => Effect.Effect<boolean>
+  readonly interrupted: (platform: Target) => Effect.Effect<void>
+  readonly wasInterrupted: (platform: Target) => Effect.Effect<boolean>
   /** Opens the gate of a `gated` platform (for good). */
-  readonly release: (platform: PlatformId) => Effect.Effect<void>
+  readonly release: (platform: Target) => Effect.Effect<void>
   /** Uploads or posts running now on `platform`. */
-  readonly inFlight: (platform: PlatformId) => Effect.Effect<number>
+  readonly inFlight: (platform: Target) => Effect.Effect<number>
   /** The most that ever ran at once on `platform`. */
-  readonly maxInFlight: (platform: PlatformId) => Effect.Effect<number>
+  readonly maxInFlight: (platform: Target) => Effect.Effect<number>
   /** Waits until at least `n` uploads or posts run at once on `platform`. */
-  readonly awaitInFlight: (platform: PlatformId, n: number) => Effect.Effect<void>
+  readonly awaitInFlight: (platform: Target, n: number) => Effect.Effect<void>
   /** Posts made, per publisher. */
-  readonly posts: (publisher: PublisherId) => Effect.Effect<ReadonlyArray<PublishedPost>>
+  readonly posts: (publisher: PublisherTarget) => Effect.Effect<ReadonlyArray<PublishedPost>>
   /** Forgets a post, so `find` cannot see it (to test `PostOutcomeUnknown`). */
-  readonly forgetPosts: (publisher: PublisherId) => Effect.Effect<void>
+  readonly forgetPosts: (publisher: PublisherTarget) => Effect.Effect<void>
   /**
    * Puts a post with this (filled) metadata on the platform, dated `at`
    * (epoch ms): a post made outside Medusa, such as an older identical one.
    */
-  readonly seedPost: (publisher: PublisherId, metadata: unknown, at: number) => Effect.Effect<PublishedPost>
+  readonly seedPost: (publisher: PublisherTarget, metadata: unknown, at: number) => Effect.Effect<PublishedPost>
 }
 
 /**
@@ -187,11 +189,16 @@ export class TestPlatforms extends Context.Tag("@medusa/TestPlatforms")<TestPlat
 
 interface Internal extends Control {
   readonly record: (call: Omit<Call, "at">) => Effect.Effect<void>
-  readonly track: <A, E>(platform: PlatformId, effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
-  readonly gate: (platform: PlatformId) => Effect.Effect<void>
-  readonly addPost: (taskId: TaskId, post: PublishedPost, metadata: unknown) => Effect.Effect<void>
+  readonly track: <A, E>(platform: Target, effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
+  readonly gate: (platform: Target) => Effect.Effect<void>
+  readonly addPost: (
+    taskId: TaskId,
+    account: PublisherTarget,
+    post: PublishedPost,
+    metadata: unknown
+  ) => Effect.Effect<void>
   readonly findPost: (
-    publisher: PublisherId,
+    publisher: PublisherTarget,
     metadata: unknown,
     intentAt: number
   ) => Effect.Effect<Option.Option<PublishedPost>>
@@ -201,21 +208,33 @@ interface Internal extends Control {
 const makeControl = (recordCalls: boolean): Effect.Effect<Internal> =>
   Effect.gen(function*() {
     const calls: Array<Call> = []
-    const started = {} as Record<PlatformId, Deferred.Deferred<void>>
-    const interrupted = {} as Record<PlatformId, Deferred.Deferred<void>>
-    const gates = {} as Record<PlatformId, Effect.Latch>
-    for (const id of allPlatforms) {
-      started[id] = yield* Deferred.make<void>()
-      interrupted[id] = yield* Deferred.make<void>()
-      gates[id] = yield* Effect.makeLatch(false)
+    // Per target: every platform's default account, and the named accounts as they are first used.
+    const started: Partial<Record<Target, Deferred.Deferred<void>>> = {}
+    const interrupted: Partial<Record<Target, Deferred.Deferred<void>>> = {}
+    const gates: Partial<Record<Target, Effect.Latch>> = {}
+    const inFlight: Partial<Record<Target, number>> = {}
+    const maxInFlight: Partial<Record<Target, number>> = {}
+    const ensure = (target: Target): void => {
+      if (started[target] !== undefined) return
+      started[target] = Deferred.unsafeMake<void>(FiberId.none)
+      interrupted[target] = Deferred.unsafeMake<void>(FiberId.none)
+      gates[target] = Effect.unsafeMakeLatch(false)
+      inFlight[target] = 0
+      maxInFlight[target] = 0
     }
-    const zero = () => Object.fromEntries(allPlatforms.map((id) => [id, 0])) as Record<PlatformId, number>
+    for (const id of allPlatforms) ensure(id)
     // Plain counters (cheap enough for the benchmark); waiters are woken when a count rises.
-    const inFlight = zero()
-    const maxInFlight = zero()
-    const waiters = new Set<{ readonly platform: PlatformId; readonly n: number; readonly wake: Effect.Latch }>()
-    // Keyed by task (or seed) and publisher; the metadata is serialised only when searched.
-    const posts = new Map<string, { readonly post: PublishedPost; readonly metadata: unknown; readonly at: number }>()
+    const waiters = new Set<{ readonly platform: Target; readonly n: number; readonly wake: Effect.Latch }>()
+    // Keyed by task (or seed) and publisher's target; the metadata is serialised only when searched.
+    const posts = new Map<
+      string,
+      {
+        readonly post: PublishedPost
+        readonly account: PublisherTarget
+        readonly metadata: unknown
+        readonly at: number
+      }
+    >()
     let counter = 0
 
     const record = (call: Omit<Call, "at">) =>
@@ -225,39 +244,41 @@ const makeControl = (recordCalls: boolean): Effect.Effect<Internal> =>
 
     // One synchronous step: this runs around every test upload and post, so
     // it is on the engine benchmark's path.
-    const enter = (platform: PlatformId): void => {
-      const n = ++inFlight[platform]
-      if (n > maxInFlight[platform]) maxInFlight[platform] = n
+    const enter = (platform: Target): void => {
+      ensure(platform)
+      const n = ++inFlight[platform]!
+      if (n > maxInFlight[platform]!) maxInFlight[platform] = n
       for (const waiter of waiters) {
         if (waiter.platform === platform && n >= waiter.n) {
           waiters.delete(waiter)
           waiter.wake.unsafeOpen()
         }
       }
-      Deferred.unsafeDone(started[platform], Effect.void)
+      Deferred.unsafeDone(started[platform]!, Effect.void)
     }
 
     // acquireUseRelease + onInterrupt, folded into one uninterruptible region
     // with a single exit handler (half the run-loop steps, on every call).
-    const track = <A, E>(platform: PlatformId, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    const track = <A, E>(platform: Target, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
       Effect.uninterruptibleMask((restore) => {
         enter(platform)
         return Effect.matchCauseEffect(restore(effect), {
           onFailure: (cause) => {
-            inFlight[platform]--
-            if (Cause.isInterruptedOnly(cause)) Deferred.unsafeDone(interrupted[platform], Effect.void)
+            inFlight[platform]!--
+            if (Cause.isInterruptedOnly(cause)) Deferred.unsafeDone(interrupted[platform]!, Effect.void)
             return Effect.failCause(cause)
           },
           onSuccess: (a) => {
-            inFlight[platform]--
+            inFlight[platform]!--
             return Effect.succeed(a)
           }
         })
       })
 
-    const awaitInFlight = (platform: PlatformId, n: number) =>
+    const awaitInFlight = (platform: Target, n: number) =>
       Effect.gen(function*() {
-        if (inFlight[platform] >= n) return
+        ensure(platform)
+        if (inFlight[platform]! >= n) return
         const wake = yield* Effect.makeLatch(false)
         waiters.add({ platform, n, wake })
         yield* wake.await
@@ -266,32 +287,37 @@ const makeControl = (recordCalls: boolean): Effect.Effect<Internal> =>
     const control: Internal = {
       calls: Effect.sync(() => [...calls]),
       callsTo: (platform) => Effect.sync(() => calls.filter((c) => c.platform === platform)),
-      started: (platform) => Deferred.await(started[platform]),
-      interrupted: (platform) => Deferred.await(interrupted[platform]),
-      wasInterrupted: (platform) => Deferred.isDone(interrupted[platform]),
-      release: (platform) => gates[platform].open,
-      inFlight: (platform) => Effect.sync(() => inFlight[platform]),
-      maxInFlight: (platform) => Effect.sync(() => maxInFlight[platform]),
+      started: (platform) => Effect.suspend(() => (ensure(platform), Deferred.await(started[platform]!))),
+      interrupted: (platform) => Effect.suspend(() => (ensure(platform), Deferred.await(interrupted[platform]!))),
+      wasInterrupted: (platform) => Effect.suspend(() => (ensure(platform), Deferred.isDone(interrupted[platform]!))),
+      release: (platform) => Effect.suspend(() => (ensure(platform), gates[platform]!.open)),
+      inFlight: (platform) => Effect.sync(() => inFlight[platform] ?? 0),
+      maxInFlight: (platform) => Effect.sync(() => maxInFlight[platform] ?? 0),
       awaitInFlight,
       posts: (publisher) =>
-        Effect.sync(() => [...posts.values()].flatMap((p) => p.post.publisher === publisher ? [p.post] : [])),
+        Effect.sync(() => [...posts.values()].flatMap((p) => p.account === publisher ? [p.post] : [])),
       forgetPosts: (publisher) =>
         Effect.sync(() => {
-          for (const [key, entry] of posts) if (entry.post.publisher === publisher) posts.delete(key)
+          for (const [key, entry] of posts) if (entry.account === publisher) posts.delete(key)
         }),
       seedPost: (publisher, metadata, at) =>
         Effect.sync(() => {
-          const post = postOf(publisher, ++counter)
-          posts.set(`seed-${counter}/${publisher}`, { post, metadata, at })
+          const post = postOf(platformOf(publisher), ++counter)
+          posts.set(`seed-${counter}/${publisher}`, { post, account: publisher, metadata, at })
           return post
         }),
       record,
       track,
-      gate: (platform) => gates[platform].await,
-      addPost: (taskId, post, metadata) =>
+      gate: (platform) => Effect.suspend(() => (ensure(platform), gates[platform]!.await)),
+      addPost: (taskId, account, post, metadata) =>
         Effect.clockWith((clock) =>
           Effect.sync(() =>
-            void posts.set(`${taskId}/${post.publisher}`, { post, metadata, at: clock.unsafeCurrentTimeMillis() })
+            void posts.set(`${taskId}/${account}`, {
+              post,
+              account,
+              metadata,
+              at: clock.unsafeCurrentTimeMillis()
+            })
           )
         ),
       findPost: (publisher, metadata, intentAt) =>
@@ -300,7 +326,7 @@ const makeControl = (recordCalls: boolean): Effect.Effect<Internal> =>
           let found: { readonly post: PublishedPost; readonly at: number } | undefined
           for (const entry of posts.values()) {
             if (
-              entry.post.publisher === publisher && madeAfter(entry.at, intentAt) &&
+              entry.account === publisher && madeAfter(entry.at, intentAt) &&
               JSON.stringify(entry.metadata) === text && (found === undefined || entry.at >= found.at)
             ) found = entry
           }
@@ -342,7 +368,11 @@ const videoOf = (host: HostId, n: number): UploadedVideo => {
   return new UploadedVideo({ host, videoId, url: `https://vimeo.com/${videoId}` }, true)
 }
 
-const makeHost = <M>(id: HostId, options: HostOptions): Effect.Effect<Host<M>, never, InternalControl> =>
+const makeHost = <M>(
+  id: HostId,
+  options: HostOptions,
+  key: HostTarget = id
+): Effect.Effect<Host<M>, never, InternalControl> =>
   Effect.map(InternalControl, (control) => {
     const delay = Duration.decode(options.delay ?? 0)
     const events = Math.max(0, options.progressEvents ?? 4)
@@ -350,16 +380,16 @@ const makeHost = <M>(id: HostId, options: HostOptions): Effect.Effect<Host<M>, n
 
     const upload = (context: UploadContext<M>): Effect.Effect<UploadedVideo, PlatformError> =>
       control.track(
-        id,
+        key,
         Effect.gen(function*() {
           yield* control.record({
-            platform: id,
+            platform: key,
             operation: "upload",
             taskId: context.taskId,
             metadata: context.metadata,
             resumed: Option.isSome(context.resume)
           })
-          if (options.gated) yield* control.gate(id)
+          if (options.gated) yield* control.gate(key)
           const total = context.media.size
           const createdAt = yield* Clock.currentTimeMillis
           let session = Option.getOrElse(context.resume, () =>
@@ -393,7 +423,7 @@ const makeHost = <M>(id: HostId, options: HostOptions): Effect.Effect<Host<M>, n
 
     const afterUpload = (video: UploadedVideo, metadata: M, taskId: TaskId): Effect.Effect<void, PlatformError> =>
       Effect.gen(function*() {
-        yield* control.record({ platform: id, operation: "afterUpload", taskId, metadata: { video, metadata } })
+        yield* control.record({ platform: key, operation: "afterUpload", taskId, metadata: { video, metadata } })
         if (fail?.at === "afterUpload") return yield* fail.error
       })
 
@@ -407,15 +437,15 @@ const makeHost = <M>(id: HostId, options: HostOptions): Effect.Effect<Host<M>, n
         } :
         {}),
       validate: (metadata: M) =>
-        Effect.as(control.record({ platform: id, operation: "validate", metadata }), options.issues ?? []),
+        Effect.as(control.record({ platform: key, operation: "validate", metadata }), options.issues ?? []),
       upload,
       afterUpload,
       remove: (video: UploadedVideo) =>
-        Effect.as(control.record({ platform: id, operation: "remove", metadata: video }), "deleted" as const),
+        Effect.as(control.record({ platform: key, operation: "remove", metadata: video }), "deleted" as const),
       ...(options.abandons ?
         {
           abandon: (session: UploadSession) =>
-            Effect.as(control.record({ platform: id, operation: "abandon", metadata: session.uri }), "abandoned")
+            Effect.as(control.record({ platform: key, operation: "abandon", metadata: session.uri }), "abandoned")
         } :
         {})
     }
@@ -459,7 +489,8 @@ const postOf = (publisher: PublisherId, n: number): PublishedPost => {
 
 const makePublisher = <M>(
   id: PublisherId,
-  options: PublisherOptions
+  options: PublisherOptions,
+  key: PublisherTarget = id
 ): Effect.Effect<Publisher<M>, never, InternalControl> =>
   Effect.map(InternalControl, (control) => {
     const delay = Duration.decode(options.delay ?? 0)
@@ -474,10 +505,15 @@ const makePublisher = <M>(
 
     const post = (context: PostContext<M>): Effect.Effect<PublishedPost, PlatformError> =>
       control.track(
-        id,
+        key,
         Effect.gen(function*() {
-          yield* control.record({ platform: id, operation: "post", taskId: context.taskId, metadata: context.metadata })
-          if (options.gated) yield* control.gate(id)
+          yield* control.record({
+            platform: key,
+            operation: "post",
+            taskId: context.taskId,
+            metadata: context.metadata
+          })
+          if (options.gated) yield* control.gate(key)
           if (options.wait !== undefined) {
             const wait = Duration.toMillis(options.wait.duration)
             const now = yield* Clock.currentTimeMillis
@@ -490,7 +526,7 @@ const makePublisher = <M>(
           unknownLeft = false
           if (lose && !options.unknownOutcome!.landed) return yield* unknownError
           const made = postOf(id, control.next())
-          yield* control.addPost(context.taskId, made, context.metadata)
+          yield* control.addPost(context.taskId, key, made, context.metadata)
           if (lose) return yield* unknownError
           return made
         })
@@ -498,20 +534,20 @@ const makePublisher = <M>(
 
     const find = (context: FindContext<M>): Effect.Effect<Option.Option<PublishedPost>, PlatformError> =>
       Effect.gen(function*() {
-        yield* control.record({ platform: id, operation: "find", taskId: context.taskId, metadata: context.metadata })
+        yield* control.record({ platform: key, operation: "find", taskId: context.taskId, metadata: context.metadata })
         if (fail?.at === "find") return yield* fail.error
-        return canFind ? yield* control.findPost(id, context.metadata, context.intentAt) : Option.none()
+        return canFind ? yield* control.findPost(key, context.metadata, context.intentAt) : Option.none()
       })
 
     return {
       id,
       validate: (metadata: M) =>
-        Effect.as(control.record({ platform: id, operation: "validate", metadata }), options.issues ?? []),
+        Effect.as(control.record({ platform: key, operation: "validate", metadata }), options.issues ?? []),
       post,
       find,
       canFind,
       retract: (published: PublishedPost) =>
-        Effect.as(control.record({ platform: id, operation: "retract", metadata: published }), "deleted" as const),
+        Effect.as(control.record({ platform: key, operation: "retract", metadata: published }), "deleted" as const),
       settleMillis: Duration.toMillis(Duration.decode(options.settleTime ?? 0))
     }
   })
@@ -613,3 +649,49 @@ export const layerFor = (
   )
   return merged.pipe(Layer.provideMerge(layerControl({ record: options.record })))
 }
+
+/**
+ * Test doubles of named accounts (`"facebook:brand"`, `"youtube:studio"`),
+ * each with its own options, provided as `Accounts` beside the platform
+ * layers (`layer`, `layerFor`), whose `TestPlatforms` control they share:
+ * calls, gates and posts are keyed by the target.
+ *
+ * ```ts
+ * TestPlatforms.layerFor(["youtube"]).pipe(Layer.provideMerge(
+ *   TestPlatforms.layerAccounts({ "facebook:brand": {}, "facebook:studio": { gated: true } })
+ * ))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerAccounts = (
+  accounts: Readonly<Record<`${PlatformId}:${string}`, HostOptions | PublisherOptions>>
+): Layer.Layer<Accounts, never, TestPlatforms> =>
+  Layer.effect(
+    Accounts,
+    Effect.gen(function*() {
+      const hosts: Record<string, Host<any>> = {}
+      const publishers: Record<string, Publisher<any>> = {}
+      for (const [target, options] of Object.entries(accounts) as Array<[Target, HostOptions | PublisherOptions]>) {
+        const id = platformOf(target)
+        if (isHost(id)) {
+          hosts[target] = yield* makeHost(
+            id,
+            { ...defaultHostOptions[id], ...(options as HostOptions) },
+            target as HostTarget
+          )
+        } else {
+          publishers[target] = yield* makePublisher(
+            id as PublisherId,
+            options as PublisherOptions,
+            target as PublisherTarget
+          )
+        }
+      }
+      return { hosts, publishers } as Context.Tag.Service<Accounts>
+    })
+  ).pipe(
+    // `layerControl` provides one object under both tags: the accounts share the platforms' control.
+    Layer.provide(Layer.effect(InternalControl, Effect.map(TestPlatforms, (c) => c as Internal)))
+  )

@@ -40,7 +40,7 @@ import * as Medusa from "./Medusa.js"
 import * as Config from "./MedusaConfig.js"
 import type { MedusaConfig } from "./MedusaConfig.js"
 import * as Planning from "./Planning.js"
-import type { PlatformId } from "./PlatformId.js"
+import type { Target } from "./PlatformId.js"
 import type { PublishRequestInput } from "./PublishRequest.js"
 import type { TaskState } from "./Task.js"
 import * as TaskStatus from "./TaskStatus.js"
@@ -130,7 +130,7 @@ export interface MedusaClient {
    */
   readonly retract: (
     taskId: string,
-    options?: { readonly platforms?: ReadonlyArray<PlatformId> | undefined; readonly videos?: boolean | undefined }
+    options?: { readonly platforms?: ReadonlyArray<Target> | undefined; readonly videos?: boolean | undefined }
   ) => Promise<TaskStatus.TaskStatus>
   /** Interrupts running tasks and releases every resource. */
   readonly close: () => Promise<void>

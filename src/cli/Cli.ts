@@ -106,7 +106,7 @@ const publishOptions = {
     "to",
     `Platforms, comma separated: ${all.join(",")}${
       modulesList.flatMap((m) => (m.aliases ?? []).map((a) => ` (${a} = ${m.id})`)).join("")
-    }.`
+    }. A named account of the config is <platform>:<account> (facebook:brand).`
   ),
   request: Options.file("request", { exists: "yes" }).pipe(
     Options.withDescription(
@@ -293,7 +293,7 @@ const batch = Command.make(
   (options) => Effect.flatMap(Effect.promise(load), (m) => m.batch(options))
 ).pipe(
   Command.withDescription(examples(
-    "Publish many videos at once from a manifest. The whole manifest is validated before anything starts (every row's problems are listed with row number and field, exit 2); the quota plan schedules a task whose upload would go past today's YouTube quota after the next reset. Prints the plan, then follows the tasks that start now; scheduled ones wait in the store.",
+    "Publish many videos at once from a manifest. The whole manifest is validated before anything starts (every row's problems are listed with row number and field, exit 2); the quota plan schedules a task that would go past a platform's allowance after its next reset (YouTube's daily uploads and units, LinkedIn's daily post limit, an X monthly post cap when twitter.monthly_post_cap is set). Prints the plan, then follows the tasks that start now; scheduled ones wait in the store.",
     [
       "medusa batch season-2.yaml --dry-run",
       "medusa batch season-2.csv",
@@ -306,7 +306,10 @@ const batch = Command.make(
 const retractConfig = {
   ...common,
   taskId,
-  platforms: text("platforms", "Only these platforms, comma separated (default: every platform the task posted to)."),
+  platforms: text(
+    "platforms",
+    "Only these platforms or accounts (facebook:brand), comma separated (default: every one the task posted to)."
+  ),
   videos: Options.boolean("videos").pipe(
     Options.withDescription("Also delete the videos the task uploaded (YouTube, Vimeo).")
   ),
@@ -385,7 +388,7 @@ const webhooksEnable = Command.make(
   (options) => Effect.flatMap(Effect.promise(load), (m) => m.webhooksEnable(options))
 ).pipe(
   Command.withDescription(examples(
-    "Enable a webhook endpoint that answered 410 Gone (which disabled it): the events from now on are delivered to it again; its deliveries marked disabled stay so. While `medusa serve` owns a SQLite store, use its POST /v1/webhooks/endpoints/enable instead.",
+    "Enable a webhook endpoint that answered 410 Gone (which disabled it): the events from now on are delivered to it again; its deliveries marked disabled stay so. While another process (`medusa serve`) owns a SQLite store, the command asks it through the store's requests folder and prints its answer.",
     ["medusa webhooks enable https://app.example/hooks"]
   ))
 )

@@ -8,8 +8,10 @@
  * @since 0.1.0
  */
 import type { UploadProgress } from "../Platform.js"
-import type { PlatformId } from "../PlatformId.js"
-import { displayName, isHost } from "../PlatformId.js"
+import type { Target } from "../PlatformId.js"
+import { displayName, isHost as isHostId, platformOf, targetName } from "../PlatformId.js"
+
+const isHost = (target: Target): boolean => isHostId(platformOf(target))
 import type { Task } from "../Task.js"
 
 // =============================================================================
@@ -144,19 +146,19 @@ export const etaSeconds = (remainingBytes: number, rate: number | undefined): nu
  * @category models
  */
 export type PlatformView =
-  | { readonly _tag: "Waiting"; readonly platform: PlatformId; readonly note: string }
+  | { readonly _tag: "Waiting"; readonly platform: Target; readonly note: string }
   | {
     readonly _tag: "Uploading"
-    readonly platform: PlatformId
+    readonly platform: Target
     readonly sent: number
     readonly total: number
     readonly note?: string | undefined
   }
-  | { readonly _tag: "Working"; readonly platform: PlatformId; readonly note: string }
-  | { readonly _tag: "Done"; readonly platform: PlatformId; readonly id: string; readonly url?: string | undefined }
-  | { readonly _tag: "Failed"; readonly platform: PlatformId; readonly message: string }
-  | { readonly _tag: "Skipped"; readonly platform: PlatformId }
-  | { readonly _tag: "Cancelled"; readonly platform: PlatformId }
+  | { readonly _tag: "Working"; readonly platform: Target; readonly note: string }
+  | { readonly _tag: "Done"; readonly platform: Target; readonly id: string; readonly url?: string | undefined }
+  | { readonly _tag: "Failed"; readonly platform: Target; readonly message: string }
+  | { readonly _tag: "Skipped"; readonly platform: Target }
+  | { readonly _tag: "Cancelled"; readonly platform: Target }
 
 /**
  * Where the wire position of each host's upload was last pinned by the server:
@@ -165,7 +167,7 @@ export type PlatformView =
  * @since 0.1.0
  * @category models
  */
-export type Anchors = Readonly<Partial<Record<PlatformId, { readonly ack: number; readonly sent: number }>>>
+export type Anchors = Readonly<Partial<Record<Target, { readonly ack: number; readonly sent: number }>>>
 
 /**
  * Re-pins a host whenever the server's acknowledgement changes (a probe after
@@ -175,7 +177,7 @@ export type Anchors = Readonly<Partial<Record<PlatformId, { readonly ack: number
  * @category rate
  */
 export const updateAnchors = (anchors: Anchors, task: Task): Anchors => {
-  const next: Partial<Record<PlatformId, { readonly ack: number; readonly sent: number }>> = { ...anchors }
+  const next: Partial<Record<Target, { readonly ack: number; readonly sent: number }>> = { ...anchors }
   for (const p of task.progress) {
     const anchor = anchors[p.host]
     if (anchor === undefined) {
@@ -249,7 +251,7 @@ export const platformViews = (task: Task, anchors: Anchors = {}): ReadonlyArray<
 }
 
 /** `"rate limited, waiting until 14:05:00 UTC"` when `platform` announced a wait. */
-const waitNoteOf = (task: Task, platform: PlatformId): string | undefined => {
+const waitNoteOf = (task: Task, platform: Target): string | undefined => {
   const wait = task.waits?.find((w) => w.platform === platform)
   return wait === undefined ?
     undefined :
@@ -267,7 +269,7 @@ const waitNoteOf = (task: Task, platform: PlatformId): string | undefined => {
  * @category models
  */
 export interface Meter {
-  readonly samples: Readonly<Partial<Record<PlatformId, ReadonlyArray<RateSample>>>>
+  readonly samples: Readonly<Partial<Record<Target, ReadonlyArray<RateSample>>>>
   readonly anchors: Anchors
 }
 
@@ -285,14 +287,14 @@ export const emptyMeter: Meter = { samples: {}, anchors: {} }
  */
 export const observe = (meter: Meter, task: Task, now: number): Meter => {
   const anchors = updateAnchors(meter.anchors, task)
-  const samples: Partial<Record<PlatformId, ReadonlyArray<RateSample>>> = { ...meter.samples }
+  const samples: Partial<Record<Target, ReadonlyArray<RateSample>>> = { ...meter.samples }
   for (const p of task.progress) {
     samples[p.host] = addSample(samples[p.host] ?? [], { at: now, bytes: positionOf(p, anchors[p.host]) })
   }
   return { samples, anchors }
 }
 
-const nameWidth = Math.max(...Object.values(displayName).map((n) => n.length))
+const nameWidth = Math.max(...Object.values(displayName).map((n: string) => n.length))
 
 const truncate = (text: string, width: number): string =>
   width <= 0 ? "" : [...text].length <= width ? text : [...text].slice(0, Math.max(0, width - 1)).join("") + "…"
@@ -310,9 +312,11 @@ const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ")
  * @since 0.1.0
  * @category rendering
  */
-export const renderFrame = (task: Task, meter: Meter, columns: number): ReadonlyArray<string> =>
-  platformViews(task, meter.anchors).map((view) => {
-    const name = displayName[view.platform].padEnd(nameWidth)
+export const renderFrame = (task: Task, meter: Meter, columns: number): ReadonlyArray<string> => {
+  // Named accounts (`Facebook (brand)`) widen the name column.
+  const width = Math.max(nameWidth, ...task.request.platforms.map((p) => targetName(p).length))
+  return platformViews(task, meter.anchors).map((view) => {
+    const name = targetName(view.platform).padEnd(width)
     const rest = (() => {
       switch (view._tag) {
         case "Uploading": {
@@ -323,7 +327,7 @@ export const renderFrame = (task: Task, meter: Meter, columns: number): Readonly
           const tail = `${pct}  ${bytes}  ${formatRate(rate)}  ${
             formatDuration(etaSeconds(view.total - view.sent, rate))
           } left${view.note ? `  (${oneLine(view.note)})` : ""}`
-          const barWidth = Math.max(10, Math.min(30, columns - nameWidth - 2 - tail.length - 2))
+          const barWidth = Math.max(10, Math.min(30, columns - width - 2 - tail.length - 2))
           return `${renderBar(fraction, barWidth)}  ${tail}`
         }
         case "Waiting":
@@ -341,6 +345,7 @@ export const renderFrame = (task: Task, meter: Meter, columns: number): Readonly
     })()
     return truncate(`${name}  ${rest}`, columns)
   })
+}
 
 const ESC = "\u001b["
 
@@ -383,9 +388,9 @@ export const showCursor: string = `${ESC}?25h`
 export interface PlainState {
   readonly lastState: string | undefined
   /** Last printed decile per host (a line every 10%). */
-  readonly deciles: Readonly<Partial<Record<PlatformId, number>>>
+  readonly deciles: Readonly<Partial<Record<Target, number>>>
   /** Platforms whose outcome was already printed. */
-  readonly reported: ReadonlyArray<PlatformId>
+  readonly reported: ReadonlyArray<Target>
   readonly anchors: Anchors
 }
 
@@ -408,11 +413,11 @@ export const plainLines = (
 ): { readonly state: PlainState; readonly lines: ReadonlyArray<string> } => {
   const lines: Array<string> = []
   if (state.lastState !== task.state) lines.push(`task ${task.id} ${task.state}`)
-  const deciles: Partial<Record<PlatformId, number>> = { ...state.deciles }
+  const deciles: Partial<Record<Target, number>> = { ...state.deciles }
   const reported = state.reported.slice()
   const anchors = updateAnchors(state.anchors, task)
   for (const view of platformViews(task, anchors)) {
-    const name = displayName[view.platform]
+    const name = targetName(view.platform)
     if (reported.includes(view.platform)) continue
     switch (view._tag) {
       case "Uploading": {
@@ -468,7 +473,7 @@ export const plainLines = (
 export const renderSummary = (task: Task, columns = Infinity): ReadonlyArray<string> => {
   const rows: Array<ReadonlyArray<string>> = [["Platform", "Result", "Id", "Link"]]
   for (const view of platformViews(task)) {
-    const name = displayName[view.platform]
+    const name = targetName(view.platform)
     switch (view._tag) {
       case "Done":
         rows.push([name, isHost(view.platform) ? "uploaded" : "posted", view.id, view.url ?? ""])

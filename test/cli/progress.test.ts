@@ -291,3 +291,35 @@ describe("plain lines", () => {
     assert.notInclude(again.lines.join("\n"), "YouTube: uploaded")
   })
 })
+
+describe("named accounts", () => {
+  it("each account has its own row in the frame and the summary, named after its platform and account", () => {
+    const accounts = Schema.decodeUnknownSync(PublishRequest)({
+      mediaFile: "/videos/talk.mp4",
+      platforms: ["youtube", "youtube:studio", "facebook:brand", "facebook:studio"],
+      metadata: { youtube: { title: "T" }, facebook: { message: "{youtube_url}" } }
+    })
+    const task = makeTask({
+      request: accounts,
+      state: "failed",
+      progress: [new UploadProgress({ host: "youtube:studio", bytesSent: 10, bytesAcknowledged: 10, totalBytes: 100 })],
+      videos: [new UploadedVideo({ host: "youtube", videoId: "yt1", url: "https://youtube.com/watch?v=yt1" })],
+      posts: [new PublishedPost({ publisher: "facebook:brand", postId: "1_2", url: "https://facebook.com/1_2" })],
+      failures: [
+        new TaskFailure({
+          platform: "facebook:studio",
+          code: "auth_expired",
+          message: "Facebook (studio) API error: Session has expired"
+        })
+      ]
+    })
+    const lines = Progress.renderFrame(task, Progress.emptyMeter, 200).map((l) => l.replace(/\s+/g, " "))
+    assert.strictEqual(lines[0], "YouTube ✔ https://youtube.com/watch?v=yt1")
+    assert.match(lines[1]!, /^YouTube \(studio\) /)
+    assert.strictEqual(lines[2], "Facebook (brand) ✔ https://facebook.com/1_2")
+    assert.strictEqual(lines[3], "Facebook (studio) ✘ Facebook (studio) API error: Session has expired")
+    const summary = Progress.renderSummary(task)
+    assert.isTrue(summary.some((l) => /^Facebook \(brand\)\s+posted\s+1_2\s+https:\/\/facebook\.com\/1_2$/.test(l)))
+    assert.isTrue(summary.some((l) => /^Facebook \(studio\)\s+failed\s+Facebook \(studio\) API error/.test(l)))
+  })
+})

@@ -33,6 +33,22 @@ describe("--to", () => {
     assert.isTrue("error" in r && r.error.includes("\"tiktok\"") && r.error.includes("linkedin"))
     assert.isTrue("error" in parsePlatforms(" , "))
   })
+  it("takes accounts as <platform>:<account>; the flags' platform section stays for them", () => {
+    assert.deepStrictEqual(parsePlatforms("youtube,facebook:brand,twitter:studio,facebook:brand"), {
+      platforms: ["youtube", "facebook:brand", "x:studio"]
+    })
+    const bad = parsePlatforms("facebook:Brand!")
+    assert.isTrue("error" in bad && bad.error.includes("facebook:brand!") && bad.error.includes("account name"))
+    const r = ok(buildRequest(flags({
+      file: Option.some("video.mp4"),
+      to: Option.some("youtube,facebook:brand,facebook:studio"),
+      title: Option.some("Launch"),
+      message: Option.some("Out: {youtube_url}")
+    })))
+    assert.deepStrictEqual(r.platforms, ["youtube", "facebook:brand", "facebook:studio"])
+    assert.deepStrictEqual(r.metadata.facebook, { message: "Out: {youtube_url}" })
+    assert.isUndefined(r.metadata.vimeo)
+  })
 })
 
 describe("buildRequest", () => {

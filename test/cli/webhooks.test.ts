@@ -13,7 +13,7 @@ import * as TestPlatforms from "../../src/TestPlatforms.js"
 import * as Webhooks from "../../src/Webhooks.js"
 import { tempDir, writeVideo } from "../durable/fixtures/media.js"
 import { startReceiver } from "../serve/receiver.js"
-import { run } from "./helpers.js"
+import { eventually, run, start } from "./helpers.js"
 
 const secretText = "whsec_" + Buffer.from("cli-canary-secret-0123456789abcdef").toString("base64")
 
@@ -121,5 +121,56 @@ describe("medusa webhooks", () => {
         assert.include(again.stderr, "disabled: none")
       }),
     60_000
+  )
+
+  it.live(
+    "webhooks enable <url> while medusa serve owns the SQLite store: the owner carries it out through the requests folder",
+    () =>
+      Effect.gen(function*() {
+        const dir = tempDir("medusa-cli-webhooks-served-")
+        const sqlite = path.join(dir, "medusa.db")
+        const gone = "https://gone.example/hooks"
+        fs.writeFileSync(path.join(dir, "medusa.config.json"), "{}")
+        const store = Durable.layerDurable({ sqlite }).pipe(Layer.provide(TestPlatforms.layerFor(["youtube"])))
+        yield* Effect.gen(function*() {
+          yield* (yield* TaskStore).outbox!.disable(gone, Date.now(), "answered 410 Gone")
+        }).pipe(Effect.provide(store), Effect.scoped)
+
+        const server = yield* Effect.acquireRelease(
+          Effect.sync(() =>
+            start(["serve", "--port", "0", "--store", sqlite], {
+              cwd: dir,
+              env: { MEDUSA_SERVER_API_KEY: "k-served-0123" }
+            })
+          ),
+          (s) => Effect.promise(() => (s.child.kill("SIGINT"), s.done))
+        )
+        yield* Effect.promise(() =>
+          eventually(
+            () => /Listening on /.test(server.stdout()),
+            () => `the server to start; printed:\n${server.stdout()}${server.stderr()}`
+          )
+        )
+        const listed = yield* Effect.promise(() => run(["webhooks", "--store", sqlite], { cwd: dir }))
+        assert.include(listed.stdout, `Endpoint ${gone} is disabled since`)
+
+        const other = yield* Effect.promise(() =>
+          run(["webhooks", "enable", "https://other.example/hooks", "--store", sqlite], { cwd: dir })
+        )
+        assert.strictEqual(other.code, 2, other.stdout + other.stderr)
+        assert.include(other.stderr, "https://other.example/hooks is not a disabled webhook endpoint")
+        assert.include(other.stderr, `disabled: ${gone}`)
+
+        const enabled = yield* Effect.promise(() => run(["webhooks", "enable", gone, "--store", sqlite], { cwd: dir }))
+        assert.strictEqual(enabled.code, 0, enabled.stderr)
+        assert.include(enabled.stdout, `Endpoint ${gone} is enabled again`)
+        const after = yield* Effect.promise(() => run(["webhooks", "--store", sqlite], { cwd: dir }))
+        assert.notInclude(after.stdout, `Endpoint ${gone} is disabled`)
+        // Nothing is left in the requests folder; the owner still runs.
+        const folder = `${sqlite}.requests`
+        assert.deepStrictEqual(fs.existsSync(folder) ? fs.readdirSync(folder) : [], [])
+        assert.isNull(server.child.exitCode)
+      }).pipe(Effect.scoped),
+    120_000
   )
 })

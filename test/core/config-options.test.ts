@@ -124,7 +124,10 @@ const everyKey = {
     request_timeout: "10 seconds",
     settle_time: "1 minute",
     processing_timeout: "5 minutes",
-    max_poll_interval: "15 seconds"
+    max_poll_interval: "15 seconds",
+    monthly_post_cap: 3000,
+    cap_reset_day: 15,
+    ledger_file: "x-ledger.json"
   },
   linkedin: {
     access_token: "t",
@@ -135,7 +138,9 @@ const everyKey = {
     max_rate_limit_wait: "4 minutes",
     request_timeout: "30 seconds",
     settle_time: "3 minutes",
-    video_upload: { idle_timeout: "20 seconds" }
+    video_upload: { idle_timeout: "20 seconds" },
+    daily_post_limit: 100,
+    ledger_file: "li-ledger.json"
   },
   threads: {
     access_token: "t",
@@ -233,6 +238,11 @@ describe("config options", () => {
       assert.strictEqual(Duration.toMinutes(Duration.decode(config.facebook!.settleTime!)), 2)
       assert.strictEqual(Duration.toMinutes(Duration.decode(config.x!.settleTime!)), 1)
       assert.strictEqual(Duration.toMinutes(Duration.decode(config.linkedin!.settleTime!)), 3)
+      assert.strictEqual(config.linkedin!.dailyPostLimit, 100)
+      assert.strictEqual(config.linkedin!.ledgerFile, path.join(dir, "li-ledger.json"))
+      assert.strictEqual(config.x!.monthlyPostCap, 3000)
+      assert.strictEqual(config.x!.capResetDay, 15)
+      assert.strictEqual(config.x!.ledgerFile, path.join(dir, "x-ledger.json"))
       assert.strictEqual(config.threads!.userId, "17841400000000001")
       assert.strictEqual(Duration.toMinutes(Duration.decode(config.threads!.settleTime!)), 4)
       assert.strictEqual(config.mastodon!.instanceUrl, "http://127.0.0.1:7")

@@ -56,14 +56,18 @@ describe("Vimeo host", () => {
     metadata: meta,
     byteRoute: "tus.patch",
     byteMethod: "PATCH",
+    keepsCutBytes: true,
+    partialAck: true,
+    // The creation's JSON metadata.
+    framingBytes: 256,
+    findsLostCreation: true,
     createRoute: "videos.create",
-    queryRoute: "tus.head",
     serverErrorBurst: [
       { route: "tus.patch", status: 503, times: 2 },
       { route: "tus.head", status: 502, times: 2 }
     ],
     creations: (sb) => requests(sb, "vimeo", "POST"),
-    offsetQueries: (sb) => requests(sb, "vimeo", "HEAD"),
+    offsetQuery: { route: "tus.head", requests: (sb) => requests(sb, "vimeo", "HEAD") },
     stored: (sb, session) => session.videoId === undefined ? undefined : videoOf(sb, session.videoId),
     videoUrl: (videoId) => `https://vimeo.com/${videoId}`,
     sessionNamesVideo: true,

@@ -81,12 +81,19 @@ describe("YouTube host", () => {
     metadata: meta,
     byteRoute: "upload",
     byteMethod: "PUT",
+    keepsCutBytes: true,
+    partialAck: true,
+    // The creation's JSON metadata.
+    framingBytes: 256,
+    findsLostCreation: true,
     createRoute: "upload.initiate",
-    queryRoute: "upload",
     serverErrorBurst: [{ route: "upload", status: 503, times: 4 }],
     creations: (sb) => requests(sb, "youtube", "POST", "/upload/youtube/v3/videos"),
-    // A status query is a PUT without a body: Content-Range "bytes */<size>".
-    offsetQueries: (sb) => requests(sb, "youtube", "PUT").filter((e) => e.headers["content-range"]?.includes("*")),
+    offsetQuery: {
+      route: "upload",
+      // A status query is a PUT without a body: Content-Range "bytes */<size>".
+      requests: (sb) => requests(sb, "youtube", "PUT").filter((e) => e.headers["content-range"]?.includes("*"))
+    },
     stored: (sb, session) => stored(sb, session.uri),
     videoUrl: (videoId) => `https://youtube.com/watch?v=${videoId}`,
     sessionNamesVideo: false,

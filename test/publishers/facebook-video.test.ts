@@ -1,8 +1,9 @@
 /**
  * Native Page videos (`facebook.video: true`) against the sandbox over real
- * loopback HTTP: Graph's chunked phases, sha256-exact arrival, resume after
- * a dropped connection, a 5xx, a rate limit, a partial acknowledgement and
- * a crash (the saved session), no orphaned video, never a second post.
+ * loopback HTTP, beyond the host contract (facebook-video-contract.test.ts:
+ * drops, partial acknowledgements, 5xx, 429, expiry, crash resume, stalls,
+ * error mapping): the description posted once, a saved session found
+ * expired, a lost answer to finish, and validation.
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -86,85 +87,6 @@ describe("Facebook native video", () => {
       assert.strictEqual(sessions.at(-1)!.videoId, post.postId)
       assert.isAbove(yield* Ref.get(h.progress), 2)
       assert.deepStrictEqual(sb.state().orphans.facebook, [])
-    }).pipe(Effect.provide(Http)))
-
-  it.scopedLive("a dropped transfer resumes from the server's offsets; the bytes stay exact", () =>
-    Effect.gen(function*() {
-      const { dir, fb, sb } = yield* setup()
-      const file = mediaFile(dir, MiB, 8)
-      const h = yield* hooks()
-      // Once the session exists, the next two transfers are cut 100 KiB into their 256 KiB chunk.
-      const upload: MediaUpload = {
-        ...h.upload,
-        onSession: (s) =>
-          Effect.zipRight(
-            h.upload.onSession(s),
-            Effect.sync(() => {
-              if (s.acknowledged === 0) {
-                sb.inject({
-                  platform: "facebook",
-                  route: "videos",
-                  action: { kind: "drop", afterBytes: 100 * KiB },
-                  times: 2
-                })
-              }
-            })
-          )
-      }
-      const post = yield* fb.post(ctx(file.media, upload))
-      assert.strictEqual(requests(sb, "facebook", "POST").filter((e) => e.status === "dropped").length, 2)
-      assert.strictEqual(storedOf(sb, post.postId)!.sha256, file.sha256)
-      assert.strictEqual(sb.raw.postsOf("facebook").length, 1)
-      assert.strictEqual(videosOf(sb).length, 1)
-    }).pipe(Effect.provide(Http)))
-
-  it.scopedLive("5xx with Retry-After, 429 and a partial acknowledgement are retried; the bytes stay exact", () =>
-    Effect.gen(function*() {
-      const { dir, fb, sb } = yield* setup()
-      const file = mediaFile(dir, MiB + 1, 9)
-      sb.inject({ platform: "facebook", route: "videos", action: { kind: "status", status: 503 }, times: 1 })
-      sb.inject({ platform: "facebook", route: "videos", action: { kind: "rateLimit", retryAfterSeconds: 0 } })
-      sb.inject({ platform: "facebook", route: "videos", action: { kind: "partialAck", bytes: 1000 }, times: 2 })
-      const h = yield* hooks()
-      const post = yield* fb.post(ctx(file.media, h.upload))
-      assert.strictEqual(storedOf(sb, post.postId)!.sha256, file.sha256)
-      assert.isAtLeast(sb.state().counters.facebook.faults, 4)
-      assert.strictEqual(sb.raw.postsOf("facebook").length, 1)
-    }).pipe(Effect.provide(Http)))
-
-  it.scopedLive("after a crash the saved session is resumed: no new video, only the missing bytes are sent", () =>
-    Effect.gen(function*() {
-      const { dir, fb, sb } = yield* setup()
-      const file = mediaFile(dir, MiB, 10)
-      // The first run dies once 512 KiB are acknowledged (the process crashed): its session was saved.
-      const first = yield* hooks()
-      const crashed = yield* Effect.exit(
-        fb.post({
-          ...ctx(file.media, first.upload),
-          upload: {
-            ...first.upload,
-            onSession: (s) =>
-              Effect.zipRight(
-                first.upload.onSession(s),
-                s.acknowledged >= 512 * KiB ? Effect.interrupt : Effect.void
-              )
-          }
-        })
-      )
-      assert.isTrue(crashed._tag === "Failure")
-      const saved = (yield* Ref.get(first.sessions)).at(-1)!
-      assert.strictEqual(saved.acknowledged, 512 * KiB)
-      const bodyBytesBefore = sb.state().counters.facebook.bodyBytes
-      const second = yield* hooks(Option.some(saved))
-      const post = yield* fb.post(ctx(file.media, second.upload))
-      assert.strictEqual(post.postId, saved.videoId)
-      assert.strictEqual(storedOf(sb, post.postId)!.sha256, file.sha256)
-      assert.strictEqual(requests(sb, "facebook", "POST").length > 0, true)
-      assert.strictEqual(videosOf(sb).length, 1)
-      // The second run sent the other half (plus multipart framing), not the whole file.
-      const sent = sb.state().counters.facebook.bodyBytes - bodyBytesBefore
-      assert.isBelow(sent, 512 * KiB + 16 * KiB)
-      assert.strictEqual(sb.raw.postsOf("facebook").length, 1)
     }).pipe(Effect.provide(Http)))
 
   it.scopedLive("an expired session is abandoned: its video is deleted and a new session uploads from 0", () =>

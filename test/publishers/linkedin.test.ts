@@ -6,6 +6,9 @@ import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import type { PostWait } from "../../src/Platform.js"
 import * as LittleText from "../../src/platforms/linkedin/internal/littleText.js"
 import * as LinkedIn from "../../src/platforms/linkedin/LinkedIn.js"
@@ -217,6 +220,53 @@ describe("LinkedIn publisher", () => {
         const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1)
         expect(error._tag === "QuotaExceeded" && error.resetsAt).toBe(midnight)
         expect(postRequests(sb)).toHaveLength(1)
+      }).pipe(Effect.provide(Http)))
+  })
+
+  describe("post ledger", () => {
+    const ledgerDir = Effect.acquireRelease(
+      Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "medusa-li-ledger-"))),
+      (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
+    )
+
+    it.scoped("counts the posts LinkedIn made, in a file every adapter naming it shares; a 429 is not counted", () =>
+      Effect.gen(function*() {
+        const ledgerFile = path.join(yield* ledgerDir, "state", "linkedin-posts.json")
+        const { li, sb } = yield* setup({ clockStart: Date.parse("2026-11-21T12:00:00Z") }, {
+          ledgerFile,
+          dailyPostLimit: 5
+        })
+        const midnight = Date.parse("2026-11-22T00:00:00Z")
+        expect(yield* li.allowances!(text("plan"))).toMatchObject([
+          { bucket: "posts", used: 0, limit: 5, needs: 1, resetsAt: midnight, waitReason: "LinkedIn daily limit" }
+        ])
+        yield* li.post(context(text("one")))
+        yield* li.post(context(text("two")))
+        sb.exhaustQuota("linkedin")
+        const refused = yield* Effect.flip(li.post(context(text("three"))))
+        expect(refused.reason).toBe("rate_limited")
+        expect(postRequests(sb)).toHaveLength(3)
+        expect(liPosts(sb)).toHaveLength(2)
+        // Another adapter (another process) on the same file reads the two accepted posts.
+        const other = yield* LinkedIn.make(options(sb, { ledgerFile, dailyPostLimit: 5 }))
+        expect((yield* other.allowances!(text("plan")))[0]!.used).toBe(2)
+        const stored = JSON.parse(fs.readFileSync(ledgerFile, "utf8"))
+        expect(stored.entries[sb.credentials.linkedin.authorUrn]).toEqual({ day: "2026-11-21", posts: 2 })
+        // The next UTC day starts a new window.
+        yield* TestClock.adjust(12 * 3_600_000)
+        expect(yield* other.allowances!(text("plan"))).toMatchObject([
+          { used: 0, resetsAt: midnight + 24 * 3_600_000 }
+        ])
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped("without a file the ledger is this adapter's own; the default limit is 150 a day", () =>
+      Effect.gen(function*() {
+        const { li } = yield* setup()
+        yield* li.post(context(text("counted in memory")))
+        expect(yield* li.allowances!(text("plan"))).toMatchObject([
+          { used: 1, limit: LinkedIn.defaultDailyPostLimit }
+        ])
+        expect(LinkedIn.defaultDailyPostLimit).toBe(150)
       }).pipe(Effect.provide(Http)))
   })
 

@@ -5,7 +5,7 @@ import * as Fiber from "effect/Fiber"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import { createHash } from "node:crypto"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { MediaFile, type PostWait } from "../../src/Platform.js"
@@ -187,6 +187,50 @@ describe("X publisher", () => {
         expect(error._tag).toBe("QuotaExceeded")
         expect(error.reason).toBe("rate_limited")
         expect(error._tag === "QuotaExceeded" && error.resetsAt! > sb.clock.now()).toBe(true)
+      }).pipe(Effect.provide(Http)))
+  })
+
+  describe("monthly post cap", () => {
+    const ledgerDir = Effect.acquireRelease(
+      Effect.sync(() => mkdtempSync(path.join(tmpdir(), "medusa-x-ledger-"))),
+      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+    )
+
+    it.scoped("off unless configured: no allowance is planned", () =>
+      Effect.gen(function*() {
+        const { x } = yield* setup()
+        expect(x.allowances).toBeUndefined()
+      }).pipe(Effect.provide(Http)))
+
+    it.scoped("counts the posts X made in the month from the reset day; a 429 is not counted", () =>
+      Effect.gen(function*() {
+        const ledgerFile = path.join(yield* ledgerDir, "x-posts.json")
+        const { sb, x } = yield* setup({ clockStart: Date.parse("2026-11-21T12:00:00Z") }, {
+          monthlyPostCap: 3,
+          capResetDay: 15,
+          ledgerFile,
+          maxRateLimitWait: "1 minute"
+        })
+        const reset = Date.parse("2026-12-15T00:00:00Z")
+        expect(yield* x.allowances!(text("plan"))).toMatchObject([
+          { bucket: "posts", used: 0, limit: 3, needs: 1, resetsAt: reset, waitReason: "X monthly post cap" }
+        ])
+        yield* x.post(context(text("one")))
+        sb.inject({ platform: "x", route: "tweets", action: { kind: "rateLimit", retryAfterSeconds: 600 } })
+        const refused = yield* Effect.flip(x.post(context(text("rate limited"))))
+        expect(refused.reason).toBe("rate_limited")
+        expect(tweetRequests(sb)).toHaveLength(2)
+        const other = yield* X.make(options(sb, { monthlyPostCap: 3, capResetDay: 15, ledgerFile }))
+        expect((yield* other.allowances!(text("plan")))[0]!.used).toBe(1)
+        // The key names the app by a digest, never its consumer key.
+        const raw = readFileSync(ledgerFile, "utf8")
+        expect(raw).not.toContain(sb.credentials.x.apiKey)
+        expect(Object.values(JSON.parse(raw).entries)).toEqual([{ day: "2026-11-15", posts: 1 }])
+        // The window ends on the 15th of the next month at 00:00 UTC.
+        yield* TestClock.setTime(reset)
+        expect(yield* other.allowances!(text("plan"))).toMatchObject([
+          { used: 0, resetsAt: Date.parse("2027-01-15T00:00:00Z") }
+        ])
       }).pipe(Effect.provide(Http)))
   })
 

@@ -10,7 +10,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { displayName, type PlatformId } from "../../PlatformId.js"
+import { displayName, type Target, targetName } from "../../PlatformId.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 import type { Task } from "../../Task.js"
 import * as TaskId from "../../TaskId.js"
@@ -280,7 +280,7 @@ const dryRun = (
     } else {
       out.write("Dry run: nothing was stored or sent.\n")
       out.write(`  File        ${validation.media.path} (${formatBytes(validation.media.size)})\n`)
-      out.write(`  Platforms   ${validation.request.platforms.map((p) => displayName[p]).join(", ")}\n`)
+      out.write(`  Platforms   ${validation.request.platforms.map((p) => targetName(p)).join(", ")}\n`)
       out.write(`  Policy      ${validation.request.policy}\n`)
       out.write(
         `  Starts      ${
@@ -293,20 +293,20 @@ const dryRun = (
       )
       for (const q of validation.quota) {
         out.write(
-          `  Quota       ${displayName[q.platform]} ${q.bucket}: ${q.used} used + ${q.needs} of ${q.limit}, resets ${
+          `  Quota       ${targetName(q.platform)} ${q.bucket}: ${q.used} used + ${q.needs} of ${q.limit}, resets ${
             new Date(q.resetsAt).toISOString()
           }${q.fits ? "" : " (does not fit: the task waits for the reset)"}\n`
         )
       }
       for (const c of credentials ?? []) {
-        out.write(`  Credentials ${displayName[c.platform].padEnd(9)} ${c.ok ? "ok     " : "FAILED "} ${c.summary}\n`)
+        out.write(`  Credentials ${targetName(c.platform).padEnd(9)} ${c.ok ? "ok     " : "FAILED "} ${c.summary}\n`)
         for (const d of c.details) out.write(`                        ${d}\n`)
       }
     }
     const unusable = (credentials ?? []).filter((c) => !c.ok)
     if (unusable.length > 0) {
       return yield* Effect.fail(
-        badInput(`Some credentials are not usable: ${unusable.map((c) => displayName[c.platform]).join(", ")}`)
+        badInput(`Some credentials are not usable: ${unusable.map((c) => targetName(c.platform)).join(", ")}`)
       )
     }
     if (!out.json) out.write("The publish would be accepted.\n")
@@ -330,8 +330,10 @@ export const publish = (options: PublishOptions): Effect.Effect<void, CliExit> =
       reportDetachedId(id)
       if (!out.json && out.isTTY) out.write(`Task ${id}\n\n`)
       else if (!out.json) out.write(`task ${id} submitted\n`)
-      if (request.runAt !== undefined) {
-        const line = yield* Effect.promise(() => scheduledLine(Date.parse(request.runAt!), engine.timeZone))
+      // A time given with --at, or the quota plan's (a task held until a platform's reset).
+      const runAt = request.runAt !== undefined ? Date.parse(request.runAt) : (yield* mapErrors(engine.get(id))).runAt
+      if (runAt !== undefined) {
+        const line = yield* Effect.promise(() => scheduledLine(runAt, engine.timeZone))
         if (engine.durable) {
           // The task waits in the store, not in this process: any medusa process that runs
           // tasks on the store then (`medusa resume`, a later publish) starts it.
@@ -447,7 +449,7 @@ export const tasks = (options: TasksOptions): Effect.Effect<void, CliExit> =>
     out.write(`${pad("TASK", 48)}  ${pad("STATE", 11)}  ${pad("CREATED", 20)}  PLATFORMS\n`)
     for (const task of list) {
       const created = new Date(task.createdAt).toISOString().slice(0, 19).replace("T", " ")
-      const platforms = task.request.platforms.map((p) => displayName[p]).join(",")
+      const platforms = task.request.platforms.map((p) => targetName(p)).join(",")
       const failure = task.failures[0]
       out.write(
         `${pad(task.id, 48)}  ${pad(task.state, 11)}  ${pad(created, 20)}  ${platforms}${
@@ -605,7 +607,7 @@ const scheduledTasks = (engine: Engine, options: TasksOptions): Effect.Effect<vo
     for (const task of list) {
       const utc = new Date(task.runAt!).toISOString().slice(0, 16).replace("T", " ")
       const local = Time.localTime(task.runAt!, engine.timeZone)
-      const platforms = task.request.platforms.map((p) => displayName[p]).join(",")
+      const platforms = task.request.platforms.map((p) => targetName(p)).join(",")
       out.write(
         `${pad(task.id, 48)}  ${pad(utc, 20)}  ${pad(local, 26)}  ${platforms}${
           task.message ? `  ${task.message}` : ""
@@ -618,7 +620,7 @@ const scheduledTasks = (engine: Engine, options: TasksOptions): Effect.Effect<vo
 export const retract = (options: RetractCommandOptions): Effect.Effect<void, CliExit> =>
   Effect.scoped(Effect.gen(function*() {
     const id = yield* parseTaskId(options.taskId)
-    let platforms: ReadonlyArray<PlatformId> | undefined
+    let platforms: ReadonlyArray<Target> | undefined
     if (Option.isSome(options.platforms)) {
       const parsed = (yield* loadRequest).parsePlatforms(options.platforms.value)
       if ("error" in parsed) return yield* Effect.fail(badInput(parsed.error.replace(/^--to/, "--platforms")))
@@ -634,7 +636,7 @@ export const retract = (options: RetractCommandOptions): Effect.Effect<void, Cli
     const taken = task.retracted ?? []
     out.write(`Task ${id}: ${taken.length} item${taken.length === 1 ? "" : "s"} taken back.\n`)
     for (const r of taken) {
-      out.write(`  ${displayName[r.platform].padEnd(9)} ${r.kind} ${r.id}  ${new Date(r.at).toISOString()}\n`)
+      out.write(`  ${targetName(r.platform).padEnd(9)} ${r.kind} ${r.id}  ${new Date(r.at).toISOString()}\n`)
     }
   }))
 
@@ -705,7 +707,7 @@ export const authCheck = (options: AuthCheckOptions): Effect.Effect<void, CliExi
     if (out.json) out.write(JSON.stringify(results) + "\n")
     else {
       for (const r of results) {
-        out.write(`${displayName[r.platform].padEnd(9)} ${r.ok ? "ok     " : "FAILED "} ${r.summary}\n`)
+        out.write(`${targetName(r.platform).padEnd(9)} ${r.ok ? "ok     " : "FAILED "} ${r.summary}\n`)
         for (const d of r.details) out.write(`          ${d}\n`)
       }
     }
@@ -713,7 +715,7 @@ export const authCheck = (options: AuthCheckOptions): Effect.Effect<void, CliExi
       return yield* Effect.fail(
         badInput(
           `Some credentials are not usable: ${
-            results.filter((r) => !r.ok).map((r) => displayName[r.platform]).join(", ")
+            results.filter((r) => !r.ok).map((r) => targetName(r.platform)).join(", ")
           }`
         )
       )

@@ -18,7 +18,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type * as Medusa from "../../Medusa.js"
 import * as Config from "../../MedusaConfig.js"
-import { all as allPlatforms, moduleOf, type PlatformId } from "../../PlatformId.js"
+import { all as allPlatforms, moduleOf, type PlatformId, type Target } from "../../PlatformId.js"
 import type { CredentialReport } from "../../PlatformModule.js"
 import type { ConfigError, StoreError } from "../../PublishError.js"
 import { ConfigError as ConfigErrorClass, Issue } from "../../PublishError.js"
@@ -281,13 +281,22 @@ export const validateConfig = (configFile: string): Effect.Effect<ReadonlyArray<
     return [...summaryOf(config, platforms), ...warnings]
   })
 
+/** `vimeo, facebook:brand (default), facebook:studio`: every account, a default one that is also named once. */
+const accountsLine = (config: Config.MedusaConfig): string => {
+  const targets = Config.configuredTargets(config)
+  return targets.flatMap(({ platform, section, target }) => {
+    const named = targets.some((t) => t.target !== target && t.section === section)
+    return target === platform && named ? [] : [named ? `${target} (default)` : target]
+  }).join(", ")
+}
+
 const summaryOf = (config: Config.MedusaConfig, platforms: ReadonlyArray<PlatformId>): ReadonlyArray<string> =>
   platforms.length === 0 ?
     [`no platform configured: add a ${
       allPlatforms.map((id) => moduleOf(id).config.section ?? id).join(", ")
     } section`] :
     [
-      `platforms: ${platforms.join(", ")}`,
+      `platforms: ${accountsLine(config)}`,
       `store: ${
         config.medusa.store === "memory" ?
           "not set (the CLI uses .medusa/medusa.db)" :
@@ -316,23 +325,28 @@ const summaryOf = (config: Config.MedusaConfig, platforms: ReadonlyArray<Platfor
  * @internal
  */
 export interface CredentialCheck extends CredentialReport {
-  readonly platform: PlatformId
+  /** The account checked: `facebook` (the default one) or `facebook:brand`. */
+  readonly platform: Target
 }
 
 /** @internal */
 export const checkCredentials = (
   configFile: string,
-  only?: ReadonlyArray<PlatformId>
+  only?: ReadonlyArray<Target>
 ): Effect.Effect<ReadonlyArray<CredentialCheck>, ConfigError> =>
   Effect.gen(function*() {
     const config = yield* Config.load(configFile)
     const [NodeHttpClient, NodeFileSystem] = yield* load(() =>
       Promise.all([import("@effect/platform-node/NodeHttpClient"), import("@effect/platform-node/NodeFileSystem")])
     )
-    const checks = Config.configuredPlatforms(config).filter((id) => only === undefined || only.includes(id)).map((
-      id
-    ) =>
-      moduleOf(id).checkCredentials(config[id]).pipe(
+    // Every account once: a default account that is also named is checked under its name.
+    const targets = Config.configuredTargets(config)
+    const checked = targets.filter(({ platform, section, target }) =>
+      (only === undefined || only.includes(target)) &&
+      !(target === platform && targets.some((t) => t.target !== target && t.section === section))
+    )
+    const checks = checked.map(({ platform, section, target: id }) =>
+      moduleOf(platform).checkCredentials(section).pipe(
         // A platform that cannot be asked is a failed check, with the platform's message.
         Effect.catchAll((error) =>
           Effect.succeed<CredentialReport>({ ok: false, summary: error.message, details: [] })

@@ -11,8 +11,19 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { decodeRequest } from "../../internal/request/decode.js"
 import { locateSyntaxError } from "../../internal/request/jsonSyntax.js"
-import { all, fromName, moduleOf, modulesList, names, type PlatformId } from "../../PlatformId.js"
-import { mapFilePaths } from "../../platforms/youtube/index.js"
+import {
+  accountNameRule,
+  all,
+  fromName,
+  moduleOf,
+  modulesList,
+  names,
+  parseTarget,
+  type PlatformId,
+  platformOf,
+  type Target
+} from "../../PlatformId.js"
+import { mapMetadataFilePaths } from "../../platforms/youtube/index.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 
 /** The flags `publish` takes, already parsed. @internal */
@@ -36,19 +47,24 @@ type Json = Record<string, unknown>
 
 const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
 
-/** `--to youtube,x` → platforms, or a message naming the bad value. @internal */
-export const parsePlatforms = (to: string): { readonly platforms: ReadonlyArray<PlatformId> } | {
+/** `--to youtube,x,facebook:brand` → targets, or a message naming the bad value. @internal */
+export const parsePlatforms = (to: string): { readonly platforms: ReadonlyArray<Target> } | {
   readonly error: string
 } => {
   const names = to.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s.length > 0)
   if (names.length === 0) {
     return { error: `--to is empty: name at least one of ${all.join(", ")} (comma separated)` }
   }
-  const platforms: Array<PlatformId> = []
+  const platforms: Array<Target> = []
   for (const name of names) {
-    const id = fromName(name)
+    const id = parseTarget(name)
     if (id === undefined) {
-      return { error: `--to: unknown platform ${JSON.stringify(name)}; use ${platformList()}` }
+      const account = name.includes(":") && fromName(name.slice(0, name.indexOf(":"))) !== undefined
+      return {
+        error: account ?
+          `--to: ${JSON.stringify(name)} names no valid account: ${accountNameRule}` :
+          `--to: unknown platform ${JSON.stringify(name)}; use ${platformList()}, optionally with :<account>`
+      }
     }
     if (!platforms.includes(id)) platforms.push(id)
   }
@@ -83,10 +99,7 @@ export const readRequestFile = (file: string): { readonly request: Json } | { re
     typeof p === "string" && p.length > 0 && !path.isAbsolute(p) ? path.join(dir, p) : p
   const request: Json = { ...parsed }
   if ("mediaFile" in request) request["mediaFile"] = resolve(request["mediaFile"])
-  const metadata = request["metadata"]
-  if (isObject(metadata) && isObject(metadata["youtube"])) {
-    request["metadata"] = { ...metadata, youtube: mapFilePaths(metadata["youtube"], resolve) }
-  }
+  if (isObject(request["metadata"])) request["metadata"] = mapMetadataFilePaths(request["metadata"], resolve)
   return { request }
 }
 
@@ -175,7 +188,11 @@ export const buildRequest = (
   // Flags such as --title fill both hosts; keep only the sections made by flags for
   // chosen platforms, so that `--to youtube --title T` does not add a Vimeo section.
   if (Array.isArray(platforms)) {
-    const chosen = new Set(platforms.map((p) => (typeof p === "string" ? fromName(p) ?? p : p)))
+    // `facebook:brand` keeps the flags' `facebook` section, which its account then takes.
+    const chosen = new Set(platforms.map((p) => {
+      const target = typeof p === "string" ? parseTarget(p) : undefined
+      return target !== undefined ? platformOf(target) : p
+    }))
     for (const key of fromFlags) if (!chosen.has(key)) delete metadata[key]
   }
   if (platforms !== undefined) request["platforms"] = platforms

@@ -17,8 +17,8 @@ import { parse as parseCsv } from "csv-parse/sync"
 import * as path from "node:path"
 import { parse as parseYaml, YAMLParseError } from "yaml"
 import type { BatchManifest, BatchRow } from "../../Planning.js"
-import { fromName } from "../../PlatformId.js"
-import { mapFilePaths } from "../../platforms/youtube/index.js"
+import { parseTarget, platformOf } from "../../PlatformId.js"
+import { mapMetadataFilePaths } from "../../platforms/youtube/index.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 
 type Json = Record<string, unknown>
@@ -159,10 +159,7 @@ export const parseManifest = (
   const fix = (row: Json): Json => {
     const out: Json = { ...row }
     if (typeof out["mediaFile"] === "string") out["mediaFile"] = resolve(out["mediaFile"])
-    const metadata = out["metadata"]
-    if (isObject(metadata) && isObject(metadata["youtube"])) {
-      out["metadata"] = { ...metadata, youtube: mapFilePaths(metadata["youtube"], resolve) }
-    }
+    if (isObject(out["metadata"])) out["metadata"] = mapMetadataFilePaths(out["metadata"], resolve)
     return out
   }
   const manifest = result.manifest
@@ -197,11 +194,15 @@ export const mergeRow = (defaults: unknown, row: unknown): unknown => {
   // Metadata for platforms the row does not select is the defaults' business, not an error of the row.
   const platforms = merged["platforms"]
   if (Array.isArray(platforms) && isObject(merged["metadata"]) && isObject(dm)) {
-    const selected = new Set(platforms.map((p) => (typeof p === "string" ? fromName(p) ?? p : p)))
+    // `facebook:brand` selects its own section and its platform's (which it falls back to).
+    const selected = new Set(platforms.flatMap((p) => {
+      const target = typeof p === "string" ? parseTarget(p) : undefined
+      return target === undefined ? [p] : [target, platformOf(target)]
+    }))
     const metadata: Json = {}
     for (const [section, fields] of Object.entries(merged["metadata"])) {
       const fromRow = isObject(rm) && section in rm
-      if (selected.has(fromName(section) ?? section) || fromRow) metadata[section] = fields
+      if (selected.has(parseTarget(section) ?? section) || fromRow) metadata[section] = fields
     }
     merged["metadata"] = metadata
   }

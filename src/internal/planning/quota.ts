@@ -1,7 +1,8 @@
 /**
- * The quota plan: before tasks start, each host that keeps a daily
- * allowance (YouTube's uploads and units) says what is used and what a task
- * needs; a task that would go past it is scheduled after the next reset
+ * The quota plan: before tasks start, each platform that keeps an allowance
+ * (YouTube's daily uploads and units, LinkedIn's daily posts, an X monthly
+ * post cap) says what is used and what a task needs; a task that would go
+ * past it is scheduled after the next reset
  * (its `runAt`, with a `waits` entry and a message saying so) instead of
  * failing part-way. Tasks already waiting in the store count in the window
  * they will run in.
@@ -11,9 +12,10 @@
 import * as Effect from "effect/Effect"
 import type { QuotaCheck } from "../../Planning.js"
 import type { Allowance } from "../../Platform.js"
-import type { HostId } from "../../PlatformId.js"
-import { displayName, hosts as allHosts } from "../../PlatformId.js"
+import type { HostTarget, PublisherTarget, Target } from "../../PlatformId.js"
+import { isHost, platformOf, sortTargets, targetName } from "../../PlatformId.js"
 import type { StoreError } from "../../PublishError.js"
+import { metadataFor } from "../../PublishRequest.js"
 import type { Task } from "../../Task.js"
 import { PlatformWait } from "../../Task.js"
 import type { Service as StoreService } from "../../TaskStore.js"
@@ -27,17 +29,34 @@ export interface Planned {
   readonly checks: ReadonlyArray<ReadonlyArray<QuotaCheck>>
 }
 
-/** `resets 08:00 UTC` */
-const resetText = (at: number): string => `resets ${new Date(at).toISOString().slice(11, 16)} UTC`
+/** `resets 08:00 UTC` within a day, `resets 2027-01-01 00:00 UTC` further away. */
+const resetText = (at: number, now: number): string => {
+  const iso = new Date(at).toISOString()
+  return `resets ${at - now <= 24 * 3_600_000 ? iso.slice(11, 16) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`} UTC`
+}
+
+/** Windows are counted this far ahead at most (a year of days). */
+const maxWindows = 366
+
+/** A task is planned at most this far after its own start (a year and a month, room for a monthly cap). */
+const horizonMillis = 400 * 24 * 3_600_000
+
+/** The reset that ends the window starting at `reset` (exact for months). */
+const resetAfter = (allowance: Allowance, reset: number): number =>
+  allowance.nextReset?.(reset) ?? reset + allowance.windowMillis
 
 /** The window (0: the current one) a task starting at `start` spends in. */
-const windowOf = (allowance: Allowance, start: number | undefined): number =>
-  start === undefined || start < allowance.resetsAt ?
-    0 :
-    1 + Math.floor((start - allowance.resetsAt) / allowance.windowMillis)
-
-const startOfWindow = (allowance: Allowance, k: number): number =>
-  k === 0 ? 0 : allowance.resetsAt + (k - 1) * allowance.windowMillis
+const windowOf = (allowance: Allowance, start: number | undefined): number => {
+  if (start === undefined || start < allowance.resetsAt) return 0
+  if (allowance.nextReset === undefined) {
+    return Math.min(maxWindows, 1 + Math.floor((start - allowance.resetsAt) / allowance.windowMillis))
+  }
+  let k = 1
+  for (let reset = resetAfter(allowance, allowance.resetsAt); start >= reset && k < maxWindows; k++) {
+    reset = resetAfter(allowance, reset)
+  }
+  return k
+}
 
 /**
  * Plans `tasks` (in order) against the hosts' allowances.
@@ -48,18 +67,29 @@ export const plan = (
   platforms: ResolvedPlatforms,
   list: StoreService["list"],
   tasks: ReadonlyArray<Task>,
-  _now: number
+  now: number
 ): Effect.Effect<Planned, StoreError> =>
   Effect.gen(function*() {
-    const counted = allHosts.filter((h) => platforms.hosts[h]?.allowances !== undefined)
-    if (counted.length === 0 || !tasks.some((t) => counted.some((h) => t.request.platforms.includes(h)))) {
+    // Each account has its own allowances (a YouTube channel's quota, a
+    // LinkedIn author's daily posts), keyed by its target.
+    const allowancesFn = (target: Target) =>
+      isHost(platformOf(target)) ?
+        platforms.hosts[target as HostTarget]?.allowances :
+        platforms.publishers[target as PublisherTarget]?.allowances
+    const counted = sortTargets(
+      [...Object.keys(platforms.hosts), ...Object.keys(platforms.publishers)] as Array<Target>
+    ).filter((t) => allowancesFn(t) !== undefined)
+    if (counted.length === 0 || !tasks.some((t) => counted.some((p) => t.request.platforms.includes(p)))) {
       return { tasks, checks: tasks.map(() => []) }
     }
-    const allowancesOf = (task: Task, host: HostId) => {
-      const f = platforms.hosts[host]?.allowances
-      const metadata = task.request.metadata[host]
-      return f === undefined || metadata === undefined ? Effect.succeed([]) : f(metadata)
+    const allowancesOf = (task: Task, target: Target): Effect.Effect<ReadonlyArray<Allowance>> => {
+      const f = allowancesFn(target)
+      const metadata = metadataFor(task.request.metadata, target)
+      return f === undefined || metadata === undefined ? Effect.succeed([]) : f(metadata as never)
     }
+    /** What the task already made there: a finished upload or post spends nothing more. */
+    const done = (task: Task, id: Target): boolean =>
+      isHost(platformOf(id)) ? task.videos.some((v) => v.host === id) : task.posts.some((p) => p.publisher === id)
     // Spent per host and bucket, per window: [current, after the next reset, …].
     const spent = new Map<string, Array<number>>()
     const add = (key: string, k: number, n: number) => {
@@ -76,7 +106,7 @@ export const plan = (
     ]
     for (const task of waiting) {
       for (const host of counted) {
-        if (!task.request.platforms.includes(host) || task.videos.some((v) => v.host === host)) continue
+        if (!task.request.platforms.includes(host) || done(task, host)) continue
         for (const a of yield* allowancesOf(task, host)) {
           add(`${host}/${a.bucket}`, windowOf(a, task.runAt), a.needs)
         }
@@ -86,20 +116,33 @@ export const plan = (
     const out: Array<Task> = []
     const checks: Array<ReadonlyArray<QuotaCheck>> = []
     for (const task of tasks) {
-      const found: Array<{ readonly host: HostId; readonly allowance: Allowance }> = []
+      const found: Array<{ readonly host: Target; readonly allowance: Allowance }> = []
       for (const host of counted) {
         if (!task.request.platforms.includes(host)) continue
         for (const allowance of yield* allowancesOf(task, host)) found.push({ host, allowance })
       }
-      // The first window, from the task's own start, where every allowance has room.
-      let k = Math.max(0, ...found.map(({ allowance }) => windowOf(allowance, task.runAt)))
-      const fitsIn = (w: number) =>
-        found.every(({ allowance: a, host }) =>
-          (w === 0 ? a.used : 0) + inWindow(`${host}/${a.bucket}`, w) + a.needs <= a.limit
-        )
+      // The earliest time, from the task's own start, when every allowance has room in the window
+      // it is then in. Allowances reset at different times (midnight Pacific, midnight UTC, a day of
+      // the month), so the candidates are the task's start and each allowance's resets after it.
+      const from = task.runAt ?? now
+      const fitsAt = (at: number, a: Allowance, host: Target): boolean => {
+        const w = windowOf(a, at)
+        return (w === 0 ? a.used : 0) + inWindow(`${host}/${a.bucket}`, w) + a.needs <= a.limit
+      }
+      const candidates = new Set<number>([from])
+      for (const { allowance: a } of found) {
+        for (let k = 1, reset = a.resetsAt; k <= maxWindows && reset <= from + horizonMillis; k++) {
+          if (reset > from) candidates.add(reset)
+          reset = resetAfter(a, reset)
+        }
+      }
+      const ordered = [...candidates].sort((x, y) => x - y)
       // A task that needs more than a whole window can never fit: it starts and meets the platform's answer.
       const possible = found.every(({ allowance: a }) => a.needs <= a.limit)
-      while (possible && !fitsIn(k) && k < 366) k++
+      const start = !possible ?
+        from :
+        ordered.find((at) => found.every(({ allowance: a, host }) => fitsAt(at, a, host))) ??
+          ordered[ordered.length - 1]!
       const taskChecks = found.map(({ allowance: a, host }): QuotaCheck => {
         const used = a.used + inWindow(`${host}/${a.bucket}`, 0)
         return {
@@ -112,16 +155,16 @@ export const plan = (
           fits: used + a.needs <= a.limit
         }
       })
-      const blocking = taskChecks.find((c) => !c.fits) ?? taskChecks[0]
-      for (const { allowance: a, host } of found) add(`${host}/${a.bucket}`, k, a.needs)
+      // What holds it: an allowance without room at the task's own start.
+      const blocking = found.find(({ allowance: a, host }) => !fitsAt(from, a, host))
+      for (const { allowance: a, host } of found) add(`${host}/${a.bucket}`, windowOf(a, start), a.needs)
       checks.push(taskChecks)
-      const start = Math.max(0, ...found.map(({ allowance }) => startOfWindow(allowance, k)))
-      if (k > 0 && blocking !== undefined && (task.runAt === undefined || task.runAt < start)) {
-        const host = blocking.platform as HostId
-        const reason = `waiting for ${displayName[host]} quota`
+      if (start > from && blocking !== undefined) {
+        const host = blocking.host
+        const reason = `waiting for ${blocking.allowance.waitReason ?? `${targetName(host)} quota`}`
         out.push(rebuild(task, {
           runAt: start,
-          message: `${reason}: ${resetText(start)}`,
+          message: `${reason}: ${resetText(start, now)}`,
           waits: [unsafeMake(PlatformWait, { platform: host, reason, until: start })]
         }))
       } else {

@@ -12,7 +12,7 @@ import * as Either from "effect/Either"
 import type * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
-import { all as allPlatforms, names } from "../../PlatformId.js"
+import { all as allPlatforms, parseTarget } from "../../PlatformId.js"
 import { Issue } from "../../PublishError.js"
 import { PublishRequest } from "../../PublishRequest.js"
 import { formatParseIssues } from "./formatIssues.js"
@@ -29,20 +29,22 @@ export const normalise = (input: unknown): { readonly input: unknown; readonly i
   const metadata: Record<string, unknown> = { ...input.metadata }
   const issues: Array<Issue> = []
   let renamed = false
-  for (const [name, id] of Object.entries(names)) {
-    if (name === id || !(name in metadata)) continue
+  // `twitter` and `twitter:studio` become `x` and `x:studio`.
+  for (const name of Object.keys(metadata)) {
+    const target = parseTarget(name)
+    if (target === undefined || target === name) continue
     renamed = true
     const value = metadata[name]
     delete metadata[name]
-    if (id in metadata) {
+    if (target in metadata) {
       issues.push(
         new Issue({
           path: ["metadata", name],
-          message: `both metadata.${name} and metadata.${id} are given; they name the same platform, keep only one`
+          message: `both metadata.${name} and metadata.${target} are given; they name the same platform, keep only one`
         })
       )
     } else {
-      metadata[id] = value
+      metadata[target] = value
     }
   }
   return renamed ? { input: { ...input, metadata }, issues } : { input, issues: [] }

@@ -245,7 +245,13 @@ export const make = (
         call: (call) =>
           call._tag === "reschedule" ?
             reschedule(call.id, call.runAt) :
-            retract(call.id, { platforms: call.platforms, videos: call.videos })
+            retract(call.id, { platforms: call.platforms, videos: call.videos }),
+        enableWebhook: (url) =>
+          store.outbox !== undefined ?
+            store.outbox.enable(url) :
+            Effect.fail(
+              new StoreError({ reason: "unavailable", description: "this task store keeps no webhook outbox" })
+            )
       })
     }
 

@@ -27,6 +27,7 @@ import { Medusa } from "../../Medusa.js"
 import { StoreError } from "../../PublishError.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 import * as TaskId from "../../TaskId.js"
+import { TaskStore as TaskStoreTag } from "../../TaskStore.js"
 import type { TaskStore } from "../../TaskStore.js"
 import * as Lock from "../store/lock.js"
 import * as Engine from "../task/engine.js"
@@ -170,6 +171,13 @@ export const layer = (options: {
             (ctx) => Context.get(ctx, Medusa)
           )
       })
-      return Context.add(view, Medusa, service)
+      // The view's outbox is read-only: enabling a webhook endpoint is asked of the owner, as a call.
+      const store = Context.get(view, TaskStoreTag)
+      const outbox = store.outbox
+      const routed = outbox === undefined ? store : {
+        ...store,
+        outbox: { ...outbox, enable: (url: string) => Requests.enableWebhookFromOutside(options.filename, url) }
+      }
+      return Context.add(Context.add(view, Medusa, service), TaskStoreTag, routed)
     })
   )

@@ -18,6 +18,12 @@
  * (`<nonce>.call`) is carried out by the owner through its own
  * `reschedule` / `retract`, which writes the outcome beside it
  * (`<nonce>.answer`: the task, or the typed error) for the asking process.
+ * Enabling a webhook endpoint (`medusa webhooks enable` while `medusa
+ * serve` owns the file) is such a call too, answered with its outcome.
+ * A call carries its expiry, the asking process's own timeout: the owner
+ * takes it up (renaming it `<nonce>.taken`) only before then, and discards
+ * it later without carrying it out; an asking process that gives up removes
+ * its call, so no later owner carries out what nobody waits for.
  *
  * @internal
  */
@@ -35,8 +41,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { PlatformId } from "../../PlatformId.js"
-import { PlatformId as PlatformIdSchema } from "../../PlatformId.js"
+import { Target } from "../../PlatformId.js"
 import {
   AuthExpired,
   InvalidRequest,
@@ -63,17 +68,27 @@ export const requestsDirOf = (filename: string): string => `${path.resolve(filen
 const suffix = ".cancel"
 const submitSuffix = ".submit"
 const callSuffix = ".call"
+const takenSuffix = ".taken"
 const answerSuffix = ".answer"
 
 /** A reschedule or a retract asked of the owner. @internal */
-export const Call = Schema.Union(
+export const TaskCall = Schema.Union(
   Schema.TaggedStruct("reschedule", { id: Schema.String, runAt: Schema.String }),
   Schema.TaggedStruct("retract", {
     id: Schema.String,
-    platforms: Schema.optional(Schema.Array(PlatformIdSchema)),
+    platforms: Schema.optional(Schema.Array(Target)),
     videos: Schema.optional(Schema.Boolean)
   })
 )
+
+/** @internal */
+export type TaskCall = typeof TaskCall.Type
+
+/** Enabling a webhook endpoint a `410 Gone` disabled, in the owner's outbox. */
+const EnableWebhook = Schema.TaggedStruct("enableWebhook", { url: Schema.String })
+
+/** Any call asked of the owner. @internal */
+export const Call = Schema.Union(TaskCall, EnableWebhook)
 
 /** @internal */
 export type Call = typeof Call.Type
@@ -96,9 +111,45 @@ export type CallError = TaskNotFound | TaskNotReady | InvalidRequest | StoreErro
 
 const Answer = Schema.parseJson(Schema.Union(
   Schema.TaggedStruct("done", { task: TaskSchema }),
-  Schema.TaggedStruct("refused", { error: CallError })
+  /** A webhook enable's outcome: `false` when the endpoint was not disabled. */
+  Schema.TaggedStruct("enabled", { enabled: Schema.Boolean }),
+  Schema.TaggedStruct("refused", { error: CallError }),
+  /** Read after its expiry: discarded without being carried out. */
+  Schema.TaggedStruct("expired", { at: Schema.Number })
 ))
-const CallJson = Schema.parseJson(Call)
+type Answer = typeof Answer.Type
+
+/** An answer older than this was not read by anyone: removed. */
+const staleAnswerMillis = 15 * 60_000
+
+/** What a call is about: `task medusa_task_…`, `webhook endpoint https://…`. */
+const describeCall = (call: Call): string =>
+  call._tag === "enableWebhook" ? `webhook endpoint ${call.url}` : `task ${call.id}`
+
+/** The verb of a call, for messages: `reschedule`, `retract`, `enable`. */
+const verbOf = (call: Call): string => call._tag === "enableWebhook" ? "enable" : call._tag
+
+/** Writes the answer beside the call (`<nonce>.answer`), whole, then renamed into place. */
+const answer = (callFile: string, value: Answer): Effect.Effect<void> =>
+  Schema.encode(Answer)(value).pipe(
+    Effect.orDie,
+    Effect.flatMap((text) =>
+      Effect.sync(() => {
+        const to = callFile.slice(0, -takenSuffix.length) + answerSuffix
+        fs.writeFileSync(`${to}.tmp`, text)
+        fs.renameSync(`${to}.tmp`, to)
+      })
+    ),
+    Effect.catchAllDefect((cause) => Effect.logWarning(`Medusa: could not answer request ${callFile}`, cause))
+  )
+/**
+ * A call file: the call and when the asking process stops waiting (epoch
+ * ms). A bare call (written before calls expired) never expires.
+ */
+const CallFile = Schema.parseJson(Schema.Union(
+  Schema.Struct({ call: Call, expiresAt: Schema.Number }),
+  Call
+))
 
 /** How long the asking process waits for the owner to answer a retract (platform deletes take time). */
 const callAnswerWithin = Duration.minutes(5)
@@ -119,7 +170,9 @@ export const serve = (
   handlers: {
     readonly cancel: (id: string) => Effect.Effect<unknown, unknown>
     readonly submit: (task: Task) => Effect.Effect<unknown, unknown>
-    readonly call: (call: Call) => Effect.Effect<Task, CallError>
+    readonly call: (call: TaskCall) => Effect.Effect<Task, CallError>
+    /** Enables a webhook endpoint in the owner's outbox: `false` when it was not disabled. */
+    readonly enableWebhook: (url: string) => Effect.Effect<boolean, StoreError>
   },
   interval: Duration.DurationInput = "100 millis"
 ): Effect.Effect<void, never, Scope.Scope> => {
@@ -166,36 +219,67 @@ export const serve = (
       }
       yield* Effect.sync(() => fs.rmSync(path.join(dir, name), { force: true }))
     }
+    // A `.taken` call at the start of a round was left by an owner that stopped part-way (this
+    // process finishes its own within the round): carried out again unless expired, as both calls
+    // are idempotent (a reschedule to the same time, a retract that asks nothing twice).
     for (const name of names) {
-      if (!name.endsWith(callSuffix)) continue
-      const file = path.join(dir, name)
-      const call = yield* Effect.sync(() => {
+      const taken = name.endsWith(takenSuffix)
+      if (!name.endsWith(callSuffix) && !taken) continue
+      const nonce = name.slice(0, -(taken ? takenSuffix : callSuffix).length)
+      const file = path.join(dir, `${nonce}${takenSuffix}`)
+      // Taking it up is one rename: an asking process that gave up has removed it, and then it is not done.
+      const mine = taken || (yield* Effect.sync(() => {
+        try {
+          fs.renameSync(path.join(dir, name), file)
+          return true
+        } catch {
+          return false
+        }
+      }))
+      if (!mine) continue
+      const read = yield* Effect.sync(() => {
         try {
           return fs.readFileSync(file, "utf8")
         } catch {
           return undefined
         }
       }).pipe(
-        Effect.flatMap((text) => text === undefined ? Effect.succeed(undefined) : Schema.decodeUnknown(CallJson)(text)),
+        Effect.flatMap((text) => text === undefined ? Effect.succeed(undefined) : Schema.decodeUnknown(CallFile)(text)),
         Effect.orElseSucceed(() => undefined)
       )
-      if (call !== undefined) {
-        const outcome = yield* Effect.either(handlers.call(call))
-        const answer = yield* Schema.encode(Answer)(
-          Either.isRight(outcome) ?
-            { _tag: "done", task: outcome.right } :
-            { _tag: "refused", error: outcome.left }
-        ).pipe(Effect.orDie)
-        yield* Effect.sync(() => {
-          const to = file.slice(0, -callSuffix.length) + answerSuffix
-          fs.writeFileSync(`${to}.tmp`, answer)
-          fs.renameSync(`${to}.tmp`, to)
-        }).pipe(
-          Effect.catchAllDefect((cause) => Effect.logWarning(`Medusa: could not answer request ${name}`, cause))
+      const envelope = read === undefined ? undefined : "call" in read ? read : { call: read, expiresAt: undefined }
+      const now = yield* Clock.currentTimeMillis
+      if (envelope !== undefined && envelope.expiresAt !== undefined && envelope.expiresAt <= now) {
+        // Nobody waits for it any more: carrying it out now would surprise whoever asked.
+        yield* Effect.logWarning(
+          `Medusa: request ${name} (${verbOf(envelope.call)} ${describeCall(envelope.call)}) expired at ${
+            new Date(envelope.expiresAt).toISOString()
+          }, before this process read it; discarded without carrying it out`
         )
+        yield* answer(file, { _tag: "expired", at: envelope.expiresAt })
+      } else if (envelope !== undefined) {
+        const call = envelope.call
+        const carried: Effect.Effect<Answer, CallError> = call._tag === "enableWebhook" ?
+          Effect.map(handlers.enableWebhook(call.url), (enabled) => ({ _tag: "enabled" as const, enabled })) :
+          Effect.map(handlers.call(call), (task) => ({ _tag: "done" as const, task }))
+        const outcome = yield* Effect.either(carried)
+        yield* answer(file, Either.isRight(outcome) ? outcome.right : { _tag: "refused", error: outcome.left })
       }
       yield* Effect.sync(() => fs.rmSync(file, { force: true }))
     }
+    // Answers nobody read (the asking process gave up while the call was carried out).
+    yield* Effect.sync(() => {
+      const before = Date.now() - staleAnswerMillis
+      for (const name of names) {
+        if (!name.endsWith(answerSuffix)) continue
+        try {
+          const file = path.join(dir, name)
+          if (fs.statSync(file).mtimeMs < before) fs.rmSync(file, { force: true })
+        } catch {
+          // Read and removed meanwhile.
+        }
+      }
+    })
   })
   return Effect.asVoid(Effect.forkScoped(Effect.repeat(once, Schedule.spaced(interval))))
 }
@@ -256,16 +340,47 @@ export const submitFromOutside = (filename: string, task: Task): Effect.Effect<v
  * retract (through its own `reschedule` / `retract`), and waits for its
  * answer: the task after it, or the error it met. The process that owns the
  * lock next carries it out if the owner exits first (a guest waiting here
- * may be that process).
+ * may be that process), as long as the call has not expired.
  *
  * @internal
  */
-export const callFromOutside = (filename: string, call: Call): Effect.Effect<Task, CallError> =>
+export const callFromOutside = (filename: string, call: TaskCall): Effect.Effect<Task, CallError> =>
+  Effect.flatMap(exchange(filename, call), (answer) =>
+    answer._tag === "done" ?
+      Effect.succeed(answer.task) :
+      Effect.die(new Error(`unexpected answer ${answer._tag} to a ${call._tag} call`)))
+
+/**
+ * In a process that does not own the store (`medusa webhooks enable` while
+ * `medusa serve` runs): asks the owner to enable a webhook endpoint in its
+ * outbox. `false` when the endpoint was not disabled.
+ *
+ * @internal
+ */
+export const enableWebhookFromOutside = (filename: string, url: string): Effect.Effect<boolean, StoreError> =>
+  exchange(filename, { _tag: "enableWebhook", url }).pipe(
+    Effect.flatMap((answer) =>
+      answer._tag === "enabled" ?
+        Effect.succeed(answer.enabled) :
+        Effect.die(new Error(`unexpected answer ${answer._tag} to a webhook enable call`))
+    ),
+    // The owner's enable fails with StoreError only.
+    Effect.catchIf((e): e is Exclude<CallError, StoreError> => e._tag !== "StoreError", (e) => Effect.die(e))
+  )
+
+/** Leaves `call` with its expiry (this process's own timeout) and waits for the owner's answer. */
+const exchange = (
+  filename: string,
+  call: Call
+): Effect.Effect<Exclude<Answer, { readonly _tag: "refused" | "expired" }>, CallError> =>
   Effect.gen(function*() {
+    const within = call._tag === "retract" ? callAnswerWithin : answerWithin
+    const dir = requestsDirOf(filename)
     const nonce = `${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`
-    const text = yield* Effect.orDie(Schema.encode(CallJson)(call))
-    yield* leave(filename, `${nonce}${callSuffix}`, text, call._tag)
-    const answerFile = path.join(requestsDirOf(filename), `${nonce}${answerSuffix}`)
+    const expiresAt = (yield* Clock.currentTimeMillis) + Duration.toMillis(within)
+    const text = yield* Effect.orDie(Schema.encode(CallFile)({ call, expiresAt }))
+    yield* leave(filename, `${nonce}${callSuffix}`, text, verbOf(call))
+    const answerFile = path.join(dir, `${nonce}${answerSuffix}`)
     const read = Effect.sync(() => {
       try {
         return Option.some(fs.readFileSync(answerFile, "utf8"))
@@ -273,34 +388,67 @@ export const callFromOutside = (filename: string, call: Call): Effect.Effect<Tas
         return Option.none<string>()
       }
     })
+    const status = call._tag === "enableWebhook" ? "medusa webhooks" : `medusa status ${call.id}`
     // Polled: the answer is a file another process writes.
     const answerText = yield* Effect.flatten(read).pipe(
       Effect.retry(Schedule.spaced("50 millis")),
       Effect.orDie,
       Effect.timeoutFail({
-        duration: call._tag === "retract" ? callAnswerWithin : answerWithin,
-        onTimeout: () =>
-          new StoreError({
+        duration: within,
+        onTimeout: () => {
+          const outcome = withdraw(dir, nonce)
+          return new StoreError({
             reason: "locked",
-            description: `asked the process that owns ${filename} to ${call._tag} task ${call.id}, and it did not ` +
-              `answer within ${
-                Duration.format(call._tag === "retract" ? callAnswerWithin : answerWithin)
-              }. Is it still running? The request stays in ${
-                requestsDirOf(filename)
-              } and is carried out when a process owns the file again.`
+            description: `asked the process that owns ${filename} to ${verbOf(call)} ${
+              describeCall(call)
+            }, and it did not answer within ${Duration.format(within)}. Is it still running? ${
+              outcome === "withdrawn" ?
+                "The request is withdrawn: nothing was done, and no process will carry it out later." :
+                `It took the request up and may still carry it out: check with \`${status}\`.`
+            }`
           })
+        }
       })
     )
     yield* Effect.sync(() => fs.rmSync(answerFile, { force: true }))
     const answer = yield* Schema.decodeUnknown(Answer)(answerText).pipe(Effect.orDie)
-    return answer._tag === "done" ? answer.task : yield* Effect.fail(answer.error)
+    switch (answer._tag) {
+      case "refused":
+        return yield* Effect.fail(answer.error)
+      case "expired":
+        return yield* new StoreError({
+          reason: "locked",
+          description:
+            `the process that owns ${filename} read the request to ${verbOf(call)} ${
+              describeCall(call)
+            } after it expired (${new Date(answer.at).toISOString()}) and discarded it: nothing was done; run the ` +
+            "command again"
+        })
+      default:
+        return answer
+    }
   })
+
+/**
+ * Removes a call the asking process gives up on: `"withdrawn"` when it was
+ * still waiting (no process will carry it out), `"taken"` when the owner
+ * had already taken it up (it finishes it; its answer is then removed
+ * unread as stale).
+ */
+const withdraw = (dir: string, nonce: string): "withdrawn" | "taken" => {
+  try {
+    fs.rmSync(path.join(dir, `${nonce}${callSuffix}`))
+    return "withdrawn"
+  } catch {
+    return "taken"
+  }
+}
 
 /** The retract call's options. @internal */
 export const retractCall = (
   id: string,
-  options: { readonly platforms?: ReadonlyArray<PlatformId> | undefined; readonly videos?: boolean | undefined }
-): Call => ({
+  options: { readonly platforms?: ReadonlyArray<Target> | undefined; readonly videos?: boolean | undefined }
+): TaskCall => ({
   _tag: "retract",
   id,
   ...(options.platforms !== undefined ? { platforms: options.platforms } : {}),

@@ -22,7 +22,7 @@ import { createHash } from "node:crypto"
 import { Ingest } from "../../Ingest.js"
 import { Medusa } from "../../Medusa.js"
 import { validationToJSON } from "../../Planning.js"
-import { filePaths, mapFilePaths } from "../../platforms/youtube/index.js"
+import { mapMetadataFilePaths, metadataFilePaths } from "../../platforms/youtube/index.js"
 import type { InvalidRequest, InvalidTransition, StoreError, TaskNotFound } from "../../PublishError.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 import { isFinal, type Task, TaskState } from "../../Task.js"
@@ -156,18 +156,17 @@ const withCheckedMedia = (
     if (typeof input.mediaFile === "string" && input.mediaFile !== "") {
       out = { ...out, mediaFile: yield* roots.resolve(input.mediaFile, "mediaFile") }
     }
-    const metadata = input.metadata
-    const youtube = Predicate.isRecord(metadata) ? metadata.youtube : undefined
-    const files = filePaths(youtube)
-    if (Predicate.isRecord(metadata) && files.length > 0) {
-      // The thumbnail and every caption file, each checked before anything opens it.
+    const files = metadataFilePaths(input.metadata)
+    if (files.length > 0) {
+      // The thumbnail and every caption file of every YouTube account, each
+      // checked before anything opens it.
       const resolved = new Map<string, string>()
-      for (const { field, value } of files) {
-        resolved.set(field, yield* roots.resolve(value, `metadata.youtube.${field}`))
+      for (const { path, value } of files) {
+        resolved.set(path, yield* roots.resolve(value, `metadata.${path}`))
       }
       out = {
         ...out,
-        metadata: { ...metadata, youtube: mapFilePaths(youtube, (value, field) => resolved.get(field) ?? value) }
+        metadata: mapMetadataFilePaths(input.metadata, (value, path) => resolved.get(path) ?? value)
       }
     }
     return out

@@ -4,7 +4,7 @@ import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
 import * as Stream from "effect/Stream"
 import type { PublishedPost, UploadSession } from "../../Platform.js"
-import type { PlatformId, PublisherId } from "../../PlatformId.js"
+import type { PublisherTarget, Target } from "../../PlatformId.js"
 import { TaskNotFound } from "../../PublishError.js"
 import type { InvalidTransition } from "../../PublishError.js"
 import { isFinal } from "../../Task.js"
@@ -61,8 +61,8 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
   const hub = yield* PubSub.unbounded<TaskChange>()
   // `sequence` breaks ties of creation time when listing newest first (TestClock).
   let nextSequence = 0
-  const sessions = new Map<TaskId, Partial<Record<PlatformId, UploadSession>>>()
-  const posts = new Map<TaskId, Partial<Record<PublisherId, PostRecord>>>()
+  const sessions = new Map<TaskId, Partial<Record<Target, UploadSession>>>()
+  const posts = new Map<TaskId, Partial<Record<PublisherTarget, PostRecord>>>()
   // Webhook events are recorded in the step that applies their change.
   const outbox = MemoryOutbox.make()
 
@@ -197,7 +197,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
       sessions.set(id, { ...sessions.get(id), [session.host]: session })
     })
 
-  const loadUploadSession = (id: TaskId, host: PlatformId) =>
+  const loadUploadSession = (id: TaskId, host: Target) =>
     Effect.sync(() => Option.fromNullable(sessions.get(id)?.[host]))
 
   const setPost = (id: TaskId, record: PostRecord) =>
@@ -205,7 +205,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
       posts.set(id, { ...posts.get(id), [record.publisher]: record })
     })
 
-  const recordPostIntent = (id: TaskId, publisher: PublisherId) =>
+  const recordPostIntent = (id: TaskId, publisher: PublisherTarget) =>
     Effect.clockWith((clock) => {
       // A new intent keeps what an earlier send staged (the same post is being made).
       const staged = posts.get(id)?.[publisher]?.staged
@@ -220,7 +220,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
       )
     })
 
-  const recordPostStaged = (id: TaskId, publisher: PublisherId, ref: string) =>
+  const recordPostStaged = (id: TaskId, publisher: PublisherTarget, ref: string) =>
     Effect.sync(() => {
       const record = posts.get(id)?.[publisher]
       if (record === undefined || record.state !== "intent") return
@@ -232,7 +232,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
       setPost(id, postRecord({ publisher: post.publisher, state: "done", at: clock.unsafeCurrentTimeMillis(), post }))
     )
 
-  const loadPostRecord = (id: TaskId, publisher: PublisherId) =>
+  const loadPostRecord = (id: TaskId, publisher: PublisherTarget) =>
     Effect.sync(() => Option.fromNullable(posts.get(id)?.[publisher]))
 
   const prune = (before: number) =>

@@ -27,7 +27,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { PublishedPost, UploadSession } from "../../Platform.js"
-import type { PlatformId, PublisherId } from "../../PlatformId.js"
+import type { PublisherTarget, Target } from "../../PlatformId.js"
 import type { InvalidTransition } from "../../PublishError.js"
 import { StoreError, TaskNotFound } from "../../PublishError.js"
 import { isFinal, Task, type TaskState } from "../../Task.js"
@@ -452,7 +452,7 @@ export const make = (
           )
       )
 
-    const loadUploadSession = (id: TaskId, host: PlatformId): Effect.Effect<Option.Option<UploadSession>, StoreError> =>
+    const loadUploadSession = (id: TaskId, host: Target): Effect.Effect<Option.Option<UploadSession>, StoreError> =>
       sql<{
         uri: string
         video_id: string | null
@@ -477,7 +477,7 @@ export const make = (
         Effect.mapError(unavailable(`Reading the ${host} upload session of ${id}`))
       )
 
-    const recordPostIntent = (id: TaskId, publisher: PublisherId): Effect.Effect<void, StoreError> =>
+    const recordPostIntent = (id: TaskId, publisher: PublisherTarget): Effect.Effect<void, StoreError> =>
       guardWrite(
         "Recording a post intent",
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -504,7 +504,7 @@ export const make = (
       )
 
     // While the post is an intent, its post_id column holds what the publisher staged (a Threads container).
-    const recordPostStaged = (id: TaskId, publisher: PublisherId, ref: string): Effect.Effect<void, StoreError> =>
+    const recordPostStaged = (id: TaskId, publisher: PublisherTarget, ref: string): Effect.Effect<void, StoreError> =>
       guardWrite(
         "Recording what a post staged",
         sql`UPDATE medusa_posts SET post_id = ${ref}
@@ -514,7 +514,10 @@ export const make = (
         )
       )
 
-    const loadPostRecord = (id: TaskId, publisher: PublisherId): Effect.Effect<Option.Option<PostRecord>, StoreError> =>
+    const loadPostRecord = (
+      id: TaskId,
+      publisher: PublisherTarget
+    ): Effect.Effect<Option.Option<PostRecord>, StoreError> =>
       sql<{ state: string; at: unknown; post_id: string | null; url: string | null }>`SELECT state, at, post_id, url
         FROM medusa_posts WHERE task_id = ${id} AND publisher = ${publisher}`.pipe(
         Effect.map((rows) =>

@@ -19,6 +19,7 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import { randomUUID } from "node:crypto"
 import type {
+  Host,
   MediaFile,
   MediaUpload,
   PostContext,
@@ -29,8 +30,8 @@ import type {
   UploadProgress,
   UploadSession
 } from "../../Platform.js"
-import type { HostId, PlatformId, PublisherId } from "../../PlatformId.js"
-import { all as allPlatforms, displayName, hosts as allHosts, publishers as allPublishers } from "../../PlatformId.js"
+import type { HostTarget, PlatformId, PublisherTarget, Target } from "../../PlatformId.js"
+import { all as allPlatforms, isHost, platformOf, sortTargets, targetName } from "../../PlatformId.js"
 import {
   AuthExpired,
   InvalidTransition,
@@ -42,6 +43,7 @@ import {
 } from "../../PublishError.js"
 import type { PlatformError, TaskNotFound } from "../../PublishError.js"
 import type { PublishRequest } from "../../PublishRequest.js"
+import { metadataFor } from "../../PublishRequest.js"
 import { Abandonment, canTransition, HistoryEntry, PlatformWait, Task, TaskFailure } from "../../Task.js"
 import type { TaskState } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
@@ -76,7 +78,8 @@ export {
 export interface Engine {
   readonly store: StoreService
   readonly platforms: ResolvedPlatforms
-  readonly permits: Readonly<Record<PlatformId, Effect.Semaphore>>
+  /** One bound per account: a platform's default account under its id, a named one under its target. */
+  readonly permits: Readonly<Record<Target, Effect.Semaphore>>
   /**
    * A cancel interrupts the task's fiber in this process (the in-memory
    * runner), so a step need not watch the store for it. A durable runner's
@@ -93,11 +96,40 @@ export const makeEngine = (
   options: { readonly cancelInterrupts?: boolean | undefined } = {}
 ): Effect.Effect<Engine> =>
   Effect.gen(function*() {
-    const permits = {} as Record<PlatformId, Effect.Semaphore>
-    for (const id of allPlatforms) {
-      permits[id] = yield* Effect.makeSemaphore(Math.max(1, perPlatformConcurrency[id]))
+    const permits = {} as Record<Target, Effect.Semaphore>
+    // Each account has its platform's bound; two targets of one adapter (a default account that is also named) share it.
+    const byAdapter = new Map<object, Effect.Semaphore>()
+    const targets: ReadonlyArray<Target> = [
+      ...allPlatforms,
+      ...(Object.keys(platforms.hosts) as Array<Target>),
+      ...(Object.keys(platforms.publishers) as Array<Target>)
+    ]
+    for (const target of targets) {
+      if (permits[target] !== undefined) continue
+      const adapter: object | undefined = adapterOf(platforms, target)
+      const shared = adapter === undefined ? undefined : byAdapter.get(adapter)
+      const semaphore = shared ?? (yield* Effect.makeSemaphore(Math.max(1, perPlatformConcurrency[platformOf(target)])))
+      if (adapter !== undefined) byAdapter.set(adapter, semaphore)
+      permits[target] = semaphore
     }
     return { store, platforms, permits, cancelInterrupts: options.cancelInterrupts ?? false }
+  })
+
+/** The adapter of a target, when it is configured. @internal */
+export const adapterOf = (platforms: ResolvedPlatforms, target: Target): Host<any> | Publisher<any> | undefined =>
+  isHost(platformOf(target)) ?
+    platforms.hosts[target as HostTarget] :
+    platforms.publishers[target as PublisherTarget]
+
+/**
+ * The error as the task records it: keyed by the target that failed, so that
+ * a named account's failure says which account (`Facebook (brand) API error: …`).
+ *
+ * @internal
+ */
+export const retarget = <E extends PlatformError>(error: E, target: Target): E =>
+  error.platform === target ? error : Object.assign(Object.create(Object.getPrototypeOf(error)), error, {
+    platform: target
   })
 
 /**
@@ -107,7 +139,7 @@ export const makeEngine = (
  */
 export const withPlatformPermit = <A, E, R>(
   engine: Engine,
-  platform: PlatformId,
+  platform: Target,
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> => withPermit(engine.permits[platform], effect)
 
@@ -377,26 +409,26 @@ export const errorOf = (failure: TaskFailure): PlatformError | undefined => {
 // Messages
 // =============================================================================
 
-/** @internal */
-export const hostsOf = (request: PublishRequest): ReadonlyArray<HostId> =>
-  allHosts.filter((h) => request.platforms.includes(h))
+/** The request's hosts, each account once, in the canonical order. @internal */
+export const hostsOf = (request: PublishRequest): ReadonlyArray<HostTarget> =>
+  sortTargets(request.platforms.filter((t): t is HostTarget => isHost(platformOf(t))))
 
-/** @internal */
-export const publishersOf = (request: PublishRequest): ReadonlyArray<PublisherId> =>
-  allPublishers.filter((p) => request.platforms.includes(p))
+/** The request's publishers, each account once, in the canonical order. @internal */
+export const publishersOf = (request: PublishRequest): ReadonlyArray<PublisherTarget> =>
+  sortTargets(request.platforms.filter((t): t is PublisherTarget => !isHost(platformOf(t))))
 
-const names = (ids: ReadonlyArray<PlatformId>): string => ids.map((id) => displayName[id]).join(", ")
+const names = (ids: ReadonlyArray<Target>): string => ids.map(targetName).join(", ")
 
 /**
  * `"Uploading to YouTube... 42%"`, `"Uploading to YouTube... 42%, Vimeo... 7%"`.
  *
  * @internal
  */
-export const uploadMessage = (hosts: ReadonlyArray<HostId>, progress: ReadonlyArray<UploadProgress>): string =>
+export const uploadMessage = (hosts: ReadonlyArray<HostTarget>, progress: ReadonlyArray<UploadProgress>): string =>
   "Uploading to " + hosts.map((h) => {
     const p = progress.find((x) => x.host === h)
     const percent = p === undefined ? 0 : percentOf(p.bytesSent, p.totalBytes)
-    return `${displayName[h]}... ${percent}%`
+    return `${targetName(h)}... ${percent}%`
   }).join(", ")
 
 /**
@@ -404,7 +436,7 @@ export const uploadMessage = (hosts: ReadonlyArray<HostId>, progress: ReadonlyAr
  *
  * @internal
  */
-export const postMessage = (publishers: ReadonlyArray<PublisherId>): string => `Posting to ${names(publishers)}...`
+export const postMessage = (publishers: ReadonlyArray<PublisherTarget>): string => `Posting to ${names(publishers)}...`
 
 /**
  * The task's waits with `platform`'s set to `wait` (or removed).
@@ -413,7 +445,7 @@ export const postMessage = (publishers: ReadonlyArray<PublisherId>): string => `
  */
 export const withWait = (
   waits: ReadonlyArray<PlatformWait> | undefined,
-  platform: PlatformId,
+  platform: Target,
   wait: PostWait | undefined
 ): ReadonlyArray<PlatformWait> | undefined => {
   const others = (waits ?? []).filter((w) => w.platform !== platform)
@@ -424,7 +456,8 @@ export const withWait = (
 }
 
 /**
- * Template values from the uploaded videos.
+ * Template values from the uploaded videos: `youtube_url` for the default
+ * account, `youtube:studio_url` for a named one.
  *
  * @internal
  */
@@ -454,27 +487,36 @@ const logStoreFailure = (what: string) => (error: StoreError) =>
 export const uploadStep = (
   engine: Engine,
   taskId: TaskId,
-  hostId: HostId
+  hostId: HostTarget
 ): Effect.Effect<UploadedVideo, PlatformError | StoreError> =>
   Effect.gen(function*() {
     const host = engine.platforms.hosts[hostId]
     if (host === undefined) return yield* Effect.dieMessage(`${hostId} is not configured`)
     const task = yield* Effect.catchTag(engine.store.get(taskId), "TaskNotFound", () => Effect.fail(vanished(taskId)))
-    const metadata = task.request.metadata[hostId]
+    const metadata = metadataFor(task.request.metadata, hostId)
     const hosts = hostsOf(task.request)
     yield* Effect.annotateCurrentSpan(Spans.Attr.bytes, task.media.size)
     const recorded = task.videos.find((v) => v.host === hostId)
     const video = recorded ?? (yield* Effect.gen(function*() {
-      const resume = yield* engine.store.loadUploadSession(taskId, hostId)
+      const resume = Option.map(yield* engine.store.loadUploadSession(taskId, hostId), (s) =>
+        keyed(s, platformOf(hostId)))
       const onSession = (session: UploadSession) =>
-        engine.store.saveUploadSession(taskId, session).pipe(
-          Effect.catchAll(logStoreFailure(`save the ${displayName[hostId]} upload session`))
+        engine.store.saveUploadSession(taskId, keyed(session, hostId)).pipe(
+          Effect.catchAll(logStoreFailure(`save the ${targetName(hostId)} upload session`))
         )
-      const onProgress = (progress: UploadProgress) =>
+      const onProgress = (reported: UploadProgress) =>
         withNow((now) =>
           modify(engine, taskId, (t) => {
-            if (t.state !== "in_progress") return t
-            const all = [...t.progress.filter((p) => p.host !== progress.host), progress]
+            if (t.state !== "in_progress") {
+              return t
+            }
+            const progress = keyed(reported, hostId)
+            const all = [
+              ...t.progress.filter((p) =>
+                p.host !== progress.host
+              ),
+              progress
+            ]
             // Progress means the upload goes on: a wait it announced is over.
             const waits = t.waits?.some((w) => w.platform === hostId) ? withWait(t.waits, hostId, undefined) : t.waits
             return rebuild(t, { progress: all, message: uploadMessage(hosts, all), waits, updatedAt: now })
@@ -485,15 +527,18 @@ export const uploadStep = (
           modify(engine, taskId, (t) =>
             t.state !== "in_progress" ? t : rebuild(t, { waits: withWait(t.waits, hostId, wait), updatedAt: now }))
         ).pipe(Effect.asVoid, Effect.catchAll(logStoreFailure("record an upload's wait")))
-      const uploaded = yield* host.upload({
-        taskId,
-        media: task.media,
-        metadata,
-        resume,
-        onSession,
-        onProgress,
-        onWait
-      })
+      const uploaded = keyed(
+        yield* host.upload({
+          taskId,
+          media: task.media,
+          metadata,
+          resume,
+          onSession,
+          onProgress,
+          onWait
+        }),
+        hostId
+      )
       yield* withNow((now) =>
         modify(engine, taskId, (t) =>
           rebuild(t, {
@@ -509,7 +554,7 @@ export const uploadStep = (
       )
       return uploaded
     }))
-    yield* host.afterUpload(video, metadata, taskId)
+    yield* host.afterUpload(keyed(video, platformOf(hostId)), metadata, taskId)
     return video
   })
 
@@ -536,13 +581,13 @@ const searchRetry = Schedule.exponential("500 millis", 2).pipe(Schedule.intersec
  */
 const reconcile = (
   publisher: Publisher<unknown>,
-  publisherId: PublisherId,
+  publisherId: PublisherTarget,
   context: PostContext<unknown>,
   intentAt: number,
   onWait: (wait: PostWait) => Effect.Effect<void>
 ): Effect.Effect<Option.Option<PublishedPost>, PostOutcomeUnknown> =>
   Effect.gen(function*() {
-    const name = displayName[publisherId]
+    const name = targetName(publisherId)
     const unknown = (why: string) =>
       new PostOutcomeUnknown({
         platform: publisherId,
@@ -552,13 +597,16 @@ const reconcile = (
       })
     if (!publisher.canFind) return yield* unknown(`${name} cannot be searched for it`)
     const search = publisher.find({ ...context, intentAt }).pipe(
+      Effect.map(Option.map((post) => keyed(post, publisherId))),
       // A search is a read: safe to repeat when the platform is briefly unreachable.
       Effect.retry({ schedule: searchRetry, while: (error) => error._tag === "PlatformUnavailable" }),
       Effect.mapError((error) => unknown(`looking for it failed (${error.message})`))
     )
     const counted = Effect.tap(search, (found) =>
       Effect.sync(() =>
-        Metrics.unsafeIncrement(Metrics.postReconciliations[publisherId][Option.isSome(found) ? "found" : "not_found"])
+        Metrics.unsafeIncrement(
+          Metrics.postReconciliations[platformOf(publisherId)][Option.isSome(found) ? "found" : "not_found"]
+        )
       ))
     const found = yield* counted
     if (Option.isSome(found)) {
@@ -588,7 +636,7 @@ const reconcile = (
 export const postStep = (
   engine: Engine,
   taskId: TaskId,
-  publisherId: PublisherId,
+  publisherId: PublisherTarget,
   videos: ReadonlyArray<UploadedVideo>
 ): Effect.Effect<PublishedPost, PlatformError | StoreError> =>
   Effect.gen(function*() {
@@ -596,10 +644,11 @@ export const postStep = (
     if (publisher === undefined) return yield* Effect.dieMessage(`${publisherId} is not configured`)
     const task = yield* Effect.catchTag(engine.store.get(taskId), "TaskNotFound", () => Effect.fail(vanished(taskId)))
     const metadata = Template.fillMetadata(
-      publisherId,
-      task.request.metadata[publisherId] as object,
+      platformOf(publisherId),
+      metadataFor(task.request.metadata, publisherId) as object,
       templateValues(videos)
     )
+    const name = targetName(publisherId)
     const onWait = (wait: PostWait) =>
       withNow((now) =>
         modify(engine, taskId, (t) =>
@@ -608,25 +657,26 @@ export const postStep = (
     // A publisher that uploads the file itself (a native video) saves its session like a host.
     const upload: MediaUpload = {
       saved: engine.store.loadUploadSession(taskId, publisherId).pipe(
+        Effect.map(Option.map((session) =>
+          keyed(session, platformOf(publisherId))
+        )),
         Effect.catchAll((error) =>
-          Effect.as(logStoreFailure(`read the ${displayName[publisherId]} upload session`)(error), Option.none())
+          Effect.as(logStoreFailure(`read the ${name} upload session`)(error), Option.none())
         )
       ),
       onSession: (session) =>
-        engine.store.saveUploadSession(taskId, session).pipe(
-          Effect.catchAll(logStoreFailure(`save the ${displayName[publisherId]} upload session`))
+        engine.store.saveUploadSession(taskId, keyed(session, publisherId)).pipe(
+          Effect.catchAll(logStoreFailure(`save the ${name} upload session`))
         ),
-      onProgress: (progress) =>
+      onProgress: (reported) =>
         withNow((now) =>
           modify(engine, taskId, (t) =>
             t.state !== "in_progress" ?
               t :
               rebuild(t, {
                 progress: [
-                  ...t.progress.filter((p) =>
-                    p.host !== progress.host
-                  ),
-                  progress
+                  ...t.progress.filter((p) => p.host !== publisherId),
+                  keyed(reported, publisherId)
                 ],
                 updatedAt: now
               }))
@@ -634,13 +684,13 @@ export const postStep = (
     }
     // What a publisher prepares before the request that posts (a Threads container) is kept with the intent.
     const stage = engine.store.recordPostStaged
-    const onStaged = stage === undefined ? undefined : (ref: string) =>
-      Effect.orDie(stage(taskId, publisherId, ref))
+    const onStaged = stage === undefined ? undefined : (ref: string) => Effect.orDie(stage(taskId, publisherId, ref))
     const context = {
       taskId,
       taskCreatedAt: task.createdAt,
       metadata,
       media: task.media,
+      // The publisher sees the videos as hosts made them; a named account's has its target as `host`.
       videos,
       onWait,
       onStaged,
@@ -669,14 +719,14 @@ export const postStep = (
             break
           }
           yield* Effect.logInfo(
-            `${displayName[publisherId]}: no post found once the settle time had passed; it was not made, posting`
+            `${name}: no post found once the settle time had passed; it was not made, posting`
           )
         }
         yield* engine.store.recordPostIntent(taskId, publisherId)
         sends += 1
         const sent = yield* Effect.either(publisher.post({ ...context, staged }))
         if (Either.isRight(sent)) {
-          made = sent.right
+          made = keyed(sent.right, publisherId)
         } else if (sent.left._tag !== "PostOutcomeUnknown" || sends >= maxPostSends) {
           return yield* sent.left
         } else {
@@ -701,6 +751,25 @@ export const postStep = (
     )
     return post
   })
+
+/**
+ * A session, progress report, video or post keyed by `target`: the engine
+ * keys what an adapter reports by the account's target on the task and in
+ * the store, and gives an adapter back its own key (the platform id).
+ *
+ * @internal
+ */
+export const keyed: {
+  (value: UploadSession, target: Target): UploadSession
+  (value: UploadProgress, target: Target): UploadProgress
+  (value: UploadedVideo, target: HostTarget): UploadedVideo
+  (value: PublishedPost, target: PublisherTarget): PublishedPost
+} = ((value: UploadSession | UploadProgress | UploadedVideo | PublishedPost, target: Target) => {
+  const field = "publisher" in value ? "publisher" : "host"
+  return (value as any)[field] === target ?
+    value :
+    Object.assign(Object.create(Object.getPrototypeOf(value)), value, { [field]: target })
+}) as any
 
 const ignoreRefused = <A>(
   effect: Effect.Effect<A, TaskNotFound | InvalidTransition | StoreError>
@@ -727,32 +796,31 @@ const ignoreRefused = <A>(
  *
  * @internal
  */
-export const abandonUpload = (engine: Engine, taskId: TaskId, platformId: PlatformId): Effect.Effect<void> =>
+export const abandonUpload = (engine: Engine, taskId: TaskId, target: Target): Effect.Effect<void> =>
   Effect.gen(function*() {
-    const host = (allHosts as ReadonlyArray<PlatformId>).includes(platformId) ?
-      engine.platforms.hosts[platformId as HostId] :
-      undefined
-    const publisher = host === undefined ? engine.platforms.publishers[platformId as PublisherId] : undefined
+    const hosting = isHost(platformOf(target))
+    const host = hosting ? engine.platforms.hosts[target as HostTarget] : undefined
+    const publisher = hosting ? undefined : engine.platforms.publishers[target as PublisherTarget]
     const abandon = host?.abandon ?? publisher?.abandonUpload
     if (abandon === undefined) return
     const task = yield* engine.store.get(taskId)
-    if (task.videos.some((v) => v.host === platformId) || task.posts.some((p) => p.publisher === platformId)) return
-    const session = yield* engine.store.loadUploadSession(taskId, platformId)
+    if (task.videos.some((v) => v.host === target) || task.posts.some((p) => p.publisher === target)) return
+    const session = yield* engine.store.loadUploadSession(taskId, target)
     if (Option.isNone(session)) return
     if (publisher !== undefined && session.value.acknowledged >= session.value.totalBytes) return
-    const done = yield* abandon(session.value)
+    const done = yield* abandon(keyed(session.value, platformOf(target)))
     if (done === undefined) return
-    yield* Effect.logInfo(`${displayName[platformId]}: ${done}`)
+    yield* Effect.logInfo(`${targetName(target)}: ${done}`)
     // Kept on the task, where its history shows it (as a retraction is).
     yield* withNow((now) =>
       modify(engine, taskId, (t) =>
         rebuild(t, {
-          abandoned: [...(t.abandoned ?? []), new Abandonment({ platform: platformId, note: done, at: now })]
+          abandoned: [...(t.abandoned ?? []), new Abandonment({ platform: target, note: done, at: now })]
         }))
     )
   }).pipe(
     Effect.catchAllCause((cause) =>
-      Effect.logWarning(`Medusa could not abandon the ${displayName[platformId]} upload of ${taskId}`, cause)
+      Effect.logWarning(`Medusa could not abandon the ${targetName(target)} upload of ${taskId}`, cause)
     )
   )
 

@@ -7,7 +7,7 @@
  * @internal
  */
 import * as Schema from "effect/Schema"
-import { HostId, PlatformId, PublisherId } from "../../PlatformId.js"
+import { HostTarget, PublisherTarget, sortTargets, type Target } from "../../PlatformId.js"
 import type { PublishRequest } from "../../PublishRequest.js"
 import * as Template from "../../Template.js"
 import { hostsOf, publishersOf } from "./engine.js"
@@ -22,13 +22,14 @@ import { hostsOf, publishersOf } from "./engine.js"
 export const Plan = Schema.Struct({
   /** `false` when the task had already ended (or was cancelled before it started). */
   run: Schema.Boolean,
-  hosts: Schema.Array(HostId),
-  publishers: Schema.Array(PublisherId),
+  /** Targets: a platform's default account, or `<platform>:<account>`. */
+  hosts: Schema.Array(HostTarget),
+  publishers: Schema.Array(PublisherTarget),
   failFast: Schema.Boolean,
   /** `all-or-nothing`: the posts made are taken back when another fails (absent in plans recorded before it existed). */
   allOrNothing: Schema.optional(Schema.Boolean),
   /** The hosts each publisher's templates need. */
-  needs: Schema.Array(Schema.Tuple(PublisherId, Schema.Array(HostId)))
+  needs: Schema.Array(Schema.Tuple(PublisherTarget, Schema.Array(HostTarget)))
 })
 
 /** @internal */
@@ -71,12 +72,12 @@ export type Outcome = typeof Outcome.Type
  */
 export const afterUploads = (
   plan: Plan,
-  uploads: ReadonlyArray<readonly [HostId, Outcome]>
-): { readonly toPost: ReadonlyArray<PublisherId>; readonly skipped: ReadonlyArray<PublisherId> } => {
+  uploads: ReadonlyArray<readonly [HostTarget, Outcome]>
+): { readonly toPost: ReadonlyArray<PublisherTarget>; readonly skipped: ReadonlyArray<PublisherTarget> } => {
   const failed = new Set(uploads.filter(([, outcome]) => outcome !== "ok").map(([host]) => host))
   if (plan.failFast && failed.size > 0) return { toPost: [], skipped: plan.publishers }
-  const toPost: Array<PublisherId> = []
-  const skipped: Array<PublisherId> = []
+  const toPost: Array<PublisherTarget> = []
+  const skipped: Array<PublisherTarget> = []
   for (const [publisher, needs] of plan.needs) {
     if (needs.some((host) => failed.has(host))) skipped.push(publisher)
     else toPost.push(publisher)
@@ -101,10 +102,9 @@ export const mayPost = (plan: Pick<Plan, "failFast">, failuresKnown: number): bo
  */
 export const uploadMustStop = (
   plan: Pick<Plan, "failFast">,
-  host: HostId,
-  failures: ReadonlyArray<{ readonly platform?: PlatformId | undefined }>
+  host: HostTarget,
+  failures: ReadonlyArray<{ readonly platform?: Target | undefined }>
 ): boolean => plan.failFast && failures.some((f) => f.platform !== host)
 
-/** Skipped platforms in the canonical platform order, once each. @internal */
-export const ordered = (skipped: ReadonlyArray<PlatformId>): ReadonlyArray<PlatformId> =>
-  PlatformId.literals.filter((p) => skipped.includes(p))
+/** Skipped targets in the canonical order, once each. @internal */
+export const ordered = (skipped: ReadonlyArray<Target>): ReadonlyArray<Target> => sortTargets([...new Set(skipped)])

@@ -8,20 +8,27 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
-import type { PlatformId } from "../../PlatformId.js"
-import { displayName } from "../../PlatformId.js"
+import type { Target } from "../../PlatformId.js"
+import { platformOf, targetName } from "../../PlatformId.js"
 import type { PlatformError, StoreError, TaskNotFound } from "../../PublishError.js"
 import { PlatformRejected, TaskNotReady } from "../../PublishError.js"
 import type { Task } from "../../Task.js"
 import { isFinal, Retraction } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
 import type { Engine } from "./engine.js"
-import { modify, rebuild, unsafeMake, withNow } from "./engine.js"
+import { keyed, modify, rebuild, retarget, unsafeMake, withNow } from "./engine.js"
+
+const isSelected = (options: RetractOptions) => (target: Target): boolean =>
+  options.platforms === undefined || options.platforms.includes(target) ||
+  options.platforms.includes(platformOf(target))
 
 /** @internal */
 export interface RetractOptions {
-  /** Only these platforms (default: every platform the task posted or uploaded to). */
-  readonly platforms?: ReadonlyArray<PlatformId> | undefined
+  /**
+   * Only these targets (default: every one the task posted or uploaded to);
+   * a platform's id selects all its accounts.
+   */
+  readonly platforms?: ReadonlyArray<Target> | undefined
   /** Also delete the uploaded videos (default: posts only). */
   readonly videos?: boolean | undefined
 }
@@ -47,7 +54,7 @@ export const undo = (
   options: RetractOptions
 ): Effect.Effect<Task, PlatformError | StoreError> =>
   Effect.gen(function*() {
-    const selected = (p: PlatformId) => options.platforms === undefined || options.platforms.includes(p)
+    const selected = isSelected(options)
     const done = new Set((task.retracted ?? []).map((r) => `${r.kind}:${r.platform}:${r.id}`))
     const errors: Array<PlatformError> = []
     for (const post of task.posts) {
@@ -58,14 +65,14 @@ export const undo = (
           new PlatformRejected({
             platform: post.publisher,
             reason: "rejected",
-            description: `${displayName[post.publisher]} is not configured here (or has no delete API): ` +
+            description: `${targetName(post.publisher)} is not configured here (or has no delete API): ` +
               `delete post ${post.postId} by hand`
           })
         )
         continue
       }
-      const outcome = yield* Effect.either(retract(post))
-      if (outcome._tag === "Left") errors.push(outcome.left)
+      const outcome = yield* Effect.either(retract(keyed(post, platformOf(post.publisher))))
+      if (outcome._tag === "Left") errors.push(retarget(outcome.left, post.publisher))
       else yield* record(engine, task.id, { platform: post.publisher, id: post.postId, kind: "post" })
     }
     if (options.videos === true) {
@@ -77,13 +84,13 @@ export const undo = (
             new PlatformRejected({
               platform: video.host,
               reason: "rejected",
-              description: `${displayName[video.host]} is not configured here: delete video ${video.videoId} by hand`
+              description: `${targetName(video.host)} is not configured here: delete video ${video.videoId} by hand`
             })
           )
           continue
         }
-        const outcome = yield* Effect.either(remove(video))
-        if (outcome._tag === "Left") errors.push(outcome.left)
+        const outcome = yield* Effect.either(remove(keyed(video, platformOf(video.host))))
+        if (outcome._tag === "Left") errors.push(retarget(outcome.left, video.host))
         else yield* record(engine, task.id, { platform: video.host, id: video.videoId, kind: "video" })
       }
     }
@@ -111,7 +118,7 @@ export const retract = (
         description: `it is still ${task.state}; wait for it to end, or cancel it first`
       })
     }
-    const selected = (p: PlatformId) => options.platforms === undefined || options.platforms.includes(p)
+    const selected = isSelected(options)
     const made = task.posts.filter((p) => selected(p.publisher)).length +
       (options.videos === true ? task.videos.filter((v) => selected(v.host)).length : 0)
     if (made === 0) {
@@ -119,7 +126,7 @@ export const retract = (
         taskId: id,
         operation: "retract",
         description: `it made nothing to take back${
-          options.platforms !== undefined ? ` on ${options.platforms.map((p) => displayName[p]).join(", ")}` : ""
+          options.platforms !== undefined ? ` on ${options.platforms.map(targetName).join(", ")}` : ""
         }${options.videos === true ? "" : " (its posts; add --videos for the uploaded videos)"}`
       })
     }

@@ -14,8 +14,8 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import type { HostId, PlatformId, PublisherId } from "../../PlatformId.js"
-import { displayName, hosts as allHosts } from "../../PlatformId.js"
+import type { HostTarget, PublisherTarget, Target } from "../../PlatformId.js"
+import { sortTargets, targetName } from "../../PlatformId.js"
 import type { PlatformError } from "../../PublishError.js"
 import { isPlatformError, StoreError } from "../../PublishError.js"
 import type { Task } from "../../Task.js"
@@ -31,6 +31,7 @@ import {
   postMessage,
   postStep,
   rebuild,
+  retarget,
   transitionTo,
   uploadMessage,
   uploadStep,
@@ -48,9 +49,15 @@ const vanished = (id: TaskId) =>
 const getTask = (engine: Engine, id: TaskId): Effect.Effect<Task, StoreError> =>
   Effect.catchTag(engine.store.get(id), "TaskNotFound", () => Effect.fail(vanished(id)))
 
-/** Records a platform failure once per platform (a re-run step may meet it again). */
-const recordFailure = (engine: Engine, id: TaskId, error: PlatformError): Effect.Effect<"failed", StoreError> =>
-  Effect.as(
+/** Records a failure once per target (a re-run step may meet it again), keyed by the target that failed. */
+const recordFailure = (
+  engine: Engine,
+  id: TaskId,
+  target: Target,
+  reported: PlatformError
+): Effect.Effect<"failed", StoreError> => {
+  const error = retarget(reported, target)
+  return Effect.as(
     Effect.flatMap(
       Clock.currentTimeMillis,
       (now) =>
@@ -66,14 +73,16 @@ const recordFailure = (engine: Engine, id: TaskId, error: PlatformError): Effect
     ),
     "failed" as const
   )
+}
 
-/** A platform error becomes the task's recorded failure and the outcome `failed`. */
+/** A platform error becomes the task's recorded failure (of `target`) and the outcome `failed`. */
 const recorded = (
   engine: Engine,
   id: TaskId,
+  target: Target,
   step: Effect.Effect<Outcome, PlatformError | StoreError>
 ): Effect.Effect<Outcome, StoreError> =>
-  Effect.catchIf(step, isPlatformError, (error) => recordFailure(engine, id, error))
+  Effect.catchIf(step, isPlatformError, (error) => recordFailure(engine, id, target, error))
 
 /** The task's first state (from now on) that satisfies `predicate`; `None` if the task goes away. */
 const whenTask = (
@@ -157,12 +166,16 @@ export const upload = (
   engine: Engine,
   id: TaskId,
   plan: Pick<Plan.Plan, "failFast" | "hosts">,
-  host: HostId
+  host: HostTarget
 ): Effect.Effect<Outcome, StoreError> =>
   guarded(
     engine,
     id,
-    withPlatformPermit(engine, host, recorded(engine, id, Effect.as(uploadStep(engine, id, host), "ok" as const))),
+    withPlatformPermit(
+      engine,
+      host,
+      recorded(engine, id, host, Effect.as(uploadStep(engine, id, host), "ok" as const))
+    ),
     // Only a sibling's failure can stop an upload (fail-fast).
     plan.failFast && plan.hosts.length > 1 ? (t) => Plan.uploadMustStop(plan, host, t.failures) : undefined
   ).pipe(
@@ -179,7 +192,7 @@ export const upload = (
 export const posting = (
   engine: Engine,
   id: TaskId,
-  publishers: ReadonlyArray<PublisherId>
+  publishers: ReadonlyArray<PublisherTarget>
 ): Effect.Effect<"ok", StoreError> =>
   Effect.flatMap(Clock.currentTimeMillis, (now) =>
     modify(engine, id, (t) =>
@@ -200,7 +213,7 @@ export const post = (
   engine: Engine,
   id: TaskId,
   plan: Pick<Plan.Plan, "failFast">,
-  publisher: PublisherId
+  publisher: PublisherTarget
 ): Effect.Effect<Outcome, StoreError> =>
   guarded(
     engine,
@@ -212,11 +225,14 @@ export const post = (
       recorded(
         engine,
         id,
+        publisher,
         Effect.gen(function*() {
           const task = yield* getTask(engine, id)
           if (task.posts.some((p) => p.publisher === publisher)) return "ok" as const
           if (!Plan.mayPost(plan, task.failures.length)) return "skipped" as const
-          const videos = allHosts.flatMap((h) => task.videos.filter((v) => v.host === h))
+          const videos = sortTargets(task.videos.map((v) => v.host)).flatMap((h) =>
+            task.videos.filter((v) => v.host === h).slice(0, 1)
+          )
           yield* postStep(engine, id, publisher, videos)
           return "ok" as const
         })
@@ -239,7 +255,7 @@ export const post = (
 export const finish = (
   engine: Engine,
   id: TaskId,
-  skipped: ReadonlyArray<PlatformId>
+  skipped: ReadonlyArray<Target>
 ): Effect.Effect<"ok", StoreError> =>
   Effect.gen(function*() {
     const current = yield* getTask(engine, id)
@@ -276,7 +292,7 @@ export const retractPosts = (engine: Engine, id: TaskId): Effect.Effect<Outcome,
           ...t.failures,
           new TaskFailure({
             ...failureOf(error),
-            message: `Could not take back the post on ${displayName[error.platform]}: ${error.message}`
+            message: `Could not take back the post on ${targetName(error.platform)}: ${error.message}`
           }, true)
         ]
       }))

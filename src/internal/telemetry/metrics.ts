@@ -13,7 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import type { PlatformId } from "../../PlatformId.js"
-import { all as allPlatforms } from "../../PlatformId.js"
+import { all as allPlatforms, platformOf } from "../../PlatformId.js"
 import type { Task } from "../../Task.js"
 
 const perPlatform = <A>(make: (platform: PlatformId) => A): Readonly<Record<PlatformId, A>> => {
@@ -232,7 +232,7 @@ export const countTransition = (task: Task): void => {
   const state = task.state
   if (state === "in_progress") {
     tasksStarted.unsafeUpdate(1, [])
-    for (const p of task.request.platforms) platformTasksStarted[p].unsafeUpdate(1, [])
+    for (const p of task.request.platforms) platformTasksStarted[platformOf(p)].unsafeUpdate(1, [])
     return
   }
   if (state !== "completed" && state !== "failed" && state !== "cancelled") return
@@ -245,6 +245,7 @@ export const countTransition = (task: Task): void => {
       task.videos.some((v) => v.host === p) || task.posts.some((post) => post.publisher === p) ?
       "completed" :
       "cancelled"
-    platformTasksFinished[p][outcome].unsafeUpdate(1, [])
+    // Counted per platform: an account is a label the metrics do not carry.
+    platformTasksFinished[platformOf(p)][outcome].unsafeUpdate(1, [])
   }
 }

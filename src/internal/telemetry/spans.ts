@@ -14,7 +14,8 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
-import type { PlatformId } from "../../PlatformId.js"
+import type { Target } from "../../PlatformId.js"
+import { platformOf } from "../../PlatformId.js"
 import type { TaskId } from "../../TaskId.js"
 
 /** @internal */
@@ -63,10 +64,12 @@ export const task = (id: TaskId) => <A, E, R>(effect: Effect.Effect<A, E, R>): E
  * @internal
  */
 export const step = (
-  platform: PlatformId,
+  target: Target,
   account: string | undefined
 ) => {
-  const outcomeKey = `${Attr.outcome}.${platform}`
+  // `medusa.outcome.facebook:brand` for a named account; `medusa.platform` stays the platform.
+  const outcomeKey = `${Attr.outcome}.${target}`
+  const platform = platformOf(target)
   return <A extends string, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     effect.pipe(
       Effect.onExit((exit) =>

@@ -25,6 +25,8 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as PostOnce from "../../internal/http/postOnce.js"
 import * as Resumable from "../../internal/http/resumable.js"
+import * as Ledger from "../../internal/quota/ledger.js"
+import * as PostLimit from "../../internal/quota/posts.js"
 import {
   type FindContext,
   LinkedInPublisher,
@@ -85,6 +87,20 @@ export const defaultApiVersion: string = "202607"
 export const maxCommentaryLength: number = 3000
 
 /**
+ * Posts a member or an organization may make a day (UTC) before the quota
+ * plan holds the next task until midnight UTC: 150. LinkedIn documents
+ * daily limits per member and per application, reset at midnight UTC, but
+ * publishes no figure; 150 posts a day per member is a third-party reading,
+ * not verified. Organizations are given the same figure, the conservative
+ * reading (none is known for them). Set `dailyPostLimit` (config
+ * `linkedin.daily_post_limit`) to the app's figure from the Developer Portal.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultDailyPostLimit: number = 150
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -109,6 +125,14 @@ export interface Options {
   readonly settleTime?: Duration.DurationInput | undefined
   /** Deadlines and bounds of a native video's upload (`video: true`); the hosts' defaults. */
   readonly videoUpload?: Resumable.VideoUploadOptions | undefined
+  /** Posts the author may make a UTC day, as the quota plan counts them (default `defaultDailyPostLimit`). */
+  readonly dailyPostLimit?: number | undefined
+  /**
+   * The ledger of accepted posts the plan reads (shared by every process
+   * naming it); absent: kept in this process's memory. The config's default
+   * is `.medusa/linkedin-posts.json` beside the config file.
+   */
+  readonly ledgerFile?: string | undefined
 }
 
 // =============================================================================
@@ -129,10 +153,7 @@ const toPost = (urn: string): PublishedPost =>
   new PublishedPost({ publisher: "linkedin", postId: urn, url: postUrl(urn) })
 
 /** Next midnight UTC: LinkedIn's daily limits reset then. */
-const nextMidnightUtc = (now: number): number => {
-  const d = new Date(now)
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1)
-}
+const nextMidnightUtc = Ledger.dailyUtc.nextReset
 
 /** The article card's title when the video has none recorded: the file name without its extension. */
 const articleTitle = (media: MediaFile): string => media.name.replace(/\.[^.]+$/, "") || media.name
@@ -159,6 +180,15 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
       maxWaitMillis: millis(options.maxRateLimitWait, Duration.millis(PostOnce.defaultPolicy.maxWaitMillis)),
       timeoutMillis: millis(options.requestTimeout, Duration.millis(PostOnce.defaultPolicy.timeoutMillis))
     }
+    const postLimit = yield* PostLimit.make({
+      file: options.ledgerFile,
+      key: options.authorUrn,
+      limit: options.dailyPostLimit ?? defaultDailyPostLimit,
+      window: Ledger.dailyUtc,
+      windowMillis: 24 * 60 * 60 * 1000,
+      waitReason: "LinkedIn daily limit",
+      what: "LinkedIn post ledger"
+    })
     const permission = options.authorUrn.startsWith("urn:li:organization:") ?
       "w_organization_social" :
       "w_member_social"
@@ -438,7 +468,10 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
         find: (sentAfter) => search(context.metadata.text, sentAfter),
         hint: `Check the recent activity of ${options.authorUrn} on https://www.linkedin.com for this text ` +
           "before running the task again."
-      })
+      }).pipe(
+        // The ledger counts what LinkedIn made (a 429 fails before this).
+        Effect.tap(() => postLimit.count)
+      )
     })
 
     const find = Effect.fn("LinkedIn.find")(function*(context: FindContext<LinkedInMetadata>) {
@@ -460,6 +493,7 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
       id: "linkedin",
       account: options.authorUrn,
       validate,
+      allowances: () => postLimit.allowances,
       post,
       find,
       canFind: true,

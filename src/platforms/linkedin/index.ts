@@ -7,7 +7,16 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { optional, postingKeys, required, Secret, Url, VideoUploadSection } from "../../internal/config/values.js"
+import {
+  optional,
+  Positive,
+  postingKeys,
+  required,
+  Secret,
+  Text,
+  Url,
+  VideoUploadSection
+} from "../../internal/config/values.js"
 import type { Publisher } from "../../Platform.js"
 import type { PublisherModule } from "../../PlatformModule.js"
 
@@ -49,7 +58,9 @@ export const ConfigSection = Schema.Struct({
     "api_version"
   ),
   ...postingKeys,
-  videoUpload: optional(VideoUploadSection, "video_upload")
+  videoUpload: optional(VideoUploadSection, "video_upload"),
+  dailyPostLimit: optional(Positive, "daily_post_limit"),
+  ledgerFile: optional(Text, "ledger_file")
 })
 
 /**
@@ -77,7 +88,14 @@ export const linkedin: PublisherModule<"linkedin", LinkedInConfig, LinkedInMetad
   id: "linkedin",
   kind: "publisher",
   displayName: "LinkedIn",
-  config: { schema: ConfigSection },
+  config: {
+    schema: ConfigSection,
+    // The ledger of accepted posts is shared through a file beside the config file (in memory for an inline config).
+    resolvePaths: (config, resolve, fromFile) => {
+      const file = config.ledgerFile ?? (fromFile ? ".medusa/linkedin-posts.json" : undefined)
+      return file === undefined ? config : { ...config, ledgerFile: resolve(file) }
+    }
+  },
   metadata: LinkedInMetadata,
   templateFields: ["text"],
   tag: LinkedInPublisher,

@@ -23,10 +23,13 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import { createHash } from "node:crypto"
 import twitterText from "twitter-text"
 import * as PostOnce from "../../internal/http/postOnce.js"
+import * as Ledger from "../../internal/quota/ledger.js"
+import * as PostLimit from "../../internal/quota/posts.js"
 import {
   type FindContext,
   madeAfter,
@@ -108,6 +111,20 @@ export interface Options {
   readonly processingTimeout?: Duration.DurationInput | undefined
   /** Upper bound of one wait between media STATUS polls (default 30 seconds). */
   readonly maxPollInterval?: Duration.DurationInput | undefined
+  /**
+   * Posts the app may make a month, as the quota plan counts them: the
+   * monthly cap of the app's API tier. Absent: no cap is planned (it depends
+   * on the tier, which Medusa cannot read).
+   */
+  readonly monthlyPostCap?: number | undefined
+  /** Day of the month (1–31, UTC) the cap's window resets; default 1. A shorter month resets on its last day. */
+  readonly capResetDay?: number | undefined
+  /**
+   * The ledger of accepted posts the plan reads (shared by every process
+   * naming it); absent: kept in this process's memory. The config's default
+   * is `.medusa/x-posts.json` beside the config file.
+   */
+  readonly ledgerFile?: string | undefined
 }
 
 // =============================================================================
@@ -275,6 +292,15 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
       maxWaitMillis: millis(options.maxRateLimitWait, Duration.millis(PostOnce.defaultPolicy.maxWaitMillis)),
       timeoutMillis: millis(options.requestTimeout, Duration.millis(PostOnce.defaultPolicy.timeoutMillis))
     }
+    // One cap per app (its tier): the ledger key is a digest of the consumer key, never the key itself.
+    const postLimit = options.monthlyPostCap === undefined ? undefined : yield* PostLimit.make({
+      file: options.ledgerFile,
+      key: `app ${createHash("sha256").update(Redacted.value(options.apiKey)).digest("hex").slice(0, 16)}`,
+      limit: options.monthlyPostCap,
+      window: Ledger.monthlyUtc(options.capResetDay ?? 1),
+      waitReason: "X monthly post cap",
+      what: "X post ledger"
+    })
     /** Epoch ms until which `POST /2/tweets` is known to be exhausted (from the last answer's headers). */
     const tweetsResetAt = yield* Ref.make(0)
     const userId = yield* Ref.make(Option.none<string>())
@@ -466,7 +492,10 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
         attempt: attempt(text, mediaId),
         find: (sentAfter) => search(text, sentAfter),
         hint: "Check the account's posts on https://x.com for this text before running the task again."
-      })
+      }).pipe(
+        // The ledger counts what X made (a 429 fails before this).
+        Effect.tap(() => postLimit?.count ?? Effect.void)
+      )
     })
 
     const find = Effect.fn("X.find")(function*(context: FindContext<XMetadata>) {
@@ -487,6 +516,7 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
     return XPublisher.of({
       id: "x",
       validate,
+      ...(postLimit !== undefined ? { allowances: () => postLimit.allowances } : {}),
       post,
       find,
       canFind: true,

@@ -7,7 +7,16 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { DurationString, optional, postingKeys, required, Secret, Url } from "../../internal/config/values.js"
+import {
+  DurationString,
+  optional,
+  Positive,
+  postingKeys,
+  required,
+  Secret,
+  Text,
+  Url
+} from "../../internal/config/values.js"
 import type { Publisher } from "../../Platform.js"
 import type { PublisherModule } from "../../PlatformModule.js"
 
@@ -38,7 +47,17 @@ export const ConfigSection = Schema.Struct({
   baseUrl: optional(Url, "base_url"),
   ...postingKeys,
   processingTimeout: optional(DurationString, "processing_timeout"),
-  maxPollInterval: optional(DurationString, "max_poll_interval")
+  maxPollInterval: optional(DurationString, "max_poll_interval"),
+  monthlyPostCap: optional(Positive, "monthly_post_cap"),
+  capResetDay: optional(
+    Schema.Number.pipe(
+      Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= 31, {
+        message: () => "must be a day of the month, a whole number from 1 to 31"
+      })
+    ),
+    "cap_reset_day"
+  ),
+  ledgerFile: optional(Text, "ledger_file")
 })
 
 /**
@@ -64,7 +83,15 @@ export const x: PublisherModule<"x", XConfig, XMetadata> = {
   kind: "publisher",
   displayName: "X",
   aliases: ["twitter"],
-  config: { section: "twitter", schema: ConfigSection },
+  config: {
+    section: "twitter",
+    schema: ConfigSection,
+    // The ledger of accepted posts is shared through a file beside the config file (in memory for an inline config).
+    resolvePaths: (config, resolve, fromFile) => {
+      const file = config.ledgerFile ?? (fromFile ? ".medusa/x-posts.json" : undefined)
+      return file === undefined ? config : { ...config, ledgerFile: resolve(file) }
+    }
+  },
   metadata: XMetadata,
   templateFields: ["text"],
   tag: XPublisher,

@@ -315,4 +315,39 @@ export const mapFilePaths = (youtube: unknown, f: (value: string, field: string)
   return out
 }
 
+/** The metadata keys a YouTube account reads: `youtube` and `youtube:<account>`. */
+const isYouTubeKey = (key: string): boolean => key === "youtube" || key.startsWith("youtube:")
+
+/**
+ * `filePaths` over a request's whole `metadata`: every YouTube account's
+ * section (`youtube`, `youtube:studio`), each file with its path under
+ * `metadata` (`youtube:studio.captions[0].file`).
+ *
+ * @internal
+ */
+export const metadataFilePaths = (
+  metadata: unknown
+): ReadonlyArray<{ readonly path: string; readonly value: string }> =>
+  isRecord(metadata) ?
+    Object.entries(metadata).flatMap(([key, section]) =>
+      isYouTubeKey(key) ? filePaths(section).map(({ field, value }) => ({ path: `${key}.${field}`, value })) : []
+    ) :
+    []
+
+/**
+ * `mapFilePaths` over a request's whole `metadata` (every YouTube account's
+ * section); `f` receives each file's path as `metadataFilePaths` names it.
+ *
+ * @internal
+ */
+export const mapMetadataFilePaths = (metadata: unknown, f: (value: string, path: string) => string): unknown =>
+  isRecord(metadata) ?
+    Object.fromEntries(
+      Object.entries(metadata).map(([key, section]) => [
+        key,
+        isYouTubeKey(key) ? mapFilePaths(section, (value, field) => f(value, `${key}.${field}`)) : section
+      ])
+    ) :
+    metadata
+
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)

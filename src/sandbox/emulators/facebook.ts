@@ -49,6 +49,14 @@ export interface FacebookEmulatorOptions {
   readonly tokenExpiresAt?: number | undefined
   /** The page's display name (default `Medusa Sandbox Page`). */
   readonly pageName?: string | undefined
+  /**
+   * More Pages beside the sandbox's own, each with its own page token (one
+   * person running several Pages): a token reaches its own Page only, and
+   * each Page has its own feed.
+   */
+  readonly pages?:
+    | ReadonlyArray<{ readonly id: string; readonly token: string; readonly name?: string | undefined }>
+    | undefined
   /** Bytes of each transfer chunk the server asks for (default 4 MiB). */
   readonly videoChunkBytes?: number | undefined
   /** How long a video upload session lives, in sandbox ms (default 1 day); later requests get error 1363030. */
@@ -118,6 +126,8 @@ const codeForStatus = (status: number): number => {
 
 interface FbPost {
   readonly id: string
+  /** The Page it is on. */
+  readonly page: string
   readonly message: string | undefined
   readonly link: string | undefined
   readonly createdTime: number
@@ -143,6 +153,12 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
   const duplicateWindow = options.duplicateWindowMillis ?? DAY
   const scopes = options.scopes ?? DEFAULT_SCOPES
   const pageName = options.pageName ?? "Medusa Sandbox Page"
+  const pages: ReadonlyArray<{ readonly id: string; readonly token: string; readonly name: string }> = [
+    { id: creds.pageId, token: creds.pageAccessToken, name: pageName },
+    ...(options.pages ?? []).map((p) => ({ id: p.id, token: p.token, name: p.name ?? `Sandbox Page ${p.id}` }))
+  ]
+  /** The Page a (valid) token belongs to. */
+  const pageOf = (token: string | undefined) => pages.find((p) => p.token === token) ?? pages[0]!
   const random = prng((env.options.seed ?? 1) ^ 0xfb)
   const posts: Array<FbPost> = []
   let postCounter = 0
@@ -246,7 +262,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
 
   const tokenState = (token: string | undefined): "missing" | "invalid" | "expired" | "valid" => {
     if (token === undefined) return "missing"
-    if (token !== creds.pageAccessToken) return "invalid"
+    if (!pages.some((p) => p.token === token)) return "invalid"
     if (tokenExpiresAt > 0 && env.clock.now() >= tokenExpiresAt) return "expired"
     return "valid"
   }
@@ -284,7 +300,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     }
   }
 
-  const isPage = (id: string | undefined) => id === creds.pageId || id === "me"
+  const isPage = (id: string | undefined, token: string | undefined) => id === pageOf(token).id || id === "me"
 
   const unknownObject = (ctx: RequestContext, id: string, method: string) =>
     ctx.fail(400, {
@@ -311,7 +327,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     const p = await params(ctx)
     if (!guard(ctx, tokenOf(ctx.req, p))) return
     const page = ctx.params.page!
-    if (!isPage(page)) return unknownObject(ctx, page, "post")
+    if (!isPage(page, tokenOf(ctx.req, p))) return unknownObject(ctx, page, "post")
     if (!scopes.includes("pages_manage_posts") || !scopes.includes("pages_read_engagement")) {
       return graphError(ctx, 200)
     }
@@ -359,7 +375,10 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     }
     const now = env.clock.now()
     if (message !== undefined && message !== "") {
-      const duplicate = posts.some((q) => q.message === message && now - q.createdTime < duplicateWindow)
+      const onPage = pageOf(tokenOf(ctx.req, p)).id
+      const duplicate = posts.some((q) =>
+        q.page === onPage && q.message === message && now - q.createdTime < duplicateWindow
+      )
       if (duplicate) {
         // error_subcode and user texts unverified; code 506 is documented.
         return graphError(ctx, 506, {
@@ -370,7 +389,14 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
         })
       }
     }
-    const stored = store({ message, link, createdTime: now, scheduledAt, published })
+    const stored = store({
+      page: pageOf(tokenOf(ctx.req, p)).id,
+      message,
+      link,
+      createdTime: now,
+      scheduledAt,
+      published
+    })
     return ok(ctx, { id: stored.id })
   }
 
@@ -388,7 +414,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
 
   const store = (post: Omit<FbPost, "id">) => {
     postCounter += 1
-    const id = `${creds.pageId}_${(122_100_000_000_000_000n + BigInt(postCounter)).toString()}`
+    const id = `${post.page}_${(122_100_000_000_000_000n + BigInt(postCounter)).toString()}`
     posts.push({ id, ...post })
     return env.state.addPost({
       platform: "facebook",
@@ -459,9 +485,11 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     const p = await params(ctx)
     if (!guard(ctx, tokenOf(ctx.req, p))) return
     const page = ctx.params.page!
-    if (!isPage(page)) return unknownObject(ctx, page, "get")
+    if (!isPage(page, tokenOf(ctx.req, p))) return unknownObject(ctx, page, "get")
+    const onPage = pageOf(tokenOf(ctx.req, p)).id
     const after = ctx.url.searchParams.get("after")
     const listed = posts
+      .filter((post) => post.page === onPage)
       .filter((post) => scheduled ? !isDue(post) && post.scheduledAt !== undefined : isDue(post))
       .filter(after === null || after === "" ? () => true : isAfter(after))
       .sort(newestFirst)
@@ -515,11 +543,11 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
         is_valid: state === "valid",
         ...(state === "expired" ? { error: { code: 190, subcode: 463, message: "Session has expired" } } : {}),
         issued_at: Math.floor((now - DAY) / 1000),
-        profile_id: creds.pageId,
+        profile_id: pageOf(input).id,
         scopes,
         granular_scopes: scopes
           .filter((s) => s.startsWith("pages_"))
-          .map((scope) => ({ scope, target_ids: [creds.pageId] })),
+          .map((scope) => ({ scope, target_ids: [pageOf(input).id] })),
         user_id: "3000000000003"
       }
     })
@@ -534,7 +562,8 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
   const me = async (ctx: RequestContext) => {
     const p = await params(ctx)
     if (!guard(ctx, tokenOf(ctx.req, p))) return
-    const all: Record<string, string> = { id: creds.pageId, name: pageName }
+    const page = pageOf(tokenOf(ctx.req, p))
+    const all: Record<string, string> = { id: page.id, name: page.name }
     const asked = (ctx.url.searchParams.get("fields") ?? "id,name").split(",").map((f) => f.trim())
     return ok(ctx, Object.fromEntries(asked.filter((f) => f in all).map((f) => [f, all[f]])))
   }
@@ -603,7 +632,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     }
     if (!guard(ctx, tokenOf(ctx.req, p))) return
     const page = ctx.params.page!
-    if (!isPage(page)) return unknownObject(ctx, page, "post")
+    if (!isPage(page, tokenOf(ctx.req, p))) return unknownObject(ctx, page, "post")
     if (!scopes.includes("pages_manage_posts")) return graphError(ctx, 200)
     switch (p.get("upload_phase")) {
       case "start": {
@@ -747,7 +776,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     orphans: () => [...videos.values()].filter((v) => !v.published && !v.deleted).map((v) => v.id),
     errorResponse: render,
     seedPost: ({ at, link, text }) =>
-      store({ message: text, link, createdTime: at, scheduledAt: undefined, published: true }),
+      store({ page: creds.pageId, message: text, link, createdTime: at, scheduledAt: undefined, published: true }),
     expireTokens: () => {
       tokenExpiresAt = env.clock.now()
     },

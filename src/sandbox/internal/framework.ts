@@ -1060,7 +1060,11 @@ export const dispatch = async (
       size += c.length
       if (size <= MAX_SMALL_BODY) chunks.push(c)
     })
-    if (result.dropped) throw new DroppedConnection()
+    if (result.dropped) {
+      // A body read whole is handled whole or not at all: what arrived before the cut is thrown away.
+      counters.discardedBytes += result.bytes
+      throw new DroppedConnection()
+    }
     if (size > MAX_SMALL_BODY) throw new BodyTooLarge(size)
     return Buffer.concat(chunks)
   }

@@ -116,13 +116,17 @@ const failure = (
   now: number,
   what: string
 ): Resumable.Transient | PlatformError => {
-  const message = typeof record(answer.body)?.message === "string" ? String(record(answer.body)!.message) : undefined
-  const common = { platform: "linkedin" as const, status: answer.status, platformMessage: message }
+  const body = record(answer.body)
+  const message = typeof body?.message === "string" ? body.message : undefined
+  // LinkedIn's `serviceErrorCode`, as the publisher's other requests report it.
+  const code = body?.serviceErrorCode !== undefined ? String(body.serviceErrorCode) : undefined
+  const common = { platform: "linkedin" as const, status: answer.status, code, platformMessage: message }
   if (answer.status === 429 || answer.status >= 500) {
     return new Resumable.Transient({
       reason: answer.status === 429 ? "rate_limited" : "server_error",
       status: answer.status,
       retryAfterMillis: Resumable.parseRetryAfter(answer.headers["retry-after"], now),
+      code,
       platformMessage: message,
       description: `${what} answered ${answer.status}`
     })

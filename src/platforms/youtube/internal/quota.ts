@@ -2,7 +2,8 @@
  * A local ledger of YouTube's daily quota: the "Video Uploads" bucket
  * (calls of `videos.insert`) and the shared unit pool, per Google project and
  * channel, reset at midnight Pacific time. It is persisted beside the
- * credentials file so that separate runs (and the CLI) share it.
+ * credentials file so that separate runs (and the CLI) share it (the
+ * generic ledger, `internal/quota/ledger.ts`, keeps it).
  *
  * The ledger is an estimate made before spending, and counts only calls
  * YouTube accepted. YouTube's own `quotaExceeded` is recorded too, so that the
@@ -11,11 +12,10 @@
  *
  * @internal
  */
-import * as FileSystem from "@effect/platform/FileSystem"
+import type * as FileSystem from "@effect/platform/FileSystem"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Schema from "effect/Schema"
-import { writeFileAtomic } from "../../../internal/files/atomicFile.js"
+import * as Windowed from "../../../internal/quota/ledger.js"
 import * as Metrics from "../../../internal/telemetry/metrics.js"
 import { QuotaExceeded } from "../../../PublishError.js"
 
@@ -40,19 +40,6 @@ export interface Limits {
 
 /** @internal */
 export const defaultLimits: Limits = { uploadsPerDay: 100, unitsPerDay: 10_000 }
-
-const Entry = Schema.Struct({
-  /** Pacific calendar day, `YYYY-MM-DD`. */
-  day: Schema.String,
-  uploads: Schema.Number,
-  units: Schema.Number
-})
-type Entry = typeof Entry.Type
-
-const LedgerFile = Schema.parseJson(Schema.Struct({
-  version: Schema.Literal(1),
-  entries: Schema.Record({ key: Schema.String, value: Entry })
-}))
 
 const PACIFIC = "America/Los_Angeles"
 
@@ -99,6 +86,9 @@ export const nextPacificMidnight = (epochMillis: number): number => {
   return candidate
 }
 
+/** What the ledger says a key used today. @internal */
+export type Usage = Windowed.Usage<"uploads" | "units">
+
 /** @internal */
 export interface Ledger {
   /** Fails with `quota_exceeded` when an upload plus `units` would exceed a limit. */
@@ -106,8 +96,11 @@ export interface Ledger {
   readonly spend: (key: string, spent: { readonly uploads?: number; readonly units?: number }) => Effect.Effect<void>
   /** Records that YouTube said a bucket is used up for today. */
   readonly exhaust: (key: string, bucket: "uploads" | "units") => Effect.Effect<void>
-  readonly usage: (key: string) => Effect.Effect<Entry>
+  readonly usage: (key: string) => Effect.Effect<Usage>
 }
+
+/** Pacific calendar days, reset at midnight Pacific time. */
+const pacificDays: Windowed.Window = { id: pacificDay, nextReset: nextPacificMidnight }
 
 /** @internal */
 export const make = (
@@ -115,41 +108,13 @@ export const make = (
   limits: Limits
 ): Effect.Effect<Ledger, never, FileSystem.FileSystem> =>
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const lock = yield* Effect.makeSemaphore(1)
-
-    const read = fs.readFileString(file).pipe(
-      Effect.flatMap(Schema.decodeUnknown(LedgerFile)),
-      // A missing or unreadable ledger starts empty: it is an estimate, and
-      // YouTube's own answers correct it.
-      Effect.orElseSucceed(() => ({ version: 1 as const, entries: {} as Record<string, Entry> }))
-    )
-    const write = (entries: Record<string, Entry>) =>
-      writeFileAtomic(fs, file, JSON.stringify({ version: 1, entries }, null, 2) + "\n").pipe(
-        Effect.catchAll((error) =>
-          Effect.logWarning(`Could not save the YouTube quota ledger ${file}: ${error.message}`)
-        )
-      )
-
-    const current = (entries: Record<string, Entry>, key: string, day: string): Entry => {
-      const entry = entries[key]
-      return entry !== undefined && entry.day === day ? entry : { day, uploads: 0, units: 0 }
-    }
-
-    const update = (key: string, f: (entry: Entry) => Entry) =>
-      lock.withPermits(1)(Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const ledger = yield* read
-        const entries = { ...ledger.entries, [key]: f(current(ledger.entries, key, pacificDay(now))) }
-        yield* write(entries)
-      }))
-
-    const usage = (key: string) =>
-      Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const ledger = yield* read
-        return current(ledger.entries, key, pacificDay(now))
-      })
+    const ledger = yield* Windowed.make({
+      file,
+      what: "YouTube quota ledger",
+      buckets: ["uploads", "units"] as const,
+      window: pacificDays
+    })
+    const usage = ledger.usage
 
     const check = (key: string, units: number) =>
       Effect.gen(function*() {
@@ -182,17 +147,13 @@ export const make = (
       check,
       usage,
       spend: (key, spent) =>
-        update(key, (e) => ({ ...e, uploads: e.uploads + (spent.uploads ?? 0), units: e.units + (spent.units ?? 0) }))
-          .pipe(
-            Effect.zipRight(Effect.sync(() => {
-              if (spent.uploads) Metrics.unsafeIncrement(Metrics.quotaUnits.uploads, spent.uploads)
-              if (spent.units) Metrics.unsafeIncrement(Metrics.quotaUnits.units, spent.units)
-            }))
-          ),
+        ledger.spend(key, spent).pipe(
+          Effect.zipRight(Effect.sync(() => {
+            if (spent.uploads) Metrics.unsafeIncrement(Metrics.quotaUnits.uploads, spent.uploads)
+            if (spent.units) Metrics.unsafeIncrement(Metrics.quotaUnits.units, spent.units)
+          }))
+        ),
       exhaust: (key, bucket) =>
-        update(key, (e) =>
-          bucket === "uploads" ?
-            { ...e, uploads: Math.max(e.uploads, limits.uploadsPerDay) } :
-            { ...e, units: Math.max(e.units, limits.unitsPerDay) })
+        ledger.raise(key, bucket, bucket === "uploads" ? limits.uploadsPerDay : limits.unitsPerDay)
     } satisfies Ledger
   })
