@@ -384,7 +384,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
     const abandonUploads = (id: TaskId.TaskId): Effect.Effect<void> =>
       store.get(id).pipe(
         Effect.flatMap((task) =>
-          Effect.forEach(Engine.hostsOf(task.request), (host) => Engine.abandonUpload(engine, id, host), {
+          Effect.forEach(task.request.platforms, (platform) => Engine.abandonUpload(engine, id, platform), {
             concurrency: "unbounded",
             discard: true
           })
@@ -416,9 +416,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
         }),
         // One exit handler for both (each of onInterrupt and ensuring is its own
         // uninterruptible region): a user's cancel is recorded, then forgotten.
-        // A cancelled task's unfinished uploads are abandoned (what they created on the
-        // platform is deleted) before `cancelled` is recorded: the memory store drops a
-        // task's upload sessions once it is final, and nothing resumes a cancelled task.
+        // A cancelled task's unfinished uploads (the hosts', and the publishers' native videos)
+        // are abandoned (what they created on the platform is deleted) before `cancelled` is
+        // recorded: the memory store drops a task's upload sessions once it is final, and
+        // nothing resumes a cancelled task.
         Effect.onExit((exit): Effect.Effect<void> => {
           const forget = Effect.sync(() => void cancelling.delete(id))
           return Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause) && cancelling.has(id) ?

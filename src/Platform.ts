@@ -363,6 +363,15 @@ export interface Publisher<M> {
   /** Whether `find` can actually search the platform. */
   readonly canFind: boolean
   /**
+   * Removes what an unfinished native upload (`PostContext.upload`, a
+   * Facebook or LinkedIn video) left on the platform when no run of the task
+   * will resume it (the task failed or was cancelled before the upload
+   * completed), as `Host.abandon` does for a host: Facebook deletes the
+   * video it started. Returns what was done, for the task's history; absent
+   * when the publisher uploads nothing it could leave behind.
+   */
+  readonly abandonUpload?: ((session: UploadSession) => Effect.Effect<string | undefined>) | undefined
+  /**
    * Deletes a post through the platform's delete API: `"deleted"`, or
    * `"gone"` when the platform no longer has it (deleted already).
    */

@@ -131,7 +131,25 @@ export class Task extends Schema.Class<Task>("@medusa/Task")({
   /** The batch it was submitted in (`Medusa.publishBatch`). */
   batchId: Schema.optional(Schema.String),
   /** Posts and videos taken back (`Medusa.retract`, or the `all-or-nothing` policy), in order. */
-  retracted: Schema.optional(Schema.Array(Schema.suspend((): Schema.Schema<Retraction> => Retraction)))
+  retracted: Schema.optional(Schema.Array(Schema.suspend((): Schema.Schema<Retraction> => Retraction))),
+  /** What abandoning an unfinished upload did (or why it left something), in order. */
+  abandoned: Schema.optional(Schema.Array(Schema.suspend((): Schema.Schema<Abandonment> => Abandonment)))
+}) {}
+
+/**
+ * An unfinished upload abandoned when no run of its task will resume it (the
+ * task failed or was cancelled): what the platform's clean-up did, e.g.
+ * "deleted the unfinished video 123", or why it left the upload.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Abandonment extends Schema.Class<Abandonment>("@medusa/Abandonment")({
+  /** The platform, or the account's target (`youtube:studio`). */
+  platform: Target,
+  note: Schema.String,
+  /** Epoch milliseconds. */
+  at: Schema.Number
 }) {}
 
 /**

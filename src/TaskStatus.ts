@@ -84,15 +84,19 @@ export const HistoryJson: Schema.Struct<{
   state: typeof TaskState
   at: typeof Schema.String
   message: Schema.optional<typeof Schema.String>
-  event: Schema.optional<Schema.Literal<["retracted"]>>
+  event: Schema.optional<Schema.Literal<["retracted", "abandoned"]>>
   platform: Schema.optional<typeof Target>
 }> = Schema.Struct({
   /** The task's state then (for an event, the state it happened in). */
   state: TaskState,
   at: Schema.String,
   message: Schema.optional(Schema.String),
-  /** Absent for a state change; `retracted`: a post or video taken back (`medusa retract`, all-or-nothing). */
-  event: Schema.optional(Schema.Literal("retracted")),
+  /**
+   * Absent for a state change; `retracted`: a post or video taken back (`medusa retract`, all-or-nothing);
+   * `abandoned`: an unfinished upload given up (the task failed or was cancelled), the message saying what
+   * became of it.
+   */
+  event: Schema.optional(Schema.Literal("retracted", "abandoned")),
   /** With an event: the platform it concerns. */
   platform: Schema.optional(Target)
 })
@@ -329,8 +333,8 @@ export const toJSONWithHistory = (task: Task, history: ReadonlyArray<HistoryEntr
       { state: h.state, at: new Date(h.at).toISOString() } :
       { state: h.state, at: new Date(h.at).toISOString(), message: h.message }
   }))
-  // Retractions are recorded on the task itself (`retracted`, each with its time): they join the state
-  // changes here, in the state the task was in then.
+  // Retractions and abandoned uploads are recorded on the task itself (`retracted`, `abandoned`, each with
+  // its time): they join the state changes here, in the state the task was in then.
   const stateAt = (at: number): Task["state"] =>
     history.reduce<Task["state"] | undefined>((found, h) => h.at <= at ? h.state : found, undefined) ?? task.state
   const events = (task.retracted ?? []).map((r) => ({
@@ -343,8 +347,18 @@ export const toJSONWithHistory = (task: Task, history: ReadonlyArray<HistoryEntr
       platform: r.platform
     }
   }))
+  const abandoned = (task.abandoned ?? []).map((a) => ({
+    at: a.at,
+    json: {
+      state: stateAt(a.at),
+      at: new Date(a.at).toISOString(),
+      message: `${targetName(a.platform)}: ${a.note}`,
+      event: "abandoned" as const,
+      platform: a.platform
+    }
+  }))
   // Stable: at the same millisecond a state change comes before an event.
-  const all = [...states, ...events].sort((a, b) => a.at - b.at)
+  const all = [...states, ...events, ...abandoned].sort((a, b) => a.at - b.at)
   return { ...toJSON(task), history: all.map((e) => e.json) }
 }
 

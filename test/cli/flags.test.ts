@@ -29,6 +29,16 @@ describe("flag values are checked naming the flag", () => {
   })
 })
 
+describe("the --<platform>-video flags", () => {
+  it("are booleans: the word after one is the video argument, not its value", () => {
+    for (const flag of ["--facebook-video", "--linkedin-video", "--bluesky-video", "--mastodon-video", "--x-video"]) {
+      assert.include(platformFlagKinds.booleans, flag.slice(2))
+      assert.include(checkFlags(["publish", flag, "/nope/v.mp4"])!, "<file> (the video to publish)", flag)
+      assert.isUndefined(checkFlags(["publish", flag, sampleMp4, "--to", "youtube"]), flag)
+    }
+  })
+})
+
 describe("nearestKey", () => {
   it("suggests only close keys, ignoring case, _ and -", () => {
     const known = ["max_concurrent_tasks", "max_wait", "max_retries", "max_delay", "retention"]

@@ -148,6 +148,53 @@ describe("buildRequest", () => {
     assert.deepStrictEqual(inferred.platforms, ["threads"])
   })
 
+  it("the --<platform>-video flags: video: true for Facebook and LinkedIn, attachVideo: true for Bluesky", () => {
+    const r = ok(buildRequest(flags({
+      file: Option.some("v.mp4"),
+      to: Option.some("youtube,facebook,linkedin,bluesky"),
+      title: Option.some("T"),
+      message: Option.some("Watch {youtube_url}"),
+      "facebook-video": true,
+      "linkedin-text": Option.some("Out now"),
+      "linkedin-video": true,
+      "bluesky-text": Option.some("New #video"),
+      "bluesky-video": true
+    })))
+    assert.deepStrictEqual(r.metadata.facebook, { message: "Watch {youtube_url}", video: true })
+    assert.deepStrictEqual(r.metadata.linkedin, { text: "Out now", video: true })
+    assert.deepStrictEqual(r.metadata.bluesky, { text: "New #video", attachVideo: true })
+    // Absent (false) flags add nothing; a flag alone beside a request file's section only adds its field.
+    const plain = ok(buildRequest(flags({
+      file: Option.some("v.mp4"),
+      to: Option.some("facebook,linkedin,bluesky"),
+      message: Option.some("m"),
+      "facebook-video": false,
+      "linkedin-text": Option.some("l"),
+      "bluesky-text": Option.some("b")
+    })))
+    assert.deepStrictEqual(plain.metadata.facebook, { message: "m" })
+    assert.deepStrictEqual(plain.metadata.linkedin, { text: "l" })
+    assert.deepStrictEqual(plain.metadata.bluesky, { text: "b" })
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "medusa-request-"))
+    const file = path.join(dir, "request.json")
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        mediaFile: "clip.mp4",
+        platforms: ["linkedin", "bluesky"],
+        metadata: { linkedin: { text: "from file" }, bluesky: { text: "from file", alt: "a rocket" } }
+      })
+    )
+    const merged = ok(buildRequest(flags({
+      request: Option.some(file),
+      "linkedin-video": true,
+      "bluesky-video": true
+    })))
+    assert.deepStrictEqual(merged.metadata.linkedin, { text: "from file", video: true })
+    assert.deepStrictEqual(merged.metadata.bluesky, { text: "from file", alt: "a rocket", attachVideo: true })
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
   it("merges a --request file: its relative paths resolve against its directory, flags win", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "medusa-request-"))
     const file = path.join(dir, "request.json")

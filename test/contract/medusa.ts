@@ -232,6 +232,16 @@ export const medusaContract = (
         )
         yield* eventually("the upload abandoned", Effect.map(abandons, (a) => a.length > 0))
         assert.deepStrictEqual((yield* abandons).map((c) => c.metadata), [`test://youtube/upload/${id}`])
+        // What it did is kept on the task, and its history shows it.
+        yield* eventually(
+          "the abandon kept on the task",
+          Effect.map(Medusa.status(id), (t) => (t.abandoned ?? []).some((a) => a.platform === "youtube"))
+        )
+        const shown = TaskStatus.toJSONWithHistory(yield* Medusa.status(id), yield* store.history(id)).history ?? []
+        assert.deepStrictEqual(
+          shown.filter((h) => h.event === "abandoned").map((h) => [h.platform, h.message]),
+          [["youtube", "YouTube: abandoned"]]
+        )
       }).pipe(Effect.provide(make({ youtube: { delay: "1 minute", abandons: true } }))))
 
     it.live("cancel while pending (scheduled): it never runs", () =>

@@ -86,6 +86,20 @@ describe("parseManifest", () => {
     )
     assert.deepStrictEqual(csv.manifest, expected)
     assert.deepStrictEqual(csv.lines, [4, 5])
+    // Every "post the video itself" field is a boolean cell.
+    const videoFlags = parsed(
+      [
+        "mediaFile,facebook.video,linkedin.video,mastodon.attachVideo,bluesky.attachVideo",
+        "ep3.mp4,true,false,true,true"
+      ].join("\n"),
+      "v.csv"
+    )
+    assert.deepStrictEqual(videoFlags.manifest.videos[0]!.metadata, {
+      facebook: { video: true },
+      linkedin: { video: false },
+      mastodon: { attachVideo: true },
+      bluesky: { attachVideo: true }
+    })
   })
 
   it("names the file and the line of a syntax error, and refuses unknown formats and keys", () => {

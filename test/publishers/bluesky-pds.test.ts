@@ -8,10 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import { createHash } from "node:crypto"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
 import * as Bluesky from "../../src/platforms/bluesky/Bluesky.js"
 import { BlueskyMetadata } from "../../src/PublishRequest.js"
 import { TaskId } from "../../src/TaskId.js"
-import { captureLogs, context, exposed, youtubeVideo } from "./helpers.js"
+import * as Mp4Header from "../hosts/mp4.js"
+import { captureLogs, context, exposed, mp4Video, youtubeVideo } from "./helpers.js"
 import { startPds, type TestPds } from "./pds.js"
 
 let server: TestPds
@@ -108,6 +113,34 @@ describe("Bluesky publisher against a real PDS", () => {
       expect(status).toBe(500)
     }))
 
+  it.live("attachVideo: the file goes up as a blob, the record's video embed references it, getBlob gives the bytes back", () =>
+    Effect.gen(function*() {
+      const bsky = yield* publisher()
+      const dir = mkdtempSync(path.join(tmpdir(), "medusa-bsky-video-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+      const file = mp4Video(dir, { durationSeconds: 12, width: 1280, height: 720, mdatBytes: 200_000 })
+      const made = yield* bsky.post({
+        ...posting(20, "The video itself #launch", { attachVideo: true, alt: "A rocket" }),
+        media: file.media
+      })
+      const stored = yield* Effect.promise(() =>
+        alice.agent.com.atproto.repo.getRecord({
+          repo: alice.did,
+          collection: "app.bsky.feed.post",
+          rkey: rkeyOf(made.postId)
+        })
+      )
+      const embed = stored.data.value.embed as any
+      expect(embed.$type).toBe("app.bsky.embed.video")
+      expect(embed.alt).toBe("A rocket")
+      expect([embed.video.mimeType, embed.video.size]).toEqual(["video/mp4", file.media.size])
+      expect(embed.aspectRatio).toEqual({ width: 1280, height: 720 })
+      const cid = embed.video.ref.toString()
+      expect(cid).toMatch(/^bafkrei/)
+      const blob = yield* Effect.promise(() => alice.agent.com.atproto.sync.getBlob({ did: alice.did, cid }))
+      expect(createHash("sha256").update(blob.data).digest("hex")).toBe(file.sha256)
+    }).pipe(Effect.scoped))
+
   it.live("find looks the task's record key up: the task's post, None for another task", () =>
     Effect.gen(function*() {
       const bsky = yield* publisher()
@@ -200,7 +233,7 @@ const conversation = async (service: string, identifier: string, password: strin
     try {
       const res = await call() as { data?: Record<string, unknown> }
       return `ok ${
-        Object.keys(res.data ?? {}).filter((k) => ["uri", "cid", "value", "did", "handle"].includes(k)).sort()
+        Object.keys(res.data ?? {}).filter((k) => ["uri", "cid", "value", "did", "handle", "blob"].includes(k)).sort()
       }`
     } catch (error) {
       const e = error as { status?: number; error?: string; message?: string }
@@ -225,6 +258,26 @@ const conversation = async (service: string, identifier: string, password: strin
   said.push(await outcome(() => repoApi.deleteRecord({ repo, collection, rkey })))
   said.push(await outcome(() => repoApi.deleteRecord({ repo, collection, rkey })))
   said.push(await outcome(() => repoApi.getRecord({ repo, collection, rkey })))
+  // A video: the blob, then posts embedding it (as uploaded, with another type, with an unknown CID).
+  const video = Mp4Header.mp4({ durationSeconds: 5, tracks: [{ handler: "vide", width: 640, height: 360 }] })
+  let blob: any
+  said.push(
+    await outcome(async () => {
+      const res = await repoApi.uploadBlob(video, { encoding: "video/mp4" })
+      blob = res.data.blob.toJSON()
+      return res
+    })
+  )
+  said.push(`${blob?.mimeType} ${blob?.size === video.length} ${String(blob?.ref?.$link).slice(0, 7)}`)
+  const withVideo = (v: unknown) => ({ ...post("video"), embed: { $type: "app.bsky.embed.video", video: v } })
+  said.push(await outcome(() => repoApi.createRecord({ repo, collection, record: withVideo(blob) })))
+  said.push(
+    await outcome(() =>
+      repoApi.createRecord({ repo, collection, record: withVideo({ ...blob, mimeType: "video/webm" }) })
+    )
+  )
+  const unknown = { ...blob, ref: { $link: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy" } }
+  said.push(await outcome(() => repoApi.createRecord({ repo, collection, record: withVideo(unknown) })))
   return said
 }
 
@@ -250,7 +303,12 @@ describe("the sandbox's Bluesky emulator answers as the real PDS", () => {
         "400 InvalidRequest (grapheme limit)",
         "ok ",
         "ok ",
-        "400 RecordNotFound"
+        "400 RecordNotFound",
+        "ok blob",
+        "video/mp4 true bafkrei",
+        "ok cid,uri",
+        "400 InvalidRequest",
+        "400 BlobNotFound"
       ])
       expect(emulated).toEqual(real)
     } finally {

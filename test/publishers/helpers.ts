@@ -11,10 +11,15 @@ import type * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import type * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
+import { createHash } from "node:crypto"
+import { readFileSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
+import * as path from "node:path"
 import { MediaFile, type PostContext, type PostWait, UploadedVideo } from "../../src/Platform.js"
 import * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { TaskId } from "../../src/TaskId.js"
+import { mediaFile } from "../hosts/helpers.js"
+import * as Mp4Header from "../hosts/mp4.js"
 
 /** The sandbox options, with the per-emulator settings the emulators read. */
 export type SandboxOptions = Sandbox.SandboxOptions & {
@@ -123,3 +128,44 @@ export const exposed = (error: unknown): string =>
     JSON.stringify(error),
     String((error as { readonly cause?: unknown }).cause ?? "")
   ].join("\n")
+
+/** An MP4's first box (`ftyp`, brand `isom`), as the PDS sniffs the type from it. */
+export const ftyp: Buffer = Buffer.concat([
+  Buffer.from([0, 0, 0, 24]),
+  Buffer.from("ftypisom", "latin1"),
+  Buffer.from([0, 0, 2, 0]),
+  Buffer.from("isommp42", "latin1")
+])
+
+/** A file of `size` pseudo-random bytes that starts like an MP4; its sha256. */
+export const mp4 = (dir: string, size: number, seed = 3) => {
+  const file = mediaFile(dir, size, seed)
+  const data = readFileSync(file.media.path)
+  ftyp.copy(data, 0)
+  writeFileSync(file.media.path, data)
+  return { media: file.media, sha256: createHash("sha256").update(data).digest("hex") }
+}
+
+/** An MP4 with a readable header (`moov` before `mdat`): one video track of `width`×`height`, `durationSeconds` long. */
+export const mp4Video = (
+  dir: string,
+  spec: {
+    readonly durationSeconds: number
+    readonly width: number
+    readonly height: number
+    readonly mdatBytes: number
+  },
+  name = "clip.mp4"
+) => {
+  const data = Mp4Header.mp4({
+    durationSeconds: spec.durationSeconds,
+    tracks: [{ handler: "vide", width: spec.width, height: spec.height }],
+    mdatBytes: spec.mdatBytes
+  })
+  const file = path.join(dir, name)
+  writeFileSync(file, data)
+  return {
+    media: new MediaFile({ path: file, name, size: data.length, mimeType: "video/mp4" }),
+    sha256: createHash("sha256").update(data).digest("hex")
+  }
+}

@@ -34,7 +34,15 @@ export const formatOf = (file: string): "json" | "yaml" | "csv" | undefined => {
 /** Fields of a CSV cell that are lists, split on `;`. */
 const listFields = new Set(["platforms", "youtube.tags"])
 /** Fields of a CSV cell that are `true` / `false`. */
-const booleanFields = new Set(["youtube.madeForKids", "youtube.notifySubscribers", "x.attachVideo"])
+const booleanFields = new Set([
+  "youtube.madeForKids",
+  "youtube.notifySubscribers",
+  "x.attachVideo",
+  "facebook.video",
+  "linkedin.video",
+  "mastodon.attachVideo",
+  "bluesky.attachVideo"
+])
 
 const cell = (column: string, value: string): unknown => {
   if (listFields.has(column)) return value.split(";").map((s) => s.trim()).filter((s) => s.length > 0)

@@ -44,7 +44,7 @@ import {
 import type { PlatformError, TaskNotFound } from "../../PublishError.js"
 import type { PublishRequest } from "../../PublishRequest.js"
 import { metadataFor } from "../../PublishRequest.js"
-import { canTransition, HistoryEntry, PlatformWait, Task, TaskFailure } from "../../Task.js"
+import { Abandonment, canTransition, HistoryEntry, PlatformWait, Task, TaskFailure } from "../../Task.js"
 import type { TaskState } from "../../Task.js"
 import type { TaskId } from "../../TaskId.js"
 import { percentOf } from "../../TaskStatus.js"
@@ -782,26 +782,45 @@ const ignoreRefused = <A>(
   )
 
 /**
- * Abandons the host's unfinished upload of a task that will not resume it
- * (the upload failed, was stopped by a sibling's failure, or the task ended):
- * a host that created a resource for it deletes it (Vimeo's video), so that
- * no orphan stays in the user's library. Best effort: a failure is logged.
+ * Abandons the unfinished upload of a task that will not resume it (the
+ * upload failed, was stopped by a sibling's failure, or the task ended): a
+ * host's (`Host.abandon`), or a publisher's native video
+ * (`Publisher.abandonUpload`). A platform that created a resource for it
+ * deletes it (Vimeo's video, Facebook's started video), so that no orphan
+ * stays in the user's library; what was done is logged and kept on the task
+ * (`abandoned`, an event of its history). Best effort: a failure is logged.
+ *
+ * A publisher's upload whose every byte the platform acknowledged is left
+ * alone: the request that publishes it may have gone out (an unknown
+ * outcome), and a video that may be a post is never deleted here.
  *
  * @internal
  */
-export const abandonUpload = (engine: Engine, taskId: TaskId, hostId: HostTarget): Effect.Effect<void> =>
+export const abandonUpload = (engine: Engine, taskId: TaskId, target: Target): Effect.Effect<void> =>
   Effect.gen(function*() {
-    const host = engine.platforms.hosts[hostId]
-    if (host?.abandon === undefined) return
+    const hosting = isHost(platformOf(target))
+    const host = hosting ? engine.platforms.hosts[target as HostTarget] : undefined
+    const publisher = hosting ? undefined : engine.platforms.publishers[target as PublisherTarget]
+    const abandon = host?.abandon ?? publisher?.abandonUpload
+    if (abandon === undefined) return
     const task = yield* engine.store.get(taskId)
-    if (task.videos.some((v) => v.host === hostId)) return
-    const session = yield* engine.store.loadUploadSession(taskId, hostId)
+    if (task.videos.some((v) => v.host === target) || task.posts.some((p) => p.publisher === target)) return
+    const session = yield* engine.store.loadUploadSession(taskId, target)
     if (Option.isNone(session)) return
-    const done = yield* host.abandon(keyed(session.value, platformOf(hostId)))
-    if (done !== undefined) yield* Effect.logInfo(`${targetName(hostId)}: ${done}`)
+    if (publisher !== undefined && session.value.acknowledged >= session.value.totalBytes) return
+    const done = yield* abandon(keyed(session.value, platformOf(target)))
+    if (done === undefined) return
+    yield* Effect.logInfo(`${targetName(target)}: ${done}`)
+    // Kept on the task, where its history shows it (as a retraction is).
+    yield* withNow((now) =>
+      modify(engine, taskId, (t) =>
+        rebuild(t, {
+          abandoned: [...(t.abandoned ?? []), new Abandonment({ platform: target, note: done, at: now })]
+        }))
+    )
   }).pipe(
     Effect.catchAllCause((cause) =>
-      Effect.logWarning(`Medusa could not abandon the ${targetName(hostId)} upload of ${taskId}`, cause)
+      Effect.logWarning(`Medusa could not abandon the ${targetName(target)} upload of ${taskId}`, cause)
     )
   )
 

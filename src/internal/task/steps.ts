@@ -240,7 +240,11 @@ export const post = (
     ).pipe(Effect.map(Option.getOrElse(() => "skipped" as const))),
     // Nothing stops a post that started but a cancel.
     undefined
-  ).pipe(Spans.step(publisher, engine.platforms.publishers[publisher]?.account))
+  ).pipe(
+    // A native video upload that did not end in a post is not resumed: what it left on the platform goes.
+    Effect.tap((outcome) => outcome === "ok" ? Effect.void : abandonUpload(engine, id, publisher)),
+    Spans.step(publisher, engine.platforms.publishers[publisher]?.account)
+  )
 
 /**
  * The final state: `failed` with the first failure's message when any was

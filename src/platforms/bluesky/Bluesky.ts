@@ -2,7 +2,9 @@
  * The Bluesky publisher: writes an `app.bsky.feed.post` record to the
  * account's repository on its PDS through `@atproto/api`, with links and
  * hashtags as rich-text facets and a link card to the upload
- * (`app.bsky.embed.external`).
+ * (`app.bsky.embed.external`), or with `attachVideo` the video itself: the
+ * media file uploaded as a blob (`com.atproto.repo.uploadBlob`) and embedded
+ * with `app.bsky.embed.video`.
  *
  * Idempotent the AT Protocol way: the record key (`rkey`, a TID) is derived
  * from the task before anything is sent, and `com.atproto.repo.createRecord`
@@ -20,6 +22,8 @@
  * @since 0.1.0
  */
 import type { AtpAgent } from "@atproto/api"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as FileSystem from "@effect/platform/FileSystem"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -29,6 +33,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import { openAsBlob } from "node:fs"
+import * as Mp4 from "../../internal/files/mp4.js"
 import { fillPlaceholders } from "../../internal/http/postOnce.js"
 import { parseRetryAfter } from "../../internal/http/retryAfter.js"
 import * as Metrics from "../../internal/telemetry/metrics.js"
@@ -39,7 +45,8 @@ import {
   type MediaFile,
   type PostContext,
   PublishedPost,
-  type Publisher
+  type Publisher,
+  UploadProgress
 } from "../../Platform.js"
 import {
   AuthExpired,
@@ -122,6 +129,50 @@ const loadApi: Effect.Effect<Api> = Effect.promise(() =>
     typeof loaded.RichText === "function" ? loaded : (loaded as unknown as { readonly default: Api }).default
   )
 )
+
+/**
+ * The slowest upload a video blob's deadline allows for: the blob is one
+ * request, so its deadline is the request timeout plus the file at this speed
+ * (100 MB: 13 minutes).
+ */
+const minUploadBytesPerSecond = 128 * 1024
+
+/** How often a video blob's upload reports the bytes sent. */
+const progressInterval = Duration.millis(500)
+
+/**
+ * The media file as a `Blob` look-alike for `uploadBlob`'s body, read from
+ * disk as fetch sends it, counting the bytes fetch takes: fetch sends a
+ * Blob-like body from its `size`, `type` and `stream()` (with a
+ * `Content-Length`), and reads it again from the start when the client
+ * re-sends the request (a refreshed session), which starts the count over.
+ */
+const countingBody = (file: Blob, onBytes: (sent: number) => void): Blob => {
+  const body = {
+    size: file.size,
+    type: file.type,
+    [Symbol.toStringTag]: "Blob",
+    stream: () => {
+      let sent = 0
+      onBytes(0)
+      const reader = file.stream().getReader()
+      return new ReadableStream<Uint8Array>({
+        pull: async (controller) => {
+          const { done, value } = await reader.read()
+          if (done) return controller.close()
+          sent += value.byteLength
+          onBytes(sent)
+          controller.enqueue(value)
+        },
+        cancel: (reason) => reader.cancel(reason)
+      })
+    },
+    arrayBuffer: () => file.arrayBuffer(),
+    slice: (start?: number, end?: number, type?: string) => file.slice(start, end, type),
+    text: () => file.text()
+  }
+  return body as unknown as Blob
+}
 
 const millis = (input: Duration.DurationInput | undefined, fallback: Duration.DurationInput): number =>
   Duration.toMillis(Duration.decode(input ?? fallback))
@@ -216,14 +267,17 @@ export const make = (options: Options): Effect.Effect<Publisher<BlueskyMetadata>
     const session = yield* Ref.make(Option.none<Session>())
 
     /** One call of the client, with the request deadline and interruption wired to its fetch. */
-    const call = <A>(run: (signal: AbortSignal) => Promise<A>): Effect.Effect<A, BskyRecord.CallFailure> =>
+    const call = <A>(
+      run: (signal: AbortSignal) => Promise<A>,
+      deadlineMillis: number = timeoutMillis
+    ): Effect.Effect<A, BskyRecord.CallFailure> =>
       Effect.tryPromise({ try: run, catch: BskyRecord.readFailure }).pipe(
         Effect.timeoutFail({
-          duration: Duration.millis(timeoutMillis),
+          duration: Duration.millis(deadlineMillis),
           onTimeout: (): BskyRecord.CallFailure => ({
             status: 0,
             error: undefined,
-            message: `no answer within ${Math.round(timeoutMillis / 1000)} s`,
+            message: `no answer within ${Math.round(deadlineMillis / 1000)} s`,
             headers: {},
             codes: ["TIMEOUT"]
           })
@@ -248,16 +302,17 @@ export const make = (options: Options): Effect.Effect<Publisher<BlueskyMetadata>
     /** Runs a call in the session, signing in again once when the PDS no longer takes it. */
     const withSession = <A>(
       what: string,
-      run: (s: Session, signal: AbortSignal) => Promise<A>
+      run: (s: Session, signal: AbortSignal) => Promise<A>,
+      deadlineMillis: number = timeoutMillis
     ): Effect.Effect<A, PlatformError> =>
       Effect.gen(function*() {
         const s = yield* current
-        const first = yield* Effect.either(call((signal) => run(s, signal)))
+        const first = yield* Effect.either(call((signal) => run(s, signal), deadlineMillis))
         if (first._tag === "Right") return first.right
         const now = yield* Clock.currentTimeMillis
         if (!isAuthFailure(first.left)) return yield* Effect.fail(readError(first.left, what, now))
         const fresh = yield* login
-        return yield* call((signal) => run(fresh, signal)).pipe(
+        return yield* call((signal) => run(fresh, signal), deadlineMillis).pipe(
           Effect.mapError((failure) => readError(failure, what, now))
         )
       })
@@ -286,58 +341,259 @@ export const make = (options: Options): Effect.Effect<Publisher<BlueskyMetadata>
       })
     }
 
-    const validate = (metadata: BlueskyMetadata, _media: MediaFile) =>
-      Effect.sync(() => {
-        const issues: Array<Issue> = []
-        const text = fillPlaceholders(metadata.text)
-        if (text.trim() === "") {
-          issues.push(new Issue({ path: ["text"], message: "the Bluesky text is empty; write the post text" }))
-        }
-        const graphemes = BskyRecord.graphemeLength(text)
-        if (graphemes > BskyRecord.MAX_GRAPHEMES) {
+    const validate = (metadata: BlueskyMetadata, media: MediaFile) =>
+      Effect.map(
+        metadata.attachVideo === true ? readHeader(media) : Effect.succeed(undefined),
+        (header) =>
+          checkMetadata(metadata, media, header)
+      )
+
+    const checkMetadata = (metadata: BlueskyMetadata, media: MediaFile, header: Mp4.HeaderResult | undefined) => {
+      const issues: Array<Issue> = []
+      const text = fillPlaceholders(metadata.text)
+      const video = metadata.attachVideo === true
+      if (text.trim() === "" && !video) {
+        issues.push(new Issue({ path: ["text"], message: "the Bluesky text is empty; write the post text" }))
+      }
+      if (video) {
+        issues.push(...videoIssues(metadata, media, header))
+      }
+      if (!video && metadata.alt !== undefined) {
+        issues.push(
+          new Issue({
+            path: ["alt"],
+            message: "alt is the alt text of an attached video: add attachVideo: true, or remove alt"
+          })
+        )
+      }
+      const graphemes = BskyRecord.graphemeLength(text)
+      if (graphemes > BskyRecord.MAX_GRAPHEMES) {
+        issues.push(
+          new Issue({
+            path: ["text"],
+            message: `the Bluesky text is ${graphemes} graphemes once filled (an emoji counts 1); Bluesky ` +
+              `allows ${BskyRecord.MAX_GRAPHEMES}: remove ${graphemes - BskyRecord.MAX_GRAPHEMES}`
+          })
+        )
+      } else if (BskyRecord.utf8Length(text) > BskyRecord.MAX_TEXT_BYTES) {
+        issues.push(
+          new Issue({
+            path: ["text"],
+            message: `the Bluesky text is ${BskyRecord.utf8Length(text)} bytes of UTF-8 once filled; Bluesky allows ` +
+              `${BskyRecord.MAX_TEXT_BYTES}: shorten it`
+          })
+        )
+      }
+      if (metadata.link !== undefined && metadata.link !== "") {
+        const link = fillPlaceholders(metadata.link)
+        if (!/^https?:\/\/\S+$/.test(link)) {
           issues.push(
             new Issue({
-              path: ["text"],
-              message: `the Bluesky text is ${graphemes} graphemes once filled (an emoji counts 1); Bluesky ` +
-                `allows ${BskyRecord.MAX_GRAPHEMES}: remove ${graphemes - BskyRecord.MAX_GRAPHEMES}`
+              path: ["link"],
+              message: `the Bluesky link card needs an http(s) URL, got ${JSON.stringify(metadata.link)}; ` +
+                `use a URL or a template such as "{youtube_url}", or "" for no card`
             })
           )
-        } else if (BskyRecord.utf8Length(text) > BskyRecord.MAX_TEXT_BYTES) {
+        }
+      }
+      ;(metadata.langs ?? []).forEach((lang, i) => {
+        if (!/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$/.test(lang)) {
           issues.push(
             new Issue({
-              path: ["text"],
-              message:
-                `the Bluesky text is ${BskyRecord.utf8Length(text)} bytes of UTF-8 once filled; Bluesky allows ` +
-                `${BskyRecord.MAX_TEXT_BYTES}: shorten it`
+              path: ["langs", i],
+              message: `${JSON.stringify(lang)} is not a BCP-47 language tag; use e.g. "en" or "pt-BR"`
             })
           )
         }
-        if (metadata.link !== undefined && metadata.link !== "") {
-          const link = fillPlaceholders(metadata.link)
-          if (!/^https?:\/\/\S+$/.test(link)) {
-            issues.push(
-              new Issue({
-                path: ["link"],
-                message: `the Bluesky link card needs an http(s) URL, got ${JSON.stringify(metadata.link)}; ` +
-                  `use a URL or a template such as "{youtube_url}", or "" for no card`
-              })
-            )
-          }
+      })
+      if ((metadata.langs ?? []).length > 3) {
+        issues.push(new Issue({ path: ["langs"], message: "Bluesky takes at most 3 languages per post" }))
+      }
+      return issues as ReadonlyArray<Issue>
+    }
+
+    // Reading a video's header needs a file system: the application's, else Node's.
+    const fs = yield* Effect.serviceOption(FileSystem.FileSystem)
+    /** The MP4 header's duration and display size (`moov`, without reading the media). */
+    const readHeader = (media: MediaFile): Effect.Effect<Mp4.HeaderResult> =>
+      Option.isSome(fs) ?
+        Effect.provideService(Mp4.read(media.path), FileSystem.FileSystem, fs.value) :
+        Effect.provide(Mp4.read(media.path), NodeFileSystem.layer)
+
+    /** The rules of a video post (`attachVideo`), checked at submit before any byte is sent. */
+    const videoIssues = (
+      metadata: BlueskyMetadata,
+      media: MediaFile,
+      header: Mp4.HeaderResult | undefined
+    ): Array<Issue> => {
+      const issues: Array<Issue> = []
+      const { maxAltGraphemes, maxBytes, maxSeconds, mimeType } = BskyRecord.videoLimits
+      if (media.mimeType === mimeType && header?._tag === "Unreadable") {
+        issues.push(
+          new Issue({
+            path: ["attachVideo"],
+            message: `cannot read the duration of ${media.path} from its MP4 header (${header.reason}); Bluesky ` +
+              `takes videos of at most ${maxSeconds / 60} minutes: re-encode it as MP4, or post a link card ` +
+              "instead (remove attachVideo)"
+          })
+        )
+      }
+      if (header?._tag === "Ok" && header.header.durationSeconds > maxSeconds) {
+        issues.push(
+          new Issue({
+            path: ["attachVideo"],
+            message: `${media.name} is ${Math.round(header.header.durationSeconds * 10) / 10} s long; Bluesky ` +
+              `takes videos of at most ${maxSeconds} s (${maxSeconds / 60} minutes): trim it, or post a link ` +
+              "card instead (remove attachVideo)"
+          })
+        )
+      }
+      if (media.mimeType !== mimeType) {
+        issues.push(
+          new Issue({
+            path: ["attachVideo"],
+            message: `${media.name} is ${media.mimeType}; Bluesky embeds ${mimeType} videos only: convert it ` +
+              "to MP4, or post a link card instead (remove attachVideo)"
+          })
+        )
+      }
+      if (media.size > maxBytes) {
+        issues.push(
+          new Issue({
+            path: ["attachVideo"],
+            message: `${media.name} is ${media.size} bytes; Bluesky takes videos of at most ${maxBytes} bytes ` +
+              "(100 MB): compress it, or post a link card instead (remove attachVideo)"
+          })
+        )
+      }
+      if (metadata.link !== undefined && metadata.link !== "") {
+        issues.push(
+          new Issue({
+            path: ["link"],
+            message: "a Bluesky post has one embed, and the attached video takes the link card's place: " +
+              "remove link (or attachVideo); links in the text still become rich text"
+          })
+        )
+      }
+      if (metadata.alt !== undefined) {
+        const alt = fillPlaceholders(metadata.alt)
+        const length = BskyRecord.graphemeLength(alt)
+        if (length > maxAltGraphemes) {
+          issues.push(
+            new Issue({
+              path: ["alt"],
+              message: `the video's alt text is ${length} graphemes once filled; Bluesky allows ` +
+                `${maxAltGraphemes}: remove ${length - maxAltGraphemes}`
+            })
+          )
         }
-        ;(metadata.langs ?? []).forEach((lang, i) => {
-          if (!/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$/.test(lang)) {
-            issues.push(
-              new Issue({
-                path: ["langs", i],
-                message: `${JSON.stringify(lang)} is not a BCP-47 language tag; use e.g. "en" or "pt-BR"`
-              })
-            )
-          }
+      }
+      return issues
+    }
+
+    /** Whether a rate-limited call may wait and go again: the wait announced and slept; `false` when too long. */
+    const waitOut = (
+      error: QuotaExceeded,
+      attempt: number,
+      context: PostContext<BlueskyMetadata>
+    ): Effect.Effect<boolean> =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        // A 429 answers before the write: nothing was created.
+        const wait = error.retryAfter ?? 60_000
+        if (wait > maxWaitMillis || attempt >= maxAttempts) {
+          return false
+        }
+        Metrics.unsafeIncrement(Metrics.rateLimitWaits.bluesky)
+        Metrics.unsafeIncrement(Metrics.rateLimitWaitSeconds.bluesky, wait / 1000)
+        yield* Spans.event("rate_limit_wait", { "medusa.wait_ms": wait, "medusa.reason": "rate limited" })
+        if (context.onWait !== undefined) {
+          yield* context.onWait({ reason: "rate limited", until: now + wait })
+        }
+        yield* Effect.sleep(Duration.millis(wait))
+        return true
+      })
+
+    /**
+     * Uploads the media file as a blob (`com.atproto.repo.uploadBlob`, one
+     * request) and returns the `BlobRef` the PDS answered, for the video embed.
+     * Progress is the bytes fetch has taken from the file, reported every
+     * `progressInterval`; the PDS acknowledges them all at once by answering.
+     *
+     * Re-sending is safe: the same bytes are the same blob (its CID is their
+     * hash). A blob no record references is harmless: the PDS keeps an upload
+     * as a temporary blob until a record refers to it, and garbage-collects it
+     * otherwise, so a post that fails or is cancelled after the upload leaves
+     * nothing in the account (nothing to abandon).
+     */
+    const uploadVideo = (context: PostContext<BlueskyMetadata>): Effect.Effect<unknown, PlatformError> =>
+      Effect.gen(function*() {
+        const { media } = context
+        const file = yield* Effect.tryPromise({
+          try: () =>
+            openAsBlob(media.path, { type: BskyRecord.videoLimits.mimeType }),
+          catch: (cause) =>
+            new PlatformRejected({
+              platform: "bluesky",
+              reason: "invalid_metadata",
+              description: `could not read ${media.path} for the Bluesky video: ${String(cause)}`
+            })
         })
-        if ((metadata.langs ?? []).length > 3) {
-          issues.push(new Issue({ path: ["langs"], message: "Bluesky takes at most 3 languages per post" }))
+        let sent = 0
+        const report = (acknowledged: number, note?: string) =>
+          context.upload === undefined ? Effect.void : context.upload.onProgress(
+            new UploadProgress({
+              host: "bluesky",
+              bytesSent: sent,
+              bytesAcknowledged: acknowledged,
+              totalBytes: media.size,
+              ...(note === undefined ? {} : { note })
+            })
+          )
+        const reporting: Effect.Effect<never> = Effect.forever(
+          Effect.zipRight(Effect.sleep(progressInterval), Effect.suspend(() => report(0)))
+        )
+        const deadline = timeoutMillis + Math.ceil((media.size / minUploadBytesPerSecond) * 1000)
+        const send = withSession(
+          "uploading the video (uploadBlob)",
+          (s, signal) =>
+            s.agent.com.atproto.repo.uploadBlob(
+              countingBody(file, (n) => {
+                sent = n
+              }),
+              { signal, encoding: BskyRecord.videoLimits.mimeType }
+            ).then((res) => res.data.blob),
+          deadline
+        )
+        yield* report(0)
+        for (let attempt = 1;; attempt++) {
+          const answer = yield* Effect.either(Effect.raceFirst(Spans.attempt(attempt)(send), reporting))
+          if (answer._tag === "Right") {
+            sent = media.size
+            yield* report(media.size)
+            return answer.right
+          }
+          const error = answer.left
+          if (error._tag === "QuotaExceeded" && (yield* waitOut(error, attempt, context))) continue
+          if (error._tag === "PlatformRejected") {
+            return yield* Effect.fail(
+              new PlatformRejected({
+                platform: "bluesky",
+                reason: "rejected",
+                ...(error.status === undefined ? {} : { status: error.status }),
+                ...(error.code === undefined ? {} : { code: error.code }),
+                ...(error.platformMessage === undefined ? {} : { platformMessage: error.platformMessage }),
+                description: `the PDS refused the video (${media.size} bytes) as a blob; a PDS may take less than ` +
+                  "Bluesky's 100 MB: compress the video, or post a link card instead (remove attachVideo)"
+              })
+            )
+          }
+          if (error._tag !== "PlatformUnavailable" || attempt >= maxAttempts) return yield* Effect.fail(error)
+          Metrics.unsafeIncrement(Metrics.retries.bluesky.upload)
+          yield* Spans.event("retry", { [Spans.Attr.attempt]: attempt + 1, "medusa.reason": error.reason })
+          yield* report(0, `the video upload failed (${error.description ?? error.reason}); sending it again`)
+          yield* Effect.sleep(resendDelay(attempt))
         }
-        return issues as ReadonlyArray<Issue>
       })
 
     /** The link card: the request's `link`, else the first uploaded video; none for `link: ""`. */
@@ -348,9 +604,7 @@ export const make = (options: Options): Effect.Effect<Publisher<BlueskyMetadata>
       if (uri === undefined || uri === "") {
         return undefined
       }
-      const sameVideo = videos.find((v) =>
-        v.url === uri
-      )
+      const sameVideo = videos.find((v) => v.url === uri)
       return {
         uri,
         title: metadata.title ?? sameVideo?.title ?? context.media.name,
@@ -376,10 +630,23 @@ export const make = (options: Options): Effect.Effect<Publisher<BlueskyMetadata>
       const rich = new api.RichText({ text })
       rich.detectFacetsWithoutResolution()
       const rkey = BskyRecord.recordKey(context.taskId, context.taskCreatedAt)
+      let video: BskyRecord.VideoEmbed | undefined
+      if (context.metadata.attachVideo === true) {
+        // A run after a crash finds the post made before it, and sends no video again.
+        const found = yield* lookup(rkey)
+        if (found.found) return toPost(found.uri, found.handle)
+        const header = yield* readHeader(context.media)
+        video = {
+          blob: yield* uploadVideo(context),
+          alt: context.metadata.alt,
+          aspectRatio: header._tag === "Ok" ? { width: header.header.width, height: header.header.height } : undefined
+        }
+      }
       const record = BskyRecord.postRecord({
         text: rich.text,
         facets: BskyRecord.linkAndTagFacets(rich.facets as ReadonlyArray<BskyRecord.Facet> | undefined),
-        card: cardOf(context),
+        card: video === undefined ? cardOf(context) : undefined,
+        video,
         langs: context.metadata.langs,
         createdAt: new Date(yield* Clock.currentTimeMillis).toISOString()
       })
@@ -399,17 +666,9 @@ export const make = (options: Options): Effect.Effect<Publisher<BlueskyMetadata>
         if (sent._tag === "Right") return toPost(sent.right.uri, sent.right.handle)
         const error = sent.left
         if (error._tag === "AuthExpired") return yield* Effect.fail(error)
-        const now = yield* Clock.currentTimeMillis
         if (error._tag === "QuotaExceeded") {
-          // A 429 answers before the write: nothing was created.
-          const wait = error.retryAfter ?? 60_000
-          if (wait > maxWaitMillis || attempt >= maxAttempts) return yield* Effect.fail(error)
-          Metrics.unsafeIncrement(Metrics.rateLimitWaits.bluesky)
-          Metrics.unsafeIncrement(Metrics.rateLimitWaitSeconds.bluesky, wait / 1000)
-          yield* Spans.event("rate_limit_wait", { "medusa.wait_ms": wait, "medusa.reason": "rate limited" })
-          if (context.onWait !== undefined) yield* context.onWait({ reason: "rate limited", until: now + wait })
-          yield* Effect.sleep(Duration.millis(wait))
-          continue
+          if (yield* waitOut(error, attempt, context)) continue
+          return yield* Effect.fail(error)
         }
         // Anything else may or may not have written the record (a lost answer, a 5xx, a refusal of the key
         // because an earlier attempt wrote it): the key says which.

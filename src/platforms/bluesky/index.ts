@@ -1,6 +1,6 @@
 /**
  * Bluesky: a publisher posting a text (links and #hashtags as rich text,
- * with a link card to the upload) to the account's repository on its PDS,
+ * with a link card to the upload, or the video itself) to the account's repository on its PDS,
  * through the AT Protocol (`@atproto/api`). The adapter is `Bluesky.ts`.
  *
  * @since 0.1.0
@@ -15,7 +15,8 @@ import type { PublisherModule } from "../../PlatformModule.js"
 /**
  * `metadata.bluesky` of a publish request: the post's text, with links and
  * hashtags made rich text (facets), and a link card to the upload
- * (`app.bsky.embed.external`).
+ * (`app.bsky.embed.external`) or, with `attachVideo`, the video itself
+ * (`app.bsky.embed.video`).
  *
  * @since 0.1.0
  * @category schemas
@@ -30,7 +31,14 @@ export class BlueskyMetadata extends Schema.Class<BlueskyMetadata>("@medusa/Blue
   /** Template: the card's description (default empty). */
   description: Schema.optional(Schema.String),
   /** The post's languages, BCP-47 tags such as `en` (at most 3). */
-  langs: Schema.optional(Schema.Array(Schema.String))
+  langs: Schema.optional(Schema.Array(Schema.String)),
+  /**
+   * Upload the media file to the PDS as a blob and embed it (`app.bsky.embed.video`)
+   * instead of the link card: an MP4 of at most 100 MB (and 3 minutes).
+   */
+  attachVideo: Schema.optional(Schema.Boolean),
+  /** Template: the video's alt text (at most 1,000 graphemes); only with `attachVideo`. */
+  alt: Schema.optional(Schema.String)
 }) {}
 
 /**
@@ -87,7 +95,7 @@ export const bluesky: PublisherModule<"bluesky", BlueskyConfig, BlueskyMetadata>
   displayName: "Bluesky",
   config: { schema: ConfigSection },
   metadata: BlueskyMetadata,
-  templateFields: ["text", "link", "title", "description"],
+  templateFields: ["text", "link", "title", "description", "alt"],
   tag: BlueskyPublisher,
   make: (config, defaults) =>
     Effect.flatMap(
@@ -95,13 +103,25 @@ export const bluesky: PublisherModule<"bluesky", BlueskyConfig, BlueskyMetadata>
       (Bluesky) => Bluesky.make({ maxRateLimitWait: defaults.maxWait, ...config })
     ),
   cli: {
-    flags: [{
-      name: "bluesky-text",
-      type: "text",
-      description:
-        "Bluesky post text (a template; ≤ 300 graphemes once filled). Links and #hashtags become rich text; the post carries a link card to the first upload."
-    }],
-    metadata: ({ flags }) => typeof flags["bluesky-text"] === "string" ? { text: flags["bluesky-text"] } : undefined
+    flags: [
+      {
+        name: "bluesky-text",
+        type: "text",
+        description:
+          "Bluesky post text (a template; ≤ 300 graphemes once filled). Links and #hashtags become rich text; the post carries a link card to the first upload."
+      },
+      {
+        name: "bluesky-video",
+        type: "boolean",
+        description: "Upload the video to the Bluesky PDS and embed it instead of the link card (MP4, ≤ 100 MB)."
+      }
+    ],
+    metadata: ({ flags }) => {
+      const out: Record<string, unknown> = {}
+      if (typeof flags["bluesky-text"] === "string") out.text = flags["bluesky-text"]
+      if (flags["bluesky-video"] === true) out.attachVideo = true
+      return Object.keys(out).length > 0 ? out : undefined
+    }
   },
   checkCredentials: (config) =>
     Effect.flatMap(Effect.promise(adapter), (Bluesky) =>

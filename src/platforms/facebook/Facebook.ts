@@ -542,7 +542,10 @@ export const make = (options: Options): Effect.Effect<Publisher<FacebookMetadata
       find,
       canFind: true,
       retract,
-      settleMillis: millis(options.settleTime, settleTime)
+      settleMillis: millis(options.settleTime, settleTime),
+      // The unfinished video of a task that failed or was cancelled mid-upload goes, as an expired session's does.
+      abandonUpload: (session) =>
+        session.host === "facebook" ? Video.abandon(videoClient, session.videoId) : Effect.succeed(undefined)
     })
   })
 

@@ -95,12 +95,19 @@ export const facebook: PublisherModule<"facebook", FacebookConfig, FacebookMetad
   cli: {
     flags: [
       { name: "message", type: "text", description: "Facebook post text (a template: {youtube_url}, {vimeo_url}, …)." },
-      { name: "link", type: "text", description: "Facebook link (a template, e.g. {youtube_url})." }
+      { name: "link", type: "text", description: "Facebook link (a template, e.g. {youtube_url})." },
+      {
+        name: "facebook-video",
+        type: "boolean",
+        description:
+          "Upload the video to the Facebook Page natively (the message is its description) instead of a link post."
+      }
     ],
     metadata: ({ flags }) => {
       const out: Record<string, unknown> = {}
       if (typeof flags["message"] === "string") out.message = flags["message"]
       if (typeof flags["link"] === "string") out.link = flags["link"]
+      if (flags["facebook-video"] === true) out.video = true
       return Object.keys(out).length > 0 ? out : undefined
     }
   },

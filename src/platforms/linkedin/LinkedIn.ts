@@ -498,7 +498,16 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
       find,
       canFind: true,
       settleMillis: millis(options.settleTime, settleTime),
-      retract
+      retract,
+      // LinkedIn documents no delete for a video whose upload was never finalized: it is left,
+      // in no post, and the task's history says so.
+      abandonUpload: (session) =>
+        Effect.succeed(
+          session.host === "linkedin" ?
+            `left the unfinished video upload${session.videoId === undefined ? "" : ` ${session.videoId}`}: ` +
+            "LinkedIn documents no way to delete a video whose upload was never finalized; it is in no post" :
+            undefined
+        )
     })
   })
 

@@ -105,12 +105,24 @@ export const linkedin: PublisherModule<"linkedin", LinkedInConfig, LinkedInMetad
       (LinkedIn) => LinkedIn.make({ maxRateLimitWait: defaults.maxWait, ...config })
     ),
   cli: {
-    flags: [{
-      name: "linkedin-text",
-      type: "text",
-      description: "LinkedIn post text (a template; ≤ 3,000 characters once filled)."
-    }],
-    metadata: ({ flags }) => typeof flags["linkedin-text"] === "string" ? { text: flags["linkedin-text"] } : undefined
+    flags: [
+      {
+        name: "linkedin-text",
+        type: "text",
+        description: "LinkedIn post text (a template; ≤ 3,000 characters once filled)."
+      },
+      {
+        name: "linkedin-video",
+        type: "boolean",
+        description: "Upload the video to LinkedIn natively (the text is its commentary) instead of an article link."
+      }
+    ],
+    metadata: ({ flags }) => {
+      const out: Record<string, unknown> = {}
+      if (typeof flags["linkedin-text"] === "string") out.text = flags["linkedin-text"]
+      if (flags["linkedin-video"] === true) out.video = true
+      return Object.keys(out).length > 0 ? out : undefined
+    }
   },
   checkCredentials: (config) =>
     Effect.flatMap(Effect.promise(adapter), (LinkedIn) =>

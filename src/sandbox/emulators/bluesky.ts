@@ -12,14 +12,32 @@
  * `200`; a post over 300 graphemes (or 3,000 bytes) is `400 InvalidRequest`;
  * a `429` carries `ratelimit-*` headers.
  *
+ * Video: `uploadBlob` stores the body as a blob (hashed: its sha256 is in the
+ * state's uploads, its CID is the raw-codec CID of the bytes) with the type
+ * sniffed from its first bytes (an `ftyp` box is `video/mp4`), as the
+ * reference PDS does, else the request's `Content-Type`; at most
+ * 100,000,000 bytes (Bluesky's video limit; the reference PDS's default is
+ * 5 MiB). A post may embed it with `app.bsky.embed.video`: a `mimeType` other
+ * than `video/mp4` is `400 InvalidRequest` (the lexicon), an unknown CID
+ * `400 BlobNotFound`, a type or size other than the stored blob's
+ * `400 InvalidMimeType` / `InvalidSize` (as the reference PDS answers). A
+ * blob no record references is not an orphan: a PDS garbage-collects it.
+ *
  * Routes (names for fault injection): `createSession`, `refreshSession`,
- * `getSession`, `createRecord`, `getRecord`, `deleteRecord`.
+ * `getSession`, `createRecord`, `getRecord`, `deleteRecord`, `uploadBlob`.
  *
  * @internal
  */
 import { createHash } from "node:crypto"
-import type { Emulator, EmulatorEnv, ErrorOptions, RequestContext, StoredPost } from "../internal/framework.js"
-import { bearer } from "../internal/framework.js"
+import type {
+  Emulator,
+  EmulatorEnv,
+  ErrorOptions,
+  RequestContext,
+  StoredPost,
+  StoredUpload
+} from "../internal/framework.js"
+import { bearer, commitChunk, finishUpload } from "../internal/framework.js"
 
 const POST = "app.bsky.feed.post"
 const TID = /^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$/
@@ -57,8 +75,14 @@ const tidAt = (at: number, counter: number): string => {
 const B32 = "abcdefghijklmnopqrstuvwxyz234567"
 
 /** A CIDv1 (dag-cbor, sha2-256) of `content`, in base32 as a PDS writes them (`bafyrei…`). */
-const cidOf = (content: string): string => {
-  const bytes = Buffer.concat([Buffer.from([0x01, 0x71, 0x12, 0x20]), createHash("sha256").update(content).digest()])
+const cidOf = (content: string): string => cidOfDigest(0x71, createHash("sha256").update(content).digest())
+
+/** Bluesky's largest video blob. */
+const MAX_BLOB_BYTES = 100_000_000
+
+/** A CIDv1 of a codec (0x71 dag-cbor, 0x55 raw bytes: a blob's `bafkrei…`) and a sha2-256 digest, in base32. */
+const cidOfDigest = (codec: number, digest: Buffer): string => {
+  const bytes = Buffer.concat([Buffer.from([0x01, codec, 0x12, 0x20]), digest])
   let bits = 0
   let value = 0
   let out = "b"
@@ -74,10 +98,27 @@ const cidOf = (content: string): string => {
   return out
 }
 
+interface StoredBlob {
+  readonly cid: string
+  readonly mimeType: string
+  readonly size: number
+  readonly upload: StoredUpload
+  /** The record keys of the posts that embed it. */
+  readonly referencedBy: Set<string>
+}
+
+/** The type a PDS sniffs from a file's first bytes (an ISO media `ftyp` box); undefined when not a video it knows. */
+const sniffVideo = (head: Buffer): string | undefined => {
+  if (head.length < 12 || head.toString("latin1", 4, 8) !== "ftyp") return undefined
+  return head.toString("latin1", 8, 12) === "qt  " ? "video/quicktime" : "video/mp4"
+}
+
 /** @internal */
 export const makeBluesky = (env: EmulatorEnv): Emulator => {
   const creds = env.credentials.bluesky
   const records = new Map<string, BskyRecord>()
+  /** Blobs by CID. */
+  const blobs = new Map<string, StoredBlob>()
   /** Access tokens that are valid now; refresh tokens likewise. */
   const access = new Set<string>()
   const refresh = new Set<string>()
@@ -184,6 +225,7 @@ export const makeBluesky = (env: EmulatorEnv): Emulator => {
       }
     }
     const embed = value.embed as { $type?: unknown; external?: Record<string, unknown> } | undefined
+    if (embed?.$type === "app.bsky.embed.video") return invalidVideo(embed as Record<string, unknown>)
     if (embed !== undefined) {
       if (embed.$type !== "app.bsky.embed.external") return `Record/embed $type ${String(embed.$type)} is not served`
       const external = embed.external
@@ -199,6 +241,93 @@ export const makeBluesky = (env: EmulatorEnv): Emulator => {
     return undefined
   }
 
+  /** The lexicon's checks of `app.bsky.embed.video` (the message names the path as the PDS does). */
+  const invalidVideo = (embed: Record<string, unknown>): string | undefined => {
+    const video = embed.video as { $type?: unknown; ref?: { $link?: unknown }; mimeType?: unknown; size?: unknown }
+    if (typeof video !== "object" || video === null || video.$type !== "blob" || typeof video.ref?.$link !== "string") {
+      return "Expected a blob at $.record.embed.video"
+    }
+    if (video.mimeType !== "video/mp4") {
+      return `Expected "video/mp4" (got ${JSON.stringify(video.mimeType)}) at $.record.embed.video.mimeType`
+    }
+    if (embed.alt !== undefined && (typeof embed.alt !== "string" || graphemes(embed.alt) > 1000)) {
+      return "Record/embed/alt must be a string of at most 1000 graphemes"
+    }
+    const ratio = embed.aspectRatio as { width?: unknown; height?: unknown } | undefined
+    if (
+      ratio !== undefined &&
+      ![ratio.width, ratio.height].every((n) => typeof n === "number" && Number.isInteger(n) && n >= 1)
+    ) {
+      return "Record/embed/aspectRatio must have the integers width and height, at least 1"
+    }
+    return undefined
+  }
+
+  /** The write's check of the blob a video embed references against the stored one: `[error, message]`. */
+  const blobProblem = (value: Record<string, unknown>): readonly [string, string] | undefined => {
+    const video = value.embed as { $type?: unknown; video?: Record<string, unknown> } | undefined
+    if (video?.$type !== "app.bsky.embed.video") return undefined
+    const ref = video.video as { ref: { $link: string }; mimeType: unknown; size: unknown }
+    const stored = blobs.get(ref.ref.$link)
+    if (stored === undefined) return ["BlobNotFound", `Could not find blob: ${ref.ref.$link}`]
+    if (ref.mimeType !== stored.mimeType) {
+      return [
+        "InvalidMimeType",
+        `Referenced Mimetype does not match stored blob. Expected: ${stored.mimeType}, Got: ${String(ref.mimeType)}`
+      ]
+    }
+    if (ref.size !== stored.size) {
+      return [
+        "InvalidSize",
+        `Referenced Size does not match stored blob. Expected: ${stored.size}, Got: ${String(ref.size)}`
+      ]
+    }
+    return undefined
+  }
+
+  const uploadBlob = async (ctx: RequestContext) => {
+    if (!authed(ctx)) return
+    const declared = Number(ctx.req.headers["content-length"])
+    const total = Number.isInteger(declared) && declared >= 0 ? declared : undefined
+    if (total !== undefined && total > MAX_BLOB_BYTES) {
+      return xfail(ctx, 413, "PayloadTooLarge", "request entity too large")
+    }
+    const upload = env.state.newUpload("bluesky", env.state.nextId("bsky-blob-"), total, {}, env.clock.now())
+    env.state.hashExternally(upload)
+    const head: Array<Buffer> = []
+    let headBytes = 0
+    const result = await ctx.consume((chunk) => {
+      if (headBytes < 12) {
+        head.push(chunk.subarray(0, 12 - headBytes))
+        headBytes += Math.min(chunk.length, 12 - headBytes)
+      }
+      if (upload.bytes + chunk.length > MAX_BLOB_BYTES) return undefined
+      return commitChunk(upload, chunk)
+    })
+    if (result.dropped) {
+      upload.discarded = true
+      upload.external?.dispose()
+      upload.external = undefined
+      return
+    }
+    if (result.bytes > MAX_BLOB_BYTES) {
+      upload.discarded = true
+      return xfail(ctx, 413, "PayloadTooLarge", "request entity too large")
+    }
+    upload.totalBytes = upload.bytes
+    await finishUpload(upload)
+    const cid = cidOfDigest(0x55, Buffer.from(upload.sha256, "hex"))
+    upload.videoId = cid
+    upload.requests = 1
+    const declaredType = (ctx.req.headers["content-type"] ?? "application/octet-stream").split(";")[0]!.trim()
+    const mimeType = sniffVideo(Buffer.concat(head)) ?? declaredType
+    upload.metadata = { mimeType }
+    const known = blobs.get(cid)
+    const blob: StoredBlob = known ?? { cid, mimeType, size: upload.bytes, upload, referencedBy: new Set() }
+    blobs.set(cid, blob)
+    return ctx.send(200, { blob: { $type: "blob", ref: { $link: cid }, mimeType, size: blob.size } })
+  }
+
   const store = (
     rkey: string,
     value: Record<string, unknown>,
@@ -208,7 +337,9 @@ export const makeBluesky = (env: EmulatorEnv): Emulator => {
     const uri = `at://${creds.did}/${POST}/${rkey}`
     const record: BskyRecord = { rkey, uri, cid: cidOf(`${uri} ${JSON.stringify(value)}`), value, createdAt: at }
     records.set(rkey, record)
-    const embed = value.embed as { external?: { uri?: unknown } } | undefined
+    const embed = value.embed as { external?: { uri?: unknown }; video?: { ref?: { $link?: unknown } } } | undefined
+    const blobCid = embed?.video?.ref?.$link
+    if (typeof blobCid === "string") blobs.get(blobCid)?.referencedBy.add(rkey)
     const stored = env.state.addPost({
       platform: "bluesky",
       id: uri,
@@ -233,6 +364,8 @@ export const makeBluesky = (env: EmulatorEnv): Emulator => {
     if (value === null || typeof value !== "object") return xfail(ctx, 400, "InvalidRequest", "Input/record required")
     const invalid = invalidPost(value)
     if (invalid !== undefined) return xfail(ctx, 400, "InvalidRequest", `Invalid ${POST} record: ${invalid}`)
+    const problem = blobProblem(value)
+    if (problem !== undefined) return xfail(ctx, 400, problem[0], problem[1])
     const now = env.clock.now()
     const rkey = body.rkey === undefined ? tidAt(now, counter + 1) : body.rkey
     if (typeof rkey !== "string" || !TID.test(rkey)) {
@@ -273,6 +406,7 @@ export const makeBluesky = (env: EmulatorEnv): Emulator => {
     if (!ownRepo(ctx, body?.repo)) return
     const record = body?.collection === POST ? records.get(String(body.rkey)) : undefined
     if (record !== undefined) {
+      for (const blob of blobs.values()) blob.referencedBy.delete(record.rkey)
       records.delete(record.rkey)
       env.state.removePost("bluesky", record.uri)
     }
@@ -305,7 +439,8 @@ export const makeBluesky = (env: EmulatorEnv): Emulator => {
       { name: "getSession", method: "GET", path: "/xrpc/com.atproto.server.getSession", handler: getSession },
       { name: "createRecord", method: "POST", path: "/xrpc/com.atproto.repo.createRecord", handler: createRecord },
       { name: "getRecord", method: "GET", path: "/xrpc/com.atproto.repo.getRecord", handler: getRecord },
-      { name: "deleteRecord", method: "POST", path: "/xrpc/com.atproto.repo.deleteRecord", handler: deleteRecord }
+      { name: "deleteRecord", method: "POST", path: "/xrpc/com.atproto.repo.deleteRecord", handler: deleteRecord },
+      { name: "uploadBlob", method: "POST", path: "/xrpc/com.atproto.repo.uploadBlob", handler: uploadBlob }
     ],
     errorResponse: render,
     seedPost,
@@ -323,7 +458,14 @@ export const makeBluesky = (env: EmulatorEnv): Emulator => {
       handle: creds.handle,
       passwordRevoked,
       sessions,
-      records: [...records.values()].map((r) => ({ rkey: r.rkey, uri: r.uri, text: r.value.text }))
+      records: [...records.values()].map((r) => ({ rkey: r.rkey, uri: r.uri, text: r.value.text })),
+      blobs: [...blobs.values()].map((b) => ({
+        cid: b.cid,
+        mimeType: b.mimeType,
+        size: b.size,
+        sha256: b.upload.sha256,
+        referencedBy: [...b.referencedBy]
+      }))
     })
   }
 }

@@ -99,6 +99,30 @@ export const webUrl = (handleOrDid: string, rkey: string): string =>
 // The record
 // =============================================================================
 
+/**
+ * Bluesky's video limits from the lexicon of `app.bsky.embed.video`: the blob's
+ * `maxSize` (100,000,000 bytes) and `accept` (`video/mp4` only), and the alt
+ * text's `maxGraphemes`; and Bluesky's stated length of at most 3 minutes. A
+ * PDS may take less (the reference PDS's default blob limit is 5 MiB).
+ *
+ * @internal
+ */
+export const videoLimits = {
+  maxBytes: 100_000_000,
+  maxSeconds: 180,
+  mimeType: "video/mp4",
+  maxAltGraphemes: 1000
+} as const
+
+/** The video embed (`app.bsky.embed.video`): the uploaded blob as the PDS answered it. @internal */
+export interface VideoEmbed {
+  /** The `BlobRef` `uploadBlob` answered (serialised as `{ $type: "blob", ref, mimeType, size }`). */
+  readonly blob: unknown
+  readonly alt: string | undefined
+  /** The display size from the MP4 header, when it could be read. */
+  readonly aspectRatio?: { readonly width: number; readonly height: number } | undefined
+}
+
 /** What the publisher puts in the post's link card (`app.bsky.embed.external`). @internal */
 export interface LinkCard {
   readonly uri: string
@@ -131,18 +155,35 @@ export const postRecord = (options: {
   readonly text: string
   readonly facets: ReadonlyArray<Facet>
   readonly card: LinkCard | undefined
+  /** The video embed, which takes the card's place (a post has one embed). */
+  readonly video?: VideoEmbed | undefined
   readonly langs: ReadonlyArray<string> | undefined
   readonly createdAt: string
 }): Record<string, unknown> => ({
   $type: POST_COLLECTION,
   text: options.text,
   ...(options.facets.length === 0 ? {} : { facets: options.facets }),
-  ...(options.card === undefined ? {} : {
-    embed: {
-      $type: "app.bsky.embed.external",
-      external: { uri: options.card.uri, title: options.card.title, description: options.card.description }
-    }
-  }),
+  ...(options.video !== undefined ?
+    {
+      embed: {
+        $type: "app.bsky.embed.video",
+        video: options.video.blob,
+        ...(options.video.alt === undefined || options.video.alt === "" ? {} : { alt: options.video.alt }),
+        ...(options.video.aspectRatio === undefined ||
+            options.video.aspectRatio.width < 1 ||
+            options.video.aspectRatio.height < 1 ?
+          {} :
+          { aspectRatio: options.video.aspectRatio })
+      }
+    } :
+    options.card === undefined ?
+    {} :
+    {
+      embed: {
+        $type: "app.bsky.embed.external",
+        external: { uri: options.card.uri, title: options.card.title, description: options.card.description }
+      }
+    }),
   ...(options.langs === undefined || options.langs.length === 0 ? {} : { langs: options.langs }),
   createdAt: options.createdAt
 })

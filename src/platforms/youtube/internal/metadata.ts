@@ -7,11 +7,11 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Mp4 from "../../../internal/files/mp4.js"
 import type { MediaFile } from "../../../Platform.js"
 import { Issue } from "../../../PublishError.js"
 import type { YouTubeMetadata } from "../../../PublishRequest.js"
 import * as Captions from "./captions.js"
-import * as Mp4 from "./mp4.js"
 
 /** @internal */
 export const limits = {
