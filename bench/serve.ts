@@ -345,5 +345,5 @@ main().then(
     for (const c of children) c.kill("SIGKILL")
     fs.rmSync(work, { recursive: true, force: true })
     process.exit()
-  }, 2_000).unref()
+  }, cpuProf === undefined ? 2_000 : 15_000).unref()
 })

@@ -172,11 +172,13 @@ export interface Host<M> {
    */
   readonly checkSetup?: Effect.Effect<ReadonlyArray<string>> | undefined
   /**
-   * The allowances an upload with this metadata spends (YouTube's daily
-   * quota), read locally: the engine plans tasks against them before they
-   * start, scheduling one that would go past them after the reset.
+   * The host's allowances (YouTube's daily quota), read locally: what is
+   * used now, and what an upload with some metadata spends. The engine
+   * plans tasks against them before they start, scheduling one that would
+   * go past them after the reset. Read once per plan, however many tasks it
+   * counts (the tasks already waiting included).
    */
-  readonly allowances?: ((metadata: M) => Effect.Effect<ReadonlyArray<Allowance>>) | undefined
+  readonly allowances?: Effect.Effect<(metadata: M) => ReadonlyArray<Allowance>> | undefined
   /**
    * Deletes an uploaded video through the platform's delete API:
    * `"deleted"`, or `"gone"` when the platform no longer has it.

@@ -51,14 +51,19 @@ export const plan = (
   _now: number
 ): Effect.Effect<Planned, StoreError> =>
   Effect.gen(function*() {
-    const counted = allHosts.filter((h) => platforms.hosts[h]?.allowances !== undefined)
-    if (counted.length === 0 || !tasks.some((t) => counted.some((h) => t.request.platforms.includes(h)))) {
-      return { tasks, checks: tasks.map(() => []) }
-    }
-    const allowancesOf = (task: Task, host: HostId) => {
-      const f = platforms.hosts[host]?.allowances
+    // Only the hosts the planned tasks upload to: the others' spending changes nothing here.
+    const counted = allHosts.filter((h) =>
+      platforms.hosts[h]?.allowances !== undefined && tasks.some((t) => t.request.platforms.includes(h))
+    )
+    if (counted.length === 0) return { tasks, checks: tasks.map(() => []) }
+    // Each host's usage is read once per plan (a file read for YouTube), then
+    // every task's allowances are derived from it without another read.
+    const perHost = new Map<HostId, (metadata: unknown) => ReadonlyArray<Allowance>>()
+    for (const host of counted) perHost.set(host, yield* platforms.hosts[host]!.allowances!)
+    const allowancesOf = (task: Task, host: HostId): ReadonlyArray<Allowance> => {
+      const f = perHost.get(host)
       const metadata = task.request.metadata[host]
-      return f === undefined || metadata === undefined ? Effect.succeed([]) : f(metadata)
+      return f === undefined || metadata === undefined ? [] : f(metadata)
     }
     // Spent per host and bucket, per window: [current, after the next reset, …].
     const spent = new Map<string, Array<number>>()
@@ -77,7 +82,7 @@ export const plan = (
     for (const task of waiting) {
       for (const host of counted) {
         if (!task.request.platforms.includes(host) || task.videos.some((v) => v.host === host)) continue
-        for (const a of yield* allowancesOf(task, host)) {
+        for (const a of allowancesOf(task, host)) {
           add(`${host}/${a.bucket}`, windowOf(a, task.runAt), a.needs)
         }
       }
@@ -89,7 +94,7 @@ export const plan = (
       const found: Array<{ readonly host: HostId; readonly allowance: Allowance }> = []
       for (const host of counted) {
         if (!task.request.platforms.includes(host)) continue
-        for (const allowance of yield* allowancesOf(task, host)) found.push({ host, allowance })
+        for (const allowance of allowancesOf(task, host)) found.push({ host, allowance })
       }
       // The first window, from the task's own start, where every allowance has room.
       let k = Math.max(0, ...found.map(({ allowance }) => windowOf(allowance, task.runAt)))

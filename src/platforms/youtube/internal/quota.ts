@@ -54,8 +54,11 @@ const LedgerFile = Schema.parseJson(Schema.Struct({
 
 const PACIFIC = "America/Los_Angeles"
 
+// Made once, on first use: building a formatter costs far more than formatting with it.
+let pacificFormat: Intl.DateTimeFormat | undefined
+
 const pacificParts = (epochMillis: number) => {
-  const parts = new Intl.DateTimeFormat("en-US", {
+  pacificFormat ??= new Intl.DateTimeFormat("en-US", {
     timeZone: PACIFIC,
     hourCycle: "h23",
     year: "numeric",
@@ -64,7 +67,8 @@ const pacificParts = (epochMillis: number) => {
     hour: "2-digit",
     minute: "2-digit",
     second: "2-digit"
-  }).formatToParts(new Date(epochMillis))
+  })
+  const parts = pacificFormat.formatToParts(new Date(epochMillis))
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? "0")
   return {
     year: get("year"),
