@@ -13,7 +13,9 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
 import * as Schema from "effect/Schema"
 import { writeFileAtomic } from "../../../internal/files/atomicFile.js"
 import * as Metrics from "../../../internal/telemetry/metrics.js"
@@ -126,6 +128,24 @@ export const make = (
       // YouTube's own answers correct it.
       Effect.orElseSucceed(() => ({ version: 1 as const, entries: {} as Record<string, Entry> }))
     )
+    // Readers that come while a read is under way share it: a busy server's
+    // submits each plan against the ledger, and its uploads keep the file
+    // system's threads busy, so one read each would queue them one behind
+    // another. A reader never gets a read that started before its own call
+    // and before a write of this process ended (writes drop the shared read).
+    let shared: Deferred.Deferred<typeof LedgerFile.Type> | undefined
+    const readShared = Effect.suspend(() => {
+      // (The read itself never fails: only an interrupted one does, and then a follower reads alone.)
+      if (shared !== undefined) return Effect.catchAllCause(Deferred.await(shared), () => read)
+      const deferred = Deferred.unsafeMake<typeof LedgerFile.Type>(FiberId.none)
+      shared = deferred
+      return read.pipe(
+        Effect.onExit((exit) => {
+          if (shared === deferred) shared = undefined
+          return Deferred.done(deferred, exit)
+        })
+      )
+    })
     const write = (entries: Record<string, Entry>) =>
       writeFileAtomic(fs, file, JSON.stringify({ version: 1, entries }, null, 2) + "\n").pipe(
         Effect.catchAll((error) =>
@@ -143,13 +163,15 @@ export const make = (
         const now = yield* Clock.currentTimeMillis
         const ledger = yield* read
         const entries = { ...ledger.entries, [key]: f(current(ledger.entries, key, pacificDay(now))) }
+        shared = undefined
         yield* write(entries)
+        shared = undefined
       }))
 
     const usage = (key: string) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const ledger = yield* read
+        const ledger = yield* readShared
         return current(ledger.entries, key, pacificDay(now))
       })
 
