@@ -25,7 +25,6 @@
  *
  * @since 0.1.0
  */
-import * as NodeFsTmp from "node:fs"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -434,16 +433,11 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, TaskS
     const submitTask = (task: Task) => Effect.zipRight(store.insert(task), start(task))
 
     const submit = Effect.fn("Medusa.submit")(function*(input: PublishRequestInput) {
-      const t0 = Date.now()
       const { media, request } = yield* Engine.validateRequest(input, platforms, mediaCache)
       const id = yield* Engine.makeTaskId
       const now = yield* Clock.currentTimeMillis
-      const t1 = Date.now()
       const task = yield* Shared.plannedTask(platforms, store.list, Engine.makeTask(id, request, media, now), now)
-      const t2 = Date.now()
       yield* submitTask(task)
-      const t3 = Date.now()
-      NodeFsTmp.appendFileSync("/tmp/serveload/timing.log", `submit validate ${t1 - t0} plan ${t2 - t1} insert ${t3 - t2} at ${t0}\n`)
       return id
     })
 

@@ -9,7 +9,6 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
-import * as NodeFsTmp from "node:fs"
 import type { QuotaCheck } from "../../Planning.js"
 import type { Allowance } from "../../Platform.js"
 import type { HostId } from "../../PlatformId.js"
@@ -59,7 +58,6 @@ export const plan = (
     if (counted.length === 0) return { tasks, checks: tasks.map(() => []) }
     // Each host's usage is read once per plan (a file read for YouTube), then
     // every task's allowances are derived from it without another read.
-    const q0 = Date.now()
     const perHost = new Map<HostId, (metadata: unknown) => ReadonlyArray<Allowance>>()
     for (const host of counted) perHost.set(host, yield* platforms.hosts[host]!.allowances!)
     const allowancesOf = (task: Task, host: HostId): ReadonlyArray<Allowance> => {
@@ -67,7 +65,6 @@ export const plan = (
       const metadata = task.request.metadata[host]
       return f === undefined || metadata === undefined ? [] : f(metadata)
     }
-    const q1 = Date.now()
     // Spent per host and bucket, per window: [current, after the next reset, …].
     const spent = new Map<string, Array<number>>()
     const add = (key: string, k: number, n: number) => {
@@ -91,7 +88,6 @@ export const plan = (
       }
     }
 
-    NodeFsTmp.appendFileSync("/tmp/serveload/timing.log", `plan allowances ${q1 - q0} list+waiting ${Date.now() - q1} n ${waiting.length}\n`)
     const out: Array<Task> = []
     const checks: Array<ReadonlyArray<QuotaCheck>> = []
     for (const task of tasks) {

@@ -25,7 +25,6 @@ import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as NodeFsTmp from "node:fs"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
@@ -237,12 +236,9 @@ export const make = (
     const limits = limitsOf(options)
     // Read from the local ledger, without a request; no allowance when the credentials cannot be read.
     const allowances = Effect.gen(function*() {
-      const y0 = Date.now()
       const auth = yield* Effect.option(getAuth)
       if (Option.isNone(auth)) return (): ReadonlyArray<Allowance> => []
-      const y1 = Date.now()
       const entry = yield* ledger.usage(quotaKey(auth.value))
-      NodeFsTmp.appendFileSync("/tmp/serveload/timing.log", `yt auth ${y1 - y0} usage ${Date.now() - y1} at ${y0}\n`)
       const resetsAt = Quota.nextPacificMidnight(yield* Clock.currentTimeMillis)
       const day = 24 * 60 * 60 * 1000
       return (metadata: YouTubeMetadata): ReadonlyArray<Allowance> => [
