@@ -72,16 +72,28 @@ const encodeChange = (change: TaskChange): Uint8Array => {
   return bytes
 }
 
-/** The events a follower took at once, written as one chunk (one write to its socket). */
-const joined = (chunk: Chunk.Chunk<Uint8Array>): Chunk.Chunk<Uint8Array> => {
-  if (chunk.length <= 1) return chunk
-  const parts = Chunk.toReadonlyArray(chunk)
+// Followers keeping up take the same changes at once (a tick's progress, a
+// burst of submits): the first to take a batch joins it, the others reuse its
+// bytes, found by the batch's first change and checked change by change.
+const joinedBatches = new WeakMap<TaskChange, { readonly changes: ReadonlyArray<TaskChange>; readonly bytes: Uint8Array }>()
+
+/** The events a follower took at once, as one chunk (one write to its socket). */
+const joined = (changes: ReadonlyArray<TaskChange>): Chunk.Chunk<Uint8Array> => {
+  if (changes.length === 0) return Chunk.empty()
+  if (changes.length === 1) return Chunk.of(encodeChange(changes[0]!))
+  const shared = joinedBatches.get(changes[0]!)
+  if (
+    shared !== undefined && shared.changes.length === changes.length &&
+    shared.changes.every((c, i) => c === changes[i])
+  ) return Chunk.of(shared.bytes)
+  const parts = changes.map(encodeChange)
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
   let at = 0
   for (const p of parts) {
     out.set(p, at)
     at += p.length
   }
+  joinedBatches.set(changes[0]!, { changes, bytes: out })
   return Chunk.of(out)
 }
 
@@ -161,9 +173,7 @@ export const makeFeed = (
             (behind) => behind > maxBehind ? Effect.fail(Option.none()) : Queue.takeBetween(live, 1, page)
           )
         ).pipe(
-          Stream.filter(relevant),
-          Stream.map(encodeChange),
-          Stream.mapChunks(joined)
+          Stream.mapChunks((chunk) => joined(Chunk.toReadonlyArray(chunk).filter(relevant)))
         )
         return Stream.make(encoder.encode("retry: 1000\n\n"), ...backlog).pipe(
           Stream.concat(Stream.merge(changes, heartbeat, { haltStrategy: "left" }))
