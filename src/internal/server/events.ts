@@ -61,9 +61,16 @@ export const formatChange = (change: TaskChange): string => {
 
 const encoder = new TextEncoder()
 
+/** What the hub carries: a change, or the heartbeat every follower writes. */
+type Item = TaskChange | typeof heartbeatItem
+const heartbeatItem = { heartbeat: true } as const
+const heartbeatBytes = encoder.encode(": heartbeat\n\n")
+const isHeartbeat = (item: Item): item is typeof heartbeatItem => item === heartbeatItem
+
 // A live change goes to every follower: it is formatted and encoded once.
-const encoded = new WeakMap<TaskChange, Uint8Array>()
-const encodeChange = (change: TaskChange): Uint8Array => {
+const encoded = new WeakMap<Item, Uint8Array>()
+const encodeChange = (change: Item): Uint8Array => {
+  if (isHeartbeat(change)) return heartbeatBytes
   let bytes = encoded.get(change)
   if (bytes === undefined) {
     bytes = encoder.encode(formatChange(change))
@@ -75,10 +82,10 @@ const encodeChange = (change: TaskChange): Uint8Array => {
 // Followers keeping up take the same changes at once (a tick's progress, a
 // burst of submits): the first to take a batch joins it, the others reuse its
 // bytes, found by the batch's first change and checked change by change.
-const joinedBatches = new WeakMap<TaskChange, { readonly changes: ReadonlyArray<TaskChange>; readonly bytes: Uint8Array }>()
+const joinedBatches = new WeakMap<Item, { readonly changes: ReadonlyArray<Item>; readonly bytes: Uint8Array }>()
 
 /** The events a follower took at once, as one chunk (one write to its socket). */
-const joined = (changes: ReadonlyArray<TaskChange>): Chunk.Chunk<Uint8Array> => {
+const joined = (changes: ReadonlyArray<Item>): Chunk.Chunk<Uint8Array> => {
   if (changes.length === 0) return Chunk.empty()
   if (changes.length === 1) return Chunk.of(encodeChange(changes[0]!))
   const shared = joinedBatches.get(changes[0]!)
@@ -111,7 +118,7 @@ export const makeFeed = (
   }
 ): Effect.Effect<Feed, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const hub = yield* Effect.acquireRelease(PubSub.unbounded<TaskChange>(), PubSub.shutdown)
+    const hub = yield* Effect.acquireRelease(PubSub.unbounded<Item>(), PubSub.shutdown)
     // Progress waiting for the next tick: the newest update per task.
     const waiting = new Map<TaskId, TaskChange>()
     const forward = (change: TaskChange): Effect.Effect<unknown> => {
@@ -141,9 +148,12 @@ export const makeFeed = (
     yield* Effect.yieldNow()
     yield* Effect.yieldNow()
 
-    const heartbeat = Stream.tick(Duration.decode(options.heartbeat)).pipe(
-      Stream.drop(1),
-      Stream.as(encoder.encode(": heartbeat\n\n"))
+    // One timer for every follower: the heartbeat goes through the hub like a change
+    // (a stream merged with a timer per follower cost more than all the changes).
+    yield* Effect.sleep(Duration.decode(options.heartbeat)).pipe(
+      Effect.zipRight(PubSub.publish(hub, heartbeatItem)),
+      Effect.forever,
+      Effect.forkScoped
     )
 
     const follow: Feed["follow"] = ({ after, progress, taskId }) =>
@@ -162,7 +172,8 @@ export const makeFeed = (
           }
         }
         const replayedUpTo = last
-        const relevant = (change: TaskChange) =>
+        const relevant = (change: Item) =>
+          isHeartbeat(change) ||
           (taskId === undefined || change.task.id === taskId) &&
           (change.seq === undefined ? progress : change.seq > replayedUpTo)
         const maxBehind = options.maxBehind ?? 5_000
@@ -176,7 +187,7 @@ export const makeFeed = (
           Stream.mapChunks((chunk) => joined(Chunk.toReadonlyArray(chunk).filter(relevant)))
         )
         return Stream.make(encoder.encode("retry: 1000\n\n"), ...backlog).pipe(
-          Stream.concat(Stream.merge(changes, heartbeat, { haltStrategy: "left" }))
+          Stream.concat(changes)
         )
       }))
 
