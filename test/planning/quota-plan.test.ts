@@ -35,7 +35,14 @@ const task = (platforms: ReadonlyArray<string>): Task =>
 /** A host whose allowance (5 uploads a day, 1 used) counts how often it is read. */
 const countingHost = () => {
   let reads = 0
-  const allowance: Allowance = { bucket: "uploads", used: 1, limit: 5, needs: 1, resetsAt, windowMillis: 24 * 3_600_000 }
+  const allowance: Allowance = {
+    bucket: "uploads",
+    used: 1,
+    limit: 5,
+    needs: 1,
+    resetsAt,
+    windowMillis: 24 * 3_600_000
+  }
   const host = {
     allowances: Effect.sync(() => {
       reads++
@@ -61,7 +68,12 @@ describe("quota plan", () => {
       const { host, reads } = countingHost()
       const waiting = Array.from({ length: 20 }, () => task(["youtube"]))
       const { list } = listOf(waiting)
-      const planned = yield* QuotaPlan.plan({ hosts: { youtube: host }, publishers: {} }, list, [task(["youtube"])], now)
+      const planned = yield* QuotaPlan.plan(
+        { hosts: { youtube: host }, publishers: {} },
+        list,
+        [task(["youtube"])],
+        now
+      )
       assert.strictEqual(reads(), 1)
       // 1 used + the 20 waiting (unscheduled: they spend today): the new task waits for the reset.
       assert.deepStrictEqual(planned.checks[0]!.map((c) => [c.used, c.limit, c.fits]), [[21, 5, false]])

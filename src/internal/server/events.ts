@@ -175,7 +175,7 @@ export const makeFeed = (
         const relevant = (change: Item) =>
           isHeartbeat(change) ||
           (taskId === undefined || change.task.id === taskId) &&
-          (change.seq === undefined ? progress : change.seq > replayedUpTo)
+            (change.seq === undefined ? progress : change.seq > replayedUpTo)
         const maxBehind = options.maxBehind ?? 5_000
         // What is waiting is measured before each take, so the bound holds whatever the batch size.
         const changes = Stream.repeatEffectChunkOption(

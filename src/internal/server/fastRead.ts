@@ -38,7 +38,10 @@ const answer = (request: IncomingMessage, keys: Keys, store: TaskStoreService): 
   if (!TaskId.is(id)) return undefined
   if (keys.check(bearerOf(request.headers.authorization))._tag === "None") return undefined
   const read = Effect.runSyncExit(
-    Effect.flatMap(store.get(id), (task) => Effect.map(store.history(id), (history) => Status.statusBytes(task, history)))
+    Effect.flatMap(
+      store.get(id),
+      (task) => Effect.map(store.history(id), (history) => Status.statusBytes(task, history))
+    )
   )
   if (Exit.isSuccess(read)) return read.value
   const defect = Cause.dieOption(read.cause)

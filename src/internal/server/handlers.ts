@@ -386,7 +386,9 @@ export const layerHandlers = (
               Effect.flatMap((task) =>
                 mapLibrary(Effect.map(store.history(task.id), (history) => Status.statusBytes(task, history)))
               ),
-              Effect.map((bytes) => HttpServerResponse.uint8Array(bytes, { status: 200, contentType: Status.contentType }))
+              Effect.map((bytes) =>
+                HttpServerResponse.uint8Array(bytes, { status: 200, contentType: Status.contentType })
+              )
             ) :
             Effect.fail(Errors.taskNotFound(path.id)))
         .handle("cancel", ({ path }) =>

@@ -17,7 +17,10 @@ const encoder = new TextEncoder()
 
 // A store hands out a new `Task` on every change (the memory store the same
 // object until then); its history grows with its state changes.
-const encoded = new WeakMap<Task, { readonly length: number; readonly last: HistoryEntry | undefined; readonly bytes: Uint8Array }>()
+const encoded = new WeakMap<
+  Task,
+  { readonly length: number; readonly last: HistoryEntry | undefined; readonly bytes: Uint8Array }
+>()
 
 /** The status JSON with `history`, as bytes. @internal */
 export const statusBytes = (task: Task, history: ReadonlyArray<HistoryEntry>): Uint8Array => {

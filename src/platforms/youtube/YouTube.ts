@@ -242,24 +242,24 @@ export const make = (
       const resetsAt = Quota.nextPacificMidnight(yield* Clock.currentTimeMillis)
       const day = 24 * 60 * 60 * 1000
       return (metadata: YouTubeMetadata): ReadonlyArray<Allowance> => [
-          {
-            bucket: "uploads",
-            used: entry.uploads,
-            limit: limits.uploadsPerDay,
-            needs: Quota.costs["videos.insert"],
-            resetsAt,
-            windowMillis: day
-          },
-          {
-            bucket: "units",
-            used: entry.units,
-            limit: limits.unitsPerDay,
-            needs: plannedUnits(metadata),
-            resetsAt,
-            windowMillis: day
-          }
-        ]
-      })
+        {
+          bucket: "uploads",
+          used: entry.uploads,
+          limit: limits.uploadsPerDay,
+          needs: Quota.costs["videos.insert"],
+          resetsAt,
+          windowMillis: day
+        },
+        {
+          bucket: "units",
+          used: entry.units,
+          limit: limits.unitsPerDay,
+          needs: plannedUnits(metadata),
+          resetsAt,
+          windowMillis: day
+        }
+      ]
+    })
 
     const upload = Effect.fn("YouTube.upload")(function*(context: UploadContext<YouTubeMetadata>) {
       const { media, metadata } = context
