@@ -262,6 +262,7 @@ const measureFanOut = async (url: string, request: unknown, serverPid: number) =
   )
   if (conns.some((c) => c.status !== 200)) throw new Error("an SSE client was refused")
   const t0 = performance.now()
+  const cpu0 = cpuSeconds(serverPid)
   const submitTimes: Array<{ readonly created: number; readonly answered: number }> = []
   const submitted = await Promise.all(
     Array.from({ length: taskCount }, () =>
@@ -306,6 +307,7 @@ const measureFanOut = async (url: string, request: unknown, serverPid: number) =
     return acc
   }, {})
   const rss = peakRss(serverPid)
+  const cpu = cpuSeconds(serverPid) - cpu0
   for (const c of conns) c.close()
   process.stdout.write(
     `\nSSE fan-out: ${clients} clients on GET /v1/events, ${taskCount} tasks (5 platforms each, sandbox latency ${latency} ms) ran in ${
@@ -328,7 +330,7 @@ const measureFanOut = async (url: string, request: unknown, serverPid: number) =
       `  submits           answered ${percentile(submitTimes.map((x) => x.answered - x.created), 50)} ms (p50), ${
         Math.max(...submitTimes.map((x) => x.answered - x.created))
       } ms (max) after their created_at: a pending change's latency includes this\n` +
-      `  server peak RSS   ${(rss / 1024 / 1024).toFixed(0)} MiB\n` +
+      `  server peak RSS   ${(rss / 1024 / 1024).toFixed(0)} MiB; CPU ${cpu.toFixed(1)} s over the run\n` +
       `load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}\n`
   )
 }
@@ -345,5 +347,5 @@ main().then(
     for (const c of children) c.kill("SIGKILL")
     fs.rmSync(work, { recursive: true, force: true })
     process.exit()
-  }, 2_000).unref()
+  }, cpuProf === undefined ? 2_000 : 15_000).unref()
 })

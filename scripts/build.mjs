@@ -72,7 +72,7 @@ await esbuild.build({
   format: "esm",
   platform: "node",
   target: "node20.19",
-  minify: true,
+  minify: process.env.MEDUSA_NO_MINIFY !== "1",
   legalComments: "none",
   logLevel: "warning",
   // Native modules and their optional native helpers stay packages; so do the

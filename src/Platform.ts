@@ -179,11 +179,13 @@ export interface Host<M> {
    */
   readonly checkSetup?: Effect.Effect<ReadonlyArray<string>> | undefined
   /**
-   * The allowances an upload with this metadata spends (YouTube's daily
-   * quota), read locally: the engine plans tasks against them before they
-   * start, scheduling one that would go past them after the reset.
+   * The host's allowances (YouTube's daily quota), read locally: what is
+   * used now, and what an upload with some metadata spends. The engine
+   * plans tasks against them before they start, scheduling one that would
+   * go past them after the reset. Read once per plan, however many tasks it
+   * counts (the tasks already waiting included).
    */
-  readonly allowances?: ((metadata: M) => Effect.Effect<ReadonlyArray<Allowance>>) | undefined
+  readonly allowances?: Effect.Effect<(metadata: M) => ReadonlyArray<Allowance>> | undefined
   /**
    * Deletes an uploaded video through the platform's delete API:
    * `"deleted"`, or `"gone"` when the platform no longer has it.
@@ -342,11 +344,12 @@ export interface Publisher<M> {
    */
   readonly validate: (metadata: M, media: MediaFile) => Effect.Effect<ReadonlyArray<Issue>>
   /**
-   * The allowances a post with this metadata spends (LinkedIn's daily post
-   * limit, an X monthly post cap), read from a local ledger: planned before
-   * tasks start, as a host's are.
+   * The publisher's allowances (LinkedIn's daily post limit, an X monthly
+   * post cap), read from a local ledger: what is used now, and what a post
+   * with some metadata spends; planned before tasks start, as a host's are,
+   * and read once per plan.
    */
-  readonly allowances?: ((metadata: M) => Effect.Effect<ReadonlyArray<Allowance>>) | undefined
+  readonly allowances?: Effect.Effect<(metadata: M) => ReadonlyArray<Allowance>> | undefined
   /**
    * Posts once. Retries only when the platform certainly did not create the
    * post; when the outcome is unknown it calls `find`, and fails with

@@ -45,12 +45,13 @@ import type * as Ingest from "./Ingest.js"
 import * as ApiModule from "./internal/server/api.js"
 import * as App from "./internal/server/app.js"
 import { layerAuthorization, makeKeys } from "./internal/server/auth.js"
+import * as FastRead from "./internal/server/fastRead.js"
 import { layerHandlers } from "./internal/server/handlers.js"
 import * as Web from "./internal/web/layer.js"
 import type { Medusa } from "./Medusa.js"
 import type { MedusaConfig } from "./MedusaConfig.js"
 import type { ConfigError, StoreError } from "./PublishError.js"
-import type { TaskStore } from "./TaskStore.js"
+import { TaskStore } from "./TaskStore.js"
 import type * as Webhooks from "./Webhooks.js"
 
 // =============================================================================
@@ -247,18 +248,22 @@ export interface NodeOptions extends Options {
 export const layerNode = (
   options: NodeOptions
 ): Layer.Layer<HttpServer.HttpServer, ServeError | ConfigError | StoreError, Medusa | TaskStore> =>
-  Layer.unwrapEffect(
-    Effect.map(Effect.promise(() => import("@effect/platform-node/NodeHttpServer")), (NodeHttpServer) =>
-      layer(options).pipe(
-        Layer.provideMerge(
-          NodeHttpServer.layer(() =>
-            createServer(), {
-            port: options.port ?? defaults.port,
-            host: options.host ?? defaults.host
-          })
-        )
-      ))
-  )
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const NodeHttpServer = yield* Effect.promise(() => import("@effect/platform-node/NodeHttpServer"))
+    // Task reads are answered before the API's stack when nothing around it (CORS, spans) must see them.
+    const store = yield* TaskStore
+    const tracer = yield* Effect.tracer
+    const direct = (options.corsOrigins ?? []).length === 0 && !(options.traceRequests ?? tracer !== builtInTracer)
+    const keys = makeKeys(options.apiKeys)
+    return layer(options).pipe(
+      Layer.provideMerge(
+        NodeHttpServer.layer(() => direct ? FastRead.install(createServer(), keys, store) : createServer(), {
+          port: options.port ?? defaults.port,
+          host: options.host ?? defaults.host
+        })
+      )
+    )
+  }))
 
 // =============================================================================
 // Configuration

@@ -432,8 +432,12 @@ const makeHost = <M>(
       maxFileBytes: options.maxFileBytes ?? 256 * 1024 ** 3,
       ...(options.allowance !== undefined ?
         {
-          allowances: () =>
-            Effect.succeed([{ bucket: "uploads", needs: 1, windowMillis: 24 * 60 * 60 * 1000, ...options.allowance! }])
+          allowances: Effect.succeed(() => [{
+            bucket: "uploads",
+            needs: 1,
+            windowMillis: 24 * 60 * 60 * 1000,
+            ...options.allowance!
+          }])
         } :
         {}),
       validate: (metadata: M) =>

@@ -60,7 +60,7 @@ const setup = (xUsed: number) =>
     yield* linkedin.count
     for (let i = 0; i < xUsed; i++) yield* x.count
     const publisher = (limit: PostLimit.PostLimit) =>
-      ({ allowances: () => limit.allowances }) as unknown as Publisher<any>
+      ({ allowances: Effect.map(limit.allowances, (a) => () => a) }) as unknown as Publisher<any>
     const platforms: ResolvedPlatforms = { hosts: {}, publishers: { linkedin: publisher(linkedin), x: publisher(x) } }
     const plan = (tasks: ReadonlyArray<Task>) =>
       QuotaPlan.plan(platforms, () => Effect.succeed([]), tasks, now).pipe(Effect.map((p) => p.tasks))

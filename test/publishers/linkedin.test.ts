@@ -237,7 +237,7 @@ describe("LinkedIn publisher", () => {
           dailyPostLimit: 5
         })
         const midnight = Date.parse("2026-11-22T00:00:00Z")
-        expect(yield* li.allowances!(text("plan"))).toMatchObject([
+        expect(yield* (li.allowances!.pipe(Effect.map((f) => f(text("plan")))))).toMatchObject([
           { bucket: "posts", used: 0, limit: 5, needs: 1, resetsAt: midnight, waitReason: "LinkedIn daily limit" }
         ])
         yield* li.post(context(text("one")))
@@ -249,12 +249,12 @@ describe("LinkedIn publisher", () => {
         expect(liPosts(sb)).toHaveLength(2)
         // Another adapter (another process) on the same file reads the two accepted posts.
         const other = yield* LinkedIn.make(options(sb, { ledgerFile, dailyPostLimit: 5 }))
-        expect((yield* other.allowances!(text("plan")))[0]!.used).toBe(2)
+        expect((yield* (other.allowances!.pipe(Effect.map((f) => f(text("plan"))))))[0]!.used).toBe(2)
         const stored = JSON.parse(fs.readFileSync(ledgerFile, "utf8"))
         expect(stored.entries[sb.credentials.linkedin.authorUrn]).toEqual({ day: "2026-11-21", posts: 2 })
         // The next UTC day starts a new window.
         yield* TestClock.adjust(12 * 3_600_000)
-        expect(yield* other.allowances!(text("plan"))).toMatchObject([
+        expect(yield* (other.allowances!.pipe(Effect.map((f) => f(text("plan")))))).toMatchObject([
           { used: 0, resetsAt: midnight + 24 * 3_600_000 }
         ])
       }).pipe(Effect.provide(Http)))
@@ -263,7 +263,7 @@ describe("LinkedIn publisher", () => {
       Effect.gen(function*() {
         const { li } = yield* setup()
         yield* li.post(context(text("counted in memory")))
-        expect(yield* li.allowances!(text("plan"))).toMatchObject([
+        expect(yield* (li.allowances!.pipe(Effect.map((f) => f(text("plan")))))).toMatchObject([
           { used: 1, limit: LinkedIn.defaultDailyPostLimit }
         ])
         expect(LinkedIn.defaultDailyPostLimit).toBe(150)

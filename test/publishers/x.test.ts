@@ -212,7 +212,7 @@ describe("X publisher", () => {
           maxRateLimitWait: "1 minute"
         })
         const reset = Date.parse("2026-12-15T00:00:00Z")
-        expect(yield* x.allowances!(text("plan"))).toMatchObject([
+        expect(yield* (x.allowances!.pipe(Effect.map((f) => f(text("plan")))))).toMatchObject([
           { bucket: "posts", used: 0, limit: 3, needs: 1, resetsAt: reset, waitReason: "X monthly post cap" }
         ])
         yield* x.post(context(text("one")))
@@ -221,14 +221,14 @@ describe("X publisher", () => {
         expect(refused.reason).toBe("rate_limited")
         expect(tweetRequests(sb)).toHaveLength(2)
         const other = yield* X.make(options(sb, { monthlyPostCap: 3, capResetDay: 15, ledgerFile }))
-        expect((yield* other.allowances!(text("plan")))[0]!.used).toBe(1)
+        expect((yield* (other.allowances!.pipe(Effect.map((f) => f(text("plan"))))))[0]!.used).toBe(1)
         // The key names the app by a digest, never its consumer key.
         const raw = readFileSync(ledgerFile, "utf8")
         expect(raw).not.toContain(sb.credentials.x.apiKey)
         expect(Object.values(JSON.parse(raw).entries)).toEqual([{ day: "2026-11-15", posts: 1 }])
         // The window ends on the 15th of the next month at 00:00 UTC.
         yield* TestClock.setTime(reset)
-        expect(yield* other.allowances!(text("plan"))).toMatchObject([
+        expect(yield* (other.allowances!.pipe(Effect.map((f) => f(text("plan")))))).toMatchObject([
           { used: 0, resetsAt: Date.parse("2027-01-15T00:00:00Z") }
         ])
       }).pipe(Effect.provide(Http)))

@@ -210,7 +210,7 @@ const readChunkBytes = 512 * 1024
  * later reads, long after the HTTP client has written it out: with
  * back-pressure (below) at most a few reads are in flight in either Node
  * client, so the margin is wide. Reusing buffers keeps the memory of an
- * upload flat (8 MiB per request) instead of leaving garbage for the GC.
+ * upload flat (at most 8 MiB per request) instead of leaving garbage for the GC.
  */
 const ringSize = 16
 
@@ -248,12 +248,16 @@ const fileRange = (
   length: number
 ): Stream.Stream<Uint8Array, unknown> =>
   Stream.unwrap(Effect.sync(() => {
-    const ring = Array.from({ length: ringSize }, () => new Uint8Array(readChunkBytes))
+    // Each buffer is made on first use and no larger than the range: a small
+    // file's request allocates its size once, not the whole ring (8 MiB).
+    const ring: Array<Uint8Array | undefined> = new Array(ringSize)
+    const bufferBytes = Math.max(1, Math.min(readChunkBytes, length))
     let index = 0
     let remaining = length
     const next: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<unknown>> = Effect.suspend(() => {
       if (remaining <= 0) return Effect.fail(Option.none())
-      const buffer = ring[index++ % ringSize]!
+      const buffer = ring[index % ringSize] ??= new Uint8Array(bufferBytes)
+      index++
       const view = buffer.subarray(0, Math.min(buffer.length, remaining))
       return file.read(view).pipe(
         Effect.mapError((e) => Option.some<unknown>(e)),

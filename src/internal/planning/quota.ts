@@ -71,21 +71,24 @@ export const plan = (
 ): Effect.Effect<Planned, StoreError> =>
   Effect.gen(function*() {
     // Each account has its own allowances (a YouTube channel's quota, a
-    // LinkedIn author's daily posts), keyed by its target.
-    const allowancesFn = (target: Target) =>
+    // LinkedIn author's daily posts), keyed by its target. Only the targets
+    // the planned tasks use count: the others' spending changes nothing here.
+    const allowancesOf = (target: Target) =>
       isHost(platformOf(target)) ?
         platforms.hosts[target as HostTarget]?.allowances :
         platforms.publishers[target as PublisherTarget]?.allowances
     const counted = sortTargets(
       [...Object.keys(platforms.hosts), ...Object.keys(platforms.publishers)] as Array<Target>
-    ).filter((t) => allowancesFn(t) !== undefined)
-    if (counted.length === 0 || !tasks.some((t) => counted.some((p) => t.request.platforms.includes(p)))) {
-      return { tasks, checks: tasks.map(() => []) }
-    }
-    const allowancesOf = (task: Task, target: Target): Effect.Effect<ReadonlyArray<Allowance>> => {
-      const f = allowancesFn(target)
+    ).filter((target) => allowancesOf(target) !== undefined && tasks.some((t) => t.request.platforms.includes(target)))
+    if (counted.length === 0) return { tasks, checks: tasks.map(() => []) }
+    // Each target's usage is read once per plan (a ledger file read), then
+    // every task's allowances are derived from it without another read.
+    const perTarget = new Map<Target, (metadata: never) => ReadonlyArray<Allowance>>()
+    for (const target of counted) perTarget.set(target, yield* allowancesOf(target)!)
+    const allowancesFor = (task: Task, target: Target): ReadonlyArray<Allowance> => {
+      const f = perTarget.get(target)
       const metadata = metadataFor(task.request.metadata, target)
-      return f === undefined || metadata === undefined ? Effect.succeed([]) : f(metadata as never)
+      return f === undefined || metadata === undefined ? [] : f(metadata as never)
     }
     /** What the task already made there: a finished upload or post spends nothing more. */
     const done = (task: Task, id: Target): boolean =>
@@ -107,7 +110,7 @@ export const plan = (
     for (const task of waiting) {
       for (const host of counted) {
         if (!task.request.platforms.includes(host) || done(task, host)) continue
-        for (const a of yield* allowancesOf(task, host)) {
+        for (const a of allowancesFor(task, host)) {
           add(`${host}/${a.bucket}`, windowOf(a, task.runAt), a.needs)
         }
       }
@@ -119,7 +122,7 @@ export const plan = (
       const found: Array<{ readonly host: Target; readonly allowance: Allowance }> = []
       for (const host of counted) {
         if (!task.request.platforms.includes(host)) continue
-        for (const allowance of yield* allowancesOf(task, host)) found.push({ host, allowance })
+        for (const allowance of allowancesFor(task, host)) found.push({ host, allowance })
       }
       // The earliest time, from the task's own start, when every allowance has room in the window
       // it is then in. Allowances reset at different times (midnight Pacific, midnight UTC, a day of

@@ -14,7 +14,9 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
 import * as Schema from "effect/Schema"
 import * as path from "node:path"
 import { writeFileAtomic } from "../files/atomicFile.js"
@@ -122,6 +124,24 @@ export const make = <B extends string>(options: {
         // the platform's own answers correct it.
         Effect.orElseSucceed(() => ({}))
       )
+    // Readers that come while a read is under way share it: a busy server's
+    // submits each plan against the ledger, and its uploads keep the file
+    // system's threads busy, so one read each would queue them one behind
+    // another. A reader never gets a read that started before a write of
+    // this process ended (a write drops the shared read).
+    let shared: Deferred.Deferred<Record<string, Entry>> | undefined
+    const readShared: Effect.Effect<Record<string, Entry>> = Effect.suspend(() => {
+      // (The read itself never fails: only an interrupted one does, and then a follower reads alone.)
+      if (shared !== undefined) return Effect.catchAllCause(Deferred.await(shared), () => read)
+      const deferred = Deferred.unsafeMake<Record<string, Entry>>(FiberId.none)
+      shared = deferred
+      return read.pipe(
+        Effect.onExit((exit) => {
+          if (shared === deferred) shared = undefined
+          return Deferred.done(deferred, exit)
+        })
+      )
+    })
     const write = (entries: Record<string, Entry>): Effect.Effect<void> =>
       file === undefined ?
         Effect.sync(() => {
@@ -148,14 +168,16 @@ export const make = <B extends string>(options: {
       lock.withPermits(1)(Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const entries = yield* read
+        shared = undefined
         yield* write({ ...entries, [key]: f(current(entries, key, now)) })
+        shared = undefined
       }))
 
     return {
       usage: (key) =>
         Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
-          return usageOf(current(yield* read, key, now))
+          return usageOf(current(yield* readShared, key, now))
         }),
       spend: (key, spent) =>
         update(key, (entry) => {

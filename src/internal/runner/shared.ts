@@ -32,7 +32,7 @@ import { TaskCancelled, TaskNotFound } from "../../PublishError.js"
 import type { PublishRequestInput } from "../../PublishRequest.js"
 import { PublishRequest } from "../../PublishRequest.js"
 import type { Task } from "../../Task.js"
-import { isFinal } from "../../Task.js"
+import { HistoryEntry, isFinal } from "../../Task.js"
 import * as TaskId from "../../TaskId.js"
 import type { Service as StoreService } from "../../TaskStore.js"
 import { mergeRow } from "../planning/manifest.js"
@@ -137,7 +137,9 @@ export const validate = (
 
 /**
  * A new task as its runner stores it: the quota plan may move its start
- * after a reset.
+ * after a reset. Its time (`created_at`, its pending entry) is when the plan
+ * is done, the moment it is stored: a plan that waited (a busy file system,
+ * a remote store) is not counted as the task's age.
  *
  * @internal
  */
@@ -147,7 +149,17 @@ export const plannedTask = (
   task: Task,
   now: number
 ): Effect.Effect<Task, StoreError> =>
-  Effect.map(QuotaPlan.plan(platforms, list, [task], now), (planned) => planned.tasks[0]!)
+  Effect.flatMap(QuotaPlan.plan(platforms, list, [task], now), (planned) =>
+    Engine.withNow((stored) => {
+      const made = planned.tasks[0]!
+      return Effect.succeed(
+        stored <= made.createdAt ? made : Engine.rebuild(made, {
+          createdAt: stored,
+          updatedAt: stored,
+          history: [Engine.unsafeMake(HistoryEntry, { state: "pending", at: stored })]
+        })
+      )
+    }))
 
 /**
  * Moves a scheduled task (pending, with a `runAt`) to another time; the wait

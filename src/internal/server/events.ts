@@ -61,9 +61,16 @@ export const formatChange = (change: TaskChange): string => {
 
 const encoder = new TextEncoder()
 
+/** What the hub carries: a change, or the heartbeat every follower writes. */
+type Item = TaskChange | typeof heartbeatItem
+const heartbeatItem = { heartbeat: true } as const
+const heartbeatBytes = encoder.encode(": heartbeat\n\n")
+const isHeartbeat = (item: Item): item is typeof heartbeatItem => item === heartbeatItem
+
 // A live change goes to every follower: it is formatted and encoded once.
-const encoded = new WeakMap<TaskChange, Uint8Array>()
-const encodeChange = (change: TaskChange): Uint8Array => {
+const encoded = new WeakMap<Item, Uint8Array>()
+const encodeChange = (change: Item): Uint8Array => {
+  if (isHeartbeat(change)) return heartbeatBytes
   let bytes = encoded.get(change)
   if (bytes === undefined) {
     bytes = encoder.encode(formatChange(change))
@@ -72,16 +79,28 @@ const encodeChange = (change: TaskChange): Uint8Array => {
   return bytes
 }
 
-/** The events a follower took at once, written as one chunk (one write to its socket). */
-const joined = (chunk: Chunk.Chunk<Uint8Array>): Chunk.Chunk<Uint8Array> => {
-  if (chunk.length <= 1) return chunk
-  const parts = Chunk.toReadonlyArray(chunk)
+// Followers keeping up take the same changes at once (a tick's progress, a
+// burst of submits): the first to take a batch joins it, the others reuse its
+// bytes, found by the batch's first change and checked change by change.
+const joinedBatches = new WeakMap<Item, { readonly changes: ReadonlyArray<Item>; readonly bytes: Uint8Array }>()
+
+/** The events a follower took at once, as one chunk (one write to its socket). */
+const joined = (changes: ReadonlyArray<Item>): Chunk.Chunk<Uint8Array> => {
+  if (changes.length === 0) return Chunk.empty()
+  if (changes.length === 1) return Chunk.of(encodeChange(changes[0]!))
+  const shared = joinedBatches.get(changes[0]!)
+  if (
+    shared !== undefined && shared.changes.length === changes.length &&
+    shared.changes.every((c, i) => c === changes[i])
+  ) return Chunk.of(shared.bytes)
+  const parts = changes.map(encodeChange)
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
   let at = 0
   for (const p of parts) {
     out.set(p, at)
     at += p.length
   }
+  joinedBatches.set(changes[0]!, { changes, bytes: out })
   return Chunk.of(out)
 }
 
@@ -99,7 +118,7 @@ export const makeFeed = (
   }
 ): Effect.Effect<Feed, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const hub = yield* Effect.acquireRelease(PubSub.unbounded<TaskChange>(), PubSub.shutdown)
+    const hub = yield* Effect.acquireRelease(PubSub.unbounded<Item>(), PubSub.shutdown)
     // Progress waiting for the next tick: the newest update per task.
     const waiting = new Map<TaskId, TaskChange>()
     const forward = (change: TaskChange): Effect.Effect<unknown> => {
@@ -129,9 +148,12 @@ export const makeFeed = (
     yield* Effect.yieldNow()
     yield* Effect.yieldNow()
 
-    const heartbeat = Stream.tick(Duration.decode(options.heartbeat)).pipe(
-      Stream.drop(1),
-      Stream.as(encoder.encode(": heartbeat\n\n"))
+    // One timer for every follower: the heartbeat goes through the hub like a change
+    // (a stream merged with a timer per follower cost more than all the changes).
+    yield* Effect.sleep(Duration.decode(options.heartbeat)).pipe(
+      Effect.zipRight(PubSub.publish(hub, heartbeatItem)),
+      Effect.forever,
+      Effect.forkScoped
     )
 
     const follow: Feed["follow"] = ({ after, progress, taskId }) =>
@@ -150,9 +172,10 @@ export const makeFeed = (
           }
         }
         const replayedUpTo = last
-        const relevant = (change: TaskChange) =>
+        const relevant = (change: Item) =>
+          isHeartbeat(change) ||
           (taskId === undefined || change.task.id === taskId) &&
-          (change.seq === undefined ? progress : change.seq > replayedUpTo)
+            (change.seq === undefined ? progress : change.seq > replayedUpTo)
         const maxBehind = options.maxBehind ?? 5_000
         // What is waiting is measured before each take, so the bound holds whatever the batch size.
         const changes = Stream.repeatEffectChunkOption(
@@ -161,12 +184,10 @@ export const makeFeed = (
             (behind) => behind > maxBehind ? Effect.fail(Option.none()) : Queue.takeBetween(live, 1, page)
           )
         ).pipe(
-          Stream.filter(relevant),
-          Stream.map(encodeChange),
-          Stream.mapChunks(joined)
+          Stream.mapChunks((chunk) => joined(Chunk.toReadonlyArray(chunk).filter(relevant)))
         )
         return Stream.make(encoder.encode("retry: 1000\n\n"), ...backlog).pipe(
-          Stream.concat(Stream.merge(changes, heartbeat, { haltStrategy: "left" }))
+          Stream.concat(changes)
         )
       }))
 

@@ -493,7 +493,7 @@ export const make = (options: Options): Effect.Effect<Publisher<LinkedInMetadata
       id: "linkedin",
       account: options.authorUrn,
       validate,
-      allowances: () => postLimit.allowances,
+      allowances: Effect.map(postLimit.allowances, (allowances) => () => allowances),
       post,
       find,
       canFind: true,

@@ -516,7 +516,9 @@ export const make = (options: Options): Effect.Effect<Publisher<XMetadata>, neve
     return XPublisher.of({
       id: "x",
       validate,
-      ...(postLimit !== undefined ? { allowances: () => postLimit.allowances } : {}),
+      ...(postLimit !== undefined
+        ? { allowances: Effect.map(postLimit.allowances, (allowances) => () => allowances) }
+        : {}),
       post,
       find,
       canFind: true,

@@ -32,7 +32,7 @@ import * as Schedule from "effect/Schedule"
 import { createReadStream } from "node:fs"
 import * as path from "node:path"
 import * as Resumable from "../../internal/http/resumable.js"
-import type { Host, UploadContext } from "../../Platform.js"
+import type { Allowance, Host, UploadContext } from "../../Platform.js"
 import { UploadedVideo, YouTubeHost } from "../../Platform.js"
 import { PlatformRejected, PlatformUnavailable } from "../../PublishError.js"
 import type { AuthExpired, Issue, PlatformError } from "../../PublishError.js"
@@ -240,32 +240,31 @@ export const make = (
 
     const limits = limitsOf(options)
     // Read from the local ledger, without a request; no allowance when the credentials cannot be read.
-    const allowances = (metadata: YouTubeMetadata) =>
-      Effect.gen(function*() {
-        const auth = yield* Effect.option(getAuth)
-        if (Option.isNone(auth)) return []
-        const entry = yield* ledger.usage(quotaKey(auth.value))
-        const resetsAt = Quota.nextPacificMidnight(yield* Clock.currentTimeMillis)
-        const day = 24 * 60 * 60 * 1000
-        return [
-          {
-            bucket: "uploads",
-            used: entry.uploads,
-            limit: limits.uploadsPerDay,
-            needs: Quota.costs["videos.insert"],
-            resetsAt,
-            windowMillis: day
-          },
-          {
-            bucket: "units",
-            used: entry.units,
-            limit: limits.unitsPerDay,
-            needs: plannedUnits(metadata),
-            resetsAt,
-            windowMillis: day
-          }
-        ]
-      })
+    const allowances = Effect.gen(function*() {
+      const auth = yield* Effect.option(getAuth)
+      if (Option.isNone(auth)) return (): ReadonlyArray<Allowance> => []
+      const entry = yield* ledger.usage(quotaKey(auth.value))
+      const resetsAt = Quota.nextPacificMidnight(yield* Clock.currentTimeMillis)
+      const day = 24 * 60 * 60 * 1000
+      return (metadata: YouTubeMetadata): ReadonlyArray<Allowance> => [
+        {
+          bucket: "uploads",
+          used: entry.uploads,
+          limit: limits.uploadsPerDay,
+          needs: Quota.costs["videos.insert"],
+          resetsAt,
+          windowMillis: day
+        },
+        {
+          bucket: "units",
+          used: entry.units,
+          limit: limits.unitsPerDay,
+          needs: plannedUnits(metadata),
+          resetsAt,
+          windowMillis: day
+        }
+      ]
+    })
 
     const upload = Effect.fn("YouTube.upload")(function*(context: UploadContext<YouTubeMetadata>) {
       const { media, metadata } = context

@@ -415,11 +415,17 @@ export const makeLazy = (
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const ref = yield* SynchronizedRef.make<Option.Option<Auth>>(Option.none())
-    return SynchronizedRef.modifyEffect(ref, (current) =>
+    // Once built, it is handed out without the lock: many tasks ask at once.
+    let built: Auth | undefined
+    const build = SynchronizedRef.modifyEffect(ref, (current) =>
       Option.isSome(current) ?
         Effect.succeed([current.value, current] as const) :
         makeAuth(options).pipe(
           Effect.provideService(FileSystem.FileSystem, fs),
-          Effect.map((auth) => [auth, Option.some(auth)] as const)
+          Effect.map((auth) => {
+            built = auth
+            return [auth, Option.some(auth)] as const
+          })
         ))
+    return Effect.suspend(() => built !== undefined ? Effect.succeed(built) : build)
   })

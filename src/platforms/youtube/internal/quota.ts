@@ -43,8 +43,11 @@ export const defaultLimits: Limits = { uploadsPerDay: 100, unitsPerDay: 10_000 }
 
 const PACIFIC = "America/Los_Angeles"
 
+// Made once, on first use: building a formatter costs far more than formatting with it.
+let pacificFormat: Intl.DateTimeFormat | undefined
+
 const pacificParts = (epochMillis: number) => {
-  const parts = new Intl.DateTimeFormat("en-US", {
+  pacificFormat ??= new Intl.DateTimeFormat("en-US", {
     timeZone: PACIFIC,
     hourCycle: "h23",
     year: "numeric",
@@ -53,7 +56,8 @@ const pacificParts = (epochMillis: number) => {
     hour: "2-digit",
     minute: "2-digit",
     second: "2-digit"
-  }).formatToParts(new Date(epochMillis))
+  })
+  const parts = pacificFormat.formatToParts(new Date(epochMillis))
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? "0")
   return {
     year: get("year"),
