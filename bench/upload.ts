@@ -35,11 +35,13 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
 import { spawn, spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from "node:fs"
+import { appendFileSync, closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from "node:fs"
 import { cpus, loadavg, tmpdir } from "node:os"
 import * as path from "node:path"
 import { Transform } from "node:stream"
@@ -195,24 +197,34 @@ const runPairs = async () => {
   const size = Number(arg("size"))
   const url = arg("telemetry")!
   const pairs = Number(arg("pairs"))
-  const result = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-    const host = yield* buildHost("undici")
-    yield* uploadOnce(host, file, size, undefined)
-    yield* uploadOnce(host, file, size, url)
-    const out: Array<{ readonly off: UploadRun; readonly on: UploadRun }> = []
-    for (let i = 0; i < pairs; i++) {
-      if (i % 2 === 0) {
-        const off = yield* uploadOnce(host, file, size, undefined)
-        out.push({ off, on: yield* uploadOnce(host, file, size, url) })
-      } else {
-        const on = yield* uploadOnce(host, file, size, url)
-        out.push({ off: yield* uploadOnce(host, file, size, undefined), on })
-      }
-      if (process.env["UPLOAD_BENCH_DEBUG"]) process.stderr.write(`pair ${i + 1}: ${JSON.stringify(out.at(-1))}\n`)
+  const scope = Effect.runSync(Scope.make())
+  const host = await Effect.runPromise(Scope.extend(buildHost("undici"), scope))
+  const marks = process.env["UPLOAD_BENCH_MARKS"]
+  // Each upload in a fiber of its own, so that one upload's tracer and loggers cannot outlive it into the next.
+  const once = async (telemetry: string | undefined) => {
+    const start = process.hrtime.bigint() / 1000n
+    const run = await Effect.runPromise(uploadOnce(host, file, size, telemetry))
+    // With UPLOAD_BENCH_MARKS=file, each upload's start and end (µs, the clock of `--cpu-prof` samples).
+    if (marks !== undefined) {
+      appendFileSync(marks, `${telemetry === undefined ? "off" : "on"} ${start} ${process.hrtime.bigint() / 1000n}\n`)
     }
-    return out
-  })))
-  process.stdout.write(JSON.stringify({ pairs: result, load: loadavg()[0] }) + "\n")
+    return run
+  }
+  await once(undefined)
+  await once(url)
+  const out: Array<{ readonly off: UploadRun; readonly on: UploadRun }> = []
+  for (let i = 0; i < pairs; i++) {
+    if (i % 2 === 0) {
+      const off = await once(undefined)
+      out.push({ off, on: await once(url) })
+    } else {
+      const on = await once(url)
+      out.push({ off: await once(undefined), on })
+    }
+    if (process.env["UPLOAD_BENCH_DEBUG"]) process.stderr.write(`pair ${i + 1}: ${JSON.stringify(out.at(-1))}\n`)
+  }
+  await Effect.runPromise(Scope.close(scope, Exit.void))
+  process.stdout.write(JSON.stringify({ pairs: out, load: loadavg()[0] }) + "\n")
   process.exit(0)
 }
 
@@ -280,6 +292,8 @@ const runGoogleapis = async () => {
  */
 let childScript = self
 let childArgs: ReadonlyArray<string> = ["--import", "tsx"]
+/** UPLOAD_BENCH_CPU_PROF=dir: the telemetry pairs' child writes a `--cpu-prof` profile there. */
+const cpuProfDir = process.env["UPLOAD_BENCH_CPU_PROF"]
 const bundleChild = async (dir: string) => {
   if (process.env["UPLOAD_BENCH_NO_BUNDLE"]) return
   const esbuild = await import("esbuild")
@@ -301,7 +315,8 @@ const bundleChild = async (dir: string) => {
 
 const child = (role: string, extra: ReadonlyArray<string>) =>
   new Promise<any>((resolve, reject) => {
-    const p = spawn(process.execPath, [...childArgs, childScript, "--role", role, ...extra], {
+    const prof = role === "medusa-pairs" && cpuProfDir !== undefined ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : []
+    const p = spawn(process.execPath, [...prof, ...childArgs, childScript, "--role", role, ...extra], {
       stdio: ["ignore", "pipe", "inherit"]
     })
     let out = ""
