@@ -106,9 +106,20 @@ const missingExporter = (file: string, cause: unknown): ConfigError =>
     cause
   })
 
+type Exporter = typeof import("./internal/telemetry/otlp.js")
+
+/** The exporter module, imported once per process (each `import()` call goes through the module loader's hooks). */
+let exporter: Promise<Exporter> | undefined
+
 const loadExporter = (file: string) =>
   Effect.tryPromise({
-    try: () => import("./internal/telemetry/otlp.js"),
+    try: () => {
+      exporter ??= import("./internal/telemetry/otlp.js").catch((cause: unknown) => {
+        exporter = undefined
+        throw cause
+      })
+      return exporter
+    },
     catch: (cause) => missingExporter(file, cause)
   })
 

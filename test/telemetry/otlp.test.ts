@@ -5,9 +5,13 @@
  * (names, parents, attributes, events), the metrics, a log record, and that no canary
  * secret, session URL or upload ticket reaches the receiver.
  */
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import * as Equal from "effect/Equal"
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -261,5 +265,29 @@ describe("Telemetry over OTLP", () => {
 
     // Off, the layer loads nothing and sends nothing.
     await Effect.runPromise(Effect.scoped(Layer.build(Live.telemetry(config))).pipe(withEnv({})))
+  })
+
+  it("leaves the tracer and the loggers as they were once its scope ends", async () => {
+    const receiver = await Receiver.start()
+    try {
+      const layer = Telemetry.layer({ endpoint: receiver.url, exportInterval: "10 minutes" }).pipe(
+        Layer.provide(NodeHttpClient.layerUndici)
+      )
+      const installed = () => Effect.all([Effect.tracer, FiberRef.get(FiberRef.currentLoggers)])
+      const [[tracerBefore, loggersBefore], [tracerInside, loggersInside], [tracerAfter, loggersAfter]] = await Effect
+        .runPromise(Effect.gen(function*() {
+          const before = yield* installed()
+          const inside = yield* Effect.provide(installed(), layer)
+          // Twice: each rebuild would add one more closed exporter's logger.
+          yield* Effect.provide(Effect.withSpan(Effect.void, "twice"), layer)
+          return [before, inside, yield* installed()] as const
+        }))
+      assert.notStrictEqual(tracerInside, tracerBefore)
+      assert.strictEqual(HashSet.size(loggersInside), HashSet.size(loggersBefore) + 1)
+      assert.strictEqual(tracerAfter, tracerBefore)
+      assert.ok(Equal.equals(loggersAfter, loggersBefore))
+    } finally {
+      await receiver.close()
+    }
   })
 })

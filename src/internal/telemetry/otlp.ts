@@ -77,7 +77,15 @@ export const layer = (options: ExportOptions): Layer.Layer<never, never, HttpCli
       scrubbed
     )
   )
-  return Layer.mergeAll(tracer, metrics, logs).pipe(Layer.provide(OtlpSerialization.layerJson))
+  // One after the other, not `Layer.mergeAll`: layers built in parallel run in
+  // child fibers whose tracer and logger changes are joined into the parent
+  // and never undone, so the closed exporter's tracer and logger would stay
+  // installed after the layer's scope ends (and pile up at each rebuild).
+  return tracer.pipe(
+    Layer.provideMerge(logs),
+    Layer.provideMerge(metrics),
+    Layer.provide(OtlpSerialization.layerJson)
+  )
 }
 
 const messageText = (message: unknown): string => {

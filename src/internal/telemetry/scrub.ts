@@ -222,7 +222,8 @@ export const tracer = (inner: Tracer.Tracer): Tracer.Tracer =>
   Tracer.make({
     span: (name, parent, context, links, startTime, kind, options) =>
       new ScrubbedSpan(inner.span(name, parent, context, links, startTime, kind, options)),
-    context: (f, fiber) => inner.context(f, fiber)
+    // The fiber runtime calls `context` around every operation of every fiber: pass the inner one on, not a wrapper.
+    context: inner.context.bind(inner)
   })
 
 /** @internal */
