@@ -561,6 +561,9 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     } else {
       p = await params(ctx)
     }
+    // A chunk is kept whole (or its acknowledged prefix) by a transfer that succeeds; any other answer throws
+    // it away. Counted as thrown away here; the transfer takes back what it keeps.
+    env.state.counters.facebook.discardedBytes += chunk?.length ?? 0
     if (!guard(ctx, tokenOf(ctx.req, p))) return
     const page = ctx.params.page!
     if (!isPage(page)) return unknownObject(ctx, page, "post")
@@ -602,7 +605,6 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
         const start = Number(p.get("start_offset"))
         const data = chunk ?? Buffer.alloc(0)
         if (start !== video.upload.bytes || start + data.length > video.size) {
-          env.state.counters.facebook.discardedBytes += data.length
           return graphError(
             ctx,
             100,
@@ -616,7 +618,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
           commitBytes(video.upload, data.subarray(0, keep))
           video.upload.requests += 1
         }
-        env.state.counters.facebook.discardedBytes += data.length - keep
+        env.state.counters.facebook.discardedBytes -= keep
         if (video.upload.bytes === video.size && !video.upload.complete) completeUpload(video.upload)
         return ok(ctx, offsets(video))
       }

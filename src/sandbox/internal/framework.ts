@@ -69,6 +69,12 @@ export interface FaultRule {
   readonly method?: string | undefined
   /** How many matching requests it applies to (default 1). `Infinity` for all. */
   readonly times?: number | undefined
+  /**
+   * Matching requests it lets through before it applies (default 0): reaches
+   * a later step of a route that serves several (an upload's later chunk, its
+   * finish).
+   */
+  readonly skip?: number | undefined
   readonly action: FaultAction
 }
 
@@ -215,11 +221,19 @@ export const parseFaultRule = (input: unknown): FaultRule => {
     }
     times = r.times
   }
+  if (
+    r.skip !== undefined && (typeof r.skip !== "number" || !Number.isInteger(r.skip) || r.skip < 0)
+  ) {
+    return invalid(`skip must be a non-negative integer (matching requests let through first); got ${
+      JSON.stringify(r.skip)
+    }`)
+  }
   return {
     platform,
     ...(r.route !== undefined ? { route: r.route as string } : {}),
     ...(r.method !== undefined ? { method: r.method as string } : {}),
     ...(times !== undefined ? { times } : {}),
+    ...(r.skip !== undefined && r.skip > 0 ? { skip: r.skip as number } : {}),
     action: parseFaultAction(r.action)
   }
 }
@@ -793,11 +807,11 @@ const answerKinds: ReadonlySet<string> = new Set(["status", "rateLimit", "stall"
 
 /** @internal */
 export class FaultEngine {
-  private rules: Array<{ rule: FaultRule; remaining: number }> = []
+  private rules: Array<{ rule: FaultRule; remaining: number; skip: number }> = []
   private random: Array<{ spec: RandomFaults; next: () => number }> = []
 
   add(rule: FaultRule): void {
-    this.rules.push({ rule, remaining: rule.times ?? 1 })
+    this.rules.push({ rule, remaining: rule.times ?? 1, skip: rule.skip ?? 0 })
   }
 
   addRandom(spec: RandomFaults): void {
@@ -821,6 +835,10 @@ export class FaultEngine {
       if (rule.platform !== platform) continue
       if (rule.route !== undefined && rule.route !== route) continue
       if (rule.method !== undefined && rule.method.toUpperCase() !== method) continue
+      if (entry.skip > 0) {
+        entry.skip -= 1
+        continue
+      }
       const kind = answerKinds.has(rule.action.kind) ? "answer" : rule.action.kind
       if (kinds.has(kind)) continue
       kinds.add(kind)
@@ -840,8 +858,9 @@ export class FaultEngine {
 
   toJSON() {
     return {
-      rules: this.rules.map(({ remaining, rule }) => ({
+      rules: this.rules.map(({ remaining, rule, skip }) => ({
         ...rule,
+        skip,
         times: rule.times === Infinity ? null : rule.times,
         remaining: remaining === Infinity ? null : remaining
       })),
@@ -1060,7 +1079,11 @@ export const dispatch = async (
       size += c.length
       if (size <= MAX_SMALL_BODY) chunks.push(c)
     })
-    if (result.dropped) throw new DroppedConnection()
+    // A body taken whole is handled whole or not at all: what arrived of a cut one is thrown away.
+    if (result.dropped) {
+      counters.discardedBytes += result.bytes
+      throw new DroppedConnection()
+    }
     if (size > MAX_SMALL_BODY) throw new BodyTooLarge(size)
     return Buffer.concat(chunks)
   }
