@@ -14,7 +14,7 @@ import { MastodonMetadata } from "../../src/PublishRequest.js"
 import { countCharacters as emulatorCount, renderContent } from "../../src/sandbox/emulators/mastodon.js"
 import type * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { publisherContract } from "../contract/publisher.js"
-import { alignClocks, awaitSleep, context, Http, media, sandbox, type SandboxOptions } from "./helpers.js"
+import { alignClocks, awaitSleep, awaitStalls, context, Http, media, sandbox, type SandboxOptions } from "./helpers.js"
 
 const options = (sb: Sandbox.Sandbox, overrides: Partial<Mastodon.Options> = {}): Mastodon.Options => ({
   accessToken: Redacted.make(sb.credentials.mastodon.accessToken),
@@ -164,6 +164,35 @@ describe("Mastodon publisher", () => {
         `GET /api/v1/media/${upload!.id} 200`,
         "POST /api/v1/statuses 200"
       ])
+    }).pipe(Effect.provide(Http)))
+
+  it.scoped("an attachment upload or processing read never answered ends at its deadline; nothing is posted", () =>
+    Effect.gen(function*() {
+      const { mastodon, sb } = yield* setup({ mastodon: { mediaPolls: 0 } }, { requestTimeout: "10 seconds" })
+      sb.inject({ platform: "mastodon", route: "media", action: { kind: "stall" } })
+      const upload = yield* Effect.fork(
+        Effect.flip(mastodon.post(context(status("Stalled upload", { attachVideo: true }), { media: sample })))
+      )
+      yield* awaitStalls(sb, "mastodon", 1)
+      // The upload's deadline is the request deadline plus the file's time at 100 kB/s.
+      const deadline = 10_000 + sample.size / 100
+      yield* TestClock.adjust(deadline - 1)
+      expect(upload.unsafePoll()).toBeNull()
+      yield* TestClock.adjust(1)
+      const error = yield* Fiber.join(upload)
+      expect([error._tag, error.reason]).toEqual(["PlatformUnavailable", "timeout"])
+      expect(error.message).toMatch(/uploading the video: no answer within/)
+
+      sb.inject({ platform: "mastodon", route: "media.get", action: { kind: "stall" } })
+      const poll = yield* Effect.fork(
+        Effect.flip(mastodon.post(context(status("Stalled poll", { attachVideo: true }), { media: sample })))
+      )
+      yield* awaitStalls(sb, "mastodon", 2)
+      yield* TestClock.adjust(10_000)
+      const second = yield* Fiber.join(poll)
+      expect(second.message).toMatch(/reading the video's processing state: no answer within 10 s/)
+      expect(statusRequests(sb)).toHaveLength(0)
+      expect(stored(sb)).toHaveLength(0)
     }).pipe(Effect.provide(Http)))
 
   it.scoped("the account's status limit (429 with X-RateLimit-Reset 3 hours on, no Retry-After): rate_limited, not held", () =>

@@ -15,7 +15,7 @@ import type * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { TaskId } from "../../src/TaskId.js"
 import { layerMemory as storeLayerMemory, TaskStore } from "../../src/TaskStore.js"
 import { publisherContract } from "../contract/publisher.js"
-import { alignClocks, awaitSleep, context, Http, media, sandbox, type SandboxOptions } from "./helpers.js"
+import { alignClocks, awaitSleep, awaitStalls, context, Http, media, sandbox, type SandboxOptions } from "./helpers.js"
 
 const options = (sb: Sandbox.Sandbox, overrides: Partial<Threads.Options> = {}): Threads.Options => ({
   accessToken: Redacted.make(sb.credentials.threads.accessToken),
@@ -131,6 +131,28 @@ describe("Threads publisher", () => {
       expect(containerRequests(sb)).toHaveLength(2)
       expect(publishRequests(sb)).toHaveLength(1)
       expect(stored(sb)).toHaveLength(1)
+    }).pipe(Effect.provide(Http)))
+
+  it.scoped("a container or a status read never answered ends at the request deadline; the container is made again", () =>
+    Effect.gen(function*() {
+      const { sb, threads } = yield* setup({}, { requestTimeout: "10 seconds" })
+      // Both are handled and never answered (the connection stays open).
+      sb.inject({ platform: "threads", route: "containers", action: { kind: "stall" } })
+      sb.inject({ platform: "threads", route: "object", action: { kind: "stall" } })
+      const fiber = yield* Effect.fork(Effect.flip(threads.post(context(text("never answered")))))
+      yield* awaitStalls(sb, "threads", 1)
+      yield* TestClock.adjust(10_000)
+      // The container is created again after 1 s (one made by an unanswered request is never published).
+      yield* awaitSleep(1_000, 1_000)
+      yield* TestClock.adjust(1_000)
+      yield* awaitStalls(sb, "threads", 2)
+      yield* TestClock.adjust(10_000)
+      const error = yield* Fiber.join(fiber)
+      expect([error._tag, error.reason]).toEqual(["PlatformUnavailable", "timeout"])
+      expect(error.message).toMatch(/reading the container's status: no answer within 10 s/)
+      expect(containerRequests(sb)).toHaveLength(2)
+      expect(publishRequests(sb)).toHaveLength(0)
+      expect(stored(sb)).toHaveLength(0)
     }).pipe(Effect.provide(Http)))
 
   it.scoped("a publish answer lost while the container is PUBLISHED but the post not listed: unknown, not re-sent", () =>

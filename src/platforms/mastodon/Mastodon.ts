@@ -117,7 +117,10 @@ export interface Options {
   readonly maxAttempts?: number | undefined
   /** A rate-limit wait longer than this fails the task with `rate_limited` instead (default 16 minutes). */
   readonly maxRateLimitWait?: Duration.DurationInput | undefined
-  /** A status request unanswered for this long has an unknown outcome (default 60 seconds). */
+  /**
+   * A status request unanswered for this long has an unknown outcome; every other request fails after it
+   * (the video's upload after it plus the file's time at 100 kB/s). Default 60 seconds.
+   */
   readonly requestTimeout?: Duration.DurationInput | undefined
   /** See `Publisher.settleMillis` (default `settleTime`, 3 minutes). */
   readonly settleTime?: Duration.DurationInput | undefined
@@ -264,11 +267,24 @@ export const make = (options: Options): Effect.Effect<Publisher<MastodonMetadata
       )
     }
 
-    /** A request that creates no status: its failures map to plain errors. */
-    const call = (request: HttpClientRequest.HttpClientRequest, what: string) =>
+    /**
+     * A request that creates no status: its failures map to plain errors. It has the request deadline
+     * (`timeoutMillis`, by default the post request's): a request handled but never answered must not
+     * hold the task forever.
+     */
+    const call = (request: HttpClientRequest.HttpClientRequest, what: string, timeoutMillis = policy.timeoutMillis) =>
       Effect.gen(function*() {
         const answer = yield* send(request).pipe(
-          Effect.mapError((e) => PostOnce.transportError("mastodon", e, what))
+          Effect.mapError((e) => PostOnce.transportError("mastodon", e, what)),
+          Effect.timeoutFail({
+            duration: Duration.millis(timeoutMillis),
+            onTimeout: () =>
+              new PlatformUnavailable({
+                platform: "mastodon",
+                reason: "timeout",
+                description: `${what}: no answer within ${Math.round(timeoutMillis / 1000)} s`
+              })
+          })
         )
         if (answer.status >= 400) {
           return yield* Effect.fail(classify(answer, yield* Clock.currentTimeMillis, what).error)
@@ -412,7 +428,9 @@ export const make = (options: Options): Effect.Effect<Publisher<MastodonMetadata
         )
         const answer = yield* call(
           HttpClientRequest.post("/api/v2/media").pipe(HttpClientRequest.setBody(multipart(bytes, media))),
-          "uploading the video"
+          "uploading the video",
+          // The deadline plus the time the file takes at 100 kB/s: a slow link is not cut, a dead one is.
+          policy.timeoutMillis + media.size / 100
         )
         const first = asRecord(answer.body)
         const id = first?.id
@@ -503,7 +521,18 @@ export const make = (options: Options): Effect.Effect<Publisher<MastodonMetadata
 
     const retract = Effect.fn("Mastodon.retract")(function*(published: PublishedPost) {
       const answer = yield* send(HttpClientRequest.del(`/api/v1/statuses/${encodeURIComponent(published.postId)}`))
-        .pipe(Effect.mapError((e) => PostOnce.transportError("mastodon", e, "deleting the status")))
+        .pipe(
+          Effect.mapError((e) => PostOnce.transportError("mastodon", e, "deleting the status")),
+          Effect.timeoutFail({
+            duration: Duration.millis(policy.timeoutMillis),
+            onTimeout: () =>
+              new PlatformUnavailable({
+                platform: "mastodon",
+                reason: "timeout",
+                description: `deleting the status: no answer within ${Math.round(policy.timeoutMillis / 1000)} s`
+              })
+          })
+        )
       if (answer.status === 404) return "gone" as const
       if (answer.status >= 400) {
         return yield* Effect.fail(classify(answer, yield* Clock.currentTimeMillis, "deleting the status").error)
