@@ -513,6 +513,8 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     title: string | undefined
     published: boolean
     deleted: boolean
+    /** A request named it after its creation (the client learned its ids). */
+    announced: boolean
   }
   const videos = new Map<string, FbVideo>()
   const chunkBytes = Math.max(1, options.videoChunkBytes ?? 4 * 1024 * 1024)
@@ -530,6 +532,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
 
   const sessionOf = (ctx: RequestContext, sessionId: string | undefined): FbVideo | undefined => {
     const video = [...videos.values()].find((v) => v.sessionId === sessionId && !v.deleted)
+    if (video !== undefined) video.announced = true
     if (video === undefined) {
       graphError(ctx, 100, { error_subcode: 1363030 }, "(#100) The upload session does not exist or has expired")
       return undefined
@@ -594,7 +597,8 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
           description: undefined,
           title: undefined,
           published: false,
-          deleted: false
+          deleted: false,
+          announced: false
         }
         videos.set(id, video)
         return ok(ctx, { upload_session_id: sessionId, video_id: id, ...offsets(video) })
@@ -657,6 +661,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     const p = await params(ctx)
     if (!guard(ctx, tokenOf(ctx.req, p))) return
     const video = videos.get(ctx.params.video!)
+    if (video !== undefined) video.announced = true
     if (video === undefined || video.deleted) return unknownObject(ctx, ctx.params.video!, "get")
     const all: Record<string, unknown> = {
       id: video.id,
@@ -675,6 +680,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     const p = await params(ctx)
     if (!guard(ctx, tokenOf(ctx.req, p))) return
     const video = videos.get(ctx.params.video!)
+    if (video !== undefined) video.announced = true
     if (video === undefined || video.deleted) return unknownObject(ctx, ctx.params.video!, "delete")
     video.deleted = true
     if (!video.upload.complete) {
@@ -705,7 +711,8 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
       { name: "video", method: "GET", path: new RegExp(`^/${V}/(?<video>\\d+)$`), handler: getVideo },
       { name: "video.delete", method: "DELETE", path: new RegExp(`^/${V}/(?<video>\\d+)$`), handler: deleteVideo }
     ],
-    orphans: () => [...videos.values()].filter((v) => !v.published && !v.deleted).map((v) => v.id),
+    orphans: () => [...videos.values()].filter((v) => !v.published && !v.deleted && v.announced).map((v) => v.id),
+    unannounced: () => [...videos.values()].filter((v) => !v.published && !v.deleted && !v.announced).map((v) => v.id),
     errorResponse: render,
     seedPost: ({ at, link, text }) =>
       store({ message: text, link, createdTime: at, scheduledAt: undefined, published: true }),

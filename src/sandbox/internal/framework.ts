@@ -224,9 +224,9 @@ export const parseFaultRule = (input: unknown): FaultRule => {
   if (
     r.skip !== undefined && (typeof r.skip !== "number" || !Number.isInteger(r.skip) || r.skip < 0)
   ) {
-    return invalid(`skip must be a non-negative integer (matching requests let through first); got ${
-      JSON.stringify(r.skip)
-    }`)
+    return invalid(
+      `skip must be a non-negative integer (matching requests let through first); got ${JSON.stringify(r.skip)}`
+    )
   }
   return {
     platform,
@@ -790,6 +790,13 @@ export interface Emulator {
    * videos created and neither completed nor deleted (their ids).
    */
   readonly orphans?: (() => ReadonlyArray<string>) | undefined
+  /**
+   * Videos created and left unfinished that no request named after their
+   * creation: its answer was lost, so the client never learned their ids and
+   * could neither go on with them nor delete them (platforms without a
+   * listing of unfinished videos). Not in `orphans`.
+   */
+  readonly unannounced?: (() => ReadonlyArray<string>) | undefined
 }
 
 /** What every emulator factory receives. @internal */
