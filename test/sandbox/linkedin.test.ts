@@ -197,7 +197,7 @@ describe("linkedin emulator, configured", () => {
           body: Buffer.alloc(100 * 1024)
         })
       )
-      assert.deepStrictEqual(sb.state().orphans.linkedin, [known])
+      assert.deepStrictEqual(sb.state().orphans.linkedin, [known!])
       assert.deepStrictEqual(sb.state().unannounced.linkedin, [lost])
     }))
 
