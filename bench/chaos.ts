@@ -7,19 +7,31 @@
  * random offsets and after the platform handled the request, partial
  * acknowledgements, latency, 429s with `Retry-After`, and stalls: requests
  * handled but never answered), then publishes several tasks at once, each to
- * YouTube, Vimeo, Facebook, X and LinkedIn, through the real adapters and the
- * in-memory engine. Afterwards it reads the sandbox:
+ * YouTube, Vimeo, Facebook, X, LinkedIn, Threads, Mastodon and Bluesky,
+ * through the real adapters and the in-memory engine. In half the runs some
+ * tasks post to Facebook and LinkedIn as native videos (`video: true`: Graph's
+ * start / transfer / finish phases, LinkedIn's initializeUpload / part PUTs /
+ * finalizeUpload, in chunks of 128 to 512 KiB), and some tasks attach the
+ * video on Mastodon; faults then reach those routes too, a rule on a route of
+ * several steps now and then letting the first few requests through (`skip`).
+ * Afterwards it reads the sandbox:
  *
  * - hung: a task not finished within the bound (`--hang-seconds`, default 120);
  * - defects: a task that failed with `internal_error`, or a run that crashed;
- * - sha256: every completed task's stored videos equal the file;
- * - duplicates: more than one finished video per host, or post per publisher, for one task;
+ * - sha256: every completed task's stored videos equal the file (the hosts'
+ *   videos, the native videos its posts show, its Mastodon attachment);
+ * - duplicates: more than one finished video per host, or post per publisher,
+ *   for one task; more finished native videos on a platform than tasks posting one;
  * - orphans: videos created and neither completed nor deleted, that no
- *   failed task holds as a resumable session;
- * - bytes received per host over the file size × tasks (the largest run);
+ *   failed task holds as a resumable session (hosts and native videos);
+ *   videos whose creation answer was lost are counted apart (`unannounced`:
+ *   the client never had their ids, and neither platform lists them);
+ * - bytes received per receiving platform (hosts, native videos, Mastodon)
+ *   over the file size × tasks (the largest run);
  * - bytes re-sent beyond what the platform discarded: received − discarded −
  *   what the platform holds, over the file size × tasks (the largest run; the
- *   small JSON bodies of session creations are counted in it).
+ *   small JSON bodies of session creations and the multipart framing of
+ *   Graph's transfers are counted in it).
  *
  * One summary line, then a replay command for every run that missed a target.
  * Timing under concurrency varies, so a replay repeats the faults of the run,
@@ -198,6 +210,8 @@ interface Counts {
   readonly orphans: number
   /** Unfinished native videos whose creation answer was lost (the client never had their ids); not a target. */
   readonly unannounced: number
+  /** Tasks that posted to Facebook and LinkedIn as native videos. */
+  readonly nativeTasks: number
 }
 
 export interface RunResult extends Counts {
@@ -330,6 +344,7 @@ export const runOne = async (seed: number, options: { tasks?: number; hangSecond
         duplicates: 0,
         orphans: 0,
         unannounced: 0,
+        nativeTasks: native.filter((n) => n).length,
         receivedRatio: 0,
         resentRatio: 0,
         faults,
@@ -464,6 +479,7 @@ export const runOne = async (seed: number, options: { tasks?: number; hangSecond
       duplicates,
       orphans: orphanIds.length,
       unannounced: Object.values(state.unannounced).flat().length,
+      nativeTasks,
       receivedRatio,
       resentRatio,
       faults,
@@ -485,6 +501,8 @@ export interface Summary extends Counts {
   readonly maxReceivedRatio: number
   readonly maxResentRatio: number
   readonly faultKinds: Record<string, number>
+  /** Rules armed per `platform/route`. */
+  readonly faultRoutes: Record<string, number>
   readonly failing: ReadonlyArray<RunResult>
   readonly seconds: number
 }
@@ -510,9 +528,14 @@ export const campaign = async (options: {
   const sum = (f: (r: RunResult) => number) => results.reduce((s, r) => s + f(r), 0)
   const failures: Record<string, number> = {}
   const kinds: Record<string, number> = Object.fromEntries(faultKinds.map((k) => [k, 0]))
+  const routesArmed: Record<string, number> = {}
   for (const r of results) {
     for (const [code, n] of Object.entries(r.failures)) failures[code] = (failures[code] ?? 0) + n
-    for (const rule of r.faults) kinds[rule.action.kind] = (kinds[rule.action.kind] ?? 0) + 1
+    for (const rule of r.faults) {
+      kinds[rule.action.kind] = (kinds[rule.action.kind] ?? 0) + 1
+      const route = `${rule.platform}/${rule.route}`
+      routesArmed[route] = (routesArmed[route] ?? 0) + 1
+    }
   }
   return {
     seed: options.seed,
@@ -527,6 +550,8 @@ export const campaign = async (options: {
     duplicates: sum((r) => r.duplicates),
     orphans: sum((r) => r.orphans),
     unannounced: sum((r) => r.unannounced),
+    nativeTasks: sum((r) => r.nativeTasks),
+    faultRoutes: routesArmed,
     maxReceivedRatio: Math.max(0, ...results.map((r) => r.receivedRatio)),
     maxResentRatio: Math.max(0, ...results.map((r) => r.resentRatio)),
     faultKinds: kinds,
@@ -542,7 +567,7 @@ const format = (record: Record<string, number>): string =>
 export const summaryLine = (s: Summary): string =>
   `chaos seed=${s.seed} runs=${s.runs} tasks=${s.tasks} completed=${s.completed} typed_failures={${
     format(s.failures)
-  }} hung=${s.hung} defects=${s.defects} sha256_equal=${s.sha256Equal}/${
+  }} native_video_tasks=${s.nativeTasks} hung=${s.hung} defects=${s.defects} sha256_equal=${s.sha256Equal}/${
     s.sha256Equal + s.sha256Mismatch
   } duplicates=${s.duplicates} orphans=${s.orphans} unannounced=${s.unannounced} max_received_ratio=${
     s.maxReceivedRatio.toFixed(2)
