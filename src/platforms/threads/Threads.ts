@@ -393,6 +393,8 @@ export const make = (options: Options): Effect.Effect<Publisher<ThreadsMetadata>
     const awaitContainer = (id: string): Effect.Effect<void, PlatformError> =>
       Effect.gen(function*() {
         const last = yield* containerStatus(id).pipe(
+          // A read: safe to repeat when Threads is briefly unavailable (same schedule as the container's creation).
+          Effect.retry({ schedule: containerCreatePolicy, while: (e) => e._tag === "PlatformUnavailable" }),
           Effect.repeat(
             containerPollPolicy.pipe(
               Schedule.whileInput((s: ContainerStatus) => s.status === "IN_PROGRESS"),
