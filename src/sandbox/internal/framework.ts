@@ -867,7 +867,8 @@ export class FaultEngine {
     return {
       rules: this.rules.map(({ remaining, rule, skip }) => ({
         ...rule,
-        skip,
+        // What is left to let through, for a rule that had some.
+        ...(rule.skip !== undefined ? { skip } : {}),
         times: rule.times === Infinity ? null : rule.times,
         remaining: remaining === Infinity ? null : remaining
       })),
