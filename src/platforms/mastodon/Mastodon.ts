@@ -91,6 +91,20 @@ export const mediaPollPolicy: Schedule.Schedule<unknown> = Schedule.exponential(
 )
 
 /**
+ * Retries of the video's upload and of its processing reads when the instance
+ * could not be reached or answered `5xx` (or nothing): 1 s, 2 s, 4 s. Neither
+ * posts anything; an attachment made by a lost answer stays unattached (the
+ * instance removes those).
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const mediaRetryPolicy: Schedule.Schedule<[Duration.Duration, number]> = Schedule.exponential(
+  "1 second",
+  2
+).pipe(Schedule.intersect(Schedule.recurs(3)))
+
+/**
  * The `Idempotency-Key` of a task's status: the same for every attempt and
  * every run of the task, so that Mastodon folds them into one status.
  *
@@ -431,7 +445,7 @@ export const make = (options: Options): Effect.Effect<Publisher<MastodonMetadata
           "uploading the video",
           // The deadline plus the time the file takes at 100 kB/s: a slow link is not cut, a dead one is.
           policy.timeoutMillis + media.size / 100
-        )
+        ).pipe(Effect.retry({ schedule: mediaRetryPolicy, while: (e) => e._tag === "PlatformUnavailable" }))
         const first = asRecord(answer.body)
         const id = first?.id
         if (typeof id !== "string") {
@@ -447,6 +461,7 @@ export const make = (options: Options): Effect.Effect<Publisher<MastodonMetadata
           HttpClientRequest.get(`/api/v1/media/${encodeURIComponent(id)}`),
           "reading the video's processing state"
         ).pipe(
+          Effect.retry({ schedule: mediaRetryPolicy, while: (e) => e._tag === "PlatformUnavailable" }),
           Effect.map((a) => a.status === 200 && typeof asRecord(a.body)?.url === "string"),
           Effect.repeat(
             mediaPollPolicy.pipe(Schedule.whileInput((done: boolean) => !done), Schedule.passthrough)
