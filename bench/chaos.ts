@@ -7,19 +7,31 @@
  * random offsets and after the platform handled the request, partial
  * acknowledgements, latency, 429s with `Retry-After`, and stalls: requests
  * handled but never answered), then publishes several tasks at once, each to
- * YouTube, Vimeo, Facebook, X and LinkedIn, through the real adapters and the
- * in-memory engine. Afterwards it reads the sandbox:
+ * YouTube, Vimeo, Facebook, X, LinkedIn, Threads, Mastodon and Bluesky,
+ * through the real adapters and the in-memory engine. In half the runs some
+ * tasks post to Facebook and LinkedIn as native videos (`video: true`: Graph's
+ * start / transfer / finish phases, LinkedIn's initializeUpload / part PUTs /
+ * finalizeUpload, in chunks of 128 to 512 KiB), and some tasks attach the
+ * video on Mastodon; faults then reach those routes too, a rule on a route of
+ * several steps now and then letting the first few requests through (`skip`).
+ * Afterwards it reads the sandbox:
  *
  * - hung: a task not finished within the bound (`--hang-seconds`, default 120);
  * - defects: a task that failed with `internal_error`, or a run that crashed;
- * - sha256: every completed task's stored videos equal the file;
- * - duplicates: more than one finished video per host, or post per publisher, for one task;
+ * - sha256: every completed task's stored videos equal the file (the hosts'
+ *   videos, the native videos its posts show, its Mastodon attachment);
+ * - duplicates: more than one finished video per host, or post per publisher,
+ *   for one task; more finished native videos on a platform than tasks posting one;
  * - orphans: videos created and neither completed nor deleted, that no
- *   failed task holds as a resumable session;
- * - bytes received per host over the file size × tasks (the largest run);
+ *   failed task holds as a resumable session (hosts and native videos);
+ *   videos whose creation answer was lost are counted apart (`unannounced`:
+ *   the client never had their ids, and neither platform lists them);
+ * - bytes received per receiving platform (hosts, native videos, Mastodon)
+ *   over the file size × tasks (the largest run);
  * - bytes re-sent beyond what the platform discarded: received − discarded −
  *   what the platform holds, over the file size × tasks (the largest run; the
- *   small JSON bodies of session creations are counted in it).
+ *   small JSON bodies of session creations and the multipart framing of
+ *   Graph's transfers are counted in it).
  *
  * One summary line, then a replay command for every run that missed a target.
  * Timing under concurrency varies, so a replay repeats the faults of the run,
@@ -47,6 +59,8 @@ import type { HostId, PlatformId } from "../src/PlatformId.js"
 import * as Bluesky from "../src/platforms/bluesky/Bluesky.js"
 import * as Facebook from "../src/platforms/facebook/Facebook.js"
 import * as LinkedIn from "../src/platforms/linkedin/LinkedIn.js"
+import * as Mastodon from "../src/platforms/mastodon/Mastodon.js"
+import * as Threads from "../src/platforms/threads/Threads.js"
 import * as Vimeo from "../src/platforms/vimeo/Vimeo.js"
 import * as X from "../src/platforms/x/X.js"
 import * as YouTube from "../src/platforms/youtube/YouTube.js"
@@ -70,6 +84,10 @@ interface RouteSpec {
   readonly bytes?: boolean
   /** Refers to an upload session (a 404 there means the session is gone). */
   readonly session?: boolean
+  /** Serves several steps of one publish (phases, parts, polls): a rule may pass over the first requests. */
+  readonly phases?: boolean
+  /** Only a native video post (`video: true`) uses it. */
+  readonly native?: boolean
 }
 
 const routes: ReadonlyArray<RouteSpec> = [
@@ -89,7 +107,24 @@ const routes: ReadonlyArray<RouteSpec> = [
   { platform: "linkedin", route: "posts.find" },
   { platform: "bluesky", route: "createRecord" },
   { platform: "bluesky", route: "getRecord" },
-  { platform: "bluesky", route: "createSession" }
+  { platform: "bluesky", route: "createSession" },
+  // Threads: the container, its status (and the permalink), the publish, the user's threads (the search).
+  { platform: "threads", route: "containers" },
+  { platform: "threads", route: "object", phases: true },
+  { platform: "threads", route: "publish" },
+  { platform: "threads", route: "threads.list" },
+  // Mastodon: the status, the account's statuses (the search), the video attached and its processing state.
+  { platform: "mastodon", route: "statuses" },
+  { platform: "mastodon", route: "statuses.list" },
+  { platform: "mastodon", route: "media", bytes: true },
+  { platform: "mastodon", route: "media.get", phases: true },
+  // Native videos: Graph's start / transfer / finish phases share one route, as do LinkedIn's
+  // initializeUpload and finalizeUpload; the parts are pre-signed PUTs.
+  { platform: "facebook", route: "videos", bytes: true, session: true, phases: true, native: true },
+  { platform: "facebook", route: "video", native: true },
+  { platform: "facebook", route: "video.delete", native: true },
+  { platform: "linkedin", route: "videos.initialize", phases: true, native: true },
+  { platform: "linkedin", route: "videos.part", bytes: true, session: true, phases: true, native: true }
 ]
 
 const pick = <A>(next: () => number, items: ReadonlyArray<A>): A => items[Math.floor(next() * items.length)]!
@@ -97,11 +132,12 @@ const pick = <A>(next: () => number, items: ReadonlyArray<A>): A => items[Math.f
 const int = (next: () => number, min: number, max: number): number => min + Math.floor(next() * (max - min + 1))
 
 /** The fault rules of one run, from its seed. */
-export const faultsFor = (next: () => number, size: number): ReadonlyArray<FaultRule> => {
+export const faultsFor = (next: () => number, size: number, native: boolean): ReadonlyArray<FaultRule> => {
   const count = int(next, 1, 6)
   const rules: Array<FaultRule> = []
+  const armed = native ? routes : routes.filter((r) => r.native !== true)
   for (let i = 0; i < count; i++) {
-    const spec = pick(next, routes)
+    const spec = pick(next, armed)
     const kind = pick(next, faultKinds)
     let action: FaultAction
     switch (kind) {
@@ -133,7 +169,15 @@ export const faultsFor = (next: () => number, size: number): ReadonlyArray<Fault
         action = { kind: "stall" }
         break
     }
-    rules.push({ platform: spec.platform, route: spec.route, times: int(next, 1, 3), action })
+    // On a route of several steps, the rule may wait for a later one (a transfer, a part, a finish).
+    const skip = spec.phases === true && next() < 0.6 ? int(next, 1, 6) : 0
+    rules.push({
+      platform: spec.platform,
+      route: spec.route,
+      times: int(next, 1, 3),
+      ...(skip > 0 ? { skip } : {}),
+      action
+    })
   }
   return rules
 }
@@ -143,7 +187,12 @@ export const faultsFor = (next: () => number, size: number): ReadonlyArray<Fault
 // =============================================================================
 
 const hosts: ReadonlyArray<HostId> = ["youtube", "vimeo"]
-const everyPlatform: ReadonlyArray<PlatformId> = ["youtube", "vimeo", "facebook", "x", "linkedin", "bluesky"]
+const publishers = ["facebook", "x", "linkedin", "threads", "mastodon", "bluesky"] as const
+const everyPlatform: ReadonlyArray<PlatformId> = [...hosts, ...publishers]
+/** Publishers that upload the file themselves for a native video post (`video: true`). */
+const nativeVideo = ["facebook", "linkedin"] as const
+/** Where bytes of the file go: the hosts, the native videos, Mastodon's attachment. */
+const receivers: ReadonlyArray<PlatformId> = [...hosts, ...nativeVideo, "mastodon"]
 
 /** What one run found. */
 /** What a run and the whole campaign both count. */
@@ -159,6 +208,10 @@ interface Counts {
   readonly sha256Mismatch: number
   readonly duplicates: number
   readonly orphans: number
+  /** Unfinished native videos whose creation answer was lost (the client never had their ids); not a target. */
+  readonly unannounced: number
+  /** Tasks that posted to Facebook and LinkedIn as native videos. */
+  readonly nativeTasks: number
 }
 
 export interface RunResult extends Counts {
@@ -186,9 +239,21 @@ export const runOne = async (seed: number, options: { tasks?: number; hangSecond
   const tasks = options.tasks ?? 3
   const hangMillis = (options.hangSeconds ?? 120) * 1000
   const next = prng(seed * 7919 + 17)
-  const size = int(next, 64 * 1024, 1536 * 1024)
-  const faults = faultsFor(next, size)
-  const sandbox = await Sandbox.start({ seed, hashing: "in-process" })
+  // LinkedIn takes videos from 75 KB.
+  const size = int(next, 80 * 1024, 1536 * 1024)
+  // Which tasks post to Facebook and LinkedIn as native videos (the others post links); in half the runs none.
+  const native = Array.from({ length: tasks }, () => next() < 0.5)
+  if (next() < 0.5) native.fill(false)
+  const attach = Array.from({ length: tasks }, () => next() < 0.5)
+  const faults = faultsFor(next, size, native.some((n) => n))
+  // Small chunks and parts, so that an upload takes several requests.
+  const chunk = int(next, 128, 512) * 1024
+  const sandbox = await Sandbox.start({
+    seed,
+    hashing: "in-process",
+    facebook: { videoChunkBytes: chunk },
+    linkedin: { videoPartBytes: chunk }
+  })
   const dir = mkdtempSync(path.join(tmpdir(), "medusa-chaos-"))
   const notes: Array<string> = []
   try {
@@ -203,9 +268,11 @@ export const runOne = async (seed: number, options: { tasks?: number; hangSecond
     const platforms = Layer.mergeAll(
       YouTube.layer({ ...config.youtube!, ...hostLimits }),
       Vimeo.layer({ ...config.vimeo!, ...hostLimits }),
-      Facebook.layer({ ...config.facebook!, ...publisherLimits }),
+      Facebook.layer({ ...config.facebook!, ...publisherLimits, videoUpload: hostLimits }),
       X.layer({ ...config.x!, ...publisherLimits }),
-      LinkedIn.layer({ ...config.linkedin!, ...publisherLimits }),
+      LinkedIn.layer({ ...config.linkedin!, ...publisherLimits, videoUpload: hostLimits }),
+      Threads.layer({ ...config.threads!, ...publisherLimits }),
+      Mastodon.layer({ ...config.mastodon!, ...publisherLimits }),
       Bluesky.layer({ ...config.bluesky!, ...publisherLimits, settleTime: "0 seconds" })
     ).pipe(Layer.provide(Layer.mergeAll(NodeHttpClient.layerUndici, NodeFileSystem.layer)))
     const medusa = Medusa.layerMemory({ maxConcurrentTasks: tasks }).pipe(Layer.provide(platforms))
@@ -213,6 +280,8 @@ export const runOne = async (seed: number, options: { tasks?: number; hangSecond
     for (const rule of faults) sandbox.inject(rule)
 
     const tag = (i: number) => `chaos-${seed}-${i}`
+    /** Whether a post's text names task `i` (not a task whose number starts with `i`). */
+    const names = (text: string, i: number) => new RegExp(`${tag(i)}(?!\\d)`).test(text)
     const program = Effect.gen(function*() {
       const ids = yield* Effect.forEach(
         Array.from({ length: tasks }, (_, i) => i),
@@ -223,9 +292,11 @@ export const runOne = async (seed: number, options: { tasks?: number; hangSecond
             metadata: {
               youtube: { title: `Launch ${tag(i)}` },
               vimeo: { title: `Launch ${tag(i)}` },
-              facebook: { message: `Watch ${tag(i)}: {youtube_url}` },
+              facebook: { message: `Watch ${tag(i)}: {youtube_url}`, ...(native[i] ? { video: true } : {}) },
               x: { text: `New ${tag(i)} {youtube_url} {vimeo_url}` },
-              linkedin: { text: `Out now ${tag(i)} {vimeo_url}` },
+              linkedin: { text: `Out now ${tag(i)} {vimeo_url}`, ...(native[i] ? { video: true } : {}) },
+              threads: { text: `On Threads ${tag(i)} {youtube_url}` },
+              mastodon: { status: `Tooted ${tag(i)} {vimeo_url}`, ...(attach[i] ? { attachVideo: true } : {}) },
               bluesky: { text: `Now on Bluesky ${tag(i)} {youtube_url}` }
             }
           }),
@@ -249,7 +320,7 @@ export const runOne = async (seed: number, options: { tasks?: number; hangSecond
       // Sessions failed tasks keep for a resume are theirs, not orphans.
       const held = new Set<string>()
       for (const id of ids) {
-        for (const host of hosts) {
+        for (const host of [...hosts, ...nativeVideo]) {
           const session = yield* store.loadUploadSession(id, host)
           if (Option.isSome(session) && session.value.videoId !== undefined) held.add(session.value.videoId)
         }
@@ -272,6 +343,8 @@ export const runOne = async (seed: number, options: { tasks?: number; hangSecond
         sha256Mismatch: 0,
         duplicates: 0,
         orphans: 0,
+        unannounced: 0,
+        nativeTasks: native.filter((n) => n).length,
         receivedRatio: 0,
         resentRatio: 0,
         faults,
@@ -296,13 +369,41 @@ export const runOne = async (seed: number, options: { tasks?: number; hangSecond
       const task = final.value
       if (task.state === "completed") {
         completed += 1
-        for (const video of task.videos) {
-          const stored = state.uploads.find((u) => u.platform === video.host && u.videoId === video.videoId)
+        const check = (where: string, stored: (typeof state.uploads)[number] | undefined) => {
           if (stored?.complete && stored.sha256 === fileSha) sha256Equal += 1
           else {
             sha256Mismatch += 1
-            notes.push(`task ${i}: ${video.host} video ${video.videoId} stored ${stored?.sha256 ?? "nothing"}`)
+            notes.push(`task ${i}: ${where} stored ${stored?.sha256 ?? "nothing"}`)
           }
+        }
+        for (const video of task.videos) {
+          check(
+            `${video.host} video ${video.videoId}`,
+            state.uploads.find((u) => u.platform === video.host && u.videoId === video.videoId)
+          )
+        }
+        // The videos the publishers uploaded themselves: the one their post shows.
+        const postOf = (publisher: PlatformId) => state.posts.find((p) => p.platform === publisher && names(p.text, i))
+        if (native[i]) {
+          const fb = postOf("facebook")
+          check(
+            `facebook native video ${fb?.id}`,
+            fb?.extra?.["video"] === true ?
+              state.uploads.find((u) => u.platform === "facebook" && u.videoId === fb.id) :
+              undefined
+          )
+          const li = postOf("linkedin")?.extra?.["video"]
+          check(
+            `linkedin native video ${String(li)}`,
+            typeof li === "string"
+              ? state.uploads.find((u) => u.platform === "linkedin" && u.videoId === li)
+              : undefined
+          )
+        }
+        if (attach[i]) {
+          const ids = postOf("mastodon")?.extra?.["mediaIds"]
+          const id = Array.isArray(ids) ? ids[0] : undefined
+          check(`mastodon attachment ${id}`, state.uploads.find((u) => u.platform === "mastodon" && u.id === id))
         }
       } else {
         for (const failure of task.failures) {
@@ -323,19 +424,31 @@ export const runOne = async (seed: number, options: { tasks?: number; hangSecond
           notes.push(`task ${i}: ${n} finished videos on ${host}`)
         }
       }
-      for (const publisher of ["facebook", "x", "linkedin", "bluesky"] as const) {
-        const n = state.posts.filter((p) => p.platform === publisher && p.text.includes(`${tag(i)} `)).length
+      for (const publisher of publishers) {
+        const n = state.posts.filter((p) => p.platform === publisher && names(p.text, i)).length
         if (n > 1) {
           duplicates += n - 1
           notes.push(`task ${i}: ${n} posts on ${publisher}`)
         }
       }
     })
+    // A second native video for one task: more finished videos on a platform than tasks posting one.
+    const nativeTasks = native.filter((n) => n).length
+    for (const publisher of nativeVideo) {
+      const finished = state.uploads.filter((u) => u.platform === publisher && u.complete && !u.discarded).length
+      if (finished > nativeTasks) {
+        duplicates += finished - nativeTasks
+        notes.push(`${finished} finished native videos on ${publisher} for ${nativeTasks} tasks`)
+      }
+    }
     const orphanIds = Object.values(state.orphans).flat().filter((id) => !held.has(id))
     if (orphanIds.length > 0) notes.push(`orphans: ${orphanIds.join(", ")}`)
     if (process.env["CHAOS_DEBUG"]) {
       notes.push(
-        ...state.requestLog.filter((e) => hosts.includes(e.platform as HostId)).map((e) =>
+        ...finals.flatMap((f, i) =>
+          Option.isSome(f) ? f.value.failures.map((x) => `task ${i} failed: ${x.code} ${x.message.slice(0, 300)}`) : []
+        ),
+        ...state.requestLog.filter((e) => receivers.includes(e.platform as PlatformId)).map((e) =>
           `${e.at % 100000} ${e.platform} ${e.method} ${e.path.slice(0, 60)} ${e.status} ${
             e.headers["content-length"] ?? ""
           } ${e.headers["upload-offset"] ?? e.headers["content-range"] ?? ""}`
@@ -346,7 +459,7 @@ export const runOne = async (seed: number, options: { tasks?: number; hangSecond
     }
     let receivedRatio = 0
     let resentRatio = 0
-    for (const host of hosts) {
+    for (const host of receivers) {
       const counters = state.counters[host]
       const holds = state.uploads.filter((u) => u.platform === host && !u.discarded)
         .reduce((sum, u) => sum + u.bytes, 0)
@@ -365,6 +478,8 @@ export const runOne = async (seed: number, options: { tasks?: number; hangSecond
       sha256Mismatch,
       duplicates,
       orphans: orphanIds.length,
+      unannounced: Object.values(state.unannounced).flat().length,
+      nativeTasks,
       receivedRatio,
       resentRatio,
       faults,
@@ -386,6 +501,8 @@ export interface Summary extends Counts {
   readonly maxReceivedRatio: number
   readonly maxResentRatio: number
   readonly faultKinds: Record<string, number>
+  /** Rules armed per `platform/route`. */
+  readonly faultRoutes: Record<string, number>
   readonly failing: ReadonlyArray<RunResult>
   readonly seconds: number
 }
@@ -411,9 +528,14 @@ export const campaign = async (options: {
   const sum = (f: (r: RunResult) => number) => results.reduce((s, r) => s + f(r), 0)
   const failures: Record<string, number> = {}
   const kinds: Record<string, number> = Object.fromEntries(faultKinds.map((k) => [k, 0]))
+  const routesArmed: Record<string, number> = {}
   for (const r of results) {
     for (const [code, n] of Object.entries(r.failures)) failures[code] = (failures[code] ?? 0) + n
-    for (const rule of r.faults) kinds[rule.action.kind] = (kinds[rule.action.kind] ?? 0) + 1
+    for (const rule of r.faults) {
+      kinds[rule.action.kind] = (kinds[rule.action.kind] ?? 0) + 1
+      const route = `${rule.platform}/${rule.route}`
+      routesArmed[route] = (routesArmed[route] ?? 0) + 1
+    }
   }
   return {
     seed: options.seed,
@@ -427,6 +549,9 @@ export const campaign = async (options: {
     sha256Mismatch: sum((r) => r.sha256Mismatch),
     duplicates: sum((r) => r.duplicates),
     orphans: sum((r) => r.orphans),
+    unannounced: sum((r) => r.unannounced),
+    nativeTasks: sum((r) => r.nativeTasks),
+    faultRoutes: routesArmed,
     maxReceivedRatio: Math.max(0, ...results.map((r) => r.receivedRatio)),
     maxResentRatio: Math.max(0, ...results.map((r) => r.resentRatio)),
     faultKinds: kinds,
@@ -442,9 +567,9 @@ const format = (record: Record<string, number>): string =>
 export const summaryLine = (s: Summary): string =>
   `chaos seed=${s.seed} runs=${s.runs} tasks=${s.tasks} completed=${s.completed} typed_failures={${
     format(s.failures)
-  }} hung=${s.hung} defects=${s.defects} sha256_equal=${s.sha256Equal}/${
+  }} native_video_tasks=${s.nativeTasks} hung=${s.hung} defects=${s.defects} sha256_equal=${s.sha256Equal}/${
     s.sha256Equal + s.sha256Mismatch
-  } duplicates=${s.duplicates} orphans=${s.orphans} max_received_ratio=${
+  } duplicates=${s.duplicates} orphans=${s.orphans} unannounced=${s.unannounced} max_received_ratio=${
     s.maxReceivedRatio.toFixed(2)
   } max_resent_beyond_discarded_ratio=${s.maxResentRatio.toFixed(3)} faults={${format(s.faultKinds)}} time=${
     s.seconds.toFixed(0)

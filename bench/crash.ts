@@ -11,13 +11,18 @@
  * post routes widen those windows). Then `medusa resume` runs
  * the unfinished tasks of the store to the end.
  *
+ * Each task publishes to every platform (both hosts and the six publishers);
+ * every other one posts to Facebook and LinkedIn as native videos and
+ * attaches the video on Mastodon.
+ *
  * Prints kills (and where they landed; `--kills` counts processes killed,
  * not tasks that ended before their kill), the resumes that waited out a
  * publisher's settle time (an intent without a post), tasks lost (submitted, not completed
  * after the resume), duplicates (a second finished video per host or post per
- * publisher for one task), orphans (videos created and neither completed nor
- * deleted) and the bytes re-sent beyond the platforms' discards over the
- * bytes of the files.
+ * publisher for one task, a second native video), orphans (videos created and
+ * neither completed nor deleted), unannounced videos (left unfinished by a
+ * creation whose answer was lost) and the bytes re-sent beyond the
+ * platforms' discards over the bytes of the files, per receiving platform.
  *
  * Options: `--seed N` (default 1), `--kills N` (default 50), `--mib N` (file
  * size, default 4).
@@ -43,6 +48,10 @@ const arg = (name: string): string | undefined => {
 const seed = Number(arg("seed") ?? 1)
 const kills = Number(arg("kills") ?? 50)
 const size = Math.round(Number(arg("mib") ?? 4) * 1024 * 1024)
+const hosts = ["youtube", "vimeo"] as const
+const publishers = ["facebook", "x", "linkedin", "threads", "mastodon", "bluesky"] as const
+/** Where bytes of the file go: the hosts, the native videos, Mastodon's attachment. */
+const receivers = [...hosts, "facebook", "linkedin", "mastodon"] as const
 
 const bundle = (): string => {
   // Inside the worktree, so that packages resolve through its node_modules.
@@ -75,7 +84,8 @@ interface Run {
 const run = (cli: string, argv: ReadonlyArray<string>): Run => {
   const child = spawn(process.execPath, [cli, ...argv], { stdio: ["ignore", "pipe", "pipe"] })
   const { lines, until } = followLines(child)
-  child.stderr!.on("data", () => {})
+  // `CRASH_DEBUG=1` shows the CLI's own errors (a publish that exits before its kill).
+  child.stderr!.on("data", (d) => process.env["CRASH_DEBUG"] && process.stderr.write(d))
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal }))
   )
@@ -170,6 +180,27 @@ const main = async () => {
     sandbox.inject({ platform: "facebook", route: "feed", times: Infinity, action: { kind: "latency", millis: 300 } })
     sandbox.inject({ platform: "x", route: "tweets", times: Infinity, action: { kind: "latency", millis: 300 } })
     sandbox.inject({ platform: "linkedin", route: "posts", times: Infinity, action: { kind: "latency", millis: 300 } })
+    sandbox.inject({ platform: "threads", route: "publish", times: Infinity, action: { kind: "latency", millis: 300 } })
+    sandbox.inject({
+      platform: "mastodon",
+      route: "statuses",
+      times: Infinity,
+      action: { kind: "latency", millis: 300 }
+    })
+    sandbox.inject({
+      platform: "bluesky",
+      route: "createRecord",
+      times: Infinity,
+      action: { kind: "latency", millis: 300 }
+    })
+    // Native videos (every other task): their transfers and parts are slower too.
+    sandbox.inject({ platform: "facebook", route: "videos", times: Infinity, action: { kind: "latency", millis: 150 } })
+    sandbox.inject({
+      platform: "linkedin",
+      route: "videos.part",
+      times: Infinity,
+      action: { kind: "latency", millis: 150 }
+    })
 
     const phases: Record<string, number> = {}
     const nonces: Array<string> = []
@@ -181,16 +212,21 @@ const main = async () => {
       const nonce = `crash-${seed}-${k}`
       nonces.push(nonce)
       const requestFile = path.join(dir, `request-${k}.json`)
+      // Every other task posts to Facebook and LinkedIn as native videos and attaches the video on Mastodon.
+      const native = k % 2 === 1
       writeFileSync(
         requestFile,
         JSON.stringify({
-          platforms: ["youtube", "vimeo", "facebook", "x", "linkedin"],
+          platforms: [...hosts, ...publishers],
           metadata: {
             youtube: { title: `Launch ${nonce}` },
             vimeo: { title: `Launch ${nonce}` },
-            facebook: { message: `Watch ${nonce} {youtube_url}` },
+            facebook: { message: `Watch ${nonce} {youtube_url}`, ...(native ? { video: true } : {}) },
             x: { text: `Watch ${nonce} {vimeo_url}` },
-            linkedin: { text: `Watch ${nonce} {youtube_url}` }
+            linkedin: { text: `Watch ${nonce} {youtube_url}`, ...(native ? { video: true } : {}) },
+            threads: { text: `Watch ${nonce} {youtube_url}` },
+            mastodon: { status: `Watch ${nonce} {vimeo_url}`, ...(native ? { attachVideo: true } : {}) },
+            bluesky: { text: `Watch ${nonce} {youtube_url}` }
           }
         })
       )
@@ -241,7 +277,7 @@ const main = async () => {
         lost += 1
         process.stderr.write(`task of ${nonce} is ${task.state}: ${task.failures.map((f) => f.message).join("; ")}\n`)
       }
-      for (const host of ["youtube", "vimeo"] as const) {
+      for (const host of hosts) {
         const n = state.uploads.filter((u) =>
           u.platform === host && u.complete && JSON.stringify(u.metadata ?? "").includes(`${nonce}"`)
         ).length
@@ -249,14 +285,21 @@ const main = async () => {
           duplicates += n - 1
         }
       }
-      for (const publisher of ["facebook", "x", "linkedin"] as const) {
+      for (const publisher of publishers) {
         const n = state.posts.filter((p) => p.platform === publisher && p.text.includes(`${nonce} `)).length
         if (n > 1) duplicates += n - 1
       }
     }
+    // A second native video for one task: more finished videos on a platform than tasks posting one.
+    const nativeTasks = nonces.filter((nonce, k) => k % 2 === 1 && byNonce.has(nonce)).length
+    for (const publisher of ["facebook", "linkedin"] as const) {
+      const finished = state.uploads.filter((u) => u.platform === publisher && u.complete && !u.discarded).length
+      if (finished > nativeTasks) duplicates += finished - nativeTasks
+    }
     const orphans = Object.values(state.orphans).flat().length
+    const unannounced = Object.values(state.unannounced).flat().length
     const resent: Record<string, string> = {}
-    for (const host of ["youtube", "vimeo"] as const) {
+    for (const host of receivers) {
       const counters = state.counters[host]
       const holds = state.uploads.filter((u) => u.platform === host && !u.discarded).reduce((s, u) => s + u.bytes, 0)
       const beyond = counters.bodyBytes - counters.discardedBytes - holds
@@ -266,9 +309,9 @@ const main = async () => {
       `crash seed=${seed} kills=${killed} (${
         Object.entries(phases).map(([p, n]) => `${p}:${n}`).join(", ")
       }) resumes=${resumes} settle_waits=${settleWaits} tasks=${submitted} lost=${lost} duplicates=${duplicates} orphans=${orphans} ` +
-        `resent_beyond_discarded={youtube: ${resent.youtube}, vimeo: ${resent.vimeo}} file=${
-          (size / 1024 / 1024).toFixed(1)
-        }MiB time=${((Date.now() - started) / 1000).toFixed(0)}s\n`
+        `unannounced=${unannounced} resent_beyond_discarded={${
+          receivers.map((r) => `${r}: ${resent[r]}`).join(", ")
+        }} file=${(size / 1024 / 1024).toFixed(1)}MiB time=${((Date.now() - started) / 1000).toFixed(0)}s\n`
     )
     process.exitCode = lost > 0 || duplicates > 0 || orphans > 0 ? 1 : 0
   } finally {

@@ -184,6 +184,8 @@ export interface Sandbox {
     readonly platforms: Record<PlatformId, unknown>
     /** Per platform, the ids of videos created and neither completed nor deleted. */
     readonly orphans: Record<PlatformId, ReadonlyArray<string>>
+    /** Per platform, unfinished videos whose creation answer was lost: no request named them since. */
+    readonly unannounced: Record<PlatformId, ReadonlyArray<string>>
   }
   /** The live state object (uploads with their hashes, posts). */
   readonly raw: SandboxState
@@ -252,6 +254,9 @@ export const start = async (options: SandboxOptions = {}): Promise<Sandbox> => {
     /** Per platform, the ids of resources created and neither completed nor deleted. */
     orphans: Object.fromEntries(
       Object.entries(emulators).map(([id, e]) => [id, e.orphans?.() ?? []])
+    ) as Record<PlatformId, ReadonlyArray<string>>,
+    unannounced: Object.fromEntries(
+      Object.entries(emulators).map(([id, e]) => [id, e.unannounced?.() ?? []])
     ) as Record<PlatformId, ReadonlyArray<string>>,
     platforms: Object.fromEntries(
       Object.entries(emulators).map(([id, e]) => [id, e.snapshot()])

@@ -115,6 +115,35 @@ describe("Facebook native video", () => {
       assert.deepStrictEqual(sb.state().orphans.facebook, [])
     }).pipe(Effect.provide(Http)))
 
+  it.scopedLive("an unanswered delete of the abandoned video does not hold the upload: the new session goes on", () =>
+    Effect.gen(function*() {
+      const { dir, fb, sb } = yield* setup(256 * KiB, {
+        videoUpload: { retry: fastRetry, progressIntervalMillis: 0, requestTimeout: "1 second" }
+      })
+      const file = mediaFile(dir, 600 * KiB, 12)
+      const first = yield* hooks()
+      yield* Effect.exit(
+        fb.post({
+          ...ctx(file.media, first.upload),
+          upload: {
+            ...first.upload,
+            onSession: (s) =>
+              Effect.zipRight(first.upload.onSession(s), s.acknowledged > 0 ? Effect.interrupt : Effect.void)
+          }
+        })
+      )
+      const saved = (yield* Ref.get(first.sessions)).at(-1)!
+      sb.clock.advance(2 * 86_400_000)
+      // Facebook deletes the video but its answer never comes.
+      sb.inject({ platform: "facebook", route: "video.delete", action: { kind: "stall" } })
+      const second = yield* hooks(Option.some(saved))
+      const post = yield* fb.post(ctx(file.media, second.upload))
+      assert.notStrictEqual(post.postId, saved.videoId)
+      assert.strictEqual(storedOf(sb, post.postId)!.sha256, file.sha256)
+      assert.isTrue(videosOf(sb).find((v) => v.id === saved.videoId)!.deleted)
+      assert.strictEqual(sb.raw.counters.facebook.stalls, 1)
+    }).pipe(Effect.provide(Http)))
+
   it.scopedLive("a lost answer to finish is reconciled through the video: one post, and find adopts it", () =>
     Effect.gen(function*() {
       const { dir, fb, sb } = yield* setup()

@@ -16,6 +16,7 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import * as path from "node:path"
 import { MediaFile, type PostContext, type PostWait, UploadedVideo } from "../../src/Platform.js"
+import type { PlatformId } from "../../src/PlatformId.js"
 import * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { TaskId } from "../../src/TaskId.js"
 import { mediaFile } from "../hosts/helpers.js"
@@ -95,6 +96,21 @@ export const awaitSleep = (min: number, max: number, drifting?: Sandbox.Sandbox)
       yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 5)))
     }
     return yield* Effect.dieMessage(`no TestClock sleep between ${min} and ${max} ms was ever scheduled`)
+  })
+
+/**
+ * Waits until the sandbox has handled `n` requests of `platform` it never
+ * answers (the `stall` fault), so that the request's deadline is the sleep
+ * the TestClock holds. Bounded (30 s of real time) like `awaitSleep`.
+ */
+export const awaitStalls = (sb: Sandbox.Sandbox, platform: PlatformId, n: number): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + 30_000
+    while (Date.now() < deadline) {
+      if (sb.raw.counters[platform].stalls >= n) return
+      yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 5)))
+    }
+    return yield* Effect.dieMessage(`the sandbox never held ${n} stalled ${platform} requests`)
   })
 
 /** A loopback port nothing listens on (connections to it are refused). */

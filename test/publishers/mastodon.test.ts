@@ -14,7 +14,7 @@ import { MastodonMetadata } from "../../src/PublishRequest.js"
 import { countCharacters as emulatorCount, renderContent } from "../../src/sandbox/emulators/mastodon.js"
 import type * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { publisherContract } from "../contract/publisher.js"
-import { alignClocks, awaitSleep, context, Http, media, sandbox, type SandboxOptions } from "./helpers.js"
+import { alignClocks, awaitSleep, awaitStalls, context, Http, media, sandbox, type SandboxOptions } from "./helpers.js"
 
 const options = (sb: Sandbox.Sandbox, overrides: Partial<Mastodon.Options> = {}): Mastodon.Options => ({
   accessToken: Redacted.make(sb.credentials.mastodon.accessToken),
@@ -165,6 +165,62 @@ describe("Mastodon publisher", () => {
         `GET /api/v1/media/${upload!.id} 200`,
         "POST /api/v1/statuses 200"
       ])
+    }).pipe(Effect.provide(Http)))
+
+  it.scoped("a 503 on the attachment's upload and a drop on its processing read are retried after 1 s; one status", () =>
+    Effect.gen(function*() {
+      const { mastodon, sb } = yield* setup({ mastodon: { mediaPolls: 0 } })
+      sb.inject({ platform: "mastodon", route: "media", action: { kind: "status", status: 503 } })
+      sb.inject({ platform: "mastodon", route: "media.get", action: { kind: "drop", afterBytes: 0 } })
+      const fiber = yield* Effect.fork(
+        mastodon.post(context(status("Retried attachment", { attachVideo: true }), { media: sample }))
+      )
+      for (let i = 0; i < 2; i++) {
+        yield* awaitSleep(1_000, 1_000)
+        yield* TestClock.adjust(1_000)
+      }
+      const post = yield* Fiber.join(fiber)
+      const [upload] = sb.state().uploads.filter((u) => u.platform === "mastodon")
+      expect(requests(sb).map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual([
+        "GET /api/v2/instance 200",
+        "POST /api/v2/media 503",
+        "POST /api/v2/media 202",
+        `GET /api/v1/media/${upload!.id} dropped`,
+        `GET /api/v1/media/${upload!.id} 200`,
+        "POST /api/v1/statuses 200"
+      ])
+      expect((stored(sb)[0]!.extra as { mediaIds: Array<string> }).mediaIds).toEqual([upload!.id])
+      expect(stored(sb).map((p) => p.id)).toEqual([post.postId])
+    }).pipe(Effect.provide(Http)))
+
+  it.scoped("an attachment upload or processing read never answered ends at its deadline and is sent again", () =>
+    Effect.gen(function*() {
+      const { mastodon, sb } = yield* setup({ mastodon: { mediaPolls: 0 } }, { requestTimeout: "10 seconds" })
+      sb.inject({ platform: "mastodon", route: "media", action: { kind: "stall" } })
+      sb.inject({ platform: "mastodon", route: "media.get", action: { kind: "stall" } })
+      const fiber = yield* Effect.fork(
+        mastodon.post(context(status("Stalled twice", { attachVideo: true }), { media: sample }))
+      )
+      yield* awaitStalls(sb, "mastodon", 1)
+      // The upload's deadline is the request deadline plus the file's time at 100 kB/s.
+      const deadline = 10_000 + sample.size / 100
+      yield* TestClock.adjust(deadline - 1)
+      expect(sb.raw.log.filter((e) => e.path === "/api/v2/media")).toHaveLength(1)
+      yield* TestClock.adjust(1)
+      yield* awaitSleep(1_000, 1_000)
+      yield* TestClock.adjust(1_000)
+      // The second upload is answered; its processing read is not, until its deadline.
+      yield* awaitStalls(sb, "mastodon", 2)
+      yield* TestClock.adjust(10_000)
+      yield* awaitSleep(1_000, 1_000)
+      yield* TestClock.adjust(1_000)
+      const post = yield* Fiber.join(fiber)
+      const uploads = sb.state().uploads.filter((u) => u.platform === "mastodon")
+      expect(uploads).toHaveLength(2)
+      // The stalled upload was stored too: it stays unattached; the status carries the second.
+      expect((stored(sb)[0]!.extra as { mediaIds: Array<string> }).mediaIds).toEqual([uploads[1]!.id])
+      expect(statusRequests(sb)).toHaveLength(1)
+      expect(stored(sb).map((p) => p.id)).toEqual([post.postId])
     }).pipe(Effect.provide(Http)))
 
   it.scoped("the account's status limit (429 with X-RateLimit-Reset 3 hours on, no Retry-After): rate_limited, not held", () =>

@@ -15,7 +15,7 @@ import type * as Sandbox from "../../src/sandbox/Sandbox.js"
 import { TaskId } from "../../src/TaskId.js"
 import { layerMemory as storeLayerMemory, TaskStore } from "../../src/TaskStore.js"
 import { publisherContract } from "../contract/publisher.js"
-import { alignClocks, awaitSleep, context, Http, media, sandbox, type SandboxOptions } from "./helpers.js"
+import { alignClocks, awaitSleep, awaitStalls, context, Http, media, sandbox, type SandboxOptions } from "./helpers.js"
 
 const options = (sb: Sandbox.Sandbox, overrides: Partial<Threads.Options> = {}): Threads.Options => ({
   accessToken: Redacted.make(sb.credentials.threads.accessToken),
@@ -68,7 +68,7 @@ describe("Threads publisher", () => {
 
   it.scoped("a container IN_PROGRESS is polled once a minute (TestClock) until FINISHED, then published", () =>
     Effect.gen(function*() {
-      const { sb, threads } = yield* setup({ threads: { containerPolls: 2 } })
+      const { sb, threads } = yield* setup({ threads: { containerPolls: 2 } }, { requestTimeout: "10 seconds" })
       const fiber = yield* Effect.fork(threads.post(context(text("processing first"))))
       for (let i = 0; i < 2; i++) {
         yield* awaitSleep(60_000, 60_000)
@@ -82,7 +82,7 @@ describe("Threads publisher", () => {
 
   it.scoped("a container still IN_PROGRESS after 5 minutes: timeout, nothing published", () =>
     Effect.gen(function*() {
-      const { sb, threads } = yield* setup({ threads: { containerPolls: 100 } })
+      const { sb, threads } = yield* setup({ threads: { containerPolls: 100 } }, { requestTimeout: "10 seconds" })
       const fiber = yield* Effect.fork(Effect.flip(threads.post(context(text("never ready")))))
       for (let i = 0; i < 5; i++) {
         yield* awaitSleep(60_000, 60_000)
@@ -131,6 +131,46 @@ describe("Threads publisher", () => {
       expect(containerRequests(sb)).toHaveLength(2)
       expect(publishRequests(sb)).toHaveLength(1)
       expect(stored(sb)).toHaveLength(1)
+    }).pipe(Effect.provide(Http)))
+
+  it.scoped("a 503 or a drop on the container's status read is read again after 1 s, then one post", () =>
+    Effect.gen(function*() {
+      const { sb, threads } = yield* setup()
+      sb.inject({ platform: "threads", route: "object", action: { kind: "status", status: 503 } })
+      sb.inject({ platform: "threads", route: "object", skip: 1, action: { kind: "drop", afterBytes: 0 } })
+      const fiber = yield* Effect.fork(threads.post(context(text("read again"))))
+      yield* awaitSleep(1_000, 1_000)
+      yield* TestClock.adjust(1_000)
+      yield* awaitSleep(2_000, 2_000)
+      yield* TestClock.adjust(2_000)
+      const post = yield* Fiber.join(fiber)
+      expect(statusReads(sb)).toHaveLength(3)
+      expect(containerRequests(sb)).toHaveLength(1)
+      expect(stored(sb).map((p) => p.id)).toEqual([post.postId])
+    }).pipe(Effect.provide(Http)))
+
+  it.scoped("a container or a status read never answered ends at the request deadline; both are made again", () =>
+    Effect.gen(function*() {
+      const { sb, threads } = yield* setup({}, { requestTimeout: "10 seconds" })
+      // Both are handled and never answered (the connection stays open).
+      sb.inject({ platform: "threads", route: "containers", action: { kind: "stall" } })
+      sb.inject({ platform: "threads", route: "object", action: { kind: "stall" } })
+      const fiber = yield* Effect.fork(threads.post(context(text("never answered"))))
+      yield* awaitStalls(sb, "threads", 1)
+      yield* TestClock.adjust(10_000)
+      // The container is created again after 1 s (one made by an unanswered request is never published).
+      yield* awaitSleep(1_000, 1_000)
+      yield* TestClock.adjust(1_000)
+      yield* awaitStalls(sb, "threads", 2)
+      yield* TestClock.adjust(10_000)
+      // The status is read again after 1 s; that read is answered.
+      yield* awaitSleep(1_000, 1_000)
+      yield* TestClock.adjust(1_000)
+      const post = yield* Fiber.join(fiber)
+      expect(statusReads(sb)).toHaveLength(2)
+      expect(containerRequests(sb)).toHaveLength(2)
+      expect(publishRequests(sb)).toHaveLength(1)
+      expect(stored(sb).map((p) => p.id)).toEqual([post.postId])
     }).pipe(Effect.provide(Http)))
 
   it.scoped("a publish answer lost while the container is PUBLISHED but the post not listed: unknown, not re-sent", () =>

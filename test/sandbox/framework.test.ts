@@ -227,6 +227,15 @@ describe("fault queueing", () => {
     expect(faults.take("vimeo", "upload", "PUT")).toEqual([])
     expect(kinds(faults.take("youtube", "upload", "PUT"))).toEqual(["status"])
   })
+
+  it("skip lets that many matching requests through first, then applies `times` times", () => {
+    const faults = new FaultEngine()
+    faults.add({ platform: "facebook", route: "videos", skip: 2, times: 2, action: { kind: "status", status: 500 } })
+    const statuses = () => faults.take("facebook", "videos", "POST").map((a) => a.kind)
+    // Other routes do not count towards the skip.
+    expect(faults.take("facebook", "feed", "POST")).toEqual([])
+    expect([statuses(), statuses(), statuses(), statuses(), statuses()]).toEqual([[], [], ["status"], ["status"], []])
+  })
 })
 
 describe("random faults", () => {
@@ -287,5 +296,9 @@ describe("fault rule validation", () => {
     expect(() => parseFaultRule({ platform: "x", action: { kind: "status", status: 99 } })).toThrow(/action.status/)
     expect(() => parseFaultRule({ platform: "x", times: 0, action: { kind: "latency", millis: 1 } })).toThrow(/times/)
     expect(parseFaultRule({ platform: "x", times: null, action: { kind: "latency", millis: 1 } }).times).toBe(Infinity)
+    expect(() => parseFaultRule({ platform: "x", skip: -1, action: { kind: "latency", millis: 1 } })).toThrow(
+      /skip must be a non-negative integer/
+    )
+    expect(parseFaultRule({ platform: "x", skip: 3, action: { kind: "stall" } }).skip).toBe(3)
   })
 })

@@ -170,6 +170,37 @@ layer(Sandbox.layer())("linkedin emulator", (it) => {
 })
 
 describe("linkedin emulator, configured", () => {
+  it.scoped("a video whose initializeUpload answer was lost is unannounced, not an orphan, until a request names it", () =>
+    Effect.gen(function*() {
+      const sb = yield* Sandbox.make({ linkedin: { videoPartBytes: 100 * 1024 } })
+      const initialize = Effect.promise(() =>
+        request(`${sb.urls.linkedin}/rest/videos?action=initializeUpload`, {
+          method: "POST",
+          headers: headersFor(sb),
+          body: JSON.stringify({
+            initializeUploadRequest: { owner: sb.credentials.linkedin.authorUrn, fileSizeBytes: 200 * 1024 }
+          })
+        }).then((reply) => reply.json.value.video as string, () => undefined)
+      )
+      // Handled, answer lost.
+      sb.inject({ platform: "linkedin", route: "videos.initialize", action: { kind: "drop", afterBytes: 1_000_000 } })
+      assert.isUndefined(yield* initialize)
+      const known = yield* initialize
+      assert.isString(known)
+      const [lost] = sb.state().unannounced.linkedin
+      assert.notStrictEqual(lost, known)
+      assert.deepStrictEqual(sb.state().orphans.linkedin, [])
+      // The client learns `known` and sends its first part only: an orphan once it is abandoned.
+      yield* Effect.promise(() =>
+        request(`${sb.urls.linkedin}/upload/videos/${encodeURIComponent(known!)}/parts/0`, {
+          method: "PUT",
+          body: Buffer.alloc(100 * 1024)
+        })
+      )
+      assert.deepStrictEqual(sb.state().orphans.linkedin, [known!])
+      assert.deepStrictEqual(sb.state().unannounced.linkedin, [lost])
+    }))
+
   it.scoped("the daily per-member limit gives 429; the next UTC day resets it", () =>
     Effect.gen(function*() {
       const sb = yield* Sandbox.make({

@@ -474,6 +474,22 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
           })
       })
 
+    /**
+     * Removes the resource of an abandoned session within `requestTimeout`: an unanswered removal must not
+     * hold the upload (the host may still have done it; if not, the note says so).
+     */
+    const abandonSession = (target: Target): Effect.Effect<string | undefined> =>
+      protocol.abandon === undefined ? Effect.succeed(undefined) : protocol.abandon(target).pipe(
+        Effect.timeoutTo({
+          duration: requestTimeout,
+          onSuccess: (note) => note,
+          onTimeout: () =>
+            `${name} did not answer the removal of the abandoned upload${
+              target.videoId === undefined ? "" : ` (video ${target.videoId})`
+            } within ${Duration.format(requestTimeout)}`
+        })
+      )
+
     /** A request carrying bytes, abandoned after `idleTimeout` without a byte written or an answer. */
     const watched = <B>(step: Effect.Effect<B, PlatformError | Transient>) =>
       Effect.gen(function*() {
@@ -520,8 +536,8 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
       if (Option.isSome(options.resume) && options.resume.value.uri.length > 0) {
         note = options.restartNote ?? "saved session does not match this file, starting a new session"
         const previous = options.resume.value
-        if (previous.host === host && previous.uri.length > 0 && protocol.abandon !== undefined) {
-          const done = yield* protocol.abandon({
+        if (previous.host === host && previous.uri.length > 0) {
+          const done = yield* abandonSession({
             uri: previous.uri,
             videoId: previous.videoId,
             videoUrl: previous.videoUrl
@@ -621,10 +637,8 @@ export const run = <A>(options: RunOptions<A>): Effect.Effect<A, PlatformError, 
         }
         case "Expired": {
           note = "upload session expired, restarting from byte 0 with a new session"
-          if (protocol.abandon !== undefined) {
-            const done = yield* protocol.abandon(target!)
-            if (done !== undefined) note = `${note}; ${done}`
-          }
+          const done = yield* abandonSession(target!)
+          if (done !== undefined) note = `${note}; ${done}`
           yield* createSession
           needQuery = false
           continue

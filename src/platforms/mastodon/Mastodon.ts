@@ -93,6 +93,20 @@ export const mediaPollPolicy: Schedule.Schedule<unknown> = Schedule.exponential(
 )
 
 /**
+ * Retries of the video's upload and of its processing reads when the instance
+ * could not be reached or answered `5xx` (or nothing): 1 s, 2 s, 4 s. Neither
+ * posts anything; an attachment made by a lost answer stays unattached (the
+ * instance removes those).
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const mediaRetryPolicy: Schedule.Schedule<[Duration.Duration, number]> = Schedule.exponential(
+  "1 second",
+  2
+).pipe(Schedule.intersect(Schedule.recurs(3)))
+
+/**
  * The `Idempotency-Key` of a task's status: the same for every attempt and
  * every run of the task, so that Mastodon folds them into one status.
  *
@@ -119,7 +133,10 @@ export interface Options {
   readonly maxAttempts?: number | undefined
   /** A rate-limit wait longer than this fails the task with `rate_limited` instead (default 16 minutes). */
   readonly maxRateLimitWait?: Duration.DurationInput | undefined
-  /** A status request unanswered for this long has an unknown outcome (default 60 seconds). */
+  /**
+   * A status request unanswered for this long has an unknown outcome; every other request fails after it
+   * (the video's upload after it plus the file's time at 100 kB/s). Default 60 seconds.
+   */
   readonly requestTimeout?: Duration.DurationInput | undefined
   /** See `Publisher.settleMillis` (default `settleTime`, 3 minutes). */
   readonly settleTime?: Duration.DurationInput | undefined
@@ -266,11 +283,24 @@ export const make = (options: Options): Effect.Effect<Publisher<MastodonMetadata
       )
     }
 
-    /** A request that creates no status: its failures map to plain errors. */
-    const call = (request: HttpClientRequest.HttpClientRequest, what: string) =>
+    /**
+     * A request that creates no status: its failures map to plain errors. It has the request deadline
+     * (`timeoutMillis`, by default the post request's): a request handled but never answered must not
+     * hold the task forever.
+     */
+    const call = (request: HttpClientRequest.HttpClientRequest, what: string, timeoutMillis = policy.timeoutMillis) =>
       Effect.gen(function*() {
         const answer = yield* send(request).pipe(
-          Effect.mapError((e) => PostOnce.transportError("mastodon", e, what))
+          Effect.mapError((e) => PostOnce.transportError("mastodon", e, what)),
+          Effect.timeoutFail({
+            duration: Duration.millis(timeoutMillis),
+            onTimeout: () =>
+              new PlatformUnavailable({
+                platform: "mastodon",
+                reason: "timeout",
+                description: `${what}: no answer within ${Math.round(timeoutMillis / 1000)} s`
+              })
+          })
         )
         if (answer.status >= 400) {
           return yield* Effect.fail(classify(answer, yield* Clock.currentTimeMillis, what).error)
@@ -414,8 +444,10 @@ export const make = (options: Options): Effect.Effect<Publisher<MastodonMetadata
         )
         const answer = yield* call(
           HttpClientRequest.post("/api/v2/media").pipe(HttpClientRequest.setBody(multipart(bytes, media))),
-          "uploading the video"
-        )
+          "uploading the video",
+          // The deadline plus the time the file takes at 100 kB/s: a slow link is not cut, a dead one is.
+          policy.timeoutMillis + media.size / 100
+        ).pipe(Effect.retry({ schedule: mediaRetryPolicy, while: (e) => e._tag === "PlatformUnavailable" }))
         const first = asRecord(answer.body)
         const id = first?.id
         if (typeof id !== "string") {
@@ -431,6 +463,7 @@ export const make = (options: Options): Effect.Effect<Publisher<MastodonMetadata
           HttpClientRequest.get(`/api/v1/media/${encodeURIComponent(id)}`),
           "reading the video's processing state"
         ).pipe(
+          Effect.retry({ schedule: mediaRetryPolicy, while: (e) => e._tag === "PlatformUnavailable" }),
           Effect.map((a) => a.status === 200 && typeof asRecord(a.body)?.url === "string"),
           Effect.repeat(
             mediaPollPolicy.pipe(Schedule.whileInput((done: boolean) => !done), Schedule.passthrough)
@@ -505,7 +538,18 @@ export const make = (options: Options): Effect.Effect<Publisher<MastodonMetadata
 
     const retract = Effect.fn("Mastodon.retract")(function*(published: PublishedPost) {
       const answer = yield* send(HttpClientRequest.del(`/api/v1/statuses/${encodeURIComponent(published.postId)}`))
-        .pipe(Effect.mapError((e) => PostOnce.transportError("mastodon", e, "deleting the status")))
+        .pipe(
+          Effect.mapError((e) => PostOnce.transportError("mastodon", e, "deleting the status")),
+          Effect.timeoutFail({
+            duration: Duration.millis(policy.timeoutMillis),
+            onTimeout: () =>
+              new PlatformUnavailable({
+                platform: "mastodon",
+                reason: "timeout",
+                description: `deleting the status: no answer within ${Math.round(policy.timeoutMillis / 1000)} s`
+              })
+          })
+        )
       if (answer.status === 404) return "gone" as const
       if (answer.status >= 400) {
         return yield* Effect.fail(classify(answer, yield* Clock.currentTimeMillis, "deleting the status").error)

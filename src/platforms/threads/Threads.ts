@@ -138,7 +138,10 @@ export interface Options {
   readonly maxAttempts?: number | undefined
   /** A rate-limit wait longer than this fails the task with `rate_limited` instead (default 16 minutes). */
   readonly maxRateLimitWait?: Duration.DurationInput | undefined
-  /** A publish request unanswered for this long has an unknown outcome (default 60 seconds). */
+  /**
+   * A publish request unanswered for this long has an unknown outcome; the container is created again,
+   * a status read or a search fails (default 60 seconds).
+   */
   readonly requestTimeout?: Duration.DurationInput | undefined
   /** See `Publisher.settleMillis` (default `settleTime`, 5 minutes). */
   readonly settleTime?: Duration.DurationInput | undefined
@@ -287,11 +290,24 @@ export const make = (options: Options): Effect.Effect<Publisher<ThreadsMetadata>
         return issues as ReadonlyArray<Issue>
       })
 
+    /**
+     * The request deadline for the requests `postOnce` does not bound (the container, its status, the
+     * search, the delete): a request handled but never answered must not hold the task forever.
+     */
+    const unanswered = (what: string) =>
+      new PlatformUnavailable({
+        platform: "threads",
+        reason: "timeout",
+        description: `${what}: no answer within ${Math.round(policy.timeoutMillis / 1000)} s`
+      })
+    const deadline = Duration.millis(policy.timeoutMillis)
+
     /** A read (search, status): its failures create nothing, so they map to plain errors. */
     const read = (request: HttpClientRequest.HttpClientRequest, what: string) =>
       Effect.gen(function*() {
         const answer = yield* send(request).pipe(
-          Effect.mapError((e) => PostOnce.transportError("threads", e, what))
+          Effect.mapError((e) => PostOnce.transportError("threads", e, what)),
+          Effect.timeoutFail({ duration: deadline, onTimeout: () => unanswered(what) })
         )
         if (answer.status >= 400) {
           return yield* Effect.fail(classify(answer, yield* Clock.currentTimeMillis, what).error)
@@ -345,7 +361,14 @@ export const make = (options: Options): Effect.Effect<Publisher<ThreadsMetadata>
           HttpClientRequest.post(`/${user}/threads`).pipe(
             HttpClientRequest.bodyUrlParams({ media_type: "TEXT", text })
           )
-        ).pipe(Effect.mapError((e) => PostOnce.classifyPostTransport("threads", e)))
+        ).pipe(
+          Effect.mapError((e) => PostOnce.classifyPostTransport("threads", e)),
+          // A container made by an unanswered request is never published: creating one again is harmless.
+          Effect.timeoutFail({
+            duration: deadline,
+            onTimeout: () => PostOnce.unknown(unanswered("creating the post's container"))
+          })
+        )
         if (answer.status >= 200 && answer.status < 300) {
           const id = asRecord(answer.body)?.id
           if (typeof id === "string" && id !== "") return id
@@ -370,6 +393,8 @@ export const make = (options: Options): Effect.Effect<Publisher<ThreadsMetadata>
     const awaitContainer = (id: string): Effect.Effect<void, PlatformError> =>
       Effect.gen(function*() {
         const last = yield* containerStatus(id).pipe(
+          // A read: safe to repeat when Threads is briefly unavailable (same schedule as the container's creation).
+          Effect.retry({ schedule: containerCreatePolicy, while: (e) => e._tag === "PlatformUnavailable" }),
           Effect.repeat(
             containerPollPolicy.pipe(
               Schedule.whileInput((s: ContainerStatus) => s.status === "IN_PROGRESS"),
@@ -534,7 +559,8 @@ export const make = (options: Options): Effect.Effect<Publisher<ThreadsMetadata>
     // Medusa was built from; Meta's changelog lists it. An unknown id is taken as already deleted.
     const retract = Effect.fn("Threads.retract")(function*(published: PublishedPost) {
       const answer = yield* send(HttpClientRequest.del(`/${encodeURIComponent(published.postId)}`)).pipe(
-        Effect.mapError((e) => PostOnce.transportError("threads", e, "deleting the post"))
+        Effect.mapError((e) => PostOnce.transportError("threads", e, "deleting the post")),
+        Effect.timeoutFail({ duration: deadline, onTimeout: () => unanswered("deleting the post") })
       )
       const graph = parseGraphError(answer.body)
       if (answer.status === 404 || graph?.subcode === 33) return "gone" as const

@@ -582,6 +582,8 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     title: string | undefined
     published: boolean
     deleted: boolean
+    /** A request named it after its creation (the client learned its ids). */
+    announced: boolean
   }
   const videos = new Map<string, FbVideo>()
   const chunkBytes = Math.max(1, options.videoChunkBytes ?? 4 * 1024 * 1024)
@@ -599,6 +601,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
 
   const sessionOf = (ctx: RequestContext, sessionId: string | undefined): FbVideo | undefined => {
     const video = [...videos.values()].find((v) => v.sessionId === sessionId && !v.deleted)
+    if (video !== undefined) video.announced = true
     if (video === undefined) {
       graphError(ctx, 100, { error_subcode: 1363030 }, "(#100) The upload session does not exist or has expired")
       return undefined
@@ -630,6 +633,9 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     } else {
       p = await params(ctx)
     }
+    // A chunk is kept whole (or its acknowledged prefix) by a transfer that succeeds; any other answer throws
+    // it away. Counted as thrown away here; the transfer takes back what it keeps.
+    env.state.counters.facebook.discardedBytes += chunk?.length ?? 0
     if (!guard(ctx, tokenOf(ctx.req, p))) return
     const page = ctx.params.page!
     if (!isPage(page, tokenOf(ctx.req, p))) return unknownObject(ctx, page, "post")
@@ -660,7 +666,8 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
           description: undefined,
           title: undefined,
           published: false,
-          deleted: false
+          deleted: false,
+          announced: false
         }
         videos.set(id, video)
         return ok(ctx, { upload_session_id: sessionId, video_id: id, ...offsets(video) })
@@ -671,7 +678,6 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
         const start = Number(p.get("start_offset"))
         const data = chunk ?? Buffer.alloc(0)
         if (start !== video.upload.bytes || start + data.length > video.size) {
-          env.state.counters.facebook.discardedBytes += data.length
           return graphError(
             ctx,
             100,
@@ -685,7 +691,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
           commitBytes(video.upload, data.subarray(0, keep))
           video.upload.requests += 1
         }
-        env.state.counters.facebook.discardedBytes += data.length - keep
+        env.state.counters.facebook.discardedBytes -= keep
         if (video.upload.bytes === video.size && !video.upload.complete) completeUpload(video.upload)
         return ok(ctx, offsets(video))
       }
@@ -724,6 +730,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     const p = await params(ctx)
     if (!guard(ctx, tokenOf(ctx.req, p))) return
     const video = videos.get(ctx.params.video!)
+    if (video !== undefined) video.announced = true
     if (video === undefined || video.deleted) return unknownObject(ctx, ctx.params.video!, "get")
     const all: Record<string, unknown> = {
       id: video.id,
@@ -742,6 +749,7 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
     const p = await params(ctx)
     if (!guard(ctx, tokenOf(ctx.req, p))) return
     const video = videos.get(ctx.params.video!)
+    if (video !== undefined) video.announced = true
     if (video === undefined || video.deleted) return unknownObject(ctx, ctx.params.video!, "delete")
     video.deleted = true
     if (!video.upload.complete) {
@@ -773,7 +781,8 @@ export const makeFacebook = (env: EmulatorEnv): Emulator => {
       { name: "video", method: "GET", path: new RegExp(`^/${V}/(?<video>\\d+)$`), handler: getVideo },
       { name: "video.delete", method: "DELETE", path: new RegExp(`^/${V}/(?<video>\\d+)$`), handler: deleteVideo }
     ],
-    orphans: () => [...videos.values()].filter((v) => !v.published && !v.deleted).map((v) => v.id),
+    orphans: () => [...videos.values()].filter((v) => !v.published && !v.deleted && v.announced).map((v) => v.id),
+    unannounced: () => [...videos.values()].filter((v) => !v.published && !v.deleted && !v.announced).map((v) => v.id),
     errorResponse: render,
     seedPost: ({ at, link, text }) =>
       store({ page: creds.pageId, message: text, link, createdTime: at, scheduledAt: undefined, published: true }),

@@ -413,6 +413,8 @@ export const makeLinkedIn = (env: EmulatorEnv): Emulator => {
     readonly upload: StoredUpload
     readonly parts: Array<{ readonly first: number; readonly last: number; etag: string | undefined }>
     status: "WAITING_UPLOAD" | "AVAILABLE"
+    /** A request named it after its creation (the client learned its URN). */
+    announced: boolean
   }
   const videos = new Map<string, LiVideo>()
   const partBytes = Math.max(1, options.videoPartBytes ?? 4 * 1024 * 1024)
@@ -451,7 +453,8 @@ export const makeLinkedIn = (env: EmulatorEnv): Emulator => {
       token: parts.length > 1 ? `token-${videoCounter}` : "",
       upload,
       parts,
-      status: "WAITING_UPLOAD"
+      status: "WAITING_UPLOAD",
+      announced: false
     }
     videos.set(urn, video)
     return ctx.send(200, {
@@ -473,6 +476,7 @@ export const makeLinkedIn = (env: EmulatorEnv): Emulator => {
     const video = videos.get(decodeURIComponent(ctx.params.urn!))
     const index = Number(ctx.params.part)
     const part = video?.parts[index]
+    if (video !== undefined) video.announced = true
     if (video === undefined || part === undefined) return fail(ctx, 404, "No such upload URL")
     const data = await ctx.readBody()
     if (data.length !== part.last - part.first + 1) {
@@ -504,6 +508,7 @@ export const makeLinkedIn = (env: EmulatorEnv): Emulator => {
     const request = body?.finalizeUploadRequest
     const video = videos.get(String(request?.video))
     if (video === undefined) return fail(ctx, 404, `No video ${String(request?.video)}`)
+    video.announced = true
     const ids = request?.uploadedPartIds
     const expected = video.parts.map((p) => p.etag)
     if (!Array.isArray(ids) || ids.length !== expected.length || ids.some((id, i) => id !== expected[i])) {
@@ -522,13 +527,15 @@ export const makeLinkedIn = (env: EmulatorEnv): Emulator => {
   const getVideo = (ctx: RequestContext) => {
     if (!guard(ctx)) return
     const video = videos.get(decodeURIComponent(ctx.params.urn!))
+    if (video !== undefined) video.announced = true
     if (video === undefined) return fail(ctx, 404, "Not Found")
     return ctx.send(200, { id: video.urn, owner: video.owner, status: video.status })
   }
 
   return {
     platform: "linkedin",
-    orphans: () => [...videos.values()].filter((v) => v.status !== "AVAILABLE").map((v) => v.urn),
+    orphans: () => [...videos.values()].filter((v) => v.status !== "AVAILABLE" && v.announced).map((v) => v.urn),
+    unannounced: () => [...videos.values()].filter((v) => v.status !== "AVAILABLE" && !v.announced).map((v) => v.urn),
     routes: [
       { name: "videos.initialize", method: "POST", path: "/rest/videos", handler: initialize },
       {

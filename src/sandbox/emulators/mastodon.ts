@@ -345,7 +345,11 @@ export const makeMastodon = (env: EmulatorEnv): Emulator => {
       size += c.length
       if (size <= mediaSizeLimit + 64 * 1024) chunks.push(c)
     })
-    if (result.dropped) return
+    if (result.dropped) {
+      // An attachment is stored whole or not at all.
+      env.state.counters.mastodon.discardedBytes += result.bytes
+      return
+    }
     if (size > mediaSizeLimit + 64 * 1024) {
       return ctx.fail(422, { message: `Validation failed: File file size must be less than ${mediaSizeLimit} bytes` })
     }

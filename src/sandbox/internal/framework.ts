@@ -69,6 +69,12 @@ export interface FaultRule {
   readonly method?: string | undefined
   /** How many matching requests it applies to (default 1). `Infinity` for all. */
   readonly times?: number | undefined
+  /**
+   * Matching requests it lets through before it applies (default 0): reaches
+   * a later step of a route that serves several (an upload's later chunk, its
+   * finish).
+   */
+  readonly skip?: number | undefined
   readonly action: FaultAction
 }
 
@@ -215,11 +221,19 @@ export const parseFaultRule = (input: unknown): FaultRule => {
     }
     times = r.times
   }
+  if (
+    r.skip !== undefined && (typeof r.skip !== "number" || !Number.isInteger(r.skip) || r.skip < 0)
+  ) {
+    return invalid(
+      `skip must be a non-negative integer (matching requests let through first); got ${JSON.stringify(r.skip)}`
+    )
+  }
   return {
     platform,
     ...(r.route !== undefined ? { route: r.route as string } : {}),
     ...(r.method !== undefined ? { method: r.method as string } : {}),
     ...(times !== undefined ? { times } : {}),
+    ...(r.skip !== undefined && r.skip > 0 ? { skip: r.skip as number } : {}),
     action: parseFaultAction(r.action)
   }
 }
@@ -776,6 +790,13 @@ export interface Emulator {
    * videos created and neither completed nor deleted (their ids).
    */
   readonly orphans?: (() => ReadonlyArray<string>) | undefined
+  /**
+   * Videos created and left unfinished that no request named after their
+   * creation: its answer was lost, so the client never learned their ids and
+   * could neither go on with them nor delete them (platforms without a
+   * listing of unfinished videos). Not in `orphans`.
+   */
+  readonly unannounced?: (() => ReadonlyArray<string>) | undefined
 }
 
 /** What every emulator factory receives. @internal */
@@ -793,11 +814,11 @@ const answerKinds: ReadonlySet<string> = new Set(["status", "rateLimit", "stall"
 
 /** @internal */
 export class FaultEngine {
-  private rules: Array<{ rule: FaultRule; remaining: number }> = []
+  private rules: Array<{ rule: FaultRule; remaining: number; skip: number }> = []
   private random: Array<{ spec: RandomFaults; next: () => number }> = []
 
   add(rule: FaultRule): void {
-    this.rules.push({ rule, remaining: rule.times ?? 1 })
+    this.rules.push({ rule, remaining: rule.times ?? 1, skip: rule.skip ?? 0 })
   }
 
   addRandom(spec: RandomFaults): void {
@@ -821,6 +842,10 @@ export class FaultEngine {
       if (rule.platform !== platform) continue
       if (rule.route !== undefined && rule.route !== route) continue
       if (rule.method !== undefined && rule.method.toUpperCase() !== method) continue
+      if (entry.skip > 0) {
+        entry.skip -= 1
+        continue
+      }
       const kind = answerKinds.has(rule.action.kind) ? "answer" : rule.action.kind
       if (kinds.has(kind)) continue
       kinds.add(kind)
@@ -840,8 +865,10 @@ export class FaultEngine {
 
   toJSON() {
     return {
-      rules: this.rules.map(({ remaining, rule }) => ({
+      rules: this.rules.map(({ remaining, rule, skip }) => ({
         ...rule,
+        // What is left to let through, for a rule that had some.
+        ...(rule.skip !== undefined ? { skip } : {}),
         times: rule.times === Infinity ? null : rule.times,
         remaining: remaining === Infinity ? null : remaining
       })),
