@@ -202,6 +202,14 @@ export interface HostLimits {
 /** Videos the sandbox holds that were created and neither completed nor deleted. */
 export const orphans = (sb: Sandbox.Sandbox, id: PlatformId): ReadonlyArray<string> => sb.state().orphans[id]
 
+/**
+ * Unfinished videos no request named after their creation (the sandbox's
+ * `unannounced`: Facebook's and LinkedIn's, whose creation answer a client
+ * can lose with no way to find the video again).
+ */
+export const unannounced = (sb: Sandbox.Sandbox, id: PlatformId): ReadonlyArray<string> =>
+  sb.state().unannounced[id] ?? []
+
 const KiB = 1024
 const MiB = 1024 * KiB
 
@@ -391,7 +399,11 @@ export const hostContract = <M>(platform: HostCase<M>): void => {
         const notes = (yield* Ref.get(rec.progress)).flatMap((p) => p.note ? [p.note] : [])
         assert.isTrue(notes.some((n) => n.includes("expired")))
         // The first session's resource is reused or deleted, and the note says so when deleted.
-        assert.lengthOf(orphans(sb, platform.id), platform.deletesExpired === false ? 1 : 0)
+        // (An expiry injected before the first byte request leaves the first video unnamed after its creation.)
+        assert.lengthOf(
+          [...orphans(sb, platform.id), ...unannounced(sb, platform.id)],
+          platform.deletesExpired === false ? 1 : 0
+        )
         if (platform.sessionNamesVideo) {
           assert.isTrue(notes.some((n) => n.includes(`deleted the unfinished`) && n.includes(sessions[0]!.videoId!)))
         }
@@ -526,7 +538,8 @@ export const hostContract = <M>(platform: HostCase<M>): void => {
           const sessions = yield* Ref.get(rec.sessions)
           assert.strictEqual(platform.stored(sb, sessions.at(-1)!)?.sha256, file.sha256)
           assert.strictEqual(sb.state().counters[platform.id].stalls, platform.offsetQuery === undefined ? 2 : 3)
-          assert.lengthOf(orphans(sb, platform.id), expectedOrphans(1))
+          assert.deepStrictEqual(orphans(sb, platform.id), [])
+          assert.lengthOf(unannounced(sb, platform.id), expectedOrphans(1))
         }),
       20_000
     )
@@ -571,7 +584,8 @@ export const hostContract = <M>(platform: HostCase<M>): void => {
         const video = yield* host.upload(yield* context(file.media, meta, rec))
         assert.isString(video.videoId)
         assert.strictEqual(platform.stored(sb, (yield* Ref.get(rec.sessions)).at(-1)!)?.sha256, file.sha256)
-        assert.lengthOf(orphans(sb, platform.id), expectedOrphans(1))
+        assert.deepStrictEqual(orphans(sb, platform.id), [])
+        assert.lengthOf(unannounced(sb, platform.id), expectedOrphans(1))
       }))
 
     it.scopedLive("resumes a saved session after the uploading fiber was interrupted", () =>
