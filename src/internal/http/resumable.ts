@@ -19,7 +19,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import type { PostWait } from "../../Platform.js"
+import type { MediaFile, MediaUpload, PostWait } from "../../Platform.js"
 import { UploadProgress, UploadSession } from "../../Platform.js"
 import type { PlatformId } from "../../PlatformId.js"
 import { displayName } from "../../PlatformId.js"
@@ -154,6 +154,16 @@ export interface Limits {
 /** How a publisher uploads a native video: the hosts' limits, retry policy and progress rate. @internal */
 export interface VideoUploadOptions extends Limits {
   readonly retry?: RetryOptions | undefined
+  readonly progressIntervalMillis?: number | undefined
+}
+
+/** What a publisher's native video upload runs with: the file, the task's upload hooks, and its policy. @internal */
+export interface NativeUploadOptions {
+  readonly media: MediaFile
+  readonly upload: MediaUpload
+  readonly onWait?: ((wait: PostWait) => Effect.Effect<void>) | undefined
+  readonly retryPolicy: Schedule.Schedule<unknown, Transient>
+  readonly limits?: Limits | undefined
   readonly progressIntervalMillis?: number | undefined
 }
 

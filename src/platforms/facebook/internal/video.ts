@@ -25,11 +25,10 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { randomBytes } from "node:crypto"
 import * as Resumable from "../../../internal/http/resumable.js"
-import type { MediaFile, MediaUpload, PostWait, UploadSession } from "../../../Platform.js"
+import type { MediaFile, MediaUpload, UploadSession } from "../../../Platform.js"
 import { Issue, type PlatformError, PlatformRejected } from "../../../PublishError.js"
 import { classifyGraphFailure, graphError, parseGraphError, parseUsage } from "./graph.js"
 
@@ -204,14 +203,7 @@ const multipart = (fields: Record<string, string>, body: HttpBody.HttpBody, leng
 }
 
 /** @internal */
-export interface UploadOptions {
-  readonly media: MediaFile
-  readonly upload: MediaUpload
-  readonly onWait?: ((wait: PostWait) => Effect.Effect<void>) | undefined
-  readonly retryPolicy: Schedule.Schedule<unknown, Resumable.Transient>
-  readonly limits?: Resumable.Limits | undefined
-  readonly progressIntervalMillis?: number | undefined
-}
+export type UploadOptions = Resumable.NativeUploadOptions
 
 /**
  * Uploads the media file into a Page video session (resuming the saved one

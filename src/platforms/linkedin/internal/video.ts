@@ -24,9 +24,8 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type * as Schedule from "effect/Schedule"
 import * as Resumable from "../../../internal/http/resumable.js"
-import type { MediaFile, MediaUpload, PostWait } from "../../../Platform.js"
+import type { MediaFile } from "../../../Platform.js"
 import { AuthExpired, Issue, type PlatformError, PlatformRejected } from "../../../PublishError.js"
 
 /** One answer of LinkedIn. @internal */
@@ -154,14 +153,7 @@ const failure = (
 }
 
 /** @internal */
-export interface UploadOptions {
-  readonly media: MediaFile
-  readonly upload: MediaUpload
-  readonly onWait?: ((wait: PostWait) => Effect.Effect<void>) | undefined
-  readonly retryPolicy: Schedule.Schedule<unknown, Resumable.Transient>
-  readonly limits?: Resumable.Limits | undefined
-  readonly progressIntervalMillis?: number | undefined
-}
+export type UploadOptions = Resumable.NativeUploadOptions
 
 /**
  * Uploads the media file (resuming the saved upload when it matches the
