@@ -10,7 +10,13 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import { MediaFile, type MediaUpload, type PostContext, type UploadSession } from "../../src/Platform.js"
+import {
+  MediaFile,
+  type MediaUpload,
+  type PostContext,
+  type Publisher,
+  type UploadSession
+} from "../../src/Platform.js"
 import * as Facebook from "../../src/platforms/facebook/Facebook.js"
 import { FacebookMetadata } from "../../src/PublishRequest.js"
 import type * as Sandbox from "../../src/sandbox/Sandbox.js"
@@ -66,6 +72,23 @@ const videosOf = (sb: Sandbox.Sandbox) =>
 
 const storedOf = (sb: Sandbox.Sandbox, videoId: string) => sb.state().uploads.find((u) => u.videoId === videoId)
 
+/** Starts a native video post and interrupts it once some bytes are acknowledged: its saved session. */
+const interruptedSession = (fb: Publisher<FacebookMetadata>, media: MediaFile) =>
+  Effect.gen(function*() {
+    const first = yield* hooks()
+    yield* Effect.exit(
+      fb.post({
+        ...ctx(media, first.upload),
+        upload: {
+          ...first.upload,
+          onSession: (s) =>
+            Effect.zipRight(first.upload.onSession(s), s.acknowledged > 0 ? Effect.interrupt : Effect.void)
+        }
+      })
+    )
+    return (yield* Ref.get(first.sessions)).at(-1)!
+  })
+
 describe("Facebook native video", () => {
   it.scopedLive("uploads in the server's chunks, arrives sha256-exact, and posts the description once", () =>
     Effect.gen(function*() {
@@ -93,18 +116,7 @@ describe("Facebook native video", () => {
     Effect.gen(function*() {
       const { dir, fb, sb } = yield* setup()
       const file = mediaFile(dir, 600 * KiB, 11)
-      const first = yield* hooks()
-      yield* Effect.exit(
-        fb.post({
-          ...ctx(file.media, first.upload),
-          upload: {
-            ...first.upload,
-            onSession: (s) =>
-              Effect.zipRight(first.upload.onSession(s), s.acknowledged > 0 ? Effect.interrupt : Effect.void)
-          }
-        })
-      )
-      const saved = (yield* Ref.get(first.sessions)).at(-1)!
+      const saved = yield* interruptedSession(fb, file.media)
       sb.clock.advance(2 * 86_400_000)
       const second = yield* hooks(Option.some(saved))
       const post = yield* fb.post(ctx(file.media, second.upload))
@@ -121,18 +133,7 @@ describe("Facebook native video", () => {
         videoUpload: { retry: fastRetry, progressIntervalMillis: 0, requestTimeout: "1 second" }
       })
       const file = mediaFile(dir, 600 * KiB, 12)
-      const first = yield* hooks()
-      yield* Effect.exit(
-        fb.post({
-          ...ctx(file.media, first.upload),
-          upload: {
-            ...first.upload,
-            onSession: (s) =>
-              Effect.zipRight(first.upload.onSession(s), s.acknowledged > 0 ? Effect.interrupt : Effect.void)
-          }
-        })
-      )
-      const saved = (yield* Ref.get(first.sessions)).at(-1)!
+      const saved = yield* interruptedSession(fb, file.media)
       sb.clock.advance(2 * 86_400_000)
       // Facebook deletes the video but its answer never comes.
       sb.inject({ platform: "facebook", route: "video.delete", action: { kind: "stall" } })
