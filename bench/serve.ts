@@ -27,7 +27,6 @@ import * as http from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { connect, type SseEvent } from "../test/server/sse.js"
 
 const root = fileURLToPath(new URL("../", import.meta.url))
 // The compiled CLI, as installed (built first when stale).
@@ -241,30 +240,102 @@ const measureGet = async (url: string, request: unknown, serverPid: number) => {
   bare.kill()
 }
 
+/** One SSE event, stamped with when its last byte reached the client. */
+interface Arrived {
+  readonly at: number
+  readonly id: string | undefined
+  readonly event: string
+  readonly data: string
+}
+
+/**
+ * An SSE follower that only stamps and keeps what its socket delivers
+ * (`Date.now()` per chunk); the events are parsed after the run, so the
+ * latency measured is the server's, not this process's parsing (200
+ * followers parsing every event in one process queued behind each other for
+ * hundreds of milliseconds). `onEvents`, for one follower, parses as it goes.
+ */
+const follower = (url: string, onEvents?: (events: ReadonlyArray<Arrived>) => void) =>
+  new Promise<{ readonly status: number; readonly events: () => Array<Arrived>; readonly close: () => void }>(
+    (resolve, reject) => {
+      const request = http.get(url, {
+        agent: false,
+        headers: { authorization: `Bearer ${key}`, accept: "text/event-stream" }
+      }, (response) => {
+        const chunks: Array<readonly [number, Buffer]> = []
+        const live = onEvents === undefined ? undefined : parser()
+        response.on("data", (chunk: Buffer) => {
+          const at = Date.now()
+          chunks.push([at, chunk])
+          if (live !== undefined) onEvents!(live(at, chunk))
+        })
+        response.on("error", () => undefined)
+        resolve({
+          status: response.statusCode ?? 0,
+          events: () => {
+            const parse = parser()
+            return chunks.flatMap(([at, chunk]) => parse(at, chunk))
+          },
+          close: () => request.destroy()
+        })
+      })
+      request.on("error", reject)
+    }
+  )
+
+/** An incremental SSE parser: the events each chunk completes. */
+const parser = () => {
+  let buffer = ""
+  return (at: number, chunk: Buffer): Array<Arrived> => {
+    buffer += chunk.toString("utf8")
+    const out: Array<Arrived> = []
+    let end: number
+    while ((end = buffer.indexOf("\n\n")) !== -1) {
+      const block = buffer.slice(0, end)
+      buffer = buffer.slice(end + 2)
+      let id: string | undefined
+      let event = "message"
+      let data: string | undefined
+      for (const line of block.split("\n")) {
+        if (line.startsWith("id: ")) id = line.slice(4)
+        else if (line.startsWith("event: ")) event = line.slice(7)
+        else if (line.startsWith("data: ")) data = line.slice(6)
+      }
+      if (data !== undefined) out.push({ at, id, event, data })
+    }
+    return out
+  }
+}
+
 /** 2. SSE fan-out. */
 const measureFanOut = async (url: string, request: unknown, serverPid: number) => {
-  const latencies: Array<number> = []
-  const byState = new Map<string, Array<number>>()
+  const ids = new Set<string>()
+  // The end of every task, from the first follower's events (polling GETs would load the server under test).
+  const ended = new Set<string>()
+  let allEnded: () => void = () => undefined
+  const done = new Promise<void>((resolve) => (allEnded = resolve))
+  const checkEnded = () => {
+    if (ids.size === taskCount && [...ids].every((id) => ended.has(id))) allEnded()
+  }
   const conns = await Promise.all(
-    Array.from({ length: clients }, () =>
-      connect(`${url}/v1/events`, {
-        key,
-        onEvent: (e) => {
-          if (e.id === undefined) return
-          const status = JSON.parse(e.data) as { updated_at: string; status: string }
-          const latency = Date.now() - Date.parse(status.updated_at)
-          latencies.push(latency)
-          const xs = byState.get(status.status) ?? []
-          xs.push(latency)
-          byState.set(status.status, xs)
+    Array.from({ length: clients }, (_, i) =>
+      follower(
+        `${url}/v1/events`,
+        i !== 0 ? undefined : (events) => {
+          for (const e of events) {
+            if (e.id !== undefined && /"status":"(completed|failed|cancelled)"/.test(e.data)) {
+              ended.add((JSON.parse(e.data) as { task_id: string }).task_id)
+            }
+          }
+          checkEnded()
         }
-      }))
+      ))
   )
   if (conns.some((c) => c.status !== 200)) throw new Error("an SSE client was refused")
   const t0 = performance.now()
   const cpu0 = cpuSeconds(serverPid)
   const submitTimes: Array<{ readonly created: number; readonly answered: number }> = []
-  const submitted = await Promise.all(
+  await Promise.all(
     Array.from({ length: taskCount }, () =>
       api(`${url}/v1/tasks`, {
         method: "POST",
@@ -273,34 +344,40 @@ const measureFanOut = async (url: string, request: unknown, serverPid: number) =
       }).then((s) => {
         // The task's created_at (its pending change's updated_at) against when its submit was answered.
         submitTimes.push({ created: Date.parse(s.created_at), answered: Date.now() })
-        return s.task_id as string
+        ids.add(s.task_id as string)
       }))
   )
-  const ids = new Set(submitted)
-  // The end of every task, from the first client's events (polling GETs would load the server under test).
-  const isFinal = (e: SseEvent) => e.id !== undefined && /"status":"(completed|failed|cancelled)"/.test(e.data)
-  const ended = new Set<string>()
-  let seen = 0
-  await conns[0]!.until((es) => {
-    for (; seen < es.length; seen++) {
-      if (isFinal(es[seen]!)) ended.add((JSON.parse(es[seen]!.data) as { task_id: string }).task_id)
-    }
-    return [...ids].every((id) => ended.has(id))
-  }, 1_800_000)
+  checkEnded()
+  const timeout = setTimeout(() => allEnded(), 1_800_000)
+  await done
+  clearTimeout(timeout)
   const finals = new Map<string, any>()
   for (const id of ids) finals.set(id, await api(`${url}/v1/tasks/${id}`))
   const elapsed = (performance.now() - t0) / 1000
   const perClient = [...finals.values()].reduce((n, s) => n + (s.history as Array<unknown>).length, 0)
-  const received = (c: (typeof conns)[number]) =>
-    c.events.filter((e) => e.id !== undefined && ids.has((JSON.parse(e.data) as { task_id: string }).task_id)).length
+  const mine = (e: Arrived) => e.id !== undefined && ids.has((JSON.parse(e.data) as { task_id: string }).task_id)
   // Wait (bounded) for the last deliveries.
   const deadline = Date.now() + 10_000
-  while (conns.some((c) => received(c) < perClient) && Date.now() < deadline) {
+  let events = conns.map((c) => c.events())
+  while (events.some((es) => es.filter(mine).length < perClient) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50))
+    events = conns.map((c) => c.events())
   }
-  const counts = conns.map(received)
+  const latencies: Array<number> = []
+  const byState = new Map<string, Array<number>>()
+  for (const es of events) {
+    for (const e of es.filter(mine)) {
+      const status = JSON.parse(e.data) as { updated_at: string; status: string }
+      const latency = e.at - Date.parse(status.updated_at)
+      latencies.push(latency)
+      const xs = byState.get(status.status) ?? []
+      xs.push(latency)
+      byState.set(status.status, xs)
+    }
+  }
+  const counts = events.map((es) => es.filter(mine).length)
   const total = counts.reduce((a, x) => a + x, 0)
-  const progress = conns.reduce((n, c) => n + c.events.filter((e) => e.event === "progress").length, 0)
+  const progress = events.reduce((n, es) => n + es.filter((e) => e.event === "progress").length, 0)
   const states = [...finals.values()].reduce((acc: Record<string, number>, s) => {
     const outcome = s.status === "failed" ? `failed (${s.failed_platform}: ${s.error_code})` : s.status
     acc[outcome] = (acc[outcome] ?? 0) + 1

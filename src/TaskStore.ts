@@ -15,6 +15,7 @@ import * as Effect from "effect/Effect"
 import type * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as memoryStore from "./internal/store/memory.js"
 import type { Outbox } from "./internal/webhooks/outbox.js"
@@ -142,6 +143,17 @@ export interface Service {
   readonly waitFor: (id: TaskId, predicate: (task: Task) => boolean) => Effect.Effect<Option.Option<Task>, StoreError>
   /** Every change to every task, from subscription on. */
   readonly changes: Stream.Stream<TaskChange, StoreError>
+  /**
+   * Calls `listener` with every change `changes` carries, in the same order,
+   * in the step that makes (or receives) it, before any fiber runs; removed
+   * when the scope closes. For a follower that must not wait behind the
+   * fibers of running tasks: the server writes its live events from it.
+   * `listener` must be quick and must not throw (one that throws is
+   * removed). Absent on stores that cannot; `changes` serves them.
+   */
+  readonly listen?:
+    | ((listener: (change: TaskChange) => void) => Effect.Effect<void, never, Scope.Scope>)
+    | undefined
 
   readonly saveUploadSession: (id: TaskId, session: UploadSession) => Effect.Effect<void, StoreError>
   readonly loadUploadSession: (id: TaskId, host: Target) => Effect.Effect<Option.Option<UploadSession>, StoreError>

@@ -3,6 +3,7 @@
  *
  * @internal
  */
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import type * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
@@ -19,6 +20,7 @@ import * as Predicate from "effect/Predicate"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
+import { IncomingMessage, ServerResponse } from "node:http"
 import { Ingest } from "../../Ingest.js"
 import { Medusa } from "../../Medusa.js"
 import { validationToJSON } from "../../Planning.js"
@@ -380,6 +382,13 @@ export const layerHandlers = (
           }
         )
 
+      // A request served by Node: its live events are written to its response as they happen.
+      const socketOf = (request: HttpServerRequest.HttpServerRequest) => {
+        if (!(request.source instanceof IncomingMessage)) return undefined
+        const response = NodeHttpServerRequest.toServerResponse(request)
+        return response instanceof ServerResponse ? response : undefined
+      }
+
       const wantsProgress = (request: HttpServerRequest.HttpServerRequest) =>
         !/[?&]progress=(false|0)(&|$)/.test(request.url)
 
@@ -454,12 +463,14 @@ export const layerHandlers = (
           Effect.gen(function*() {
             const after = yield* parseLastEventId(headers["last-event-id"])
             const task = yield* mapLibrary(medusa.status(path.id))
-            return sse(feed.follow({ taskId: task.id, after, progress: wantsProgress(request) }))
+            return sse(
+              feed.follow({ taskId: task.id, after, progress: wantsProgress(request), socket: socketOf(request) })
+            )
           }))
         .handleRaw("events", ({ headers, request }) =>
           Effect.gen(function*() {
             const after = yield* parseLastEventId(headers["last-event-id"])
-            return sse(feed.follow({ after, progress: wantsProgress(request) }))
+            return sse(feed.follow({ after, progress: wantsProgress(request), socket: socketOf(request) }))
           }))
     }))
 

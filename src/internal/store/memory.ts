@@ -16,6 +16,7 @@ import type { IdempotencyClaim, ListOptions, SequencedChange, Service, TaskChang
 import { idempotencyKeyRetentionMillis } from "../../TaskStore.js"
 import * as WebhookEvents from "../webhooks/events.js"
 import * as MemoryOutbox from "../webhooks/memoryOutbox.js"
+import * as Listeners from "./listeners.js"
 
 // `new PostRecord(fields, true)` without the constructor's default-merging
 // pass (PostRecord has no defaults; the fields are valid by construction).
@@ -59,6 +60,12 @@ const historyCapacity = 200
 export const make: Effect.Effect<Service> = Effect.gen(function*() {
   const entries = new Map<TaskId, Entry>()
   const hub = yield* PubSub.unbounded<TaskChange>()
+  const listeners = Listeners.make<TaskChange>()
+  const publish = (change: TaskChange) =>
+    Effect.suspend(() => {
+      listeners.emit(change)
+      return PubSub.publish(hub, change)
+    })
   // `sequence` breaks ties of creation time when listing newest first (TestClock).
   let nextSequence = 0
   const sessions = new Map<TaskId, Partial<Record<Target, UploadSession>>>()
@@ -92,7 +99,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
       const entry: Entry = { task, watchers: undefined, sequence: nextSequence++, history: [] }
       entries.set(task.id, entry)
       outbox.append(WebhookEvents.derive(undefined, task))
-      return PubSub.publish(hub, logChange(entry, task, undefined))
+      return publish(logChange(entry, task, undefined))
     })
 
   const notFound = (id: TaskId) => Effect.fail(new TaskNotFound({ taskId: id }))
@@ -121,7 +128,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
       }
       if (watchers !== undefined) { for (const watcher of watchers) watcher(task) }
       const change: TaskChange = previous !== task.state ? logChange(entry, task, previous) : { task, previous }
-      return Effect.as(PubSub.publish(hub, change), task)
+      return Effect.as(publish(change), task)
     })
 
   const list = (options?: ListOptions) =>
@@ -312,6 +319,7 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
     watch,
     waitFor,
     changes,
+    listen: listeners.listen,
     saveUploadSession,
     loadUploadSession,
     recordPostIntent,

@@ -38,6 +38,7 @@ import type { IdempotencyClaim, ListOptions, SequencedChange, Service, TaskChang
 import { idempotencyKeyRetentionMillis, waitForFromWatch } from "../../TaskStore.js"
 import * as WebhookEvents from "../webhooks/events.js"
 import * as SqlOutbox from "../webhooks/sqlOutbox.js"
+import * as Listeners from "./listeners.js"
 import { decodeTask, encodeTask, num, unavailable } from "./rows.js"
 
 /** @internal */
@@ -102,6 +103,9 @@ const dedupeWindow = 50_000
  */
 const seqSlack = 500
 
+/** A delivered event as `changes` and `listen` hand it out. */
+const toChange = (e: ChangeEvent): TaskChange => e.seq === undefined ? { task: e.task, previous: e.previous } : e
+
 /** @internal */
 export const make = (
   options: StoreOptions = {}
@@ -110,6 +114,7 @@ export const make = (
     const sql = yield* SqlClient.SqlClient
     const isPg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
     const hub = yield* Effect.acquireRelease(PubSub.unbounded<ChangeEvent>(), PubSub.shutdown)
+    const listeners = Listeners.make<TaskChange>()
 
     // Decoded tasks by id and revision: decoding the stored JSON through the
     // Task schema is the costliest part of a read, and most reads (every
@@ -154,6 +159,7 @@ export const make = (
           const oldest = lastState.keys().next()
           if (!oldest.done) lastState.delete(oldest.value)
         }
+        listeners.emit(toChange(event))
         return PubSub.publish(hub, event)
       })
     /** Delivers a tasks-table row only as what it is for this process: a change within the state last delivered. */
@@ -416,10 +422,7 @@ export const make = (
 
     const events: Stream.Stream<ChangeEvent, StoreError> = Stream.fromPubSub(hub)
 
-    const changes: Stream.Stream<TaskChange, StoreError> = Stream.map(
-      events,
-      (e): TaskChange => e.seq === undefined ? { task: e.task, previous: e.previous } : e
-    )
+    const changes: Stream.Stream<TaskChange, StoreError> = Stream.map(events, toChange)
 
     const watch = (id: TaskId): Stream.Stream<Task, TaskNotFound | StoreError> =>
       Stream.unwrapScoped(Effect.gen(function*() {
@@ -667,6 +670,7 @@ export const make = (
       watch,
       waitFor: waitForFromWatch(watch),
       changes,
+      listen: listeners.listen,
       events,
       unfinished,
       saveUploadSession,
