@@ -1,11 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
 import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
+import { EventEmitter } from "node:events"
 import { makeFeed } from "../../src/internal/server/events.js"
 import * as Engine from "../../src/internal/task/engine.js"
 import { MediaFile } from "../../src/Platform.js"
@@ -119,5 +122,89 @@ describe("event feed", () => {
       yield* store.update(b.id, (x) => Engine.transition(x, "cancelled", 1_004))
       const next = yield* Queue.take(events)
       assert.deepStrictEqual([next.kind, next.data.task_id, next.data.status], ["status", b.id, "cancelled"])
+    }).pipe(Effect.provide(TaskStoreModule.layerMemory)))
+})
+
+/** What the feed writes a follower's live events through, as Node's `ServerResponse` behaves: a write corks until uncorked. */
+class FakeSocket extends EventEmitter {
+  readonly writes: Array<{ readonly ids: ReadonlyArray<number>; readonly corked: number }> = []
+  writableCorked = 0
+  writableNeedDrain = false
+  destroyed = false
+  written = Effect.runSync(Deferred.make<void>())
+  write = (chunk: Uint8Array): boolean => {
+    if (this.writableCorked === 0) this.writableCorked++
+    this.writes.push({ ids: ids(Chunk.of(chunk)), corked: this.writableCorked })
+    Deferred.unsafeDone(this.written, Effect.void)
+    return !this.writableNeedDrain
+  }
+  uncork = (): void => {
+    if (this.writableCorked > 0) this.writableCorked--
+  }
+  written_ids = () => this.writes.flatMap((w) => w.ids)
+}
+
+describe("event feed, writing to the follower's socket", () => {
+  it.scoped("a change is written and sent in the step that makes it, after the backlog and what came while it was written", () =>
+    Effect.gen(function*() {
+      const store = yield* TaskStore
+      const feed = yield* makeFeed(store, { heartbeat: "1 hour" })
+      const socket = new FakeSocket()
+      const a = task(1_000)
+      yield* store.insert(a) // seq 1: the backlog
+      const pull = yield* Stream.toPull(feed.follow({ progress: true, after: 0, socket }))
+      assert.deepStrictEqual(ids(yield* pull), [1], "the stream carries the backlog")
+      // Not yet live: kept until the stream has written the backlog.
+      const b = task(1_001)
+      yield* store.insert(b) // seq 2
+      assert.deepStrictEqual(socket.written_ids(), [])
+      const rest = yield* Effect.fork(pull)
+      yield* Deferred.await(socket.written)
+      assert.deepStrictEqual(socket.written_ids(), [2])
+      // Live: written, and uncorked, by the time the update returns (no fiber ran in between).
+      yield* store.update(a.id, (x) => Engine.transition(x, "in_progress", 1_002))
+      assert.deepStrictEqual(socket.written_ids(), [2, 3])
+      assert.strictEqual(socket.writableCorked, 0, "uncorked: the bytes leave now, not at the next tick")
+      assert.isTrue(socket.writes.every((w) => w.corked === 1))
+      // Progress waits for the tick; the stream itself carries nothing more.
+      yield* store.update(a.id, (x) => Either.right(Engine.rebuild(x, { message: "50%" })))
+      assert.strictEqual(socket.writes.length, 2)
+      yield* TestClock.adjust("100 millis")
+      assert.strictEqual(socket.writes.length, 3)
+      assert.isNull(rest.unsafePoll())
+    }).pipe(Effect.provide(TaskStoreModule.layerMemory)))
+
+  it.scoped("a socket over its mark is ended after maxBehind changes (drain resets the count); a destroyed one at its next change", () =>
+    Effect.gen(function*() {
+      const store = yield* TaskStore
+      const feed = yield* makeFeed(store, { heartbeat: "1 hour", maxBehind: 3 })
+      const follow = (socket: FakeSocket) =>
+        Effect.gen(function*() {
+          const pull = yield* Stream.toPull(feed.follow({ progress: false, socket }))
+          yield* pull // "retry:" only
+          const rest = yield* Effect.fork(Effect.either(pull))
+          return rest
+        })
+      const slow = new FakeSocket()
+      slow.writableNeedDrain = true
+      const slowRest = yield* follow(slow)
+      const gone = new FakeSocket()
+      const goneRest = yield* follow(gone)
+      // Let both streams go live (the pull that writes what was kept, then waits).
+      yield* store.insert(task(1_000))
+      yield* Deferred.await(slow.written)
+      yield* Deferred.await(gone.written)
+      yield* store.insert(task(1_001))
+      slow.emit("drain")
+      gone.destroyed = true
+      for (let i = 0; i < 3; i++) yield* store.insert(task(1_002 + i))
+      assert.deepStrictEqual(slow.written_ids(), [1, 2, 3, 4, 5], "3 behind since the drain: still followed")
+      assert.deepStrictEqual(gone.written_ids(), [1, 2], "nothing after it was destroyed")
+      const goneEnd = yield* Fiber.join(goneRest)
+      assert.isTrue(Either.isLeft(goneEnd), "the destroyed socket's stream ended")
+      assert.isNull(slowRest.unsafePoll())
+      yield* store.insert(task(1_005))
+      assert.deepStrictEqual(slow.written_ids(), [1, 2, 3, 4, 5], "the fourth change behind is not written")
+      assert.isTrue(Either.isLeft(yield* Fiber.join(slowRest)), "ended: the client reconnects with its last id")
     }).pipe(Effect.provide(TaskStoreModule.layerMemory)))
 })

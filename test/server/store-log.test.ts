@@ -1,9 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
@@ -85,6 +90,51 @@ for (const [name, layer] of stores) {
         assert.deepStrictEqual(listed.map((t) => t.id), [b.id])
         const before = yield* store.list({ createdBefore: 2_000 })
         assert.deepStrictEqual(before.map((t) => t.id), [a.id])
+      }).pipe(Effect.provide(layer())))
+
+    it.scoped("listen hands each change in the step that makes it, as changes carries it, until its scope closes", () =>
+      Effect.gen(function*() {
+        const store = yield* TaskStore
+        assert.isDefined(store.listen)
+        const heard: Array<TaskStore_.TaskChange> = []
+        const scope = yield* Scope.make()
+        yield* Scope.extend(store.listen!((change) => heard.push(change)), scope)
+        // A listener that throws is dropped; the store's writes and the other listeners go on.
+        yield* store.listen!(() => {
+          throw new Error("a faulty follower")
+        })
+        // The stream's subscription is in place once it has seen a probe task (the fork starts later).
+        const a = makeTask(1_000)
+        const subscribed = yield* Deferred.make<void>()
+        const streamed = yield* store.changes.pipe(
+          Stream.tap(() => Deferred.succeed(subscribed, undefined)),
+          Stream.filter((c) => c.task.id === a.id),
+          Stream.take(4),
+          Stream.runCollect,
+          Effect.fork
+        )
+        while (!(yield* Deferred.isDone(subscribed))) {
+          yield* store.insert(makeTask(900))
+          yield* Effect.yieldNow()
+        }
+        assert.isTrue(heard.length > 0 && heard.every((c) => c.task.id !== a.id && c.task.state === "pending"))
+        heard.length = 0
+        yield* store.insert(a)
+        // Heard by the time the write returns: no fiber had to run in between.
+        assert.deepStrictEqual(heard.map((c) => [c.task.state, c.previous]), [["pending", undefined]])
+        yield* store.update(a.id, (t) => Engine.transition(t, "in_progress", 1_100))
+        assert.strictEqual(heard.length, 2)
+        yield* store.update(a.id, (t) => Either.right(Engine.rebuild(t, { updatedAt: 1_150 })))
+        assert.strictEqual(heard.length, 3)
+        assert.strictEqual(heard[2]!.seq, undefined, "a progress change has no sequence number")
+        yield* store.update(a.id, (t) => Engine.transition(t, "completed", 1_200))
+        const fromStream = Chunk.toReadonlyArray(yield* Fiber.join(streamed))
+        const shape = (c: TaskStore_.TaskChange) => [c.task.state, c.task.updatedAt, c.previous, c.seq]
+        assert.deepStrictEqual(heard.map(shape), fromStream.map(shape))
+        assert.isTrue(heard.slice(0, 2).every((c) => typeof c.seq === "number"))
+        yield* Scope.close(scope, Exit.void)
+        yield* store.insert(makeTask(2_000))
+        assert.strictEqual(heard.length, 4, "nothing after its scope closed")
       }).pipe(Effect.provide(layer())))
 
     it.scoped("an idempotency key is claimed once, completed, released, and forgotten after 24 hours", () =>
