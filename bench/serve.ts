@@ -30,6 +30,7 @@ import * as http from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { blocks } from "../test/server/sse.js"
 
 const root = fileURLToPath(new URL("../", import.meta.url))
 // The compiled CLI, as installed (built first when stale).
@@ -302,28 +303,12 @@ const follower = (url: string, onEvents?: (events: ReadonlyArray<Arrived>) => vo
     }
   )
 
-/** An incremental SSE parser: the events each chunk completes. */
+/** The events each chunk completes, stamped with the chunk's arrival. */
 const parser = () => {
-  let buffer = ""
-  return (at: number, chunk: Buffer): Array<Arrived> => {
-    buffer += chunk.toString("utf8")
-    const out: Array<Arrived> = []
-    let end: number
-    while ((end = buffer.indexOf("\n\n")) !== -1) {
-      const block = buffer.slice(0, end)
-      buffer = buffer.slice(end + 2)
-      let id: string | undefined
-      let event = "message"
-      let data: string | undefined
-      for (const line of block.split("\n")) {
-        if (line.startsWith("id: ")) id = line.slice(4)
-        else if (line.startsWith("event: ")) event = line.slice(7)
-        else if (line.startsWith("data: ")) data = line.slice(6)
-      }
-      if (data !== undefined) out.push({ at, id, event, data })
-    }
-    return out
-  }
+  const parse = blocks()
+  const decoder = new TextDecoder()
+  return (at: number, chunk: Buffer): Array<Arrived> =>
+    parse(decoder.decode(chunk, { stream: true })).flatMap((block) => block === "comment" ? [] : [{ ...block, at }])
 }
 
 /** 2. SSE fan-out. */

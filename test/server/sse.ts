@@ -19,6 +19,43 @@ export interface SseConnection {
   readonly lastEventId: () => string | undefined
 }
 
+/**
+ * An incremental SSE parser: given the text as it arrives, the events (and
+ * comments) each piece completes. An event without data is skipped.
+ */
+export const blocks = () => {
+  let buffer = ""
+  return (
+    text: string
+  ): Array<{ readonly id: string | undefined; readonly event: string; readonly data: string } | "comment"> => {
+    buffer += text
+    const out: Array<{ readonly id: string | undefined; readonly event: string; readonly data: string } | "comment"> =
+      []
+    let end: number
+    while ((end = buffer.indexOf("\n\n")) !== -1) {
+      const block = buffer.slice(0, end)
+      buffer = buffer.slice(end + 2)
+      let id: string | undefined
+      let event = "message"
+      const data: Array<string> = []
+      let isComment = true
+      for (const line of block.split("\n")) {
+        if (line.startsWith(":")) continue
+        isComment = false
+        const colon = line.indexOf(":")
+        const field = colon === -1 ? line : line.slice(0, colon)
+        const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "")
+        if (field === "id") id = value
+        else if (field === "event") event = value
+        else if (field === "data") data.push(value)
+      }
+      if (isComment) out.push("comment")
+      else if (data.length > 0) out.push({ id, event, data: data.join("\n") })
+    }
+    return out
+  }
+}
+
 export const connect = async (
   url: string,
   options: { readonly key: string; readonly lastEventId?: string | undefined; readonly onEvent?: (e: SseEvent) => void }
@@ -39,38 +76,19 @@ export const connect = async (
   if (response.ok && response.body !== null) {
     const reader = response.body.getReader()
     const decoder = new TextDecoder()
-    let buffer = ""
+    const parse = blocks()
     void (async () => {
       try {
         while (true) {
           const { done, value } = await reader.read()
           if (done) break
-          buffer += decoder.decode(value, { stream: true })
-          let end: number
-          while ((end = buffer.indexOf("\n\n")) !== -1) {
-            const block = buffer.slice(0, end)
-            buffer = buffer.slice(end + 2)
-            let id: string | undefined
-            let event = "message"
-            const data: Array<string> = []
-            let isComment = true
-            for (const line of block.split("\n")) {
-              if (line.startsWith(":")) continue
-              isComment = false
-              const colon = line.indexOf(":")
-              const field = colon === -1 ? line : line.slice(0, colon)
-              const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "")
-              if (field === "id") id = value
-              else if (field === "event") event = value
-              else if (field === "data") data.push(value)
-            }
-            if (isComment) {
+          for (const block of parse(decoder.decode(value, { stream: true }))) {
+            if (block === "comment") {
               comments++
               continue
             }
-            if (data.length === 0) continue
-            if (id !== undefined) lastId = id
-            const e = { id, event, data: data.join("\n"), receivedAt: performance.now() }
+            if (block.id !== undefined) lastId = block.id
+            const e = { ...block, receivedAt: performance.now() }
             events.push(e)
             options.onEvent?.(e)
           }
