@@ -26,6 +26,9 @@ const uploadsOf = (platform: string) => [...env.sandbox.raw.uploads.values()].fi
 describe("durable store across processes", () => {
   it("publish --detach returns the task id; status --watch from another process follows it to the end", async () => {
     const video = makeVideo(env.dir, 4 * MiB)
+    // Keep it in progress, part-way through the upload, while the watcher attaches: the hold is in
+    // place before the task exists (the detached runner may start uploading before `run` returns).
+    const held = holdYouTubeUpload(env.sandbox, MiB)
     const detached = await run(
       [
         "publish",
@@ -46,8 +49,7 @@ describe("durable store across processes", () => {
     assert.isDefined(id, detached.stdout)
     assert.include(detached.stdout, `medusa status ${id} --watch`)
 
-    // Keep it in progress, part-way through the upload, while the watcher attaches.
-    const hold = await holdYouTubeUpload(env.sandbox, MiB)
+    const hold = await held
 
     const watcher = start(["status", id!, "--watch", ...env.flags], { cwd: env.dir })
     await eventually(
@@ -82,13 +84,15 @@ describe("durable store across processes", () => {
       const received = () => uploadsOf("youtube").find((u) => !u.complete)?.bytes ?? 0
       const receivedBefore = env.sandbox.raw.counters.youtube.bodyBytes
 
+      // The hold is in place before the task exists: its upload may start before the next line returns.
+      const held = holdYouTubeUpload(env.sandbox, 3 * MiB)
       const cli = start(
         ["publish", video, "--to", "youtube,x", "--title", "Ctrl+C", "--x-text", "resumed {youtube_url}", ...env.flags],
         { cwd: env.dir }
       )
       const id = await eventually(() => /task (medusa_task_\S+) submitted/.exec(cli.stdout())?.[1], "the task id")
       // 3 MiB reach the server; the client then backs off, unable to learn what the server holds.
-      const hold = await holdYouTubeUpload(env.sandbox, 3 * MiB)
+      const hold = await held
       assert.strictEqual(
         received(),
         3 * MiB,
@@ -126,6 +130,8 @@ describe("durable store across processes", () => {
     env.sandbox.clearFaults()
     const video = makeVideo(env.dir, 4 * MiB)
     const postsBefore = env.sandbox.raw.posts.length
+    // The hold is in place before the task exists: its upload may start before the next line returns.
+    const held = holdYouTubeUpload(env.sandbox, MiB)
     const detached = await run(
       ["publish", video, "--to", "youtube,x", "--title", "Cancelled", "--x-text", "never {youtube_url}", "--detach"]
         .concat(env.flags),
@@ -134,7 +140,7 @@ describe("durable store across processes", () => {
     assert.strictEqual(detached.code, 0, detached.stderr)
     const id = /^(medusa_task_[0-9a-f-]{36})$/m.exec(detached.stdout)![1]!
     // Part-way through the upload, with the worker retrying: the worker owns the store.
-    const hold = await holdYouTubeUpload(env.sandbox, MiB)
+    const hold = await held
 
     const cancelled = await run(["cancel", id, ...env.flags], { cwd: env.dir })
     hold.release()
@@ -160,9 +166,11 @@ describe("durable store across processes", () => {
   it("cancel with no process running the store records it; resume then has nothing to do", async () => {
     env.sandbox.clearFaults()
     const video = makeVideo(env.dir, 4 * MiB)
+    // The hold is in place before the task exists: its upload may start before the next line returns.
+    const held = holdYouTubeUpload(env.sandbox, MiB)
     const cli = start(["publish", video, "--to", "youtube", "--title", "Left behind", ...env.flags], { cwd: env.dir })
     const id = await eventually(() => /task (medusa_task_\S+) submitted/.exec(cli.stdout())?.[1], "the task id")
-    const hold = await holdYouTubeUpload(env.sandbox, MiB)
+    const hold = await held
     cli.child.kill("SIGINT")
     const interrupted = await cli.done
     hold.release()
@@ -204,6 +212,8 @@ describe("durable store across processes", () => {
       cwd: env.dir
     })
     await eventually(() => /task (medusa_task_\S+) submitted/.exec(owner.stdout())?.[1], "the owner's task id", 60_000)
+    // The hold is in place before the task exists: its upload may start before the next line returns.
+    const held = holdYouTubeUpload(env.sandbox, 2 * MiB)
     const guest = start(
       ["publish", video, "--to", "youtube,x", "--title", "Handed over", "--x-text", "handed over {youtube_url}"]
         .concat(env.flags),
@@ -215,7 +225,7 @@ describe("durable store across processes", () => {
       60_000
     )
     // The guest's task is run by the owner: held part-way through the upload there.
-    const hold = await holdYouTubeUpload(env.sandbox, 2 * MiB)
+    const hold = await held
     const ownerDone = await owner.done
     assert.strictEqual(ownerDone.code, 0, ownerDone.stdout + ownerDone.stderr)
     assert.match(ownerDone.stdout, /completed/)
@@ -236,6 +246,8 @@ describe("durable store across processes", () => {
   it("resume works while another process publishes: it finishes a task left by Ctrl+C", async () => {
     env.sandbox.clearFaults()
     const video = makeVideo(env.dir, 4 * MiB)
+    // The hold is in place before the task exists: its upload may start before the next line returns.
+    const held = holdYouTubeUpload(env.sandbox, MiB)
     const left = start(
       ["publish", video, "--to", "youtube,x", "--title", "Left", "--x-text", "left {youtube_url}"]
         .concat(env.flags),
@@ -246,7 +258,7 @@ describe("durable store across processes", () => {
       "the task id",
       60_000
     )
-    const hold = await holdYouTubeUpload(env.sandbox, MiB)
+    const hold = await held
     left.child.kill("SIGINT")
     assert.strictEqual((await left.done).code, 130)
     // Another publish now owns the store (its post answers late) and picks the task up, still held; a resume joins it.

@@ -22,6 +22,8 @@ describe("SIGINT during an upload", () => {
   it("with the in-memory store: cancels the task, posts nothing, exits 130", async () => {
     const video = makeVideo(env.dir, 8 * MiB)
     const postsBefore = env.sandbox.raw.posts.length
+    // The hold is in place before the task exists: its upload may start before the next line returns.
+    const held = holdYouTubeUpload(env.sandbox, MiB)
     const cli = start(
       [
         "publish",
@@ -40,7 +42,7 @@ describe("SIGINT during an upload", () => {
       { cwd: env.dir }
     )
     // Part-way: 1 MiB at the server, the client backing off.
-    const hold = await holdYouTubeUpload(env.sandbox, MiB)
+    const hold = await held
     assert.strictEqual(youtubeBytes(), MiB)
     cli.child.kill("SIGINT")
     const result = await cli.done

@@ -53,13 +53,15 @@ describe("a store another process owns", { timeout: 180_000 }, () => {
     const later = taskIdOf(scheduled.stdout)
 
     // A detached worker held part-way through an upload owns the store.
+    // The hold is in place before the task exists: its upload may start before the next line returns.
+    const held = holdYouTubeUpload(env.sandbox, MiB)
     const detached = await run(
       ["publish", makeVideo(env.dir, 4 * MiB), "--to", "youtube", "--title", "Owner", "--detach"].concat(env.flags),
       { cwd: env.dir }
     )
     assert.strictEqual(detached.code, 0, detached.stderr)
     const owner = taskIdOf(detached.stdout)
-    const hold = await holdYouTubeUpload(env.sandbox, MiB)
+    const hold = await held
     try {
       const moved = await run(["reschedule", later, "2031-02-01T10:00:00Z", ...env.flags], { cwd: env.dir })
       assert.strictEqual(moved.code, 0, moved.stdout + moved.stderr)

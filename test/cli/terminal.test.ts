@@ -56,6 +56,8 @@ describe.skipIf(!hasTmux())("progress on a terminal (tmux)", () => {
       "--store",
       "memory"
     ].map(shellQuote).join(" ")
+    // The hold is in place before the task exists: its upload may start before the next line returns.
+    const held = holdYouTubeUpload(env.sandbox, 8 * MiB)
     tmux(
       "new-session",
       "-d",
@@ -69,7 +71,7 @@ describe.skipIf(!hasTmux())("progress on a terminal (tmux)", () => {
     )
 
     // The YouTube upload stops after 8 MiB and stays there (the client backing off) until released.
-    const hold = await holdYouTubeUpload(env.sandbox, 8 * MiB)
+    const hold = await held
     // Mid-upload: the YouTube line is a partial bar with percent, bytes, rate and time left.
     const midway = await eventually(() => {
       const screen = capture(session)
