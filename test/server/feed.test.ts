@@ -3,9 +3,11 @@ import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import { EventEmitter } from "node:events"
@@ -172,6 +174,26 @@ describe("event feed, writing to the follower's socket", () => {
       yield* TestClock.adjust("100 millis")
       assert.strictEqual(socket.writes.length, 3)
       assert.isNull(rest.unsafePoll())
+    }).pipe(Effect.provide(TaskStoreModule.layerMemory)))
+
+  it.scoped("a follower whose request ends (the client went away) is written to no more", () =>
+    Effect.gen(function*() {
+      const store = yield* TaskStore
+      const feed = yield* makeFeed(store, { heartbeat: "1 hour" })
+      const socket = new FakeSocket()
+      const request = yield* Scope.make()
+      const pull = yield* Stream.toPull(feed.follow({ progress: true, socket })).pipe(Scope.extend(request))
+      yield* pull // "retry:" only
+      const rest = yield* Effect.fork(pull)
+      yield* store.insert(task(1_000))
+      yield* Deferred.await(socket.written)
+      assert.deepStrictEqual(socket.written_ids(), [1])
+      // What the server does when the client closes: the request's fiber is interrupted, its scope closed.
+      yield* Fiber.interrupt(rest)
+      yield* Scope.close(request, Exit.void)
+      yield* store.insert(task(1_001))
+      yield* TestClock.adjust("100 millis")
+      assert.deepStrictEqual(socket.written_ids(), [1])
     }).pipe(Effect.provide(TaskStoreModule.layerMemory)))
 
   it.scoped("a socket over its mark is ended after maxBehind changes (drain resets the count); a destroyed one at its next change", () =>
