@@ -33,6 +33,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
+import type { PlatformId } from "../src/PlatformId.js"
 import { prng } from "../src/sandbox/internal/framework.js"
 import * as Sandbox from "../src/sandbox/Sandbox.js"
 import * as SqlTaskStore from "../src/SqlTaskStore.js"
@@ -174,36 +175,22 @@ const main = async () => {
     const media = path.join(dir, "crash.mp4")
     writeFileSync(media, data)
     // Slower answers widen the windows in which a kill lands inside a request.
-    for (const route of ["upload", "upload.initiate"]) {
-      sandbox.inject({ platform: "youtube", route, times: Infinity, action: { kind: "latency", millis: 150 } })
+    const slower = (platform: PlatformId, routes: ReadonlyArray<string>, millis: number) => {
+      for (const route of routes) {
+        sandbox.inject({ platform, route, times: Infinity, action: { kind: "latency", millis } })
+      }
     }
-    for (const route of ["tus.patch", "videos.create"]) {
-      sandbox.inject({ platform: "vimeo", route, times: Infinity, action: { kind: "latency", millis: 150 } })
-    }
-    sandbox.inject({ platform: "facebook", route: "feed", times: Infinity, action: { kind: "latency", millis: 300 } })
-    sandbox.inject({ platform: "x", route: "tweets", times: Infinity, action: { kind: "latency", millis: 300 } })
-    sandbox.inject({ platform: "linkedin", route: "posts", times: Infinity, action: { kind: "latency", millis: 300 } })
-    sandbox.inject({ platform: "threads", route: "publish", times: Infinity, action: { kind: "latency", millis: 300 } })
-    sandbox.inject({
-      platform: "mastodon",
-      route: "statuses",
-      times: Infinity,
-      action: { kind: "latency", millis: 300 }
-    })
-    sandbox.inject({
-      platform: "bluesky",
-      route: "createRecord",
-      times: Infinity,
-      action: { kind: "latency", millis: 300 }
-    })
+    slower("youtube", ["upload", "upload.initiate"], 150)
+    slower("vimeo", ["tus.patch", "videos.create"], 150)
+    slower("facebook", ["feed"], 300)
+    slower("x", ["tweets"], 300)
+    slower("linkedin", ["posts"], 300)
+    slower("threads", ["publish"], 300)
+    slower("mastodon", ["statuses"], 300)
+    slower("bluesky", ["createRecord"], 300)
     // Native videos (every other task): their transfers and parts are slower too.
-    sandbox.inject({ platform: "facebook", route: "videos", times: Infinity, action: { kind: "latency", millis: 150 } })
-    sandbox.inject({
-      platform: "linkedin",
-      route: "videos.part",
-      times: Infinity,
-      action: { kind: "latency", millis: 150 }
-    })
+    slower("facebook", ["videos"], 150)
+    slower("linkedin", ["videos.part"], 150)
 
     const phases: Record<string, number> = {}
     const nonces: Array<string> = []
