@@ -48,8 +48,8 @@ const historyCapacity = 200
  * follows that task's changes alone (a watcher does no work for other
  * tasks' changes, however many tasks run), and one `PubSub` that carries
  * every change to `changes` subscribers. An update is applied, handed to
- * the task's watchers and published in one synchronous step, so both see
- * the updates in the order they were applied. (A `SubscriptionRef` per
+ * the task's watchers and `listen`ers and published in one synchronous step,
+ * so all see the updates in the order they were applied. (A `SubscriptionRef` per
  * watched task did the same under a lock, at several times the cost: the
  * task steps each watch their task while they run.) Upload sessions and post records live beside it and are dropped
  * when their task reaches a final state (nothing can resume an in-memory
@@ -61,11 +61,11 @@ export const make: Effect.Effect<Service> = Effect.gen(function*() {
   const entries = new Map<TaskId, Entry>()
   const hub = yield* PubSub.unbounded<TaskChange>()
   const listeners = Listeners.make<TaskChange>()
-  const publish = (change: TaskChange) =>
-    Effect.suspend(() => {
-      listeners.emit(change)
-      return PubSub.publish(hub, change)
-    })
+  // Called inside the step that applies the change: listeners hear it there and then.
+  const publish = (change: TaskChange) => {
+    listeners.emit(change)
+    return PubSub.publish(hub, change)
+  }
   // `sequence` breaks ties of creation time when listing newest first (TestClock).
   let nextSequence = 0
   const sessions = new Map<TaskId, Partial<Record<Target, UploadSession>>>()
