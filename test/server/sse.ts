@@ -19,18 +19,18 @@ export interface SseConnection {
   readonly lastEventId: () => string | undefined
 }
 
+/** One parsed block of an event stream: an event, or a comment (a heartbeat). */
+export type SseBlock = { readonly id: string | undefined; readonly event: string; readonly data: string } | "comment"
+
 /**
  * An incremental SSE parser: given the text as it arrives, the events (and
  * comments) each piece completes. An event without data is skipped.
  */
 export const blocks = () => {
   let buffer = ""
-  return (
-    text: string
-  ): Array<{ readonly id: string | undefined; readonly event: string; readonly data: string } | "comment"> => {
+  return (text: string): Array<SseBlock> => {
     buffer += text
-    const out: Array<{ readonly id: string | undefined; readonly event: string; readonly data: string } | "comment"> =
-      []
+    const out: Array<SseBlock> = []
     let end: number
     while ((end = buffer.indexOf("\n\n")) !== -1) {
       const block = buffer.slice(0, end)
